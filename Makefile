@@ -1,0 +1,51 @@
+# Cairn: two-command set-up. `make run` installs what is missing, builds and runs the main job;
+# `make test` runs the whole suite. Each target installs only what is missing.
+
+SHELL := /bin/bash
+APT_PACKAGES := libssl-dev libsodium-dev pkg-config
+PYTHON ?= python3
+VENV := .venv
+PIP_PACKAGES :=
+SWIFT_BUILD_FLAGS ?=
+CAIRN := .build/release/cairn
+
+.PHONY: all deps apt venv build release run test bench clean
+
+all: build
+
+deps: apt venv
+
+# apt packages: check each with dpkg -s, install only the missing ones.
+apt:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing apt packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# A local venv for the Python peers and reference tools (created once).
+venv: $(VENV)/.stamp
+$(VENV)/.stamp: Makefile
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	@if [ -n "$(PIP_PACKAGES)" ]; then $(VENV)/bin/pip install -q $(PIP_PACKAGES); fi
+	@touch $@
+
+build: apt
+	swift build $(SWIFT_BUILD_FLAGS)
+
+release: apt
+	swift build -c release $(SWIFT_BUILD_FLAGS)
+
+run: deps release
+	@bash scripts/demo.sh $(CAIRN)
+
+test: deps
+	swift test $(SWIFT_BUILD_FLAGS)
+
+bench: deps release
+	cd Benchmarks && swift package --disable-sandbox benchmark
+
+clean:
+	rm -rf .build Benchmarks/.build

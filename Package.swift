@@ -1,0 +1,88 @@
+// swift-tools-version: 6.1
+// Cairn: content-addressed blocks in Swift. See DEVELOPERS.md for the module graph:
+// a module never imports one listed above it.
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Cairn",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "cairn", targets: ["cairn"]),
+        .library(name: "Multiformats", targets: ["Multiformats"]),
+        .library(name: "Hashing", targets: ["Hashing"]),
+        .library(name: "Chunking", targets: ["Chunking"]),
+        .library(name: "CairnCommands", targets: ["CairnCommands"]),
+        .library(name: "CairnTestSupport", targets: ["CairnTestSupport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: - Targets
+        .target(name: "Multiformats", swiftSettings: swiftSettings),
+        .systemLibrary(
+            name: "CCrypto",
+            pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
+        ),
+        .target(
+            name: "Hashing",
+            dependencies: ["Multiformats", "CCrypto", "CSodium"],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Chunking", swiftSettings: swiftSettings),
+        .target(
+            name: "CairnCommands",
+            dependencies: [
+                "Multiformats", "Hashing", "Chunking",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "cairn",
+            dependencies: [
+                "CairnCommands",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        // MARK: - Test support
+        .target(name: "CairnTestSupport", path: "Tests/CairnTestSupport", swiftSettings: swiftSettings),
+
+        // MARK: - Tests
+        .testTarget(
+            name: "MultiformatsTests",
+            dependencies: ["Multiformats", "CairnTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HashingTests",
+            dependencies: ["Hashing", "Multiformats", "CairnTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ChunkingTests",
+            dependencies: ["Chunking", "CairnTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CairnCommandsTests",
+            dependencies: ["CairnCommands", "CairnTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,13 @@
+import ArgumentParser
+
+/// The `cairn` root command. Subcommands live in their own files, one per command family.
+public struct Cairn: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "cairn",
+        abstract: "Content-addressed blocks: chunk, hash, build UnixFS DAGs with Kubo's CIDs.",
+        version: "0.1.0",
+        subcommands: []
+    )
+
+    public init() {}
+}

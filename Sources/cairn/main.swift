@@ -1,0 +1,4 @@
+import ArgumentParser
+import CairnCommands
+
+await Cairn.main()

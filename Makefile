@@ -41,8 +41,9 @@ release: apt
 run: deps release
 	@bash scripts/demo.sh $(CAIRN)
 
+# Tests run optimised: the suite pushes tens of megabytes through chunkers and hashers.
 test: deps
-	swift test $(SWIFT_BUILD_FLAGS)
+	swift test -c release -Xswiftc -enable-testing $(SWIFT_BUILD_FLAGS)
 
 bench: deps release
 	cd Benchmarks && swift package --disable-sandbox benchmark

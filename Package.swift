@@ -35,6 +35,11 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        // Multi-buffer SHA-256 kernels (SHA-NI, AVX2, AVX-512) and their lane scheduler.
+        .target(
+            name: "CCairnSHA256",
+            cSettings: [.unsafeFlags(["-O3"])]
+        ),
         .target(
             name: "Hashing",
             dependencies: ["Multiformats", "CCrypto", "CSodium"],

@@ -1,0 +1,260 @@
+/*
+ * The lane scheduler: every lane of a kernel works on one job; each step runs the kernel for
+ * as many blocks as every busy lane has ready in place, then each lane moves on. A lane
+ * whose job is done takes the next one. When no jobs are left to hand out and lanes fall
+ * idle, the busy lanes move to a narrower kernel so that idle lanes cost nothing.
+ */
+#include <string.h>
+#include "internal.h"
+#include "CCairnSHA256.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+#define MAX_LANES 16
+
+typedef struct {
+    ccairn_sha256_job *job;
+    int segment;          /* segment holding the next unread byte */
+    size_t offset;        /* within that segment */
+    uint64_t consumed;    /* message bytes already taken into blocks */
+    const uint8_t *ready; /* the blocks this lane offers for the next step */
+    size_t ready_blocks;
+    int staged;           /* ready points into staging */
+    int last;             /* the staged blocks end the message */
+    uint8_t staging[128];
+} lane_t;
+
+static inline void store_be32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24); p[1] = (uint8_t)(v >> 16); p[2] = (uint8_t)(v >> 8); p[3] = (uint8_t)v;
+}
+
+static void lane_start(lane_t *lane, uint32_t state[8], ccairn_sha256_job *job) {
+    lane->job = job;
+    lane->segment = 0;
+    lane->offset = 0;
+    lane->consumed = 0;
+    lane->ready_blocks = 0;
+    lane->staged = 0;
+    lane->last = 0;
+    memcpy(state, ccairn_sha256_iv, 32);
+}
+
+/* Makes the lane's next blocks ready: in place when a segment has a whole block left, else
+ * staged (a block straddling segments, or the final block(s) with the padding). */
+static void lane_prepare(lane_t *lane) {
+    if (lane->ready_blocks > 0) return;
+    ccairn_sha256_job *job = lane->job;
+    while (lane->segment < 3 && lane->offset == job->length[lane->segment]) {
+        lane->segment++;
+        lane->offset = 0;
+    }
+    if (lane->segment < 3) {
+        size_t left = job->length[lane->segment] - lane->offset;
+        if (left >= 64) {
+            lane->ready = job->segment[lane->segment] + lane->offset;
+            lane->ready_blocks = left / 64;
+            lane->staged = 0;
+            return;
+        }
+    }
+    /* Stage up to one block from the segments that remain. */
+    size_t filled = 0;
+    while (filled < 64 && lane->segment < 3) {
+        size_t left = job->length[lane->segment] - lane->offset;
+        size_t take = left < 64 - filled ? left : 64 - filled;
+        if (take > 0) memcpy(lane->staging + filled, job->segment[lane->segment] + lane->offset, take);
+        filled += take;
+        lane->offset += take;
+        if (lane->offset == job->length[lane->segment]) {
+            lane->segment++;
+            lane->offset = 0;
+        }
+    }
+    lane->consumed += filled;
+    lane->ready = lane->staging;
+    lane->staged = 1;
+    if (filled == 64) {
+        /* Was this block the very end of the message? Then padding follows in a later step. */
+        lane->ready_blocks = 1;
+        return;
+    }
+    /* The message ends here: append the padding (FIPS 180-4 section 5.1.1). */
+    uint64_t bits = lane->consumed * 8;
+    size_t blocks = filled + 1 + 8 <= 64 ? 1 : 2;
+    lane->staging[filled] = 0x80;
+    memset(lane->staging + filled + 1, 0, blocks * 64 - filled - 1 - 8);
+    for (int i = 0; i < 8; i++) lane->staging[blocks * 64 - 1 - i] = (uint8_t)(bits >> (8 * i));
+    lane->ready_blocks = blocks;
+    lane->last = 1;
+}
+
+/* Takes `n` ready blocks; returns 1 when the lane's job is finished. */
+static int lane_advance(lane_t *lane, uint32_t state[8], size_t n) {
+    lane->ready_blocks -= n;
+    lane->ready += 64 * n;
+    if (!lane->staged) {
+        lane->offset += 64 * n;
+        lane->consumed += 64 * n;
+        return 0;
+    }
+    if (lane->ready_blocks == 0 && lane->last) {
+        for (int i = 0; i < 8; i++) store_be32(lane->job->digest + 4 * i, state[i]);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- CPU features ---------------------------------------------------------------------- */
+
+static int cpu_flags = -1;
+enum { HAS_SHA = 1, HAS_AVX2 = 2, HAS_AVX512 = 4 };
+
+static int detect(void) {
+    int flags = 0;
+#if defined(__x86_64__)
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    int osxsave = (c >> 27) & 1, sse41 = (c >> 19) & 1, ssse3 = (c >> 9) & 1;
+    unsigned long long xcr0 = 0;
+    if (osxsave) {
+        unsigned lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        xcr0 = ((unsigned long long)hi << 32) | lo;
+    }
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    if (((b >> 29) & 1) && sse41 && ssse3) flags |= HAS_SHA;
+    int ymm = (xcr0 & 0x6) == 0x6, zmm = (xcr0 & 0xE6) == 0xE6;
+    if (((b >> 5) & 1) && ymm) flags |= HAS_AVX2;
+    if (((b >> 16) & 1) && ((b >> 30) & 1) && zmm) flags |= HAS_AVX512; /* AVX512F + AVX512BW */
+#endif
+    return flags;
+}
+
+static int features(void) {
+    int f = __atomic_load_n(&cpu_flags, __ATOMIC_RELAXED);
+    if (f < 0) {
+        f = detect();
+        __atomic_store_n(&cpu_flags, f, __ATOMIC_RELAXED);
+    }
+    return f;
+}
+
+static const struct {
+    const char *name;
+    int lanes;
+    int needs;
+    ccairn_sha256_blocks_fn fn;
+} kernels[CCAIRN_SHA256_KERNEL_COUNT] = {
+    {"portable", 1, 0, ccairn_sha256_blocks_portable},
+#if defined(__x86_64__)
+    {"shani-x1", 1, HAS_SHA, ccairn_sha256_blocks_shani_x1},
+    {"shani-x2", 2, HAS_SHA, ccairn_sha256_blocks_shani_x2},
+    {"shani-x4", 4, HAS_SHA, ccairn_sha256_blocks_shani_x4},
+    {"avx2-x8", 8, HAS_AVX2, ccairn_sha256_blocks_avx2_x8},
+    {"avx512-x16", 16, HAS_AVX512, ccairn_sha256_blocks_avx512_x16},
+#else
+    {"shani-x1", 1, 1 << 30, 0},
+    {"shani-x2", 2, 1 << 30, 0},
+    {"shani-x4", 4, 1 << 30, 0},
+    {"avx2-x8", 8, 1 << 30, 0},
+    {"avx512-x16", 16, 1 << 30, 0},
+#endif
+};
+
+int ccairn_sha256_kernel_supported(ccairn_sha256_kernel kernel) {
+    if ((unsigned)kernel >= CCAIRN_SHA256_KERNEL_COUNT) return 0;
+    return (features() & kernels[kernel].needs) == kernels[kernel].needs;
+}
+
+const char *ccairn_sha256_kernel_name(ccairn_sha256_kernel kernel) {
+    if ((unsigned)kernel >= CCAIRN_SHA256_KERNEL_COUNT) return "unknown";
+    return kernels[kernel].name;
+}
+
+int ccairn_sha256_kernel_lanes(ccairn_sha256_kernel kernel) {
+    if ((unsigned)kernel >= CCAIRN_SHA256_KERNEL_COUNT) return 0;
+    return kernels[kernel].lanes;
+}
+
+/* The narrowest supported kernel of the same family-or-better with at least `busy` lanes,
+ * never wider than `current`. SHA-NI kernels are preferred for narrow widths when present. */
+static ccairn_sha256_kernel narrower(ccairn_sha256_kernel current, int busy) {
+    ccairn_sha256_kernel best = current;
+    int f = features();
+    int sha = (f & HAS_SHA) != 0;
+    ccairn_sha256_kernel candidates[6];
+    int n = 0;
+    if (sha) {
+        candidates[n++] = CCAIRN_SHA256_SHANI_X1;
+        candidates[n++] = CCAIRN_SHA256_SHANI_X2;
+        candidates[n++] = CCAIRN_SHA256_SHANI_X4;
+    } else {
+        candidates[n++] = CCAIRN_SHA256_PORTABLE;
+    }
+    candidates[n++] = CCAIRN_SHA256_AVX2_X8;
+    candidates[n++] = CCAIRN_SHA256_AVX512_X16;
+    for (int i = 0; i < n; i++) {
+        ccairn_sha256_kernel k = candidates[i];
+        if (!ccairn_sha256_kernel_supported(k)) continue;
+        if (kernels[k].lanes >= busy && kernels[k].lanes < kernels[best].lanes) {
+            best = k;
+            break;
+        }
+    }
+    return best;
+}
+
+int ccairn_sha256_hash_jobs(ccairn_sha256_kernel kernel, ccairn_sha256_job *jobs, size_t count) {
+    if (!ccairn_sha256_kernel_supported(kernel)) return -1;
+    lane_t lanes[MAX_LANES];
+    uint32_t state[MAX_LANES][8];
+    const uint8_t *ptr[MAX_LANES];
+    int width = kernels[kernel].lanes;
+    int busy = 0;
+    size_t next = 0;
+    while (busy < width && next < count) {
+        lane_start(&lanes[busy], state[busy], &jobs[next++]);
+        busy++;
+    }
+    while (busy > 0) {
+        if (next >= count && busy < width) {
+            /* Nothing left to hand out: drop to a kernel no wider than needed. */
+            ccairn_sha256_kernel k = narrower(kernel, busy);
+            if (k != kernel) {
+                kernel = k;
+                width = kernels[k].lanes;
+            }
+        }
+        size_t step = (size_t)-1;
+        for (int l = 0; l < busy; l++) {
+            lane_prepare(&lanes[l]);
+            if (lanes[l].ready_blocks < step) step = lanes[l].ready_blocks;
+            ptr[l] = lanes[l].ready;
+        }
+        for (int l = busy; l < width; l++) ptr[l] = ptr[0]; /* idle lanes re-read lane 0's bytes */
+        kernels[kernel].fn(state, ptr, step);
+        for (int l = 0; l < busy;) {
+            if (lane_advance(&lanes[l], state[l], step)) {
+                if (next < count) {
+                    lane_start(&lanes[l], state[l], &jobs[next++]);
+                    l++;
+                } else {
+                    /* Move the last busy lane into this slot. */
+                    busy--;
+                    if (l != busy) {
+                        lanes[l] = lanes[busy];
+                        if (lanes[l].staged) {
+                            lanes[l].ready = lanes[l].staging + (lanes[busy].ready - lanes[busy].staging);
+                        }
+                        memcpy(state[l], state[busy], 32);
+                    }
+                }
+            } else {
+                l++;
+            }
+        }
+    }
+    return 0;
+}

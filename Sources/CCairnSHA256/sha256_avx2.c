@@ -52,6 +52,7 @@ AVX2_TARGET void ccairn_sha256_blocks_avx2_x8(uint32_t (*state)[8], const uint8_
             w[8 + t] = _mm256_shuffle_epi8(hi[t], bswap);
         }
         __m256i a = s[0], b = s[1], c = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7];
+        _Pragma("clang loop unroll(full)")
         for (int t = 0; t < 64; t++) {
             __m256i wt;
             if (t < 16) {

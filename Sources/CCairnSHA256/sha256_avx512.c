@@ -57,6 +57,7 @@ AVX512_TARGET void ccairn_sha256_blocks_avx512_x16(uint32_t (*state)[8], const u
         for (int t = 0; t < 16; t++) w[t] = _mm512_shuffle_epi8(w[t], bswap);
 
         __m512i a = s[0], b = s[1], c = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7];
+        _Pragma("clang loop unroll(full)")
         for (int t = 0; t < 64; t++) {
             __m512i wt;
             if (t < 16) {

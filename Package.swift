@@ -37,7 +37,7 @@ let package = Package(
         ),
         // Multi-buffer SHA-256 kernels (SHA-NI, AVX2, AVX-512) and their lane scheduler.
         .target(
-            name: "CCairnSHA256",
+            name: "CCairnSIMD",
             cSettings: [.unsafeFlags(["-O3"])]
         ),
         .target(

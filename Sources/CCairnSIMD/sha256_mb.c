@@ -5,7 +5,7 @@
  * idle, the busy lanes move to a narrower kernel so that idle lanes cost nothing.
  */
 #include <string.h>
-#include "internal.h"
+#include "sha256_internal.h"
 #include "CCairnSHA256.h"
 
 #if defined(__x86_64__)

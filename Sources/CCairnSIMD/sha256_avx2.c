@@ -4,28 +4,10 @@
  */
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include "internal.h"
+#include "sha256_internal.h"
+#include "simd_transpose.h"
 
 #define AVX2_TARGET __attribute__((target("avx2")))
-
-AVX2_TARGET static inline void transpose8(__m256i r[8]) {
-    __m256i t[8], u[8];
-    for (int i = 0; i < 4; i++) {
-        t[2 * i] = _mm256_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm256_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
-    }
-    for (int j = 0; j < 2; j++) {
-        u[4 * j + 0] = _mm256_unpacklo_epi64(t[4 * j], t[4 * j + 2]);
-        u[4 * j + 1] = _mm256_unpackhi_epi64(t[4 * j], t[4 * j + 2]);
-        u[4 * j + 2] = _mm256_unpacklo_epi64(t[4 * j + 1], t[4 * j + 3]);
-        u[4 * j + 3] = _mm256_unpackhi_epi64(t[4 * j + 1], t[4 * j + 3]);
-    }
-    /* u[4j+k], 128-bit lane q: column 4q+k of rows 4j…4j+3. */
-    for (int k = 0; k < 4; k++) {
-        r[k] = _mm256_permute2x128_si256(u[k], u[4 + k], 0x20);
-        r[4 + k] = _mm256_permute2x128_si256(u[k], u[4 + k], 0x31);
-    }
-}
 
 #define ROR(x, n) _mm256_or_si256(_mm256_srli_epi32((x), (n)), _mm256_slli_epi32((x), 32 - (n)))
 #define XOR3(a, b, c) _mm256_xor_si256(_mm256_xor_si256((a), (b)), (c))
@@ -35,7 +17,7 @@ AVX2_TARGET void ccairn_sha256_blocks_avx2_x8(uint32_t (*state)[8], const uint8_
                                            3, 2, 1, 0, 7, 6, 5, 4, 11, 10, 9, 8, 15, 14, 13, 12);
     __m256i s[8];
     for (int i = 0; i < 8; i++) s[i] = _mm256_loadu_si256((const __m256i *)state[i]);
-    transpose8(s); /* s[i] = word i of every lane */
+    ccairn_transpose8(s); /* s[i] = word i of every lane */
     const uint8_t *p[8];
     for (int l = 0; l < 8; l++) p[l] = data[l];
 
@@ -45,8 +27,8 @@ AVX2_TARGET void ccairn_sha256_blocks_avx2_x8(uint32_t (*state)[8], const uint8_
             lo[l] = _mm256_loadu_si256((const __m256i *)(p[l] + 64 * blk));
             hi[l] = _mm256_loadu_si256((const __m256i *)(p[l] + 64 * blk + 32));
         }
-        transpose8(lo);
-        transpose8(hi);
+        ccairn_transpose8(lo);
+        ccairn_transpose8(hi);
         for (int t = 0; t < 8; t++) {
             w[t] = _mm256_shuffle_epi8(lo[t], bswap);
             w[8 + t] = _mm256_shuffle_epi8(hi[t], bswap);
@@ -78,7 +60,7 @@ AVX2_TARGET void ccairn_sha256_blocks_avx2_x8(uint32_t (*state)[8], const uint8_
         s[4] = _mm256_add_epi32(s[4], e); s[5] = _mm256_add_epi32(s[5], f);
         s[6] = _mm256_add_epi32(s[6], g); s[7] = _mm256_add_epi32(s[7], h);
     }
-    transpose8(s); /* back to s[l] = lane l's eight words */
+    ccairn_transpose8(s); /* back to s[l] = lane l's eight words */
     for (int l = 0; l < 8; l++) _mm256_storeu_si256((__m256i *)state[l], s[l]);
 }
 #endif

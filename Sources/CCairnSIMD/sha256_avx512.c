@@ -5,34 +5,10 @@
  */
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include "internal.h"
+#include "sha256_internal.h"
+#include "simd_transpose.h"
 
 #define AVX512_TARGET __attribute__((target("avx512f,avx512bw")))
-
-AVX512_TARGET static inline void transpose16(__m512i r[16]) {
-    __m512i t[16], u[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
-    }
-    for (int j = 0; j < 4; j++) {
-        u[4 * j + 0] = _mm512_unpacklo_epi64(t[4 * j], t[4 * j + 2]);
-        u[4 * j + 1] = _mm512_unpackhi_epi64(t[4 * j], t[4 * j + 2]);
-        u[4 * j + 2] = _mm512_unpacklo_epi64(t[4 * j + 1], t[4 * j + 3]);
-        u[4 * j + 3] = _mm512_unpackhi_epi64(t[4 * j + 1], t[4 * j + 3]);
-    }
-    /* u[4j+k], 128-bit lane q: column 4q+k of rows 4j…4j+3. */
-    for (int k = 0; k < 4; k++) {
-        __m512i x0 = _mm512_shuffle_i32x4(u[k], u[4 + k], 0x88);
-        __m512i x1 = _mm512_shuffle_i32x4(u[k], u[4 + k], 0xDD);
-        __m512i x2 = _mm512_shuffle_i32x4(u[8 + k], u[12 + k], 0x88);
-        __m512i x3 = _mm512_shuffle_i32x4(u[8 + k], u[12 + k], 0xDD);
-        r[0 + k] = _mm512_shuffle_i32x4(x0, x2, 0x88);
-        r[8 + k] = _mm512_shuffle_i32x4(x0, x2, 0xDD);
-        r[4 + k] = _mm512_shuffle_i32x4(x1, x3, 0x88);
-        r[12 + k] = _mm512_shuffle_i32x4(x1, x3, 0xDD);
-    }
-}
 
 #define ROR(x, n) _mm512_ror_epi32((x), (n))
 #define XOR3(a, b, c) _mm512_ternarylogic_epi32((a), (b), (c), 0x96)
@@ -53,7 +29,7 @@ AVX512_TARGET void ccairn_sha256_blocks_avx512_x16(uint32_t (*state)[8], const u
     for (size_t blk = 0; blk < nblocks; blk++) {
         __m512i w[16];
         for (int l = 0; l < 16; l++) w[l] = _mm512_loadu_si512((const void *)(p[l] + 64 * blk));
-        transpose16(w);
+        ccairn_transpose16(w);
         for (int t = 0; t < 16; t++) w[t] = _mm512_shuffle_epi8(w[t], bswap);
 
         __m512i a = s[0], b = s[1], c = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7];

@@ -1,4 +1,4 @@
-#include "internal.h"
+#include "sha256_internal.h"
 
 const uint32_t ccairn_sha256_k[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,

@@ -6,7 +6,7 @@
  */
 #if defined(__x86_64__)
 #include <immintrin.h>
-#include "internal.h"
+#include "sha256_internal.h"
 
 #define SHANI_TARGET __attribute__((target("sha,sse4.1,ssse3")))
 

@@ -1,0 +1,63 @@
+/*
+ * The body of a BLAKE3 many-function, instantiated once per vector width by blake3_simd.c.
+ * It expects: VEC (vector type), LANES, TARGET, NAME, ADD, XOR, ROR16/ROR12/ROR8/ROR7, SET1,
+ * LOADU, TRANSPOSE (LANES×LANES words) and STORE_CVS(out, h) as macros.
+ * Lane i hashes inputs[i]; all lanes take the same number of blocks.
+ */
+#define G(a, b, c, d, x, y)         \
+    a = ADD(ADD(a, b), x);          \
+    d = ROR16(XOR(d, a));           \
+    c = ADD(c, d);                  \
+    b = ROR12(XOR(b, c));           \
+    a = ADD(ADD(a, b), y);          \
+    d = ROR8(XOR(d, a));            \
+    c = ADD(c, d);                  \
+    b = ROR7(XOR(b, c));
+
+TARGET void NAME(const uint8_t *const *inputs, size_t blocks, const uint32_t key[8], uint64_t counter,
+                 int increment, uint8_t flags, uint8_t flags_start, uint8_t flags_end, uint32_t (*out)[8]) {
+    static const uint8_t permutation[16] = {2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8};
+    uint32_t counter_lo[LANES], counter_hi[LANES];
+    for (int l = 0; l < LANES; l++) {
+        uint64_t c = counter + (increment ? (uint64_t)l : 0);
+        counter_lo[l] = (uint32_t)c;
+        counter_hi[l] = (uint32_t)(c >> 32);
+    }
+    const VEC lo = LOADU(counter_lo), hi = LOADU(counter_hi);
+    VEC h[8];
+    for (int i = 0; i < 8; i++) h[i] = SET1(key[i]);
+    for (size_t b = 0; b < blocks; b++) {
+        VEC m[16];
+        for (int part = 0; part < 16 / LANES; part++) {
+            VEC rows[LANES];
+            for (int l = 0; l < LANES; l++) rows[l] = LOADU(inputs[l] + 64 * b + 4 * LANES * part);
+            TRANSPOSE(rows);
+            for (int k = 0; k < LANES; k++) m[LANES * part + k] = rows[k];
+        }
+        uint32_t f = flags;
+        if (b == 0) f |= flags_start;
+        if (b + 1 == blocks) f |= flags_end;
+        VEC v0 = h[0], v1 = h[1], v2 = h[2], v3 = h[3], v4 = h[4], v5 = h[5], v6 = h[6], v7 = h[7];
+        VEC v8 = SET1(ccairn_blake3_iv[0]), v9 = SET1(ccairn_blake3_iv[1]);
+        VEC v10 = SET1(ccairn_blake3_iv[2]), v11 = SET1(ccairn_blake3_iv[3]);
+        VEC v12 = lo, v13 = hi, v14 = SET1(64), v15 = SET1(f);
+        _Pragma("clang loop unroll(full)")
+        for (int round = 0; round < 7; round++) {
+            G(v0, v4, v8, v12, m[0], m[1]);
+            G(v1, v5, v9, v13, m[2], m[3]);
+            G(v2, v6, v10, v14, m[4], m[5]);
+            G(v3, v7, v11, v15, m[6], m[7]);
+            G(v0, v5, v10, v15, m[8], m[9]);
+            G(v1, v6, v11, v12, m[10], m[11]);
+            G(v2, v7, v8, v13, m[12], m[13]);
+            G(v3, v4, v9, v14, m[14], m[15]);
+            VEC next[16];
+            for (int i = 0; i < 16; i++) next[i] = m[permutation[i]];
+            for (int i = 0; i < 16; i++) m[i] = next[i];
+        }
+        h[0] = XOR(v0, v8); h[1] = XOR(v1, v9); h[2] = XOR(v2, v10); h[3] = XOR(v3, v11);
+        h[4] = XOR(v4, v12); h[5] = XOR(v5, v13); h[6] = XOR(v6, v14); h[7] = XOR(v7, v15);
+    }
+    STORE_CVS(out, h);
+}
+#undef G

@@ -16,7 +16,16 @@
 
 TARGET void NAME(const uint8_t *const *inputs, size_t blocks, const uint32_t key[8], uint64_t counter,
                  int increment, uint8_t flags, uint8_t flags_start, uint8_t flags_end, uint32_t (*out)[8]) {
-    static const uint8_t permutation[16] = {2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8};
+    /* Row r: the message word each slot of round r takes (the permutation applied r times). */
+    static const uint8_t schedule[7][16] = {
+        {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+        {2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8},
+        {3, 4, 10, 12, 13, 2, 7, 14, 6, 5, 9, 0, 11, 15, 8, 1},
+        {10, 7, 12, 9, 14, 3, 13, 15, 4, 0, 11, 2, 5, 8, 1, 6},
+        {12, 13, 9, 11, 15, 10, 14, 8, 7, 2, 5, 3, 0, 1, 6, 4},
+        {9, 14, 11, 5, 8, 12, 15, 1, 13, 3, 0, 10, 2, 6, 4, 7},
+        {11, 15, 5, 0, 1, 9, 8, 6, 14, 10, 2, 12, 3, 4, 7, 13},
+    };
     uint32_t counter_lo[LANES], counter_hi[LANES];
     for (int l = 0; l < LANES; l++) {
         uint64_t c = counter + (increment ? (uint64_t)l : 0);
@@ -43,17 +52,15 @@ TARGET void NAME(const uint8_t *const *inputs, size_t blocks, const uint32_t key
         VEC v12 = lo, v13 = hi, v14 = SET1(64), v15 = SET1(f);
         _Pragma("clang loop unroll(full)")
         for (int round = 0; round < 7; round++) {
-            G(v0, v4, v8, v12, m[0], m[1]);
-            G(v1, v5, v9, v13, m[2], m[3]);
-            G(v2, v6, v10, v14, m[4], m[5]);
-            G(v3, v7, v11, v15, m[6], m[7]);
-            G(v0, v5, v10, v15, m[8], m[9]);
-            G(v1, v6, v11, v12, m[10], m[11]);
-            G(v2, v7, v8, v13, m[12], m[13]);
-            G(v3, v4, v9, v14, m[14], m[15]);
-            VEC next[16];
-            for (int i = 0; i < 16; i++) next[i] = m[permutation[i]];
-            for (int i = 0; i < 16; i++) m[i] = next[i];
+            const uint8_t *s = schedule[round];
+            G(v0, v4, v8, v12, m[s[0]], m[s[1]]);
+            G(v1, v5, v9, v13, m[s[2]], m[s[3]]);
+            G(v2, v6, v10, v14, m[s[4]], m[s[5]]);
+            G(v3, v7, v11, v15, m[s[6]], m[s[7]]);
+            G(v0, v5, v10, v15, m[s[8]], m[s[9]]);
+            G(v1, v6, v11, v12, m[s[10]], m[s[11]]);
+            G(v2, v7, v8, v13, m[s[12]], m[s[13]]);
+            G(v3, v4, v9, v14, m[s[14]], m[s[15]]);
         }
         h[0] = XOR(v0, v8); h[1] = XOR(v1, v9); h[2] = XOR(v2, v10); h[3] = XOR(v3, v11);
         h[4] = XOR(v4, v12); h[5] = XOR(v5, v13); h[6] = XOR(v6, v14); h[7] = XOR(v7, v15);

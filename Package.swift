@@ -42,7 +42,7 @@ let package = Package(
         ),
         .target(
             name: "Hashing",
-            dependencies: ["Multiformats", "CCrypto", "CSodium"],
+            dependencies: ["CCrypto", "CSodium", "CCairnSIMD"],
             swiftSettings: swiftSettings
         ),
         .target(name: "Chunking", swiftSettings: swiftSettings),

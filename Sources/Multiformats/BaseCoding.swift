@@ -275,6 +275,11 @@ final class BaseSpec: Sendable {
             }
         } else {
             guard validRemainders.contains(dataCount % group) else {
+                var firstPad = dataCount
+                while firstPad > 0 && input[firstPad - 1] == UInt8(ascii: "=") { firstPad -= 1 }
+                if firstPad < dataCount {
+                    throw MultiformatsError(.invalidPadding, "unexpected '=' padding in unpadded \(name)", offset: firstPad)
+                }
                 throw MultiformatsError(.invalidLength,
                     "\(name) text length \(dataCount) is impossible (remainder \(dataCount % group) mod \(group))",
                     offset: dataCount)

@@ -37,7 +37,7 @@ let package = Package(
         ),
         .target(
             name: "Hashing",
-            dependencies: ["Multiformats", "CCrypto", "CSodium"],
+            dependencies: ["CCrypto", "CSodium"],
             swiftSettings: swiftSettings
         ),
         .target(name: "Chunking", swiftSettings: swiftSettings),

@@ -16,11 +16,19 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Hashing", package: "Cairn"),
-                .product(name: "Multiformats", package: "Cairn"),
                 .product(name: "CairnTestSupport", package: "Cairn"),
             ],
             path: "Benchmarks/HashingBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // Plain throughput probe used by Benchmarks/hashing/compare.sh (no benchmark harness).
+        .executableTarget(
+            name: "HashingThroughput",
+            dependencies: [
+                .product(name: "Hashing", package: "Cairn"),
+                .product(name: "CairnTestSupport", package: "Cairn"),
+            ],
+            path: "Benchmarks/HashingThroughput"
         ),
         .executableTarget(
             name: "ChunkingBenchmarks",

@@ -1,0 +1,163 @@
+import Dispatch
+import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// Hashes many independent messages at once, on several threads, and returns their digests in
+/// input order.
+///
+/// Made for the DAG builder, which has many 256 KiB leaves to hash: each message is a
+/// `HashInput` (up to three borrowed segments, hashed as one message without copying) and
+/// lengths may differ. The work is shared out dynamically: every worker thread pulls the next
+/// unclaimed message from a shared cursor, so a thread that got short messages simply takes more.
+///
+/// Inside a worker the messages go through a `MultiBufferKernel`. Today every algorithm uses a
+/// one-lane kernel (one message at a time through OpenSSL, libsodium or the BLAKE3 code). A
+/// multi-buffer SIMD kernel (SHA-NI 2/4-way, AVX-512 16 lanes) will pull messages from the same
+/// cursor as its lanes free up.
+public struct BatchHasher: Sendable {
+    /// The algorithm applied to every message.
+    public let algorithm: HashAlgorithm
+    /// The most threads used by one call (the calling thread included).
+    public let threads: Int
+
+    /// Below this many bytes in total a call runs on the calling thread only: starting workers
+    /// costs more than it saves.
+    public static let parallelThreshold = 128 * 1024
+
+    /// - Parameters:
+    ///   - algorithm: the hash applied to each message.
+    ///   - threads: worker count; `nil` means the active processor count. Values below 1 count as 1.
+    public init(algorithm: HashAlgorithm, threads: Int? = nil) {
+        self.algorithm = algorithm
+        self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// The digests of `inputs`, in order.
+    public func hash(_ inputs: [HashInput]) -> [Digest] {
+        var digests = [Digest](repeating: Digest(), count: inputs.count)
+        inputs.withUnsafeBufferPointer { source in
+            digests.withUnsafeMutableBufferPointer { target in
+                hash(source, into: target)
+            }
+        }
+        return digests
+    }
+
+    /// Writes the digest of `inputs[i]` to `digests[i]`. `digests` must be initialized (for
+    /// example with `Digest()`) and at least as long as `inputs`; its elements are replaced.
+    public func hash(_ inputs: [HashInput], into digests: UnsafeMutableBufferPointer<Digest>) {
+        inputs.withUnsafeBufferPointer { hash($0, into: digests) }
+    }
+
+    /// Pointer form of `hash(_:into:)`: no array is touched.
+    public func hash(_ inputs: UnsafeBufferPointer<HashInput>, into digests: UnsafeMutableBufferPointer<Digest>) {
+        precondition(digests.count >= inputs.count, "digest buffer shorter than the input list")
+        guard let output = digests.baseAddress, !inputs.isEmpty else { return }
+        var totalBytes = 0
+        for input in inputs { totalBytes &+= input.count }
+        let workers = min(threads, inputs.count)
+        // Claim several small messages at a time so the shared cursor is not a hot spot.
+        let averageBytes = totalBytes / inputs.count
+        let grain = averageBytes >= 16 * 1024 ? 1 : max(1, min(64, inputs.count / (workers * 8)))
+        let cursor = BatchCursor(count: inputs.count, grain: grain)
+        let job = BatchJob(algorithm: algorithm, inputs: inputs, output: output, cursor: cursor)
+        if workers <= 1 || totalBytes < BatchHasher.parallelThreshold {
+            job.work()
+        } else {
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in job.work() }
+        }
+    }
+}
+
+/// Hands out message indices to workers, `grain` at a time.
+final class BatchCursor: Sendable {
+    let count: Int
+    let grain: Int
+    private let next = Atomic<Int>(0)
+
+    init(count: Int, grain: Int) {
+        self.count = count
+        self.grain = grain
+    }
+
+    /// The next range to hash, or nil when everything is claimed.
+    @inline(__always)
+    func claim() -> Range<Int>? {
+        let start = next.wrappingAdd(grain, ordering: .relaxed).oldValue
+        guard start < count else { return nil }
+        return start..<min(start + grain, count)
+    }
+}
+
+/// A per-worker view of the cursor: yields one index at a time, claiming ranges as needed.
+/// Kernels pull from it, so a multi-lane kernel refills a lane as soon as it frees up.
+struct BatchFeed {
+    let cursor: BatchCursor
+    var pending: Range<Int> = 0..<0
+
+    init(cursor: BatchCursor) { self.cursor = cursor }
+
+    @inline(__always)
+    mutating func next() -> Int? {
+        if pending.isEmpty {
+            guard let range = cursor.claim() else { return nil }
+            pending = range
+        }
+        return pending.popFirst()
+    }
+}
+
+/// Everything a worker needs, shared read-only between workers; each writes disjoint outputs.
+struct BatchJob: @unchecked Sendable {
+    let algorithm: HashAlgorithm
+    let inputs: UnsafeBufferPointer<HashInput>
+    let output: UnsafeMutablePointer<Digest>
+    let cursor: BatchCursor
+
+    /// One worker's loop: pick the kernel once, then let it drain the feed.
+    func work() {
+        var feed = BatchFeed(cursor: cursor)
+        switch algorithm {
+        case .identity: OneBufferKernel<IdentityHash>().run(&feed, inputs, output)
+        case .sha2_256: OneBufferKernel<SHA256>().run(&feed, inputs, output)
+        case .sha2_512: OneBufferKernel<SHA512>().run(&feed, inputs, output)
+        case .sha3_256: OneBufferKernel<SHA3_256>().run(&feed, inputs, output)
+        case .sha3_512: OneBufferKernel<SHA3_512>().run(&feed, inputs, output)
+        case .blake2b_256: OneBufferKernel<BLAKE2b256>().run(&feed, inputs, output)
+        case .blake2b_512: OneBufferKernel<BLAKE2b512>().run(&feed, inputs, output)
+        case .blake3: OneBufferKernel<BLAKE3>().run(&feed, inputs, output)
+        }
+    }
+}
+
+/// A kernel that hashes messages of the batch, pulling their indices from a feed until it is
+/// dry, and writes each digest at the same index of `output`.
+///
+/// A multi-buffer kernel keeps `lanes` messages in flight: it fills every lane from the feed,
+/// advances all lanes one block at a time, and when a lane's message ends it finalizes that
+/// digest and refills the lane with `feed.next()` (messages have unequal lengths, so lanes end
+/// at different times). A one-lane kernel is the degenerate case.
+protocol MultiBufferKernel {
+    /// Messages processed side by side.
+    static var lanes: Int { get }
+
+    func run(_ feed: inout BatchFeed, _ inputs: UnsafeBufferPointer<HashInput>, _ output: UnsafeMutablePointer<Digest>)
+}
+
+/// One message at a time through the algorithm's own one-shot path (OpenSSL with the worker
+/// thread's cached `EVP_MD_CTX`, libsodium with a stack state, or the BLAKE3 code).
+struct OneBufferKernel<H: HashFunction>: MultiBufferKernel {
+    static var lanes: Int { 1 }
+
+    @inline(__always)
+    func run(_ feed: inout BatchFeed, _ inputs: UnsafeBufferPointer<HashInput>, _ output: UnsafeMutablePointer<Digest>) {
+        while let index = feed.next() {
+            output[index] = H.hash(inputs[index])
+        }
+    }
+}

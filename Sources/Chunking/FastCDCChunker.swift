@@ -102,43 +102,46 @@ public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
         return nil
     }
 
-    @usableFromInline static let laneSegment = 4096
+    /// Four lanes over one block of `4 × segment` bytes starting at `a0`; `segment` is a literal at
+    /// every call site, so the lane offsets fold into the addressing. Returns the first hit, or nil.
+    @inline(__always)
+    static func laneBlock(_ p: UnsafePointer<UInt8>, first: Int, at a0: Int, segment: Int, mask: UInt64, _ g: UnsafePointer<UInt64>) -> Int? {
+        var h0 = warmHash(p, first: first, before: a0, g)
+        var h1 = warmHash(p, first: first, before: a0 + segment, g)
+        var h2 = warmHash(p, first: first, before: a0 + 2 * segment, g)
+        var h3 = warmHash(p, first: first, before: a0 + 3 * segment, g)
+        let q = p + a0
+        var j = 0
+        while j < segment {
+            h0 = (h0 &<< 1) &+ g[Int(q[j])]
+            h1 = (h1 &<< 1) &+ g[Int(q[j + segment])]
+            h2 = (h2 &<< 1) &+ g[Int(q[j + 2 * segment])]
+            h3 = (h3 &<< 1) &+ g[Int(q[j + 3 * segment])]
+            if h0 & mask == 0 || h1 & mask == 0 || h2 & mask == 0 || h3 & mask == 0 { break }
+            j += 1
+        }
+        guard j < segment else { return nil }
+        // Some lane hit at step j; a lower lane may still hit later in its own range.
+        let a1 = a0 + segment, a2 = a1 + segment, a3 = a2 + segment
+        if h0 & mask == 0 { return a0 + j }
+        if let i = scanSequential(p, h: h0, from: a0 + j + 1, to: a1, mask: mask, g) { return i }
+        if h1 & mask == 0 { return a1 + j }
+        if let i = scanSequential(p, h: h1, from: a1 + j + 1, to: a2, mask: mask, g) { return i }
+        if h2 & mask == 0 { return a2 + j }
+        if let i = scanSequential(p, h: h2, from: a2 + j + 1, to: a3, mask: mask, g) { return i }
+        return a3 + j
+    }
 
     /// The first `i` in `[from, to)` whose hash (started at `first`) has the mask bits zero.
     static func scan(_ p: UnsafePointer<UInt8>, first: Int, from: Int, to: Int, mask: UInt64, _ g: UnsafePointer<UInt64>) -> Int? {
         var position = from
+        while to - position >= 4 * 1024 {
+            if let hit = laneBlock(p, first: first, at: position, segment: 1024, mask: mask, g) { return hit }
+            position += 4 * 1024
+        }
         while to - position >= 4 * 256 {
-            let segment = Swift.min(laneSegment, (to - position) / 4)
-            let a0 = position, a1 = a0 + segment, a2 = a1 + segment, a3 = a2 + segment
-            var h0 = warmHash(p, first: first, before: a0, g)
-            var h1 = warmHash(p, first: first, before: a1, g)
-            var h2 = warmHash(p, first: first, before: a2, g)
-            var h3 = warmHash(p, first: first, before: a3, g)
-            var j = 0
-            var hit = false
-            while j < segment {
-                h0 = (h0 &<< 1) &+ g[Int(p[a0 + j])]
-                h1 = (h1 &<< 1) &+ g[Int(p[a1 + j])]
-                h2 = (h2 &<< 1) &+ g[Int(p[a2 + j])]
-                h3 = (h3 &<< 1) &+ g[Int(p[a3 + j])]
-                // (x − 1) has its top bit set exactly when x == 0 (mask bits stay below bit 63).
-                let any = ((h0 & mask) &- 1) | ((h1 & mask) &- 1) | ((h2 & mask) &- 1) | ((h3 & mask) &- 1)
-                if Int64(bitPattern: any) < 0 {
-                    hit = true
-                    break
-                }
-                j += 1
-            }
-            if hit {
-                if h0 & mask == 0 { return a0 + j }
-                if let i = scanSequential(p, h: h0, from: a0 + j + 1, to: a1, mask: mask, g) { return i }
-                if h1 & mask == 0 { return a1 + j }
-                if let i = scanSequential(p, h: h1, from: a1 + j + 1, to: a2, mask: mask, g) { return i }
-                if h2 & mask == 0 { return a2 + j }
-                if let i = scanSequential(p, h: h2, from: a2 + j + 1, to: a3, mask: mask, g) { return i }
-                return a3 + j
-            }
-            position = a3 + segment
+            if let hit = laneBlock(p, first: first, at: position, segment: 256, mask: mask, g) { return hit }
+            position += 4 * 256
         }
         let h = warmHash(p, first: first, before: position, g)
         return scanSequential(p, h: h, from: position, to: to, mask: mask, g)

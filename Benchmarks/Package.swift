@@ -40,5 +40,13 @@ let package = Package(
             path: "Benchmarks/ChunkingBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "ChunkingThroughput",
+            dependencies: [
+                .product(name: "Chunking", package: "Cairn"),
+                .product(name: "CairnTestSupport", package: "Cairn"),
+            ],
+            path: "chunking/ChunkingThroughput"
+        ),
     ]
 )

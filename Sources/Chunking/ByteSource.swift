@@ -1,0 +1,112 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Errors from reading the input of a chunker.
+public enum ChunkingError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// `read(2)` failed with this errno.
+    case readFailed(errno: Int32)
+
+    public var description: String {
+        switch self {
+        case .readFailed(let code):
+            return "read failed: \(String(cString: strerror(code))) (errno \(code))"
+        }
+    }
+}
+
+/// Where a ``ChunkReader`` gets its bytes from.
+public protocol ByteSource {
+    /// Copies up to `buffer.count` bytes into `buffer` and returns how many; 0 means the end of
+    /// the input. May return fewer bytes than asked for at any time.
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ChunkingError) -> Int
+}
+
+/// Reads from a file descriptor with `read(2)` (a file, a pipe, stdin). Does not close it.
+public struct FileDescriptorSource: ByteSource, Sendable {
+    public let fileDescriptor: Int32
+
+    public init(fileDescriptor: Int32) {
+        self.fileDescriptor = fileDescriptor
+    }
+
+    /// Standard input.
+    public static var standardInput: FileDescriptorSource { FileDescriptorSource(fileDescriptor: 0) }
+
+    public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ChunkingError) -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        while true {
+            #if canImport(Darwin)
+            let n = Darwin.read(fileDescriptor, base, buffer.count)
+            #elseif canImport(Musl)
+            let n = Musl.read(fileDescriptor, base, buffer.count)
+            #else
+            let n = Glibc.read(fileDescriptor, base, buffer.count)
+            #endif
+            if n >= 0 { return n }
+            let code = errno
+            if code == EINTR { continue }
+            throw .readFailed(errno: code)
+        }
+    }
+}
+
+/// Reads from an in-memory byte collection (copied into the reader's buffer piece by piece).
+/// For whole in-memory inputs, ``ChunkBoundaryFinder/forEachChunk(in:_:)`` avoids the copy.
+public struct BufferSource<Bytes: Collection>: ByteSource where Bytes.Element == UInt8 {
+    public let bytes: Bytes
+    @usableFromInline var position: Bytes.Index
+
+    public init(_ bytes: Bytes) {
+        self.bytes = bytes
+        self.position = bytes.startIndex
+    }
+
+    public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ChunkingError) -> Int {
+        let end = bytes.index(position, offsetBy: buffer.count, limitedBy: bytes.endIndex) ?? bytes.endIndex
+        let piece = bytes[position..<end]
+        let copied: Int
+        if let fast = piece.withContiguousStorageIfAvailable({ UnsafeRawBufferPointer($0) }) {
+            // The pointer escapes the closure only for the copy below; `bytes` keeps it alive.
+            buffer.copyMemory(from: fast)
+            copied = fast.count
+        } else {
+            var i = 0
+            for byte in piece {
+                buffer[i] = byte
+                i += 1
+            }
+            copied = i
+        }
+        position = end
+        return copied
+    }
+}
+
+/// Reads from a sequence of buffers (e.g. network packets, `[[UInt8]]`), as if concatenated.
+public struct BufferSequenceSource<Buffers: Sequence>: ByteSource
+where Buffers.Element: Collection, Buffers.Element.Element == UInt8 {
+    @usableFromInline var iterator: Buffers.Iterator
+    @usableFromInline var current: BufferSource<Buffers.Element>?
+
+    public init(_ buffers: Buffers) {
+        self.iterator = buffers.makeIterator()
+    }
+
+    public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ChunkingError) -> Int {
+        while true {
+            if var source = current {
+                let n = try source.read(into: buffer)
+                current = source
+                if n > 0 { return n }
+                current = nil
+            }
+            guard let next = iterator.next() else { return 0 }
+            current = BufferSource(next)
+        }
+    }
+}

@@ -204,7 +204,10 @@ private let warned = Mutex<Set<String>>([])
 
 private func warnOnce(_ message: String) {
     let first = warned.withLock { $0.insert(message).inserted }
-    if first { fputs(message + "\n", stderr) }
+    if first {
+        let line = Array((message + "\n").utf8)
+        line.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
+    }
 }
 
 extension String {

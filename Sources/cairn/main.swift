@@ -1,4 +1,0 @@
-import ArgumentParser
-import CairnCommands
-
-await Cairn.main()

@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Multiformats", targets: ["Multiformats"]),
         .library(name: "Hashing", targets: ["Hashing"]),
         .library(name: "Chunking", targets: ["Chunking"]),
+        .library(name: "UnixFS", targets: ["UnixFS"]),
         .library(name: "CairnCommands", targets: ["CairnCommands"]),
         .library(name: "CairnTestSupport", targets: ["CairnTestSupport"]),
     ],
@@ -47,9 +48,14 @@ let package = Package(
         ),
         .target(name: "Chunking", swiftSettings: swiftSettings),
         .target(
+            name: "UnixFS",
+            dependencies: ["Multiformats", "Hashing", "Chunking"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CairnCommands",
             dependencies: [
-                "Multiformats", "Hashing", "Chunking",
+                "Multiformats", "Hashing", "Chunking", "UnixFS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -81,6 +87,11 @@ let package = Package(
         .testTarget(
             name: "ChunkingTests",
             dependencies: ["Chunking", "CairnTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "UnixFSTests",
+            dependencies: ["UnixFS", "Multiformats", "Hashing", "Chunking", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,1 @@
+// The UnixFS module: dag-pb and UnixFS codecs, file layouts, directories, the import pipeline.

@@ -1,0 +1,62 @@
+import Foundation
+
+/// Runs the built `cairn` executable, for end-to-end CLI tests.
+///
+/// The binary is looked up next to the running test executable (SwiftPM builds every product
+/// into the same folder), then `CAIRN_BINARY` if set.
+public enum CairnProcess {
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: Data
+        public var stderr: String
+        public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    }
+
+    public static let binary: URL? = {
+        if let override = ProcessInfo.processInfo.environment["CAIRN_BINARY"], !override.isEmpty {
+            return URL(fileURLWithPath: override)
+        }
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        var folder = executable.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = folder.appendingPathComponent("cairn")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            folder = folder.deletingLastPathComponent()
+        }
+        return nil
+    }()
+
+    /// Runs `cairn ARGUMENTS`, feeding `stdin` (if any), and collects its output.
+    public static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Result {
+        guard let binary else { throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "cairn binary not found"]) }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
+        process.standardOutput = outPipe
+        process.standardError = errPipe
+        process.standardInput = inPipe
+        try process.run()
+        let writer = Thread {
+            if let stdin { inPipe.fileHandleForWriting.write(stdin) }
+            try? inPipe.fileHandleForWriting.close()
+        }
+        writer.start()
+        // Drain stderr on another thread so neither pipe fills up and blocks the child.
+        let errorBox = ErrorBox()
+        let reader = Thread { errorBox.data = errPipe.fileHandleForReading.readDataToEndOfFile(); errorBox.done.signal() }
+        reader.start()
+        let out = outPipe.fileHandleForReading.readDataToEndOfFile()
+        errorBox.done.wait()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: out, stderr: String(decoding: errorBox.data, as: UTF8.self))
+    }
+
+    private final class ErrorBox: @unchecked Sendable {
+        var data = Data()
+        let done = DispatchSemaphore(value: 0)
+    }
+}

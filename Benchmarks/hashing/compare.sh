@@ -8,7 +8,7 @@
 set -euo pipefail
 
 SECONDS_PER_ROUND=${1:-1}
-ROUNDS=${2:-3}
+ROUNDS=${2:-5}
 SIZE=262144
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 BENCH_PACKAGE="$(cd "$HERE/.." && pwd)"

@@ -16,18 +16,18 @@ public struct BLAKE3: HashFunction {
     /// The default (and multihash) output length.
     public static let digestByteCount = 32
 
-    @usableFromInline let key: ChainingValue
-    @usableFromInline let baseFlags: UInt32
+    let key: ChainingValue
+    let baseFlags: UInt32
 
     // The chunk being filled.
-    @usableFromInline var chunkCV: ChainingValue
-    @usableFromInline var chunkCounter: UInt64 = 0
-    @usableFromInline var block = BLAKE3Words()
-    @usableFromInline var blockLength = 0
-    @usableFromInline var blocksCompressed = 0
+    var chunkCV: ChainingValue
+    var chunkCounter: UInt64 = 0
+    var block = BLAKE3Words()
+    var blockLength = 0
+    var blocksCompressed = 0
 
     // Chaining values of completed subtrees, left to right (a stack; see `pushChunkCV`).
-    @usableFromInline var stack = BLAKE3CVStack()
+    var stack = BLAKE3CVStack()
 
     /// An unkeyed BLAKE3 hasher.
     public init() {
@@ -200,11 +200,10 @@ public struct BLAKE3: HashFunction {
 // MARK: - Constants and words
 
 /// A 32-byte chaining value as eight little-endian words.
-public typealias ChainingValue = SIMD8<UInt32>
+typealias ChainingValue = SIMD8<UInt32>
 
-@usableFromInline
 enum BLAKE3Constants {
-    @usableFromInline static let iv: ChainingValue = [
+    static let iv: ChainingValue = [
         0x6A09_E667, 0xBB67_AE85, 0x3C6E_F372, 0xA54F_F53A,
         0x510E_527F, 0x9B05_688C, 0x1F83_D9AB, 0x5BE0_CD19,
     ]
@@ -224,7 +223,6 @@ enum BLAKE3Constants {
 
 /// Sixteen 32-bit words: a message block or the compression state. Plain stored properties
 /// (not an array or SIMD vector) so the optimizer keeps them all in registers.
-@usableFromInline
 struct BLAKE3Words: Sendable {
     var w0: UInt32 = 0, w1: UInt32 = 0, w2: UInt32 = 0, w3: UInt32 = 0
     var w4: UInt32 = 0, w5: UInt32 = 0, w6: UInt32 = 0, w7: UInt32 = 0
@@ -274,7 +272,6 @@ struct BLAKE3Words: Sendable {
 // MARK: - Compression
 
 /// The portable, one-block compression function.
-@usableFromInline
 enum BLAKE3Compress {
     @inline(__always)
     static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 {
@@ -371,7 +368,6 @@ enum BLAKE3Compress {
 
 /// A node whose compression has not been run yet: either turned into a chaining value
 /// (non-root) or, with ROOT set, into output bytes.
-@usableFromInline
 struct BLAKE3Output {
     var inputCV: ChainingValue
     var block: BLAKE3Words
@@ -418,13 +414,11 @@ struct BLAKE3Output {
 }
 
 /// The chaining-value stack, stored inline (54 entries: enough for 2^64 bytes).
-@usableFromInline
 struct BLAKE3CVStack: Sendable {
-    @usableFromInline
     typealias Storage = (ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue, ChainingValue)
-    @usableFromInline static let zero: Storage = (.zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero)
-    @usableFromInline var storage: Storage = BLAKE3CVStack.zero
-    @usableFromInline var count = 0
+    static let zero: Storage = (.zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero, .zero)
+    var storage: Storage = BLAKE3CVStack.zero
+    var count = 0
 
     init() {}
 

@@ -50,14 +50,24 @@ enum Sodium {
         }
     }
 
+    /// Runs `body` with a 64-byte aligned, uninitialized state on the stack. (A temporary
+    /// allocation with alignment 64 would be moved to the heap, so over-allocate and align.)
+    @inline(__always)
+    static func withAlignedScratchState<R>(_ body: (UnsafeMutableRawPointer) -> R) -> R {
+        withUnsafeTemporaryAllocation(byteCount: stateSize + stateAlignment, alignment: 16) { raw in
+            let address = UInt(bitPattern: raw.baseAddress!)
+            let aligned = (address + UInt(stateAlignment - 1)) & ~UInt(stateAlignment - 1)
+            return body(UnsafeMutableRawPointer(bitPattern: aligned)!)
+        }
+    }
+
     /// Segmented one-shot with a state on this thread's stack (no heap allocation).
     static func hash(_ input: HashInput, digestCount: Int) -> Digest {
         _ = ready
         if input.prefix.isEmpty && input.suffix.isEmpty {
             return hash(input.body, digestCount: digestCount)
         }
-        return withUnsafeTemporaryAllocation(byteCount: stateSize, alignment: stateAlignment) { raw in
-            let pointer = raw.baseAddress!
+        return withAlignedScratchState { pointer in
             initialize(pointer, digestCount: digestCount)
             update(pointer, input.prefix)
             update(pointer, input.body)
@@ -103,9 +113,9 @@ struct SodiumHashState: @unchecked Sendable {
 
     /// Finalizes a stack copy of the state, leaving this one untouched.
     func finalize() -> Digest {
-        withUnsafeTemporaryAllocation(byteCount: Sodium.stateSize, alignment: Sodium.stateAlignment) { raw in
-            raw.baseAddress!.copyMemory(from: box.raw, byteCount: Sodium.stateSize)
-            return Sodium.final(raw.baseAddress!, digestCount: digestCount)
+        Sodium.withAlignedScratchState { scratch in
+            scratch.copyMemory(from: box.raw, byteCount: Sodium.stateSize)
+            return Sodium.final(scratch, digestCount: digestCount)
         }
     }
 }

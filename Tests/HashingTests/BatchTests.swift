@@ -67,3 +67,25 @@ struct BatchTests {
         #expect(BatchHasher(algorithm: .blake3, threads: 0).threads == 1)
     }
 }
+
+@Suite("Concurrent callers")
+struct ConcurrencyTests {
+    /// One-shot and batch calls from several threads at once (each thread has its own cached
+    /// OpenSSL context; the fetched EVP_MDs and sodium_init are shared).
+    @Test("simultaneous one-shot and batch calls agree with sequential results")
+    func simultaneous() async {
+        let inputs = (0..<8).map { SplitMix64.bytes(seed: UInt64(100 + $0), count: 40_000 + 977 * $0) }
+        let algorithms = HashAlgorithm.allCases
+        let expected = algorithms.map { algorithm in inputs.map { algorithm.hash($0) } }
+        await withTaskGroup(of: Bool.self) { group in
+            for (index, algorithm) in algorithms.enumerated() {
+                group.addTask {
+                    let oneShot = inputs.map { algorithm.hash($0) }
+                    let batch = withHashInputs(inputs) { BatchHasher(algorithm: algorithm, threads: 2).hash($0) }
+                    return oneShot == expected[index] && batch == expected[index]
+                }
+            }
+            for await ok in group { #expect(ok) }
+        }
+    }
+}

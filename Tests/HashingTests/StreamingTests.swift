@@ -79,3 +79,26 @@ struct StreamingTests {
         #expect(digest == algorithm.hash(prefix + body + suffix))
     }
 }
+
+@Suite("BLAKE3 boundaries")
+struct BLAKE3BoundaryTests {
+    /// Update boundaries exactly on block (64) and chunk (1024) edges, where the hasher must
+    /// hold back a full block/chunk until it knows more input follows.
+    @Test("updates cut on block and chunk edges", arguments: [
+        [1024, 1024], [64, 960, 1024], [1023, 1, 1024], [1024, 1], [2048, 1025], [64, 64, 64], [1025, 1023, 0, 2048],
+    ])
+    func edges(_ pieces: [Int]) {
+        let input = SplitMix64.bytes(seed: 77, count: pieces.reduce(0, +))
+        var hasher = BLAKE3()
+        var offset = 0
+        for piece in pieces {
+            hasher.update(input[offset..<(offset + piece)])
+            offset += piece
+        }
+        // The reference: bytes fed one at a time never take the whole-chunk fast path.
+        var reference = BLAKE3()
+        for byte in input { reference.update([byte]) }
+        #expect(hasher.finalize() == reference.finalize())
+        #expect(hasher.finalize() == BLAKE3.hash(input))
+    }
+}

@@ -24,6 +24,8 @@ public struct BatchHasher: Sendable {
     public let algorithm: HashAlgorithm
     /// The most threads used by one call (the calling thread included).
     public let threads: Int
+    /// The kernel every worker runs: `HashKernel.selected(for: algorithm)` unless given.
+    public let kernel: HashKernel
 
     /// Below this many bytes in total a call runs on the calling thread only: starting workers
     /// costs more than it saves.
@@ -32,9 +34,15 @@ public struct BatchHasher: Sendable {
     /// - Parameters:
     ///   - algorithm: the hash applied to each message.
     ///   - threads: worker count; `nil` means the active processor count. Values below 1 count as 1.
-    public init(algorithm: HashAlgorithm, threads: Int? = nil) {
+    ///   - kernel: the implementation to run; `nil` means `HashKernel.selected(for:)`, the
+    ///     fastest one this CPU supports unless `CAIRN_HASH_KERNEL` forces another.
+    public init(algorithm: HashAlgorithm, threads: Int? = nil, kernel: HashKernel? = nil) {
         self.algorithm = algorithm
         self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        let chosen = kernel ?? HashKernel.selected(for: algorithm)
+        precondition(chosen.algorithm == algorithm, "kernel \(chosen) does not compute \(algorithm)")
+        precondition(chosen.isSupported, "hash kernel \(chosen) is not supported on this CPU")
+        self.kernel = chosen
     }
 
     /// The digests of `inputs`, in order.
@@ -63,9 +71,14 @@ public struct BatchHasher: Sendable {
         let workers = min(threads, inputs.count)
         // Claim several small messages at a time so the shared cursor is not a hot spot.
         let averageBytes = totalBytes / inputs.count
-        let grain = averageBytes >= 16 * 1024 ? 1 : max(1, min(64, inputs.count / (workers * 8)))
+        var grain = averageBytes >= 16 * 1024 ? 1 : max(1, min(64, inputs.count / (workers * 8)))
+        if kernel.lanes > 1 {
+            // A multi-lane kernel takes a lane's worth per claim, fewer when that would leave
+            // a worker idle.
+            grain = max(1, min(max(grain, kernel.lanes), (inputs.count + workers - 1) / workers))
+        }
         let cursor = BatchCursor(count: inputs.count, grain: grain)
-        let job = BatchJob(algorithm: algorithm, inputs: inputs, output: output, cursor: cursor)
+        let job = BatchJob(algorithm: algorithm, kernel: kernel, inputs: inputs, output: output, cursor: cursor)
         if workers <= 1 || totalBytes < BatchHasher.parallelThreshold {
             job.work()
         } else {
@@ -115,12 +128,20 @@ struct BatchFeed {
 /// Everything a worker needs, shared read-only between workers; each writes disjoint outputs.
 struct BatchJob: @unchecked Sendable {
     let algorithm: HashAlgorithm
+    let kernel: HashKernel
     let inputs: UnsafeBufferPointer<HashInput>
     let output: UnsafeMutablePointer<Digest>
     let cursor: BatchCursor
 
     /// One worker's loop: pick the kernel once, then let it drain the feed.
     func work() {
+        if kernel.runsOwnScheduler {
+            // Cairn's C kernels: each claimed range goes to the kernel's lane scheduler.
+            while let range = cursor.claim() {
+                kernel.hash(UnsafeBufferPointer(rebasing: inputs[range]), into: output + range.lowerBound)
+            }
+            return
+        }
         var feed = BatchFeed(cursor: cursor)
         switch algorithm {
         case .identity: OneBufferKernel<IdentityHash>().run(&feed, inputs, output)

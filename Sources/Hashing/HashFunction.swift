@@ -122,7 +122,7 @@ extension HashAlgorithm {
         case .sha3_512: return SHA3_512.hash(bytes)
         case .blake2b_256: return BLAKE2b256.hash(bytes)
         case .blake2b_512: return BLAKE2b512.hash(bytes)
-        case .blake3: return BLAKE3.hash(bytes)
+        case .blake3: return BLAKE3SIMD.hash(bytes)
         }
     }
 
@@ -136,7 +136,7 @@ extension HashAlgorithm {
         case .sha3_512: return SHA3_512.hash(input)
         case .blake2b_256: return BLAKE2b256.hash(input)
         case .blake2b_512: return BLAKE2b512.hash(input)
-        case .blake3: return BLAKE3.hash(input)
+        case .blake3: return BLAKE3SIMD.hash(input)
         }
     }
 
@@ -160,7 +160,7 @@ public struct StreamingHasher: Sendable {
         case sha3_512(SHA3_512)
         case blake2b_256(BLAKE2b256)
         case blake2b_512(BLAKE2b512)
-        case blake3(BLAKE3)
+        case blake3(BLAKE3SIMD)
         case moving  // transient: while a payload is being mutated out of place
     }
 
@@ -180,7 +180,7 @@ public struct StreamingHasher: Sendable {
         case .sha3_512: state = .sha3_512(SHA3_512())
         case .blake2b_256: state = .blake2b_256(BLAKE2b256())
         case .blake2b_512: state = .blake2b_512(BLAKE2b512())
-        case .blake3: state = .blake3(BLAKE3())
+        case .blake3: state = .blake3(BLAKE3SIMD())
         }
     }
 

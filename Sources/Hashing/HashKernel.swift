@@ -36,6 +36,13 @@ public struct HashKernel: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(algorithm.name)/\(name)" }
 
+    /// Whether the kernel is one of Cairn's C kernels (with its own lane scheduler), rather
+    /// than a library's one-buffer code.
+    var runsOwnScheduler: Bool {
+        if case .library = implementation { return false }
+        return true
+    }
+
     /// Whether this CPU can run the kernel.
     public var isSupported: Bool {
         switch implementation {

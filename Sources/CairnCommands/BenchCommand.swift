@@ -77,7 +77,10 @@ struct BenchCommand: AsyncParsableCommand {
             digests.initialize(repeating: Digest())
             defer { digests.deallocate() }
             if !json {
-                writeStandardOutput("\(algorithm.name): \(count) buffers of \(size) bytes, \(threads) thread(s)\n")
+                writeStandardOutput(
+                    "\(algorithm.name): \(count) buffers of \(size) bytes, \(threads) thread(s); "
+                        + "selected kernel: \(HashKernel.selected(for: algorithm).name)\n"
+                )
             }
             for kernel in kernels {
                 try Task.checkCancellation()

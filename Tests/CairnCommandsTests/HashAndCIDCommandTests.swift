@@ -98,3 +98,41 @@ struct HashAndCIDCommandTests {
         #expect(big.status != 0)
     }
 }
+
+/// `CAIRN_HASH_KERNEL` forces a kernel; a kernel the CPU lacks or an unknown name falls back
+/// to the default. Checked through a child process, since the variable is process-wide.
+@Suite("Kernel forcing")
+struct KernelForcingTests {
+    static func selected(_ value: String?, hash: String = "sha2-256") throws -> String {
+        var environment: [String: String] = [:]
+        if let value { environment["CAIRN_HASH_KERNEL"] = value }
+        let result = try CairnProcess.run(
+            ["bench", "hash", "--hash", hash, "--kernel", "portable", "--size", "65536", "--total", "65536"],
+            environment: environment
+        )
+        let header = result.stdoutText.split(separator: "\n").first ?? ""
+        return String(header.split(separator: " ").last ?? "")
+    }
+
+    @Test func forcedKernelIsSelected() throws {
+        #expect(try Self.selected("portable") == "portable")
+        #expect(try Self.selected("sha2-256=portable") == "portable")
+        #expect(try Self.selected("blake3=portable", hash: "blake3") == "portable")
+        #expect(try Self.selected("sha2-256=portable,blake3=sse41-x4", hash: "blake3") != "portable")
+    }
+
+    @Test func unknownNameFallsBackToTheDefault() throws {
+        #expect(try Self.selected("no-such-kernel") == Self.selected(nil))
+    }
+
+    @Test func forcedKernelGivesTheSameCIDs() throws {
+        let bytes = Data(SplitMix64.bytes(seed: 9, count: 1_500_000))
+        // cairn hash streams BLAKE3 through the selected C kernel (SHA-256 streams through OpenSSL).
+        let reference = try CairnProcess.run(["hash", "--hash", "blake3", "-"], stdin: bytes)
+        for kernel in ["portable", "sse41-x4", "avx2-x8", "avx512-x16"] {
+            let forced = try CairnProcess.run(
+                ["hash", "--hash", "blake3", "-"], stdin: bytes, environment: ["CAIRN_HASH_KERNEL": kernel])
+            #expect(forced.stdoutText == reference.stdoutText, "\(kernel)")
+        }
+    }
+}

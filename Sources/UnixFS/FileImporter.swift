@@ -41,8 +41,9 @@ public struct ImportResult: Hashable, Sendable {
 public struct FileImporter: Sendable {
     public let parameters: ImportParameters
     public let threads: Int
-    /// Target bytes of file content per batch (the read-ahead bound).
-    public var batchBytes: Int = 16 << 20
+    /// Target bytes of file content per batch (the read-ahead bound). The default is 16 MiB, or
+    /// enough for every thread to fill all lanes of the hash kernel with the largest chunks.
+    public var batchBytes: Int
     /// Most leaves per batch (bounds memory for tiny chunk sizes).
     public var batchLeaves: Int = 4096
     /// Memory-map regular files (otherwise they are read like pipes).
@@ -58,6 +59,8 @@ public struct FileImporter: Sendable {
         try parameters.validate()
         self.parameters = parameters
         self.threads = max(1, threads ?? sysconfThreads())
+        let lanes = max(1, HashKernel.selected(for: parameters.hashAlgorithm).lanes)
+        self.batchBytes = max(16 << 20, parameters.chunker.maximumChunkLength * lanes * self.threads)
     }
 
     // MARK: Entry points

@@ -1,1 +1,2 @@
-// The UnixFS module: dag-pb and UnixFS codecs, file layouts, directories, the import pipeline.
+// The UnixFS module: dag-pb and UnixFS codecs, file layouts, the import pipeline and block sinks.
+// See spec/unixfs.md.

@@ -1,0 +1,161 @@
+/// Protocol Buffers wire-format primitives shared by the dag-pb and UnixFS codecs.
+///
+/// Only what the two schemas need: unsigned LEB128 varints (up to 64 bits, 10 bytes), the
+/// length-delimited and fixed32 wire types, and keys. Writers work on raw pointers into a buffer
+/// whose size was computed beforehand; the reader is a bounds-checked cursor that never traps.
+@usableFromInline
+enum Wire {
+    /// Wire type numbers (protobuf encoding spec).
+    @usableFromInline static let varint: UInt8 = 0
+    @usableFromInline static let fixed64: UInt8 = 1
+    @usableFromInline static let lengthDelimited: UInt8 = 2
+    @usableFromInline static let fixed32: UInt8 = 5
+
+    /// The number of bytes of the varint encoding of `value` (1 … 10).
+    @inlinable @inline(__always)
+    static func varintSize(_ value: UInt64) -> Int {
+        let bits = 64 - (value | 1).leadingZeroBitCount
+        return (bits + 6) / 7
+    }
+
+    /// Size of a length-delimited field (key byte, length varint, payload).
+    @inlinable @inline(__always)
+    static func bytesFieldSize(_ length: Int) -> Int {
+        1 + varintSize(UInt64(length)) + length
+    }
+
+    /// Size of a varint field with a one-byte key.
+    @inlinable @inline(__always)
+    static func varintFieldSize(_ value: UInt64) -> Int {
+        1 + varintSize(value)
+    }
+
+    /// Writes `value` as a varint at `pointer`; returns the bytes written.
+    @inlinable @inline(__always)
+    static func writeVarint(_ value: UInt64, to pointer: UnsafeMutablePointer<UInt8>) -> Int {
+        var v = value
+        var i = 0
+        while v >= 0x80 {
+            pointer[i] = UInt8(truncatingIfNeeded: v) | 0x80
+            v >>= 7
+            i += 1
+        }
+        pointer[i] = UInt8(truncatingIfNeeded: v)
+        return i + 1
+    }
+}
+
+/// A failure inside `WireReader`: where it happened (absolute offset in the outermost block) and why.
+@usableFromInline
+struct WireError: Error {
+    @usableFromInline var offset: Int
+    @usableFromInline var reason: String
+
+    @usableFromInline
+    init(offset: Int, reason: String) {
+        self.offset = offset
+        self.reason = reason
+    }
+}
+
+/// A bounds-checked cursor over protobuf bytes. Offsets it reports are relative to `origin`,
+/// the position of its first byte inside the outermost block, so nested messages report
+/// absolute offsets.
+@usableFromInline
+struct WireReader {
+    @usableFromInline let bytes: UnsafeRawBufferPointer
+    @usableFromInline let origin: Int
+    @usableFromInline var position = 0
+
+    @usableFromInline
+    init(_ bytes: UnsafeRawBufferPointer, origin: Int = 0) {
+        self.bytes = bytes
+        self.origin = origin
+    }
+
+    @usableFromInline var isAtEnd: Bool { position >= bytes.count }
+    @usableFromInline var absolutePosition: Int { origin + position }
+
+    @usableFromInline
+    func fail(_ reason: String, at relative: Int? = nil) -> WireError {
+        WireError(offset: origin + (relative ?? position), reason: reason)
+    }
+
+    /// Reads a minimal varint of at most 64 bits.
+    @usableFromInline
+    mutating func readVarint(_ what: @autoclosure () -> String) throws(WireError) -> UInt64 {
+        let start = position
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard position < bytes.count else {
+                throw fail("\(what()) is truncated (varint runs past the end)", at: start)
+            }
+            let byte = bytes[position]
+            position += 1
+            if shift == 63 && byte > 1 {
+                throw fail("\(what()) is a varint longer than 64 bits", at: start)
+            }
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 {
+                if byte == 0 && position - start > 1 {
+                    throw fail("\(what()) is a non-minimal varint (trailing zero byte)", at: start)
+                }
+                return value
+            }
+            shift += 7
+        }
+    }
+
+    /// Reads a field key; returns (field number, wire type).
+    @usableFromInline
+    mutating func readKey() throws(WireError) -> (field: UInt64, wireType: UInt8) {
+        let key = try readVarint("field key")
+        return (key >> 3, UInt8(truncatingIfNeeded: key & 7))
+    }
+
+    /// Reads a length prefix and returns the payload's range (relative), checking it fits.
+    @usableFromInline
+    mutating func readLengthDelimited(_ what: @autoclosure () -> String) throws(WireError) -> Range<Int> {
+        let start = position
+        let length = try readVarint("length of \(what())")
+        let remaining = bytes.count - position
+        guard length <= UInt64(remaining) else {
+            throw fail("\(what()) claims \(length) bytes but only \(remaining) remain", at: start)
+        }
+        let range = position..<(position + Int(length))
+        position = range.upperBound
+        return range
+    }
+
+    /// Reads 4 little-endian bytes.
+    @usableFromInline
+    mutating func readFixed32(_ what: @autoclosure () -> String) throws(WireError) -> UInt32 {
+        guard bytes.count - position >= 4 else {
+            throw fail("\(what()) is truncated (fixed32 needs 4 bytes)")
+        }
+        var value: UInt32 = 0
+        for i in 0..<4 { value |= UInt32(bytes[position + i]) << (8 * UInt32(i)) }
+        position += 4
+        return value
+    }
+
+    @usableFromInline
+    func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[range])
+    }
+}
+
+/// Human-readable wire type name for error messages.
+@usableFromInline
+func wireTypeName(_ type: UInt8) -> String {
+    switch type {
+    case 0: return "varint (0)"
+    case 1: return "fixed64 (1)"
+    case 2: return "length-delimited (2)"
+    case 3: return "start-group (3)"
+    case 4: return "end-group (4)"
+    case 5: return "fixed32 (5)"
+    default: return "invalid wire type \(type)"
+    }
+}

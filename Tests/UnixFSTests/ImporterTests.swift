@@ -1,0 +1,194 @@
+import CairnTestSupport
+import Chunking
+import Foundation
+import Hashing
+import Multiformats
+import Testing
+@testable import UnixFS
+
+/// The pipeline itself: every way of feeding it (memory, memory map, stream with odd read
+/// sizes, any thread count, tiny batches) puts the same blocks in the same order.
+@Suite struct ImporterTests {
+    /// A source that returns at most a few bytes per read, to stress batch/carry boundaries.
+    struct TrickleSource: ByteSource {
+        let bytes: [UInt8]
+        var position = 0
+        var rng = SplitMix64(seed: 5)
+
+        mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ChunkingError) -> Int {
+            let n = min(buffer.count, bytes.count - position, Int(rng.next() % 3000) + 1)
+            for i in 0..<n { buffer[i] = bytes[position + i] }
+            position += n
+            return n
+        }
+    }
+
+    static let settings: [[String]] = [
+        [], ["--trickle"], ["--chunker=size-1000", "--max-file-links=3"], ["--trickle", "--chunker=size-1000", "--max-file-links=5"],
+        ["--chunker=rabin-16384-65536-131072", "--cid-version=1"], ["--chunker=buzhash", "--raw-leaves"],
+    ]
+
+    func blocks(_ sink: CollectingSink) -> [String] { sink.blocks.map { "\($0.cid) \($0.bytes.count)" } }
+
+    @Test(arguments: settings)
+    func everyPathGivesTheSameBlocks(flags: [String]) throws {
+        let input = SplitMix64.bytes(seed: 11, count: 1_300_007)
+        let parameters = try ImportOptions(kuboArguments: flags).resolve()
+        var reference = CollectingSink()
+        let expected = try FileImporter(parameters: parameters, threads: 1).importBytes(input, into: &reference)
+
+        for threads in [1, 2, 3] {
+            var importer = try FileImporter(parameters: parameters, threads: threads)
+            importer.batchBytes = 70_000
+            importer.batchLeaves = 7
+            var memory = CollectingSink()
+            #expect(try importer.importBytes(input, into: &memory) == expected)
+            #expect(memory.blocks == reference.blocks, "memory, \(threads) threads")
+
+            var streamed = CollectingSink()
+            #expect(try importer.importStream(TrickleSource(bytes: input), into: &streamed) == expected)
+            #expect(blocks(streamed) == blocks(reference), "stream, \(threads) threads")
+        }
+
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-importer-\(getpid())-\(flags.count).bin").path
+        try Data(input).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for mapped in [true, false] {
+            var importer = try FileImporter(parameters: parameters, threads: 2)
+            importer.memoryMapFiles = mapped
+            var sink = CollectingSink()
+            #expect(try importer.importFile(atPath: path, into: &sink) == expected)
+            #expect(sink.blocks == reference.blocks, "file, mapped: \(mapped)")
+        }
+    }
+
+    @Test func childrenComeBeforeParents() throws {
+        let input = SplitMix64.bytes(seed: 3, count: 40_000)
+        for flags in [["--chunker=size-1000", "--max-file-links=3"], ["--trickle", "--chunker=size-1000", "--max-file-links=3"]] {
+            var sink = CollectingSink()
+            let result = try FileImporter(parameters: ImportOptions(kuboArguments: flags).resolve()).importBytes(input, into: &sink)
+            var seen = Set<CID>()
+            var contentBytes = 0
+            for block in sink.blocks {
+                if block.cid.codec == .dagPB {
+                    let node = try PBNode(decoding: block.bytes)
+                    let data = try UnixFSData(decoding: node.data!)
+                    for link in node.links { #expect(seen.contains(link.hash), "a link points to a block not yet put") }
+                    if node.links.isEmpty { contentBytes += data.data?.count ?? 0 }
+                    #expect(data.blockSizes.count == node.links.count)
+                    #expect(data.fileSize == UInt64(data.data?.count ?? 0) + data.blockSizes.reduce(0, +))
+                    // Internal nodes never hold more than maxLinks links in balanced layout.
+                    if flags.first != "--trickle" { #expect(node.links.count <= 3) }
+                }
+                seen.insert(block.cid)
+            }
+            #expect(contentBytes == input.count)
+            #expect(sink.blocks.last?.cid == result.root)
+        }
+    }
+
+    @Test func cancellationStopsTheImport() throws {
+        var importer = try FileImporter(threads: 2)
+        importer.batchBytes = 1 << 20
+        importer.isCancelled = { true }
+        var sink = DiscardingSink()
+        #expect(throws: CancellationError.self) {
+            try importer.importBytes(SplitMix64.bytes(seed: 1, count: 3 << 20), into: &sink)
+        }
+        #expect(sink.blockCount == 0)
+    }
+
+    @Test func cancelledTaskStopsTheImport() async throws {
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            var sink = DiscardingSink()
+            return try FileImporter(threads: 1).importBytes(SplitMix64.bytes(seed: 1, count: 1 << 20), into: &sink)
+        }
+        await #expect(throws: CancellationError.self) { try await task.value }
+    }
+
+    struct FailingSink: BlockSink {
+        struct Full: Error {}
+        var left: Int
+        mutating func put(_ cid: CID, _ bytes: BlockBytes) throws {
+            if left == 0 { throw Full() }
+            left -= 1
+        }
+    }
+
+    @Test func sinkErrorsStopTheImport() throws {
+        var sink = FailingSink(left: 5)
+        #expect(throws: FailingSink.Full.self) {
+            try FileImporter(threads: 2).importBytes(SplitMix64.bytes(seed: 2, count: 4 << 20), into: &sink)
+        }
+    }
+
+    @Test func inlineAppliesToEveryBlockKind() throws {
+        // 40 one-byte chunks: leaves are 1-byte raw blocks (inlined); internal nodes are not.
+        let parameters = try ImportOptions(kuboArguments: ["--inline", "--cid-version=1", "--chunker=size-1", "--max-file-links=4"]).resolve()
+        var sink = CollectingSink()
+        _ = try FileImporter(parameters: parameters).importBytes(Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN".utf8), into: &sink)
+        for block in sink.blocks {
+            let inlined = block.cid.multihash.code == .identity
+            #expect(inlined == (block.bytes.count <= 32))
+            if inlined { #expect(block.cid.multihash.digest == block.bytes) }
+        }
+    }
+}
+
+/// Kubo's option resolution (kubo-import-semantics.md §2.2, §7).
+@Suite struct OptionTests {
+    func resolve(_ flags: String) throws -> ImportParameters {
+        try ImportOptions(kuboArguments: flags.split(separator: " ").map(String.init)).resolve()
+    }
+
+    func refuses(_ flags: String, _ phrase: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        do {
+            _ = try resolve(flags)
+            Issue.record("accepted \(flags)", sourceLocation: sourceLocation)
+        } catch {
+            #expect("\(error)".contains(phrase), "\(error)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test func implications() throws {
+        #expect(try resolve("") == .kuboDefault)
+        let v1 = try resolve("--cid-version=1")
+        #expect(v1.cidVersion == .v1 && v1.rawLeaves)
+        #expect(try resolve("--cid-version=1 --raw-leaves=false").rawLeaves == false)
+        let blake = try resolve("--hash=blake3")
+        #expect(blake.cidVersion == .v1 && blake.rawLeaves && blake.hashAlgorithm == .blake3)
+        #expect(try resolve("--raw-leaves").cidVersion == .v0)
+        #expect(try resolve("-t -s size-1000").layout == .trickle)
+    }
+
+    @Test func profiles() throws {
+        let v1 = try resolve("--profile=unixfs-v1-2025")
+        #expect(v1.cidVersion == .v1 && v1.rawLeaves && v1.maxLinks == 1024 && v1.chunker == .fixed(size: 1_048_576))
+        #expect(try resolve("--profile=unixfs-v0-2015") == .kuboDefault)
+        #expect(try resolve("--profile=legacy-cid-v0") == .kuboDefault)
+        // Explicit flags override profile values.
+        #expect(try resolve("--profile=unixfs-v1-2025 --chunker=size-262144 --raw-leaves=false").rawLeaves == false)
+        // A profile's raw-leaves=false counts as configured: CIDv1 then keeps dag-pb leaves (Kubo add.go).
+        #expect(try resolve("--profile=unixfs-v0-2015 --cid-version=1").rawLeaves == false)
+    }
+
+    @Test func refusals() {
+        refuses("--hash=sha2-512 --cid-version=0", "CIDv0 only supports sha2-256")
+        refuses("--profile=unixfs-v0-2015 --hash=sha2-512", "CIDv0 only supports sha2-256")
+        refuses("--cid-version=2", "unknown CID version 2")
+        refuses("--inline --inline-limit=129", "inline-limit 129 exceeds the maximum of 128")
+        refuses("--max-file-links=1", "max-file-links must be at least 2")
+        refuses("--hash=md5", "unrecognized hash function")
+        refuses("--chunker=size-2096897", "exceeds Kubo's limit")
+        refuses("--chunker=fastcdc-262144-1048576-4194304", "above Kubo's block limit")
+        refuses("--profile=test-cid-v1", "unknown profile")
+        refuses("--raw-leaves=maybe", "not true or false")
+        refuses("--wrap", "unknown import option")
+    }
+
+    @Test func inlineLimitIsOnlyCheckedWithInline() throws {
+        #expect(try resolve("--inline-limit=500").inlineLimit == nil)
+        #expect(try resolve("--inline").inlineLimit == 32)
+    }
+}

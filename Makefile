@@ -2,7 +2,7 @@
 # `make test` runs the whole suite. Each target installs only what is missing.
 
 SHELL := /bin/bash
-APT_PACKAGES := libssl-dev libsodium-dev pkg-config
+APT_PACKAGES := libssl-dev libsodium-dev pkg-config libsqlite3-dev
 PYTHON ?= python3
 VENV := .venv
 PIP_PACKAGES :=

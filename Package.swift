@@ -16,12 +16,15 @@ let package = Package(
         .library(name: "Hashing", targets: ["Hashing"]),
         .library(name: "Chunking", targets: ["Chunking"]),
         .library(name: "UnixFS", targets: ["UnixFS"]),
+        .library(name: "CAR", targets: ["CAR"]),
+        .library(name: "BlockStore", targets: ["BlockStore"]),
         .library(name: "CairnCommands", targets: ["CairnCommands"]),
         .library(name: "CairnTestSupport", targets: ["CairnTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // MARK: - Targets
@@ -53,9 +56,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CAR",
+            dependencies: ["Multiformats", "Hashing", "UnixFS"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "BlockStore",
+            dependencies: [
+                "Multiformats", "Hashing", "UnixFS",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "CairnCommands",
             dependencies: [
-                "Multiformats", "Hashing", "Chunking", "UnixFS",
+                "Multiformats", "Hashing", "Chunking", "UnixFS", "CAR", "BlockStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -92,6 +108,16 @@ let package = Package(
         .testTarget(
             name: "UnixFSTests",
             dependencies: ["UnixFS", "Multiformats", "Hashing", "Chunking", "CairnTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "CARTests",
+            dependencies: ["CAR", "UnixFS", "Multiformats", "Hashing", "CairnTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "BlockStoreTests",
+            dependencies: ["BlockStore", "UnixFS", "Multiformats", "Hashing", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

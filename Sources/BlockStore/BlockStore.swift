@@ -1,0 +1,1 @@
+// BlockStore: pack files + SQLite (GRDB) index, pins, GC.

@@ -1,0 +1,1 @@
+// CAR: CARv1/CARv2 streaming reader and writer.

@@ -7,46 +7,12 @@
  * count, merged eagerly since more input is known to follow.
  */
 #include <string.h>
+#include "cpu_features.h"
 #include "blake3_internal.h"
 #include "CCairnBLAKE3.h"
 
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
 
 #define MAX_RUN 256 /* chunks in one vector run: 256 KiB of input, 8 KiB of chaining values */
-
-static int cpu_flags = -1;
-enum { HAS_SSE41 = 1, HAS_AVX2 = 2, HAS_AVX512 = 4 };
-
-static int detect(void) {
-    int flags = 0;
-#if defined(__x86_64__)
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
-    int osxsave = (c >> 27) & 1;
-    if (((c >> 19) & 1) && ((c >> 9) & 1)) flags |= HAS_SSE41;
-    unsigned long long xcr0 = 0;
-    if (osxsave) {
-        unsigned lo, hi;
-        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-        xcr0 = ((unsigned long long)hi << 32) | lo;
-    }
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return flags;
-    if (((b >> 5) & 1) && (xcr0 & 0x6) == 0x6) flags |= HAS_AVX2;
-    if (((b >> 16) & 1) && (xcr0 & 0xE6) == 0xE6) flags |= HAS_AVX512;
-#endif
-    return flags;
-}
-
-static int features(void) {
-    int f = __atomic_load_n(&cpu_flags, __ATOMIC_RELAXED);
-    if (f < 0) {
-        f = detect();
-        __atomic_store_n(&cpu_flags, f, __ATOMIC_RELAXED);
-    }
-    return f;
-}
 
 static const struct {
     const char *name;
@@ -56,19 +22,19 @@ static const struct {
 } kernels[CCAIRN_BLAKE3_KERNEL_COUNT] = {
     {"portable", 1, 0, ccairn_blake3_many_portable},
 #if defined(__x86_64__)
-    {"sse41-x4", 4, HAS_SSE41, ccairn_blake3_many_sse41},
-    {"avx2-x8", 8, HAS_AVX2, ccairn_blake3_many_avx2},
-    {"avx512-x16", 16, HAS_AVX512, ccairn_blake3_many_avx512},
+    {"sse41-x4", 4, CCAIRN_CPU_SSE41, ccairn_blake3_many_sse41},
+    {"avx2-x8", 8, CCAIRN_CPU_AVX2, ccairn_blake3_many_avx2},
+    {"avx512-x16", 16, CCAIRN_CPU_AVX512, ccairn_blake3_many_avx512},
 #else
-    {"sse41-x4", 4, 1 << 30, 0},
-    {"avx2-x8", 8, 1 << 30, 0},
-    {"avx512-x16", 16, 1 << 30, 0},
+    {"sse41-x4", 4, CCAIRN_CPU_NEVER, 0},
+    {"avx2-x8", 8, CCAIRN_CPU_NEVER, 0},
+    {"avx512-x16", 16, CCAIRN_CPU_NEVER, 0},
 #endif
 };
 
 int ccairn_blake3_kernel_supported(ccairn_blake3_kernel kernel) {
     if ((unsigned)kernel >= CCAIRN_BLAKE3_KERNEL_COUNT) return 0;
-    return (features() & kernels[kernel].needs) == kernels[kernel].needs;
+    return (ccairn_cpu_features() & kernels[kernel].needs) == kernels[kernel].needs;
 }
 
 const char *ccairn_blake3_kernel_name(ccairn_blake3_kernel kernel) {

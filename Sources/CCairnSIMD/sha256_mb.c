@@ -5,12 +5,10 @@
  * idle, the busy lanes move to a narrower kernel so that idle lanes cost nothing.
  */
 #include <string.h>
+#include "cpu_features.h"
 #include "sha256_internal.h"
 #include "CCairnSHA256.h"
 
-#if defined(__x86_64__)
-#include <cpuid.h>
-#endif
 
 #define MAX_LANES 16
 
@@ -106,40 +104,7 @@ static int lane_advance(lane_t *lane, uint32_t state[8], size_t n) {
     return 0;
 }
 
-/* ---- CPU features ---------------------------------------------------------------------- */
-
-static int cpu_flags = -1;
-enum { HAS_SHA = 1, HAS_AVX2 = 2, HAS_AVX512 = 4 };
-
-static int detect(void) {
-    int flags = 0;
-#if defined(__x86_64__)
-    unsigned a, b, c, d;
-    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
-    int osxsave = (c >> 27) & 1, sse41 = (c >> 19) & 1, ssse3 = (c >> 9) & 1;
-    unsigned long long xcr0 = 0;
-    if (osxsave) {
-        unsigned lo, hi;
-        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-        xcr0 = ((unsigned long long)hi << 32) | lo;
-    }
-    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
-    if (((b >> 29) & 1) && sse41 && ssse3) flags |= HAS_SHA;
-    int ymm = (xcr0 & 0x6) == 0x6, zmm = (xcr0 & 0xE6) == 0xE6;
-    if (((b >> 5) & 1) && ymm) flags |= HAS_AVX2;
-    if (((b >> 16) & 1) && ((b >> 30) & 1) && zmm) flags |= HAS_AVX512; /* AVX512F + AVX512BW */
-#endif
-    return flags;
-}
-
-static int features(void) {
-    int f = __atomic_load_n(&cpu_flags, __ATOMIC_RELAXED);
-    if (f < 0) {
-        f = detect();
-        __atomic_store_n(&cpu_flags, f, __ATOMIC_RELAXED);
-    }
-    return f;
-}
+/* ---- Kernel table ---------------------------------------------------------------------- */
 
 static const struct {
     const char *name;
@@ -149,23 +114,23 @@ static const struct {
 } kernels[CCAIRN_SHA256_KERNEL_COUNT] = {
     {"portable", 1, 0, ccairn_sha256_blocks_portable},
 #if defined(__x86_64__)
-    {"shani-x1", 1, HAS_SHA, ccairn_sha256_blocks_shani_x1},
-    {"shani-x2", 2, HAS_SHA, ccairn_sha256_blocks_shani_x2},
-    {"shani-x4", 4, HAS_SHA, ccairn_sha256_blocks_shani_x4},
-    {"avx2-x8", 8, HAS_AVX2, ccairn_sha256_blocks_avx2_x8},
-    {"avx512-x16", 16, HAS_AVX512, ccairn_sha256_blocks_avx512_x16},
+    {"shani-x1", 1, CCAIRN_CPU_SHA, ccairn_sha256_blocks_shani_x1},
+    {"shani-x2", 2, CCAIRN_CPU_SHA, ccairn_sha256_blocks_shani_x2},
+    {"shani-x4", 4, CCAIRN_CPU_SHA, ccairn_sha256_blocks_shani_x4},
+    {"avx2-x8", 8, CCAIRN_CPU_AVX2, ccairn_sha256_blocks_avx2_x8},
+    {"avx512-x16", 16, CCAIRN_CPU_AVX512, ccairn_sha256_blocks_avx512_x16},
 #else
-    {"shani-x1", 1, 1 << 30, 0},
-    {"shani-x2", 2, 1 << 30, 0},
-    {"shani-x4", 4, 1 << 30, 0},
-    {"avx2-x8", 8, 1 << 30, 0},
-    {"avx512-x16", 16, 1 << 30, 0},
+    {"shani-x1", 1, CCAIRN_CPU_NEVER, 0},
+    {"shani-x2", 2, CCAIRN_CPU_NEVER, 0},
+    {"shani-x4", 4, CCAIRN_CPU_NEVER, 0},
+    {"avx2-x8", 8, CCAIRN_CPU_NEVER, 0},
+    {"avx512-x16", 16, CCAIRN_CPU_NEVER, 0},
 #endif
 };
 
 int ccairn_sha256_kernel_supported(ccairn_sha256_kernel kernel) {
     if ((unsigned)kernel >= CCAIRN_SHA256_KERNEL_COUNT) return 0;
-    return (features() & kernels[kernel].needs) == kernels[kernel].needs;
+    return (ccairn_cpu_features() & kernels[kernel].needs) == kernels[kernel].needs;
 }
 
 const char *ccairn_sha256_kernel_name(ccairn_sha256_kernel kernel) {
@@ -182,8 +147,8 @@ int ccairn_sha256_kernel_lanes(ccairn_sha256_kernel kernel) {
  * never wider than `current`. SHA-NI kernels are preferred for narrow widths when present. */
 static ccairn_sha256_kernel narrower(ccairn_sha256_kernel current, int busy) {
     ccairn_sha256_kernel best = current;
-    int f = features();
-    int sha = (f & HAS_SHA) != 0;
+    int f = ccairn_cpu_features();
+    int sha = (f & CCAIRN_CPU_SHA) != 0;
     ccairn_sha256_kernel candidates[6];
     int n = 0;
     if (sha) {

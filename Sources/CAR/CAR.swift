@@ -1,1 +1,0 @@
-// CAR: CARv1/CARv2 streaming reader and writer.

@@ -1,0 +1,132 @@
+import Multiformats
+import UnixFS
+
+/// What `CARVerifier.verify` checks beyond the per-block hashes (always checked).
+public struct CARVerifyOptions: Hashable, Sendable {
+    public var read = CARReadOptions()
+    /// The header must list at least one root and every root must be in the CAR (go-car's
+    /// `car verify` rule). Identity-CID roots count as present.
+    public var requireRoots = true
+    /// Every block reachable from each root (dag-pb links; raw and identity are leaves) must be
+    /// in the CAR.
+    public var checkComplete = false
+    /// CARv2: the index must be well formed and agree with the payload: every entry names the
+    /// section at its offset, and every non-identity block has an entry.
+    public var checkIndex = true
+
+    public init() {}
+}
+
+/// The outcome of a successful verification.
+public struct CARSummary: Hashable, Sendable {
+    public var header: CARHeader
+    /// Sections read (repeats included).
+    public var blockCount: Int
+    /// Bytes of block data (excluding CIDs and section prefixes).
+    public var blockBytes: UInt64
+    /// Distinct CIDs among the blocks.
+    public var distinctBlocks: Int
+    /// CARv2 index entries checked, nil without an index (or when not checked).
+    public var indexEntries: Int?
+    /// True when `checkComplete` ran and passed.
+    public var complete: Bool
+}
+
+/// `car verify` / `dag import` checks in one streaming pass.
+///
+/// Memory: the read buffer, plus per distinct block one CID (for duplicates and root checks),
+/// with `checkComplete` the links of each dag-pb block, and for a CARv2 index check one
+/// offset and multihash per block: metadata only, never block bytes.
+public enum CARVerifier {
+    /// Verifies a CAR from any source; `onBlock` sees each verified block (borrowed) in file
+    /// order, e.g. to store it (`car import`) or list it (`car ls`).
+    public static func verify<Source: CARSource>(
+        _ source: Source, options: CARVerifyOptions = CARVerifyOptions(),
+        onBlock: (CARBlock) throws -> Void = { _ in }
+    ) throws -> CARSummary {
+        let reader = try CARReader(source: source, options: options.read)
+        let header = reader.header
+        if options.requireRoots && header.roots.isEmpty {
+            throw CARError(.missingRoot, "the CAR header lists no roots")
+        }
+        var present = Set<CID>()
+        var links: [CID: [CID]] = [:]
+        let checkIndex = options.checkIndex && (header.v2?.indexOffset ?? 0) != 0
+        var sections: [UInt64: Multihash] = [:]
+        var indexRequired = 0
+        let fullyIndexed = header.v2?.isFullyIndexed ?? false
+        let (blocks, bytes) = try reader.forEachBlock { block in
+            let isNew = present.insert(block.cid).inserted
+            if options.checkComplete && isNew && block.cid.codec == .dagPB {
+                do {
+                    let node = try PBNode(decoding: block.bytes, requireSortedLinks: false)
+                    links[block.cid] = node.links.map(\.hash)
+                } catch {
+                    throw CARError(.invalidSection, "block \(block.cid) is not valid dag-pb: \(error)", offset: block.offset)
+                }
+            }
+            if checkIndex {
+                sections[block.payloadOffset] = block.cid.multihash
+                if block.cid.multihash.code != .identity || fullyIndexed { indexRequired += 1 }
+            }
+            try onBlock(block)
+        }
+        if options.requireRoots {
+            for root in header.roots where root.multihash.code != .identity && !present.contains(root) {
+                throw CARError(.missingRoot, "root \(root) is not in the CAR")
+            }
+        }
+        var indexEntries: Int? = nil
+        if checkIndex {
+            var matched = Set<UInt64>()
+            indexEntries = try reader.forEachIndexEntry { entry in
+                guard let multihash = sections[entry.offset] else {
+                    throw CARError(.invalidIndex, "index entry points at payload offset \(entry.offset), where no section starts")
+                }
+                let same = multihash.withUnsafeDigest { $0.elementsEqual(entry.digest) }
+                    && (entry.code == nil || entry.code == multihash.code)
+                guard same else {
+                    throw CARError(.invalidIndex, "index entry for payload offset \(entry.offset) does not name the block there (\(multihash))")
+                }
+                matched.insert(entry.offset)
+            }
+            if matched.count < indexRequired {
+                throw CARError(.invalidIndex, "\(indexRequired - matched.count) of \(indexRequired) blocks are missing from the index")
+            }
+        }
+        if options.checkComplete {
+            try checkCompleteness(roots: header.roots, present: present, links: links)
+        }
+        return CARSummary(header: header, blockCount: blocks, blockBytes: bytes, distinctBlocks: present.count,
+                          indexEntries: indexEntries, complete: options.checkComplete)
+    }
+
+    /// Verifies the CAR file at `path` (`-` = standard input).
+    public static func verify(
+        path: String, options: CARVerifyOptions = CARVerifyOptions(),
+        onBlock: (CARBlock) throws -> Void = { _ in }
+    ) throws -> CARSummary {
+        try verify(try CARFileSource(path: path), options: options, onBlock: onBlock)
+    }
+
+    static func checkCompleteness(roots: [CID], present: Set<CID>, links: [CID: [CID]]) throws {
+        var visited = Set<CID>()
+        for root in roots {
+            var stack = [root]
+            while let cid = stack.popLast() {
+                guard visited.insert(cid).inserted else { continue }
+                if visited.count & 4095 == 0 { try Task.checkCancellation() }
+                if cid.multihash.code == .identity { continue }
+                guard present.contains(cid) else {
+                    throw CARError(.incompleteDAG, "the DAG under root \(root) is incomplete: block \(cid) is missing")
+                }
+                switch cid.codec {
+                case .raw: continue
+                case .dagPB: stack.append(contentsOf: (links[cid] ?? []).reversed())
+                default:
+                    throw CARError(.unsupported, "cannot check completeness under block \(cid): Cairn follows links of dag-pb only, not \(cid.codec)")
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import ArgumentParser
+import CAR
+import Multiformats
+import UnixFS
+
+/// `cairn car …`: CAR files (CARv1 and CARv2 with a go-car index).
+///
+/// `car export` / `car import` need the block store: `CARExport.exportDAG(roots:into:getBlock:)`
+/// and `CARExport.importCAR(from:options:putBlock:)` are ready for that glue.
+struct CarCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "car",
+        abstract: "Verify, list and create CAR files (CARv1, CARv2).",
+        subcommands: [CarVerifyCommand.self, CarLsCommand.self, CarCreateCommand.self]
+    )
+}
+
+/// Turns a CAR failure into the one-line CLI error.
+func carFailure(_ file: String, _ error: any Error) -> any Error {
+    if let error = error as? CARError { return CLIError("\(file): \(error.code): \(error)") }
+    if error is CancellationError { return CLIError("\(file): cancelled") }
+    return error
+}
+
+struct CarVerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check every block against its CID, the roots, the CARv2 header and index.",
+        discussion: "Exit status 0 only if everything checks out; otherwise one line on stderr and status 1."
+    )
+
+    @Argument(help: "The CAR file (- for standard input).")
+    var file: String
+
+    @Flag(name: .long, help: "Also check that the DAG under each root is complete (dag-pb links).")
+    var complete = false
+
+    @Flag(name: .long, help: "Accept blocks over 2 MiB (sections stay limited to 8 MiB).")
+    var allowBigBlock = false
+
+    @Flag(name: .long, help: "Do not read the CARv2 index.")
+    var skipIndex = false
+
+    @Option(name: .long, help: "Hashing threads (default: all cores).")
+    var threads: Int?
+
+    func run() async throws {
+        if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
+        var options = CARVerifyOptions()
+        options.checkComplete = complete
+        options.checkIndex = !skipIndex
+        options.read.allowBigBlock = allowBigBlock
+        options.read.hashThreads = threads
+        let summary: CARSummary
+        do {
+            summary = try CARVerifier.verify(path: file, options: options)
+        } catch {
+            throw carFailure(file, error)
+        }
+        var text = "version: \(summary.header.version)\n"
+        text += "roots: \(summary.header.roots.map(\.description).joined(separator: " "))\n"
+        text += "blocks: \(summary.blockCount) (\(summary.distinctBlocks) distinct)\n"
+        text += "bytes: \(summary.blockBytes)\n"
+        if let entries = summary.indexEntries { text += "index: \(entries) entries\n" }
+        if summary.complete { text += "complete: yes\n" }
+        text += "ok\n"
+        writeStandardOutput(text)
+    }
+}
+
+struct CarLsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ls",
+        abstract: "List the blocks of a CAR: one line per block, CID and size (each block verified)."
+    )
+
+    @Argument(help: "The CAR file (- for standard input).")
+    var file: String
+
+    @Flag(name: .long, help: "One JSON object per block: {\"cid\", \"size\", \"offset\"}.")
+    var json = false
+
+    @Flag(name: .long, help: "Accept blocks over 2 MiB.")
+    var allowBigBlock = false
+
+    func run() async throws {
+        var options = CARVerifyOptions()
+        options.requireRoots = false
+        options.checkIndex = false
+        options.read.allowBigBlock = allowBigBlock
+        var lines = ""
+        let json = self.json
+        do {
+            try CARVerifier.verify(path: file, options: options) { block in
+                if json {
+                    lines += "{\"cid\":\"\(block.cid)\",\"size\":\(block.bytes.count),\"offset\":\(block.offset)}\n"
+                } else {
+                    lines += "\(block.cid) \(block.bytes.count)\n"
+                }
+                if lines.utf8.count >= 1 << 16 {
+                    writeStandardOutput(lines)
+                    lines = ""
+                }
+            }
+        } catch {
+            writeStandardOutput(lines)
+            throw carFailure(file, error)
+        }
+        writeStandardOutput(lines)
+    }
+}
+
+struct CarCreateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "create",
+        abstract: "Import a file as `cairn add` does and write its blocks to a CAR (pipeline order, root last).",
+        discussion: "The header root is patched in place at the end, so the output must be a regular file."
+    )
+
+    @Argument(help: "The file to import (- for standard input).")
+    var file: String
+
+    @Option(name: [.customShort("o"), .long], help: "The CAR to write.")
+    var output: String
+
+    @Flag(name: .long, help: "Write a CARv2 with a MultihashIndexSorted index.")
+    var v2 = false
+
+    @Option(name: [.customShort("s"), .long], help: "Chunking algorithm: size-N, rabin[-MIN-AVG-MAX], buzhash.")
+    var chunker: String?
+
+    @Option(name: .long, help: "CID version: 0 or 1.")
+    var cidVersion: Int?
+
+    @Option(name: .long, help: "Hash function (multicodec name).")
+    var hash: String?
+
+    @Flag(name: .long, inversion: .prefixedNo, help: "Raw leaf blocks (default: on for CIDv1).")
+    var rawLeaves: Bool?
+
+    @Flag(name: [.customShort("t"), .long], help: "Use the trickle DAG layout.")
+    var trickle = false
+
+    @Option(name: .long, help: "Import preset: unixfs-v0-2015 or unixfs-v1-2025.")
+    var profile: String?
+
+    @Option(name: .long, help: "Hashing threads (default: all cores).")
+    var threads: Int?
+
+    func run() async throws {
+        if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
+        var options = ImportOptions()
+        if let profile {
+            guard let known = ImportProfile(rawValue: profile) else { throw CLIError("unknown profile '\(profile)'") }
+            options.profile = known
+        }
+        options.chunker = chunker
+        options.cidVersion = cidVersion
+        options.hash = hash
+        options.rawLeaves = rawLeaves
+        options.trickle = trickle ? true : nil
+        let parameters: ImportParameters
+        do {
+            parameters = try options.resolve()
+        } catch {
+            throw CLIError(error.description)
+        }
+        let importer = try FileImporter(parameters: parameters, threads: threads)
+        do {
+            let out = try CARFileOutput(path: output)
+            var sink = try CARBlockSink(output: out, format: v2 ? .v2(index: .multihashSorted) : .v1,
+                                        placeholderRoot: CARBlockSink<CARFileOutput>.placeholderRoot(for: parameters))
+            let result = try importer.importFile(atPath: file, into: &sink)
+            let summary = try sink.finish(root: result.root)
+            try out.close()
+            writeStandardOutput("\(result.root)\n")
+            _ = summary
+        } catch let error as ImportError {
+            throw CLIError(error.description)
+        } catch {
+            throw carFailure(output, error)
+        }
+    }
+}

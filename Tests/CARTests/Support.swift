@@ -1,0 +1,72 @@
+@testable import CAR
+import CairnTestSupport
+import Foundation
+import Hashing
+import Multiformats
+import UnixFS
+
+/// Shared helpers for the CAR tests.
+enum CARTestSupport {
+    /// A fixture of Tests/Fixtures/car/ given as hex text.
+    static func fixture(_ name: String) throws -> [UInt8] {
+        let text = try String(contentsOf: Vectors.fixtures.appendingPathComponent("car/\(name)"), encoding: .utf8)
+        guard let bytes = Hex.decode(text.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            throw CARError(.invalidUse, "fixture \(name) is not hex")
+        }
+        return bytes
+    }
+
+    /// Imports `data` with `parameters` and returns the blocks (pipeline order) and the root.
+    static func importBlocks(_ data: [UInt8], _ parameters: ImportParameters = .kuboDefault) throws -> (root: CID, blocks: [CollectingSink.Block]) {
+        var sink = CollectingSink()
+        let result = try FileImporter(parameters: parameters, threads: 1).importBytes(data, into: &sink)
+        return (result.root, sink.distinctBlocks)
+    }
+
+    /// Imports `data` straight into a CAR in memory through `CARBlockSink`.
+    static func carFromImport(_ data: [UInt8], _ parameters: ImportParameters = .kuboDefault,
+                              format: CARFormat = .v1) throws -> (root: CID, car: [UInt8]) {
+        var sink = try CARBlockSink(output: CARMemoryOutput(), format: format,
+                                    placeholderRoot: CARBlockSink<CARMemoryOutput>.placeholderRoot(for: parameters))
+        let result = try FileImporter(parameters: parameters, threads: 1).importBytes(data, into: &sink)
+        try sink.finish(root: result.root)
+        return (result.root, sink.writer.output.bytes)
+    }
+
+    /// Every verified block of a CAR, in file order.
+    static func readAll(_ car: [UInt8], options: CARVerifyOptions = CARVerifyOptions()) throws -> (summary: CARSummary, blocks: [(CID, [UInt8], UInt64)]) {
+        var blocks: [(CID, [UInt8], UInt64)] = []
+        let summary = try CARVerifier.verify(CARMemorySource(car), options: options) { block in
+            blocks.append((block.cid, Array(block.bytes), block.offset))
+        }
+        return (summary, blocks)
+    }
+
+    /// The error `body` throws, as a CARError (nil if it throws nothing or something else).
+    static func carError(_ body: () throws -> Void) -> CARError? {
+        do {
+            try body()
+            return nil
+        } catch let error as CARError {
+            return error
+        } catch {
+            return nil
+        }
+    }
+
+    static func verifyError(_ car: [UInt8], _ options: CARVerifyOptions = CARVerifyOptions()) -> CARError? {
+        carError { _ = try CARVerifier.verify(CARMemorySource(car), options: options) }
+    }
+
+    /// A CIDv1 raw block of `bytes` with sha2-256.
+    static func rawCID(_ bytes: [UInt8]) -> CID {
+        let digest = HashAlgorithm.sha2_256.hash(bytes)
+        return CID.v1(codec: .raw, multihash: try! Multihash(code: .sha2_256, digest: digest.bytes))
+    }
+
+    static func temporaryDirectory(_ tag: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-car-\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}

@@ -6,7 +6,7 @@ public struct Cairn: AsyncParsableCommand {
         commandName: "cairn",
         abstract: "Content-addressed blocks: chunk, hash, build UnixFS DAGs with Kubo's CIDs.",
         version: "0.1.0",
-        subcommands: []
+        subcommands: [ChunkCommand.self]
     )
 
     public init() {}

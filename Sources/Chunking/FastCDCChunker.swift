@@ -92,23 +92,9 @@ public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
         return h
     }
 
-    /// A single lane over `[from, to)`, hash continuing from `h`.
-    @inline(__always)
-    static func scanSequential(_ p: UnsafePointer<UInt8>, h start: UInt64, from: Int, to: Int, mask: UInt64, _ g: UnsafePointer<UInt64>) -> Int? {
-        var h = start
-        var i = from
-        while i < to {
-            h = (h &<< 1) &+ g[Int(p[i])]
-            if h & mask == 0 { return i }
-            i += 1
-        }
-        return nil
-    }
-
     /// The crate's own shape, one lane, two bytes per step: `(h << 2) + 2·GEAR[a]` is tested with
-    /// the mask shifted left by one, then `+ GEAR[b]` with the plain mask. Written so that the
-    /// loop-carried chain is `h ← (h << 2) + (2·GEAR[a] + GEAR[b])`, a single LEA per two bytes.
-    /// `from` and `to` must have the same parity.
+    /// the mask shifted left by one, then `+ GEAR[b]` with the plain mask. Used for block tails and
+    /// to finish a lane after a hit. `from` and `to` must have the same parity.
     @inline(__always)
     static func scanPairs(
         _ p: UnsafePointer<UInt8>, h start: UInt64, from: Int, to: Int, mask: UInt64,

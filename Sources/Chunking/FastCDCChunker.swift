@@ -114,8 +114,9 @@ public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
     }
 
     /// Three lanes over one block of `3 × segment` bytes at `a0`, each stepping two bytes at a time
-    /// like the crate (`e = (h << 2) + 2·GEAR[a]`, tested with the shifted mask; `h = e + GEAR[b]`).
-    /// `segment` is even and a literal at every call site. Returns the first hit, or nil.
+    /// like the crate (`h = (h << 2) + 2·GEAR[a]`, tested with the shifted mask; `h += GEAR[b]`,
+    /// tested with the plain mask). `segment` is even and a literal at every call site, so the lane
+    /// offsets fold into the addressing. Returns the first hit, or nil.
     @inline(__always)
     static func laneBlock(
         _ p: UnsafePointer<UInt8>, first: Int, at a0: Int, segment: Int, mask: UInt64,
@@ -124,31 +125,41 @@ public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
         var h0 = warmHash(p, first: first, before: a0, g)
         var h1 = warmHash(p, first: first, before: a0 + segment, g)
         var h2 = warmHash(p, first: first, before: a0 + 2 * segment, g)
-        var e0: UInt64 = 0, e1: UInt64 = 0, e2: UInt64 = 0
         let maskShifted = mask &<< 1
         let q = p + a0
         var j = 0
         while j < segment {
-            e0 = (h0 &<< 2) &+ g[256 &+ Int(q[j])]
-            e1 = (h1 &<< 2) &+ g[256 &+ Int(q[j + segment])]
-            e2 = (h2 &<< 2) &+ g[256 &+ Int(q[j + 2 * segment])]
-            h0 = e0 &+ g[Int(q[j + 1])]
-            h1 = e1 &+ g[Int(q[j + 1 + segment])]
-            h2 = e2 &+ g[Int(q[j + 1 + 2 * segment])]
-            if e0 & maskShifted == 0 || h0 & mask == 0 || e1 & maskShifted == 0 || h1 & mask == 0
-                || e2 & maskShifted == 0 || h2 & mask == 0
-            {
-                break
-            }
+            h0 = (h0 &<< 2) &+ g[256 &+ Int(q[j])]
+            if h0 & maskShifted == 0 { break }
+            h0 = h0 &+ g[Int(q[j + 1])]
+            if h0 & mask == 0 { break }
+            h1 = (h1 &<< 2) &+ g[256 &+ Int(q[j + segment])]
+            if h1 & maskShifted == 0 { break }
+            h1 = h1 &+ g[Int(q[j + 1 + segment])]
+            if h1 & mask == 0 { break }
+            h2 = (h2 &<< 2) &+ g[256 &+ Int(q[j + 2 * segment])]
+            if h2 & maskShifted == 0 { break }
+            h2 = h2 &+ g[Int(q[j + 1 + 2 * segment])]
+            if h2 & mask == 0 { break }
             j += 2
         }
         guard j < segment else { return nil }
-        // Some lane hit at bytes j or j + 1; a lower lane may still hit later in its own range.
-        for (lane, e, h) in [(0, e0, h0), (1, e1, h1), (2, e2, h2)] {
+        return resolveHit(p, first: first, at: a0, segment: segment, step: j, mask: mask, g)
+    }
+
+    /// After a lane block stopped at step `j`: some lane hit at byte j or j + 1 of its range. Lanes
+    /// below it passed both tests at j and may still hit later in their own (lower) ranges, so
+    /// resolve lane by lane, rebuilding each lane's hash at j from its warm-up window. Kept out of
+    /// line so that the block loop carries no induction variables for it.
+    @inline(never)
+    static func resolveHit(
+        _ p: UnsafePointer<UInt8>, first: Int, at a0: Int, segment: Int, step j: Int, mask: UInt64,
+        _ g: UnsafePointer<UInt64>
+    ) -> Int {
+        for lane in 0..<3 {
             let start = a0 + lane * segment
-            if e & maskShifted == 0 { return start + j }
-            if h & mask == 0 { return start + j + 1 }
-            if let i = scanPairs(p, h: h, from: start + j + 2, to: start + segment, mask: mask, g) { return i }
+            let h = warmHash(p, first: first, before: start + j, g)
+            if let i = scanPairs(p, h: h, from: start + j, to: start + segment, mask: mask, g) { return i }
         }
         preconditionFailure("a lane reported a hit that none has")
     }

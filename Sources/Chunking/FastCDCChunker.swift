@@ -12,7 +12,7 @@
 /// `maskS = MASKS[log2(average) + level]`, `maskL = MASKS[log2(average) − level]` where `log2`
 /// rounds to nearest and `MASKS` is the crate's table of spread-out bit masks.
 ///
-/// The scan runs three hash lanes over three sub-ranges of each block: the masked bits of the gear
+/// The scan runs two hash lanes over two sub-ranges of each block: the masked bits of the gear
 /// hash depend on the last 48 bytes only, so a lane warms up on the 48 bytes before its range
 /// (never before the first hashed byte) and then agrees with the single-pass hash on every test.
 public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
@@ -113,7 +113,7 @@ public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
         return nil
     }
 
-    /// Three lanes over one block of `3 × segment` bytes at `a0`, each stepping two bytes at a time
+    /// Two lanes over one block of `2 × segment` bytes at `a0`, each stepping two bytes at a time
     /// like the crate (`h = (h << 2) + 2·GEAR[a]`, tested with the shifted mask; `h += GEAR[b]`,
     /// tested with the plain mask). `segment` is even and a literal at every call site, so the lane
     /// offsets fold into the addressing. Returns the first hit, or nil.
@@ -124,7 +124,6 @@ public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
     ) -> Int? {
         var h0 = warmHash(p, first: first, before: a0, g)
         var h1 = warmHash(p, first: first, before: a0 + segment, g)
-        var h2 = warmHash(p, first: first, before: a0 + 2 * segment, g)
         let maskShifted = mask &<< 1
         let q = p + a0
         var j = 0
@@ -137,10 +136,6 @@ public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
             if h1 & maskShifted == 0 { break }
             h1 = h1 &+ g[Int(q[j + 1 + segment])]
             if h1 & mask == 0 { break }
-            h2 = (h2 &<< 2) &+ g[256 &+ Int(q[j + 2 * segment])]
-            if h2 & maskShifted == 0 { break }
-            h2 = h2 &+ g[Int(q[j + 1 + 2 * segment])]
-            if h2 & mask == 0 { break }
             j += 2
         }
         guard j < segment else { return nil }
@@ -156,7 +151,7 @@ public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
         _ p: UnsafePointer<UInt8>, first: Int, at a0: Int, segment: Int, step j: Int, mask: UInt64,
         _ g: UnsafePointer<UInt64>
     ) -> Int {
-        for lane in 0..<3 {
+        for lane in 0..<2 {
             let start = a0 + lane * segment
             let h = warmHash(p, first: first, before: start + j, g)
             if let i = scanPairs(p, h: h, from: start + j, to: start + segment, mask: mask, g) { return i }
@@ -171,13 +166,13 @@ public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
         _ g: UnsafePointer<UInt64>
     ) -> Int? {
         var position = from
-        while to - position >= 3 * 1024 {
-            if let hit = laneBlock(p, first: first, at: position, segment: 1024, mask: mask, g) { return hit }
-            position += 3 * 1024
+        while to - position >= 2 * 2048 {
+            if let hit = laneBlock(p, first: first, at: position, segment: 2048, mask: mask, g) { return hit }
+            position += 2 * 2048
         }
-        while to - position >= 3 * 128 {
-            if let hit = laneBlock(p, first: first, at: position, segment: 128, mask: mask, g) { return hit }
-            position += 3 * 128
+        while to - position >= 2 * 256 {
+            if let hit = laneBlock(p, first: first, at: position, segment: 256, mask: mask, g) { return hit }
+            position += 2 * 256
         }
         let h = warmHash(p, first: first, before: position, g)
         return scanPairs(p, h: h, from: position, to: to, mask: mask, g)

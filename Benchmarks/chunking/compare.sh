@@ -7,6 +7,10 @@
 # restic/, built with GO111MODULE=off against /usr/share/gocode) and pyfastcdc 0.3.1 in
 # Benchmarks/.venv-chunking. Builds the release ChunkingThroughput tool, writes the data to /tmp,
 # runs everyone on it and prints one table.
+#
+# CPU_TIME=1 times each run by the measuring thread's CPU time instead of wall time (ours, the Go
+# harness and pyfastcdc alike): steadier when other jobs share the machine. The file-read row
+# always uses wall time.
 set -euo pipefail
 
 MIB="${1:-1024}"
@@ -53,13 +57,14 @@ cat "$DATA" >/dev/null  # page cache
 
 # --- runs --------------------------------------------------------------------------------------
 log "running Cairn (in memory)"
-"$TOOL" --mib "$MIB" --runs "$RUNS" rabin buzhash fastcdc fastcdc-16384-65536-262144-2 > "$WORK/ours.txt"
+CLOCK_ENV=(); [ "${CPU_TIME:-0}" = 1 ] && CLOCK_ENV=(CAIRN_CPU_TIME=1)
+env "${CLOCK_ENV[@]}" "$TOOL" --mib "$MIB" --runs "$RUNS" rabin buzhash fastcdc fastcdc-16384-65536-262144-2 > "$WORK/ours.txt"
 log "running Cairn size-262144 (reading the file through ChunkReader)"
 "$TOOL" --runs "$RUNS" --file "$DATA" size-262144 > "$WORK/ours-file.txt"
 log "running restic/chunker"
-"$WORK/restic-throughput" "$DATA" "$RUNS" > "$WORK/restic.txt"
+env "${CLOCK_ENV[@]}" "$WORK/restic-throughput" "$DATA" "$RUNS" > "$WORK/restic.txt"
 log "running pyfastcdc"
-"$VENV/bin/python" "$HERE/pyfastcdc_throughput.py" "$DATA" "$RUNS" 65536-262144-1048576-1 16384-65536-262144-2 > "$WORK/py.txt"
+env "${CLOCK_ENV[@]}" "$VENV/bin/python" "$HERE/pyfastcdc_throughput.py" "$DATA" "$RUNS" 65536-262144-1048576-1 16384-65536-262144-2 > "$WORK/py.txt"
 "$VENV/bin/python" "$HERE/read_throughput.py" "$DATA" "$RUNS" > "$WORK/read.txt"
 
 speed() { awk -v k="$2" '$1 == k { print $2 }' "$1"; }
@@ -71,7 +76,7 @@ row() {  # chunker ours peer peer_speed
 }
 
 echo
-echo "Single core, ${MIB} MiB of SplitMix64 (seed 42), best of $RUNS; $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+echo "Single core, ${MIB} MiB of SplitMix64 (seed 42), best of $RUNS, $([ "${CPU_TIME:-0}" = 1 ] && echo "thread CPU time" || echo "wall time"); $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 printf "| %-34s | %10s | %-44s | %10s | %6s |\n" "chunker" "ours GiB/s" "peer" "peer GiB/s" "ratio"
 printf "|%s|%s|%s|%s|%s|\n" "------------------------------------" "------------" "----------------------------------------------" "------------" "--------"
 row "size-262144 (from file)" "$(speed "$WORK/ours-file.txt" size-262144)" "python readinto 256 KiB loop (read floor)" "$(speed "$WORK/read.txt" read-262144)"

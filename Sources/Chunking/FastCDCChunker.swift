@@ -12,9 +12,9 @@
 /// `maskS = MASKS[log2(average) + level]`, `maskL = MASKS[log2(average) − level]` where `log2`
 /// rounds to nearest and `MASKS` is the crate's table of spread-out bit masks.
 ///
-/// The scan runs four hash lanes over four sub-ranges of each block: the gear hash depends on the
-/// last 64 bytes only, so a lane that starts 64 or more bytes after the first hashed byte warms up
-/// on the 64 bytes before its range and then matches the single-pass hash exactly.
+/// The scan runs two hash lanes over two sub-ranges of each block: the masked bits of the gear
+/// hash depend on the last 48 bytes only, so a lane warms up on the 48 bytes before its range
+/// (never before the first hashed byte) and then agrees with the single-pass hash on every test.
 public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
     public let minimum: Int
     public let average: Int
@@ -67,21 +67,24 @@ public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
         let middle = (center / 2) * 2
         let end = (remaining / 2) * 2
         let p = raw.assumingMemoryBound(to: UInt8.self)
-        return GearTable.values.withUnsafeBufferPointer { gear in
-            let g = gear.baseAddress!
-            if start < middle, let hit = Self.scan(p, first: start, from: start, to: middle, mask: maskS, g) {
-                return hit
-            }
-            return Self.scan(p, first: start, from: Swift.max(start, middle), to: end, mask: maskL, g) ?? remaining
+        let g = GearTable.combined
+        if start < middle, let hit = Self.scan(p, first: start, from: start, to: middle, mask: maskS, g) {
+            return hit
         }
+        return Self.scan(p, first: start, from: Swift.max(start, middle), to: end, mask: maskL, g) ?? remaining
     }
 
-    /// The hash after byte `i − 1`, for a range starting at `i`: rebuilt from at most 64 bytes
-    /// before `i`, never before `first` (the first hashed byte).
+    /// Every mask in ``masks`` lies below bit 48, and byte `i − k` only reaches bits ≥ `k` of the
+    /// hash after byte `i`: the last 48 bytes decide every test.
+    static let warmUpLength = 48
+
+    /// The hash after byte `i − 1` for a range starting at `i`, rebuilt from at most
+    /// ``warmUpLength`` bytes before `i` and never from before `first` (the first hashed byte).
+    /// Its bits below 48 — all that the masks test — equal those of the single-pass hash.
     @inline(__always)
     static func warmHash(_ p: UnsafePointer<UInt8>, first: Int, before i: Int, _ g: UnsafePointer<UInt64>) -> UInt64 {
         var h: UInt64 = 0
-        var q = Swift.max(first, i - 64)
+        var q = Swift.max(first, i - warmUpLength)
         while q < i {
             h = (h &<< 1) &+ g[Int(p[q])]
             q += 1
@@ -89,62 +92,90 @@ public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
         return h
     }
 
-    /// A single lane over `[from, to)`, hash continuing from `h`.
+    /// The crate's own shape, one lane, two bytes per step: `(h << 2) + 2·GEAR[a]` is tested with
+    /// the mask shifted left by one, then `+ GEAR[b]` with the plain mask. Used for block tails and
+    /// to finish a lane after a hit. `from` and `to` must have the same parity.
     @inline(__always)
-    static func scanSequential(_ p: UnsafePointer<UInt8>, h start: UInt64, from: Int, to: Int, mask: UInt64, _ g: UnsafePointer<UInt64>) -> Int? {
+    static func scanPairs(
+        _ p: UnsafePointer<UInt8>, h start: UInt64, from: Int, to: Int, mask: UInt64,
+        _ g: UnsafePointer<UInt64>
+    ) -> Int? {
         var h = start
         var i = from
+        let maskShifted = mask &<< 1
         while i < to {
-            h = (h &<< 1) &+ g[Int(p[i])]
-            if h & mask == 0 { return i }
-            i += 1
+            let even = (h &<< 2) &+ g[256 &+ Int(p[i])]
+            if even & maskShifted == 0 { return i }
+            h = even &+ g[Int(p[i + 1])]
+            if h & mask == 0 { return i + 1 }
+            i += 2
         }
         return nil
     }
 
-    /// Four lanes over one block of `4 × segment` bytes starting at `a0`; `segment` is a literal at
-    /// every call site, so the lane offsets fold into the addressing. Returns the first hit, or nil.
+    /// Two lanes over one block of `2 × segment` bytes at `a0`, each stepping two bytes at a time
+    /// like the crate (`h = (h << 2) + 2·GEAR[a]`, tested with the shifted mask; `h += GEAR[b]`,
+    /// tested with the plain mask). `segment` is even and a literal at every call site, so the lane
+    /// offsets fold into the addressing. Returns the first hit, or nil.
     @inline(__always)
-    static func laneBlock(_ p: UnsafePointer<UInt8>, first: Int, at a0: Int, segment: Int, mask: UInt64, _ g: UnsafePointer<UInt64>) -> Int? {
+    static func laneBlock(
+        _ p: UnsafePointer<UInt8>, first: Int, at a0: Int, segment: Int, mask: UInt64,
+        _ g: UnsafePointer<UInt64>
+    ) -> Int? {
         var h0 = warmHash(p, first: first, before: a0, g)
         var h1 = warmHash(p, first: first, before: a0 + segment, g)
-        var h2 = warmHash(p, first: first, before: a0 + 2 * segment, g)
-        var h3 = warmHash(p, first: first, before: a0 + 3 * segment, g)
+        let maskShifted = mask &<< 1
         let q = p + a0
         var j = 0
         while j < segment {
-            h0 = (h0 &<< 1) &+ g[Int(q[j])]
-            h1 = (h1 &<< 1) &+ g[Int(q[j + segment])]
-            h2 = (h2 &<< 1) &+ g[Int(q[j + 2 * segment])]
-            h3 = (h3 &<< 1) &+ g[Int(q[j + 3 * segment])]
-            if h0 & mask == 0 || h1 & mask == 0 || h2 & mask == 0 || h3 & mask == 0 { break }
-            j += 1
+            h0 = (h0 &<< 2) &+ g[256 &+ Int(q[j])]
+            if h0 & maskShifted == 0 { break }
+            h0 = h0 &+ g[Int(q[j + 1])]
+            if h0 & mask == 0 { break }
+            h1 = (h1 &<< 2) &+ g[256 &+ Int(q[j + segment])]
+            if h1 & maskShifted == 0 { break }
+            h1 = h1 &+ g[Int(q[j + 1 + segment])]
+            if h1 & mask == 0 { break }
+            j += 2
         }
         guard j < segment else { return nil }
-        // Some lane hit at step j; a lower lane may still hit later in its own range.
-        let a1 = a0 + segment, a2 = a1 + segment, a3 = a2 + segment
-        if h0 & mask == 0 { return a0 + j }
-        if let i = scanSequential(p, h: h0, from: a0 + j + 1, to: a1, mask: mask, g) { return i }
-        if h1 & mask == 0 { return a1 + j }
-        if let i = scanSequential(p, h: h1, from: a1 + j + 1, to: a2, mask: mask, g) { return i }
-        if h2 & mask == 0 { return a2 + j }
-        if let i = scanSequential(p, h: h2, from: a2 + j + 1, to: a3, mask: mask, g) { return i }
-        return a3 + j
+        return resolveHit(p, first: first, at: a0, segment: segment, step: j, mask: mask, g)
+    }
+
+    /// After a lane block stopped at step `j`: some lane hit at byte j or j + 1 of its range. Lanes
+    /// below it passed both tests at j and may still hit later in their own (lower) ranges, so
+    /// resolve lane by lane, rebuilding each lane's hash at j from its warm-up window. Kept out of
+    /// line so that the block loop carries no induction variables for it.
+    @inline(never)
+    static func resolveHit(
+        _ p: UnsafePointer<UInt8>, first: Int, at a0: Int, segment: Int, step j: Int, mask: UInt64,
+        _ g: UnsafePointer<UInt64>
+    ) -> Int {
+        for lane in 0..<2 {
+            let start = a0 + lane * segment
+            let h = warmHash(p, first: first, before: start + j, g)
+            if let i = scanPairs(p, h: h, from: start + j, to: start + segment, mask: mask, g) { return i }
+        }
+        preconditionFailure("a lane reported a hit that none has")
     }
 
     /// The first `i` in `[from, to)` whose hash (started at `first`) has the mask bits zero.
-    static func scan(_ p: UnsafePointer<UInt8>, first: Int, from: Int, to: Int, mask: UInt64, _ g: UnsafePointer<UInt64>) -> Int? {
+    /// `from` and `to` are even.
+    static func scan(
+        _ p: UnsafePointer<UInt8>, first: Int, from: Int, to: Int, mask: UInt64,
+        _ g: UnsafePointer<UInt64>
+    ) -> Int? {
         var position = from
-        while to - position >= 4 * 1024 {
-            if let hit = laneBlock(p, first: first, at: position, segment: 1024, mask: mask, g) { return hit }
-            position += 4 * 1024
+        while to - position >= 2 * 2048 {
+            if let hit = laneBlock(p, first: first, at: position, segment: 2048, mask: mask, g) { return hit }
+            position += 2 * 2048
         }
-        while to - position >= 4 * 256 {
+        while to - position >= 2 * 256 {
             if let hit = laneBlock(p, first: first, at: position, segment: 256, mask: mask, g) { return hit }
-            position += 4 * 256
+            position += 2 * 256
         }
         let h = warmHash(p, first: first, before: position, g)
-        return scanSequential(p, h: h, from: position, to: to, mask: mask, g)
+        return scanPairs(p, h: h, from: position, to: to, mask: mask, g)
     }
 
     /// The crate's `MASKS` (nlfiedler/fastcdc-rs `src/v2020/mod.rs`; the same values in pyfastcdc

@@ -15,6 +15,18 @@ enum GearTable {
         let digest = MD5.digest(of: [UInt8](repeating: UInt8(i), count: 64))
         return digest.prefix(8).reduce(0) { ($0 << 8) | UInt64($1) }
     }
+
+    /// 512 entries in memory that is never freed, for the hot loops: `[0, 256)` the table,
+    /// `[256, 512)` the table shifted left by one bit (the crate's `GEAR_LS`). One base register
+    /// serves both lookups.
+    nonisolated(unsafe) static let combined: UnsafePointer<UInt64> = {
+        let table = UnsafeMutablePointer<UInt64>.allocate(capacity: 512)
+        for i in 0..<256 {
+            table[i] = values[i]
+            table[256 + i] = values[i] &<< 1
+        }
+        return UnsafePointer(table)
+    }()
 }
 
 /// A small MD5 (RFC 1321), used only to generate ``GearTable``. Not for security.

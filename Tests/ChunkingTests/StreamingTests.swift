@@ -37,6 +37,14 @@ import Darwin
         }
     }
 
+    @Test(arguments: specs)
+    func oneByteReads(_ spec: String) throws {
+        let input = InputCache.input("sm1_1048577")
+        var source = RandomlySplitSource(BufferSource(input), seed: 1, largest: 1)
+        let got = try streamedBoundaries(try ChunkerSpec(parsing: spec).makeChunker(), from: &source, blockSize: 1 << 16)
+        #expect(listText(got) == (try Self.expected("sm1_1048577", spec)), "\(spec), 1-byte reads")
+    }
+
     @Test func randomReadSizesFromFile() throws {
         let input = InputCache.input("sm1_5242880")
         let file = try TemporaryFile(input)

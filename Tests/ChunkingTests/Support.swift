@@ -61,7 +61,6 @@ enum InputCache {
         lock.withLock {
             if let bytes = cache[name] { return bytes }
             guard let bytes = Vectors.input(named: name) else { fatalError("unknown input \(name)") }
-            // Keep only the big ones we reuse across tests; small ones are cheap to rebuild.
             cache[name] = bytes
             return bytes
         }

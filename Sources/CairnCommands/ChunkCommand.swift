@@ -1,0 +1,228 @@
+import ArgumentParser
+import Chunking
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `cairn chunk [--chunker SPEC] [--stats] [--json] FILE|-`: the chunk boundaries of a file.
+///
+/// Default output is one `OFFSET LENGTH` line per chunk (decimal), the format of
+/// `shared/vectors/chunks/*.txt`. `--stats` prints a summary instead; `--json` switches either to
+/// JSON.
+public struct ChunkCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "chunk",
+        abstract: "Print the chunk boundaries of a file as Kubo's --chunker would cut it.",
+        discussion: """
+            SPEC is one of: size-N, rabin, rabin-AVG, rabin-MIN-AVG-MAX, buzhash, fastcdc, \
+            fastcdc-AVG, fastcdc-MIN-AVG-MAX, fastcdc-MIN-AVG-MAX-NC (see spec/chunking.md).
+            """
+    )
+
+    @Option(name: [.short, .long], help: "The chunker spec, as Kubo's --chunker.")
+    public var chunker: String = ChunkerSpec.kuboDefault.description
+
+    @Flag(help: "Print the chunk count, mean, standard deviation, minimum and maximum instead of the list.")
+    public var stats = false
+
+    @Flag(help: "Print JSON.")
+    public var json = false
+
+    @Argument(help: "The file to chunk, or - for standard input.")
+    public var file: String
+
+    public init() {}
+
+    public func run() throws {
+        let spec: ChunkerSpec
+        do {
+            spec = try ChunkerSpec(parsing: chunker)
+        } catch {
+            Self.printError(error.description)
+            throw ExitCode.validationFailure
+        }
+        let fd: Int32
+        if file == "-" {
+            fd = 0
+        } else {
+            fd = open(file, O_RDONLY)
+            guard fd >= 0 else {
+                Self.printError("cannot open \(file): \(String(cString: strerror(errno)))")
+                throw ExitCode.failure
+            }
+        }
+        defer { if fd != 0 { close(fd) } }
+        var source = FileDescriptorSource(fileDescriptor: fd)
+        var output = OutputBuffer(fileDescriptor: 1)
+        do {
+            try Self.render(spec: spec, source: &source, stats: stats, json: json, into: &output)
+            try output.flush()
+        } catch let error as ChunkingError {
+            Self.printError("\(file == "-" ? "standard input" : file): \(error.description)")
+            throw ExitCode.failure
+        } catch is OutputError {
+            throw ExitCode.failure  // stdout closed (e.g. a pipe into `head`): nothing more to say.
+        }
+    }
+
+    /// Chunks `source` and appends the command's output to `output`.
+    public static func render<Source: ByteSource, Output: ByteSink>(
+        spec: ChunkerSpec, source: inout Source, stats: Bool, json: Bool, into output: inout Output
+    ) throws {
+        let reader = ChunkReader(finder: spec.makeChunker())
+        var summary = ChunkStatistics()
+        if stats {
+            let total = try reader.forEachChunk(from: &source) { _, chunk in summary.add(chunk.count) }
+            if json {
+                output.append("{\"chunker\":\"\(spec)\",\"bytes\":\(total),\"count\":\(summary.count),")
+                output.append("\"mean\":\(format(summary.mean)),\"stddev\":\(format(summary.standardDeviation)),")
+                output.append("\"min\":\(summary.minimum),\"max\":\(summary.maximum)}\n")
+            } else {
+                output.append("chunker \(spec)\nbytes \(total)\ncount \(summary.count)\n")
+                output.append("mean \(format(summary.mean))\nstddev \(format(summary.standardDeviation))\n")
+                output.append("min \(summary.minimum)\nmax \(summary.maximum)\n")
+            }
+            return
+        }
+        if json { output.append("{\"chunker\":\"\(spec)\",\"chunks\":[") }
+        var first = true
+        try reader.forEachChunk(from: &source) { offset, chunk in
+            if json {
+                output.append(first ? "\n{\"offset\":" : ",\n{\"offset\":")
+                output.appendDecimal(offset)
+                output.append(",\"length\":")
+                output.appendDecimal(chunk.count)
+                output.append(UInt8(ascii: "}"))
+            } else {
+                output.appendDecimal(offset)
+                output.append(UInt8(ascii: " "))
+                output.appendDecimal(chunk.count)
+                output.append(UInt8(ascii: "\n"))
+            }
+            first = false
+            try output.flushIfFull()
+        }
+        if json { output.append(first ? "]}\n" : "\n]}\n") }
+    }
+
+    /// A number with two decimals (no Foundation).
+    static func format(_ value: Double) -> String {
+        let hundredths = Int((value * 100).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+
+    static func printError(_ message: String) {
+        var line = Array("cairn chunk: \(message)\n".utf8)
+        _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+/// Count, mean, standard deviation (population), minimum and maximum of chunk lengths (Welford).
+public struct ChunkStatistics: Sendable {
+    public private(set) var count = 0
+    public private(set) var mean = 0.0
+    private var squares = 0.0
+    public private(set) var minimum = 0
+    public private(set) var maximum = 0
+
+    public init() {}
+
+    public mutating func add(_ length: Int) {
+        if count == 0 {
+            minimum = length
+            maximum = length
+        } else {
+            minimum = min(minimum, length)
+            maximum = max(maximum, length)
+        }
+        count += 1
+        let delta = Double(length) - mean
+        mean += delta / Double(count)
+        squares += delta * (Double(length) - mean)
+    }
+
+    public var standardDeviation: Double { count > 0 ? (squares / Double(count)).squareRoot() : 0 }
+}
+
+/// Where the command writes: a file descriptor in production, memory in tests.
+public protocol ByteSink {
+    mutating func append(_ byte: UInt8)
+    mutating func append(_ text: String)
+    mutating func appendDecimal(_ value: Int)
+    mutating func flushIfFull() throws
+}
+
+struct OutputError: Error {}
+
+/// Output collected in large blocks and written with `write(2)` (never a syscall per line).
+public struct OutputBuffer: ByteSink {
+    public let fileDescriptor: Int32
+    public private(set) var bytes: [UInt8] = []
+    let threshold = 1 << 20
+
+    public init(fileDescriptor: Int32) {
+        self.fileDescriptor = fileDescriptor
+        bytes.reserveCapacity(threshold + 4096)
+    }
+
+    public mutating func append(_ byte: UInt8) { bytes.append(byte) }
+
+    public mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    public mutating func appendDecimal(_ value: Int) { Self.appendDecimal(value, to: &bytes) }
+
+    public mutating func flushIfFull() throws {
+        if bytes.count >= threshold { try flush() }
+    }
+
+    public mutating func flush() throws {
+        try bytes.withUnsafeBytes { raw in
+            var written = 0
+            while written < raw.count {
+                let n = write(fileDescriptor, raw.baseAddress! + written, raw.count - written)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw OutputError() }
+                written += n
+            }
+        }
+        bytes.removeAll(keepingCapacity: true)
+    }
+
+    static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+        if value < 0 {
+            bytes.append(UInt8(ascii: "-"))
+            appendDecimal(-value, to: &bytes)
+            return
+        }
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var v = value
+        withUnsafeMutableBytes(of: &digits) { d in
+            repeat {
+                d[19 - count] = UInt8(ascii: "0") + UInt8(v % 10)
+                v /= 10
+                count += 1
+            } while v > 0
+            bytes.append(contentsOf: d[(20 - count)...])
+        }
+    }
+}
+
+/// Output kept in memory (tests, embedding).
+public struct MemorySink: ByteSink {
+    public var bytes: [UInt8] = []
+    public init() {}
+    public mutating func append(_ byte: UInt8) { bytes.append(byte) }
+    public mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    public mutating func appendDecimal(_ value: Int) { OutputBuffer.appendDecimal(value, to: &bytes) }
+    public mutating func flushIfFull() throws {}
+    public var text: String { String(decoding: bytes, as: UTF8.self) }
+}

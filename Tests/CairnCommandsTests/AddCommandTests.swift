@@ -44,7 +44,7 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-add-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent(name)
-        try Data(bytes).write(to: url)
+        try Data(bytes).write(to: url, options: .atomic)  // tests run in parallel and share names
         return url.path
     }
 

@@ -50,9 +50,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "Chunking", swiftSettings: swiftSettings),
+        // Guarded file mappings (SIGBUS on a truncated mapped file becomes an error, not a crash).
+        .target(name: "CCairnSystem"),
         .target(
             name: "UnixFS",
-            dependencies: ["Multiformats", "Hashing", "Chunking"],
+            dependencies: ["Multiformats", "Hashing", "Chunking", "CCairnSystem"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,0 +1,30 @@
+#ifndef CCAIRN_SYSTEM_H
+#define CCAIRN_SYSTEM_H
+/*
+ * Guarded file mappings. Reading a memory-mapped file that another process truncates raises
+ * SIGBUS on the pages past the new end, which would kill the process. A guarded mapping is
+ * registered here; if SIGBUS hits inside it, the handler maps zero-filled pages over the
+ * faulting page, so the read completes (with zeros), and marks the mapping as damaged. The
+ * reader checks the mark and reports the file as changed instead of using the bytes.
+ * A SIGBUS outside every guarded mapping gets the default action.
+ */
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Registers [base, base+length); returns a slot number, or -1 if every slot is taken (the
+ * caller should then read the file instead of mapping it). Installs the handler on first use. */
+int ccairn_guard_register(const void *base, size_t length);
+
+/* 1 if a fault was repaired inside the slot's mapping since it was registered. */
+int ccairn_guard_damaged(int slot);
+
+/* Forgets the slot (before the mapping is unmapped). */
+void ccairn_guard_unregister(int slot);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

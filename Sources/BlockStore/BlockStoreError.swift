@@ -27,6 +27,9 @@ public struct BlockStoreError: Error, Hashable, Sendable, CustomStringConvertibl
         public static let noStore = Code(7)
         /// An operation was refused because it would lose data (e.g. removing a pinned block).
         public static let refused = Code(8)
+        /// A DAG that is not what the operation needs (not UnixFS, malformed, a directory
+        /// where a file was expected, an unsafe entry name).
+        public static let invalidDAG = Code(9)
 
         public var description: String {
             switch raw {
@@ -38,6 +41,7 @@ public struct BlockStoreError: Error, Hashable, Sendable, CustomStringConvertibl
             case 6: return "database"
             case 7: return "noStore"
             case 8: return "refused"
+            case 9: return "invalidDAG"
             default: return "code\(raw)"
             }
         }

@@ -46,6 +46,8 @@ public final class BlockStoreWriter: BlockSink {
         var version: UInt64
         var offset: Int64
         var length: Int
+        /// For a block compaction copies: the pack it moves out of (the row is updated).
+        var movedFrom: Int64? = nil
     }
 
     // The pack being appended to (opened on the first record).
@@ -175,9 +177,21 @@ public final class BlockStoreWriter: BlockSink {
             blocksPresent += 1
             return false
         }
+        try appendRecord(cid, segments, movedFrom: nil)
+        blocksWritten += 1
+        bytesWritten += Int64(segments.count)
+        if pendingBytes >= batchBytes || pending.count >= batchBlocks {
+            try commit()
+        }
+        return true
+    }
+
+    /// Appends a record to the current pack and queues its index row.
+    private func appendRecord(_ cid: CID, _ segments: BlockBytes, movedFrom: Int64?) throws {
         if packFD < 0 || packEnd >= PackFormat.targetPackSize {
             try startNewPack()
         }
+        let multihash = cid.multihash
         let cidBytes = cid.bytes
         let recordLength = UInt32(cidBytes.count + segments.count)
         var header = [UInt8](repeating: 0, count: PackFormat.recordHeaderSize)
@@ -189,16 +203,29 @@ public final class BlockStoreWriter: BlockSink {
         try append(segments.body)
         try append(segments.suffix)
         pending.append(PendingRow(key: multihash.key, codec: cid.codec.rawValue, version: cid.version.rawValue,
-                                  offset: blockOffset, length: segments.count))
-        pendingKeys.insert(multihash)
+                                  offset: blockOffset, length: segments.count, movedFrom: movedFrom))
+        if movedFrom == nil { pendingKeys.insert(multihash) }
         pendingBytes += segments.count
-        blocksWritten += 1
-        bytesWritten += Int64(segments.count)
-        if pendingBytes >= batchBytes || pending.count >= batchBlocks {
-            try commit()
-        }
-        return true
     }
+
+    /// Compaction: copies a (verified) block into the current pack; the commit moves its row.
+    func appendMoved(_ cid: CID, bytes: UnsafeRawBufferPointer, from pack: Int64) throws {
+        try appendRecord(cid, BlockBytes(body: bytes), movedFrom: pack)
+        if pendingBytes >= batchBytes || pending.count >= batchBlocks { try commit() }
+    }
+
+    /// Commits, then stops appending to the current pack (the next record starts a new one).
+    func closeActivePack() throws {
+        try commit()
+        if packFD >= 0 { Sys.close(packFD) }
+        packFD = -1
+    }
+
+    /// The id the next new pack gets.
+    var nextPack: Int64 { nextPackID }
+
+    /// The pack records are being appended to, if any.
+    var activePack: Int64? { packFD >= 0 ? packID : nil }
 
     private func append(_ bytes: UnsafeRawBufferPointer) throws {
         guard !bytes.isEmpty else { return }
@@ -273,7 +300,13 @@ public final class BlockStoreWriter: BlockSink {
             }
             let insert = try db.cachedStatement(sql:
                 "INSERT OR IGNORE INTO blocks(mh, codec, version, pack, offset, length) VALUES (?, ?, ?, ?, ?, ?)")
+            let move = try db.cachedStatement(sql:
+                "UPDATE blocks SET pack = ?, offset = ? WHERE mh = ? AND pack = ?")
             for row in rows {
+                if let from = row.movedFrom {
+                    try move.execute(arguments: [pack, row.offset, row.key, from])
+                    continue
+                }
                 try insert.execute(arguments: [row.key, Int64(bitPattern: row.codec), Int64(bitPattern: row.version),
                                                pack, row.offset, row.length])
             }

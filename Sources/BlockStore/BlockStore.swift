@@ -53,8 +53,10 @@ public final class BlockStore: Sendable {
         } catch {
             throw BlockStoreError(.database, "cannot open \(layout.databasePath): \(error)")
         }
-        let format = try readDatabase { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'format'") }
-            ?? nil
+        let format = try readDatabase { db -> String? in
+            guard try db.tableExists("meta") else { return nil }
+            return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'format'")
+        }
         if let format {
             guard Int(format) == blockStoreFormatVersion else {
                 throw BlockStoreError(.formatVersion,

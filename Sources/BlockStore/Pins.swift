@@ -90,10 +90,11 @@ extension BlockStoreWriter {
     }
 
     /// Commits pending blocks and the pin in one transaction (the end of `cairn add`): the
-    /// root's DAG is durable and pinned at once, or neither.
-    public func commit(pinning cid: CID, recursive: Bool = true, name: String? = nil) throws {
+    /// root's DAG is durable and pinned at once, or neither. `checkDAG: false` skips re-reading
+    /// the DAG when the caller has just put every one of its blocks through this writer.
+    public func commit(pinning cid: CID, recursive: Bool = true, name: String? = nil, checkDAG: Bool = true) throws {
         try commit()
-        _ = try store.mark([(cid, recursive)], strict: true)
+        if checkDAG { _ = try store.mark([(cid, recursive)], strict: true) }
         try commit { db in
             try db.execute(sql: "INSERT OR REPLACE INTO pins(cid, name, recursive) VALUES (?, ?, ?)",
                            arguments: [Data(cid.bytes), name ?? "", recursive])

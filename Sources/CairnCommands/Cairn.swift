@@ -6,7 +6,10 @@ public struct Cairn: AsyncParsableCommand {
         commandName: "cairn",
         abstract: "Content-addressed blocks: chunk, hash, build UnixFS DAGs with Kubo's CIDs.",
         version: "0.1.0",
-        subcommands: [AddCommand.self, HashCommand.self, CIDCommand.self, BenchCommand.self]
+        subcommands: [AddCommand.self, HashCommand.self, CIDCommand.self, BenchCommand.self,
+                      // Block store commands.
+                      CatCommand.self, GetCommand.self, BlockCommand.self, PinCommand.self, GCCommand.self,
+                      StoreCommand.self]
     )
 
     public init() {}

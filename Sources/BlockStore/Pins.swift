@@ -53,7 +53,12 @@ extension BlockStore {
                 let key = cid.toV1()
                 guard walked.insert(key).inserted else { continue }
                 if cid.multihash.code != .identity { live.insert(cid.multihash) }
-                guard cid.codec == .dagPB else { continue }
+                guard cid.codec == .dagPB else {
+                    if strict, cid.multihash.code != .identity, try !has(cid) {
+                        throw BlockStoreError(.notFound, "block \(cid) of the DAG pinned at \(root) is missing from \(layout.root)")
+                    }
+                    continue
+                }
                 guard let bytes = try getIfPresent(cid) else {
                     if strict {
                         throw BlockStoreError(.notFound, "block \(cid) of the DAG pinned at \(root) is missing from \(layout.root)")

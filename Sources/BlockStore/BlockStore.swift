@@ -2,6 +2,7 @@
 // See spec/blockstore.md for the on-disk format and the crash-safety argument.
 import Foundation
 import GRDB
+import GRDBSQLite
 public import Hashing
 public import Multiformats
 import Synchronization
@@ -169,23 +170,45 @@ public final class BlockStore: Sendable {
         try hasMany(multihashes: cids.map(\.multihash))
     }
 
-    /// `hasMany` by multihash.
+    /// `hasMany` by multihash. Keys are probed in sorted order (neighbouring B-tree pages stay
+    /// hot) through one prepared statement driven with the SQLite C API directly (no per-row
+    /// allocation), inside one read transaction.
     public func hasMany(multihashes: [Multihash]) throws -> [Bool] {
-        var keys: [(key: Data, index: Int)] = []
-        keys.reserveCapacity(multihashes.count)
         var result = [Bool](repeating: false, count: multihashes.count)
+        var keys: [[UInt8]] = []
+        var order: [(prefix: UInt64, index: Int)] = []
+        keys.reserveCapacity(multihashes.count)
+        order.reserveCapacity(multihashes.count)
         for (index, multihash) in multihashes.enumerated() {
-            if multihash.code == .identity { result[index] = true } else { keys.append((multihash.key, index)) }
+            let key = multihash.bytes
+            keys.append(key)
+            if multihash.code == .identity { result[index] = true; continue }
+            var prefix: UInt64 = 0
+            for i in 0..<8 { prefix = prefix << 8 | UInt64(i < key.count ? key[i] : 0) }
+            order.append((prefix, index))
         }
-        keys.sort { $0.key.lexicographicallyPrecedes($1.key) }
+        order.sort { a, b in
+            a.prefix != b.prefix ? a.prefix < b.prefix : keys[a.index].lexicographicallyPrecedes(keys[b.index])
+        }
         try readDatabase { db in
-            let statement = try db.cachedStatement(sql: "SELECT 1 FROM blocks WHERE mh = ?")
+            let statement = try db.makeStatement(sql: "SELECT 1 FROM blocks WHERE mh = ?")
+            let handle = statement.sqliteStatement
             var checked = 0
-            for (key, index) in keys {
+            for (_, index) in order {
                 checked += 1
                 if checked & 0xFFFF == 0 { try Task.checkCancellation() }
-                statement.setUncheckedArguments([key])
-                result[index] = try Bool.fetchOne(statement) ?? false
+                let found: Int32 = keys[index].withUnsafeBytes { key in
+                    sqlite3_bind_blob(handle, 1, key.baseAddress, Int32(key.count), nil)
+                    let step = sqlite3_step(handle)
+                    sqlite3_reset(handle)
+                    return step
+                }
+                switch found {
+                case SQLITE_ROW: result[index] = true
+                case SQLITE_DONE: break
+                default:
+                    throw BlockStoreError(.database, "index \(layout.databasePath): lookup failed with SQLite code \(found)")
+                }
             }
         }
         return result

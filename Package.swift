@@ -67,6 +67,7 @@ let package = Package(
             dependencies: [
                 "Multiformats", "Hashing", "UnixFS",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -124,7 +125,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnCommandsTests",
-            dependencies: ["CairnCommands", "CairnTestSupport"],
+            dependencies: ["CairnCommands", "Multiformats", "Hashing", "UnixFS", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
     ],

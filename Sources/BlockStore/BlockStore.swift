@@ -1,1 +1,414 @@
-// BlockStore: pack files + SQLite (GRDB) index, pins, GC.
+// BlockStore: append-only pack files for block bytes, a SQLite (GRDB, WAL) index, pins, GC.
+// See spec/blockstore.md for the on-disk format and the crash-safety argument.
+import Foundation
+import GRDB
+import GRDBSQLite
+public import Hashing
+public import Multiformats
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A content-addressed block store on disk.
+///
+/// Readers (`has`, `get`, `list`, `stat`, `verify`) run concurrently from any number of threads
+/// and processes; they see only committed state. Everything that changes the store goes
+/// through one `BlockStoreWriter` at a time across processes (an exclusive `flock`), obtained
+/// from `writer()` or `write(_:)`.
+public final class BlockStore: Sendable {
+    public let layout: StoreLayout
+    let database: DatabasePool
+    /// Read-only descriptors of pack files, opened on first use. A descriptor of a pack that
+    /// compaction has since unlinked still reads the old (verified) bytes.
+    private let readHandles = Mutex<[Int64: Int32]>([:])
+
+    /// Opens the store at `layout.root`, creating it when `create` is true and it does not exist.
+    public init(layout: StoreLayout, create: Bool = true) throws {
+        self.layout = layout
+        let exists = Sys.exists(layout.databasePath)
+        if !exists {
+            guard create else {
+                throw BlockStoreError(.noStore, "no block store at \(layout.root) (add something first, or pass --store)")
+            }
+            try BlockStore.makeDirectories(layout.root)
+            try Sys.mkdirIfNeeded(layout.packsPath)
+        }
+        try BlockStore.checkFormatFile(layout)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(60)
+        configuration.prepareDatabase { db in
+            // WAL commits are durable only with synchronous=FULL: a committed batch survives
+            // power loss, not just a process crash.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+        }
+        do {
+            database = try DatabasePool(path: layout.databasePath, configuration: configuration)
+        } catch {
+            throw BlockStoreError(.database, "cannot open \(layout.databasePath): \(error)")
+        }
+        let format = try readDatabase { db -> String? in
+            guard try db.tableExists("meta") else { return nil }
+            return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'format'")
+        }
+        if let format {
+            guard Int(format) == blockStoreFormatVersion else {
+                throw BlockStoreError(.formatVersion,
+                    "store \(layout.root) has format version \(format); this cairn reads version \(blockStoreFormatVersion)")
+            }
+        } else {
+            try initialize()
+        }
+    }
+
+    /// Convenience: `BlockStore(layout: StoreLayout(root: path))`.
+    public convenience init(path: String, create: Bool = true) throws {
+        try self.init(layout: StoreLayout(root: path), create: create)
+    }
+
+    deinit {
+        readHandles.withLock { handles in
+            for fd in handles.values { Sys.close(fd) }
+        }
+    }
+
+    private static func makeDirectories(_ path: String) throws {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            try Sys.mkdirIfNeeded(prefix)
+        }
+    }
+
+    private static func checkFormatFile(_ layout: StoreLayout) throws {
+        guard let text = try? String(contentsOfFile: layout.formatPath, encoding: .utf8) else { return }
+        let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
+        guard fields.count >= 2, fields[0] == "cairn-blockstore", let version = Int(fields[1]) else {
+            throw BlockStoreError(.formatVersion, "\(layout.formatPath) is not a cairn block store format file")
+        }
+        guard version == blockStoreFormatVersion else {
+            throw BlockStoreError(.formatVersion,
+                "store \(layout.root) has format version \(version); this cairn reads version \(blockStoreFormatVersion)")
+        }
+    }
+
+    /// Creates the schema under the writer lock (two processes may race to create a store).
+    private func initialize() throws {
+        let lock = try FileLock(path: layout.lockPath)
+        defer { lock.unlock() }
+        try writeDatabase { db in
+            for statement in IndexSchema.statements { try db.execute(sql: statement) }
+            try db.execute(sql: "INSERT OR IGNORE INTO meta(key, value) VALUES ('format', ?)",
+                           arguments: [String(blockStoreFormatVersion)])
+        }
+        let text = "cairn-blockstore \(blockStoreFormatVersion)\n"
+        let temporary = layout.formatPath + ".tmp"
+        let fd = try Sys.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
+        defer { Sys.close(fd) }
+        try Array(text.utf8).withUnsafeBytes { (bytes) throws in
+            try Sys.pwriteAll(fd, bytes, at: 0, path: temporary)
+        }
+        try Sys.fsync(fd, path: temporary)
+        _ = try syscall("cannot rename \(temporary)") { rename(temporary, layout.formatPath) }
+        try Sys.syncDirectory(layout.root)
+    }
+
+    // MARK: Database access with errors mapped
+
+    func readDatabase<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.read(body)
+        } catch let error as BlockStoreError {
+            throw error
+        } catch {
+            throw BlockStoreError(.database, "index \(layout.databasePath): \(error)")
+        }
+    }
+
+    func writeDatabase<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.write(body)
+        } catch let error as BlockStoreError {
+            throw error
+        } catch {
+            throw BlockStoreError(.database, "index \(layout.databasePath): \(error)")
+        }
+    }
+
+    // MARK: Lookups
+
+    static let entrySQL = "SELECT \(IndexEntry.columns) FROM blocks WHERE mh = ?"
+
+    func entry(_ multihash: Multihash) throws -> IndexEntry? {
+        try readDatabase { db in try BlockStore.entry(multihash, in: db) }
+    }
+
+    static func entry(_ multihash: Multihash, in db: Database) throws -> IndexEntry? {
+        let statement = try db.cachedStatement(sql: entrySQL)
+        return try Row.fetchOne(statement, arguments: [multihash.key]).map(IndexEntry.init(row:))
+    }
+
+    /// Whether the block is in the store (identity CIDs always are: they are their own bytes).
+    public func has(_ cid: CID) throws -> Bool {
+        if cid.multihash.code == .identity { return true }
+        return try readDatabase { db in
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM blocks WHERE mh = ?"),
+                              arguments: [cid.multihash.key]) ?? false
+        }
+    }
+
+    /// `has` for many CIDs at once, in one read transaction: `result[i]` answers `cids[i]`.
+    /// Lookups run in key order (neighbouring B-tree pages stay hot).
+    public func hasMany(_ cids: [CID]) throws -> [Bool] {
+        try hasMany(multihashes: cids.map(\.multihash))
+    }
+
+    /// `hasMany` by multihash. Keys are probed in sorted order (neighbouring B-tree pages stay
+    /// hot) through one prepared statement driven with the SQLite C API directly (no per-row
+    /// allocation), inside one read transaction.
+    public func hasMany(multihashes: [Multihash]) throws -> [Bool] {
+        var result = [Bool](repeating: false, count: multihashes.count)
+        var keys: [[UInt8]] = []
+        var order: [(prefix: UInt64, index: Int)] = []
+        keys.reserveCapacity(multihashes.count)
+        order.reserveCapacity(multihashes.count)
+        for (index, multihash) in multihashes.enumerated() {
+            let key = multihash.bytes
+            keys.append(key)
+            if multihash.code == .identity { result[index] = true; continue }
+            var prefix: UInt64 = 0
+            for i in 0..<8 { prefix = prefix << 8 | UInt64(i < key.count ? key[i] : 0) }
+            order.append((prefix, index))
+        }
+        order.sort { a, b in
+            a.prefix != b.prefix ? a.prefix < b.prefix : keys[a.index].lexicographicallyPrecedes(keys[b.index])
+        }
+        try readDatabase { db in
+            let statement = try db.makeStatement(sql: "SELECT 1 FROM blocks WHERE mh = ?")
+            let handle = statement.sqliteStatement
+            var checked = 0
+            for (_, index) in order {
+                checked += 1
+                if checked & 0xFFFF == 0 { try Task.checkCancellation() }
+                let found: Int32 = keys[index].withUnsafeBytes { key in
+                    sqlite3_bind_blob(handle, 1, key.baseAddress, Int32(key.count), nil)
+                    let step = sqlite3_step(handle)
+                    sqlite3_reset(handle)
+                    return step
+                }
+                switch found {
+                case SQLITE_ROW: result[index] = true
+                case SQLITE_DONE: break
+                default:
+                    throw BlockStoreError(.database, "index \(layout.databasePath): lookup failed with SQLite code \(found)")
+                }
+            }
+        }
+        return result
+    }
+
+    /// Where the block's bytes are, nil when absent (or identity: those are never stored).
+    public func location(of cid: CID) throws -> BlockLocation? {
+        if cid.multihash.code == .identity { return nil }
+        return try entry(cid.multihash)?.location
+    }
+
+    /// The block's size in bytes, nil when absent.
+    public func size(of cid: CID) throws -> Int? {
+        if cid.multihash.code == .identity { return cid.multihash.length }
+        return try entry(cid.multihash)?.location.length
+    }
+
+    /// The block's bytes, nil when absent. Unless `verify` is false, the bytes are hashed and
+    /// compared with the CID; a mismatch throws `.corrupt` naming the CID and the location.
+    public func getIfPresent(_ cid: CID, verify: Bool = true) throws -> [UInt8]? {
+        if cid.multihash.code == .identity { return cid.multihash.digest }
+        // A concurrent compaction may move the block and unlink its old pack between the index
+        // lookup and the open: look it up again then (it is in its new pack by then).
+        for attempt in 0..<3 {
+            guard let entry = try entry(cid.multihash) else { return nil }
+            let bytes: [UInt8]
+            do {
+                bytes = try read(entry.location, cid: cid)
+            } catch let error as BlockStoreError where error.errno == ENOENT && attempt < 2 {
+                continue
+            }
+            if verify { try BlockStore.check(bytes, cid: cid, location: entry.location) }
+            return bytes
+        }
+        return nil
+    }
+
+    /// The block's bytes (verified unless `verify` is false); `.notFound` when absent.
+    public func get(_ cid: CID, verify: Bool = true) throws -> [UInt8] {
+        guard let bytes = try getIfPresent(cid, verify: verify) else {
+            throw BlockStoreError(.notFound, "block \(cid) not found in \(layout.root)")
+        }
+        return bytes
+    }
+
+    // MARK: Pack reads
+
+    func readHandle(_ pack: Int64) throws -> Int32 {
+        if let fd = readHandles.withLock({ $0[pack] }) { return fd }
+        let fd = try Sys.open(layout.packPath(pack), O_RDONLY)
+        return readHandles.withLock { handles in
+            if let existing = handles[pack] {
+                Sys.close(fd)
+                return existing
+            }
+            handles[pack] = fd
+            return fd
+        }
+    }
+
+    /// Forgets cached descriptors (after compaction removed packs in this process).
+    func dropReadHandles(_ packs: some Sequence<Int64>) {
+        readHandles.withLock { handles in
+            for pack in packs { if let fd = handles.removeValue(forKey: pack) { Sys.close(fd) } }
+        }
+    }
+
+    func read(_ location: BlockLocation, cid: CID) throws -> [UInt8] {
+        let fd = try readHandle(location.pack)
+        let path = layout.packPath(location.pack)
+        var failure: (any Error)?
+        let bytes = [UInt8](unsafeUninitializedCapacity: location.length) { buffer, initialized in
+            do {
+                initialized = try Sys.preadFull(fd, UnsafeMutableRawBufferPointer(buffer), at: location.offset, path: path)
+            } catch {
+                failure = error
+                initialized = 0
+            }
+        }
+        if let failure { throw failure }
+        guard bytes.count == location.length else {
+            throw BlockStoreError(.corrupt,
+                "block \(cid) is corrupt: \(location) extends past the end of the pack (only \(bytes.count) bytes there)")
+        }
+        return bytes
+    }
+
+    /// Throws `.corrupt` unless `bytes` hash to `cid`'s multihash.
+    static func check(_ bytes: [UInt8], cid: CID, location: BlockLocation) throws {
+        switch bytes.withUnsafeBytes({ BlockStore.matches($0, cid.multihash) }) {
+        case .match: return
+        case .mismatch:
+            throw BlockStoreError(.corrupt, "block \(cid) is corrupt: its bytes at \(location) do not hash to its CID")
+        case .unsupported:
+            throw BlockStoreError(.corrupt, "block \(cid) at \(location) cannot be verified: unsupported hash function \(cid.multihash.code)")
+        }
+    }
+
+    enum Verdict { case match, mismatch, unsupported }
+
+    /// Whether `bytes` hash to `multihash` (a truncated multihash compares its prefix).
+    static func matches(_ bytes: UnsafeRawBufferPointer, _ multihash: Multihash) -> Verdict {
+        guard let algorithm = HashAlgorithm(multihashCode: multihash.code.rawValue) else { return .unsupported }
+        let digest = algorithm.hash(bytes)
+        return digest.withUnsafeBytes { computed in
+            multihash.withUnsafeDigest { expected in
+                expected.count <= computed.count
+                    && memcmp(expected.baseAddress!, computed.baseAddress!, expected.count) == 0
+                    ? Verdict.match : Verdict.mismatch
+            }
+        }
+    }
+
+    /// Whether this store can verify blocks hashed with `code` (and so accepts them).
+    public static func supports(hashCode code: Multicodec) -> Bool {
+        HashAlgorithm(multihashCode: code.rawValue) != nil
+    }
+
+    // MARK: Listing and statistics
+
+    /// Calls `body` with every stored block's CID and size, in index order.
+    public func list(_ body: (CID, Int) throws -> Void) throws {
+        try readDatabase { db in
+            let rows = try Row.fetchCursor(db, sql: "SELECT mh, codec, version, pack, offset, length FROM blocks")
+            var count = 0
+            while let row = try rows.next() {
+                count += 1
+                if count & 0x3FFF == 0 { try Task.checkCancellation() }
+                let key: Data = row[0]
+                let multihash = try Multihash(bytes: key)
+                let entry = IndexEntry(codec: UInt64(bitPattern: row[1]), version: UInt64(bitPattern: row[2]),
+                                       location: BlockLocation(pack: row[3], offset: row[4], length: Int(row[5] as Int64)))
+                try body(entry.cid(multihash), entry.location.length)
+            }
+        }
+    }
+
+    /// What `stat()` reports.
+    public struct Statistics: Sendable, Hashable {
+        /// Blocks in the index.
+        public var blocks: Int
+        /// Their total size.
+        public var blockBytes: Int64
+        /// Pack files.
+        public var packs: Int
+        /// Committed bytes in all packs (headers and record framing included).
+        public var packBytes: Int64
+        /// Pins.
+        public var pins: Int
+        /// `blockBytes / packBytes` (1 for an empty store): how much of the packs is live.
+        public var liveRatio: Double {
+            packBytes <= Int64(PackFormat.headerSize) * Int64(packs) ? 1 : Double(blockBytes) / Double(packBytes)
+        }
+    }
+
+    public func stat() throws -> Statistics {
+        try readDatabase { db in
+            let blocks = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(length), 0) FROM blocks")!
+            let packs = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM packs")!
+            let pins = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pins") ?? 0
+            return Statistics(blocks: blocks[0], blockBytes: blocks[1], packs: packs[0], packBytes: packs[1], pins: pins)
+        }
+    }
+
+    // MARK: Writing
+
+    /// A writer: waits for the store's exclusive write lock (across processes) and holds it
+    /// until `close()`.
+    public func writer() throws -> BlockStoreWriter {
+        try BlockStoreWriter(store: self)
+    }
+
+    /// Runs `body` with a writer and commits what it wrote. If `body` throws, its uncommitted
+    /// blocks are abandoned (bytes past the committed end of a pack, reclaimed later).
+    public func write<R>(_ body: (BlockStoreWriter) throws -> R) throws -> R {
+        let writer = try self.writer()
+        do {
+            let result = try body(writer)
+            try writer.close()
+            return result
+        } catch {
+            writer.abandon()
+            throw error
+        }
+    }
+
+    /// Stores one block (verified against its CID first). Returns false if it was already there.
+    @discardableResult
+    public func put(_ cid: CID, _ bytes: [UInt8]) throws -> Bool {
+        try write { writer in try writer.put(cid, bytes: bytes, verify: true) }
+    }
+
+    /// Stores many blocks in one durable batch (each verified against its CID); returns how
+    /// many were new. Blocks already present cost a lookup.
+    @discardableResult
+    public func putMany(_ blocks: [(cid: CID, bytes: [UInt8])]) throws -> Int {
+        try write { writer in
+            var added = 0
+            for (cid, bytes) in blocks where try writer.put(cid, bytes: bytes, verify: true) { added += 1 }
+            return added
+        }
+    }
+}

@@ -21,8 +21,9 @@ struct AddCommand: AsyncParsableCommand {
         commandName: "add",
         abstract: "Import files as UnixFS DAGs and print their CIDs, exactly as `ipfs add` would.",
         discussion: """
-            Blocks are only hashed for now (as with -n/--only-hash): storing them arrives with \
-            the block store. Import flags follow Kubo: explicit flags override the --profile \
+            Blocks go into the block store (--store, else $CAIRN_HOME, else ~/.cairn) and each \
+            root is pinned (--pin=false to skip, --pin-name to name the pin); -n/--only-hash \
+            stores nothing. Import flags follow Kubo: explicit flags override the --profile \
             values, a hash other than sha2-256 implies CIDv1, and CIDv1 implies raw leaves \
             unless --raw-leaves=false is given.
             """
@@ -52,7 +53,7 @@ struct AddCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Import preset: unixfs-v0-2015 (= legacy-cid-v0, Kubo's default) or unixfs-v1-2025.")
     var profile: String?
 
-    @Flag(name: [.customShort("n"), .long], help: "Only compute CIDs; store nothing (the only mode for now).")
+    @Flag(name: [.customShort("n"), .long], help: "Only compute CIDs; store nothing.")
     var onlyHash = false
 
     @Flag(name: [.customShort("q"), .long], help: "Print only the CIDs.")
@@ -69,6 +70,15 @@ struct AddCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Name to print for standard input.")
     var stdinName: String?
+
+    // MARK: Block store (see AddStoreSink.swift)
+    @OptionGroup var store: StoreOptions
+
+    @Option(name: .long, help: "Pin each added root recursively (true, default) or not (false).")
+    var pin: Bool = true
+
+    @Option(name: .long, help: "Name for the pins of the added roots.")
+    var pinName: String?
 
     /// Files, `-`, and `--raw-leaves[=true|false]`: Kubo's tri-state boolean takes an optional
     /// `=value`, which ArgumentParser options cannot express, so it is picked out here.
@@ -143,13 +153,20 @@ struct AddCommand: AsyncParsableCommand {
         var importer = try FileImporter(parameters: parameters, threads: threads)
         let output = AddOutput(mode: quieter ? .root : (quiet ? .cids : (json ? .json : .lines)))
         let showProgress = isatty(2) != 0 && !quieter && !quiet
+        let session = onlyHash ? nil : try AddStoreSession(store: store, pin: pin, pinName: pinName)
+        defer { session?.abandon() }
         for path in try splitArguments().paths {
             let name = path == "-" ? stdinName : AddInputs.displayName(of: path)
             if showProgress { importer.progress = AddProgress.reporter(name: name ?? "stdin") }
             var sink = DiscardingSink()
             let result: ImportResult
             do {
-                result = try importer.importFile(atPath: path, into: &sink)
+                if let session {
+                    result = try session.importFile(importer, atPath: path)
+                    try session.commit(root: result.root)
+                } else {
+                    result = try importer.importFile(atPath: path, into: &sink)
+                }
             } catch let error as ImportError {
                 if showProgress { AddProgress.clear() }
                 throw CLIError(error.description)
@@ -157,6 +174,7 @@ struct AddCommand: AsyncParsableCommand {
             if showProgress { AddProgress.clear() }
             output.added(result, name: name)
         }
+        try session?.close()
         output.finish()
     }
 }

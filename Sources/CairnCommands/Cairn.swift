@@ -7,8 +7,9 @@ public struct Cairn: AsyncParsableCommand {
         abstract: "Content-addressed blocks: chunk, hash, build UnixFS DAGs with Kubo's CIDs.",
         version: "0.1.0",
         subcommands: [
-            AddCommand.self, HashCommand.self, CIDCommand.self, ChunkCommand.self, CarCommand.self,
-            BenchCommand.self,
+            AddCommand.self, CatCommand.self, GetCommand.self,
+            BlockCommand.self, PinCommand.self, GCCommand.self, StoreCommand.self,
+            CarCommand.self, ChunkCommand.self, HashCommand.self, CIDCommand.self, BenchCommand.self,
         ]
     )
 

@@ -4,40 +4,16 @@ import Testing
 
 /// Runs the built `cairn` binary (next to the test bundle) on a few files.
 @Suite struct AddCommandTests {
-    static var binary: URL? {
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var directory = exe.deletingLastPathComponent()
-        // Inside an .xctest bundle on some layouts: walk up until a `cairn` sits beside us.
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("cairn")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }
-
     struct Run {
         var status: Int32
         var stdout: String
         var stderr: String
     }
 
+    /// Runs the built `cairn` (see `CairnProcess`: a private store, never `~/.cairn`).
     func cairn(_ arguments: [String], stdin: [UInt8]? = nil) throws -> Run {
-        let binary = try #require(Self.binary, "the cairn executable was not built next to the tests")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = input
-        try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin)) }
-        try input.fileHandleForWriting.close()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        let result = try CairnProcess.run(arguments, stdin: stdin.map { Data($0) })
+        return Run(status: result.status, stdout: result.stdoutText, stderr: result.stderr)
     }
 
     func temporaryFile(_ name: String, _ bytes: [UInt8]) throws -> String {

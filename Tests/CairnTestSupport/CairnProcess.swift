@@ -26,6 +26,14 @@ public enum CairnProcess {
         return nil
     }()
 
+    /// The store `CAIRN_HOME` points at for child processes that name none.
+    public static let defaultStore: URL = {
+        let url = FileManager.default.temporaryDirectory
+            .appendingPathComponent("cairn-test-store-\(ProcessInfo.processInfo.processIdentifier)")
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }()
+
     /// Runs `cairn ARGUMENTS`, feeding `stdin` (if any), and collects its output.
     public static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Result {
         guard let binary else { throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "cairn binary not found"]) }
@@ -33,6 +41,9 @@ public enum CairnProcess {
         process.executableURL = binary
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
+        // Commands that use the block store get a private one per test process unless the
+        // caller names one: tests never touch ~/.cairn.
+        if env["CAIRN_HOME"] == nil { env["CAIRN_HOME"] = defaultStore.path }
         for (key, value) in environment { env[key] = value }
         process.environment = env
         let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()

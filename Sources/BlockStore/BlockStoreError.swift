@@ -1,0 +1,62 @@
+/// The one error type of the `BlockStore` module.
+///
+/// `code` says what kind of failure it is (stable, for comparisons), `message` is a one-line
+/// description for people, and `errno` carries the operating system's error number when a
+/// system call failed. Shaped after swift-nio's `FileSystemError` / `IOError`.
+public struct BlockStoreError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The kind of failure: a struct with static members so codes can be added later without
+    /// breaking callers' `switch`es.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let raw: UInt8
+        init(_ raw: UInt8) { self.raw = raw }
+
+        /// A system call failed (see `errno`).
+        public static let io = Code(1)
+        /// Stored bytes do not hash to their CID, or an index row points past its pack's end.
+        public static let corrupt = Code(2)
+        /// The block (or pin) asked for is not in the store.
+        public static let notFound = Code(3)
+        /// The store was written by a newer or unknown format version.
+        public static let formatVersion = Code(4)
+        /// The caller passed something the store refuses (bytes not matching their CID, an
+        /// unsupported hash function, a block too large).
+        public static let invalidInput = Code(5)
+        /// SQLite (through GRDB) reported an error.
+        public static let database = Code(6)
+        /// There is no store at the path (for operations that never create one).
+        public static let noStore = Code(7)
+        /// An operation was refused because it would lose data (e.g. removing a pinned block).
+        public static let refused = Code(8)
+        /// A DAG that is not what the operation needs (not UnixFS, malformed, a directory
+        /// where a file was expected, an unsafe entry name).
+        public static let invalidDAG = Code(9)
+
+        public var description: String {
+            switch raw {
+            case 1: return "io"
+            case 2: return "corrupt"
+            case 3: return "notFound"
+            case 4: return "formatVersion"
+            case 5: return "invalidInput"
+            case 6: return "database"
+            case 7: return "noStore"
+            case 8: return "refused"
+            case 9: return "invalidDAG"
+            default: return "code\(raw)"
+            }
+        }
+    }
+
+    public var code: Code
+    public var message: String
+    /// The `errno` of the failed system call, for `.io` errors.
+    public var errno: Int32?
+
+    public init(_ code: Code, _ message: String, errno: Int32? = nil) {
+        self.code = code
+        self.message = message
+        self.errno = errno
+    }
+
+    public var description: String { message }
+}

@@ -1,0 +1,163 @@
+import Foundation
+import GRDB
+public import Multiformats
+import UnixFS
+
+/// A pin: keeps a block (direct) or a whole DAG (recursive) from garbage collection.
+/// A CID may carry several pins with different names; `(cid, name)` is unique.
+public struct Pin: Hashable, Sendable {
+    public var cid: CID
+    public var recursive: Bool
+    /// nil for an unnamed pin.
+    public var name: String?
+
+    public init(cid: CID, recursive: Bool, name: String?) {
+        self.cid = cid
+        self.recursive = recursive
+        self.name = name
+    }
+}
+
+extension BlockStore {
+    /// Every pin, ordered by CID then name.
+    public func pins() throws -> [Pin] {
+        try readDatabase { db in
+            try Row.fetchAll(db, sql: "SELECT cid, name, recursive FROM pins ORDER BY cid, name").map { row in
+                let cidBytes: Data = row[0]
+                let name: String = row[1]
+                return Pin(cid: try CID(bytes: cidBytes), recursive: row[2], name: name.isEmpty ? nil : name)
+            }
+        }
+    }
+
+    /// Marks everything reachable from `roots`: a recursive root through dag-pb links (raw,
+    /// identity and other codecs end the walk), a direct root alone. Every block read is
+    /// verified. With `strict`, a missing block throws `.notFound`; otherwise it is skipped.
+    func mark(_ roots: [(cid: CID, recursive: Bool)], strict: Bool) throws -> Set<Multihash> {
+        var live = Set<Multihash>()
+        var walked = Set<CID>()
+        var stack: [CID] = []
+        for (root, recursive) in roots {
+            if !recursive {
+                if root.multihash.code != .identity {
+                    if strict, try !has(root) {
+                        throw BlockStoreError(.notFound, "pinned block \(root) is missing from \(layout.root)")
+                    }
+                    live.insert(root.multihash)
+                }
+                continue
+            }
+            stack.append(root)
+            while let cid = stack.popLast() {
+                try Task.checkCancellation()
+                let key = cid.toV1()
+                guard walked.insert(key).inserted else { continue }
+                if cid.multihash.code != .identity { live.insert(cid.multihash) }
+                guard cid.codec == .dagPB else {
+                    if strict, cid.multihash.code != .identity, try !has(cid) {
+                        throw BlockStoreError(.notFound, "block \(cid) of the DAG pinned at \(root) is missing from \(layout.root)")
+                    }
+                    continue
+                }
+                guard let bytes = try getIfPresent(cid) else {
+                    if strict {
+                        throw BlockStoreError(.notFound, "block \(cid) of the DAG pinned at \(root) is missing from \(layout.root)")
+                    }
+                    continue
+                }
+                let node: PBNode
+                do {
+                    node = try PBNode(decoding: bytes, requireSortedLinks: false)
+                } catch {
+                    throw BlockStoreError(.corrupt, "block \(cid) of the DAG pinned at \(root) is not valid dag-pb: \(error)")
+                }
+                for link in node.links.reversed() { stack.append(link.hash) }
+            }
+        }
+        return live
+    }
+
+    func pinRoots() throws -> [(cid: CID, recursive: Bool)] {
+        try pins().map { ($0.cid, $0.recursive) }
+    }
+}
+
+extension BlockStoreWriter {
+    /// Pins `cid`. A recursive pin requires the whole DAG to be present (and verifies it); a
+    /// direct pin requires the block. Pinning again under the same name replaces the kind.
+    public func pin(_ cid: CID, recursive: Bool = true, name: String? = nil) throws {
+        try commit()
+        _ = try store.mark([(cid, recursive)], strict: true)
+        try transaction { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO pins(cid, name, recursive) VALUES (?, ?, ?)",
+                           arguments: [Data(cid.bytes), name ?? "", recursive])
+        }
+    }
+
+    /// Commits pending blocks and the pin in one transaction (the end of `cairn add`): the
+    /// root's DAG is durable and pinned at once, or neither. `checkDAG: false` skips re-reading
+    /// the DAG when the caller has just put every one of its blocks through this writer.
+    public func commit(pinning cid: CID, recursive: Bool = true, name: String? = nil, checkDAG: Bool = true) throws {
+        try commit()
+        if checkDAG { _ = try store.mark([(cid, recursive)], strict: true) }
+        try commit { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO pins(cid, name, recursive) VALUES (?, ?, ?)",
+                           arguments: [Data(cid.bytes), name ?? "", recursive])
+        }
+    }
+
+    /// Removes every pin of `cid` (any name); returns how many. `.notFound` if there were none.
+    @discardableResult
+    public func unpin(_ cid: CID) throws -> Int {
+        let removed = try transaction { db in
+            try db.execute(sql: "DELETE FROM pins WHERE cid = ?", arguments: [Data(cid.bytes)])
+            return db.changesCount
+        }
+        guard removed > 0 else { throw BlockStoreError(.notFound, "\(cid) is not pinned") }
+        return removed
+    }
+
+    /// Removes every pin named exactly `name`; returns how many. `.notFound` if there were none.
+    @discardableResult
+    public func unpin(name: String) throws -> Int {
+        let removed = try transaction { db in
+            try db.execute(sql: "DELETE FROM pins WHERE name = ?", arguments: [name])
+            return db.changesCount
+        }
+        guard removed > 0 else { throw BlockStoreError(.notFound, "no pin is named '\(name)'") }
+        return removed
+    }
+
+    /// Moves the pins of `old` to `new` (same names and kinds), in one transaction; with
+    /// `unpinOld` false, `old` keeps its pins. `new`'s DAG must be present.
+    public func updatePin(from old: CID, to new: CID, unpinOld: Bool = true) throws {
+        let oldPins = try store.pins().filter { $0.cid == old }
+        guard !oldPins.isEmpty else { throw BlockStoreError(.notFound, "\(old) is not pinned") }
+        _ = try store.mark(oldPins.map { (new, $0.recursive) }, strict: true)
+        try transaction { db in
+            for pin in oldPins {
+                try db.execute(sql: "INSERT OR REPLACE INTO pins(cid, name, recursive) VALUES (?, ?, ?)",
+                               arguments: [Data(new.bytes), pin.name ?? "", pin.recursive])
+            }
+            if unpinOld && old != new {
+                try db.execute(sql: "DELETE FROM pins WHERE cid = ?", arguments: [Data(old.bytes)])
+            }
+        }
+    }
+
+    /// Removes a block's index row (its bytes are reclaimed by GC compaction). Refused with
+    /// `.refused` if the block is pinned or under a recursive pin, unless `force`. Returns false
+    /// if the block was not there.
+    @discardableResult
+    public func delete(_ cid: CID, force: Bool = false) throws -> Bool {
+        guard cid.multihash.code != .identity else { return false }
+        try commit()
+        if !force, try store.mark(store.pinRoots(), strict: false).contains(cid.multihash) {
+            throw BlockStoreError(.refused, "block \(cid) is pinned (directly or under a recursive pin); unpin it first")
+        }
+        return try transaction { db in
+            try db.execute(sql: "DELETE FROM blocks WHERE mh = ?", arguments: [cid.multihash.key])
+            return db.changesCount > 0
+        }
+    }
+}

@@ -1,0 +1,160 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Every system call of the store goes through here: retried on `EINTR`, turned into a
+/// `BlockStoreError(.io)` naming the call and the file otherwise.
+@inline(__always)
+func syscall<T: BinaryInteger>(_ what: @autoclosure () -> String, _ body: () -> T) throws(BlockStoreError) -> T {
+    while true {
+        let result = body()
+        if result >= 0 { return result }
+        let error = errno
+        if error == EINTR { continue }
+        throw BlockStoreError(.io, "\(what()): \(String(cString: strerror(error)))", errno: error)
+    }
+}
+
+#if os(Linux)
+/// `sync_file_range(2)`, which Glibc's Swift module does not export (it needs _GNU_SOURCE).
+private let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
+}()
+#endif
+
+enum Sys {
+    static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o644) throws(BlockStoreError) -> Int32 {
+        try syscall("cannot open \(path)") { Glibc.open(path, flags | O_CLOEXEC, mode) }
+    }
+
+    static func close(_ fd: Int32) {
+        _ = Glibc.close(fd)   // never retried: on Linux the descriptor is gone even on EINTR
+    }
+
+    /// Writes all of `bytes` at `offset`.
+    static func pwriteAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: @autoclosure () -> String) throws(BlockStoreError) {
+        var done = 0
+        while done < bytes.count {
+            let n = try syscall("cannot write \(path())") {
+                pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            }
+            done += n
+        }
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset`; returns the count (short only at end of file).
+    static func preadFull(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: @autoclosure () -> String) throws(BlockStoreError) -> Int {
+        var done = 0
+        while done < buffer.count {
+            let n = try syscall("cannot read \(path())") {
+                pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    static func fdatasync(_ fd: Int32, path: @autoclosure () -> String) throws(BlockStoreError) {
+        #if os(Linux)
+        _ = try syscall("cannot sync \(path())") { Glibc.fdatasync(fd) }
+        #else
+        _ = try syscall("cannot sync \(path())") { fsync(fd) }
+        #endif
+    }
+
+    static func fsync(_ fd: Int32, path: @autoclosure () -> String) throws(BlockStoreError) {
+        _ = try syscall("cannot sync \(path())") { Glibc.fsync(fd) }
+    }
+
+    /// Asks the kernel to start writing a range back now, without waiting: the final
+    /// `fdatasync` then finds most pages already clean (writing overlaps hashing).
+    static func startWriteback(_ fd: Int32, offset: Int64, count: Int) {
+        #if os(Linux)
+        if let call = syncFileRange { _ = call(fd, offset, Int64(count), 2 /* SYNC_FILE_RANGE_WRITE */) }
+        #endif
+    }
+
+    /// Makes the directory entries of `path` durable (after creating or unlinking files in it).
+    static func syncDirectory(_ path: String) throws(BlockStoreError) {
+        let fd = try open(path, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        try fsync(fd, path: path)
+    }
+
+    static func fileSize(_ fd: Int32, path: @autoclosure () -> String) throws(BlockStoreError) -> Int64 {
+        var info = stat()
+        _ = try syscall("cannot stat \(path())") { fstat(fd, &info) }
+        return Int64(info.st_size)
+    }
+
+    static func truncate(_ fd: Int32, to size: Int64, path: @autoclosure () -> String) throws(BlockStoreError) {
+        _ = try syscall("cannot truncate \(path())") { ftruncate(fd, off_t(size)) }
+    }
+
+    static func unlink(_ path: String) throws(BlockStoreError) {
+        let result = Glibc.unlink(path)
+        if result != 0 && errno != ENOENT {
+            throw BlockStoreError(.io, "cannot remove \(path): \(String(cString: strerror(errno)))", errno: errno)
+        }
+    }
+
+    static func mkdirIfNeeded(_ path: String) throws(BlockStoreError) {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw BlockStoreError(.io, "cannot create \(path): \(String(cString: strerror(errno)))", errno: errno)
+        }
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+
+    /// The names in a directory (without `.` and `..`).
+    static func listDirectory(_ path: String) throws(BlockStoreError) -> [String] {
+        guard let dir = opendir(path) else {
+            throw BlockStoreError(.io, "cannot list \(path): \(String(cString: strerror(errno)))", errno: errno)
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+}
+
+/// An exclusive advisory lock on a file (`flock`), held by the one writer of a store across
+/// processes. Released by `unlock()` or when the process dies (the kernel drops it).
+final class FileLock: @unchecked Sendable {
+    private let fd: Int32
+    private let path: String
+
+    /// Blocks until the lock is ours.
+    init(path: String) throws(BlockStoreError) {
+        self.path = path
+        fd = try Sys.open(path, O_RDWR | O_CREAT, 0o644)
+        do {
+            _ = try syscall("cannot lock \(path)") { flock(fd, LOCK_EX) }
+        } catch {
+            Sys.close(fd)
+            throw error
+        }
+    }
+
+    func unlock() {
+        _ = flock(fd, LOCK_UN)
+    }
+
+    deinit {
+        Sys.close(fd)   // closing drops the lock too
+    }
+}

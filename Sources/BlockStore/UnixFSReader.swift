@@ -1,0 +1,175 @@
+public import Multiformats
+public import UnixFS
+
+/// Reads UnixFS DAGs out of a store: files as byte streams (in order, one block in memory at
+/// a time), directories (basic and HAMT-sharded) as entries, symlinks as targets. Every block
+/// is verified as it is read.
+public struct UnixFSReader: Sendable {
+    public let store: BlockStore
+
+    public init(store: BlockStore) {
+        self.store = store
+    }
+
+    /// What a CID names.
+    public enum Kind: Sendable, Hashable {
+        case file
+        case directory
+        case symlink(target: [UInt8])
+    }
+
+    /// One directory entry.
+    public struct Entry: Sendable, Hashable {
+        /// The name bytes exactly as in the link (validate before using as a path).
+        public var name: [UInt8]
+        public var cid: CID
+    }
+
+    /// A decoded node: the block, its dag-pb form and UnixFS data (nil for raw leaves).
+    struct Node {
+        var bytes: [UInt8]
+        var pb: PBNode?
+        var data: UnixFSData?
+    }
+
+    func block(_ cid: CID, root: CID) throws -> [UInt8] {
+        if cid.multihash.code == .identity { return cid.multihash.digest }
+        guard let bytes = try store.getIfPresent(cid) else {
+            throw BlockStoreError(.notFound, "block \(cid) (in the DAG of \(root)) is not in the store")
+        }
+        return bytes
+    }
+
+    func node(_ cid: CID, root: CID) throws -> Node {
+        let bytes = try block(cid, root: root)
+        switch cid.codec {
+        case .raw:
+            return Node(bytes: bytes, pb: nil, data: nil)
+        case .dagPB:
+            do {
+                let pb = try PBNode(decoding: bytes, requireSortedLinks: false)
+                guard let message = pb.data else {
+                    throw BlockStoreError(.invalidDAG, "\(cid) is a dag-pb node without UnixFS data")
+                }
+                return Node(bytes: bytes, pb: pb, data: try UnixFSData(decoding: message))
+            } catch let error as BlockStoreError {
+                throw error
+            } catch {
+                throw BlockStoreError(.invalidDAG, "\(cid) is not a valid UnixFS node: \(error)")
+            }
+        default:
+            throw BlockStoreError(.invalidDAG, "\(cid) has codec \(cid.codec), not UnixFS (dag-pb or raw)")
+        }
+    }
+
+    /// Whether `cid` is a file, a directory or a symlink.
+    public func kind(of cid: CID) throws -> Kind {
+        let node = try node(cid, root: cid)
+        guard let data = node.data else { return .file }
+        switch data.type {
+        case .file, .raw: return .file
+        case .directory, .hamtShard: return .directory
+        case .symlink: return .symlink(target: data.data ?? [])
+        case .metadata:
+            throw BlockStoreError(.invalidDAG, "\(cid) is a UnixFS Metadata node, which is not supported")
+        }
+    }
+
+    /// Streams the file at `root` to `body`, in order; returns the byte count. Checks that the
+    /// bytes add up to the sizes the file nodes declare.
+    @discardableResult
+    public func readFile(_ root: CID, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> UInt64 {
+        var stack: [(cid: CID, expected: UInt64?)] = [(root, nil)]
+        var total: UInt64 = 0
+        var declared: UInt64? = nil
+        while let (cid, expected) = stack.popLast() {
+            try Task.checkCancellation()
+            let node = try node(cid, root: root)
+            let start = total
+            guard let data = node.data, let pb = node.pb else {
+                try node.bytes.withUnsafeBytes(body)
+                total += UInt64(node.bytes.count)
+                try check(cid, expected, produced: UInt64(node.bytes.count))
+                continue
+            }
+            switch data.type {
+            case .file, .raw:
+                break
+            case .directory, .hamtShard:
+                throw BlockStoreError(.invalidDAG, cid == root ? "\(root) is a directory" : "\(cid) in file \(root) is a directory")
+            case .symlink:
+                throw BlockStoreError(.invalidDAG, cid == root ? "\(root) is a symlink" : "\(cid) in file \(root) is a symlink")
+            case .metadata:
+                throw BlockStoreError(.invalidDAG, "\(cid) is a UnixFS Metadata node, which is not supported")
+            }
+            if cid == root { declared = data.fileSize }
+            if !pb.links.isEmpty && data.blockSizes.count != pb.links.count {
+                throw BlockStoreError(.invalidDAG, "file node \(cid) has \(pb.links.count) links but \(data.blockSizes.count) block sizes")
+            }
+            if let inline = data.data, !inline.isEmpty {
+                try inline.withUnsafeBytes(body)
+                total += UInt64(inline.count)
+            }
+            if pb.links.isEmpty {
+                try check(cid, expected, produced: total - start)
+            } else {
+                if let expected {
+                    let sum = data.blockSizes.reduce(UInt64(data.data?.count ?? 0), &+)
+                    if sum != expected {
+                        throw BlockStoreError(.invalidDAG, "file node \(cid) declares \(sum) bytes, its parent \(expected)")
+                    }
+                }
+                for (link, size) in zip(pb.links, data.blockSizes).reversed() { stack.append((link.hash, size)) }
+            }
+        }
+        if let declared, declared != total {
+            throw BlockStoreError(.invalidDAG, "file \(root) declares \(declared) bytes but its blocks hold \(total)")
+        }
+        return total
+    }
+
+    private func check(_ cid: CID, _ expected: UInt64?, produced: UInt64) throws {
+        if let expected, expected != produced {
+            throw BlockStoreError(.invalidDAG, "block \(cid) holds \(produced) bytes of file data, its parent says \(expected)")
+        }
+    }
+
+    /// Calls `body` with each entry of the directory at `cid`: a basic directory's named links
+    /// in order, or a HAMT shard's entries (sub-shards walked, the hex bucket prefix stripped).
+    public func forEachEntry(ofDirectory cid: CID, _ body: (Entry) throws -> Void) throws {
+        let root = try node(cid, root: cid)
+        guard let data = root.data, let pb = root.pb, data.type == .directory || data.type == .hamtShard else {
+            throw BlockStoreError(.invalidDAG, "\(cid) is not a directory")
+        }
+        if data.type == .directory {
+            for link in pb.links {
+                try body(Entry(name: link.name ?? [], cid: link.hash))
+            }
+            return
+        }
+        guard let fanout = data.fanout, fanout >= 2, fanout <= 4096, fanout & (fanout - 1) == 0 else {
+            throw BlockStoreError(.invalidDAG, "HAMT shard \(cid) has an invalid fanout \(data.fanout.map(String.init) ?? "none")")
+        }
+        let prefixLength = String(fanout - 1, radix: 16).count
+        var stack: [(CID, PBNode)] = [(cid, pb)]
+        while let (shard, node) = stack.popLast() {
+            try Task.checkCancellation()
+            for link in node.links {
+                let name = link.name ?? []
+                guard name.count >= prefixLength,
+                      name.prefix(prefixLength).allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x46) }) else {
+                    throw BlockStoreError(.invalidDAG, "HAMT shard \(shard) has a link whose name lacks the \(prefixLength)-hex-digit bucket prefix")
+                }
+                if name.count == prefixLength {
+                    let child = try self.node(link.hash, root: cid)
+                    guard let childData = child.data, let childPB = child.pb, childData.type == .hamtShard else {
+                        throw BlockStoreError(.invalidDAG, "HAMT shard \(shard) links to \(link.hash), which is not a shard")
+                    }
+                    stack.append((link.hash, childPB))
+                } else {
+                    try body(Entry(name: Array(name.dropFirst(prefixLength)), cid: link.hash))
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import BlockStore
+import Foundation
+import Hashing
+import Multiformats
+import UnixFS
+
+/// `cairn block put|get|stat|rm`: single blocks in the store.
+struct BlockCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "block",
+        abstract: "Store, read, describe and remove single blocks.",
+        subcommands: [BlockPutCommand.self, BlockGetCommand.self, BlockStatCommand.self, BlockRmCommand.self]
+    )
+}
+
+struct BlockPutCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "put",
+        abstract: "Store each file (or standard input) as one block; print its CID once it is durable.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(name: .long, help: "Codec of the CIDs: raw (default) or dag-pb (the bytes must then be valid dag-pb).")
+    var cidCodec: String = "raw"
+
+    @Option(name: .long, help: "Hash function (multicodec name, default sha2-256).")
+    var mhtype: String = "sha2-256"
+
+    @Option(name: .long, help: "CID version: 1 (default), or 0 for dag-pb with sha2-256.")
+    var cidVersion: Int = 1
+
+    @Argument(help: "Files to store (- for standard input, the default).")
+    var files: [String] = ["-"]
+
+    func run() async throws {
+        guard let algorithm = HashAlgorithm(name: mhtype), algorithm != .identity else {
+            throw CLIError("unsupported --mhtype '\(mhtype)' (known: \(HashAlgorithm.allCases.filter { $0 != .identity }.map(\.name).joined(separator: ", ")))")
+        }
+        let codec: Multicodec
+        switch cidCodec {
+        case "raw": codec = .raw
+        case "dag-pb": codec = .dagPB
+        default: throw CLIError("unsupported --cid-codec '\(cidCodec)' (known: raw, dag-pb)")
+        }
+        guard cidVersion == 0 || cidVersion == 1 else { throw CLIError("--cid-version must be 0 or 1, got \(cidVersion)") }
+        if cidVersion == 0 && (codec != .dagPB || algorithm != .sha2_256) {
+            throw CLIError("CIDv0 is only for dag-pb blocks hashed with sha2-256")
+        }
+        let blockStore = try store.open(create: true)
+        for file in files {
+            let bytes = try readAllInput(file, limit: 64 << 20)
+            if codec == .dagPB {
+                do { _ = try PBNode(decoding: bytes, requireSortedLinks: false) } catch {
+                    throw CLIError("\(file == "-" ? "standard input" : file) is not valid dag-pb: \(error)")
+                }
+            }
+            let digest = algorithm.hash(bytes)
+            let multihash = try Multihash(code: Multicodec(rawValue: algorithm.multihashCode)!, digest: digest.bytes)
+            let cid = cidVersion == 0 ? try CID.v0(multihash) : CID.v1(codec: codec, multihash: multihash)
+            try storeCall { try blockStore.put(cid, bytes) }
+            writeStandardOutput("\(cid)\n")
+        }
+    }
+}
+
+struct BlockGetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "Write a block's bytes (verified) to standard output.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Argument(help: "The block's CID.")
+    var cid: String
+
+    func run() async throws {
+        let cid = try parseCID(cid)
+        let blockStore = try store.open(create: false)
+        let bytes = try storeCall { try blockStore.get(cid) }
+        try bytes.withUnsafeBytes { try writeAll(1, $0) }
+    }
+}
+
+struct BlockStatCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stat", abstract: "Print a block's CID and size.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Argument(help: "The block's CID.")
+    var cid: String
+
+    func run() async throws {
+        let cid = try parseCID(cid)
+        let blockStore = try store.open(create: false)
+        guard let size = try storeCall({ try blockStore.size(of: cid) }), try storeCall({ try blockStore.has(cid) }) else {
+            throw CLIError("block \(cid) not found in \(blockStore.layout.root)")
+        }
+        writeStandardOutput("Key: \(cid)\nSize: \(size)\n")
+    }
+}
+
+struct BlockRmCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rm",
+        abstract: "Remove blocks (refused for pinned blocks unless --force); space returns at the next gc.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Flag(name: [.customShort("f"), .long], help: "Remove even pinned blocks.")
+    var force = false
+
+    @Argument(help: "CIDs of the blocks to remove.")
+    var cids: [String]
+
+    func run() async throws {
+        let cids = try cids.map(parseCID)
+        guard !cids.isEmpty else { throw CLIError("expected at least one CID") }
+        let blockStore = try store.open(create: false)
+        try storeCall {
+            try blockStore.write { writer in
+                for cid in cids {
+                    guard try writer.delete(cid, force: force) else {
+                        throw BlockStoreError(.notFound, "block \(cid) not found in \(blockStore.layout.root)")
+                    }
+                    writeStandardOutput("removed \(cid)\n")
+                }
+            }
+        }
+    }
+}

@@ -106,6 +106,17 @@ extension BlockStoreWriter {
         }
     }
 
+    /// Commits pending blocks and pins on every one of `cids` in one transaction (the end of
+    /// `cairn car import`, whose reader has already checked that each DAG is complete).
+    public func commit(pinningAll cids: [CID], recursive: Bool = true, name: String? = nil) throws {
+        try commit { db in
+            for cid in cids {
+                try db.execute(sql: "INSERT OR REPLACE INTO pins(cid, name, recursive) VALUES (?, ?, ?)",
+                               arguments: [Data(cid.bytes), name ?? "", recursive])
+            }
+        }
+    }
+
     /// Removes every pin of `cid` (any name); returns how many. `.notFound` if there were none.
     @discardableResult
     public func unpin(_ cid: CID) throws -> Int {

@@ -11,7 +11,10 @@ struct CarCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "car",
         abstract: "Verify, list and create CAR files (CARv1, CARv2).",
-        subcommands: [CarVerifyCommand.self, CarLsCommand.self, CarCreateCommand.self]
+        subcommands: [
+            CarVerifyCommand.self, CarLsCommand.self, CarCreateCommand.self, CarExportCommand.self,
+            CarImportCommand.self,
+        ]
     )
 }
 

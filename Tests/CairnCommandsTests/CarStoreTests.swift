@@ -1,0 +1,106 @@
+import CairnTestSupport
+import Foundation
+import Multiformats
+import Testing
+
+/// `cairn car export` and `cairn car import` against the block store.
+@Suite("car export / car import")
+struct CarStoreTests {
+    /// The blocks under `root` in a store as sorted "CID SIZE" lines: `cairn car ls` of a fresh
+    /// export, so every block is read back (and verified) from that store.
+    static func blockLines(_ sandbox: StoreSandbox, root: String) throws -> [String] {
+        let car = sandbox.root + "/listing-\(UUID().uuidString).car"
+        let export = try sandbox.cairn(["car", "export", root, "-o", car])
+        #expect(export.status == 0, "\(export.stderr)")
+        let ls = try CairnProcess.run(["car", "ls", car])
+        return ls.stdoutText.split(separator: "\n").map(String.init).sorted()
+    }
+
+    @Test(arguments: [
+        [String](), ["--cid-version", "1"], ["--trickle", "--chunker", "size-1000"],
+        ["--hash", "blake3"], ["--chunker", "buzhash", "--raw-leaves"],
+    ])
+    func addExportImportGivesTheSameBlocks(options: [String]) throws {
+        let a = try StoreSandbox()
+        defer { a.cleanup() }
+        let bytes = SplitMix64.bytes(seed: 31, count: 700_001)
+        let file = try a.write("input.bin", bytes)
+        let add = try a.cairn(["add", "-Q"] + options + [file])
+        #expect(add.status == 0, "\(add.stderr)")
+        let root = add.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        for v2 in [false, true] {
+            let car = a.root + "/out-\(v2).car"
+            let export = try a.cairn(["car", "export", root, "-o", car] + (v2 ? ["--v2"] : []))
+            #expect(export.status == 0, "\(export.stderr)")
+            let verify = try CairnProcess.run(["car", "verify", "--complete", car])
+            #expect(verify.status == 0, "\(verify.stderr)")
+            let target = try StoreSandbox()
+            defer { target.cleanup() }
+            let imported = try target.cairn(["car", "import", car])
+            #expect(imported.status == 0, "\(imported.stderr)")
+            // Same blocks, same bytes back, and the root pinned.
+            #expect(try Self.blockLines(target, root: root) == Self.blockLines(a, root: root))
+            let cat = try target.cairn(["cat", root])
+            #expect(cat.stdout == Data(bytes))
+            let pins = try target.cairn(["pin", "ls"])
+            #expect(pins.stdoutText.contains(root))
+        }
+    }
+
+    @Test func badCARsLeaveTheStoreUnchanged() throws {
+        let a = try StoreSandbox()
+        defer { a.cleanup() }
+        let bytes = SplitMix64.bytes(seed: 32, count: 1_200_000)
+        let file = try a.write("input.bin", bytes)
+        let root = try a.cairn(["add", "-Q", "--cid-version", "1", file]).stdoutText
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let car = a.root + "/good.car"
+        #expect(try a.cairn(["car", "export", root, "-o", car]).status == 0)
+        let good = try a.read(car)
+
+        // A target store that already holds something, to see that it stays exactly as it was.
+        let target = try StoreSandbox()
+        defer { target.cleanup() }
+        let other = try target.write("other.bin", SplitMix64.bytes(seed: 33, count: 300_000))
+        #expect(try target.cairn(["add", "-Q", other]).status == 0)
+        let before = try target.cairn(["store", "stat"]).stdoutText
+        let pinsBefore = try target.cairn(["pin", "ls"]).stdoutText
+
+        var bad: [(String, [UInt8])] = []
+        for cut in [1, 10, 60, good.count / 3, good.count / 2, good.count - 1] {
+            bad.append(("truncated at \(cut)", Array(good.prefix(cut))))
+        }
+        var flipped = good
+        flipped[good.count - 1000] ^= 0x01
+        bad.append(("flipped byte in a block", flipped))
+        var lengthBlown = good
+        // The first section's length varint follows the header: make it claim far too much.
+        let headerLength = Int(good[0])  // the header is shorter than 128 bytes here
+        lengthBlown[1 + headerLength] = 0xFF
+        lengthBlown.insert(contentsOf: [0xFF, 0xFF, 0x7F], at: 2 + headerLength)
+        bad.append(("section over the limit", lengthBlown))
+
+        for (what, bytes) in bad {
+            let path = try target.write("bad.car", bytes)
+            let result = try target.cairn(["car", "import", path])
+            #expect(result.status != 0, "\(what) was accepted")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(what): \(result.stderr)")
+            #expect(try target.cairn(["store", "stat"]).stdoutText == before, "\(what) changed the store")
+            #expect(try target.cairn(["pin", "ls"]).stdoutText == pinsBefore, "\(what) changed the pins")
+        }
+    }
+
+    @Test func exportOfAMissingRootFailsAndWritesNothing() throws {
+        let a = try StoreSandbox()
+        defer { a.cleanup() }
+        let file = try a.write("x.bin", [1, 2, 3])
+        #expect(try a.cairn(["add", "-Q", file]).status == 0)
+        let missing = "bafkreibm6jg3ux5qumhcn2b3flc3tyu6dmlb4xa7u5bf44yegnrjhc4yeq"
+        let out = a.root + "/missing.car"
+        let result = try a.cairn(["car", "export", missing, "-o", out])
+        #expect(result.status != 0)
+        #expect(!FileManager.default.fileExists(atPath: out))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: a.root).filter { $0.contains("partial") }
+        #expect(leftovers.isEmpty)
+    }
+}

@@ -33,11 +33,39 @@ if "$CAIRN" --help | grep -q "^ *chunk "; then
   done
 fi
 
-if "$CAIRN" --help | grep -q "^ *add "; then
-  section "Kubo-compatible CIDs of the sample (cairn add --only-hash)"
-  "$CAIRN" add --only-hash "$SAMPLE"
-  "$CAIRN" add --only-hash --cid-version 1 "$SAMPLE"
-fi
+section "Kubo-compatible CIDs of the sample (cairn add --only-hash)"
+"$CAIRN" add --only-hash "$SAMPLE"
+"$CAIRN" add --only-hash --cid-version 1 "$SAMPLE"
+
+# The main job: two versions of a "layer" made from files on this machine, added to the
+# embedded default store; how many blocks does version 2 share with version 1?
+export CAIRN_HOME="$WORK/store"
+rm -rf "$CAIRN_HOME"
+LAYER1="$WORK/layer-v1.tar" LAYER2="$WORK/layer-v2.tar"
+SRC=/usr/share/doc
+[ -d /usr/lib/python3.11 ] && SRC=/usr/lib/python3.11
+tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$(dirname "$SRC")" -cf "$LAYER1" "$(basename "$SRC")" 2>/dev/null
+# Version 2: the same tree with a few files edited and one file added near the start.
+rm -rf "$WORK/v2tree" && mkdir -p "$WORK/v2tree" && cp -a "$SRC" "$WORK/v2tree/"
+V2="$WORK/v2tree/$(basename "$SRC")"
+find "$V2" -type f -name '*.py' | sort | awk 'NR % 97 == 1' | while read -r f; do echo "# patched by cairn demo" >> "$f"; done
+printf 'a new file in version 2\n' > "$V2/0-added-in-v2.txt"
+tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$WORK/v2tree" -cf "$LAYER2" "$(basename "$SRC")" 2>/dev/null
+
+section "Two versions of a layer ($SRC as tar: $(wc -c <"$LAYER1") and $(wc -c <"$LAYER2") bytes) in the store $CAIRN_HOME"
+blocks_of() { "$CAIRN" car export "$1" -o - | "$CAIRN" car ls - | awk '{ print $1 }' | sort -u; }
+printf '%-14s %-48s %8s %8s %8s %s\n' chunker "root of version 2" "v1 blks" "v2 blks" "shared" "v2 bytes already stored"
+for chunker in size-262144 buzhash fastcdc-16384-65536-262144; do
+  r1=$("$CAIRN" add -Q --cid-version 1 --chunker "$chunker" --pin-name "layer-v1-$chunker" "$LAYER1")
+  r2=$("$CAIRN" add -Q --cid-version 1 --chunker "$chunker" --pin-name "layer-v2-$chunker" "$LAYER2")
+  blocks_of "$r1" > "$WORK/b1" && blocks_of "$r2" > "$WORK/b2"
+  shared=$(comm -12 "$WORK/b1" "$WORK/b2" | wc -l)
+  shared_bytes=$("$CAIRN" car export "$r2" -o - | "$CAIRN" car ls - | sort -u | \
+    awk -v list="$WORK/b1" 'BEGIN { while ((getline l < list) > 0) seen[l] = 1 } ($1 in seen) { s += $2 } { t += $2 } END { printf "%.1f %%", t ? 100 * s / t : 0 }')
+  printf '%-14s %-48s %8s %8s %8s %s\n' "$chunker" "$r2" "$(wc -l <"$WORK/b1")" "$(wc -l <"$WORK/b2")" "$shared" "$shared_bytes"
+done
+"$CAIRN" store stat
+"$CAIRN" pin ls | head -6
 
 section "Hashing throughput of this machine, 256 MiB per kernel (cairn bench hash)"
 "$CAIRN" bench hash --total 268435456

@@ -11,11 +11,11 @@ import Musl
 import Darwin
 #endif
 
-/// `cairn add`: the CIDs `ipfs add` would give a file, computed locally.
+/// `cairn add`: the CIDs `ipfs add` would give files and directory trees, computed locally.
 ///
-/// Structured for the directory work to come: `AddInputs` walks the arguments (today: files and
-/// `-`; later `-r`, `-w`, `-H`), each file goes through `FileImporter`, and `AddOutput` prints
-/// the `added <cid> <name>` events in Kubo's order.
+/// Each argument goes through `TreeImporter` (files, symlinks, and with `-r` directories);
+/// `-w` wraps all of them in one directory; `AddOutput` prints the `added <cid> <path>` events
+/// in Kubo's order (files as added, then directories, children before parents).
 struct AddCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
@@ -51,6 +51,36 @@ struct AddCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Import preset: unixfs-v0-2015 (= legacy-cid-v0, Kubo's default) or unixfs-v1-2025.")
     var profile: String?
+
+    @Flag(name: [.customShort("r"), .long], help: "Add directories recursively.")
+    var recursive = false
+
+    @Flag(name: [.customShort("w"), .long], help: "Wrap the files in a directory (the root printed last).")
+    var wrapWithDirectory = false
+
+    @Flag(name: [.customShort("H"), .long], help: "Include files whose name starts with '.' inside directories.")
+    var hidden = false
+
+    @Option(name: .long, help: "Shard a directory into a HAMT above this many entries (0 = no limit).")
+    var maxDirectoryLinks: Int?
+
+    @Option(name: .long, help: "HAMT fanout: a power of two from 8 to 1024 (default 256).")
+    var maxHAMTFanout: Int?
+
+    @Flag(name: .long, help: "Store each entry's permission bits (UnixFS 1.5; turns raw leaves off).")
+    var preserveMode = false
+
+    @Flag(name: .long, help: "Store each entry's modification time (UnixFS 1.5; turns raw leaves off).")
+    var preserveMtime = false
+
+    @Option(name: .long, help: "Store this octal mode on every file and directory.")
+    var mode: String?
+
+    @Option(name: .long, help: "Store this modification time (Unix seconds) on every entry.")
+    var mtime: Int64?
+
+    @Option(name: .long, help: "Nanoseconds of --mtime.")
+    var mtimeNsecs: UInt32?
 
     @Flag(name: [.customShort("n"), .long], help: "Only compute CIDs; store nothing (the only mode for now).")
     var onlyHash = false
@@ -122,6 +152,13 @@ struct AddCommand: AsyncParsableCommand {
         options.inline = inline
         options.inlineLimit = inlineLimit
         options.maxFileLinks = maxFileLinks
+        options.maxDirectoryLinks = maxDirectoryLinks
+        options.maxHAMTFanout = maxHAMTFanout
+        options.preserveMode = preserveMode
+        options.preserveMtime = preserveMtime
+        if let mode { options.mode = try ImportOptions.parseMode(mode) }
+        options.mtime = mtime
+        options.mtimeNanoseconds = mtimeNsecs
         return options
     }
 
@@ -140,22 +177,55 @@ struct AddCommand: AsyncParsableCommand {
         } catch let error as ValidationError {
             throw CLIError(error.message)
         }
-        var importer = try FileImporter(parameters: parameters, threads: threads)
+        let base = try FileImporter(parameters: parameters, threads: threads)
         let output = AddOutput(mode: quieter ? .root : (quiet ? .cids : (json ? .json : .lines)))
         let showProgress = isatty(2) != 0 && !quieter && !quiet
-        for path in try splitArguments().paths {
-            let name = path == "-" ? stdinName : AddInputs.displayName(of: path)
-            if showProgress { importer.progress = AddProgress.reporter(name: name ?? "stdin") }
-            var sink = DiscardingSink()
-            let result: ImportResult
-            do {
-                result = try importer.importFile(atPath: path, into: &sink)
-            } catch let error as ImportError {
-                if showProgress { AddProgress.clear() }
-                throw CLIError(error.description)
+        let paths = try splitArguments().paths
+        // Standard input has no stat: only custom --mode/--mtime apply to it.
+        let stdinMetadata = parameters.metadata.metadata(isSymlink: false, permissions: nil, mtime: nil)
+        var sink = DiscardingSink()
+        var wrapped: [DirectoryEntry] = []
+        var names = Set<[UInt8]>()
+        if wrapWithDirectory && paths.contains("-") && stdinName == nil {
+            throw CLIError("-w with standard input needs --stdin-name (the name of its link)")
+        }
+        do {
+            for path in paths {
+                var importer = base
+                let label = path == "-" ? (stdinName ?? "stdin") : String(decoding: TreeImporter.lastComponent(of: path), as: UTF8.self)
+                if showProgress { importer.progress = AddProgress.reporter(name: label) }
+                defer { if showProgress { AddProgress.clear() } }
+                let top: AddedEntry
+                if path == "-" {
+                    let result = try importer.importFile(atPath: "-", into: &sink, metadata: stdinMetadata)
+                    let name = stdinName.map { Array($0.utf8) }
+                    output.added(result, name: name)
+                    top = AddedEntry(path: name ?? [], kind: .file, result: result)
+                } else {
+                    let tree = try TreeImporter(files: importer, includeHidden: hidden)
+                    top = try tree.importPath(path, recursive: recursive, into: &sink) { entry in
+                        if showProgress { AddProgress.clear() }
+                        output.added(entry)
+                    }
+                }
+                if wrapWithDirectory {
+                    guard names.insert(top.name).inserted else {
+                        throw CLIError("cannot wrap two entries named '\(AddOutput.escape(top.name))'")
+                    }
+                    wrapped.append(DirectoryEntry(name: top.name, cid: top.result.root, tsize: top.result.size))
+                } else {
+                    output.flushDirectories()
+                }
             }
-            if showProgress { AddProgress.clear() }
-            output.added(result, name: name)
+            if wrapWithDirectory {
+                let builder = try DirectoryBuilder(parameters: parameters)
+                let wrapper = try builder.build(wrapped, metadata: stdinMetadata, into: &sink)
+                output.added(AddedEntry(path: [], kind: .directory, result: wrapper))
+            }
+        } catch let error as ImportError {
+            throw CLIError(error.description)
+        } catch let error as ImportOptionsError {
+            throw CLIError(error.description)
         }
         output.finish()
     }

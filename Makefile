@@ -5,7 +5,7 @@ SHELL := /bin/bash
 APT_PACKAGES := libssl-dev libsodium-dev pkg-config libsqlite3-dev
 PYTHON ?= python3
 VENV := .venv
-PIP_PACKAGES :=
+PIP_PACKAGES := kubo-python aleph-cid
 SWIFT_BUILD_FLAGS ?=
 CAIRN := .build/release/cairn
 

@@ -39,7 +39,9 @@ run() {
     done
     read -r wall user sys rss <<<"$line"
     best_wall=$wall
-    printf '%-34s %9s %9s %9.2f %8d MB %s\n' "$label" "$wall" "$(gib "$wall")" "$(awk -v u="$user" -v s="$sys" 'BEGIN{print u+s}')" "$((rss / 1024))" "$(cat "$work/root")"
+    local rate="-"
+    [[ -n "${per_byte-1}" ]] && rate=$(gib "$wall")
+    printf '%-34s %9s %9s %9.2f %8d MB %s\n' "$label" "$wall" "$rate" "$(awk -v u="$user" -v s="$sys" 'BEGIN{print u+s}')" "$((rss / 1024))" "$(cat "$work/root")"
 }
 run "default (all cores)"
 default_wall=$best_wall
@@ -56,7 +58,9 @@ reference() {
     out=$( { /usr/bin/time -f "%e %U %S %M" "$@" >"$work/root"; } 2>&1 | tail -1 )
     read -r wall user sys rss <<<"$out"
     ref_wall=$wall
-    printf '%-34s %9s %9s %9.2f %8d MB %s\n' "$label" "$wall" "$(gib "$wall")" "$(awk -v u="$user" -v s="$sys" 'BEGIN{print u+s}')" "$((rss / 1024))" "$(cut -f1 "$work/root" | head -1)"
+    local rate="-"
+    [[ -n "${per_byte-1}" ]] && rate=$(gib "$wall")
+    printf '%-34s %9s %9s %9.2f %8d MB %s\n' "$label" "$wall" "$rate" "$(awk -v u="$user" -v s="$sys" 'BEGIN{print u+s}')" "$((rss / 1024))" "$(cut -f1 "$work/root" | head -1)"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 
@@ -100,6 +104,7 @@ tree="$work/tree-big"
 [[ -d "$tree" ]] || python3 "$shared/vectors/gen-tree.py" big "$tree"
 echo "directory: gen-tree.py big (4000 files, one HAMT), --only-hash:"
 printf '%-34s %9s %9s %9s %10s %s\n' "case" "wall s" "" "cpu s" "peak RSS" "root"
+per_byte=""
 reference "cairn add -r" "$cairn" add -r -Q --only-hash "$tree"
 cairn_tree=$ref_wall
 if [[ -n "$kubo_wall" ]]; then

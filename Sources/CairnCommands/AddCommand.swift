@@ -1,4 +1,5 @@
 import ArgumentParser
+import BlockStore
 import Chunking
 import Multiformats
 import UnixFS
@@ -11,11 +12,11 @@ import Musl
 import Darwin
 #endif
 
-/// `cairn add`: the CIDs `ipfs add` would give a file, computed locally.
+/// `cairn add`: the CIDs `ipfs add` would give files and directory trees, computed locally.
 ///
-/// Structured for the directory work to come: `AddInputs` walks the arguments (today: files and
-/// `-`; later `-r`, `-w`, `-H`), each file goes through `FileImporter`, and `AddOutput` prints
-/// the `added <cid> <name>` events in Kubo's order.
+/// Each argument goes through `TreeImporter` (files, symlinks, and with `-r` directories);
+/// `-w` wraps all of them in one directory; `AddOutput` prints the `added <cid> <path>` events
+/// in Kubo's order (files as added, then directories, children before parents).
 struct AddCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
@@ -52,6 +53,36 @@ struct AddCommand: AsyncParsableCommand {
 
     @Option(name: .long, help: "Import preset: unixfs-v0-2015 (= legacy-cid-v0, Kubo's default) or unixfs-v1-2025.")
     var profile: String?
+
+    @Flag(name: [.customShort("r"), .long], help: "Add directories recursively.")
+    var recursive = false
+
+    @Flag(name: [.customShort("w"), .long], help: "Wrap the files in a directory (the root printed last).")
+    var wrapWithDirectory = false
+
+    @Flag(name: [.customShort("H"), .long], help: "Include files whose name starts with '.' inside directories.")
+    var hidden = false
+
+    @Option(name: .long, help: "Shard a directory into a HAMT above this many entries (0 = no limit).")
+    var maxDirectoryLinks: Int?
+
+    @Option(name: .long, help: "HAMT fanout: a power of two from 8 to 1024 (default 256).")
+    var maxHAMTFanout: Int?
+
+    @Flag(name: .long, help: "Store each entry's permission bits (UnixFS 1.5; turns raw leaves off).")
+    var preserveMode = false
+
+    @Flag(name: .long, help: "Store each entry's modification time (UnixFS 1.5; turns raw leaves off).")
+    var preserveMtime = false
+
+    @Option(name: .long, help: "Store this octal mode on every file and directory.")
+    var mode: String?
+
+    @Option(name: .long, help: "Store this modification time (Unix seconds) on every entry.")
+    var mtime: Int64?
+
+    @Option(name: .long, help: "Nanoseconds of --mtime.")
+    var mtimeNsecs: UInt32?
 
     @Flag(name: [.customShort("n"), .long], help: "Only compute CIDs; store nothing.")
     var onlyHash = false
@@ -132,6 +163,13 @@ struct AddCommand: AsyncParsableCommand {
         options.inline = inline
         options.inlineLimit = inlineLimit
         options.maxFileLinks = maxFileLinks
+        options.maxDirectoryLinks = maxDirectoryLinks
+        options.maxHAMTFanout = maxHAMTFanout
+        options.preserveMode = preserveMode
+        options.preserveMtime = preserveMtime
+        if let mode { options.mode = try ImportOptions.parseMode(mode) }
+        options.mtime = mtime
+        options.mtimeNanoseconds = mtimeNsecs
         return options
     }
 
@@ -150,32 +188,88 @@ struct AddCommand: AsyncParsableCommand {
         } catch let error as ValidationError {
             throw CLIError(error.message)
         }
-        var importer = try FileImporter(parameters: parameters, threads: threads)
+        let base = try FileImporter(parameters: parameters, threads: threads)
         let output = AddOutput(mode: quieter ? .root : (quiet ? .cids : (json ? .json : .lines)))
         let showProgress = isatty(2) != 0 && !quieter && !quiet
+        let paths = try splitArguments().paths
+        if wrapWithDirectory && paths.contains("-") && stdinName == nil {
+            throw CLIError("-w with standard input needs --stdin-name (the name of its link)")
+        }
         let session = onlyHash ? nil : try AddStoreSession(store: store, pin: pin, pinName: pinName)
         defer { session?.abandon() }
-        for path in try splitArguments().paths {
-            let name = path == "-" ? stdinName : AddInputs.displayName(of: path)
-            if showProgress { importer.progress = AddProgress.reporter(name: name ?? "stdin") }
-            var sink = DiscardingSink()
-            let result: ImportResult
-            do {
-                if let session {
-                    result = try session.importFile(importer, atPath: path)
-                    try session.commit(root: result.root)
-                } else {
-                    result = try importer.importFile(atPath: path, into: &sink)
-                }
-            } catch let error as ImportError {
-                if showProgress { AddProgress.clear() }
-                throw CLIError(error.description)
+        do {
+            if let session {
+                var sink = AddStoreSink(writer: session.writer)
+                try addAll(paths, base: base, parameters: parameters, output: output, showProgress: showProgress,
+                           into: &sink, session: session)
+            } else {
+                var sink = DiscardingSink()
+                try addAll(paths, base: base, parameters: parameters, output: output, showProgress: showProgress,
+                           into: &sink, session: nil)
             }
-            if showProgress { AddProgress.clear() }
-            output.added(result, name: name)
+        } catch let error as ImportError {
+            throw CLIError(error.description)
+        } catch let error as ImportOptionsError {
+            throw CLIError(error.description)
+        } catch let error as BlockStoreError {
+            throw CLIError(error.message)
         }
         try session?.close()
         output.finish()
+    }
+
+    /// Adds every path into `sink`. With a store session, each argument's blocks are committed
+    /// (and its root pinned, unless wrapped) before any of its lines is printed: a printed line
+    /// is a promise that the entry is durably stored.
+    private func addAll<Sink: BlockSink>(
+        _ paths: [String], base: FileImporter, parameters: ImportParameters, output: AddOutput,
+        showProgress: Bool, into sink: inout Sink, session: AddStoreSession?
+    ) throws {
+        // Standard input has no stat: only custom --mode/--mtime apply to it.
+        let stdinMetadata = parameters.metadata.metadata(isSymlink: false, permissions: nil, mtime: nil)
+        var wrapped: [DirectoryEntry] = []
+        var names = Set<[UInt8]>()
+        for path in paths {
+            var importer = base
+            let label = path == "-" ? (stdinName ?? "stdin") : String(decoding: TreeImporter.lastComponent(of: path), as: UTF8.self)
+            if showProgress { importer.progress = AddProgress.reporter(name: label) }
+            defer { if showProgress { AddProgress.clear() } }
+            var held: [() -> Void] = []
+            let report: (@escaping () -> Void) -> Void = { line in
+                if session == nil { line() } else { held.append(line) }
+            }
+            let top: AddedEntry
+            if path == "-" {
+                let result = try importer.importFile(atPath: "-", into: &sink, metadata: stdinMetadata)
+                let name = stdinName.map { Array($0.utf8) }
+                report { output.added(result, name: name) }
+                top = AddedEntry(path: name ?? [], kind: .file, result: result)
+            } else {
+                let tree = try TreeImporter(files: importer, includeHidden: hidden)
+                top = try tree.importPath(path, recursive: recursive, into: &sink) { entry in
+                    if showProgress { AddProgress.clear() }
+                    report { output.added(entry) }
+                }
+            }
+            if let session {
+                try session.commit(root: top.result.root, pinning: !wrapWithDirectory)
+                held.forEach { $0() }
+            }
+            if wrapWithDirectory {
+                guard names.insert(top.name).inserted else {
+                    throw CLIError("cannot wrap two entries named '\(AddOutput.escape(top.name))'")
+                }
+                wrapped.append(DirectoryEntry(name: top.name, cid: top.result.root, tsize: top.result.size))
+            } else {
+                output.flushDirectories()
+            }
+        }
+        if wrapWithDirectory {
+            let builder = try DirectoryBuilder(parameters: parameters)
+            let wrapper = try builder.build(wrapped, metadata: stdinMetadata, into: &sink)
+            try session?.commit(root: wrapper.root, pinning: true)
+            output.added(AddedEntry(path: [], kind: .directory, result: wrapper))
+        }
     }
 }
 

@@ -9,43 +9,126 @@ import Musl
 import Darwin
 #endif
 
-/// Prints `cairn add` events the way `ipfs add` does.
+/// Prints `cairn add` events the way `ipfs add` does: files and symlinks as they are added,
+/// directories after all files of the same `ipfs add` unit (one argument, or everything under
+/// `-w`), children before parents (Kubo's `outputDirs` runs after the walk).
 final class AddOutput {
     enum Mode { case lines, cids, root, json }
 
     let mode: Mode
     private var last: String?
+    private var pendingDirectories: [(name: [UInt8]?, result: ImportResult)] = []
 
     init(mode: Mode) { self.mode = mode }
 
-    /// One added entry. `name` nil = unnamed standard input: Kubo then prints the CID as the name.
-    func added(_ result: ImportResult, name: String?) {
+    /// An entry from the tree walk.
+    func added(_ entry: AddedEntry) {
+        if entry.kind == .directory {
+            pendingDirectories.append((entry.path, entry.result))
+        } else {
+            print(entry.result, name: entry.path)
+        }
+    }
+
+    /// A file. `name` nil = unnamed standard input: Kubo then prints the CID as the name.
+    func added(_ result: ImportResult, name: [UInt8]?) {
+        print(result, name: name)
+    }
+
+    /// Prints the directories held back so far (end of one unit).
+    func flushDirectories() {
+        for (name, result) in pendingDirectories { print(result, name: name) }
+        pendingDirectories.removeAll()
+    }
+
+    private func print(_ result: ImportResult, name: [UInt8]?) {
         let cid = result.root.description
         last = cid
+        let shown = name ?? Array(cid.utf8)
         switch mode {
-        case .lines: writeStandardOutput("added \(cid) \(AddOutput.escape(name ?? cid))\n")
+        case .lines: writeStandardOutput("added \(cid) \(AddOutput.escape(shown))\n")
         case .cids: writeStandardOutput(cid + "\n")
         case .root: break
         case .json:
-            writeStandardOutput("{\"Name\":\"\(AddOutput.jsonEscape(name ?? cid))\",\"Hash\":\"\(cid)\",\"Size\":\"\(result.size)\"}\n")
+            let text = String(decoding: shown, as: UTF8.self)
+            writeStandardOutput("{\"Name\":\"\(AddOutput.jsonEscape(text))\",\"Hash\":\"\(cid)\",\"Size\":\"\(result.size)\"}\n")
         }
     }
 
     func finish() {
+        flushDirectories()
         if mode == .root, let last { writeStandardOutput(last + "\n") }
     }
 
-    /// Kubo escapes non-printable characters in printed names (`cmdenv.EscNonPrint`).
-    static func escape(_ name: String) -> String {
+    /// Kubo's `cmdenv.EscNonPrint`: a name with a backslash, invalid UTF-8 or a non-printable
+    /// character is printed as the inside of Go's `strconv.Quote` (with `"` left bare), so a
+    /// hostile name can never break a line or the terminal.
+    static func escape(_ name: [UInt8]) -> String {
+        let text = String(decoding: name, as: UTF8.self)
+        let valid = Array(text.utf8) == name
+        if valid && !text.unicodeScalars.contains(where: { $0 == "\\" || !isPrintable($0) }) { return text }
         var out = ""
-        for scalar in name.unicodeScalars {
-            if scalar.value < 0x20 || scalar.value == 0x7F {
-                out += "\\x" + String(scalar.value, radix: 16, uppercase: false).leftPadded(to: 2)
-            } else {
-                out.unicodeScalars.append(scalar)
+        var index = 0
+        while index < name.count {
+            let byte = name[index]
+            if byte < 0x80 {
+                let scalar = Unicode.Scalar(byte)
+                switch byte {
+                case 0x07: out += "\\a"
+                case 0x08: out += "\\b"
+                case 0x0C: out += "\\f"
+                case 0x0A: out += "\\n"
+                case 0x0D: out += "\\r"
+                case 0x09: out += "\\t"
+                case 0x0B: out += "\\v"
+                case 0x5C: out += "\\\\"
+                default:
+                    if byte < 0x20 || byte == 0x7F {
+                        out += "\\x" + hex(UInt32(byte), width: 2)
+                    } else {
+                        out.unicodeScalars.append(scalar)
+                    }
+                }
+                index += 1
+                continue
             }
+            // A multi-byte sequence: decode one scalar if valid, else escape the byte.
+            let length = byte >= 0xF0 ? 4 : (byte >= 0xE0 ? 3 : (byte >= 0xC0 ? 2 : 1))
+            if index + length <= name.count, length > 1 {
+                let piece = Array(name[index..<(index + length)])
+                let decoded = String(decoding: piece, as: UTF8.self)
+                if Array(decoded.utf8) == piece, let scalar = decoded.unicodeScalars.first {
+                    if isPrintable(scalar) {
+                        out.unicodeScalars.append(scalar)
+                    } else if scalar.value <= 0xFFFF {
+                        out += "\\u" + hex(scalar.value, width: 4)
+                    } else {
+                        out += "\\U" + hex(scalar.value, width: 8)
+                    }
+                    index += length
+                    continue
+                }
+            }
+            out += "\\x" + hex(UInt32(byte), width: 2)
+            index += 1
         }
         return out
+    }
+
+    /// Go's `strconv.IsPrint`, approximated with Unicode general categories: letters, marks,
+    /// numbers, punctuation, symbols and the ASCII space.
+    static func isPrintable(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar == " " { return true }
+        switch scalar.properties.generalCategory {
+        case .control, .format, .surrogate, .privateUse, .unassigned, .spaceSeparator, .lineSeparator, .paragraphSeparator:
+            return false
+        default:
+            return true
+        }
+    }
+
+    private static func hex(_ value: UInt32, width: Int) -> String {
+        String(value, radix: 16).leftPadded(to: width)
     }
 
     static func jsonEscape(_ text: String) -> String {

@@ -17,20 +17,10 @@ final class AddStoreSession {
         self.pinName = pinName
     }
 
-    func importFile(_ importer: FileImporter, atPath path: String) throws -> ImportResult {
-        var sink = AddStoreSink(writer: writer)
-        do {
-            return try importer.importFile(atPath: path, into: &sink)
-        } catch let error as BlockStoreError {
-            writer.abandon()
-            throw CLIError(error.message)
-        }
-    }
-
     /// Makes the file's blocks durable and pins its root, in one transaction.
-    func commit(root: CID) throws {
+    func commit(root: CID, pinning: Bool = true) throws {
         try storeCall {
-            if pin {
+            if pin && pinning {
                 try writer.commit(pinning: root, recursive: true, name: pinName, checkDAG: false)
             } else {
                 try writer.commit()

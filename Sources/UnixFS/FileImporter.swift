@@ -77,24 +77,28 @@ public struct FileImporter: Sendable {
     }
 
     /// Imports everything a byte source yields (a pipe, stdin, a socket, memory).
-    public func importStream<Source: ByteSource, Sink: BlockSink>(_ source: Source, into sink: inout Sink) throws -> ImportResult {
+    /// `metadata` goes into the file's root (which is then never a raw block).
+    public func importStream<Source: ByteSource, Sink: BlockSink>(_ source: Source, into sink: inout Sink,
+                                                                  metadata: UnixFSMetadata = UnixFSMetadata()) throws -> ImportResult {
         let producer = StreamProducer(source: source, finder: Chunker(parameters.chunker), batchBytes: batchBytes)
         defer { producer.deallocate() }
         var handle = producer
-        return try run(&handle, into: &sink)
+        return try run(&handle, into: &sink, metadata: metadata)
     }
 
     /// Imports the file at `path` (`-` = standard input).
-    public func importFile<Sink: BlockSink>(atPath path: String, into sink: inout Sink) throws -> ImportResult {
-        if path == "-" { return try importFile(descriptor: 0, into: &sink) }
+    public func importFile<Sink: BlockSink>(atPath path: String, into sink: inout Sink,
+                                            metadata: UnixFSMetadata = UnixFSMetadata()) throws -> ImportResult {
+        if path == "-" { return try importFile(descriptor: 0, into: &sink, metadata: metadata) }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ImportError("cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        return try importFile(descriptor: fd, into: &sink, name: path)
+        return try importFile(descriptor: fd, into: &sink, name: path, metadata: metadata)
     }
 
     /// Imports from an open descriptor (not closed): memory-mapped when it is a regular file.
-    public func importFile<Sink: BlockSink>(descriptor fd: Int32, into sink: inout Sink, name: String = "input") throws -> ImportResult {
+    public func importFile<Sink: BlockSink>(descriptor fd: Int32, into sink: inout Sink, name: String = "input",
+                                            metadata: UnixFSMetadata = UnixFSMetadata()) throws -> ImportResult {
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw ImportError("cannot stat \(name): \(String(cString: strerror(errno)))") }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw ImportError("\(name) is a directory") }
@@ -105,10 +109,10 @@ public struct FileImporter: Sendable {
                 defer { munmap(mapping, size) }
                 _ = madvise(mapping, size, Int32(MADV_SEQUENTIAL))
                 var producer = RegionProducer(UnsafeRawBufferPointer(start: mapping, count: size), finder: Chunker(parameters.chunker), release: true)
-                return try run(&producer, into: &sink)
+                return try run(&producer, into: &sink, metadata: metadata)
             }
         }
-        return try importStream(FileDescriptorSource(fileDescriptor: fd), into: &sink)
+        return try importStream(FileDescriptorSource(fileDescriptor: fd), into: &sink, metadata: metadata)
     }
 
     // MARK: The pipeline
@@ -117,9 +121,14 @@ public struct FileImporter: Sendable {
         if Task.isCancelled || (isCancelled?() ?? false) { throw CancellationError() }
     }
 
-    private func run<Producer: ChunkProducer, Sink: BlockSink>(_ producer: inout Producer, into sink: inout Sink) throws -> ImportResult {
+    private func run<Producer: ChunkProducer, Sink: BlockSink>(_ producer: inout Producer, into sink: inout Sink,
+                                                               metadata: UnixFSMetadata = UnixFSMetadata()) throws -> ImportResult {
+        if !metadata.isEmpty && parameters.rawLeaves {
+            throw ImportError("a file root with mode or mtime must be dag-pb: turn raw leaves off")
+        }
         let factory = CIDFactory(parameters)
         var assembler = Assembler(parameters: parameters, factory: factory)
+        assembler.metadata = metadata
         let hasher = LeafHasher(algorithm: parameters.hashAlgorithm, threads: threads)
         let capacity = max(1, batchLeaves)
         let batches = [LeafBatch(capacity: capacity), LeafBatch(capacity: capacity)]
@@ -429,6 +438,12 @@ struct Assembler {
     let leafCodec: Multicodec
     var fileSize: UInt64 = 0
     var blockCount = 0
+    /// Root metadata. With it, a balanced file's first leaf is held back (a copy, at most one
+    /// chunk) until a second leaf shows it is not the root: a one-leaf file's root is that
+    /// leaf re-encoded with the metadata, and the plain leaf is never put.
+    var metadata = UnixFSMetadata()
+    var heldLeaf: (cid: CID, block: [UInt8], chunk: [UInt8])? = nil
+    var leaves = 0
 
     init(parameters: ImportParameters, factory: CIDFactory) {
         self.parameters = parameters
@@ -449,8 +464,18 @@ struct Assembler {
             case .balanced: try balanced.prepare(emitter: &emitter, sink: &sink)
             case .trickle: try trickle.prepare(emitter: &emitter, sink: &sink)
             }
-            try sink.put(cid, block)
-            blockCount += 1
+            leaves += 1
+            if let held = heldLeaf {
+                heldLeaf = nil
+                try held.block.withUnsafeBytes { try sink.put(held.cid, BlockBytes(body: $0)) }
+                blockCount += 1
+            }
+            if leaves == 1 && !metadata.isEmpty && parameters.layout == .balanced {
+                heldLeaf = (cid, block.array, Array(input.body))
+            } else {
+                try sink.put(cid, block)
+                blockCount += 1
+            }
             let length = UInt64(input.body.count)
             let leaf = ChildLink(cid: cid, tsize: UInt64(block.count), fileSize: length)
             fileSize &+= length
@@ -465,7 +490,21 @@ struct Assembler {
         let root: ChildLink
         switch parameters.layout {
         case .balanced:
-            if let made = try balanced.finish(emitter: &emitter, sink: &sink) {
+            if let held = heldLeaf {
+                heldLeaf = nil
+                let data = UnixFSData(type: .file, data: held.chunk, fileSize: UInt64(held.chunk.count),
+                                      mode: metadata.mode, mtime: metadata.mtime)
+                let bytes = data.leafBlock
+                let cid = try bytes.withUnsafeBytes { raw in
+                    let block = BlockBytes(body: raw)
+                    let digest = factory.inlines(raw.count) ? Digest() : factory.algorithm.hash(raw)
+                    let cid = try factory.cid(codec: .dagPB, digest: digest, block: block)
+                    try sink.put(cid, block)
+                    return cid
+                }
+                blockCount += 1
+                root = ChildLink(cid: cid, tsize: UInt64(bytes.count), fileSize: fileSize)
+            } else if let made = try balanced.finish(emitter: &emitter, sink: &sink, metadata: metadata) {
                 root = made
             } else if parameters.rawLeaves {
                 let empty = BlockBytes(body: UnsafeRawBufferPointer(start: nil, count: 0))
@@ -475,10 +514,10 @@ struct Assembler {
                 blockCount += 1
                 root = ChildLink(cid: cid, tsize: 0, fileSize: 0)
             } else {
-                root = try emitter.emit([][...], into: &sink)
+                root = try emitter.emit([][...], into: &sink, metadata: metadata)
             }
         case .trickle:
-            root = try trickle.finish(emitter: &emitter, sink: &sink)
+            root = try trickle.finish(emitter: &emitter, sink: &sink, metadata: metadata)
         }
         return ImportResult(root: root.cid, size: root.tsize, fileSize: fileSize, blockCount: blockCount + emitter.emitted)
     }

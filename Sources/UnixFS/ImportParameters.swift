@@ -31,6 +31,10 @@ public struct ImportParameters: Hashable, Sendable {
     public var rawLeaves: Bool
     /// With `--inline`: blocks of at most this many bytes get an identity CIDv1. nil = off.
     public var inlineLimit: Int?
+    /// Directories: when they become HAMTs, and what metadata entries carry.
+    public var directory: DirectoryParameters = .kuboDefault
+    /// Mode / mtime written into file roots, directories and symlinks (UnixFS 1.5).
+    public var metadata: MetadataPolicy = .none
 
     public init(
         chunker: ChunkerSpec = .kuboDefault, layout: FileLayout = .balanced, maxLinks: Int = ImportParameters.defaultMaxLinks,
@@ -55,6 +59,10 @@ public struct ImportParameters: Hashable, Sendable {
         }
         if cidVersion == .v0 && hashAlgorithm != .sha2_256 {
             throw ImportOptionsError("CIDv0 only supports sha2-256, not \(hashAlgorithm.name); use --cid-version=1")
+        }
+        try directory.validate()
+        if !metadata.isNone && rawLeaves {
+            throw ImportOptionsError("raw leaves can't be used with UnixFS metadata like mode or modification time")
         }
         if let inlineLimit, inlineLimit > ImportParameters.maxInlineLimit {
             throw ImportOptionsError("inline-limit \(inlineLimit) exceeds the maximum of \(ImportParameters.maxInlineLimit) bytes")
@@ -84,6 +92,10 @@ public enum ImportProfile: String, Hashable, Sendable, CaseIterable {
             options.maxFileLinks = 174
             options.hash = "sha2-256"
             options.trickle = false
+            options.maxDirectoryLinks = 0
+            options.maxHAMTFanout = 256
+            options.hamtThreshold = 262_144
+            options.hamtEstimation = .links
         case .unixfsV1_2025:
             options.cidVersion = 1
             options.rawLeaves = true
@@ -91,6 +103,10 @@ public enum ImportProfile: String, Hashable, Sendable, CaseIterable {
             options.maxFileLinks = 1024
             options.hash = "sha2-256"
             options.trickle = false
+            options.maxDirectoryLinks = 0
+            options.maxHAMTFanout = 256
+            options.hamtThreshold = 262_144
+            options.hamtEstimation = .block
         }
         return options
     }
@@ -116,6 +132,24 @@ public struct ImportOptions: Hashable, Sendable {
     public var inline: Bool = false
     public var inlineLimit: Int?
     public var maxFileLinks: Int?
+    /// `--max-directory-links` / `Import.UnixFSDirectoryMaxLinks` (0 = no limit).
+    public var maxDirectoryLinks: Int?
+    /// `--max-hamt-fanout` / `Import.UnixFSHAMTDirectoryMaxFanout`.
+    public var maxHAMTFanout: Int?
+    /// `Import.UnixFSHAMTDirectorySizeThreshold` in bytes (config only in Kubo; 0 = never shard).
+    public var hamtThreshold: Int?
+    /// `Import.UnixFSHAMTDirectorySizeEstimation` (config only in Kubo).
+    public var hamtEstimation: DirectorySizeEstimation?
+    /// `--preserve-mode`.
+    public var preserveMode: Bool = false
+    /// `--preserve-mtime`.
+    public var preserveMtime: Bool = false
+    /// `--mode` (permission bits; 0 = not given, as in Kubo).
+    public var mode: UInt32?
+    /// `--mtime` seconds (0 = not given, as in Kubo).
+    public var mtime: Int64?
+    /// `--mtime-nsecs` (only with `--mtime`).
+    public var mtimeNanoseconds: UInt32?
 
     public init() {}
 
@@ -150,6 +184,29 @@ public struct ImportOptions: Hashable, Sendable {
         }
         result.cidVersion = (version ?? 0) == 1 ? .v1 : .v0
         result.rawLeaves = rawLeaves ?? configured.rawLeaves ?? (result.cidVersion == .v1)
+
+        result.directory.maxLinks = maxDirectoryLinks ?? configured.maxDirectoryLinks ?? 0
+        result.directory.hamtFanout = maxHAMTFanout ?? configured.maxHAMTFanout ?? DirectoryParameters.defaultFanout
+        result.directory.hamtThreshold = hamtThreshold ?? configured.hamtThreshold ?? DirectoryParameters.defaultThreshold
+        result.directory.estimation = hamtEstimation ?? configured.hamtEstimation ?? .links
+
+        // Kubo: mode/mtime need a dag-pb root, so raw leaves go off unless --raw-leaves=true
+        // was given, which is an error (ipfs/kubo core/commands/add.go).
+        if mtimeNanoseconds != nil && (mtime ?? 0) == 0 {
+            throw ImportOptionsError("option --mtime-nsecs needs --mtime")
+        }
+        if let nanos = mtimeNanoseconds, nanos >= 1_000_000_000 {
+            throw ImportOptionsError("--mtime-nsecs must be below 1000000000, got \(nanos)")
+        }
+        let customMode = (mode ?? 0) != 0 ? mode : nil
+        let customTime = (mtime ?? 0) != 0 ? UnixFSTime(seconds: mtime!, nanoseconds: mtimeNanoseconds ?? 0) : nil
+        result.metadata = MetadataPolicy(preserveMode: preserveMode, preserveMtime: preserveMtime, mode: customMode, mtime: customTime)
+        if !result.metadata.isNone {
+            if rawLeaves == true {
+                throw ImportOptionsError("--raw-leaves can't be used with UnixFS metadata like mode or modification time")
+            }
+            result.rawLeaves = false
+        }
 
         if inline {
             let limit = inlineLimit ?? ImportParameters.defaultInlineLimit

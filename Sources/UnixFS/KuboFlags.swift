@@ -4,7 +4,8 @@ extension ImportOptions {
     ///
     /// Accepted: `--chunker/-s`, `--trickle/-t`, `--raw-leaves`, `--cid-version`, `--hash`,
     /// `--inline`, `--inline-limit`, `--max-file-links` (and `--max-links`, the importer's name
-    /// for it used by the shared vectors), `--profile`. Values follow `=` or come as the next
+    /// for it used by the shared vectors), `--max-directory-links`, `--max-hamt-fanout`,
+    /// `--preserve-mode`, `--preserve-mtime`, `--mode` (octal), `--mtime`, `--mtime-nsecs`, `--profile`. Values follow `=` or come as the next
     /// argument; booleans take an optional `=true|false`. Anything else is refused.
     public init(kuboArguments arguments: [String]) throws(ImportOptionsError) {
         self.init()
@@ -46,6 +47,19 @@ extension ImportOptions {
             case "--inline": self.inline = try boolean(name, inline)
             case "--inline-limit": inlineLimit = try integer(name, try value(name, inline))
             case "--max-file-links", "--max-links": maxFileLinks = try integer(name, try value(name, inline))
+            case "--max-directory-links": maxDirectoryLinks = try integer(name, try value(name, inline))
+            case "--max-hamt-fanout": maxHAMTFanout = try integer(name, try value(name, inline))
+            case "--preserve-mode": preserveMode = try boolean(name, inline)
+            case "--preserve-mtime": preserveMtime = try boolean(name, inline)
+            case "--mode": mode = try ImportOptions.parseMode(try value(name, inline))
+            case "--mtime":
+                let text = try value(name, inline)
+                guard let seconds = Int64(text) else { throw ImportOptionsError("option --mtime: \"\(text)\" is not an integer") }
+                mtime = seconds
+            case "--mtime-nsecs":
+                let text = try value(name, inline)
+                guard let nanos = UInt32(text) else { throw ImportOptionsError("option --mtime-nsecs: \"\(text)\" is not an unsigned integer") }
+                mtimeNanoseconds = nanos
             case "--profile":
                 let text = try value(name, inline)
                 guard let known = ImportProfile(rawValue: text) else {
@@ -57,5 +71,16 @@ extension ImportOptions {
             }
             index += 1
         }
+    }
+}
+
+extension ImportOptions {
+    /// `--mode`: octal permission bits as Kubo parses them (`strconv.ParseInt(s, 8, 32)`), e.g.
+    /// `0764` or `764`; at most `07777`.
+    public static func parseMode(_ text: String) throws(ImportOptionsError) -> UInt32 {
+        guard let value = UInt32(text, radix: 8), value <= 0o7777 else {
+            throw ImportOptionsError("option --mode: \"\(text)\" is not an octal mode of at most 7777")
+        }
+        return value
     }
 }

@@ -95,7 +95,9 @@ struct NodeEmitter {
     }
 
     /// Builds the node over `children`, puts it into `sink`, and returns its link.
-    mutating func emit<Sink: BlockSink>(_ children: ArraySlice<ChildLink>, into sink: inout Sink) throws -> ChildLink {
+    /// `metadata` (roots only) appends UnixFS `mode`/`mtime` after the blocksizes.
+    mutating func emit<Sink: BlockSink>(_ children: ArraySlice<ChildLink>, into sink: inout Sink,
+                                        metadata: UnixFSMetadata = UnixFSMetadata()) throws -> ChildLink {
         var fileSize: UInt64 = 0
         var childTotal: UInt64 = 0
         var unixfsLength = 2  // 08 02
@@ -109,6 +111,9 @@ struct NodeEmitter {
             linksLength += Wire.bytesFieldSize(body)
         }
         unixfsLength += Wire.varintFieldSize(fileSize)
+        let trailer = UnixFSData(type: .raw, mode: metadata.mode, mtime: metadata.mtime)
+        let trailerLength = metadata.isEmpty ? 0 : trailer.encodedLength - 2  // without its `08 00`
+        unixfsLength += trailerLength
         let total = linksLength + Wire.bytesFieldSize(unixfsLength)
         if buffer.count < total { buffer = [UInt8](repeating: 0, count: max(total, buffer.count * 2)) }
         let written = buffer.withUnsafeMutableBufferPointer { out -> Int in
@@ -142,6 +147,11 @@ struct NodeEmitter {
                 p[0] = 0x20
                 p += 1
                 p += Wire.writeVarint(child.fileSize, to: p)
+            }
+            if trailerLength > 0 {
+                var scratch = [UInt8](repeating: 0, count: trailerLength + 2)
+                let n = scratch.withUnsafeMutableBytes { trailer.encode(to: $0) }
+                for i in 2..<n { p[0] = scratch[i]; p += 1 }
             }
             return p - base
         }
@@ -201,13 +211,14 @@ struct BalancedBuilder {
     }
 
     /// The root: nil when no leaf was added (the caller makes the empty file).
-    mutating func finish<Sink: BlockSink>(emitter: inout NodeEmitter, sink: inout Sink) throws -> ChildLink? {
+    mutating func finish<Sink: BlockSink>(emitter: inout NodeEmitter, sink: inout Sink,
+                                          metadata: UnixFSMetadata = UnixFSMetadata()) throws -> ChildLink? {
         if leafCount == 0 { return nil }
         if leafCount == 1 { return firstLeaf }
         var level = 0
         while true {
             if level == levels.count - 1 {
-                return try emitter.emit(levels[level][...], into: &sink)
+                return try emitter.emit(levels[level][...], into: &sink, metadata: metadata)
             }
             if !levels[level].isEmpty {
                 let node = try emitter.emit(levels[level][...], into: &sink)
@@ -275,12 +286,13 @@ struct TrickleBuilder {
     }
 
     /// Closes every open frame; the root is always a node (even for zero or one leaf).
-    mutating func finish<Sink: BlockSink>(emitter: inout NodeEmitter, sink: inout Sink) throws -> ChildLink {
+    mutating func finish<Sink: BlockSink>(emitter: inout NodeEmitter, sink: inout Sink,
+                                          metadata: UnixFSMetadata = UnixFSMetadata()) throws -> ChildLink {
         while stack.count > 1 {
             let frame = stack.removeLast()
             let node = try emitter.emit(frame.children[...], into: &sink)
             stack[stack.count - 1].children.append(node)
         }
-        return try emitter.emit(stack[0].children[...], into: &sink)
+        return try emitter.emit(stack[0].children[...], into: &sink, metadata: metadata)
     }
 }

@@ -1,0 +1,239 @@
+public import Multiformats
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What kind of UnixFS node an added entry became.
+public enum AddedKind: String, Hashable, Sendable {
+    case file, directory, symlink
+}
+
+/// One entry added by `TreeImporter`: its path (the name it was added under, then `/`-separated
+/// names below it, as raw file-system bytes) and its DAG root.
+public struct AddedEntry: Hashable, Sendable {
+    public var path: [UInt8]
+    public var kind: AddedKind
+    public var result: ImportResult
+
+    public init(path: [UInt8], kind: AddedKind, result: ImportResult) {
+        self.path = path
+        self.kind = kind
+        self.result = result
+    }
+
+    /// The link name a parent directory gives this entry (the last path component).
+    public var name: [UInt8] {
+        if let slash = path.lastIndex(of: UInt8(ascii: "/")) { return Array(path[(slash + 1)...]) }
+        return path
+    }
+}
+
+/// Imports files, symlinks and directory trees as Kubo's `ipfs add [-r] [-H]` does
+/// (kubo-import-semantics.md §5, §6): directories become basic directories or HAMTs, symlinks
+/// are stored (never followed), entries are visited in name-byte order, hidden entries (names
+/// starting with `.`) below an argument are skipped unless `includeHidden`, and empty
+/// directories are kept.
+///
+/// Streaming: files go through `FileImporter` (constant memory); an open directory keeps only
+/// its entries' names, CIDs and sizes. Blocks reach the sink children first: a file's blocks,
+/// a directory right after its last entry, the argument's root last.
+public struct TreeImporter: Sendable {
+    public let files: FileImporter
+    /// For files of at most `smallFileBytes`: one thread and small batches, so a tree of many
+    /// small files does not pay for worker threads and large batch buffers per file.
+    let smallFiles: FileImporter
+    static let smallFileBytes = 4 << 20
+    public let directories: DirectoryBuilder
+    /// `-H` / `--hidden`: also add entries whose name starts with `.` found while walking.
+    public var includeHidden: Bool
+
+    public var parameters: ImportParameters { files.parameters }
+
+    public init(parameters: ImportParameters = .kuboDefault, threads: Int? = nil, includeHidden: Bool = false) throws(ImportOptionsError) {
+        self.init(files: try FileImporter(parameters: parameters, threads: threads), includeHidden: includeHidden, checked: ())
+    }
+
+    /// `files.parameters` are valid (FileImporter validated them, directory rules included).
+    private init(files: FileImporter, includeHidden: Bool, checked: Void) {
+        self.files = files
+        var small = try! FileImporter(parameters: files.parameters, threads: 1)
+        small.batchLeaves = 64
+        small.batchBytes = TreeImporter.smallFileBytes
+        small.memoryMapFiles = files.memoryMapFiles
+        small.isCancelled = files.isCancelled
+        self.smallFiles = small
+        self.directories = try! DirectoryBuilder(parameters: files.parameters)
+        self.includeHidden = includeHidden
+    }
+
+    public init(files: FileImporter, includeHidden: Bool = false) throws(ImportOptionsError) {
+        try files.parameters.validate()
+        self.init(files: files, includeHidden: includeHidden, checked: ())
+    }
+
+    /// Imports what `path` names: a file (or named pipe), a symlink (stored, not followed), or
+    /// with `recursive` a directory tree. `name` is the path reported for it (default: the
+    /// last component of `path`). `report` sees every entry, each after all entries below it.
+    /// Returns the top entry.
+    @discardableResult
+    public func importPath<Sink: BlockSink>(
+        _ path: String, name: [UInt8]? = nil, recursive: Bool, into sink: inout Sink,
+        report: (AddedEntry) throws -> Void = { _ in }
+    ) throws -> AddedEntry {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
+            throw ImportError("cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        let label = name ?? TreeImporter.lastComponent(of: path)
+        let entry: AddedEntry
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR:
+            guard recursive else { throw ImportError("\(path) is a directory, use the '-r' flag to specify directories") }
+            let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard fd >= 0 else { throw ImportError("cannot open \(path): \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            entry = try importDirectory(fd, path: label, info: info, into: &sink, report: report)
+            return entry
+        case S_IFLNK:
+            var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count) }
+            guard n >= 0 else { throw ImportError("cannot read link \(path): \(String(cString: strerror(errno)))") }
+            let result = try directories.symlink(target: Array(buffer[0..<n]), metadata: metadata(info, symlink: true), into: &sink)
+            entry = AddedEntry(path: label, kind: .symlink, result: result)
+        default:
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw ImportError("cannot open \(path): \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            let result = try files.importFile(descriptor: fd, into: &sink, name: path, metadata: metadata(info, symlink: false))
+            entry = AddedEntry(path: label, kind: .file, result: result)
+        }
+        try report(entry)
+        return entry
+    }
+
+    /// The metadata the policy gives an entry with this `stat`.
+    func metadata(_ info: stat, symlink: Bool) -> UnixFSMetadata {
+        let policy = parameters.metadata
+        if policy.isNone { return UnixFSMetadata() }
+        let permissions = UInt32(info.st_mode) & 0o7777
+        #if canImport(Darwin)
+        let time = UnixFSTime(seconds: Int64(info.st_mtimespec.tv_sec), nanoseconds: UInt32(info.st_mtimespec.tv_nsec))
+        #else
+        let time = UnixFSTime(seconds: Int64(info.st_mtim.tv_sec), nanoseconds: UInt32(info.st_mtim.tv_nsec))
+        #endif
+        return policy.metadata(isSymlink: symlink, permissions: permissions, mtime: time)
+    }
+
+    private func importDirectory<Sink: BlockSink>(
+        _ fd: Int32, path: [UInt8], info: stat, into sink: inout Sink, report: (AddedEntry) throws -> Void
+    ) throws -> AddedEntry {
+        let names = try TreeImporter.listNames(fd, path: path, includeHidden: includeHidden)
+        var entries: [DirectoryEntry] = []
+        entries.reserveCapacity(names.count)
+        for name in names {
+            let childPath = path + [UInt8(ascii: "/")] + name
+            let child = try importChild(fd, name: name, path: childPath, into: &sink, report: report)
+            entries.append(DirectoryEntry(name: name, cid: child.result.root, tsize: child.result.size))
+        }
+        let result = try directories.build(entries, metadata: metadata(info, symlink: false), into: &sink)
+        let entry = AddedEntry(path: path, kind: .directory, result: result)
+        try report(entry)
+        return entry
+    }
+
+    private func importChild<Sink: BlockSink>(
+        _ parent: Int32, name: [UInt8], path: [UInt8], into sink: inout Sink, report: (AddedEntry) throws -> Void
+    ) throws -> AddedEntry {
+        let cName = name.map { CChar(bitPattern: $0) } + [0]
+        let shown = String(decoding: path, as: UTF8.self)
+        var info = stat()
+        guard fstatat(parent, cName, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
+            throw ImportError("cannot stat \(shown): \(String(cString: strerror(errno)))")
+        }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR:
+            let fd = openat(parent, cName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0 else { throw ImportError("cannot open \(shown): \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            return try importDirectory(fd, path: path, info: info, into: &sink, report: report)
+        case S_IFLNK:
+            var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+            let n = buffer.withUnsafeMutableBufferPointer { out in
+                out.withMemoryRebound(to: CChar.self) { readlinkat(parent, cName, $0.baseAddress!, $0.count) }
+            }
+            guard n >= 0 else { throw ImportError("cannot read link \(shown): \(String(cString: strerror(errno)))") }
+            let result = try directories.symlink(target: Array(buffer[0..<n]), metadata: metadata(info, symlink: true), into: &sink)
+            let entry = AddedEntry(path: path, kind: .symlink, result: result)
+            try report(entry)
+            return entry
+        case S_IFREG:
+            let fd = openat(parent, cName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0 else { throw ImportError("cannot open \(shown): \(String(cString: strerror(errno)))") }
+            defer { close(fd) }
+            let importer = Int(info.st_size) <= TreeImporter.smallFileBytes ? smallFiles : files
+            let result = try importer.importFile(descriptor: fd, into: &sink, name: shown, metadata: metadata(info, symlink: false))
+            let entry = AddedEntry(path: path, kind: .file, result: result)
+            try report(entry)
+            return entry
+        default:
+            throw ImportError("unrecognized file type for \(shown): only regular files, directories and symlinks can be added")
+        }
+    }
+
+    /// The entry names of an open directory in byte order (Go's `os.ReadDir`), without `.`
+    /// and `..`, and without hidden names unless asked.
+    static func listNames(_ fd: Int32, path: [UInt8], includeHidden: Bool) throws -> [[UInt8]] {
+        let copy = dup(fd)
+        guard copy >= 0, let stream = fdopendir(copy) else {
+            if copy >= 0 { close(copy) }
+            throw ImportError("cannot read directory \(String(decoding: path, as: UTF8.self)): \(String(cString: strerror(errno)))")
+        }
+        defer { closedir(stream) }
+        var names: [[UInt8]] = []
+        while true {
+            errno = 0
+            guard let record = readdir(stream) else {
+                if errno != 0 {
+                    throw ImportError("cannot read directory \(String(decoding: path, as: UTF8.self)): \(String(cString: strerror(errno)))")
+                }
+                break
+            }
+            let name: [UInt8] = withUnsafeBytes(of: &record.pointee.d_name) { raw in
+                let length = raw.firstIndex(of: 0) ?? raw.count
+                return Array(raw[0..<length])
+            }
+            if name == [0x2E] || name == [0x2E, 0x2E] { continue }
+            if !includeHidden && name.first == UInt8(ascii: ".") { continue }
+            names.append(name)
+        }
+        names.sort { $0.lexicographicallyPrecedes($1) }
+        return names
+    }
+
+    /// The last component of a path as `ipfs add` names an argument (trailing slashes ignored;
+    /// `.` and `..` resolved to the directory's real name).
+    public static func lastComponent(of path: String) -> [UInt8] {
+        var bytes = Array(path.utf8)
+        while bytes.count > 1 && bytes.last == UInt8(ascii: "/") { bytes.removeLast() }
+        var last = bytes
+        if let slash = bytes.lastIndex(of: UInt8(ascii: "/")), bytes.count > 1 {
+            last = Array(bytes[(slash + 1)...])
+        }
+        if last == [0x2E] || last == [0x2E, 0x2E] {
+            if let resolved = realpath(path, nil) {
+                defer { free(resolved) }
+                let full = Array(String(cString: resolved).utf8)
+                if let slash = full.lastIndex(of: UInt8(ascii: "/")), full.count > 1 {
+                    return Array(full[(slash + 1)...])
+                }
+                return full
+            }
+        }
+        return last
+    }
+}

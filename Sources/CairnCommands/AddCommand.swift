@@ -1,5 +1,6 @@
 import ArgumentParser
 import BlockStore
+import CAR
 import Chunking
 import Multiformats
 import UnixFS
@@ -102,6 +103,14 @@ struct AddCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Name to print for standard input.")
     var stdinName: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Write the blocks to this CAR file instead of the store (one root: one path, or -w).",
+        valueName: "out.car"))
+    var car: String?
+
+    @Flag(name: .long, help: "With --car: write a CARv2 with a MultihashIndexSorted index.")
+    var carV2 = false
+
     // MARK: Block store (see AddStoreSink.swift)
     @OptionGroup var store: StoreOptions
 
@@ -195,6 +204,14 @@ struct AddCommand: AsyncParsableCommand {
         if wrapWithDirectory && paths.contains("-") && stdinName == nil {
             throw CLIError("-w with standard input needs --stdin-name (the name of its link)")
         }
+        if let car {
+            guard paths.count == 1 || wrapWithDirectory else {
+                throw CLIError("--car writes one DAG: give one path, or wrap several with -w")
+            }
+            try addToCAR(car, paths: paths, base: base, parameters: parameters, output: output, showProgress: showProgress)
+            output.finish()
+            return
+        }
         let session = onlyHash ? nil : try AddStoreSession(store: store, pin: pin, pinName: pinName)
         defer { session?.abandon() }
         do {
@@ -218,17 +235,51 @@ struct AddCommand: AsyncParsableCommand {
         output.finish()
     }
 
+    /// `--car OUT`: the blocks go to a CAR written beside OUT and renamed into place when the
+    /// import is complete (nothing is left behind on failure); no store is used.
+    private func addToCAR(
+        _ car: String, paths: [String], base: FileImporter, parameters: ImportParameters, output: AddOutput,
+        showProgress: Bool
+    ) throws {
+        let temporary = car + ".cairn-partial-\(getpid())"
+        do {
+            let file = try CARFileOutput(path: temporary)
+            var sink = try CARBlockSink(
+                output: file, format: carV2 ? .v2(index: .multihashSorted) : .v1,
+                placeholderRoot: CARBlockSink<CARFileOutput>.placeholderRoot(for: parameters))
+            let root = try addAll(paths, base: base, parameters: parameters, output: output,
+                                  showProgress: showProgress, into: &sink, session: nil)
+            _ = try sink.finish(root: root)
+            try file.close()
+            guard rename(temporary, car) == 0 else {
+                throw CLIError("cannot move the CAR into place at \(car): \(String(cString: strerror(errno)))")
+            }
+        } catch let error as ImportError {
+            unlink(temporary)
+            throw CLIError(error.description)
+        } catch let error as ImportOptionsError {
+            unlink(temporary)
+            throw CLIError(error.description)
+        } catch {
+            unlink(temporary)
+            throw carFailure(car, error)
+        }
+    }
+
     /// Adds every path into `sink`. With a store session, each argument's blocks are committed
     /// (and its root pinned, unless wrapped) before any of its lines is printed: a printed line
     /// is a promise that the entry is durably stored.
+    /// Returns the last root: the wrapper's with -w, else the last argument's.
+    @discardableResult
     private func addAll<Sink: BlockSink>(
         _ paths: [String], base: FileImporter, parameters: ImportParameters, output: AddOutput,
         showProgress: Bool, into sink: inout Sink, session: AddStoreSession?
-    ) throws {
+    ) throws -> CID {
         // Standard input has no stat: only custom --mode/--mtime apply to it.
         let stdinMetadata = parameters.metadata.metadata(isSymlink: false, permissions: nil, mtime: nil)
         var wrapped: [DirectoryEntry] = []
         var names = Set<[UInt8]>()
+        var last: CID?
         for path in paths {
             var importer = base
             let label = path == "-" ? (stdinName ?? "stdin") : String(decoding: TreeImporter.lastComponent(of: path), as: UTF8.self)
@@ -251,6 +302,7 @@ struct AddCommand: AsyncParsableCommand {
                     report { output.added(entry) }
                 }
             }
+            last = top.result.root
             if let session {
                 try session.commit(root: top.result.root, pinning: !wrapWithDirectory)
                 held.forEach { $0() }
@@ -269,7 +321,10 @@ struct AddCommand: AsyncParsableCommand {
             let wrapper = try builder.build(wrapped, metadata: stdinMetadata, into: &sink)
             try session?.commit(root: wrapper.root, pinning: true)
             output.added(AddedEntry(path: [], kind: .directory, result: wrapper))
+            last = wrapper.root
         }
+        guard let last else { throw CLIError("nothing was added") }
+        return last
     }
 }
 

@@ -103,4 +103,29 @@ struct CarStoreTests {
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: a.root).filter { $0.contains("partial") }
         #expect(leftovers.isEmpty)
     }
+
+    @Test func addStraightToACARMatchesTheStoreExport() throws {
+        let a = try StoreSandbox()
+        defer { a.cleanup() }
+        let tree = a.root + "/tree"
+        try FileManager.default.createDirectory(atPath: tree + "/sub", withIntermediateDirectories: true)
+        _ = try a.write("tree/one.bin", SplitMix64.bytes(seed: 41, count: 600_000))
+        _ = try a.write("tree/sub/two.bin", SplitMix64.bytes(seed: 42, count: 5_000))
+        _ = try a.write("tree/sub/empty", [])
+        for flags in [[String](), ["--cid-version", "1"]] {
+            let car = a.root + "/direct.car"
+            let direct = try CairnProcess.run(["add", "-Q", "-r", "--car", car] + flags + [tree])
+            #expect(direct.status == 0, "\(direct.stderr)")
+            let root = direct.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            let onlyHash = try CairnProcess.run(["add", "-Q", "-r", "-n"] + flags + [tree])
+            #expect(onlyHash.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == root)
+            let verify = try CairnProcess.run(["car", "verify", "--complete", car])
+            #expect(verify.status == 0, "\(verify.stderr)")
+            #expect(verify.stdoutText.contains("roots: \(root)"))
+            let stored = try a.cairn(["add", "-Q", "-r"] + flags + [tree])
+            #expect(stored.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines) == root)
+            let fromCAR = try CairnProcess.run(["car", "ls", car]).stdoutText.split(separator: "\n").sorted()
+            #expect(fromCAR.map(String.init) == (try Self.blockLines(a, root: root)))
+        }
+    }
 }

@@ -1,4 +1,5 @@
 public import Chunking
+internal import CCairnSystem
 import Dispatch
 public import Hashing
 public import Multiformats
@@ -106,10 +107,23 @@ public struct FileImporter: Sendable {
         if memoryMapFiles && (info.st_mode & S_IFMT) == S_IFREG && size > 0 {
             let offset = lseek(fd, 0, SEEK_CUR)
             if offset == 0, let mapping = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapping != MAP_FAILED {
-                defer { munmap(mapping, size) }
-                _ = madvise(mapping, size, Int32(MADV_SEQUENTIAL))
-                var producer = RegionProducer(UnsafeRawBufferPointer(start: mapping, count: size), finder: Chunker(parameters.chunker), release: true)
-                return try run(&producer, into: &sink, metadata: metadata)
+                // A guarded mapping: if the file is truncated under us, the pages past its new end
+                // read as zeros instead of raising SIGBUS, and the import fails below.
+                let guardSlot = ccairn_guard_register(mapping, size)
+                defer {
+                    ccairn_guard_unregister(guardSlot)
+                    munmap(mapping, size)
+                }
+                if guardSlot >= 0 {
+                    _ = madvise(mapping, size, Int32(MADV_SEQUENTIAL))
+                    var producer = RegionProducer(UnsafeRawBufferPointer(start: mapping, count: size), finder: Chunker(parameters.chunker), release: true)
+                    let result = try run(&producer, into: &sink, metadata: metadata)
+                    var after = stat()
+                    if ccairn_guard_damaged(guardSlot) != 0 || fstat(fd, &after) != 0 || Int(after.st_size) != size {
+                        throw ImportError("\(name) changed size while it was being read")
+                    }
+                    return result
+                }
             }
         }
         return try importStream(FileDescriptorSource(fileDescriptor: fd), into: &sink, metadata: metadata)

@@ -2,7 +2,7 @@
 # Side-by-side single-core hashing throughput over 256 KiB buffers:
 #   Cairn SHA-256        vs `openssl speed -evp sha256 -bytes 262144`   (target >= 95 %)
 #   Cairn BLAKE2b-256    vs libsodium crypto_generichash from C          (target >= 90 %)
-#   Cairn BLAKE3         (information only: portable Swift, no SIMD yet)
+#   Cairn BLAKE3         (information only; see Benchmarks/multibuffer for the SIMD kernels)
 # Every figure is the best of ROUNDS runs of SECONDS each (decimal MB/s), so all sides get the
 # same treatment on a shared machine. usage: Benchmarks/hashing/compare.sh [SECONDS] [ROUNDS]
 set -euo pipefail
@@ -44,4 +44,4 @@ printf '%-12s | %12s | %-28s | %12s | %8s | %-6s | %s\n' algorithm "Cairn MB/s" 
 printf '%s\n' "-------------+--------------+------------------------------+--------------+----------+--------+--------"
 printf '%-12s | %12s | %-28s | %12s | %8s | %-6s | %s\n' sha2-256 "$ours_sha" "openssl speed -evp sha256" "$openssl_best" "$(ratio "$ours_sha" "$openssl_best")" ">=95%" "$(verdict "$ours_sha" "$openssl_best" 0.95)"
 printf '%-12s | %12s | %-28s | %12s | %8s | %-6s | %s\n' blake2b-256 "$ours_b2" "libsodium generichash (C)" "$sodium" "$(ratio "$ours_b2" "$sodium")" ">=90%" "$(verdict "$ours_b2" "$sodium" 0.90)"
-printf '%-12s | %12s | %-28s | %12s | %8s | %-6s | %s\n' blake3 "$ours_b3" "(portable Swift, info)" "-" "-" "-" "-"
+printf '%-12s | %12s | %-28s | %12s | %8s | %-6s | %s\n' blake3 "$ours_b3" "(information only)" "-" "-" "-" "-"

@@ -57,6 +57,22 @@ t0=$(now); "$cairn" store verify --store "$work/store" >/dev/null; t1=$(now)
 v_s=$(elapsed "$t0" "$t1")
 printf '%-44s %8s %8s %s\n' "cairn store verify" "$v_s" "$(gib "$v_s")" ""
 
+# 4b. car export from the store (file in the page cache), and real Kubo adding into its own repo.
+t0=$(now); "$cairn" car export --store "$work/store" "$(cat "$work/root")" -o "$work/export.car"; t1=$(now)
+e_s=$(elapsed "$t0" "$t1"); rm -f "$work/export.car"
+printf '%-44s %8s %8s %s\n' "cairn car export (from the store)" "$e_s" "$(gib "$e_s")" "target >= 2 GiB/s"
+venv="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/.venv"
+if [[ -x "$venv/bin/python" ]]; then
+    kubo=$("$venv/bin/python" "$(dirname "${BASH_SOURCE[0]}")/kubo_add.py" "$file" 2>/dev/null || true)
+    if [[ -n "$kubo" ]]; then
+        k_s=${kubo%% *}
+        printf '%-44s %8s %8s %s\n' "Kubo 0.22 add into its repo (AddFile)" "$k_s" "$(gib "$k_s")" \
+            "$(awk -v a="$k_s" -v b="$add_s" 'BEGIN { printf "cairn add is %.1fx faster", a / b }'); root ${kubo#* }"
+    else
+        printf '%-44s %8s %8s %s\n' "Kubo 0.22 add into its repo" "-" "-" "skipped: kubo-python not usable here"
+    fi
+fi
+
 # 5. hasMany on a store of $blocks blocks (filled once, 64-byte raw blocks).
 line=$("$cairn" store bench-has --store "$work/has-store" --blocks "$blocks" --lookups 1000000 | tail -1)
 printf '%-44s %8s %8s %s\n' "hasMany, store of $blocks blocks" "-" "-" "$line"

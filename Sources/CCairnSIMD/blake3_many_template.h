@@ -4,6 +4,10 @@
  * LOADU, TRANSPOSE (LANES×LANES words) and STORE_CVS(out, h) as macros.
  * Lane i hashes inputs[i]; all lanes take the same number of blocks.
  */
+#ifndef PREFETCH_BLOCKS
+#define PREFETCH_BLOCKS 8
+#endif
+
 #define G(a, b, c, d, x, y)         \
     a = ADD(ADD(a, b), x);          \
     d = ROR16(XOR(d, a));           \
@@ -40,6 +44,17 @@ TARGET void NAME(const uint8_t *const *inputs, size_t blocks, const uint32_t key
         for (int part = 0; part < 16 / LANES; part++) {
             VEC rows[LANES];
             for (int l = 0; l < LANES; l++) rows[l] = LOADU(inputs[l] + 64 * b + 4 * LANES * part);
+            if (part == 0) {
+                /* Sixteen interleaved streams are too many for the hardware prefetcher: ask for
+                 * each lane's block PREFETCH_BLOCKS ahead; past the end of a chunk, the same
+                 * lane's chunk of the next group (runs of chunks are contiguous). A prefetch
+                 * never faults, so a guess past the input is harmless. */
+                for (int l = 0; l < LANES; l++) {
+                    size_t ahead = b + PREFETCH_BLOCKS;
+                    if (ahead >= blocks) ahead = ahead - blocks + blocks * LANES;
+                    _mm_prefetch((const char *)(inputs[l] + 64 * ahead), _MM_HINT_T0);
+                }
+            }
             TRANSPOSE(rows);
             for (int k = 0; k < LANES; k++) m[LANES * part + k] = rows[k];
         }

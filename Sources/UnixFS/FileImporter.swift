@@ -143,7 +143,11 @@ public struct FileImporter: Sendable {
         let factory = CIDFactory(parameters)
         var assembler = Assembler(parameters: parameters, factory: factory)
         assembler.metadata = metadata
-        let hasher = LeafHasher(algorithm: parameters.hashAlgorithm, threads: threads)
+        // A content-defined chunker keeps this thread busy, so the hashing stage leaves it a
+        // core of its own; with fixed-size chunks this thread mostly waits, so hashing takes all.
+        var hashThreads = threads
+        if case .fixed = parameters.chunker {} else if threads > 1 { hashThreads = threads - 1 }
+        let hasher = LeafHasher(algorithm: parameters.hashAlgorithm, threads: hashThreads)
         let capacity = max(1, batchLeaves)
         let batches = [LeafBatch(capacity: capacity), LeafBatch(capacity: capacity)]
         let framing = parameters.rawLeaves ? nil : (parameters.layout == .balanced ? UnixFSType.file : UnixFSType.raw)

@@ -128,4 +128,24 @@ struct CarStoreTests {
             #expect(fromCAR.map(String.init) == (try Self.blockLines(a, root: root)))
         }
     }
+
+    /// The export fetches blocks unverified and checks them in parallel batches: a corrupt
+    /// block anywhere in the DAG (here a leaf deep in the second batch) must still stop it.
+    @Test(arguments: [0.1, 0.5, 0.95])
+    func exportRefusesACorruptBlockInTheStore(at fraction: Double) throws {
+        let box = try StoreSandbox()
+        defer { box.cleanup() }
+        let file = try box.write("f", SplitMix64.bytes(seed: 43, count: 3_000_000))
+        let root = try box.cairn(["add", "-Q", "--raw-leaves", "--chunker", "size-65536", file]).stdoutText
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let pack = box.store + "/packs/00000001.pack"
+        var data = try Data(contentsOf: URL(fileURLWithPath: pack))
+        data[Int(Double(data.count) * fraction)] ^= 0x08
+        try data.write(to: URL(fileURLWithPath: pack))
+        let out = box.root + "/x.car"
+        let export = try box.cairn(["car", "export", root, "-o", out])
+        #expect(export.status != 0)
+        #expect(export.stderr.contains("does not match its CID") || export.stderr.contains("corrupt"), "\(export.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
 }

@@ -65,7 +65,7 @@ let package = Package(
         .target(
             name: "BlockStore",
             dependencies: [
-                "Multiformats", "Hashing", "UnixFS",
+                "Multiformats", "Hashing", "UnixFS", "CCairnSystem",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],

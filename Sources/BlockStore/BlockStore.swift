@@ -27,6 +27,7 @@ public final class BlockStore: Sendable {
     /// Read-only descriptors of pack files, opened on first use. A descriptor of a pack that
     /// compaction has since unlinked still reads the old (verified) bytes.
     private let readHandles = Mutex<[Int64: Int32]>([:])
+    let packMappings = PackMappings()
 
     /// Opens the store at `layout.root`, creating it when `create` is true and it does not exist.
     public init(layout: StoreLayout, create: Bool = true) throws {

@@ -46,52 +46,49 @@ public enum CARExport {
         }
     }
 
-    /// The same walk and order as `exportDAG(roots:into:getBlock:)`, with blocks fetched
-    /// *unverified* and checked in batches on all cores: after a dag-pb node is written, its
-    /// children are fetched in link order (up to `batchBytes` of them), verified together through
-    /// `BatchHasher` (multi-buffer SHA-256 kernels), and held until the walk reaches them. Every
-    /// block is still checked against its CID before it is written; a mismatch stops the export.
+    /// The same walk and order as `exportDAG(roots:into:getBlock:)`, with blocks borrowed
+    /// *unverified* (for instance in place in a memory-mapped pack) and checked in batches on
+    /// all cores: after a dag-pb node is written, its children are looked up in link order (up
+    /// to `batchBytes` of them), verified together through `BatchHasher` (multi-buffer SHA-256
+    /// kernels), and kept until the walk reaches them. Every block is still checked against its
+    /// CID before it is written; a mismatch stops the export.
     ///
-    /// Memory: besides the no-duplicates set, at most about `batchBytes` of prefetched blocks.
+    /// `getUnverifiedBlock` returns bytes that must stay valid until this call returns.
+    /// Memory: besides the no-duplicates set, the pointers of at most `batchBytes` of blocks.
     public static func exportDAG<Output: CAROutput>(
         roots: [CID], into writer: inout CARWriter<Output>, batchBytes: Int = 64 << 20, threads: Int? = nil,
-        getUnverifiedBlock: (CID) throws -> [UInt8]
+        getUnverifiedBlock: (CID) throws -> UnsafeRawBufferPointer
     ) throws {
         var seen = Set<CID>()
-        var ready: [CID: [UInt8]] = [:]
+        var ready: [CID: UnsafeRawBufferPointer] = [:]
         var stack = Array(roots.reversed())
-        let arena = VerifyArena()
         while let cid = stack.popLast() {
             try Task.checkCancellation()
             guard seen.insert(cid).inserted else { continue }
             if cid.multihash.code == .identity { continue }
             try checkCodec(cid)
-            let bytes: [UInt8]
+            let bytes: UnsafeRawBufferPointer
             if let prefetched = ready.removeValue(forKey: cid) {
                 bytes = prefetched
             } else {
                 bytes = try getUnverifiedBlock(cid)
-                try verifyOne(cid, bytes)
+                try CARBlockCheck.verify(cid, bytes)
             }
-            var children: [CID] = []
-            try bytes.withUnsafeBytes { (raw) throws in
-                try writer.put(cid, raw)
-                if cid.codec == .dagPB {
-                    let node: PBNode
-                    do {
-                        node = try PBNode(decoding: raw, requireSortedLinks: false)
-                    } catch {
-                        throw CARError(.invalidSection, "block \(cid) is not valid dag-pb: \(error)")
-                    }
-                    children = node.links.map(\.hash)
-                }
+            try writer.put(cid, bytes)
+            guard cid.codec == .dagPB else { continue }
+            let node: PBNode
+            do {
+                node = try PBNode(decoding: bytes, requireSortedLinks: false)
+            } catch {
+                throw CARError(.invalidSection, "block \(cid) is not valid dag-pb: \(error)")
             }
-            for child in children.reversed() where !seen.contains(child) { stack.append(child) }
-            // Prefetch and verify the children together.
-            var batch: [(CID, [UInt8])] = []
+            for link in node.links.reversed() where !seen.contains(link.hash) { stack.append(link.hash) }
+            // Look the children up and verify them together.
+            var batch: [(CID, UnsafeRawBufferPointer)] = []
             var batchSize = 0
             var queued = Set<CID>()
-            for child in children where batchSize < batchBytes {
+            for link in node.links where batchSize < batchBytes {
+                let child = link.hash
                 guard !seen.contains(child), ready[child] == nil, child.multihash.code != .identity,
                       queued.insert(child).inserted else { continue }
                 try checkCodec(child)
@@ -100,7 +97,7 @@ public enum CARExport {
                 batch.append((child, bytes))
             }
             if !batch.isEmpty {
-                try verifyBatch(batch, threads: threads, arena: arena)
+                try verifyBatch(batch, threads: threads)
                 for (child, bytes) in batch { ready[child] = bytes }
             }
         }
@@ -115,53 +112,26 @@ public enum CARExport {
     }
 
     /// Checks every block of `batch` against its CID, hashing them in parallel.
-    static func verifyBatch(_ batch: [(CID, [UInt8])], threads: Int?, arena: VerifyArena = VerifyArena()) throws {
-        // Blocks whose hash the batch hasher computes, grouped by algorithm; the rest one by one.
+    static func verifyBatch(_ batch: [(CID, UnsafeRawBufferPointer)], threads: Int?) throws {
         var groups: [HashAlgorithm: [Int]] = [:]
         for index in batch.indices {
             let cid = batch[index].0
             if let algorithm = HashAlgorithm(multihashCode: cid.multihash.code.rawValue), algorithm != .identity {
                 groups[algorithm, default: []].append(index)
             } else {
-                try verifyOne(cid, batch[index].1)
+                try CARBlockCheck.verify(cid, batch[index].1)
             }
         }
         for (algorithm, indices) in groups {
-            try verifyGroup(batch, indices, algorithm: algorithm, threads: threads, arena: arena)
-        }
-    }
-
-    private static func verifyOne(_ cid: CID, _ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { raw in try CARBlockCheck.verify(cid, raw) }
-    }
-
-    private static func verifyGroup(
-        _ batch: [(CID, [UInt8])], _ indices: [Int], algorithm: HashAlgorithm, threads: Int?, arena reusable: VerifyArena
-    ) throws {
-        // One contiguous copy of the group's blocks, so every HashInput points into memory that
-        // stays put for the whole parallel hash (a memcpy costs far less than the hash).
-        var total = 0
-        for index in indices { total += batch[index].1.count }
-        let arena = reusable.reserve(total)
-        var inputs: [HashInput] = []
-        inputs.reserveCapacity(indices.count)
-        var offset = 0
-        for index in indices {
-            let count = batch[index].1.count
-            batch[index].1.withUnsafeBytes { source in
-                if count > 0 { (arena + offset).copyMemory(from: source.baseAddress!, byteCount: count) }
-            }
-            inputs.append(HashInput(UnsafeRawBufferPointer(start: arena + offset, count: count)))
-            offset += count
-        }
-        let digests = BatchHasher(algorithm: algorithm, threads: threads).hash(inputs)
-        for position in indices.indices {
-            let index = indices[position]
-            let cid = batch[index].0
-            let expected = cid.multihash.digest
-            let computed = digests[position].bytes
-            guard expected.count <= computed.count, computed.prefix(expected.count).elementsEqual(expected) else {
-                throw CARError(.hashMismatch, "block \(cid) does not match its CID")
+            let inputs = indices.map { HashInput(batch[$0].1) }
+            let digests = BatchHasher(algorithm: algorithm, threads: threads).hash(inputs)
+            for position in indices.indices {
+                let cid = batch[indices[position]].0
+                let expected = cid.multihash.digest
+                let computed = digests[position].bytes
+                guard expected.count <= computed.count, computed.prefix(expected.count).elementsEqual(expected) else {
+                    throw CARError(.hashMismatch, "block \(cid) does not match its CID")
+                }
             }
         }
     }
@@ -175,24 +145,6 @@ public enum CARExport {
     ) throws -> CARSummary {
         try CARVerifier.verify(source, options: options) { block in try putBlock(block.cid, block.bytes) }
     }
-}
-
-/// A buffer reused by every batch of one export (a fresh 64 MiB buffer per batch would cost a
-/// page fault per 4 KiB, each time).
-final class VerifyArena {
-    private var base: UnsafeMutableRawPointer?
-    private var capacity = 0
-
-    func reserve(_ count: Int) -> UnsafeMutableRawPointer {
-        if count > capacity || base == nil {
-            base?.deallocate()
-            capacity = max(count, 1)
-            base = .allocate(byteCount: capacity, alignment: 64)
-        }
-        return base!
-    }
-
-    deinit { base?.deallocate() }
 }
 
 /// One block against its CID (the exporter's check; the reader batches instead).

@@ -43,9 +43,14 @@ struct CarExportCommand: AsyncParsableCommand {
         let cid = try parseCID(root)
         let blocks = try store.open(create: false)
         let format: CARFormat = v2 ? .v2(index: .multihashSorted) : .v1
-        // Fetched unverified, then checked in parallel batches by the exporter.
-        let getBlock: (CID) throws -> [UInt8] = { cid in
-            try storeCall { try blocks.get(cid, verify: false) }
+        // Borrowed in place from the mapped packs, unverified; the exporter checks them in
+        // parallel batches. A block the store cannot map is copied out (and kept alive here).
+        let keep = KeepAlive()
+        let getBlock: (CID) throws -> UnsafeRawBufferPointer = { cid in
+            try storeCall {
+                if let bytes = try blocks.unverifiedBytes(of: cid) { return bytes }
+                return keep.hold(try blocks.get(cid, verify: false))
+            }
         }
         if output == "-" {
             let out = CARFileOutput(descriptor: 1, name: "standard output")
@@ -140,6 +145,20 @@ struct CarImportCommand: AsyncParsableCommand {
         writeStandardOutput("imported \(summary.distinctBlocks) blocks (\(summary.blockBytes) bytes)"
             + (pin ? ", pinned \(rootText)" : "") + "\n")
     }
+}
+
+/// Owns copies of blocks handed out as borrowed pointers, until it goes away.
+final class KeepAlive {
+    private var buffers: [UnsafeMutableRawBufferPointer] = []
+
+    func hold(_ bytes: [UInt8]) -> UnsafeRawBufferPointer {
+        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+        bytes.withUnsafeBytes { if !$0.isEmpty { copy.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
+        buffers.append(copy)
+        return UnsafeRawBufferPointer(start: copy.baseAddress, count: bytes.count)
+    }
+
+    deinit { buffers.forEach { $0.deallocate() } }
 }
 
 /// Runs a CAR step, turning its errors into one-line CLI errors naming the file.

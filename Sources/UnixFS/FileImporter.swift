@@ -44,7 +44,13 @@ public struct FileImporter: Sendable {
     public let threads: Int
     /// Target bytes of file content per batch (the read-ahead bound). The default is 16 MiB, or
     /// enough for every thread to fill all lanes of the hash kernel with the largest chunks.
-    public var batchBytes: Int
+    public var batchBytes: Int {
+        didSet { batchBytesChosen = true }
+    }
+    /// A memory-mapped file costs no buffer, so its batches default to 64 MiB (fewer hand-offs
+    /// between the chunking thread and the hashing threads), unless `batchBytes` was set.
+    private var batchBytesChosen = false
+    static let mappedBatchBytes = 64 << 20
     /// Most leaves per batch (bounds memory for tiny chunk sizes).
     public var batchLeaves: Int = 4096
     /// Memory-map regular files (otherwise they are read like pipes).
@@ -117,7 +123,7 @@ public struct FileImporter: Sendable {
                 if guardSlot >= 0 {
                     _ = madvise(mapping, size, Int32(MADV_SEQUENTIAL))
                     var producer = RegionProducer(UnsafeRawBufferPointer(start: mapping, count: size), finder: Chunker(parameters.chunker), release: true)
-                    let result = try run(&producer, into: &sink, metadata: metadata)
+                    let result = try run(&producer, into: &sink, metadata: metadata, mapped: true)
                     var after = stat()
                     if ccairn_guard_damaged(guardSlot) != 0 || fstat(fd, &after) != 0 || Int(after.st_size) != size {
                         throw ImportError("\(name) changed size while it was being read")
@@ -136,7 +142,8 @@ public struct FileImporter: Sendable {
     }
 
     private func run<Producer: ChunkProducer, Sink: BlockSink>(_ producer: inout Producer, into sink: inout Sink,
-                                                               metadata: UnixFSMetadata = UnixFSMetadata()) throws -> ImportResult {
+                                                               metadata: UnixFSMetadata = UnixFSMetadata(),
+                                                               mapped: Bool = false) throws -> ImportResult {
         if !metadata.isEmpty && parameters.rawLeaves {
             throw ImportError("a file root with mode or mtime must be dag-pb: turn raw leaves off")
         }
@@ -151,7 +158,9 @@ public struct FileImporter: Sendable {
         let capacity = max(1, batchLeaves)
         let batches = [LeafBatch(capacity: capacity), LeafBatch(capacity: capacity)]
         let framing = parameters.rawLeaves ? nil : (parameters.layout == .balanced ? UnixFSType.file : UnixFSType.raw)
-        let limits = BatchLimits(bytes: batchBytes, leaves: capacity)
+        let limits = BatchLimits(
+            bytes: mapped && !batchBytesChosen ? max(batchBytes, FileImporter.mappedBatchBytes) : batchBytes,
+            leaves: capacity)
 
         if threads <= 1 {
             while true {

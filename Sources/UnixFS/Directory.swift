@@ -238,13 +238,7 @@ public struct DirectoryBuilder: Sendable {
         let bytes = node.bytes
         var childTotal: UInt64 = 0
         for link in links { childTotal &+= link.tsize ?? 0 }
-        let cid = try bytes.withUnsafeBytes { raw in
-            let block = BlockBytes(body: raw)
-            let digest = factory.inlines(raw.count) ? Digest() : factory.algorithm.hash(raw)
-            let cid = try factory.cid(codec: .dagPB, digest: digest, block: block)
-            try sink.put(cid, block)
-            return cid
-        }
+        let cid = try factory.putDagPB(bytes, into: &sink)
         blocks += 1
         return ChildLink(cid: cid, tsize: UInt64(bytes.count) &+ childTotal, fileSize: 0)
     }

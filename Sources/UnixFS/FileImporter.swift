@@ -522,13 +522,7 @@ struct Assembler {
                 let data = UnixFSData(type: .file, data: held.chunk, fileSize: UInt64(held.chunk.count),
                                       mode: metadata.mode, mtime: metadata.mtime)
                 let bytes = data.leafBlock
-                let cid = try bytes.withUnsafeBytes { raw in
-                    let block = BlockBytes(body: raw)
-                    let digest = factory.inlines(raw.count) ? Digest() : factory.algorithm.hash(raw)
-                    let cid = try factory.cid(codec: .dagPB, digest: digest, block: block)
-                    try sink.put(cid, block)
-                    return cid
-                }
+                let cid = try factory.putDagPB(bytes, into: &sink)
                 blockCount += 1
                 root = ChildLink(cid: cid, tsize: UInt64(bytes.count), fileSize: fileSize)
             } else if let made = try balanced.finish(emitter: &emitter, sink: &sink, metadata: metadata) {

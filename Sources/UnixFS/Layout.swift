@@ -40,6 +40,17 @@ struct CIDFactory {
         inlineLimit = parameters.inlineLimit
     }
 
+    /// Hashes one encoded dag-pb block (unless it is inlined), puts it into `sink`, returns its CID.
+    func putDagPB<Sink: BlockSink>(_ bytes: [UInt8], into sink: inout Sink) throws -> CID {
+        try bytes.withUnsafeBytes { raw in
+            let block = BlockBytes(body: raw)
+            let digest = inlines(raw.count) ? Digest() : algorithm.hash(raw)
+            let cid = try cid(codec: .dagPB, digest: digest, block: block)
+            try sink.put(cid, block)
+            return cid
+        }
+    }
+
     /// Whether `length` bytes are inlined (then no digest is needed).
     @inlinable
     func inlines(_ length: Int) -> Bool {

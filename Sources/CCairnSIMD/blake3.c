@@ -91,6 +91,16 @@ static void subtree_cv(int kernel, const uint8_t *input, unsigned level, uint64_
     memcpy(cv, cvs[0], 32);
 }
 
+/* The digest: the chaining value's words, little-endian. */
+static void store_cv(const uint32_t cv[8], uint8_t out[32]) {
+    for (int i = 0; i < 8; i++) {
+        out[4 * i] = (uint8_t)cv[i];
+        out[4 * i + 1] = (uint8_t)(cv[i] >> 8);
+        out[4 * i + 2] = (uint8_t)(cv[i] >> 16);
+        out[4 * i + 3] = (uint8_t)(cv[i] >> 24);
+    }
+}
+
 static void parent_cv(const uint32_t left[8], const uint32_t right[8], uint8_t flags, uint32_t out[8]) {
     uint8_t block[64];
     memcpy(block, left, 32);
@@ -110,7 +120,6 @@ static void push_subtree(ccairn_blake3_state *s, uint32_t cv[8], unsigned level)
         count >>= 1;
     }
     memcpy(s->stack[s->stack_depth], cv, 32);
-    s->stack_levels[s->stack_depth] = (uint8_t)level;
     s->stack_depth++;
     s->chunks_done = total;
 }
@@ -185,12 +194,7 @@ void ccairn_blake3_finalize(const ccairn_blake3_state *s, uint8_t out[32]) {
         ccairn_blake3_compress(cv, block, s->chunk_block_len, s->chunks_done, flags);
         for (int i = s->stack_depth - 1; i >= 0; i--) parent_cv(s->stack[i], cv, i == 0 ? B3_ROOT : 0, cv);
     }
-    for (int i = 0; i < 8; i++) {
-        out[4 * i] = (uint8_t)cv[i];
-        out[4 * i + 1] = (uint8_t)(cv[i] >> 8);
-        out[4 * i + 2] = (uint8_t)(cv[i] >> 16);
-        out[4 * i + 3] = (uint8_t)(cv[i] >> 24);
-    }
+    store_cv(cv, out);
 }
 
 /* The whole input at once, up to ONESHOT_CHUNKS chunks: every chunk, the last one too, and
@@ -229,12 +233,7 @@ static void hash_whole(int kernel, const uint8_t *input, size_t length, uint8_t 
     }
     uint32_t root[8];
     parent_cv(cvs[0], cvs[1], B3_ROOT, root);
-    for (int i = 0; i < 8; i++) {
-        out[4 * i] = (uint8_t)root[i];
-        out[4 * i + 1] = (uint8_t)(root[i] >> 8);
-        out[4 * i + 2] = (uint8_t)(root[i] >> 16);
-        out[4 * i + 3] = (uint8_t)(root[i] >> 24);
-    }
+    store_cv(root, out);
 }
 
 void ccairn_blake3_hash(ccairn_blake3_kernel kernel, const void *input, size_t length, uint8_t out[32]) {

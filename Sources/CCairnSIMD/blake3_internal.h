@@ -10,7 +10,6 @@ enum {
 #define B3_CHUNK_LEN 1024
 
 extern const uint32_t ccairn_blake3_iv[8];
-extern const uint8_t ccairn_blake3_permutation[16];
 
 /*
  * A many-function compresses `lanes` inputs side by side, each `blocks` 64-byte blocks long,

@@ -1,7 +1,7 @@
 /*
  * The body of a BLAKE3 many-function, instantiated once per vector width by blake3_simd.c.
  * It expects: VEC (vector type), LANES, TARGET, NAME, ADD, XOR, ROR16/ROR12/ROR8/ROR7, SET1,
- * LOADU, TRANSPOSE (LANES×LANES words) and STORE_CVS(out, h) as macros.
+ * LOADU, TRANSPOSE (LANES×LANES words) and STORE_CVS(out, h) as macros, and undefines them.
  * Lane i hashes inputs[i]; all lanes take the same number of blocks.
  */
 #ifndef PREFETCH_BLOCKS
@@ -83,3 +83,17 @@ TARGET void NAME(const uint8_t *const *inputs, size_t blocks, const uint32_t key
     STORE_CVS(out, h);
 }
 #undef G
+#undef VEC
+#undef LANES
+#undef TARGET
+#undef NAME
+#undef ADD
+#undef XOR
+#undef ROR16
+#undef ROR8
+#undef ROR12
+#undef ROR7
+#undef SET1
+#undef LOADU
+#undef TRANSPOSE
+#undef STORE_CVS

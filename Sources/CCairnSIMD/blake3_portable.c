@@ -7,7 +7,7 @@ const uint32_t ccairn_blake3_iv[8] = {
 };
 
 /* Applied to the message words between rounds (the BLAKE3 specification, section 2.2). */
-const uint8_t ccairn_blake3_permutation[16] = {2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8};
+static const uint8_t permutation[16] = {2, 6, 3, 10, 7, 0, 4, 13, 1, 11, 12, 5, 9, 14, 15, 8};
 
 static inline uint32_t ror32(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
@@ -45,7 +45,7 @@ void ccairn_blake3_compress(uint32_t cv[8], const uint8_t block[64], uint8_t blo
         g(v, 2, 7, 8, 13, m[12], m[13]);
         g(v, 3, 4, 9, 14, m[14], m[15]);
         uint32_t next[16];
-        for (int i = 0; i < 16; i++) next[i] = m[ccairn_blake3_permutation[i]];
+        for (int i = 0; i < 16; i++) next[i] = m[permutation[i]];
         memcpy(m, next, sizeof m);
     }
     for (int i = 0; i < 8; i++) cv[i] = v[i] ^ v[8 + i];

@@ -30,20 +30,6 @@
         }                                                                      \
     } while (0)
 #include "blake3_many_template.h"
-#undef VEC
-#undef LANES
-#undef TARGET
-#undef NAME
-#undef ADD
-#undef XOR
-#undef ROR16
-#undef ROR8
-#undef ROR12
-#undef ROR7
-#undef SET1
-#undef LOADU
-#undef TRANSPOSE
-#undef STORE_CVS
 
 /* ---- AVX2, 8 lanes ---- */
 #define VEC __m256i
@@ -69,20 +55,6 @@
         for (int l = 0; l < 8; l++) _mm256_storeu_si256((__m256i *)(void *)out[l], t[l]); \
     } while (0)
 #include "blake3_many_template.h"
-#undef VEC
-#undef LANES
-#undef TARGET
-#undef NAME
-#undef ADD
-#undef XOR
-#undef ROR16
-#undef ROR8
-#undef ROR12
-#undef ROR7
-#undef SET1
-#undef LOADU
-#undef TRANSPOSE
-#undef STORE_CVS
 
 /* ---- AVX-512, 16 lanes ---- */
 #define VEC __m512i

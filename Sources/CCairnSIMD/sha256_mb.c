@@ -178,13 +178,15 @@ int ccairn_sha256_hash_jobs(ccairn_sha256_kernel kernel, ccairn_sha256_job *jobs
     const uint8_t *ptr[MAX_LANES];
     int width = kernels[kernel].lanes;
     int busy = 0;
+    int narrowed_for = -1; /* the busy count the kernel was last narrowed for */
     size_t next = 0;
     while (busy < width && next < count) {
         lane_start(&lanes[busy], state[busy], &jobs[next++]);
         busy++;
     }
     while (busy > 0) {
-        if (next >= count && busy < width) {
+        if (next >= count && busy < width && busy != narrowed_for) {
+            narrowed_for = busy;
             /* Nothing left to hand out: drop to a kernel no wider than needed. */
             ccairn_sha256_kernel k = narrower(kernel, busy);
             if (k != kernel) {

@@ -3,6 +3,7 @@ import BlockStore
 import CAR
 import Foundation
 import Multiformats
+import UnixFS
 
 #if canImport(Glibc)
 import Glibc
@@ -121,7 +122,7 @@ struct CarImportCommand: AsyncParsableCommand {
         do {
             let source = try CARFileSource(path: file)
             summary = try CARExport.importCAR(from: source, options: options) { cid, bytes in
-                _ = try writer.put(cid, bytes: Array(bytes), verify: false)  // the reader verified it
+                try writer.put(cid, BlockBytes(body: bytes))  // borrowed; the reader verified it
             }
         } catch {
             writer.abandon()

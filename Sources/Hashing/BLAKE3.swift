@@ -8,8 +8,8 @@
 /// root node is compressed once more with ROOT, whose output (extendable by a block counter)
 /// is the hash. See `spec/hashing.md`.
 ///
-/// Whole chunks are hashed through a `BLAKE3Kernel`, the seam where a multi-lane (SIMD) kernel
-/// will plug in; today the only kernel is `PortableBLAKE3Kernel`, one chunk at a time.
+/// This is the portable reference (and the keyed and extended-output modes). The plain hash that
+/// `HashAlgorithm.blake3` computes runs on Cairn's SIMD kernels instead (`BLAKE3SIMD`).
 public struct BLAKE3: HashFunction {
     public static var algorithm: HashAlgorithm { .blake3 }
 
@@ -145,12 +145,12 @@ public struct BLAKE3: HashFunction {
     /// Hashes `count` whole chunks from `input` (none of them the last chunk of the message),
     /// starting at the current chunk counter, and merges their chaining values into the tree.
     mutating func hashWholeChunks(_ input: UnsafeRawPointer, count: Int) {
-        let batch = ActiveBLAKE3Kernel.preferredChunks
+        let batch = PortableBLAKE3Kernel.preferredChunks
         withUnsafeTemporaryAllocation(of: ChainingValue.self, capacity: batch) { cvs in
             var done = 0
             while done < count {
                 let n = min(batch, count - done)
-                ActiveBLAKE3Kernel.hashChunks(
+                PortableBLAKE3Kernel.hashChunks(
                     input + done * BLAKE3Constants.chunkLength, count: n, key: key,
                     counter: chunkCounter, flags: baseFlags, out: cvs.baseAddress!)
                 for i in 0..<n {

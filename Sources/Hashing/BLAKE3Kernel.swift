@@ -1,26 +1,8 @@
-/// The seam for BLAKE3 speed-ups: a kernel hashes many whole, independent 1024-byte chunks
-/// (laid out back to back) into their chaining values.
-///
-/// Chunks of one message are independent until the tree merge, so a SIMD kernel can run one
-/// chunk per lane (4 lanes with SSE4.1, 8 with AVX2, 16 with AVX-512) and transpose the
-/// message words once per block. A later issue adds those kernels and picks one at run time;
-/// `BLAKE3` only talks to `ActiveBLAKE3Kernel`.
-protocol BLAKE3Kernel {
-    /// How many chunks the caller should hand over per call (a multiple of the lane count).
-    static var preferredChunks: Int { get }
-
-    /// Hashes `count` whole chunks found at `input + i * 1024`, chunk `i` with counter
-    /// `counter + i`, none of them a root, and writes chaining value `i` to `out[i]`.
-    static func hashChunks(
-        _ input: UnsafeRawPointer, count: Int, key: ChainingValue, counter: UInt64, flags: UInt32,
-        out: UnsafeMutablePointer<ChainingValue>)
-}
-
-/// The kernel in use.
-typealias ActiveBLAKE3Kernel = PortableBLAKE3Kernel
-
-/// One chunk at a time, scalar compression.
-enum PortableBLAKE3Kernel: BLAKE3Kernel {
+/// Whole chunks for the portable `BLAKE3`: `hashChunks` hashes `count` whole chunks found at
+/// `input + i * 1024`, chunk `i` with counter `counter + i`, none of them a root, and writes
+/// chaining value `i` to `out[i]`, one chunk at a time with scalar compression. (The SIMD
+/// kernels live in CCairnSIMD, behind `BLAKE3SIMD`.)
+enum PortableBLAKE3Kernel {
     static var preferredChunks: Int { 16 }
 
     static func hashChunks(

@@ -35,18 +35,28 @@ public struct BLAKE3SIMD: HashFunction {
     }
 
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> Digest {
-        Digest(unsafeUninitializedCount: 32) { out in
-            ccairn_blake3_hash(kernel, bytes.baseAddress, bytes.count, out.baseAddress)
-        }
+        hash(HashInput(bytes), kernel: kernel)
     }
 
     public static func hash(_ input: HashInput) -> Digest {
-        if input.prefix.isEmpty && input.suffix.isEmpty { return hash(input.body) }
-        var hasher = BLAKE3SIMD()
-        hasher.update(input.prefix)
-        hasher.update(input.body)
-        hasher.update(input.suffix)
-        return hasher.finalize()
+        hash(input, kernel: kernel)
+    }
+
+    /// One message on a given kernel: a single segment goes through the one-shot path (every
+    /// level of the tree through the kernel), several through the streaming state.
+    static func hash(_ input: HashInput, kernel: ccairn_blake3_kernel) -> Digest {
+        Digest(unsafeUninitializedCount: 32) { out in
+            if input.prefix.isEmpty && input.suffix.isEmpty {
+                ccairn_blake3_hash(kernel, input.body.baseAddress, input.body.count, out.baseAddress)
+                return
+            }
+            var state = ccairn_blake3_state()
+            ccairn_blake3_init(&state, kernel)
+            ccairn_blake3_update(&state, input.prefix.baseAddress, input.prefix.count)
+            ccairn_blake3_update(&state, input.body.baseAddress, input.body.count)
+            ccairn_blake3_update(&state, input.suffix.baseAddress, input.suffix.count)
+            ccairn_blake3_finalize(&state, out.baseAddress)
+        }
     }
 }
 

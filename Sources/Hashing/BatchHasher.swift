@@ -15,10 +15,9 @@ import Foundation
 /// lengths may differ. The work is shared out dynamically: every worker thread pulls the next
 /// unclaimed message from a shared cursor, so a thread that got short messages simply takes more.
 ///
-/// Inside a worker the messages go through a `MultiBufferKernel`. Today every algorithm uses a
-/// one-lane kernel (one message at a time through OpenSSL, libsodium or the BLAKE3 code). A
-/// multi-buffer SIMD kernel (SHA-NI 2/4-way, AVX-512 16 lanes) will pull messages from the same
-/// cursor as its lanes free up.
+/// Inside a worker each claimed range goes to one `HashKernel` (see `spec/hashing.md` §7): a
+/// multi-buffer SIMD kernel (SHA-NI ×2/×4, AVX-512 ×16) hashes the range lane by lane, a
+/// library kernel one message at a time.
 public struct BatchHasher: Sendable {
     /// The algorithm applied to every message.
     public let algorithm: HashAlgorithm
@@ -78,7 +77,7 @@ public struct BatchHasher: Sendable {
             grain = max(1, min(max(grain, kernel.lanes), (inputs.count + workers - 1) / workers))
         }
         let cursor = BatchCursor(count: inputs.count, grain: grain)
-        let job = BatchJob(algorithm: algorithm, kernel: kernel, inputs: inputs, output: output, cursor: cursor)
+        let job = BatchJob(kernel: kernel, inputs: inputs, output: output, cursor: cursor)
         if workers <= 1 || totalBytes < BatchHasher.parallelThreshold {
             job.work()
         } else {
@@ -107,78 +106,18 @@ final class BatchCursor: Sendable {
     }
 }
 
-/// A per-worker view of the cursor: yields one index at a time, claiming ranges as needed.
-/// Kernels pull from it, so a multi-lane kernel refills a lane as soon as it frees up.
-struct BatchFeed {
-    let cursor: BatchCursor
-    var pending: Range<Int> = 0..<0
-
-    init(cursor: BatchCursor) { self.cursor = cursor }
-
-    @inline(__always)
-    mutating func next() -> Int? {
-        if pending.isEmpty {
-            guard let range = cursor.claim() else { return nil }
-            pending = range
-        }
-        return pending.popFirst()
-    }
-}
-
 /// Everything a worker needs, shared read-only between workers; each writes disjoint outputs.
 struct BatchJob: @unchecked Sendable {
-    let algorithm: HashAlgorithm
     let kernel: HashKernel
     let inputs: UnsafeBufferPointer<HashInput>
     let output: UnsafeMutablePointer<Digest>
     let cursor: BatchCursor
 
-    /// One worker's loop: pick the kernel once, then let it drain the feed.
+    /// One worker's loop: each claimed range goes to the kernel (Cairn's C kernels run their
+    /// lane scheduler over it; a library kernel hashes its messages one by one).
     func work() {
-        if kernel.runsOwnScheduler {
-            // Cairn's C kernels: each claimed range goes to the kernel's lane scheduler.
-            while let range = cursor.claim() {
-                kernel.hash(UnsafeBufferPointer(rebasing: inputs[range]), into: output + range.lowerBound)
-            }
-            return
-        }
-        var feed = BatchFeed(cursor: cursor)
-        switch algorithm {
-        case .identity: OneBufferKernel<IdentityHash>().run(&feed, inputs, output)
-        case .sha2_256: OneBufferKernel<SHA256>().run(&feed, inputs, output)
-        case .sha2_512: OneBufferKernel<SHA512>().run(&feed, inputs, output)
-        case .sha3_256: OneBufferKernel<SHA3_256>().run(&feed, inputs, output)
-        case .sha3_512: OneBufferKernel<SHA3_512>().run(&feed, inputs, output)
-        case .blake2b_256: OneBufferKernel<BLAKE2b256>().run(&feed, inputs, output)
-        case .blake2b_512: OneBufferKernel<BLAKE2b512>().run(&feed, inputs, output)
-        case .blake3: OneBufferKernel<BLAKE3>().run(&feed, inputs, output)
-        }
-    }
-}
-
-/// A kernel that hashes messages of the batch, pulling their indices from a feed until it is
-/// dry, and writes each digest at the same index of `output`.
-///
-/// A multi-buffer kernel keeps `lanes` messages in flight: it fills every lane from the feed,
-/// advances all lanes one block at a time, and when a lane's message ends it finalizes that
-/// digest and refills the lane with `feed.next()` (messages have unequal lengths, so lanes end
-/// at different times). A one-lane kernel is the degenerate case.
-protocol MultiBufferKernel {
-    /// Messages processed side by side.
-    static var lanes: Int { get }
-
-    func run(_ feed: inout BatchFeed, _ inputs: UnsafeBufferPointer<HashInput>, _ output: UnsafeMutablePointer<Digest>)
-}
-
-/// One message at a time through the algorithm's own one-shot path (OpenSSL with the worker
-/// thread's cached `EVP_MD_CTX`, libsodium with a stack state, or the BLAKE3 code).
-struct OneBufferKernel<H: HashFunction>: MultiBufferKernel {
-    static var lanes: Int { 1 }
-
-    @inline(__always)
-    func run(_ feed: inout BatchFeed, _ inputs: UnsafeBufferPointer<HashInput>, _ output: UnsafeMutablePointer<Digest>) {
-        while let index = feed.next() {
-            output[index] = H.hash(inputs[index])
+        while let range = cursor.claim() {
+            kernel.hash(UnsafeBufferPointer(rebasing: inputs[range]), into: output + range.lowerBound)
         }
     }
 }

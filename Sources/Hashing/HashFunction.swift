@@ -253,10 +253,14 @@ public struct IdentityHash: HashFunction {
     public static func hash(_ input: HashInput) -> Digest {
         Digest(unsafeUninitializedCount: input.count) { out in
             var offset = 0
-            for segment in [input.prefix, input.body, input.suffix] where !segment.isEmpty {
+            func add(_ segment: UnsafeRawBufferPointer) {
+                guard !segment.isEmpty else { return }
                 (out.baseAddress! + offset).copyMemory(from: segment.baseAddress!, byteCount: segment.count)
                 offset += segment.count
             }
+            add(input.prefix)
+            add(input.body)
+            add(input.suffix)
         }
     }
 }

@@ -36,13 +36,6 @@ public struct HashKernel: Hashable, Sendable, CustomStringConvertible {
 
     public var description: String { "\(algorithm.name)/\(name)" }
 
-    /// Whether the kernel is one of Cairn's C kernels (with its own lane scheduler), rather
-    /// than a library's one-buffer code.
-    var runsOwnScheduler: Bool {
-        if case .library = implementation { return false }
-        return true
-    }
-
     /// Whether this CPU can run the kernel.
     public var isSupported: Bool {
         switch implementation {
@@ -153,56 +146,44 @@ public struct HashKernel: Hashable, Sendable, CustomStringConvertible {
         case .sha256(let id):
             hashSHA256(kernel: ccairn_sha256_kernel(id), inputs, into: digests)
         case .blake3(let id):
-            let kernel = ccairn_blake3_kernel(id)
-            var state = ccairn_blake3_state()
             for index in inputs.indices {
-                let input = inputs[index]
-                digests[index] = Digest(unsafeUninitializedCount: 32) { out in
-                    if input.prefix.isEmpty && input.suffix.isEmpty {
-                        ccairn_blake3_hash(kernel, input.body.baseAddress, input.body.count, out.baseAddress)
-                        return
-                    }
-                    ccairn_blake3_init(&state, kernel)
-                    for segment in [input.prefix, input.body, input.suffix] where !segment.isEmpty {
-                        ccairn_blake3_update(&state, segment.baseAddress, segment.count)
-                    }
-                    ccairn_blake3_finalize(&state, out.baseAddress)
-                }
+                digests[index] = BLAKE3SIMD.hash(inputs[index], kernel: ccairn_blake3_kernel(id))
             }
         }
     }
 
-    /// Jobs go to the C lane scheduler in groups, so the job array stays small.
     private func hashSHA256(
         kernel: ccairn_sha256_kernel,
         _ inputs: UnsafeBufferPointer<HashInput>,
         into digests: UnsafeMutablePointer<Digest>
     ) {
-        let group = 256
-        let jobs = UnsafeMutablePointer<ccairn_sha256_job>.allocate(capacity: group)
-        let output = UnsafeMutableRawPointer.allocate(byteCount: 32 * group, alignment: 16)
-        defer {
-            jobs.deallocate()
-            output.deallocate()
-        }
-        var start = 0
-        while start < inputs.count {
-            let count = min(group, inputs.count - start)
-            for slot in 0..<count {
-                let input = inputs[start + slot]
-                var job = ccairn_sha256_job()
-                job.segment.0 = input.prefix.baseAddress?.assumingMemoryBound(to: UInt8.self)
-                job.segment.1 = input.body.baseAddress?.assumingMemoryBound(to: UInt8.self)
-                job.segment.2 = input.suffix.baseAddress?.assumingMemoryBound(to: UInt8.self)
-                job.length = (input.prefix.count, input.body.count, input.suffix.count)
-                job.digest = (output + 32 * slot).assumingMemoryBound(to: UInt8.self)
-                jobs[slot] = job
+        // Jobs go to the C scheduler up to 256 at a time, from stack buffers (no heap
+        // allocation per call: the importer calls this once per group of lanes).
+        let group = min(256, inputs.count)
+        guard group > 0 else { return }
+        withUnsafeTemporaryAllocation(of: ccairn_sha256_job.self, capacity: group) { jobs in
+            withUnsafeTemporaryAllocation(byteCount: 32 * group, alignment: 16) { output in
+                let out = output.baseAddress!
+                var start = 0
+                while start < inputs.count {
+                    let count = min(group, inputs.count - start)
+                    for slot in 0..<count {
+                        let input = inputs[start + slot]
+                        var job = ccairn_sha256_job()
+                        job.segment.0 = input.prefix.baseAddress?.assumingMemoryBound(to: UInt8.self)
+                        job.segment.1 = input.body.baseAddress?.assumingMemoryBound(to: UInt8.self)
+                        job.segment.2 = input.suffix.baseAddress?.assumingMemoryBound(to: UInt8.self)
+                        job.length = (input.prefix.count, input.body.count, input.suffix.count)
+                        job.digest = (out + 32 * slot).assumingMemoryBound(to: UInt8.self)
+                        jobs[slot] = job
+                    }
+                    _ = ccairn_sha256_hash_jobs(kernel, jobs.baseAddress!, count)
+                    for slot in 0..<count {
+                        digests[start + slot] = Digest(UnsafeRawBufferPointer(start: out + 32 * slot, count: 32))
+                    }
+                    start += count
+                }
             }
-            _ = ccairn_sha256_hash_jobs(kernel, jobs, count)
-            for slot in 0..<count {
-                digests[start + slot] = Digest(UnsafeRawBufferPointer(start: output + 32 * slot, count: 32))
-            }
-            start += count
         }
     }
 }

@@ -25,10 +25,14 @@ public struct BlockBytes: @unchecked Sendable {
     @inlinable
     public func copy(to destination: UnsafeMutableRawPointer) -> Int {
         var offset = 0
-        for segment in [prefix, body, suffix] where !segment.isEmpty {
+        func add(_ segment: UnsafeRawBufferPointer) {
+            guard !segment.isEmpty else { return }
             (destination + offset).copyMemory(from: segment.baseAddress!, byteCount: segment.count)
             offset += segment.count
         }
+        add(prefix)
+        add(body)
+        add(suffix)
         return offset
     }
 

@@ -161,8 +161,8 @@ public struct DirectoryBuilder: Sendable {
         if try isSharded(entries, metadata: metadata) {
             let fanout = parameters.directory.hamtFanout
             let bits = fanout.trailingZeroBitCount
-            var keyed = entries.map { (key: Murmur3.hamtKey($0.name), entry: $0) }
-            keyed.sort { DirectoryBuilder.precedes($0.entry.name, $1.entry.name) }
+            // No sort here: each level orders its entries by (bucket, name) itself.
+            let keyed = entries.map { (key: Murmur3.hamtKey($0.name), entry: $0) }
             root = try shard(keyed[...], depth: 0, bits: bits, fanout: fanout, metadata: metadata,
                              factory: factory, blocks: &blocks, into: &sink)
         } else {

@@ -227,13 +227,12 @@ struct BatchLimits {
     var leaves: Int
 }
 
-/// One batch of leaves: the chunks (borrowed from the producer), their framing bytes, the
-/// hash inputs and the digests. Allocated once per import and reused.
+/// One batch of leaves: their hash inputs (each chunk, borrowed from the producer, between its
+/// framing bytes), the framing bytes and the digests. Allocated once per import and reused.
 final class LeafBatch: @unchecked Sendable {
     static let framingStride = 32
     let capacity: Int
     var count = 0
-    let chunks: UnsafeMutablePointer<UnsafeRawBufferPointer>
     let inputs: UnsafeMutablePointer<HashInput>
     let digests: UnsafeMutablePointer<Digest>
     /// Per leaf: prefix at `i * 32`, suffix at `i * 32 + 20`.
@@ -241,7 +240,6 @@ final class LeafBatch: @unchecked Sendable {
 
     init(capacity: Int) {
         self.capacity = capacity
-        chunks = .allocate(capacity: capacity)
         inputs = .allocate(capacity: capacity)
         digests = .allocate(capacity: capacity)
         digests.initialize(repeating: Digest(), count: capacity)
@@ -249,7 +247,6 @@ final class LeafBatch: @unchecked Sendable {
     }
 
     deinit {
-        chunks.deallocate()
         inputs.deallocate()
         digests.deinitialize(count: capacity)
         digests.deallocate()
@@ -261,7 +258,6 @@ final class LeafBatch: @unchecked Sendable {
     @inline(__always)
     func append(_ chunk: UnsafeRawBufferPointer, framing type: UnixFSType?) {
         let i = count
-        chunks[i] = chunk
         if let type {
             let length = UInt64(chunk.count)
             let lengthSize = Wire.varintSize(length)
@@ -360,7 +356,7 @@ struct RegionProducer: ChunkProducer {
 
     mutating func release(_ batch: LeafBatch) {
         guard release, batch.count > 0, let base = region.baseAddress else { return }
-        let last = batch.chunks[batch.count - 1]
+        let last = batch.inputs[batch.count - 1].body
         let end = (last.baseAddress! - base) + last.count
         let upTo = end / pageSize * pageSize
         if upTo > released {
@@ -579,10 +575,7 @@ struct Assembler {
             } else if let made = try balanced.finish(emitter: &emitter, sink: &sink, metadata: metadata) {
                 root = made
             } else if parameters.rawLeaves {
-                let empty = BlockBytes(body: UnsafeRawBufferPointer(start: nil, count: 0))
-                let digest = factory.algorithm.hash(UnsafeRawBufferPointer(start: nil, count: 0))
-                let cid = try factory.cid(codec: .raw, digest: digest, block: empty)
-                try sink.put(cid, empty)
+                let cid = try factory.put(codec: .raw, UnsafeRawBufferPointer(start: nil, count: 0), into: &sink)
                 blockCount += 1
                 root = ChildLink(cid: cid, tsize: 0, fileSize: 0)
             } else {

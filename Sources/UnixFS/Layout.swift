@@ -40,15 +40,18 @@ struct CIDFactory {
         inlineLimit = parameters.inlineLimit
     }
 
-    /// Hashes one encoded dag-pb block (unless it is inlined), puts it into `sink`, returns its CID.
+    /// `put(codec: .dagPB, …)` for an encoded node held in an array.
     func putDagPB<Sink: BlockSink>(_ bytes: [UInt8], into sink: inout Sink) throws -> CID {
-        try bytes.withUnsafeBytes { raw in
-            let block = BlockBytes(body: raw)
-            let digest = inlines(raw.count) ? Digest() : algorithm.hash(raw)
-            let cid = try cid(codec: .dagPB, digest: digest, block: block)
-            try sink.put(cid, block)
-            return cid
-        }
+        try bytes.withUnsafeBytes { raw in try put(codec: .dagPB, raw, into: &sink) }
+    }
+
+    /// Hashes one encoded block (unless it is inlined), puts it into `sink`, returns its CID.
+    func put<Sink: BlockSink>(codec: Multicodec, _ raw: UnsafeRawBufferPointer, into sink: inout Sink) throws -> CID {
+        let block = BlockBytes(body: raw)
+        let digest = inlines(raw.count) ? Digest() : algorithm.hash(raw)
+        let cid = try cid(codec: codec, digest: digest, block: block)
+        try sink.put(cid, block)
+        return cid
     }
 
     /// Whether `length` bytes are inlined (then no digest is needed).
@@ -168,11 +171,7 @@ struct NodeEmitter {
         }
         precondition(written == total, "file node size mismatch")
         return try buffer.withUnsafeBytes { raw in
-            let block = UnsafeRawBufferPointer(rebasing: raw[0..<total])
-            let bytes = BlockBytes(body: block)
-            let digest = factory.inlines(total) ? Digest() : factory.algorithm.hash(block)
-            let cid = try factory.cid(codec: .dagPB, digest: digest, block: bytes)
-            try sink.put(cid, bytes)
+            let cid = try factory.put(codec: .dagPB, UnsafeRawBufferPointer(rebasing: raw[0..<total]), into: &sink)
             emitted += 1
             return ChildLink(cid: cid, tsize: UInt64(total) &+ childTotal, fileSize: fileSize)
         }

@@ -208,18 +208,21 @@ public struct UnixFSData: Hashable, Sendable {
         self = try result.get()
     }
 
+    /// The message's field names, by field number − 1 (for error messages).
+    static let fieldNames = ["Type", "Data", "filesize", "blocksizes", "hashType", "fanout", "mode", "mtime"]
+
     static func decode(_ bytes: UnsafeRawBufferPointer) throws(WireError) -> UnixFSData {
         var reader = WireReader(bytes)
         var type: UnixFSType? = nil
         var result = UnixFSData(type: .raw)
         var lastField: UInt64 = 0
-        let names = [1: "Type", 2: "Data", 3: "filesize", 4: "blocksizes", 5: "hashType", 6: "fanout", 7: "mode", 8: "mtime"]
         while !reader.isAtEnd {
             let keyOffset = reader.position
             let (field, wireType) = try reader.readKey()
-            guard let name = names[Int(clamping: field)] else {
+            guard field >= 1 && field <= 8 else {
                 throw reader.fail("unknown field \(field) (wire type \(wireTypeName(wireType)))", at: keyOffset)
             }
+            let name = UnixFSData.fieldNames[Int(field) - 1]
             if field == lastField && field != 4 {
                 throw reader.fail("duplicate \(name) (field \(field))", at: keyOffset)
             }

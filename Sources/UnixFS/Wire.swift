@@ -1,3 +1,5 @@
+import Multiformats
+
 /// Protocol Buffers wire-format primitives shared by the dag-pb and UnixFS codecs.
 ///
 /// Only what the two schemas need: unsigned LEB128 varints (up to 64 bits, 10 bytes), the
@@ -7,15 +9,13 @@
 enum Wire {
     /// Wire type numbers (protobuf encoding spec).
     @usableFromInline static let varint: UInt8 = 0
-    @usableFromInline static let fixed64: UInt8 = 1
     @usableFromInline static let lengthDelimited: UInt8 = 2
     @usableFromInline static let fixed32: UInt8 = 5
 
     /// The number of bytes of the varint encoding of `value` (1 … 10).
     @inlinable @inline(__always)
     static func varintSize(_ value: UInt64) -> Int {
-        let bits = 64 - (value | 1).leadingZeroBitCount
-        return (bits + 6) / 7
+        Varint.encodedLength(value)
     }
 
     /// Size of a length-delimited field (key byte, length varint, payload).
@@ -74,7 +74,6 @@ struct WireReader {
     }
 
     @usableFromInline var isAtEnd: Bool { position >= bytes.count }
-    @usableFromInline var absolutePosition: Int { origin + position }
 
     @usableFromInline
     func fail(_ reason: String, at relative: Int? = nil) -> WireError {

@@ -27,7 +27,6 @@ int ccairn_blake3_kernel_lanes(ccairn_blake3_kernel kernel);
 
 typedef struct {
     uint32_t stack[54][8];   /* chaining values of finished subtrees, largest first */
-    uint8_t stack_levels[54];/* log2 of each subtree's chunk count */
     uint8_t stack_depth;
     uint64_t chunks_done;    /* chunks already folded into the stack */
     uint32_t chunk_cv[8];    /* state of the chunk under way */

@@ -314,13 +314,7 @@ public final class BlockStore: Sendable {
     static func matches(_ bytes: UnsafeRawBufferPointer, _ multihash: Multihash) -> Verdict {
         guard let algorithm = HashAlgorithm(multihashCode: multihash.code.rawValue) else { return .unsupported }
         let digest = algorithm.hash(bytes)
-        return digest.withUnsafeBytes { computed in
-            multihash.withUnsafeDigest { expected in
-                expected.count <= computed.count
-                    && memcmp(expected.baseAddress!, computed.baseAddress!, expected.count) == 0
-                    ? Verdict.match : Verdict.mismatch
-            }
-        }
+        return multihash.withUnsafeDigest { digest.starts(with: $0) } ? .match : .mismatch
     }
 
     /// Whether this store can verify blocks hashed with `code` (and so accepts them).

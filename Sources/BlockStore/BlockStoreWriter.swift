@@ -173,7 +173,7 @@ public final class BlockStoreWriter: BlockSink {
         guard segments.count <= PackFormat.maxBlockSize else {
             throw BlockStoreError(.invalidInput, "block \(cid) is \(segments.count) bytes; the most a block may have is \(PackFormat.maxBlockSize)")
         }
-        if try pendingKeys.contains(multihash) || store.entry(multihash) != nil {
+        if try pendingKeys.contains(multihash) || store.has(cid) {
             blocksPresent += 1
             return false
         }
@@ -192,13 +192,15 @@ public final class BlockStoreWriter: BlockSink {
             try startNewPack()
         }
         let multihash = cid.multihash
-        let cidBytes = cid.bytes
-        let recordLength = UInt32(cidBytes.count + segments.count)
-        var header = [UInt8](repeating: 0, count: PackFormat.recordHeaderSize)
-        for i in 0..<4 { header[i] = UInt8(truncatingIfNeeded: recordLength >> (8 * UInt32(i))) }
-        let blockOffset = packEnd + Int64(header.count + cidBytes.count)
-        try header.withUnsafeBytes { (h) throws in try append(h) }
-        try cidBytes.withUnsafeBytes { (c) throws in try append(c) }
+        // Record header (u32le length of CID + block) and the CID, built on the stack.
+        let cidLength = cid.encodedLength
+        let headerLength = PackFormat.recordHeaderSize + cidLength
+        let blockOffset = packEnd + Int64(headerLength)
+        try withUnsafeTemporaryAllocation(byteCount: headerLength, alignment: 8) { (scratch) throws in
+            scratch.storeBytes(of: UInt32(cidLength + segments.count).littleEndian, toByteOffset: 0, as: UInt32.self)
+            _ = cid.encode(to: UnsafeMutableRawBufferPointer(rebasing: scratch[PackFormat.recordHeaderSize...]))
+            try append(UnsafeRawBufferPointer(scratch))
+        }
         try append(segments.prefix)
         try append(segments.body)
         try append(segments.suffix)

@@ -2,8 +2,8 @@ import Hashing
 public import Multiformats
 public import UnixFS
 
-/// Bridges to a block store (which lands separately): export a DAG from a block getter, import
-/// a CAR into a block putter. The CLI glue (`cairn car export/import`) waits for the store.
+/// Bridges to a block store: export a DAG from a block getter, import a CAR into a block putter
+/// (`cairn car export` / `cairn car import`).
 public enum CARExport {
     /// Writes the DAGs under `roots` to `writer` in depth-first pre-order (a node, then each
     /// child subtree in link order), each block once: the order of go-car's and Kubo's
@@ -22,25 +22,13 @@ public enum CARExport {
             try Task.checkCancellation()
             guard seen.insert(cid).inserted else { continue }
             if cid.multihash.code == .identity { continue }
-            switch cid.codec {
-            case .dagPB, .raw: break
-            default:
-                throw CARError(.unsupported, "cannot export block \(cid): Cairn follows links of dag-pb only, not \(cid.codec)")
-            }
+            try checkCodec(cid)
             let bytes = try getBlock(cid)
             try bytes.withUnsafeBytes { (raw) throws in
                 try CARBlockCheck.verify(cid, raw)
                 try writer.put(cid, raw)
-                if cid.codec == .dagPB {
-                    let node: PBNode
-                    do {
-                        node = try PBNode(decoding: raw, requireSortedLinks: false)
-                    } catch {
-                        throw CARError(.invalidSection, "block \(cid) is not valid dag-pb: \(error)")
-                    }
-                    for link in node.links.reversed() where !seen.contains(link.hash) {
-                        stack.append(link.hash)
-                    }
+                for link in try links(of: cid, raw).reversed() where !seen.contains(link.hash) {
+                    stack.append(link.hash)
                 }
             }
         }
@@ -60,6 +48,7 @@ public enum CARExport {
         getUnverifiedBlock: (CID) throws -> UnsafeRawBufferPointer
     ) throws {
         var seen = Set<CID>()
+        var hashers: [HashAlgorithm: BatchHasher] = [:]
         var ready: [CID: UnsafeRawBufferPointer] = [:]
         var stack = Array(roots.reversed())
         while let cid = stack.popLast() {
@@ -75,19 +64,13 @@ public enum CARExport {
                 try CARBlockCheck.verify(cid, bytes)
             }
             try writer.put(cid, bytes)
-            guard cid.codec == .dagPB else { continue }
-            let node: PBNode
-            do {
-                node = try PBNode(decoding: bytes, requireSortedLinks: false)
-            } catch {
-                throw CARError(.invalidSection, "block \(cid) is not valid dag-pb: \(error)")
-            }
-            for link in node.links.reversed() where !seen.contains(link.hash) { stack.append(link.hash) }
+            let links = try links(of: cid, bytes)
+            for link in links.reversed() where !seen.contains(link.hash) { stack.append(link.hash) }
             // Look the children up and verify them together.
             var batch: [(CID, UnsafeRawBufferPointer)] = []
             var batchSize = 0
             var queued = Set<CID>()
-            for link in node.links where batchSize < batchBytes {
+            for link in links where batchSize < batchBytes {
                 let child = link.hash
                 guard !seen.contains(child), ready[child] == nil, child.multihash.code != .identity,
                       queued.insert(child).inserted else { continue }
@@ -97,9 +80,19 @@ public enum CARExport {
                 batch.append((child, bytes))
             }
             if !batch.isEmpty {
-                try verifyBatch(batch, threads: threads)
+                try verifyBatch(batch, hashers: &hashers, threads: threads)
                 for (child, bytes) in batch { ready[child] = bytes }
             }
+        }
+    }
+
+    /// The links of a dag-pb block (none for raw).
+    private static func links(of cid: CID, _ raw: UnsafeRawBufferPointer) throws(CARError) -> [PBLink] {
+        guard cid.codec == .dagPB else { return [] }
+        do {
+            return try PBNode(decoding: raw, requireSortedLinks: false).links
+        } catch {
+            throw CARError(.invalidSection, "block \(cid) is not valid dag-pb: \(error)")
         }
     }
 
@@ -112,7 +105,9 @@ public enum CARExport {
     }
 
     /// Checks every block of `batch` against its CID, hashing them in parallel.
-    static func verifyBatch(_ batch: [(CID, UnsafeRawBufferPointer)], threads: Int?) throws {
+    static func verifyBatch(
+        _ batch: [(CID, UnsafeRawBufferPointer)], hashers: inout [HashAlgorithm: BatchHasher], threads: Int?
+    ) throws {
         var groups: [HashAlgorithm: [Int]] = [:]
         for index in batch.indices {
             let cid = batch[index].0
@@ -124,12 +119,11 @@ public enum CARExport {
         }
         for (algorithm, indices) in groups {
             let inputs = indices.map { HashInput(batch[$0].1) }
-            let digests = BatchHasher(algorithm: algorithm, threads: threads).hash(inputs)
+            if hashers[algorithm] == nil { hashers[algorithm] = BatchHasher(algorithm: algorithm, threads: threads) }
+            let digests = hashers[algorithm]!.hash(inputs)
             for position in indices.indices {
                 let cid = batch[indices[position]].0
-                let expected = cid.multihash.digest
-                let computed = digests[position].bytes
-                guard expected.count <= computed.count, computed.prefix(expected.count).elementsEqual(expected) else {
+                guard cid.multihash.withUnsafeDigest({ digests[position].starts(with: $0) }) else {
                     throw CARError(.hashMismatch, "block \(cid) does not match its CID")
                 }
             }
@@ -161,11 +155,7 @@ enum CARBlockCheck {
               multihash.length <= algorithm.digestLength(forInputLength: bytes.count) else {
             throw CARError(.unsupported, "block \(cid) uses a hash Cairn cannot verify (\(multihash.code), \(multihash.length) bytes)")
         }
-        let digest = algorithm.hash(bytes)
-        let same = digest.withUnsafeBytes { computed in
-            multihash.withUnsafeDigest { expected in computed.prefix(expected.count).elementsEqual(expected) }
-        }
-        guard same else { throw CARError(.hashMismatch, "block \(cid) does not match its CID") }
+        guard multihash.withUnsafeDigest({ algorithm.hash(bytes).starts(with: $0) }) else { throw CARError(.hashMismatch, "block \(cid) does not match its CID") }
     }
 }
 

@@ -424,11 +424,7 @@ public final class CARReader<Source: CARSource> {
             }
             for (k, i) in indices.enumerated() {
                 let expected = pending[i].cid.multihash
-                let same = digests[k].withUnsafeBytes { computed in
-                    expected.withUnsafeDigest { digest in
-                        computed.count >= digest.count && memcmpEqual(computed.baseAddress!, digest.baseAddress, digest.count)
-                    }
-                }
+                let same = expected.withUnsafeDigest { digests[k].starts(with: $0) }
                 guard same else { throw mismatch(pending[i]) }
             }
         }
@@ -539,11 +535,6 @@ public final class CARReader<Source: CARSource> {
     }
 }
 
-@inline(__always)
-func memcmpEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer?, _ count: Int) -> Bool {
-    guard count > 0, let b else { return true }
-    return memcmp(a, b, count) == 0
-}
 
 #if canImport(Glibc)
 import Glibc

@@ -91,7 +91,7 @@ struct BlockStatCommand: AsyncParsableCommand {
     func run() async throws {
         let cid = try parseCID(cid)
         let blockStore = try store.open(create: false)
-        guard let size = try storeCall({ try blockStore.size(of: cid) }), try storeCall({ try blockStore.has(cid) }) else {
+        guard let size = try storeCall({ try blockStore.size(of: cid) }) else {
             throw CLIError("block \(cid) not found in \(blockStore.layout.root)")
         }
         writeStandardOutput("Key: \(cid)\nSize: \(size)\n")

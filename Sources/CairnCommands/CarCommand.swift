@@ -3,10 +3,8 @@ import CAR
 import Multiformats
 import UnixFS
 
-/// `cairn car …`: CAR files (CARv1 and CARv2 with a go-car index).
-///
-/// `car export` / `car import` need the block store: `CARExport.exportDAG(roots:into:getBlock:)`
-/// and `CARExport.importCAR(from:options:putBlock:)` are ready for that glue.
+/// `cairn car …`: CAR files (CARv1 and CARv2 with a go-car index); `export` and `import`, which
+/// use the block store, are in CarStoreCommands.swift.
 struct CarCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "car",
@@ -54,12 +52,7 @@ struct CarVerifyCommand: AsyncParsableCommand {
         options.checkIndex = !skipIndex
         options.read.allowBigBlock = allowBigBlock
         options.read.hashThreads = threads
-        let summary: CARSummary
-        do {
-            summary = try CARVerifier.verify(path: file, options: options)
-        } catch {
-            throw carFailure(file, error)
-        }
+        let summary = try carCall(file) { try CARVerifier.verify(path: file, options: options) }
         var text = "version: \(summary.header.version)\n"
         text += "roots: \(summary.header.roots.map(\.description).joined(separator: " "))\n"
         text += "blocks: \(summary.blockCount) (\(summary.distinctBlocks) distinct)\n"
@@ -94,7 +87,7 @@ struct CarLsCommand: AsyncParsableCommand {
         var lines = ""
         let json = self.json
         do {
-            try CARVerifier.verify(path: file, options: options) { block in
+            _ = try CARVerifier.verify(path: file, options: options) { block in
                 if json {
                     lines += "{\"cid\":\"\(block.cid)\",\"size\":\(block.bytes.count),\"offset\":\(block.offset)}\n"
                 } else {
@@ -174,10 +167,9 @@ struct CarCreateCommand: AsyncParsableCommand {
             var sink = try CARBlockSink(output: out, format: v2 ? .v2(index: .multihashSorted) : .v1,
                                         placeholderRoot: CARBlockSink<CARFileOutput>.placeholderRoot(for: parameters))
             let result = try importer.importFile(atPath: file, into: &sink)
-            let summary = try sink.finish(root: result.root)
+            try sink.finish(root: result.root)
             try out.close()
             writeStandardOutput("\(result.root)\n")
-            _ = summary
         } catch let error as ImportError {
             throw CLIError(error.description)
         } catch {

@@ -67,9 +67,8 @@ struct CarExportCommand: AsyncParsableCommand {
             let out = try CARFileOutput(path: temporary)
             var writer = try CARWriter(output: out, roots: [cid], format: format)
             try CARExport.exportDAG(roots: [cid], into: &writer, getUnverifiedBlock: getBlock)
-            let summary = try writer.finish()
+            try writer.finish()
             try out.close()
-            _ = summary
             guard rename(temporary, output) == 0 else {
                 throw CLIError("cannot move the CAR into place at \(output): \(String(cString: strerror(errno)))")
             }

@@ -91,7 +91,10 @@ struct StoreBenchHasCommand: AsyncParsableCommand {
             try storeCall {
                 try blockStore.write { writer in
                     writer.batchBlocks = 200_000
-                    for i in have..<blocks { try writer.put(Self.block(i).0, bytes: Self.block(i).1, verify: false) }
+                    for i in have..<blocks {
+                        let (cid, bytes) = Self.block(i)
+                        try writer.put(cid, bytes: bytes, verify: false)
+                    }
                 }
             }
             writeStandardOutput("filled \(blocks - have) blocks in \(ContinuousClock.now - start)\n")

@@ -27,6 +27,7 @@ struct StoreOptions: ParsableArguments {
 }
 
 /// Runs `body`, turning store errors into one-line CLI errors.
+@discardableResult
 func storeCall<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()

@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A hash output: a value type that holds up to 64 bytes inline, without allocating.
 ///
 /// Every cryptographic algorithm of `HashAlgorithm` fits inline (at most 64 bytes). Only an
@@ -70,6 +78,15 @@ public struct Digest: Sendable {
         switch storage {
         case .inline(_, let count): return Int(count)
         case .heap(let bytes): return bytes.count
+        }
+    }
+
+    /// Whether this digest begins with `expected` (a multihash may carry a truncated digest:
+    /// the check every verifier of a block against its CID makes).
+    public func starts(with expected: UnsafeRawBufferPointer) -> Bool {
+        withUnsafeBytes { computed in
+            expected.count <= computed.count
+                && (expected.isEmpty || memcmp(computed.baseAddress!, expected.baseAddress!, expected.count) == 0)
         }
     }
 

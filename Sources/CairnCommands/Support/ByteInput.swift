@@ -59,18 +59,9 @@ struct ByteInput: ~Copyable {
     }
 }
 
-/// Writes text to standard output in one call (no per-line flushes).
+/// Writes text to standard output in one call (no per-line flushes); a write error (a closed
+/// pipe) is ignored, as for `print`.
 func writeStandardOutput(_ text: String) {
     var text = text
-    text.withUTF8 { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(1, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += written
-        }
-    }
+    text.withUTF8 { try? writeAll(1, UnsafeRawBufferPointer($0)) }
 }

@@ -50,6 +50,14 @@ public enum Chunker: ChunkBoundaryFinder {
 }
 
 extension ChunkBoundaryFinder {
+    /// `nextCut(in:)`, checked: a finder must cut at least one byte and at most the window.
+    @inlinable
+    public func checkedCut(in window: UnsafeRawBufferPointer) -> Int {
+        let length = nextCut(in: window)
+        precondition(length > 0 && length <= window.count, "chunker returned an impossible cut")
+        return length
+    }
+
     /// Cuts a whole in-memory input with no copying: `body(offset, chunk)` per chunk, where
     /// `chunk` is a slice of `bytes`.
     @inlinable
@@ -62,8 +70,7 @@ extension ChunkBoundaryFinder {
         guard count > 0, let base = bytes.baseAddress else { return }
         while offset < count {
             let window = UnsafeRawBufferPointer(start: base + offset, count: count - offset)
-            let length = nextCut(in: window)
-            precondition(length > 0 && length <= window.count, "chunker returned an impossible cut")
+            let length = checkedCut(in: window)
             try body(offset, UnsafeRawBufferPointer(start: base + offset, count: length))
             offset += length
         }

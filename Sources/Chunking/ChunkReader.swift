@@ -63,8 +63,7 @@ public struct ChunkReader<Finder: ChunkBoundaryFinder>: ~Copyable {
             }
             if start == end { return offset }
             let window = UnsafeRawBufferPointer(start: base + start, count: end - start)
-            let length = finder.nextCut(in: window)
-            precondition(length > 0 && length <= window.count, "chunker returned an impossible cut")
+            let length = finder.checkedCut(in: window)
             try body(offset, UnsafeRawBufferPointer(start: base + start, count: length))
             start += length
             offset += length

@@ -319,8 +319,7 @@ struct RegionProducer: ChunkProducer {
         var bytes = 0
         while position < region.count && batch.count < limits.leaves && bytes < limits.bytes {
             let window = UnsafeRawBufferPointer(start: base + position, count: region.count - position)
-            let length = finder.nextCut(in: window)
-            precondition(length > 0 && length <= window.count, "chunker returned an impossible cut")
+            let length = finder.checkedCut(in: window)
             batch.append(UnsafeRawBufferPointer(start: base + position, count: length), framing: framing)
             position += length
             bytes += length
@@ -420,8 +419,7 @@ struct StreamProducer<Source: ByteSource>: ChunkProducer {
         while position < end && batch.count < limits.leaves {
             let remaining = end - position
             if !atEnd && remaining < maximum { break }
-            let length = finder.nextCut(in: UnsafeRawBufferPointer(start: buffer + position, count: remaining))
-            precondition(length > 0 && length <= remaining, "chunker returned an impossible cut")
+            let length = finder.checkedCut(in: UnsafeRawBufferPointer(start: buffer + position, count: remaining))
             batch.append(UnsafeRawBufferPointer(start: buffer + position, count: length), framing: framing)
             position += length
         }

@@ -84,28 +84,24 @@ public enum ImportProfile: String, Hashable, Sendable, CaseIterable {
     /// i.e. as if given explicitly, in Kubo's flag resolution).
     public var configuredOptions: ImportOptions {
         var options = ImportOptions()
+        // Shared by both profiles.
+        options.hash = "sha2-256"
+        options.trickle = false
+        options.maxDirectoryLinks = 0
+        options.maxHAMTFanout = 256
+        options.hamtThreshold = 262_144
         switch self {
         case .unixfsV0_2015, .legacyCidV0:
             options.cidVersion = 0
             options.rawLeaves = false
             options.chunker = "size-262144"
             options.maxFileLinks = 174
-            options.hash = "sha2-256"
-            options.trickle = false
-            options.maxDirectoryLinks = 0
-            options.maxHAMTFanout = 256
-            options.hamtThreshold = 262_144
             options.hamtEstimation = .links
         case .unixfsV1_2025:
             options.cidVersion = 1
             options.rawLeaves = true
             options.chunker = "size-1048576"
             options.maxFileLinks = 1024
-            options.hash = "sha2-256"
-            options.trickle = false
-            options.maxDirectoryLinks = 0
-            options.maxHAMTFanout = 256
-            options.hamtThreshold = 262_144
             options.hamtEstimation = .block
         }
         return options

@@ -6,12 +6,6 @@ public enum Murmur3 {
     @usableFromInline static let c1: UInt64 = 0x87C3_7B91_1142_53D5
     @usableFromInline static let c2: UInt64 = 0x4CF5_AD43_2745_937F
 
-    /// `h1` of MurmurHash3_x64_128(`bytes`, `seed`).
-    @inlinable
-    public static func x64_128_h1(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> UInt64 {
-        x64_128(bytes, seed: seed).h1
-    }
-
     /// `h1` of MurmurHash3_x64_128 over a byte array (seed 0): the HAMT key of a link name.
     @inlinable
     public static func hamtKey(_ bytes: [UInt8]) -> UInt64 {

@@ -155,18 +155,12 @@ public struct PBNode: Hashable, Sendable {
 
     /// Appends the canonical block to `output` (a reusable buffer: keep its capacity around).
     public func encode(into output: inout [UInt8]) {
-        let start = output.count
-        let length = encodedLength
-        output.append(contentsOf: repeatElement(0, count: length))
-        output.withUnsafeMutableBytes { raw in
-            _ = encode(to: UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + length)]))
-        }
+        Wire.append(encodedLength, to: &output) { _ = encode(to: $0) }
     }
 
     /// The canonical block bytes.
     public var bytes: [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(encodedLength)
         encode(into: &out)
         return out
     }

@@ -162,18 +162,12 @@ public struct UnixFSData: Hashable, Sendable {
 
     /// Appends the message to `output`.
     public func encode(into output: inout [UInt8]) {
-        let start = output.count
-        let length = encodedLength
-        output.append(contentsOf: repeatElement(0, count: length))
-        output.withUnsafeMutableBytes { raw in
-            _ = encode(to: UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + length)]))
-        }
+        Wire.append(encodedLength, to: &output) { _ = encode(to: $0) }
     }
 
     /// The encoded message.
     public var bytes: [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(encodedLength)
         encode(into: &out)
         return out
     }

@@ -12,6 +12,16 @@ enum Wire {
     @usableFromInline static let lengthDelimited: UInt8 = 2
     @usableFromInline static let fixed32: UInt8 = 5
 
+    /// Appends `length` bytes to `output`, written in place by `encode` (an encoder whose size
+    /// was computed beforehand).
+    static func append(_ length: Int, to output: inout [UInt8], _ encode: (UnsafeMutableRawBufferPointer) -> Void) {
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: length))
+        output.withUnsafeMutableBytes { raw in
+            encode(UnsafeMutableRawBufferPointer(rebasing: raw[start..<(start + length)]))
+        }
+    }
+
     /// The number of bytes of the varint encoding of `value` (1 … 10).
     @inlinable @inline(__always)
     static func varintSize(_ value: UInt64) -> Int {

@@ -10,6 +10,11 @@
  */
 typedef void (*ccairn_sha256_blocks_fn)(uint32_t (*state)[8], const uint8_t *const *data, size_t nblocks);
 
+/* How many blocks ahead of the current one the multi-lane kernels prefetch each lane. */
+#ifndef SHA256_PREFETCH_BLOCKS
+#define SHA256_PREFETCH_BLOCKS 8
+#endif
+
 extern const uint32_t ccairn_sha256_k[64];
 extern const uint32_t ccairn_sha256_iv[8];
 

@@ -4,6 +4,7 @@
  * whose job is done takes the next one. When no jobs are left to hand out and lanes fall
  * idle, the busy lanes move to a narrower kernel so that idle lanes cost nothing.
  */
+#include <stdlib.h>
 #include <string.h>
 #include "cpu_features.h"
 #include "sha256_internal.h"
@@ -171,8 +172,26 @@ static ccairn_sha256_kernel narrower(ccairn_sha256_kernel current, int busy) {
     return best;
 }
 
+static size_t job_length(const ccairn_sha256_job *job) {
+    return job->length[0] + job->length[1] + job->length[2];
+}
+
+static int longer_first(const void *a, const void *b) {
+    size_t la = job_length((const ccairn_sha256_job *)a), lb = job_length((const ccairn_sha256_job *)b);
+    return la > lb ? -1 : (la < lb ? 1 : 0);
+}
+
 int ccairn_sha256_hash_jobs(ccairn_sha256_kernel kernel, ccairn_sha256_job *jobs, size_t count) {
     if (!ccairn_sha256_kernel_supported(kernel)) return -1;
+    /* Longest jobs first: lanes then run out of work nearly together, so the tail where only a
+     * few lanes are busy (and a narrower kernel runs) is as short as it can be. Jobs of equal
+     * length (fixed-size chunks) keep their order. */
+    for (size_t i = 1; i < count; i++) {
+        if (job_length(&jobs[i]) > job_length(&jobs[i - 1])) {
+            qsort(jobs, count, sizeof *jobs, longer_first);
+            break;
+        }
+    }
     lane_t lanes[MAX_LANES];
     uint32_t state[MAX_LANES][8];
     const uint8_t *ptr[MAX_LANES];

@@ -89,11 +89,28 @@ public struct FileImporter: Sendable {
     /// `metadata` goes into the file's root (which is then never a raw block).
     public func importStream<Source: ByteSource, Sink: BlockSink>(_ source: Source, into sink: inout Sink,
                                                                   metadata: UnixFSMetadata = UnixFSMetadata()) throws -> ImportResult {
+        if threads > 1 {
+            var producer = ReadAheadProducer(source: source, finder: Chunker(parameters.chunker),
+                                             bufferBytes: readAheadBytes, depth: FileImporter.readAheadDepth)
+            defer { producer.finish() }
+            return try run(&producer, into: &sink, metadata: metadata)
+        }
         let producer = StreamProducer(source: source, finder: Chunker(parameters.chunker), batchBytes: batchBytes)
         defer { producer.deallocate() }
         var handle = producer
         return try run(&handle, into: &sink, metadata: metadata)
     }
+
+    /// Bytes per read-ahead buffer (one batch each): the batch size when it was set, else
+    /// ``readAheadBufferBytes``; never less than the longest chunk.
+    var readAheadBytes: Int {
+        max(batchBytesChosen ? batchBytes : FileImporter.readAheadBufferBytes, parameters.chunker.maximumChunkLength)
+    }
+    /// Read-ahead buffers are small enough that the ones in flight (being read, chunked and
+    /// hashed) stay in the last-level cache: the chunker and the hashers then read them from
+    /// cache, not from memory.
+    static let readAheadBufferBytes = 8 << 20
+    static let readAheadDepth = 3
 
     /// Imports the file at `path` (`-` = standard input).
     public func importFile<Sink: BlockSink>(atPath path: String, into sink: inout Sink,
@@ -112,7 +129,8 @@ public struct FileImporter: Sendable {
         guard fstat(fd, &info) == 0 else { throw ImportError("cannot stat \(name): \(String(cString: strerror(errno)))") }
         if (info.st_mode & S_IFMT) == S_IFDIR { throw ImportError("\(name) is a directory") }
         let size = Int(info.st_size)
-        if memoryMapFiles && (info.st_mode & S_IFMT) == S_IFREG && size > 0 {
+        let regular = (info.st_mode & S_IFMT) == S_IFREG
+        if memoryMapFiles && regular && size > 0 && parameters.chunker.isFixedSize {
             let offset = lseek(fd, 0, SEEK_CUR)
             if offset == 0, let mapping = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapping != MAP_FAILED {
                 // A guarded mapping: if the file is truncated under us, the pages past its new end
@@ -125,8 +143,6 @@ public struct FileImporter: Sendable {
                 if guardSlot >= 0 {
                     _ = madvise(mapping, size, Int32(MADV_SEQUENTIAL))
                     var producer = RegionProducer(UnsafeRawBufferPointer(start: mapping, count: size), finder: Chunker(parameters.chunker), release: true)
-                    producer.prefault = !parameters.chunker.isFixedSize && threads > 1
-                    defer { producer.finishPrefault() }
                     let result = try run(&producer, into: &sink, metadata: metadata, mapped: true)
                     var after = stat()
                     if ccairn_guard_damaged(guardSlot) != 0 || fstat(fd, &after) != 0 || Int(after.st_size) != size {
@@ -136,7 +152,15 @@ public struct FileImporter: Sendable {
                 }
             }
         }
-        return try importStream(FileDescriptorSource(fileDescriptor: fd), into: &sink, metadata: metadata)
+        if regular { _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL)) }
+        let result = try importStream(FileDescriptorSource(fileDescriptor: fd), into: &sink, metadata: metadata)
+        if regular {
+            var after = stat()
+            if fstat(fd, &after) != 0 || Int(after.st_size) != size || result.fileSize != UInt64(size) {
+                throw ImportError("\(name) changed size while it was being read")
+            }
+        }
+        return result
     }
 
     // MARK: The pipeline
@@ -194,6 +218,9 @@ public struct FileImporter: Sendable {
             if batch.count > 0 { stage.start(batch) }
             if let previous = inFlight {
                 inFlight = nil
+                // While the hashing stage is behind, this thread takes over work the producer
+                // would otherwise do in the background (reading ahead).
+                while !stage.poll() && producer.workAhead() {}
                 stage.wait()
                 try assembler.assemble(previous, into: &sink)
                 producer.release(previous)
@@ -292,6 +319,13 @@ protocol ChunkProducer {
     mutating func fill(_ batch: LeafBatch, limits: BatchLimits, framing: UnixFSType?) throws
     /// The batch has been delivered; its bytes are no longer needed.
     mutating func release(_ batch: LeafBatch)
+    /// Does one piece of the producer's background work (a read ahead) on the calling thread,
+    /// if there is one to do right now; returns whether it did.
+    mutating func workAhead() -> Bool
+}
+
+extension ChunkProducer {
+    mutating func workAhead() -> Bool { false }
 }
 
 /// Chunks a contiguous region (a memory map or caller memory) in place.
@@ -299,10 +333,6 @@ struct RegionProducer: ChunkProducer {
     let region: UnsafeRawBufferPointer
     let finder: Chunker
     let release: Bool
-    /// Populate upcoming pages ahead of the chunker (content-defined chunkers with 2+ threads).
-    var prefault = false
-    private var prefaulted = 0
-    private let prefaultQueue = DispatchQueue(label: "cairn.unixfs.prefault")
     var position = 0
     var released = 0
     let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -324,33 +354,6 @@ struct RegionProducer: ChunkProducer {
             position += length
             bytes += length
         }
-        if prefault { prefaultAhead(from: position, window: limits.bytes) }
-    }
-
-    /// A content-defined chunker reads every byte on the importing thread, and a first touch of
-    /// a mapped page is a page fault: on this machine faulting 1 GiB in as the chunker goes costs
-    /// more than the chunking itself, where mapping it in 64 MiB steps ahead of time
-    /// (`MADV_POPULATE_READ`, Linux 5.14; elsewhere a harmless error) costs a tenth. So the
-    /// windows one and two batches ahead are populated on another thread.
-    private mutating func prefaultAhead(from position: Int, window: Int) {
-        guard let base = region.baseAddress else { return }
-        let target = Swift.min(region.count, position + 2 * window)
-        guard target > prefaulted else { return }
-        let start = Swift.max(prefaulted, position) / pageSize * pageSize
-        let address = UInt(bitPattern: base + start)
-        let length = target - start
-        prefaulted = target
-        prefaultQueue.async {
-            _ = madvise(UnsafeMutableRawPointer(bitPattern: address), length, RegionProducer.populateRead)
-        }
-    }
-
-    /// `MADV_POPULATE_READ`, spelled out for older headers.
-    static let populateRead: Int32 = 22
-
-    /// Waits for outstanding populate calls (before the mapping goes away).
-    func finishPrefault() {
-        if prefault { prefaultQueue.sync {} }
     }
 
     mutating func release(_ batch: LeafBatch) {
@@ -359,15 +362,7 @@ struct RegionProducer: ChunkProducer {
         let end = (last.baseAddress! - base) + last.count
         let upTo = end / pageSize * pageSize
         if upTo > released {
-            if prefault {
-                // Off the chunking thread too: the batch is hashed and assembled, nobody reads it.
-                let address = UInt(bitPattern: base + released), length = upTo - released
-                prefaultQueue.async {
-                    _ = madvise(UnsafeMutableRawPointer(bitPattern: address), length, Int32(MADV_DONTNEED))
-                }
-            } else {
-                _ = madvise(UnsafeMutableRawPointer(mutating: base + released), upTo - released, Int32(MADV_DONTNEED))
-            }
+            _ = madvise(UnsafeMutableRawPointer(mutating: base + released), upTo - released, Int32(MADV_DONTNEED))
             released = upTo
         }
     }
@@ -430,11 +425,214 @@ struct StreamProducer<Source: ByteSource>: ChunkProducer {
     mutating func release(_ batch: LeafBatch) {}
 }
 
+/// Reads the input on a thread of its own into a ring of `depth` buffers, ahead of the chunker,
+/// so that with two or more threads reading overlaps chunking and hashing.
+///
+/// Each buffer keeps room for one chunk in front of its data: when the chunker reaches the end of
+/// a buffer, the bytes after its last whole chunk (shorter than the longest chunk) are copied
+/// just in front of the next buffer's data, so every chunk is contiguous. A batch never spans two
+/// buffers; a buffer goes back to the reader once every batch that took chunks from it has been
+/// released.
+struct ReadAheadProducer<Source: ByteSource>: ChunkProducer {
+    let reader: ReadAheadReader<Source>
+    let finder: Chunker
+    let maximum: Int
+    /// Index, in reading order, of the buffer being chunked (−1 before the first).
+    var sequence = -1
+    var current = 0
+    var position = 0
+    var end = 0
+    var atEnd = false
+    /// Non-empty batches filled and released so far.
+    var fills = 0
+    var releases = 0
+    /// Per buffer: the last fill that took chunks from it.
+    var lastUse: [Int]
+    /// Buffers left behind by the chunker, each free once that fill is released.
+    var retired: [(buffer: Int, fill: Int)] = []
+
+    init(source: Source, finder: Chunker, bufferBytes: Int, depth: Int) {
+        self.finder = finder
+        self.maximum = finder.maximumChunkLength
+        let head = (maximum + 63) / 64 * 64
+        self.reader = ReadAheadReader(source: source, head: head, body: max(bufferBytes, maximum), depth: max(2, depth))
+        self.lastUse = Array(repeating: 0, count: reader.depth)
+        for _ in 0..<reader.depth { reader.schedule() }
+    }
+
+    /// Waits for the reader to stop, then frees the buffers.
+    func finish() { reader.close() }
+
+    /// Moves to the next buffer in reading order, carrying the unchunked tail over.
+    private mutating func advance() throws {
+        let previous = sequence >= 0 ? current : nil
+        sequence += 1
+        let next = sequence % reader.depth
+        reader.ready[next].wait()
+        if let failure = reader.failures[next] { throw ImportError(failure.description) }
+        let carry = end - position
+        let data = reader.buffers[next] + reader.head
+        if carry > 0, let previous {
+            (data - carry).copyMemory(from: reader.buffers[previous] + position, byteCount: carry)
+        }
+        current = next
+        position = reader.head - carry
+        end = reader.head + reader.lengths[next]
+        atEnd = reader.ends[next]
+        if let previous {
+            retired.append((previous, lastUse[previous]))
+            freeRetired()
+        }
+    }
+
+    private mutating func freeRetired() {
+        while let first = retired.first, first.fill <= releases {
+            retired.removeFirst()
+            reader.schedule()
+        }
+    }
+
+    mutating func fill(_ batch: LeafBatch, limits: BatchLimits, framing: UnixFSType?) throws {
+        batch.count = 0
+        if sequence < 0 { try advance() }
+        while true {
+            let base = reader.buffers[current]
+            var bytes = 0
+            while batch.count < limits.leaves && bytes < limits.bytes {
+                let remaining = end - position
+                if remaining == 0 || (!atEnd && remaining < maximum) { break }
+                let length = finder.checkedCut(in: UnsafeRawBufferPointer(start: base + position, count: remaining))
+                batch.append(UnsafeRawBufferPointer(start: base + position, count: length), framing: framing)
+                position += length
+                bytes += length
+            }
+            // Stop at a full batch, at the input's end, or at the end of this buffer once the
+            // batch holds something (the next fill moves on, after this batch is handed over).
+            if batch.count > 0 || atEnd { break }
+            try advance()
+        }
+        if batch.count > 0 {
+            fills += 1
+            lastUse[current] = fills
+        }
+    }
+
+    mutating func release(_ batch: LeafBatch) {
+        guard batch.count > 0 else { return }
+        releases += 1
+        freeRetired()
+    }
+
+    mutating func workAhead() -> Bool { reader.tryRead() }
+}
+
+/// The reading side of ``ReadAheadProducer``. Reads are tickets taken in order: ticket `t`
+/// fills buffer `t % depth` with the next bytes of the source, then signals `ready[t % depth]`.
+/// A background thread takes tickets as they are scheduled; the importing thread may take one
+/// too when it would otherwise wait (``tryRead()``). Whoever holds `source` reads, so reads stay
+/// in order; the per-buffer results are written before the signal and read after the wait.
+final class ReadAheadReader<Source: ByteSource>: @unchecked Sendable {
+    struct Reading: ~Copyable, @unchecked Sendable {
+        var source: Source
+        /// Tickets taken so far.
+        var taken = 0
+        var ended = false
+    }
+
+    let reading: Mutex<Reading>
+    let head: Int
+    let body: Int
+    let depth: Int
+    let buffers: UnsafeMutablePointer<UnsafeMutableRawPointer>
+    let lengths: UnsafeMutablePointer<Int>
+    let ends: UnsafeMutablePointer<Bool>
+    let failures: UnsafeMutablePointer<ChunkingError?>
+    let ready: [DispatchSemaphore]
+    /// Tickets scheduled so far (only the importing thread adds to it).
+    let scheduled = Atomic<Int>(0)
+    let closing = Atomic<Bool>(false)
+    let wake = DispatchSemaphore(value: 0)
+    let stopped = DispatchSemaphore(value: 0)
+
+    init(source: Source, head: Int, body: Int, depth: Int) {
+        self.reading = Mutex(Reading(source: source))
+        self.head = head
+        self.body = body
+        self.depth = depth
+        buffers = .allocate(capacity: depth)
+        for i in 0..<depth { buffers[i] = .allocate(byteCount: head + body, alignment: 64) }
+        lengths = .allocate(capacity: depth)
+        lengths.initialize(repeating: 0, count: depth)
+        ends = .allocate(capacity: depth)
+        ends.initialize(repeating: false, count: depth)
+        failures = .allocate(capacity: depth)
+        failures.initialize(repeating: nil, count: depth)
+        ready = (0..<depth).map { _ in DispatchSemaphore(value: 0) }
+        DispatchQueue.global().async { [self] in
+            while true {
+                wake.wait()
+                if closing.load(ordering: .acquiring) { break }
+                reading.withLock { state in
+                    while takeTicket(&state) {}
+                }
+            }
+            stopped.signal()
+        }
+    }
+
+    /// Schedules the next ticket; it fills buffer `scheduled % depth`.
+    func schedule() {
+        scheduled.wrappingAdd(1, ordering: .releasing)
+        wake.signal()
+    }
+
+    /// Reads one scheduled ticket on the calling thread unless the reader is busy or nothing is
+    /// scheduled; returns whether it read.
+    func tryRead() -> Bool {
+        reading.withLockIfAvailable { state in takeTicket(&state) } ?? false
+    }
+
+    private func takeTicket(_ state: inout Reading) -> Bool {
+        guard state.taken < scheduled.load(ordering: .acquiring) else { return false }
+        let i = state.taken % depth
+        state.taken += 1
+        var n = 0
+        var failure: ChunkingError? = nil
+        let data = buffers[i] + head
+        while !state.ended && n < body {
+            do throws(ChunkingError) {
+                let got = try state.source.read(into: UnsafeMutableRawBufferPointer(start: data + n, count: body - n))
+                if got == 0 { state.ended = true } else { n += got }
+            } catch {
+                failure = error
+                state.ended = true
+            }
+        }
+        lengths[i] = n
+        ends[i] = state.ended
+        failures[i] = failure
+        ready[i].signal()
+        return true
+    }
+
+    /// Stops the reader thread (after the read in progress), then frees everything.
+    func close() {
+        closing.store(true, ordering: .releasing)
+        wake.signal()
+        stopped.wait()
+        for i in 0..<depth { buffers[i].deallocate() }
+        buffers.deallocate()
+        lengths.deallocate()
+        ends.deallocate()
+        failures.deinitialize(count: depth)
+        failures.deallocate()
+    }
+}
+
 // MARK: - Hashing
 
-/// Hashes a batch's leaves on `threads` threads with the CPU's best kernel for the algorithm
-/// (`HashKernel.selected`: multi-buffer SHA-NI/AVX-512 lanes for sha2-256, the library
-/// otherwise). Workers claim `lanes` leaves at a time from a shared cursor.
+/// Hashes a batch's leaves with the CPU's best kernel for the algorithm (`HashKernel.selected`:
+/// multi-buffer SHA-NI/AVX-512 lanes for sha2-256, the library otherwise).
 struct LeafHasher: Sendable {
     let kernel: HashKernel
     let threads: Int
@@ -444,58 +642,111 @@ struct LeafHasher: Sendable {
         self.threads = threads
     }
 
+    /// Hashes the whole batch on the calling thread.
     func hash(_ batch: LeafBatch) {
+        guard batch.count > 0 else { return }
+        kernel.hash(UnsafeBufferPointer(start: batch.inputs, count: batch.count), into: batch.digests)
+    }
+}
+
+/// One batch's hashing, shared by any number of threads: each claims a group of `lanes` leaves
+/// at a time from a common cursor. Leaves are taken longest first, so that the leaves of a group
+/// have similar lengths (its lanes finish nearly together) and the last groups claimed, the
+/// ones that decide when the batch is done, are the shortest.
+final class HashWork: @unchecked Sendable {
+    let kernel: HashKernel
+    let batch: LeafBatch
+    let group: Int
+    let groups: Int
+    /// Leaf indices, longest first; nil when every leaf has the same length.
+    let order: [Int32]?
+    let cursor = Atomic<Int>(0)
+
+    init(kernel: HashKernel, batch: LeafBatch) {
+        self.kernel = kernel
+        self.batch = batch
         let count = batch.count
-        guard count > 0 else { return }
-        let inputs = UnsafeBufferPointer(start: batch.inputs, count: count)
-        let digests = batch.digests
-        let group = max(1, kernel.lanes)
-        let groups = (count + group - 1) / group
-        let workers = min(threads, groups)
-        if workers <= 1 {
-            kernel.hash(inputs, into: digests)
-            return
+        group = max(1, kernel.lanes)
+        groups = (count + group - 1) / group
+        let inputs = batch.inputs
+        var uniform = true
+        for i in 1..<max(1, count) where inputs[i].count != inputs[0].count {
+            uniform = false
+            break
         }
-        let cursor = HashCursor()
-        let job = HashJob(kernel: kernel, inputs: inputs, digests: digests)
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while true {
-                let g = cursor.next.wrappingAdd(1, ordering: .relaxed).oldValue
-                guard g < groups else { return }
-                let start = g * group
-                let range = start..<min(start + group, count)
-                job.kernel.hash(UnsafeBufferPointer(rebasing: job.inputs[range]), into: job.digests + start)
+        order = uniform ? nil : (0..<Int32(count)).sorted { inputs[Int($0)].count > inputs[Int($1)].count }
+    }
+
+    /// Claims and hashes groups until none is left.
+    func run() {
+        let count = batch.count
+        while true {
+            let g = cursor.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard g < groups else { return }
+            let start = g * group
+            let n = min(group, count - start)
+            guard let order else {
+                kernel.hash(UnsafeBufferPointer(start: batch.inputs + start, count: n), into: batch.digests + start)
+                continue
+            }
+            withUnsafeTemporaryAllocation(of: HashInput.self, capacity: n) { inputs in
+                withUnsafeTemporaryAllocation(of: Digest.self, capacity: n) { digests in
+                    for k in 0..<n { inputs.initializeElement(at: k, to: batch.inputs[Int(order[start + k])]) }
+                    _ = digests.initialize(repeating: Digest())
+                    kernel.hash(UnsafeBufferPointer(inputs), into: digests.baseAddress!)
+                    for k in 0..<n { batch.digests[Int(order[start + k])] = digests[k] }
+                    digests.deinitialize()
+                }
             }
         }
     }
 }
 
-final class HashCursor: Sendable {
-    let next = Atomic<Int>(0)
-}
-
-struct HashJob: @unchecked Sendable {
-    let kernel: HashKernel
-    let inputs: UnsafeBufferPointer<HashInput>
-    let digests: UnsafeMutablePointer<Digest>
-}
-
-/// Runs `LeafHasher.hash` for one batch at a time on a background queue.
+/// Runs the hashing of one batch at a time on `threads` background workers, while the importing
+/// thread chunks the next batch; when that is done, the importing thread can join in.
 final class HashStage: @unchecked Sendable {
     let hasher: LeafHasher
     let queue = DispatchQueue(label: "cairn.unixfs.hash")
     let done = DispatchSemaphore(value: 0)
+    /// `poll` saw the oldest started batch finish (and took its signal).
+    private var finished = false
 
     init(hasher: LeafHasher) { self.hasher = hasher }
 
     func start(_ batch: LeafBatch) {
-        queue.async { [self] in
-            hasher.hash(batch)
+        let lanes = max(1, hasher.kernel.lanes)
+        let workers = min(hasher.threads, (batch.count + lanes - 1) / lanes)
+        if workers <= 1 {
+            // One call over the whole batch: the lane scheduler itself takes the longest leaves
+            // first and refills lanes across what would be group edges.
+            let hasher = hasher
+            queue.async { [done] in
+                hasher.hash(batch)
+                done.signal()
+            }
+            return
+        }
+        let work = HashWork(kernel: hasher.kernel, batch: batch)
+        queue.async { [done] in
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in work.run() }
             done.signal()
         }
     }
 
-    func wait() { done.wait() }
+    /// Waits until the oldest started batch is hashed.
+    func wait() {
+        if finished {
+            finished = false
+        } else {
+            done.wait()
+        }
+    }
+
+    /// Whether the oldest started batch is hashed, without waiting.
+    func poll() -> Bool {
+        if !finished { finished = done.wait(timeout: .now()) == .success }
+        return finished
+    }
 }
 
 // MARK: - Assembly

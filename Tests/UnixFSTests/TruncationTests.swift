@@ -37,4 +37,20 @@ import Glibc
         }
         #expect(sink.truncated)
     }
+
+    /// Content-defined chunkers read files instead of mapping them; a file that shrinks while it
+    /// is read is an error too, with one thread or with the read-ahead thread.
+    @Test(arguments: [1, 2])
+    func truncatedWhileReadIsAnError(threads: Int) throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-truncate-\(UUID().uuidString)").path
+        try Data(SplitMix64.bytes(seed: 62, count: 8 << 20)).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        var importer = try FileImporter(parameters: ImportOptions(kuboArguments: ["--chunker=buzhash"]).resolve(), threads: threads)
+        importer.batchBytes = 256 << 10
+        var sink = TruncatingSink(path: path)
+        #expect(throws: ImportError.self) {
+            _ = try importer.importFile(atPath: path, into: &sink)
+        }
+        #expect(sink.truncated)
+    }
 }

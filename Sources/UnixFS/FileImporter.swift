@@ -568,7 +568,9 @@ final class ReadAheadReader<Source: ByteSource>: @unchecked Sendable {
         failures = .allocate(capacity: depth)
         failures.initialize(repeating: nil, count: depth)
         ready = (0..<depth).map { _ in DispatchSemaphore(value: 0) }
-        DispatchQueue.global().async { [self] in
+        // A queue of its own (an overcommitting one): the loop blocks between reads, so it must
+        // not hold one of the global pool's width-limited threads.
+        DispatchQueue(label: "cairn.unixfs.read").async { [self] in
             while true {
                 wake.wait()
                 if closing.load(ordering: .acquiring) { break }

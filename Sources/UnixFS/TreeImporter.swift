@@ -33,11 +33,24 @@ public struct AddedEntry: Hashable, Sendable {
     }
 }
 
+/// What `TreeImporter` does with the symlinks it meets.
+public enum SymlinkPolicy: String, Hashable, Sendable {
+    /// Store every symlink as a UnixFS symlink (Kubo's default).
+    case store
+    /// `--dereference-args`: follow a symlink given as the argument itself; store the ones met
+    /// below it.
+    case followArguments
+    /// `--dereference-symlinks`: follow every symlink, the argument and all met while walking.
+    case followAll
+}
+
 /// Imports files, symlinks and directory trees as Kubo's `ipfs add [-r] [-H]` does
 /// (kubo-import-semantics.md §5, §6): directories become basic directories or HAMTs, symlinks
-/// are stored (never followed), entries are visited in name-byte order, hidden entries (names
-/// starting with `.`) below an argument are skipped unless `includeHidden`, and empty
-/// directories are kept.
+/// are stored unless `symlinks` says to follow them, entries are visited in name-byte order,
+/// hidden entries (names starting with `.`) below an argument are skipped unless
+/// `includeHidden`, entries whose name `ignoreRules` excludes are skipped, and empty
+/// directories are kept unless `includeEmptyDirectories` is false. The argument itself is
+/// never filtered.
 ///
 /// Streaming: files go through `FileImporter` (constant memory); an open directory keeps only
 /// its entries' names, CIDs and sizes. Blocks reach the sink children first: a file's blocks,
@@ -51,6 +64,15 @@ public struct TreeImporter: Sendable {
     public let directories: DirectoryBuilder
     /// `-H` / `--hidden`: also add entries whose name starts with `.` found while walking.
     public var includeHidden: Bool
+    /// `--ignore` / `--ignore-rules-path`: entries found while walking whose name (with the
+    /// type from `lstat`: a symlink is never a directory) these rules exclude are skipped.
+    public var ignoreRules = IgnoreRules()
+    /// `--empty-dirs` (default true). When false, a directory found while walking that has no
+    /// entry left once hidden, ignored and (recursively) empty directories are dropped is
+    /// skipped itself. The argument's own directory is always added.
+    public var includeEmptyDirectories = true
+    /// `--dereference-args` / `--dereference-symlinks`.
+    public var symlinks = SymlinkPolicy.store
 
     public var parameters: ImportParameters { files.parameters }
 
@@ -76,10 +98,11 @@ public struct TreeImporter: Sendable {
         self.init(files: files, includeHidden: includeHidden, checked: ())
     }
 
-    /// Imports what `path` names: a file (or named pipe), a symlink (stored, not followed), or
-    /// with `recursive` a directory tree. `name` is the path reported for it (default: the
-    /// last component of `path`). `report` sees every entry, each after all entries below it.
-    /// Returns the top entry.
+    /// Imports what `path` names: a file (or named pipe), a symlink (stored, or followed with
+    /// `symlinks` other than `.store`), or with `recursive` a directory tree. `name` is the path
+    /// reported for it (default: the last component of `path`; of the resolved path when
+    /// arguments are dereferenced, as Kubo names them after `filepath.EvalSymlinks`). `report`
+    /// sees every entry, each after all entries below it. Returns the top entry.
     @discardableResult
     public func importPath<Sink: BlockSink>(
         _ path: String, name: [UInt8]? = nil, recursive: Bool, into sink: inout Sink,
@@ -89,16 +112,34 @@ public struct TreeImporter: Sendable {
         guard lstat(path, &info) == 0 else {
             throw ImportError("cannot open \(path): \(String(cString: strerror(errno)))")
         }
-        let label = name ?? TreeImporter.lastComponent(of: path)
+        var target = path
+        var label = name ?? TreeImporter.lastComponent(of: path)
+        if symlinks != .store {
+            // Kubo resolves a dereferenced argument with filepath.EvalSymlinks and names it
+            // after the resolved path.
+            guard let resolved = realpath(path, nil) else {
+                let reason = String(cString: strerror(errno))
+                if (info.st_mode & S_IFMT) == S_IFLNK {
+                    throw ImportError("cannot follow symlink \(path): \(reason)")
+                }
+                throw ImportError("cannot resolve \(path): \(reason)")
+            }
+            target = String(cString: resolved)
+            free(resolved)
+            guard stat(target, &info) == 0 else {
+                throw ImportError("cannot open \(target): \(String(cString: strerror(errno)))")
+            }
+            if name == nil { label = TreeImporter.lastComponent(of: target) }
+        }
         let entry: AddedEntry
         switch info.st_mode & S_IFMT {
         case S_IFDIR:
             guard recursive else { throw ImportError("\(path) is a directory, use the '-r' flag to specify directories") }
-            let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            let fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             guard fd >= 0 else { throw ImportError("cannot open \(path): \(String(cString: strerror(errno)))") }
             defer { close(fd) }
-            entry = try importDirectory(fd, path: label, info: info, into: &sink, report: report)
-            return entry
+            // The argument's own directory is always added, even empty.
+            return try importDirectory(fd, path: label, info: info, ancestors: [], isArgument: true, into: &sink, report: report)!
         case S_IFLNK:
             var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
             let n = buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count) }
@@ -106,7 +147,7 @@ public struct TreeImporter: Sendable {
             let result = try directories.symlink(target: Array(buffer[0..<n]), metadata: metadata(info, symlink: true), into: &sink)
             entry = AddedEntry(path: label, kind: .symlink, result: result)
         default:
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            let fd = open(target, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw ImportError("cannot open \(path): \(String(cString: strerror(errno)))") }
             defer { close(fd) }
             let result = try files.importFile(descriptor: fd, into: &sink, name: path, metadata: metadata(info, symlink: false))
@@ -129,38 +170,70 @@ public struct TreeImporter: Sendable {
         return policy.metadata(isSymlink: symlink, permissions: permissions, mtime: time)
     }
 
+    /// A directory on the path being walked: its identity, and the path it was reached by.
+    struct Ancestor {
+        var device: UInt64
+        var inode: UInt64
+        var path: [UInt8]
+    }
+
+    /// Imports an open directory; nil when it is skipped (empty, not the argument, and
+    /// `includeEmptyDirectories` false).
     private func importDirectory<Sink: BlockSink>(
-        _ fd: Int32, path: [UInt8], info: stat, into sink: inout Sink, report: (AddedEntry) throws -> Void
-    ) throws -> AddedEntry {
+        _ fd: Int32, path: [UInt8], info: stat, ancestors: [Ancestor], isArgument: Bool,
+        into sink: inout Sink, report: (AddedEntry) throws -> Void
+    ) throws -> AddedEntry? {
+        let device = UInt64(info.st_dev), inode = UInt64(info.st_ino)
+        if let loop = ancestors.first(where: { $0.device == device && $0.inode == inode }) {
+            throw ImportError("symlink cycle: \(String(decoding: path, as: UTF8.self)) is the directory \(String(decoding: loop.path, as: UTF8.self)) again, which contains it")
+        }
         let names = try TreeImporter.listNames(fd, path: path, includeHidden: includeHidden)
+        let inside = ancestors + [Ancestor(device: device, inode: inode, path: path)]
         var entries: [DirectoryEntry] = []
         entries.reserveCapacity(names.count)
         for name in names {
             let childPath = path + [UInt8(ascii: "/")] + name
-            let child = try importChild(fd, name: name, path: childPath, into: &sink, report: report)
+            guard let child = try importChild(fd, name: name, path: childPath, ancestors: inside, into: &sink, report: report) else {
+                continue
+            }
             entries.append(DirectoryEntry(name: name, cid: child.result.root, tsize: child.result.size))
         }
+        if entries.isEmpty && !isArgument && !includeEmptyDirectories { return nil }
         let result = try directories.build(entries, metadata: metadata(info, symlink: false), into: &sink)
         let entry = AddedEntry(path: path, kind: .directory, result: result)
         try report(entry)
         return entry
     }
 
+    /// Imports one directory entry; nil when it is skipped (ignored, or an empty directory
+    /// left out).
     private func importChild<Sink: BlockSink>(
-        _ parent: Int32, name: [UInt8], path: [UInt8], into sink: inout Sink, report: (AddedEntry) throws -> Void
-    ) throws -> AddedEntry {
+        _ parent: Int32, name: [UInt8], path: [UInt8], ancestors: [Ancestor], into sink: inout Sink,
+        report: (AddedEntry) throws -> Void
+    ) throws -> AddedEntry? {
         let cName = name.map { CChar(bitPattern: $0) } + [0]
         let shown = String(decoding: path, as: UTF8.self)
         var info = stat()
         guard fstatat(parent, cName, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
             throw ImportError("cannot stat \(shown): \(String(cString: strerror(errno)))")
         }
+        if !ignoreRules.isEmpty && ignoreRules.excludes(name: name, isDirectory: (info.st_mode & S_IFMT) == S_IFDIR) {
+            return nil
+        }
+        // A followed symlink is opened through the link; otherwise nothing is followed.
+        var noFollow = O_NOFOLLOW
+        if (info.st_mode & S_IFMT) == S_IFLNK && symlinks == .followAll {
+            guard fstatat(parent, cName, &info, 0) == 0 else {
+                throw ImportError("cannot follow symlink \(shown): \(String(cString: strerror(errno)))")
+            }
+            noFollow = 0
+        }
         switch info.st_mode & S_IFMT {
         case S_IFDIR:
-            let fd = openat(parent, cName, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            let fd = openat(parent, cName, O_RDONLY | O_DIRECTORY | noFollow | O_CLOEXEC)
             guard fd >= 0 else { throw ImportError("cannot open \(shown): \(String(cString: strerror(errno)))") }
             defer { close(fd) }
-            return try importDirectory(fd, path: path, info: info, into: &sink, report: report)
+            return try importDirectory(fd, path: path, info: info, ancestors: ancestors, isArgument: false, into: &sink, report: report)
         case S_IFLNK:
             var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
             let n = buffer.withUnsafeMutableBufferPointer { out in
@@ -172,7 +245,7 @@ public struct TreeImporter: Sendable {
             try report(entry)
             return entry
         case S_IFREG:
-            let fd = openat(parent, cName, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            let fd = openat(parent, cName, O_RDONLY | noFollow | O_CLOEXEC)
             guard fd >= 0 else { throw ImportError("cannot open \(shown): \(String(cString: strerror(errno)))") }
             defer { close(fd) }
             let importer = Int(info.st_size) <= TreeImporter.smallFileBytes ? smallFiles : files

@@ -97,6 +97,34 @@ struct AddCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per added entry.")
     var json = false
 
+    @Flag(name: .long, help: "Write no output at all (errors still go to stderr).")
+    var silent = false
+
+    @Flag(name: .customShort("p"), help: "Show the progress bar on stderr even when it is not a terminal (default: only on a terminal, without -q, -Q, --silent; long form --progress[=true|false]).")
+    var progressShort = false
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Multibase of the printed CIDs (base32, base36, base58btc, base64url, …); a CIDv0 is then printed as CIDv1.",
+        valueName: "base"))
+    var cidBase: String?
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp(
+        "A gitignore-style rule for the names met while walking directories (repeatable).", valueName: "rule"))
+    var ignore: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp(
+        "A file of gitignore-style rules, one per line (applied before the --ignore rules).", valueName: "file"))
+    var ignoreRulesPath: String?
+
+    @Flag(name: .customShort("E"), help: "Add empty directories (the default; --empty-dirs=false leaves them out).")
+    var emptyDirsShort = false
+
+    @Flag(name: .long, help: "Follow symlinks given as arguments (Kubo deprecates it for --dereference-symlinks).")
+    var dereferenceArgs = false
+
+    @Flag(name: .long, help: "Follow every symlink: the arguments and the symlinks met while walking.")
+    var dereferenceSymlinks = false
+
     @Option(name: .long, help: "Hashing threads (default: all cores).")
     var threads: Int?
 
@@ -120,12 +148,22 @@ struct AddCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Name for the pins of the added roots.")
     var pinName: String?
 
-    /// Files, `-`, and `--raw-leaves[=true|false]`: Kubo's tri-state boolean takes an optional
-    /// `=value`, which ArgumentParser options cannot express, so it is picked out here.
+    /// Files, `-`, and Kubo's booleans that take an optional `=true|false` (which ArgumentParser
+    /// options cannot express), picked out here: `--raw-leaves`, `--empty-dirs`, `--progress`,
+    /// `--upgrade-cidv0-in-output`.
     @Argument(parsing: .allUnrecognized, help: ArgumentHelp(
-        "Files to add (- for standard input). Also accepts --raw-leaves[=true|false]: raw leaf blocks (default: on for CIDv1).",
+        "Files to add (- for standard input). Also accepts, each as --NAME[=true|false]: --raw-leaves (raw leaf blocks; default: on for CIDv1), --empty-dirs (add empty directories met while walking; default true), --progress (show the progress bar), --upgrade-cidv0-in-output (print a CIDv0 as CIDv1; default: true when --cid-base is given).",
         valueName: "file"))
     var arguments: [String] = []
+
+    /// What `arguments` holds: the paths and the optional-value booleans given.
+    struct SplitArguments {
+        var paths: [String] = []
+        var rawLeaves: Bool?
+        var emptyDirs: Bool?
+        var progress: Bool?
+        var upgradeCIDv0: Bool?
+    }
 
     /// The file arguments.
     var paths: [String] { (try? splitArguments().paths) ?? [] }
@@ -133,26 +171,34 @@ struct AddCommand: AsyncParsableCommand {
     /// The `--raw-leaves` setting given, if any.
     var rawLeaves: Bool? { (try? splitArguments().rawLeaves) ?? nil }
 
-    func splitArguments() throws -> (paths: [String], rawLeaves: Bool?) {
-        var paths: [String] = []
-        var rawLeaves: Bool? = nil
+    func splitArguments() throws -> SplitArguments {
+        var split = SplitArguments()
         var onlyPaths = false
         for argument in arguments {
             if onlyPaths || argument == "-" || !argument.hasPrefix("-") {
-                paths.append(argument)
-            } else if argument == "--" {
+                split.paths.append(argument)
+                continue
+            }
+            if argument == "--" {
                 onlyPaths = true
-            } else if argument == "--raw-leaves" || argument == "--raw-leaves=true" {
-                rawLeaves = true
-            } else if argument == "--raw-leaves=false" {
-                rawLeaves = false
-            } else if argument.hasPrefix("--raw-leaves=") {
-                throw ValidationError("--raw-leaves takes true or false, not '\(argument.dropFirst(13))'")
-            } else {
-                throw ValidationError("unknown option '\(argument)'")
+                continue
+            }
+            let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
+            let keyPath: WritableKeyPath<SplitArguments, Bool?>
+            switch name {
+            case "--raw-leaves": keyPath = \.rawLeaves
+            case "--empty-dirs", "-E": keyPath = \.emptyDirs
+            case "--progress", "-p": keyPath = \.progress
+            case "--upgrade-cidv0-in-output": keyPath = \.upgradeCIDv0
+            default: throw ValidationError("unknown option '\(argument)'")
+            }
+            switch argument.dropFirst(name.count) {
+            case "", "=true": split[keyPath: keyPath] = true
+            case "=false": split[keyPath: keyPath] = false
+            case let value: throw ValidationError("\(name) takes true or false, not '\(value.dropFirst())'")
             }
         }
-        return (paths, rawLeaves)
+        return split
     }
 
     /// The import options as Kubo would receive them from these flags.
@@ -185,22 +231,40 @@ struct AddCommand: AsyncParsableCommand {
     func run() async throws {
         // Our own checks run here, not in validate(), so each failure is one line on stderr.
         let parameters: ImportParameters
+        let split: SplitArguments
+        let encoder: CIDTextEncoder
         do {
-            let files = try splitArguments().paths
-            guard !files.isEmpty else {
+            split = try splitArguments()
+            guard !split.paths.isEmpty else {
                 throw CLIError("expected a file argument (or - for standard input)")
             }
             if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
+            encoder = try CIDTextEncoder(cidBase: cidBase, upgradeV0: split.upgradeCIDv0)
             parameters = try importOptions().resolve()
         } catch let error as ImportOptionsError {
             throw CLIError(error.description)
         } catch let error as ValidationError {
-            throw CLIError(error.message)
+            throw usageError(error.message)
+        } catch let error as CIDBaseError {
+            throw usageError(error.description)
+        }
+        var walk = WalkSettings(hidden: hidden, emptyDirectories: split.emptyDirs ?? true)
+        walk.symlinks = dereferenceSymlinks ? .followAll : (dereferenceArgs ? .followArguments : .store)
+        do {
+            // Kubo (go-ipfs-files NewFilter): the file's rules first, then each --ignore.
+            var lines: [[UInt8]] = []
+            if let ignoreRulesPath { lines = try IgnoreRules.lines(ofFile: ignoreRulesPath) }
+            walk.ignore = IgnoreRules(byteLines: lines + ignore.map { Array($0.utf8) })
+        } catch {
+            throw CLIError(error.description)
         }
         let base = try FileImporter(parameters: parameters, threads: threads)
-        let output = AddOutput(mode: quieter ? .root : (quiet ? .cids : (json ? .json : .lines)))
-        let showProgress = isatty(2) != 0 && !quieter && !quiet
-        let paths = try splitArguments().paths
+        let mode: AddOutput.Mode = silent ? .silent : (quieter ? .root : (quiet ? .cids : (json ? .json : .lines)))
+        let output = AddOutput(mode: mode, encoder: encoder)
+        // Kubo turns the bar on unless -q, -Q or --silent; here only on a terminal. -p/--progress
+        // forces it either way.
+        let showProgress = progressShort || (split.progress ?? (isatty(2) != 0 && !quieter && !quiet && !silent))
+        let paths = split.paths
         if wrapWithDirectory && paths.contains("-") && stdinName == nil {
             throw CLIError("-w with standard input needs --stdin-name (the name of its link)")
         }
@@ -208,7 +272,7 @@ struct AddCommand: AsyncParsableCommand {
             guard paths.count == 1 || wrapWithDirectory else {
                 throw CLIError("--car writes one DAG: give one path, or wrap several with -w")
             }
-            try addToCAR(car, paths: paths, base: base, parameters: parameters, output: output, showProgress: showProgress)
+            try addToCAR(car, paths: paths, base: base, parameters: parameters, walk: walk, output: output, showProgress: showProgress)
             output.finish()
             return
         }
@@ -217,11 +281,11 @@ struct AddCommand: AsyncParsableCommand {
         do {
             if let session {
                 var sink = AddStoreSink(writer: session.writer)
-                try addAll(paths, base: base, parameters: parameters, output: output, showProgress: showProgress,
+                try addAll(paths, base: base, parameters: parameters, walk: walk, output: output, showProgress: showProgress,
                            into: &sink, session: session)
             } else {
                 var sink = DiscardingSink()
-                try addAll(paths, base: base, parameters: parameters, output: output, showProgress: showProgress,
+                try addAll(paths, base: base, parameters: parameters, walk: walk, output: output, showProgress: showProgress,
                            into: &sink, session: nil)
             }
         } catch let error as ImportError {
@@ -238,8 +302,8 @@ struct AddCommand: AsyncParsableCommand {
     /// `--car OUT`: the blocks go to a CAR written beside OUT and renamed into place when the
     /// import is complete (nothing is left behind on failure); no store is used.
     private func addToCAR(
-        _ car: String, paths: [String], base: FileImporter, parameters: ImportParameters, output: AddOutput,
-        showProgress: Bool
+        _ car: String, paths: [String], base: FileImporter, parameters: ImportParameters, walk: WalkSettings,
+        output: AddOutput, showProgress: Bool
     ) throws {
         let temporary = car + ".cairn-partial-\(getpid())"
         do {
@@ -247,7 +311,7 @@ struct AddCommand: AsyncParsableCommand {
             var sink = try CARBlockSink(
                 output: file, format: carV2 ? .v2(index: .multihashSorted) : .v1,
                 placeholderRoot: CARBlockSink<CARFileOutput>.placeholderRoot(for: parameters))
-            let root = try addAll(paths, base: base, parameters: parameters, output: output,
+            let root = try addAll(paths, base: base, parameters: parameters, walk: walk, output: output,
                                   showProgress: showProgress, into: &sink, session: nil)
             _ = try sink.finish(root: root)
             try file.close()
@@ -272,7 +336,7 @@ struct AddCommand: AsyncParsableCommand {
     /// Returns the last root: the wrapper's with -w, else the last argument's.
     @discardableResult
     private func addAll<Sink: BlockSink>(
-        _ paths: [String], base: FileImporter, parameters: ImportParameters, output: AddOutput,
+        _ paths: [String], base: FileImporter, parameters: ImportParameters, walk: WalkSettings, output: AddOutput,
         showProgress: Bool, into sink: inout Sink, session: AddStoreSession?
     ) throws -> CID {
         // Standard input has no stat: only custom --mode/--mtime apply to it.
@@ -296,7 +360,10 @@ struct AddCommand: AsyncParsableCommand {
                 report { output.added(result, name: name) }
                 top = AddedEntry(path: name ?? [], kind: .file, result: result)
             } else {
-                let tree = try TreeImporter(files: importer, includeHidden: hidden)
+                var tree = try TreeImporter(files: importer, includeHidden: walk.hidden)
+                tree.ignoreRules = walk.ignore
+                tree.includeEmptyDirectories = walk.emptyDirectories
+                tree.symlinks = walk.symlinks
                 top = try tree.importPath(path, recursive: recursive, into: &sink) { entry in
                     if showProgress { AddProgress.clear() }
                     report { output.added(entry) }
@@ -339,4 +406,21 @@ enum AddInputs {
         }
         return String(trimmed)
     }
+}
+
+
+/// The walk flags of `cairn add`: `-H`, `--ignore`/`--ignore-rules-path`, `--empty-dirs`,
+/// `--dereference-args`/`--dereference-symlinks`.
+struct WalkSettings {
+    var hidden: Bool
+    var emptyDirectories: Bool
+    var ignore = IgnoreRules()
+    var symlinks = SymlinkPolicy.store
+}
+
+/// A bad option value: one `Error: …` line on stderr, exit status 64 (spec/cli.md).
+private func usageError(_ message: String) -> ExitCode {
+    var line = "Error: " + message + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    return ExitCode.validationFailure
 }

@@ -11,15 +11,20 @@ import Darwin
 
 /// Prints `cairn add` events the way `ipfs add` does: files and symlinks as they are added,
 /// directories after all files of the same `ipfs add` unit (one argument, or everything under
-/// `-w`), children before parents (Kubo's `outputDirs` runs after the walk).
+/// `-w`), children before parents (Kubo's `outputDirs` runs after the walk). CIDs are written
+/// by `encoder` (`--cid-base`, `--upgrade-cidv0-in-output`); `--silent` prints nothing.
 final class AddOutput {
-    enum Mode { case lines, cids, root, json }
+    enum Mode { case lines, cids, root, json, silent }
 
     let mode: Mode
+    let encoder: CIDTextEncoder
     private var last: String?
     private var pendingDirectories: [(name: [UInt8]?, result: ImportResult)] = []
 
-    init(mode: Mode) { self.mode = mode }
+    init(mode: Mode, encoder: CIDTextEncoder = .kubo) {
+        self.mode = mode
+        self.encoder = encoder
+    }
 
     /// An entry from the tree walk.
     func added(_ entry: AddedEntry) {
@@ -30,7 +35,8 @@ final class AddOutput {
         }
     }
 
-    /// A file. `name` nil = unnamed standard input: Kubo then prints the CID as the name.
+    /// A file. `name` nil = unnamed standard input: Kubo then prints the CID as the name, in
+    /// its default text form (`addNode` names it `Cid().String()`, before `--cid-base`).
     func added(_ result: ImportResult, name: [UInt8]?) {
         print(result, name: name)
     }
@@ -42,13 +48,13 @@ final class AddOutput {
     }
 
     private func print(_ result: ImportResult, name: [UInt8]?) {
-        let cid = result.root.description
+        let cid = encoder.string(result.root)
         last = cid
-        let shown = name ?? Array(cid.utf8)
+        let shown = name ?? Array(result.root.description.utf8)
         switch mode {
         case .lines: writeStandardOutput("added \(cid) \(AddOutput.escape(shown))\n")
         case .cids: writeStandardOutput(cid + "\n")
-        case .root: break
+        case .root, .silent: break
         case .json:
             let text = String(decoding: shown, as: UTF8.self)
             writeStandardOutput("{\"Name\":\"\(AddOutput.jsonEscape(text))\",\"Hash\":\"\(cid)\",\"Size\":\"\(result.size)\"}\n")

@@ -32,8 +32,11 @@ AVX512_TARGET void ccairn_sha256_blocks_avx512_x16(uint32_t (*state)[8], const u
         /* Sixteen streams are more than the hardware prefetcher follows, and it stops at every
          * page edge: ask for each lane's block SHA256_PREFETCH_BLOCKS ahead. A prefetch never
          * faults, so one past a lane's end is harmless. */
-        for (int l = 0; l < 16; l++)
-            _mm_prefetch((const char *)(p[l] + 64 * (blk + SHA256_PREFETCH_BLOCKS)), _MM_HINT_T0);
+        for (int l = 0; l < 16; l++) {
+            /* The address may lie past the lane's object: computed as an integer, not a pointer. */
+            uintptr_t ahead = (uintptr_t)p[l] + 64 * (blk + SHA256_PREFETCH_BLOCKS);
+            _mm_prefetch((const char *)ahead, _MM_HINT_T0);
+        }
         ccairn_transpose16(w);
         for (int t = 0; t < 16; t++) w[t] = _mm512_shuffle_epi8(w[t], bswap);
 

@@ -159,7 +159,10 @@ static ccairn_sha256_kernel narrower(ccairn_sha256_kernel current, int busy) {
     } else {
         candidates[n++] = CCAIRN_SHA256_PORTABLE;
     }
-    candidates[n++] = CCAIRN_SHA256_AVX2_X8;
+    /* Not from AVX-512 down to AVX2: eight 32-bit lanes in 256-bit vectors do about a third of
+     * what sixteen do per step, so with five to eight lanes busy the wide kernel, idle lanes and
+     * all, still gets more done (and SHA-NI takes over from four). */
+    if (current != CCAIRN_SHA256_AVX512_X16) candidates[n++] = CCAIRN_SHA256_AVX2_X8;
     candidates[n++] = CCAIRN_SHA256_AVX512_X16;
     for (int i = 0; i < n; i++) {
         ccairn_sha256_kernel k = candidates[i];
@@ -184,8 +187,9 @@ static int longer_first(const void *a, const void *b) {
 int ccairn_sha256_hash_jobs(ccairn_sha256_kernel kernel, ccairn_sha256_job *jobs, size_t count) {
     if (!ccairn_sha256_kernel_supported(kernel)) return -1;
     /* Longest jobs first: lanes then run out of work nearly together, so the tail where only a
-     * few lanes are busy (and a narrower kernel runs) is as short as it can be. Jobs of equal
-     * length (fixed-size chunks) keep their order. */
+     * few lanes are busy (and a narrower kernel runs) is as short as it can be. Jobs already in
+     * that order (all of one length, as with fixed-size chunks) are not sorted at all; otherwise
+     * the sort is not stable. Results go through each job's digest pointer, so order is free. */
     for (size_t i = 1; i < count; i++) {
         if (job_length(&jobs[i]) > job_length(&jobs[i - 1])) {
             qsort(jobs, count, sizeof *jobs, longer_first);

@@ -54,8 +54,8 @@ public struct BlockBytes: @unchecked Sendable {
 ///   leaf many times); de-duplication is the sink's business.
 /// * **Borrowing**: `bytes` is valid only during the call; copy what you keep.
 /// * **Back-pressure**: `put` runs on the importing thread and the importer waits for it, with
-///   at most one batch of leaves (about `FileImporter.batchBytes`) read ahead; a slow sink slows
-///   the import instead of letting memory grow.
+///   at most one further batch of leaves chunked and a bounded ring of read-ahead buffers; a
+///   slow sink slows the import instead of letting memory grow.
 /// * **Errors**: an error thrown by `put` stops the import and is rethrown to the caller.
 public protocol BlockSink {
     /// False if the sink ignores block bytes (only-hash): the importer may then skip work that

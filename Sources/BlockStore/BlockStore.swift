@@ -143,6 +143,18 @@ public final class BlockStore: Sendable {
         }
     }
 
+    /// The writer connection outside a transaction (the caller opens its own, for instance
+    /// around a scratch database it attaches).
+    func writeDatabaseWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        do {
+            return try database.writeWithoutTransaction(body)
+        } catch let error as BlockStoreError {
+            throw error
+        } catch {
+            throw BlockStoreError(.database, "index \(layout.databasePath): \(error)")
+        }
+    }
+
     // MARK: Lookups
 
     static let entrySQL = "SELECT \(IndexEntry.columns) FROM blocks WHERE mh = ?"

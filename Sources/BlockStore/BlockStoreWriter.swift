@@ -33,6 +33,11 @@ public final class BlockStoreWriter: BlockSink {
     /// …or this many pending blocks.
     public var batchBlocks = 1 << 16
 
+    /// The most CIDs a mark's DFS stack keeps in memory; the rest wait in its scratch table.
+    var markFrontierLimit = 4096
+    /// What the last mark did (test hook).
+    var lastMark: MarkStatistics?
+
     /// Blocks written by this writer (committed or pending).
     public private(set) var blocksWritten = 0
     /// Their bytes.
@@ -121,6 +126,8 @@ public final class BlockStoreWriter: BlockSink {
             }
         }
         if removed { try Sys.syncDirectory(layout.packsPath) }
+        // The scratch database of a mark the previous writer did not finish.
+        try BlockStoreWriter.removeMarkFiles(layout)
         nextPackID = max(next, highest + 1, (listed.keys.max() ?? 0) + 1)
         // Continue the newest pack if it has room.
         if let (id, size) = listed.max(by: { $0.key < $1.key }), size < PackFormat.targetPackSize {

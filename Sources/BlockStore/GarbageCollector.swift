@@ -34,35 +34,29 @@ extension BlockStoreWriter {
         var report = GCReport()
         try commit()
         let store = self.store
-        let live = try store.mark(store.pinRoots(), strict: true)
-        report.liveBlocks = live.count
-
-        // Sweep.
-        var dead: [(Data, Int64)] = []
-        try store.readDatabase { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT mh, length FROM blocks")
-            var seen = 0
-            while let row = try rows.next() {
-                seen += 1
-                if seen & 0x3FFF == 0 { try Task.checkCancellation() }
-                let key: Data = row[0]
-                let multihash = try Multihash(bytes: key)
-                if !live.contains(multihash) { dead.append((key, row[1])) }
+        // Mark (on disk, see `withMark`), then sweep: the unmarked rows, found in key order
+        // 10 000 at a time, each batch deleted in its own transaction.
+        try withMark(.pins, strict: true) { db, mark in
+            report.liveBlocks = mark.markedRows
+            var after = Data()
+            while true {
+                try Task.checkCancellation()
+                let dead = try Row.fetchAll(db, sql: """
+                    SELECT b.mh, b.length FROM main.blocks b
+                    WHERE b.mh > ? AND NOT EXISTS (SELECT 1 FROM mark.marked m WHERE m.mh = b.mh)
+                    ORDER BY b.mh LIMIT 10000
+                    """, arguments: [after]).map { ($0[0] as Data, $0[1] as Int64) }
+                guard let last = dead.last else { break }
+                after = last.0
+                try db.inTransaction {
+                    let delete = try db.makeStatement(sql: "DELETE FROM main.blocks WHERE mh = ?")
+                    for (key, _) in dead { try delete.execute(arguments: [key]) }
+                    return .commit
+                }
+                report.removedBlocks += dead.count
+                report.removedBytes += dead.reduce(0) { $0 + $1.1 }
             }
         }
-        var start = 0
-        while start < dead.count {
-            try Task.checkCancellation()
-            let slice = dead[start..<min(start + 10_000, dead.count)]
-            try transaction { db in
-                let delete = try db.cachedStatement(sql: "DELETE FROM blocks WHERE mh = ?")
-                for (key, _) in slice { try delete.execute(arguments: [key]) }
-            }
-            report.removedBlocks += slice.count
-            report.removedBytes += slice.reduce(0) { $0 + $1.1 }
-            start += 10_000
-        }
-        dead = []
 
         // Compact.
         let packs = try store.readDatabase { db in

@@ -30,56 +30,6 @@ extension BlockStore {
         }
     }
 
-    /// Marks everything reachable from `roots`: a recursive root through dag-pb links (raw,
-    /// identity and other codecs end the walk), a direct root alone. Every block read is
-    /// verified. With `strict`, a missing block throws `.notFound`; otherwise it is skipped.
-    func mark(_ roots: [(cid: CID, recursive: Bool)], strict: Bool) throws -> Set<Multihash> {
-        var live = Set<Multihash>()
-        var walked = Set<CID>()
-        var stack: [CID] = []
-        for (root, recursive) in roots {
-            if !recursive {
-                if root.multihash.code != .identity {
-                    if strict, try !has(root) {
-                        throw BlockStoreError(.notFound, "pinned block \(root) is missing from \(layout.root)")
-                    }
-                    live.insert(root.multihash)
-                }
-                continue
-            }
-            stack.append(root)
-            while let cid = stack.popLast() {
-                try Task.checkCancellation()
-                let key = cid.toV1()
-                guard walked.insert(key).inserted else { continue }
-                if cid.multihash.code != .identity { live.insert(cid.multihash) }
-                guard cid.codec == .dagPB else {
-                    if strict, cid.multihash.code != .identity, try !has(cid) {
-                        throw BlockStoreError(.notFound, "block \(cid) of the DAG pinned at \(root) is missing from \(layout.root)")
-                    }
-                    continue
-                }
-                guard let bytes = try getIfPresent(cid) else {
-                    if strict {
-                        throw BlockStoreError(.notFound, "block \(cid) of the DAG pinned at \(root) is missing from \(layout.root)")
-                    }
-                    continue
-                }
-                let node: PBNode
-                do {
-                    node = try PBNode(decoding: bytes, requireSortedLinks: false)
-                } catch {
-                    throw BlockStoreError(.corrupt, "block \(cid) of the DAG pinned at \(root) is not valid dag-pb: \(error)")
-                }
-                for link in node.links.reversed() { stack.append(link.hash) }
-            }
-        }
-        return live
-    }
-
-    func pinRoots() throws -> [(cid: CID, recursive: Bool)] {
-        try pins().map { ($0.cid, $0.recursive) }
-    }
 }
 
 extension BlockStoreWriter {
@@ -87,7 +37,7 @@ extension BlockStoreWriter {
     /// direct pin requires the block. Pinning again under the same name replaces the kind.
     public func pin(_ cid: CID, recursive: Bool = true, name: String? = nil) throws {
         try commit()
-        _ = try store.mark([(cid, recursive)], strict: true)
+        try withMark(.list([(cid, recursive)]), strict: true) { _, _ in }
         try transaction { db in
             try db.execute(sql: "INSERT OR REPLACE INTO pins(cid, name, recursive) VALUES (?, ?, ?)",
                            arguments: [Data(cid.bytes), name ?? "", recursive])
@@ -99,7 +49,7 @@ extension BlockStoreWriter {
     /// the DAG when the caller has just put every one of its blocks through this writer.
     public func commit(pinning cid: CID, recursive: Bool = true, name: String? = nil, checkDAG: Bool = true) throws {
         try commit()
-        if checkDAG { _ = try store.mark([(cid, recursive)], strict: true) }
+        if checkDAG { try withMark(.list([(cid, recursive)]), strict: true) { _, _ in } }
         try commit { db in
             try db.execute(sql: "INSERT OR REPLACE INTO pins(cid, name, recursive) VALUES (?, ?, ?)",
                            arguments: [Data(cid.bytes), name ?? "", recursive])
@@ -144,7 +94,7 @@ extension BlockStoreWriter {
     public func updatePin(from old: CID, to new: CID, unpinOld: Bool = true) throws {
         let oldPins = try store.pins().filter { $0.cid == old }
         guard !oldPins.isEmpty else { throw BlockStoreError(.notFound, "\(old) is not pinned") }
-        _ = try store.mark(oldPins.map { (new, $0.recursive) }, strict: true)
+        try withMark(.list(oldPins.map { (new, $0.recursive) }), strict: true) { _, _ in }
         try transaction { db in
             for pin in oldPins {
                 try db.execute(sql: "INSERT OR REPLACE INTO pins(cid, name, recursive) VALUES (?, ?, ?)",
@@ -163,7 +113,7 @@ extension BlockStoreWriter {
     public func delete(_ cid: CID, force: Bool = false) throws -> Bool {
         guard cid.multihash.code != .identity else { return false }
         try commit()
-        if !force, try store.mark(store.pinRoots(), strict: false).contains(cid.multihash) {
+        if !force, try withMark(.pins, strict: false, until: cid.multihash, { _, mark in mark.reachedTarget }) {
             throw BlockStoreError(.refused, "block \(cid) is pinned (directly or under a recursive pin); unpin it first")
         }
         return try transaction { db in

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Hashing
 public import Multiformats
 
 #if canImport(Glibc)
@@ -38,7 +39,12 @@ extension BlockStore {
     /// Re-hashes every indexed block, pack by pack in file order, and checks every pack file
     /// against its committed size. Read-only; runs alongside writers (it checks the snapshot
     /// of the index it started from, reading pack bytes that snapshot references).
-    public func verify(progress: ((VerifyReport) -> Void)? = nil) throws -> VerifyReport {
+    ///
+    /// Blocks are hashed in batches of up to `batchBytes` (a block larger than that is a batch
+    /// by itself) on `threads` threads (nil: every core) through `BatchHasher`; memory is the
+    /// batch buffer plus one entry per block of the batch (at most 65 536).
+    public func verify(batchBytes: Int = 64 << 20, threads: Int? = nil,
+                       progress: ((VerifyReport) -> Void)? = nil) throws -> VerifyReport {
         var report = VerifyReport()
         try readDatabase { db in
             var packSizes: [Int64: Int64] = [:]
@@ -61,45 +67,44 @@ extension BlockStore {
                     report.packProblems.append("pack \(PackFormat.fileName(id)) does not start with the pack header")
                 }
             }
+            // Blocks are read (in row order) into one batch buffer of up to `batchBytes`, then
+            // hashed together on all cores; problems are reported in row order.
             let rows = try Row.fetchCursor(db, sql: "SELECT \(IndexEntry.columns), mh FROM blocks ORDER BY pack, offset")
-            var buffer: [UInt8] = []
+            var batch = VerifyBatch(capacity: batchBytes, threads: threads)
+            defer { batch.deallocate() }
+            func flush() throws {
+                for (cid, location, problem) in try batch.check() {
+                    report.problems.append(.init(cid: cid, location: location, reason: problem))
+                }
+                let before = report.checkedBlocks
+                report.checkedBlocks += batch.count
+                report.checkedBytes += batch.bytes
+                batch.reset()
+                if before >> 12 != report.checkedBlocks >> 12 { progress?(report) }
+            }
             while let row = try rows.next() {
                 try Task.checkCancellation()
                 let entry = IndexEntry(row: row)
                 let key: Data = row[5]
                 let cid = entry.cid(try Multihash(bytes: key))
                 let location = entry.location
-                report.checkedBlocks += 1
-                report.checkedBytes += Int64(location.length)
-                let problem: String?
+                if !batch.fits(location.length) { try flush() }
                 if packSizes[location.pack] == nil {
-                    problem = "its pack is not in the index"
+                    batch.add(cid, location, problem: "its pack is not in the index")
                 } else if location.offset + Int64(location.length) > packSizes[location.pack]! {
-                    problem = "it extends past its pack's committed size"
+                    batch.add(cid, location, problem: "it extends past its pack's committed size")
                 } else {
                     do {
                         let fd = try readHandle(location.pack)
-                        if buffer.count < location.length { buffer = [UInt8](repeating: 0, count: location.length) }
-                        let got = try buffer.withUnsafeMutableBytes {
-                            try Sys.preadFull(fd, UnsafeMutableRawBufferPointer(rebasing: $0[0..<location.length]),
-                                              at: location.offset, path: layout.packPath(location.pack))
-                        }
-                        if got < location.length {
-                            problem = "its bytes are missing (the pack ends \(location.length - got) bytes early)"
-                        } else {
-                            switch buffer.withUnsafeBytes({ BlockStore.matches(UnsafeRawBufferPointer(rebasing: $0[0..<location.length]), cid.multihash) }) {
-                            case .match: problem = nil
-                            case .mismatch: problem = "its bytes do not hash to its CID"
-                            case .unsupported: problem = "its hash function cannot be verified"
-                            }
-                        }
+                        let path = layout.packPath(location.pack)
+                        try batch.read(cid, location) { try Sys.preadFull(fd, $0, at: location.offset, path: path) }
                     } catch let error as BlockStoreError {
-                        problem = error.message
+                        batch.add(cid, location, problem: error.message)
                     }
                 }
-                if let problem { report.problems.append(.init(cid: cid, location: location, reason: problem)) }
-                if report.checkedBlocks & 0xFFF == 0 { progress?(report) }
+                if batch.count >= 65_536 { try flush() }
             }
+            try flush()
         }
         return report
     }
@@ -129,5 +134,97 @@ extension BlockStoreWriter {
             }
         }
         return dropped
+    }
+}
+
+/// One batch of `verify`: the blocks' bytes side by side in one buffer, hashed together.
+private struct VerifyBatch {
+    private struct Item {
+        var cid: CID
+        var location: BlockLocation
+        /// Where its bytes start in the buffer (when read).
+        var start: Int
+        var problem: String?
+    }
+
+    private let capacity: Int
+    private let threads: Int?
+    private var buffer: UnsafeMutableRawBufferPointer
+    private var used = 0
+    private var items: [Item] = []
+    private var hashers: [HashAlgorithm: BatchHasher] = [:]
+    private(set) var bytes: Int64 = 0
+
+    init(capacity: Int, threads: Int?) {
+        self.capacity = max(1, capacity)
+        self.threads = threads
+        buffer = .allocate(byteCount: self.capacity, alignment: 64)
+    }
+
+    func deallocate() { buffer.deallocate() }
+
+    var count: Int { items.count }
+
+    /// Whether a block of `length` bytes still fits (an empty batch takes any block).
+    func fits(_ length: Int) -> Bool { items.isEmpty || used + length <= capacity }
+
+    mutating func reset() {
+        items.removeAll(keepingCapacity: true)
+        used = 0
+        bytes = 0
+    }
+
+    /// A block that cannot be checked (already known to be bad).
+    mutating func add(_ cid: CID, _ location: BlockLocation, problem: String) {
+        items.append(Item(cid: cid, location: location, start: used, problem: problem))
+        bytes += Int64(location.length)
+    }
+
+    /// Reads a block's bytes with `read` (which returns how many it got) into the buffer.
+    mutating func read(_ cid: CID, _ location: BlockLocation,
+                       _ read: (UnsafeMutableRawBufferPointer) throws -> Int) throws {
+        if used + location.length > buffer.count {
+            // Only an empty batch gets here (see `fits`): a block larger than the capacity.
+            buffer.deallocate()
+            buffer = .allocate(byteCount: location.length, alignment: 64)
+        }
+        let got = try read(UnsafeMutableRawBufferPointer(rebasing: buffer[used..<(used + location.length)]))
+        var item = Item(cid: cid, location: location, start: used, problem: nil)
+        if got < location.length {
+            item.problem = "its bytes are missing (the pack ends \(location.length - got) bytes early)"
+        } else {
+            used += location.length
+        }
+        items.append(item)
+        bytes += Int64(location.length)
+    }
+
+    /// Hashes every block read, grouped by hash function, in parallel; returns the problems in
+    /// batch order. A block larger than the capacity leaves a larger buffer behind, given back
+    /// here.
+    mutating func check() throws -> [(CID, BlockLocation, String)] {
+        var groups: [HashAlgorithm: [Int]] = [:]
+        for index in items.indices where items[index].problem == nil {
+            if let algorithm = HashAlgorithm(multihashCode: items[index].cid.multihash.code.rawValue), algorithm != .identity {
+                groups[algorithm, default: []].append(index)
+            } else {
+                items[index].problem = "its hash function cannot be verified"
+            }
+        }
+        let base = UnsafeRawPointer(buffer.baseAddress!)
+        for (algorithm, indices) in groups.sorted(by: { $0.value[0] < $1.value[0] }) {
+            let inputs = indices.map { HashInput(UnsafeRawBufferPointer(start: base + items[$0].start, count: items[$0].location.length)) }
+            if hashers[algorithm] == nil { hashers[algorithm] = BatchHasher(algorithm: algorithm, threads: threads) }
+            let digests = hashers[algorithm]!.hash(inputs)
+            for (position, index) in indices.enumerated()
+            where !items[index].cid.multihash.withUnsafeDigest({ digests[position].starts(with: $0) }) {
+                items[index].problem = "its bytes do not hash to its CID"
+            }
+        }
+        if buffer.count > capacity {
+            buffer.deallocate()
+            buffer = .allocate(byteCount: capacity, alignment: 64)
+        }
+        return items.compactMap { item in item.problem.map { (item.cid, item.location, $0) } }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Hashing
 import Multiformats
 import Testing
 import UnixFS

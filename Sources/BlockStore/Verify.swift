@@ -43,7 +43,7 @@ extension BlockStore {
     /// Blocks are hashed in batches of up to `batchBytes` (a block larger than that is a batch
     /// by itself) on `threads` threads (nil: every core) through `BatchHasher`; memory is the
     /// batch buffer plus one entry per block of the batch (at most 65 536).
-    public func verify(batchBytes: Int = 64 << 20, threads: Int? = nil,
+    public func verify(batchBytes: Int = 16 << 20, threads: Int? = nil,
                        progress: ((VerifyReport) -> Void)? = nil) throws -> VerifyReport {
         var report = VerifyReport()
         try readDatabase { db in

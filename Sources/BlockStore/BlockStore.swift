@@ -124,30 +124,23 @@ public final class BlockStore: Sendable {
     // MARK: Database access with errors mapped
 
     func readDatabase<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try database.read(body)
-        } catch let error as BlockStoreError {
-            throw error
-        } catch {
-            throw BlockStoreError(.database, "index \(layout.databasePath): \(error)")
-        }
+        try mappingDatabaseErrors { try database.read(body) }
     }
 
     func writeDatabase<T>(_ body: (Database) throws -> T) throws -> T {
-        do {
-            return try database.write(body)
-        } catch let error as BlockStoreError {
-            throw error
-        } catch {
-            throw BlockStoreError(.database, "index \(layout.databasePath): \(error)")
-        }
+        try mappingDatabaseErrors { try database.write(body) }
     }
 
     /// The writer connection outside a transaction (the caller opens its own, for instance
     /// around a scratch database it attaches).
     func writeDatabaseWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try mappingDatabaseErrors { try database.writeWithoutTransaction(body) }
+    }
+
+    /// Runs `body`; a store error passes through, any other (GRDB's) becomes a `.database` one.
+    private func mappingDatabaseErrors<T>(_ body: () throws -> T) throws -> T {
         do {
-            return try database.writeWithoutTransaction(body)
+            return try body()
         } catch let error as BlockStoreError {
             throw error
         } catch {

@@ -5,7 +5,7 @@ SHELL := /bin/bash
 APT_PACKAGES := libssl-dev libsodium-dev pkg-config libsqlite3-dev
 PYTHON ?= python3
 VENV := .venv
-PIP_PACKAGES := kubo-python aleph-cid ipfs-car-decoder
+PIP_PACKAGES := kubo-python aleph-cid ipfs-car-decoder dag-cbor
 SWIFT_BUILD_FLAGS ?=
 CAIRN := .build/release/cairn
 

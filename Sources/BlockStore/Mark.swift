@@ -33,7 +33,7 @@ extension StoreLayout {
 extension BlockStoreWriter {
     /// Marks everything reachable from `roots` into a scratch SQLite database on disk
     /// (`StoreLayout.markPath`, attached to the writer's connection as `mark`): a recursive
-    /// root through dag-pb links (raw, identity and other codecs end the walk), a direct root
+    /// root through dag-pb and dag-cbor links (raw, identity and other codecs end the walk), a direct root
     /// alone. Memory stays bounded whatever the store's size: the set of walked CIDs and of
     /// marked multihashes are tables, and the DFS stack keeps at most `markFrontierLimit` CIDs
     /// in memory, the rest in a table. Every block read is verified. With `strict`, a missing
@@ -190,7 +190,7 @@ private struct Marker {
                 try markBlock(cid.multihash)
                 if statistics.reachedTarget { return }
             }
-            guard cid.codec == .dagPB else {
+            guard cid.codec == .dagPB || cid.codec == .dagCBOR else {
                 if strict, try !isPresent(cid) {
                     throw BlockStoreError(.notFound, "block \(cid) of the DAG pinned at \(root) is missing from \(store.layout.root)")
                 }
@@ -208,13 +208,21 @@ private struct Marker {
                 }
                 continue
             }
-            let node: PBNode
-            do {
-                node = try PBNode(decoding: bytes, requireSortedLinks: false)
-            } catch {
-                throw BlockStoreError(.corrupt, "block \(cid) of the DAG pinned at \(root) is not valid dag-pb: \(error)")
+            let links: [CID]
+            if cid.codec == .dagCBOR {
+                do {
+                    links = try DagCBOR.links(in: bytes)
+                } catch {
+                    throw BlockStoreError(.corrupt, "block \(cid) of the DAG pinned at \(root) is not valid dag-cbor: \(error)")
+                }
+            } else {
+                do {
+                    links = try PBNode(decoding: bytes, requireSortedLinks: false).links.map(\.hash)
+                } catch {
+                    throw BlockStoreError(.corrupt, "block \(cid) of the DAG pinned at \(root) is not valid dag-pb: \(error)")
+                }
             }
-            for link in node.links.reversed() { try pushCID(link.hash) }
+            for link in links.reversed() { try pushCID(link) }
         }
     }
 

@@ -7,7 +7,7 @@ public import UnixFS
 public enum CARExport {
     /// Writes the DAGs under `roots` to `writer` in depth-first pre-order (a node, then each
     /// child subtree in link order), each block once: the order of go-car's and Kubo's
-    /// `dag export`. dag-pb links are followed; raw blocks end the walk; identity CIDs are not
+    /// `dag export`. dag-pb and dag-cbor links are followed; raw blocks end the walk; identity CIDs are not
     /// written (their CID holds the data). Every block the getter returns is verified against
     /// its CID first. Another codec is an error (its links cannot be followed).
     ///
@@ -27,8 +27,8 @@ public enum CARExport {
             try bytes.withUnsafeBytes { (raw) throws in
                 try CARBlockCheck.verify(cid, raw)
                 try writer.put(cid, raw)
-                for link in try links(of: cid, raw).reversed() where !seen.contains(link.hash) {
-                    stack.append(link.hash)
+                for link in try links(of: cid, raw).reversed() where !seen.contains(link) {
+                    stack.append(link)
                 }
             }
         }
@@ -36,7 +36,7 @@ public enum CARExport {
 
     /// The same walk and order as `exportDAG(roots:into:getBlock:)`, with blocks borrowed
     /// *unverified* (for instance in place in a memory-mapped pack) and checked in batches on
-    /// all cores: after a dag-pb node is written, its children are looked up in link order (up
+    /// all cores: after a dag-pb or dag-cbor node is written, its children are looked up in link order (up
     /// to `batchBytes` of them), verified together through `BatchHasher` (multi-buffer SHA-256
     /// kernels), and kept until the walk reaches them. Every block is still checked against its
     /// CID before it is written; a mismatch stops the export.
@@ -65,13 +65,12 @@ public enum CARExport {
             }
             try writer.put(cid, bytes)
             let links = try links(of: cid, bytes)
-            for link in links.reversed() where !seen.contains(link.hash) { stack.append(link.hash) }
+            for link in links.reversed() where !seen.contains(link) { stack.append(link) }
             // Look the children up and verify them together.
             var batch: [(CID, UnsafeRawBufferPointer)] = []
             var batchSize = 0
             var queued = Set<CID>()
-            for link in links where batchSize < batchBytes {
-                let child = link.hash
+            for child in links where batchSize < batchBytes {
                 guard !seen.contains(child), ready[child] == nil, child.multihash.code != .identity,
                       queued.insert(child).inserted else { continue }
                 try checkCodec(child)
@@ -86,21 +85,31 @@ public enum CARExport {
         }
     }
 
-    /// The links of a dag-pb block (none for raw).
-    private static func links(of cid: CID, _ raw: UnsafeRawBufferPointer) throws(CARError) -> [PBLink] {
-        guard cid.codec == .dagPB else { return [] }
-        do {
-            return try PBNode(decoding: raw, requireSortedLinks: false).links
-        } catch {
-            throw CARError(.invalidSection, "block \(cid) is not valid dag-pb: \(error)")
+    /// The links of a dag-pb or dag-cbor block, in order (none for raw).
+    static func links(of cid: CID, _ raw: UnsafeRawBufferPointer) throws(CARError) -> [CID] {
+        switch cid.codec {
+        case .dagPB:
+            do {
+                return try PBNode(decoding: raw, requireSortedLinks: false).links.map(\.hash)
+            } catch {
+                throw CARError(.invalidSection, "block \(cid) is not valid dag-pb: \(error)")
+            }
+        case .dagCBOR:
+            do {
+                return try DagCBOR.links(in: raw)
+            } catch {
+                throw CARError(.invalidSection, "block \(cid) is not valid dag-cbor: \(error)")
+            }
+        default:
+            return []
         }
     }
 
     private static func checkCodec(_ cid: CID) throws(CARError) {
         switch cid.codec {
-        case .dagPB, .raw: return
+        case .dagPB, .dagCBOR, .raw: return
         default:
-            throw CARError(.unsupported, "cannot export block \(cid): Cairn follows links of dag-pb only, not \(cid.codec)")
+            throw CARError(.unsupported, "cannot export block \(cid): Cairn follows links of dag-pb and dag-cbor only, not \(cid.codec)")
         }
     }
 

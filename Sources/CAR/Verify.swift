@@ -7,7 +7,7 @@ public struct CARVerifyOptions: Hashable, Sendable {
     /// The header must list at least one root and every root must be in the CAR (go-car's
     /// `car verify` rule). Identity-CID roots count as present.
     public var requireRoots = true
-    /// Every block reachable from each root (dag-pb links; raw and identity are leaves) must be
+    /// Every block reachable from each root (dag-pb and dag-cbor links; raw and identity are leaves) must be
     /// in the CAR.
     public var checkComplete = false
     /// CARv2: the index must be well formed and agree with the payload: every entry names the
@@ -35,7 +35,7 @@ public struct CARSummary: Hashable, Sendable {
 /// `car verify` / `dag import` checks in one streaming pass.
 ///
 /// Memory: the read buffer, plus per distinct block one CID (for duplicates and root checks),
-/// with `checkComplete` the links of each dag-pb block, and for a CARv2 index check one
+/// with `checkComplete` the links of each dag-pb or dag-cbor block, and for a CARv2 index check one
 /// offset and multihash per block: metadata only, never block bytes.
 public enum CARVerifier {
     /// Verifies a CAR from any source; `onBlock` sees each verified block (borrowed) in file
@@ -57,12 +57,11 @@ public enum CARVerifier {
         let fullyIndexed = header.v2?.isFullyIndexed ?? false
         let (blocks, bytes) = try reader.forEachBlock { block in
             let isNew = present.insert(block.cid).inserted
-            if options.checkComplete && isNew && block.cid.codec == .dagPB {
-                do {
-                    let node = try PBNode(decoding: block.bytes, requireSortedLinks: false)
-                    links[block.cid] = node.links.map(\.hash)
+            if options.checkComplete && isNew && (block.cid.codec == .dagPB || block.cid.codec == .dagCBOR) {
+                do throws(CARError) {
+                    links[block.cid] = try CARExport.links(of: block.cid, block.bytes)
                 } catch {
-                    throw CARError(.invalidSection, "block \(block.cid) is not valid dag-pb: \(error)", offset: block.offset)
+                    throw CARError(error.code, error.message, offset: block.offset)
                 }
             }
             if checkIndex {
@@ -122,9 +121,9 @@ public enum CARVerifier {
                 }
                 switch cid.codec {
                 case .raw: continue
-                case .dagPB: stack.append(contentsOf: (links[cid] ?? []).reversed())
+                case .dagPB, .dagCBOR: stack.append(contentsOf: (links[cid] ?? []).reversed())
                 default:
-                    throw CARError(.unsupported, "cannot check completeness under block \(cid): Cairn follows links of dag-pb only, not \(cid.codec)")
+                    throw CARError(.unsupported, "cannot check completeness under block \(cid): Cairn follows links of dag-pb and dag-cbor only, not \(cid.codec)")
                 }
             }
         }

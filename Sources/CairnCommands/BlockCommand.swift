@@ -21,7 +21,7 @@ struct BlockPutCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Option(name: .long, help: "Codec of the CIDs: raw (default) or dag-pb (the bytes must then be valid dag-pb).")
+    @Option(name: .long, help: "Codec of the CIDs: raw (default), dag-pb or dag-cbor (the bytes must then be valid in that codec).")
     var cidCodec: String = "raw"
 
     @Option(name: .long, help: "Hash function (multicodec name, default sha2-256).")
@@ -41,7 +41,8 @@ struct BlockPutCommand: AsyncParsableCommand {
         switch cidCodec {
         case "raw": codec = .raw
         case "dag-pb": codec = .dagPB
-        default: throw CLIError("unsupported --cid-codec '\(cidCodec)' (known: raw, dag-pb)")
+        case "dag-cbor": codec = .dagCBOR
+        default: throw CLIError("unsupported --cid-codec '\(cidCodec)' (known: raw, dag-pb, dag-cbor)")
         }
         guard cidVersion == 0 || cidVersion == 1 else { throw CLIError("--cid-version must be 0 or 1, got \(cidVersion)") }
         if cidVersion == 0 && (codec != .dagPB || algorithm != .sha2_256) {
@@ -53,6 +54,10 @@ struct BlockPutCommand: AsyncParsableCommand {
             if codec == .dagPB {
                 do { _ = try PBNode(decoding: bytes, requireSortedLinks: false) } catch {
                     throw CLIError("\(file == "-" ? "standard input" : file) is not valid dag-pb: \(error)")
+                }
+            } else if codec == .dagCBOR {
+                do { _ = try DagCBOR.links(in: bytes) } catch {
+                    throw CLIError("\(file == "-" ? "standard input" : file) is not valid dag-cbor: \(error)")
                 }
             }
             let digest = algorithm.hash(bytes)

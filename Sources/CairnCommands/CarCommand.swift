@@ -33,7 +33,7 @@ struct CarVerifyCommand: AsyncParsableCommand {
     @Argument(help: "The CAR file (- for standard input).")
     var file: String
 
-    @Flag(name: .long, help: "Also check that the DAG under each root is complete (dag-pb links).")
+    @Flag(name: .long, help: "Also check that the DAG under each root is complete (dag-pb and dag-cbor links).")
     var complete = false
 
     @Flag(name: .long, help: "Accept blocks over 2 MiB (sections stay limited to 8 MiB).")

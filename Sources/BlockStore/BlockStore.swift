@@ -3,7 +3,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
-public import Hashing
+import Hashing
 public import Multiformats
 import Synchronization
 

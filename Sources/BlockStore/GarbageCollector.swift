@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-public import Multiformats
+import Multiformats
 
 /// What a garbage collection did.
 public struct GCReport: Sendable, Hashable {

@@ -1,4 +1,4 @@
-public import Hashing
+import Hashing
 public import Multiformats
 
 /// How a directory's size is estimated against the HAMT threshold

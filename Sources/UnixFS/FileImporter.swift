@@ -1,7 +1,7 @@
 public import Chunking
 internal import CCairnSystem
 import Dispatch
-public import Hashing
+import Hashing
 public import Multiformats
 import Synchronization
 
@@ -553,10 +553,18 @@ struct ReadAheadProducer<Source: ByteSource>: ChunkProducer {
 
     mutating func workAhead() -> Bool { reader.tryRead() }
 
-    var backgroundTask: (@Sendable () -> Void)? {
-        let reader = reader
-        return { reader.readScheduled() }
-    }
+    var backgroundTask: (@Sendable () -> Void)? { readAheadTask(reader) }
+}
+
+/// What the hashing stage's thread does for a read-ahead ring between batches.
+protocol ScheduledReading: AnyObject, Sendable {
+    func readScheduled()
+}
+
+/// The background task of a read-ahead ring, built outside the generic producer so that it
+/// captures no type metadata.
+private func readAheadTask(_ reader: any ScheduledReading) -> @Sendable () -> Void {
+    { reader.readScheduled() }
 }
 
 /// The reading side of ``ReadAheadProducer``. Reads are tickets taken in order: ticket `t`
@@ -565,7 +573,7 @@ struct ReadAheadProducer<Source: ByteSource>: ChunkProducer {
 /// the importing thread when it would otherwise wait (``tryRead()``) or needs a buffer no one
 /// has read yet. Whoever holds `reading` reads, so reads stay in order; the per-buffer results
 /// are written before the signal and read after the wait.
-final class ReadAheadReader<Source: ByteSource>: @unchecked Sendable {
+final class ReadAheadReader<Source: ByteSource>: ScheduledReading, @unchecked Sendable {
     struct Reading: ~Copyable {
         var source: Source
         /// Tickets taken so far.
@@ -716,7 +724,7 @@ final class HashWork: @unchecked Sendable {
             withUnsafeTemporaryAllocation(of: HashInput.self, capacity: n) { inputs in
                 withUnsafeTemporaryAllocation(of: Digest.self, capacity: n) { digests in
                     for k in 0..<n { inputs.initializeElement(at: k, to: batch.inputs[Int(order[start + k])]) }
-                    _ = digests.initialize(repeating: Digest())
+                    digests.initialize(repeating: Digest())
                     kernel.hash(UnsafeBufferPointer(inputs), into: digests.baseAddress!)
                     for k in 0..<n { batch.digests[Int(order[start + k])] = digests[k] }
                     digests.deinitialize()

@@ -1,4 +1,4 @@
-public import Multiformats
+import Multiformats
 
 #if canImport(Glibc)
 import Glibc

@@ -90,16 +90,11 @@ public struct FileImporter: Sendable {
     /// threads the source is read on the hashing stage's thread too, so it is handed over.
     public func importStream<Source: ByteSource, Sink: BlockSink>(_ source: sending Source, into sink: inout Sink,
                                                                   metadata: UnixFSMetadata = UnixFSMetadata()) throws -> ImportResult {
-        if threads > 1 {
-            var producer = ReadAheadProducer(source: source, finder: Chunker(parameters.chunker),
-                                             bufferBytes: readAheadBytes, depth: FileImporter.readAheadDepth)
-            defer { producer.finish() }
-            return try run(&producer, into: &sink, metadata: metadata)
-        }
-        let producer = StreamProducer(source: source, finder: Chunker(parameters.chunker), batchBytes: batchBytes)
-        defer { producer.deallocate() }
-        var handle = producer
-        return try run(&handle, into: &sink, metadata: metadata)
+        // One thread reads each buffer itself as the chunker reaches it, so two buffers do.
+        var producer = ReadAheadProducer(source: source, finder: Chunker(parameters.chunker), bufferBytes: readAheadBytes,
+                                         depth: threads > 1 ? FileImporter.readAheadDepth : 2)
+        defer { producer.finish() }
+        return try run(&producer, into: &sink, metadata: metadata)
     }
 
     /// Bytes per read-ahead buffer (one batch each): the batch size when it was set, else
@@ -388,65 +383,9 @@ struct RegionProducer: ChunkProducer {
     }
 }
 
-/// Reads a `ByteSource` into two alternating buffers; the tail after the last whole chunk of
-/// one buffer (shorter than the longest chunk) is carried to the start of the other.
-struct StreamProducer<Source: ByteSource>: ChunkProducer {
-    var source: Source
-    let finder: Chunker
-    let capacity: Int
-    let buffers: (UnsafeMutableRawPointer, UnsafeMutableRawPointer)
-    var current = 0
-    /// Unchunked bytes at the end of the buffer filled last.
-    var carryStart = 0
-    var carryEnd = 0
-    var atEnd = false
-
-    init(source: Source, finder: Chunker, batchBytes: Int) {
-        self.source = source
-        self.finder = finder
-        self.capacity = max(batchBytes, 64 << 10) + finder.maximumChunkLength
-        self.buffers = (.allocate(byteCount: capacity, alignment: 64), .allocate(byteCount: capacity, alignment: 64))
-    }
-
-    func deallocate() {
-        buffers.0.deallocate()
-        buffers.1.deallocate()
-    }
-
-    mutating func fill(_ batch: LeafBatch, limits: BatchLimits, framing: UnixFSType?) throws {
-        batch.count = 0
-        let previous = current == 0 ? buffers.1 : buffers.0
-        let buffer = current == 0 ? buffers.0 : buffers.1
-        current ^= 1
-        var end = carryEnd - carryStart
-        if end > 0 { buffer.copyMemory(from: previous + carryStart, byteCount: end) }
-        while !atEnd && end < capacity {
-            let n: Int
-            do {
-                n = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer + end, count: capacity - end))
-            } catch {
-                throw ImportError(error.description)
-            }
-            if n == 0 { atEnd = true } else { end += n }
-        }
-        let maximum = finder.maximumChunkLength
-        var position = 0
-        while position < end && batch.count < limits.leaves {
-            let remaining = end - position
-            if !atEnd && remaining < maximum { break }
-            let length = finder.checkedCut(in: UnsafeRawBufferPointer(start: buffer + position, count: remaining))
-            batch.append(UnsafeRawBufferPointer(start: buffer + position, count: length), framing: framing)
-            position += length
-        }
-        carryStart = position
-        carryEnd = end
-    }
-
-    mutating func release(_ batch: LeafBatch) {}
-}
-
-/// Reads the input on a thread of its own into a ring of `depth` buffers, ahead of the chunker,
-/// so that with two or more threads reading overlaps chunking and hashing.
+/// Reads a `ByteSource` into a ring of `depth` buffers. With one thread the chunker reads each
+/// buffer as it reaches it; with two or more, buffers are read ahead (see ``ReadAheadReader``),
+/// so that reading overlaps chunking and hashing.
 ///
 /// Each buffer keeps room for one chunk in front of its data: when the chunker reaches the end of
 /// a buffer, the bytes after its last whole chunk (shorter than the longest chunk) are copied

@@ -238,7 +238,7 @@ struct AddCommand: AsyncParsableCommand {
             guard !split.paths.isEmpty else {
                 throw CLIError("expected a file argument (or - for standard input)")
             }
-            if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
+            try checkThreads(threads)
             encoder = try CIDTextEncoder(cidBase: cidBase, upgradeV0: split.upgradeCIDv0)
             parameters = try importOptions().resolve()
         } catch let error as ImportOptionsError {

@@ -51,14 +51,14 @@ struct BlockPutCommand: AsyncParsableCommand {
         let blockStore = try store.open(create: true)
         for file in files {
             let bytes = try readAllInput(file, limit: 64 << 20)
-            if codec == .dagPB {
-                do { _ = try PBNode(decoding: bytes, requireSortedLinks: false) } catch {
-                    throw CLIError("\(file == "-" ? "standard input" : file) is not valid dag-pb: \(error)")
+            do {
+                switch codec {
+                case .dagPB: _ = try PBNode(decoding: bytes, requireSortedLinks: false)
+                case .dagCBOR: _ = try DagCBOR.links(in: bytes)
+                default: break
                 }
-            } else if codec == .dagCBOR {
-                do { _ = try DagCBOR.links(in: bytes) } catch {
-                    throw CLIError("\(file == "-" ? "standard input" : file) is not valid dag-cbor: \(error)")
-                }
+            } catch {
+                throw CLIError("\(file == "-" ? "standard input" : file) is not valid \(cidCodec): \(error)")
             }
             let digest = algorithm.hash(bytes)
             let multihash = try Multihash(code: Multicodec(rawValue: algorithm.multihashCode)!, digest: digest.bytes)

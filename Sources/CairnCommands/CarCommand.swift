@@ -46,7 +46,7 @@ struct CarVerifyCommand: AsyncParsableCommand {
     var threads: Int?
 
     func run() async throws {
-        if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
+        try checkThreads(threads)
         var options = CARVerifyOptions()
         options.checkComplete = complete
         options.checkIndex = !skipIndex
@@ -144,7 +144,7 @@ struct CarCreateCommand: AsyncParsableCommand {
     var threads: Int?
 
     func run() async throws {
-        if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
+        try checkThreads(threads)
         var options = ImportOptions()
         if let profile {
             guard let known = ImportProfile(rawValue: profile) else { throw CLIError("unknown profile '\(profile)'") }

@@ -38,6 +38,11 @@ func storeCall<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
+/// A `--threads` value: nil (every core) or at least 1.
+func checkThreads(_ threads: Int?) throws {
+    if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
+}
+
 /// Parses a CID argument, with a one-line error naming it.
 func parseCID(_ text: String) throws -> CID {
     do {

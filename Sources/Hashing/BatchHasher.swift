@@ -68,6 +68,12 @@ public struct BatchHasher: Sendable {
         var totalBytes = 0
         for input in inputs { totalBytes &+= input.count }
         let workers = min(threads, inputs.count)
+        if workers <= 1 || totalBytes < BatchHasher.parallelThreshold {
+            // One call over everything: a multi-lane kernel's scheduler then refills lanes
+            // (longest messages first) across what would otherwise be group edges.
+            kernel.hash(inputs, into: output)
+            return
+        }
         // Claim several small messages at a time so the shared cursor is not a hot spot.
         let averageBytes = totalBytes / inputs.count
         var grain = averageBytes >= 16 * 1024 ? 1 : max(1, min(64, inputs.count / (workers * 8)))
@@ -78,11 +84,7 @@ public struct BatchHasher: Sendable {
         }
         let cursor = BatchCursor(count: inputs.count, grain: grain)
         let job = BatchJob(kernel: kernel, inputs: inputs, output: output, cursor: cursor)
-        if workers <= 1 || totalBytes < BatchHasher.parallelThreshold {
-            job.work()
-        } else {
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in job.work() }
-        }
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in job.work() }
     }
 }
 

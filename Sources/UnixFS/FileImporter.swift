@@ -186,7 +186,7 @@ public struct FileImporter: Sendable {
         // core of its own; with fixed-size chunks this thread mostly waits, so hashing takes all.
         var hashThreads = threads
         if !parameters.chunker.isFixedSize && threads > 1 { hashThreads = threads - 1 }
-        let hasher = LeafHasher(algorithm: parameters.hashAlgorithm, threads: hashThreads)
+        let hasher = BatchHasher(algorithm: parameters.hashAlgorithm, threads: hashThreads)
         let capacity = max(1, batchLeaves)
         let batches = [LeafBatch(capacity: capacity), LeafBatch(capacity: capacity)]
         let framing = parameters.rawLeaves ? nil : (parameters.layout == .balanced ? UnixFSType.file : UnixFSType.raw)
@@ -602,104 +602,29 @@ final class ReadAheadReader<Source: ByteSource>: ScheduledReading, @unchecked Se
 
 // MARK: - Hashing
 
-/// Hashes a batch's leaves with the CPU's best kernel for the algorithm (`HashKernel.selected`:
-/// multi-buffer SHA-NI/AVX-512 lanes for sha2-256, the library otherwise).
-struct LeafHasher: Sendable {
-    let kernel: HashKernel
-    let threads: Int
-
-    init(algorithm: HashAlgorithm, threads: Int) {
-        self.kernel = HashKernel.selected(for: algorithm)
-        self.threads = threads
-    }
-
-    /// Hashes the whole batch on the calling thread.
+extension BatchHasher {
+    /// Hashes a batch's leaves into its digest slots.
     func hash(_ batch: LeafBatch) {
-        guard batch.count > 0 else { return }
-        kernel.hash(UnsafeBufferPointer(start: batch.inputs, count: batch.count), into: batch.digests)
+        hash(UnsafeBufferPointer(start: batch.inputs, count: batch.count),
+             into: UnsafeMutableBufferPointer(start: batch.digests, count: batch.count))
     }
 }
 
-/// One batch's hashing, shared by any number of threads: each claims a group of `lanes` leaves
-/// at a time from a common cursor. Leaves are taken longest first, so that the leaves of a group
-/// have similar lengths (its lanes finish nearly together) and the last groups claimed, the
-/// ones that decide when the batch is done, are the shortest.
-final class HashWork: @unchecked Sendable {
-    let kernel: HashKernel
-    let batch: LeafBatch
-    let group: Int
-    let groups: Int
-    /// Leaf indices, longest first; nil when every leaf has the same length.
-    let order: [Int32]?
-    let cursor = Atomic<Int>(0)
-
-    init(kernel: HashKernel, batch: LeafBatch) {
-        self.kernel = kernel
-        self.batch = batch
-        let count = batch.count
-        group = max(1, kernel.lanes)
-        groups = (count + group - 1) / group
-        let inputs = batch.inputs
-        var uniform = true
-        for i in 1..<max(1, count) where inputs[i].count != inputs[0].count {
-            uniform = false
-            break
-        }
-        order = uniform ? nil : (0..<Int32(count)).sorted { inputs[Int($0)].count > inputs[Int($1)].count }
-    }
-
-    /// Claims and hashes groups until none is left.
-    func run() {
-        let count = batch.count
-        while true {
-            let g = cursor.wrappingAdd(1, ordering: .relaxed).oldValue
-            guard g < groups else { return }
-            let start = g * group
-            let n = min(group, count - start)
-            guard let order else {
-                kernel.hash(UnsafeBufferPointer(start: batch.inputs + start, count: n), into: batch.digests + start)
-                continue
-            }
-            withUnsafeTemporaryAllocation(of: HashInput.self, capacity: n) { inputs in
-                withUnsafeTemporaryAllocation(of: Digest.self, capacity: n) { digests in
-                    for k in 0..<n { inputs.initializeElement(at: k, to: batch.inputs[Int(order[start + k])]) }
-                    digests.initialize(repeating: Digest())
-                    kernel.hash(UnsafeBufferPointer(inputs), into: digests.baseAddress!)
-                    for k in 0..<n { batch.digests[Int(order[start + k])] = digests[k] }
-                    digests.deinitialize()
-                }
-            }
-        }
-    }
-}
-
-/// Runs the hashing of one batch at a time on `threads` background workers, in the order the
-/// batches were started, while the importing thread chunks the next batch.
+/// Runs the hashing of one batch at a time on the hasher's workers, in the order the batches
+/// were started, while the importing thread chunks the next batch.
 final class HashStage: @unchecked Sendable {
-    let hasher: LeafHasher
+    let hasher: BatchHasher
     let queue = DispatchQueue(label: "cairn.unixfs.hash")
     let done = DispatchSemaphore(value: 0)
     /// `poll` saw the oldest started batch finish (and took its signal).
     private var finished = false
 
-    init(hasher: LeafHasher) { self.hasher = hasher }
+    init(hasher: BatchHasher) { self.hasher = hasher }
 
     func start(_ batch: LeafBatch) {
-        let lanes = max(1, hasher.kernel.lanes)
-        let workers = min(hasher.threads, (batch.count + lanes - 1) / lanes)
-        if workers <= 1 {
-            // One call over the whole batch: the lane scheduler itself takes the longest leaves
-            // first and refills lanes across what would be group edges.
-            let hasher = hasher
-            queue.async { [done] in
-                hasher.hash(batch)
-                done.signal()
-            }
-            return
-        }
-        let work = HashWork(kernel: hasher.kernel, batch: batch)
+        let hasher = hasher
         queue.async { [done] in
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in work.run() }
+            hasher.hash(batch)
             done.signal()
         }
     }

@@ -64,7 +64,7 @@ import UnixFS
     func ipfsCarDecoderReadsCairnCARs(caseIndex: Int) throws {
         guard let python = Self.python else { return }
         let (cidVersion, format) = Self.cases[caseIndex]
-        let dir = try CARTestSupport.temporaryDirectory("py")
+        let dir = try makeTemporaryDirectory("car-py")
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = SplitMix64.bytes(seed: 31, count: 1_100_000)
         var options = ImportOptions()
@@ -86,7 +86,7 @@ import UnixFS
 
     @Test func cairnVerifiesAlephCidCARs() throws {
         guard let python = Self.python else { return }
-        let dir = try CARTestSupport.temporaryDirectory("aleph")
+        let dir = try makeTemporaryDirectory("car-aleph")
         defer { try? FileManager.default.removeItem(at: dir) }
         let folder = dir.appendingPathComponent("tree")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("sub"), withIntermediateDirectories: true)

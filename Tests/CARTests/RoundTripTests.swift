@@ -79,7 +79,7 @@ import UnixFS
     }
 
     @Test func fileOutputPatchesAndShiftsInPlace() throws {
-        let dir = try CARTestSupport.temporaryDirectory("shift")
+        let dir = try makeTemporaryDirectory("car-shift")
         defer { try? FileManager.default.removeItem(at: dir) }
         var rng = SplitMix64(seed: 5)
         for trial in 0..<6 {
@@ -110,7 +110,7 @@ import UnixFS
     }
 
     @Test func fileRoundTripThroughPaths() throws {
-        let dir = try CARTestSupport.temporaryDirectory("file")
+        let dir = try makeTemporaryDirectory("car-file")
         defer { try? FileManager.default.removeItem(at: dir) }
         let data = SplitMix64.bytes(seed: 21, count: 700_000)
         let parameters = ImportParameters.kuboDefault

@@ -63,10 +63,4 @@ enum CARTestSupport {
         let digest = HashAlgorithm.sha2_256.hash(bytes)
         return CID.v1(codec: .raw, multihash: try! Multihash(code: .sha2_256, digest: digest.bytes))
     }
-
-    static func temporaryDirectory(_ tag: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-car-\(tag)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
 }

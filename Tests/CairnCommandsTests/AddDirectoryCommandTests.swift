@@ -30,7 +30,7 @@ import Glibc
     /// Every file and directory printed once with its vector CID, paths under the argument's
     /// basename, children before parents, the root last (kubo-import-semantics.md §6.3).
     @Test func recursiveOutputMatchesThePathVectors() throws {
-        let parent = try TreeFixtures.temporaryDirectory("cli-r")
+        let parent = try makeTemporaryDirectory("cli-r")
         defer { try? FileManager.default.removeItem(at: parent) }
         let tree = try Self.generate("basic", in: parent)
         let rows = try Vectors.tsv("dirs/basic.paths.tsv")
@@ -63,7 +63,7 @@ import Glibc
     /// `-w`: gateway-conformance `gateway-raw-block.car` (`ipfs add -Qrw --cid-version 1 dir`,
     /// external-vectors.md §B10), and `-w -r m/*` equals `-r m` (§6.1).
     @Test func wrapWithDirectory() throws {
-        let parent = try TreeFixtures.temporaryDirectory("cli-w")
+        let parent = try makeTemporaryDirectory("cli-w")
         defer { try? FileManager.default.removeItem(at: parent) }
         let dir = parent.appendingPathComponent("dir")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -92,7 +92,7 @@ import Glibc
 
     /// Several arguments without `-w`: each is its own root, its directories after its files.
     @Test func severalArguments() throws {
-        let parent = try TreeFixtures.temporaryDirectory("cli-many")
+        let parent = try makeTemporaryDirectory("cli-many")
         defer { try? FileManager.default.removeItem(at: parent) }
         let a = parent.appendingPathComponent("a"), b = parent.appendingPathComponent("b.txt")
         try FileManager.default.createDirectory(at: a.appendingPathComponent("empty"), withIntermediateDirectories: true)
@@ -117,7 +117,7 @@ import Glibc
 
     /// Hidden entries only with `-H`; a hidden argument itself is always added.
     @Test func hiddenEntries() throws {
-        let parent = try TreeFixtures.temporaryDirectory("cli-hidden")
+        let parent = try makeTemporaryDirectory("cli-hidden")
         defer { try? FileManager.default.removeItem(at: parent) }
         let top = parent.appendingPathComponent(".top")
         try FileManager.default.createDirectory(at: top.appendingPathComponent(".git"), withIntermediateDirectories: true)
@@ -134,7 +134,7 @@ import Glibc
     /// Names with a newline, a backslash, a tab and invalid UTF-8 are escaped like Kubo's
     /// `cmdenv.EscNonPrint` (Go `strconv.Quote` without the quotes): one line per entry.
     @Test func hostileNames() throws {
-        let parent = try TreeFixtures.temporaryDirectory("cli-hostile")
+        let parent = try makeTemporaryDirectory("cli-hostile")
         defer { try? FileManager.default.removeItem(at: parent) }
         let top = parent.appendingPathComponent("h")
         try FileManager.default.createDirectory(at: top, withIntermediateDirectories: true)

@@ -84,7 +84,7 @@ import Glibc
     /// base's prefix character.
     @Test(arguments: ["base32", "base36", "base58btc", "base64url", "base16", "base32upper", "base58flickr", "k"])
     func cidBaseOnEveryOutput(base: String) throws {
-        let parent = try TreeFixtures.temporaryDirectory("cli-cid-base")
+        let parent = try makeTemporaryDirectory("cli-cid-base")
         defer { try? FileManager.default.removeItem(at: parent) }
         let top = try Self.makeSmallTree(in: parent)
         let multibase = try #require(Self.multibase(base))
@@ -118,7 +118,7 @@ import Glibc
     /// upgrades. CIDv1 is never touched. Published vector: t0040-add-and-cat.sh
     /// `ipfs add --cid-base=base32` of "base32 test\n" (external-vectors.md).
     @Test func upgradeCIDv0InOutput() throws {
-        let parent = try TreeFixtures.temporaryDirectory("cli-upgrade")
+        let parent = try makeTemporaryDirectory("cli-upgrade")
         defer { try? FileManager.default.removeItem(at: parent) }
         let file = parent.appendingPathComponent("base32-test.txt")
         try Self.write("base32 test\n", to: file)
@@ -177,7 +177,7 @@ import Glibc
 
     /// Rules from a file and from `--ignore` (file first, flags after: the last match wins).
     @Test func ignoreRules() throws {
-        let parent = try TreeFixtures.temporaryDirectory("cli-ignore")
+        let parent = try makeTemporaryDirectory("cli-ignore")
         defer { try? FileManager.default.removeItem(at: parent) }
         let top = try Self.makeFilterTree(in: parent)
         let rulesFile = parent.appendingPathComponent("rules")
@@ -205,7 +205,7 @@ import Glibc
     /// `--empty-dirs=false`: no empty directory below the argument, also after filtering and
     /// recursively; the argument itself is always added. `-E` and `--empty-dirs` keep them.
     @Test func emptyDirectories() throws {
-        let parent = try TreeFixtures.temporaryDirectory("cli-empty")
+        let parent = try makeTemporaryDirectory("cli-empty")
         defer { try? FileManager.default.removeItem(at: parent) }
         let top = try Self.makeFilterTree(in: parent)
         let expected = try Self.prunedCopy(of: top, named: "expected", removing: ["empty", "only"])
@@ -240,7 +240,7 @@ import Glibc
     }
 
     @Test func dereference() throws {
-        let parent = try TreeFixtures.temporaryDirectory("cli-deref")
+        let parent = try makeTemporaryDirectory("cli-deref")
         defer { try? FileManager.default.removeItem(at: parent) }
         let top = try Self.makeLinkedTree(in: parent)
         let copy = try Self.dereferencedCopy(of: top, named: "copy")
@@ -286,7 +286,7 @@ import Glibc
     // MARK: --silent, -p/--progress
 
     @Test func silentAndProgress() throws {
-        let parent = try TreeFixtures.temporaryDirectory("cli-silent")
+        let parent = try makeTemporaryDirectory("cli-silent")
         defer { try? FileManager.default.removeItem(at: parent) }
         let top = try Self.makeSmallTree(in: parent)
         let big = parent.appendingPathComponent("big")
@@ -332,7 +332,7 @@ import Glibc
             Issue.record("no \(KuboReference.python.path): run `make test` (it creates .venv with kubo-python)")
             return
         }
-        let parent = try TreeFixtures.temporaryDirectory("cli-kubo-flags")
+        let parent = try makeTemporaryDirectory("cli-kubo-flags")
         defer { try? FileManager.default.removeItem(at: parent) }
         let filterTree = try Self.makeFilterTree(in: parent)
         let pruned = try Self.prunedCopy(of: filterTree, named: "pruned", removing: [

@@ -100,7 +100,7 @@ import Glibc
             Issue.record("no \(KuboReference.python.path): run `make test` (it creates .venv with kubo-python) — \(replay)")
             return
         }
-        let parent = try TreeFixtures.temporaryDirectory("kubo-diff")
+        let parent = try makeTemporaryDirectory("kubo-diff")
         defer { try? FileManager.default.removeItem(at: parent) }
         let tree = try Self.makeTree(seed: seed, in: parent)
 
@@ -135,14 +135,5 @@ import Glibc
             guard let expected = theirs[path] else { continue }
             #expect(ours[path] == expected, "\(path): cairn \(ours[path] ?? "nothing"), Kubo \(expected) — \(replay)")
         }
-    }
-}
-
-enum TreeFixtures {
-    static func temporaryDirectory(_ label: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("cairn-\(label)-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
     }
 }

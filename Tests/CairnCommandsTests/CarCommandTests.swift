@@ -4,11 +4,7 @@ import Testing
 
 /// `cairn car create | verify | ls` end to end through the built binary.
 @Suite struct CarCommandTests {
-    func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-carcli-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    func temporaryDirectory() throws -> URL { try makeTemporaryDirectory("carcli") }
 
     @Test(arguments: [false, true])
     func createVerifyList(v2: Bool) throws {

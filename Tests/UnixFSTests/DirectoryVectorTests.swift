@@ -36,7 +36,7 @@ import Testing
 
     @Test(arguments: rows)
     func root(row: Row) throws {
-        let parent = try TreeFixtures.temporaryDirectory("dirs")
+        let parent = try makeTemporaryDirectory("dirs")
         defer { TreeFixtures.remove(parent) }
         let tree = try TreeFixtures.generate(row.tree, pruned: row.pruned, in: parent)
         for (parameters, expected, kind) in [(ImportParameters.kuboDefault, row.v0, row.kindV0), (Self.v1, row.v1, row.kindV1)] {
@@ -67,7 +67,7 @@ import Testing
     func everyPath(tree name: String) throws {
         let rows = try Vectors.tsv("dirs/\(name).paths.tsv")
         #expect(rows.count > 30)
-        let parent = try TreeFixtures.temporaryDirectory("paths")
+        let parent = try makeTemporaryDirectory("paths")
         defer { TreeFixtures.remove(parent) }
         let tree = try TreeFixtures.generate(name, pruned: false, in: parent)
         let v0 = try TreeFixtures.importTree(tree)

@@ -39,7 +39,7 @@ import Testing
                 mars: "bafk2bzaceaqcxw46uzkyd2jmczoogof6pnkqt4dpiv3pwkunsv4g5rkkmecie", venus: "bafk2bzacebxnke2fb5mgzxyjuuavvcfht4fd3gvn4klkujz6k72wboynhuvfw"),
     ])
     func planets(_ case_: Planets) throws {
-        let parent = try TreeFixtures.temporaryDirectory("planets")
+        let parent = try makeTemporaryDirectory("planets")
         defer { TreeFixtures.remove(parent) }
         let planets = parent.appendingPathComponent("planets")
         try TreeFixtures.write(Array("Hello Mars!\n".utf8), to: planets.appendingPathComponent("mars.txt"))
@@ -59,7 +59,7 @@ import Testing
 
     /// B1: t0040 moons (`-rn`) and the `hey`/`hello/world` tree.
     @Test func moonsAndHello() throws {
-        let parent = try TreeFixtures.temporaryDirectory("moons")
+        let parent = try makeTemporaryDirectory("moons")
         defer { TreeFixtures.remove(parent) }
         let moons = parent.appendingPathComponent("moons")
         try TreeFixtures.write(Array("Hello Europa!\n".utf8), to: moons.appendingPathComponent("jupiter/europa.txt"))
@@ -81,7 +81,7 @@ import Testing
 
     /// B4: t0044 symlinks (stored, never followed; dangling allowed) and the gateway symlink.car.
     @Test func symlinks() throws {
-        let parent = try TreeFixtures.temporaryDirectory("symlinks")
+        let parent = try makeTemporaryDirectory("symlinks")
         defer { TreeFixtures.remove(parent) }
         let files = parent.appendingPathComponent("files")
         try TreeFixtures.write(Array("some text\n".utf8), to: files.appendingPathComponent("foo/baz"))
@@ -126,7 +126,7 @@ import Testing
         Metadata(flags: "--mode=0764 --mtime=1603539720 --mtime-nsecs=54321", cid: "QmUkxrtBA8tPjwCYz1HrsoRfDz6NgKut3asVeHVQNH4C8L"),
     ])
     func fileMetadata(_ case_: Metadata) throws {
-        let parent = try TreeFixtures.temporaryDirectory("meta")
+        let parent = try makeTemporaryDirectory("meta")
         defer { TreeFixtures.remove(parent) }
         let file = parent.appendingPathComponent("file")
         try TreeFixtures.write([], to: file)
@@ -139,7 +139,7 @@ import Testing
 
     /// B4 t0047: a symlink to `nothing` (mtime only, never a mode) and an empty directory.
     @Test func symlinkAndEmptyDirectoryMetadata() throws {
-        let parent = try TreeFixtures.temporaryDirectory("meta")
+        let parent = try makeTemporaryDirectory("meta")
         defer { TreeFixtures.remove(parent) }
         let link = parent.appendingPathComponent("link")
         try TreeFixtures.symlink(link, to: "nothing")
@@ -174,7 +174,7 @@ import Testing
         Metadata(flags: "--mtime=1603539720", cid: "QmPCGFZ8ZFowAwfWdCeGsr9wSbGXwZiHW3bZ7XSYcc1Zby QmT3aY4avDcYXCWpU8CJzqUkW7YEuEsx36S8cTNoLcuK1B QmT3aY4avDcYXCWpU8CJzqUkW7YEuEsx36S8cTNoLcuK1B QmT3aY4avDcYXCWpU8CJzqUkW7YEuEsx36S8cTNoLcuK1B QmUGMu9epCEz5HMsuJFgpJxxt3HoahsTQcC65Jje6LNqYF QmXhzoPKuqmkqbyr4kJFznFRXtGwriCXKGFPr4vviyK3aV QmZ5wKCcL11TckypuDTKLLNFP6JMCBJRCn385XKQQ6PCLt Qmdw3hiAxn6R5MRkkdzLdFvZUa2WJeLCTXXCyB8byFsHSA QmedF4m2Y8341azfkpvaHSkxbSrZa4fo6FT25h6sRUVkpq QmfWitW6F13WHFXLbJzXRYmwrS1p4gaAJAfucUSMytRPn3"),
     ])
     func recursiveMetadata(_ case_: Metadata) throws {
-        let parent = try TreeFixtures.temporaryDirectory("t0047")
+        let parent = try makeTemporaryDirectory("t0047")
         defer { TreeFixtures.remove(parent) }
         let t = parent.appendingPathComponent("T")
         let dt = 1_655_158_632
@@ -288,7 +288,7 @@ import Testing
 
     /// B10 gateway fixture `dir-with-percent-encoded-filename.car` (`ipfs add -r --cid-version 1`).
     @Test func percentEncodedName() throws {
-        let parent = try TreeFixtures.temporaryDirectory("gateway")
+        let parent = try makeTemporaryDirectory("gateway")
         defer { TreeFixtures.remove(parent) }
         let dir = parent.appendingPathComponent("dir")
         try TreeFixtures.write(Array("hello from a percent encoded filename\n".utf8),

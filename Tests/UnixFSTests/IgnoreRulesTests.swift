@@ -1,3 +1,4 @@
+import CairnTestSupport
 import Foundation
 import Testing
 @testable import UnixFS
@@ -189,7 +190,7 @@ import Testing
 
     /// Rules files: lines split at LF, CRLF accepted, an unreadable file is an error naming it.
     @Test func rulesFile() throws {
-        let directory = try TreeFixtures.temporaryDirectory("ignore-file")
+        let directory = try makeTemporaryDirectory("ignore-file")
         defer { TreeFixtures.remove(directory) }
         let file = directory.appendingPathComponent("rules")
         try TreeFixtures.write(Array("# comment\r\n*.o\r\n\r\n!keep.o\nbuild/".utf8), to: file)

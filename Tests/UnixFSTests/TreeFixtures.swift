@@ -8,14 +8,6 @@ import Glibc
 
 /// Builds directory trees for the directory tests in fresh temporary folders.
 enum TreeFixtures {
-    /// A new empty temporary directory (removed by the caller with `remove`).
-    static func temporaryDirectory(_ label: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("cairn-\(label)-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     static func remove(_ url: URL) { try? FileManager.default.removeItem(at: url) }
 
     /// `python3 shared/vectors/gen-tree.py [--prune-empty] TREE OUTDIR` into `parent/TREE`.

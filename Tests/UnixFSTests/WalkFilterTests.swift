@@ -68,7 +68,7 @@ import Glibc
     /// dir-only rule leaves a file of that name alone; `!` re-includes.
     @Test(arguments: [ImportParameters.kuboDefault, try! ImportOptions(kuboArguments: ["--cid-version=1"]).resolve()])
     func ignoreRules(parameters: ImportParameters) throws {
-        let parent = try TreeFixtures.temporaryDirectory("walk-ignore")
+        let parent = try makeTemporaryDirectory("walk-ignore")
         defer { TreeFixtures.remove(parent) }
         let tree = parent.appendingPathComponent("tree")
         try Self.makeTree(at: tree)
@@ -86,7 +86,7 @@ import Glibc
     /// Hidden names go first (Kubo's filter checks them before the rules): a negated rule
     /// cannot bring a hidden entry back; with `-H` it is added, and rules still apply to it.
     @Test func hiddenBeforeRules() throws {
-        let parent = try TreeFixtures.temporaryDirectory("walk-hidden")
+        let parent = try makeTemporaryDirectory("walk-hidden")
         defer { TreeFixtures.remove(parent) }
         let tree = parent.appendingPathComponent("tree")
         try Self.makeTree(at: tree)
@@ -103,7 +103,7 @@ import Glibc
     /// `--empty-dirs=false`: directories left with no entry (empty on disk, only hidden or
     /// ignored entries, only empty directories — recursively) are dropped; the argument is not.
     @Test func emptyDirectories() throws {
-        let parent = try TreeFixtures.temporaryDirectory("walk-empty")
+        let parent = try makeTemporaryDirectory("walk-empty")
         defer { TreeFixtures.remove(parent) }
         let tree = parent.appendingPathComponent("tree")
         try Self.makeTree(at: tree)
@@ -162,7 +162,7 @@ import Glibc
     /// `--dereference-symlinks`: every symlink becomes what it points to; the tree equals its
     /// plain copy. Without it the links stay links; `--dereference-args` leaves inner links.
     @Test func dereferenceSymlinks() throws {
-        let parent = try TreeFixtures.temporaryDirectory("walk-deref")
+        let parent = try makeTemporaryDirectory("walk-deref")
         defer { TreeFixtures.remove(parent) }
         let (linked, plain) = try Self.makeLinkedTrees(in: parent)
         let followed = try Self.importRoot(linked) { $0.symlinks = .followAll }
@@ -179,7 +179,7 @@ import Glibc
     /// A symlink given as the argument: followed with either flag, named after its target
     /// (Kubo resolves arguments with filepath.EvalSymlinks, then takes the base name).
     @Test func dereferenceArguments() throws {
-        let parent = try TreeFixtures.temporaryDirectory("walk-deref-args")
+        let parent = try makeTemporaryDirectory("walk-deref-args")
         defer { TreeFixtures.remove(parent) }
         let (linked, _) = try Self.makeLinkedTrees(in: parent)
         for policy in [SymlinkPolicy.followArguments, .followAll] {
@@ -209,7 +209,7 @@ import Glibc
 
     /// A followed entry carries its target's metadata (boxo stats the target).
     @Test func dereferencedMetadataIsTheTargets() throws {
-        let parent = try TreeFixtures.temporaryDirectory("walk-deref-meta")
+        let parent = try makeTemporaryDirectory("walk-deref-meta")
         defer { TreeFixtures.remove(parent) }
         let target = parent.appendingPathComponent("t/file")
         try TreeFixtures.write(Array("payload\n".utf8), to: target)
@@ -229,7 +229,7 @@ import Glibc
     /// Errors: a dangling symlink to follow, a symlink loop, a cycle back to a parent
     /// directory — each one line naming the path; without following, all are stored.
     @Test func dereferenceErrors() throws {
-        let parent = try TreeFixtures.temporaryDirectory("walk-deref-errors")
+        let parent = try makeTemporaryDirectory("walk-deref-errors")
         defer { TreeFixtures.remove(parent) }
         func message(_ path: URL, _ policy: SymlinkPolicy, recursive: Bool = true) -> String? {
             var importer = try! TreeImporter(parameters: .kuboDefault, threads: 1)

@@ -15,15 +15,10 @@ work="${TMPDIR:-/tmp}/cairn-add-bench"
 mkdir -p "$work"
 file="$work/sm7_$size"
 
-echo "building release…" >&2
-(cd "$root" && swift build -c release --product cairn >/dev/null)
-cairn="$root/.build/release/cairn"
-
-if [[ ! -f "$file" ]] || [[ "$(stat -c %s "$file")" != "$size" ]]; then
-    cc -O2 -o "$work/splitmix" "$root/Benchmarks/add/splitmix.c"
-    "$work/splitmix" 7 "$size" "$file"
-fi
-cat "$file" >/dev/null   # into the page cache
+source "$root/Benchmarks/common.sh"
+build_cairn
+make_input "$work" "$size" "$file"
+build_splitmix "$work"   # also feeds the stdin case below
 
 gib() { awk -v b="$size" -v s="$1" 'BEGIN { printf "%.2f", b / 1073741824 / s }'; }
 

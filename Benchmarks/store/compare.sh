@@ -11,18 +11,9 @@ work="${TMPDIR:-/tmp}/cairn-store-bench"
 mkdir -p "$work"
 file="$work/sm7_$size"
 
-echo "building release…" >&2
-(cd "$root" && swift build -c release --product cairn >/dev/null)
-cairn="$root/.build/release/cairn"
-
-if [[ ! -f "$file" ]] || [[ "$(stat -c %s "$file")" != "$size" ]]; then
-    if [[ -f "$root/Benchmarks/add/splitmix.c" ]]; then
-        cc -O2 -o "$work/splitmix" "$root/Benchmarks/add/splitmix.c" && "$work/splitmix" 7 "$size" "$file"
-    else
-        python3 "$root/scripts/splitmix.py" 7 "$size" "$file"
-    fi
-fi
-cat "$file" >/dev/null   # input in the page cache for every case
+source "$root/Benchmarks/common.sh"
+build_cairn
+make_input "$work" "$size" "$file"   # input in the page cache for every case
 
 gib() { awk -v b="$size" -v s="$1" 'BEGIN { printf "%.2f", b / 1073741824 / s }'; }
 now() { date +%s.%N; }

@@ -2,7 +2,7 @@
 # `make test` runs the whole suite. Each target installs only what is missing.
 
 SHELL := /bin/bash
-APT_PACKAGES := libssl-dev libsodium-dev pkg-config libsqlite3-dev
+APT_PACKAGES := libssl-dev libsodium-dev pkg-config libsqlite3-dev strace
 PYTHON ?= python3
 VENV := .venv
 PIP_PACKAGES := kubo-python aleph-cid ipfs-car-decoder dag-cbor

@@ -23,17 +23,31 @@ import Darwin
 /// from `writer()` or `write(_:)`.
 public final class BlockStore: Sendable {
     public let layout: StoreLayout
+    /// How writers wait for the store lock.
+    public let lockWait: LockWait
+    /// The pool reads go through: read-only connections for a store opened with
+    /// `create: false` (they never write, not even to set up WAL mode), else the read-write pool.
     let database: DatabasePool
+    /// The read-write pool, opened on the first write of a store opened for reading.
+    private let writablePool: Mutex<DatabasePool?>
     /// Read-only descriptors of pack files, opened on first use. A descriptor of a pack that
     /// compaction has since unlinked still reads the old (verified) bytes.
     private let readHandles = Mutex<[Int64: Int32]>([:])
     let packMappings = PackMappings()
 
-    /// Opens the store at `layout.root`, creating it when `create` is true and it does not exist.
-    public init(layout: StoreLayout, create: Bool = true) throws {
+    /// Opens the store at `layout.root`. With `create`, a missing store is created and the
+    /// index is opened for writing; without it, a missing store is `.noStore` and the index is
+    /// opened read-only (a writer later opens it for writing).
+    public init(layout: StoreLayout, create: Bool = true, lockWait: LockWait = LockWait()) throws {
         self.layout = layout
+        self.lockWait = lockWait
         let exists = Sys.exists(layout.databasePath)
         if !exists {
+            // Packs without an index are a store whose index was lost: never start over.
+            guard BlockStore.isBrandNew(layout) else {
+                throw BlockStoreError(.corrupt, "the store at \(layout.root) has no index (\(layout.databasePath) is missing); "
+                    + "`cairn store repair` rebuilds it from the packs")
+            }
             guard create else {
                 throw BlockStoreError(.noStore, "no block store at \(layout.root) (add something first, or pass --store)")
             }
@@ -41,23 +55,21 @@ public final class BlockStore: Sendable {
             try Sys.mkdirIfNeeded(layout.packsPath)
         }
         try BlockStore.checkFormatFile(layout)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(60)
-        configuration.prepareDatabase { db in
-            // WAL commits are durable only with synchronous=FULL: a committed batch survives
-            // power loss, not just a process crash.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
-            try db.execute(sql: "PRAGMA cache_size = -65536")
-        }
+        database = try BlockStore.openPool(layout, readOnly: !create)
+        writablePool = Mutex(create ? database : nil)
+        let format: String?
         do {
-            database = try DatabasePool(path: layout.databasePath, configuration: configuration)
+            format = try database.read { db -> String? in
+                guard try db.tableExists("meta") else { return nil }
+                return try Row.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'format'")?.text(0)
+            }
         } catch {
-            throw BlockStoreError(.database, "cannot open \(layout.databasePath): \(error)")
+            throw BlockStoreError(.database, "cannot read the index \(layout.databasePath): \(error); "
+                + "`cairn store repair` rebuilds it from the packs")
         }
-        let format = try readDatabase { db -> String? in
-            guard try db.tableExists("meta") else { return nil }
-            return try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'format'")
+        guard format != nil || BlockStore.isBrandNew(layout) else {
+            throw BlockStoreError(.corrupt, "the index \(layout.databasePath) has no format record but the store has packs or a FORMAT file; "
+                + "`cairn store repair` rebuilds it from the packs")
         }
         if let format {
             guard Int(format) == blockStoreFormatVersion else {
@@ -65,13 +77,57 @@ public final class BlockStore: Sendable {
                     "store \(layout.root) has format version \(format); this cairn reads version \(blockStoreFormatVersion)")
             }
         } else {
+            guard create else {
+                throw BlockStoreError(.noStore, "no block store at \(layout.root) (add something first, or pass --store)")
+            }
             try initialize()
         }
     }
 
+    /// Opens the index. A read-write pool makes every commit durable: GRDB sets
+    /// `synchronous = NORMAL` on the writer connection when it enables WAL mode (after
+    /// `prepareDatabase`), so FULL is set again once the pool is open, on that one connection
+    /// every write goes through (spec §5). Its WAL and shared-memory files persist after the
+    /// last connection closes, so that read-only openers never have to create them.
+    private static func openPool(_ layout: StoreLayout, readOnly: Bool) throws -> DatabasePool {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(60)
+        configuration.readonly = readOnly
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            if !readOnly {
+                var persist: Int32 = 1
+                sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
+            }
+        }
+        do {
+            let pool = try DatabasePool(path: layout.databasePath, configuration: configuration)
+            if !readOnly {
+                // WAL commits are durable only with synchronous=FULL: a committed batch
+                // survives power loss, not just a process crash.
+                try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+            }
+            return pool
+        } catch {
+            throw BlockStoreError(.database, "cannot open the index \(layout.databasePath): \(error); "
+                + "`cairn store repair` rebuilds it from the packs")
+        }
+    }
+
+    /// The read-write pool (opened now if this store was opened for reading).
+    private func writableDatabase() throws -> DatabasePool {
+        try writablePool.withLock { pool in
+            if let pool { return pool }
+            let opened = try BlockStore.openPool(layout, readOnly: false)
+            pool = opened
+            return opened
+        }
+    }
+
     /// Convenience: `BlockStore(layout: StoreLayout(root: path))`.
-    public convenience init(path: String, create: Bool = true) throws {
-        try self.init(layout: StoreLayout(root: path), create: create)
+    public convenience init(path: String, create: Bool = true, lockWait: LockWait = LockWait()) throws {
+        try self.init(layout: StoreLayout(root: path), create: create, lockWait: lockWait)
     }
 
     deinit {
@@ -88,6 +144,13 @@ public final class BlockStore: Sendable {
         }
     }
 
+    /// A store that never held anything: no FORMAT file and no pack files.
+    static func isBrandNew(_ layout: StoreLayout) -> Bool {
+        guard !Sys.exists(layout.formatPath) else { return false }
+        let names = (try? Sys.listDirectory(layout.packsPath)) ?? []
+        return !names.contains { PackFormat.id(ofFileName: $0) != nil }
+    }
+
     private static func checkFormatFile(_ layout: StoreLayout) throws {
         guard let text = try? String(contentsOfFile: layout.formatPath, encoding: .utf8) else { return }
         let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
@@ -102,13 +165,19 @@ public final class BlockStore: Sendable {
 
     /// Creates the schema under the writer lock (two processes may race to create a store).
     private func initialize() throws {
-        let lock = try FileLock(path: layout.lockPath)
+        let lock = try FileLock(path: layout.lockPath, wait: lockWait)
         defer { lock.unlock() }
         try writeDatabase { db in
             for statement in IndexSchema.statements { try db.execute(sql: statement) }
             try db.execute(sql: "INSERT OR IGNORE INTO meta(key, value) VALUES ('format', ?)",
                            arguments: [String(blockStoreFormatVersion)])
+            try db.execute(sql: "INSERT OR IGNORE INTO meta(key, value) VALUES ('next_pack', '1')")
         }
+        try BlockStore.writeFormatFile(layout)
+    }
+
+    /// Writes `FORMAT` atomically (temporary file, fsync, rename, directory fsync).
+    static func writeFormatFile(_ layout: StoreLayout) throws {
         let text = "cairn-blockstore \(blockStoreFormatVersion)\n"
         let temporary = layout.formatPath + ".tmp"
         let fd = try Sys.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
@@ -128,13 +197,13 @@ public final class BlockStore: Sendable {
     }
 
     func writeDatabase<T>(_ body: (Database) throws -> T) throws -> T {
-        try mappingDatabaseErrors { try database.write(body) }
+        try mappingDatabaseErrors { try writableDatabase().write(body) }
     }
 
     /// The writer connection outside a transaction (the caller opens its own, for instance
     /// around a scratch database it attaches).
     func writeDatabaseWithoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
-        try mappingDatabaseErrors { try database.writeWithoutTransaction(body) }
+        try mappingDatabaseErrors { try writableDatabase().writeWithoutTransaction(body) }
     }
 
     /// Runs `body`; a store error passes through, any other (GRDB's) becomes a `.database` one.
@@ -143,6 +212,8 @@ public final class BlockStore: Sendable {
             return try body()
         } catch let error as BlockStoreError {
             throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            throw BlockStoreError(.io, "index \(layout.databasePath): \(String(cString: strerror(ENOSPC)))", errno: ENOSPC)
         } catch {
             throw BlockStoreError(.database, "index \(layout.databasePath): \(error)")
         }
@@ -158,7 +229,7 @@ public final class BlockStore: Sendable {
 
     static func entry(_ multihash: Multihash, in db: Database) throws -> IndexEntry? {
         let statement = try db.cachedStatement(sql: entrySQL)
-        return try Row.fetchOne(statement, arguments: [multihash.key]).map(IndexEntry.init(row:))
+        return try Row.fetchOne(statement, arguments: [multihash.key]).map { try IndexEntry(row: $0, multihash: multihash) }
     }
 
     /// Whether the block is in the store (identity CIDs always are: they are their own bytes).
@@ -332,15 +403,13 @@ public final class BlockStore: Sendable {
     /// Calls `body` with every stored block's CID and size, in index order.
     public func list(_ body: (CID, Int) throws -> Void) throws {
         try readDatabase { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT mh, codec, version, pack, offset, length FROM blocks")
+            let rows = try Row.fetchCursor(db, sql: "SELECT \(IndexEntry.columns), mh FROM blocks")
             var count = 0
             while let row = try rows.next() {
                 count += 1
                 if count & 0x3FFF == 0 { try Task.checkCancellation() }
-                let key: Data = row[0]
-                let multihash = try Multihash(bytes: key)
-                let entry = IndexEntry(codec: UInt64(bitPattern: row[1]), version: UInt64(bitPattern: row[2]),
-                                       location: BlockLocation(pack: row[3], offset: row[4], length: Int(row[5] as Int64)))
+                let multihash = try IndexEntry.multihash(row, column: 5)
+                let entry = try IndexEntry(row: row, multihash: multihash)
                 try body(entry.cid(multihash), entry.location.length)
             }
         }
@@ -366,10 +435,16 @@ public final class BlockStore: Sendable {
 
     public func stat() throws -> Statistics {
         try readDatabase { db in
-            let blocks = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(length), 0) FROM blocks")!
-            let packs = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM packs")!
+            func totals(_ sql: String, _ table: String) throws -> (Int, Int64) {
+                guard let row = try Row.fetchOne(db, sql: sql), let count = row.integer(0), let sum = row.integer(1) else {
+                    throw BlockStoreError.corruptRow(layout, table, "all rows", "the sizes do not add up to an integer")
+                }
+                return (Int(count), sum)
+            }
+            let blocks = try totals("SELECT COUNT(*), COALESCE(SUM(length), 0) FROM blocks", "blocks")
+            let packs = try totals("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM packs", "packs")
             let pins = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM pins") ?? 0
-            return Statistics(blocks: blocks[0], blockBytes: blocks[1], packs: packs[0], packBytes: packs[1], pins: pins)
+            return Statistics(blocks: blocks.0, blockBytes: blocks.1, packs: packs.0, packBytes: packs.1, pins: pins)
         }
     }
 

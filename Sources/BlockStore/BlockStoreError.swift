@@ -30,6 +30,8 @@ public struct BlockStoreError: Error, Hashable, Sendable, CustomStringConvertibl
         /// A DAG that is not what the operation needs (not UnixFS, malformed, a directory
         /// where a file was expected, an unsafe entry name).
         public static let invalidDAG = Code(9)
+        /// The store lock was not free before the caller's timeout.
+        public static let busy = Code(10)
 
         public var description: String {
             switch raw {
@@ -42,6 +44,7 @@ public struct BlockStoreError: Error, Hashable, Sendable, CustomStringConvertibl
             case 7: return "noStore"
             case 8: return "refused"
             case 9: return "invalidDAG"
+            case 10: return "busy"
             default: return "code\(raw)"
             }
         }

@@ -32,6 +32,11 @@ public final class BlockStoreWriter: BlockSink {
     public var batchBytes = 256 << 20
     /// …or this many pending blocks.
     public var batchBlocks = 1 << 16
+    /// A pack takes no more records once it is this large (256 MiB). Tests lower it through
+    /// the environment variable `CAIRN_TEST_PACK_SIZE_LIMIT` (bytes) to cross pack boundaries
+    /// without writing hundreds of megabytes.
+    var packSizeLimit: Int64 = ProcessInfo.processInfo.environment["CAIRN_TEST_PACK_SIZE_LIMIT"]
+        .flatMap { Int64($0) }.map { max($0, Int64(PackFormat.headerSize) + 1) } ?? PackFormat.targetPackSize
 
     /// The most CIDs a mark's DFS stack keeps in memory; the rest wait in its scratch table.
     var markFrontierLimit = 4096
@@ -51,6 +56,8 @@ public final class BlockStoreWriter: BlockSink {
         var version: UInt64
         var offset: Int64
         var length: Int
+        /// The pack its record is in.
+        var pack: Int64
         /// For a block compaction copies: the pack it moves out of (the row is updated).
         var movedFrom: Int64? = nil
     }
@@ -71,17 +78,31 @@ public final class BlockStoreWriter: BlockSink {
     private var stagingOffset: Int64 = 0
 
     private var pending: [PendingRow] = []
+    /// Packs filled during the current batch (synced, closed, not yet in the index) and their
+    /// ends: only with `commitsOnlyWhenAsked`.
+    private var sealedPacks: [(id: Int64, end: Int64)] = []
+    /// Packs created since the last commit (unlisted: `abandon` removes them).
+    private var uncommittedNewPacks: [Int64] = []
+
+    /// When true, filling a pack does not commit: the full pack is synced and sealed, and its
+    /// rows wait for the next explicit `commit` (`cairn car import`: one transaction whatever
+    /// the number of packs, spec/blockstore.md §5).
+    public var commitsOnlyWhenAsked = false
     private var pendingKeys = Set<Multihash>()
     private var pendingBytes = 0
 
     init(store: BlockStore) throws {
         self.store = store
-        lock = try FileLock(path: store.layout.lockPath)
+        lock = try FileLock(path: store.layout.lockPath, wait: store.lockWait)
         staging = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 << 20, alignment: 4096)
         do {
             try recover()
         } catch {
-            staging.deallocate()
+            // `deinit` runs for a class whose init throws after every property is set: it
+            // frees `staging` (freeing it here too was a double free). Only the lock goes now.
+            isOpen = false
+            if packFD >= 0 { Sys.close(packFD) }
+            packFD = -1
             lock.unlock()
             throw error
         }
@@ -96,48 +117,96 @@ public final class BlockStoreWriter: BlockSink {
 
     // MARK: Recovery
 
-    /// Brings the packs directory in line with the index: pack files the index does not list
-    /// (a crash before their first commit, or after compaction committed but before the unlink)
-    /// are removed; bytes past a listed pack's committed size (a crash mid-batch) are truncated.
+    /// Brings the packs directory in line with the index, deleting or truncating only bytes
+    /// the index proves are garbage (spec/blockstore.md §5):
+    /// - a pack file the index does not list is removed if no index row points into it and the
+    ///   index knows the next pack id (a crash before the pack's first commit, or after a
+    ///   compaction committed but before the unlink);
+    /// - past a listed pack's committed size, the records that follow one another and verify
+    ///   are kept (the committed size grows over them); only the bytes after the last of them
+    ///   (the torn tail of an interrupted batch) are truncated.
+    /// Anything else (a listed pack missing, a committed size that is missing or smaller than
+    /// what the rows point at, rows in an unlisted pack) is a damaged store: refused, naming
+    /// `cairn store repair`.
     private func recover() throws {
         let layout = store.layout
-        let (listed, next) = try store.readDatabase { db -> ([Int64: Int64], Int64) in
-            var listed: [Int64: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, size FROM packs") { listed[row[0]] = row[1] }
-            let next = try Int64.fetchOne(db, sql: "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'next_pack'") ?? 1
-            return (listed, next)
-        }
+        let names = try Sys.listDirectory(layout.packsPath)
+        let files = Set(names.compactMap(PackFormat.id(ofFileName:)))
+        let index = try store.readDatabase { db in try RecoveryView(db, files: files) }
         var removed = false
         var highest: Int64 = 0
-        for name in try Sys.listDirectory(layout.packsPath) {
-            let id = PackFormat.id(ofFileName: name)
-            if let id { highest = max(highest, id) }
-            if let id, let size = listed[id] {
-                let fd = try Sys.open(layout.packPath(id), O_RDWR)
-                defer { Sys.close(fd) }
-                let actual = try Sys.fileSize(fd, path: layout.packPath(id))
-                if actual > size {
-                    try Sys.truncate(fd, to: size, path: layout.packPath(id))
-                    try Sys.fsync(fd, path: layout.packPath(id))
+        var grown: [Int64: Int64] = [:]
+        var present = Set<Int64>()
+        for name in names {
+            guard let id = PackFormat.id(ofFileName: name) else {
+                if name.hasSuffix(".tmp") {
+                    try Sys.unlink(layout.packsPath + "/" + name)
+                    removed = true
                 }
-            } else if id != nil || name.hasSuffix(".tmp") {
-                try Sys.unlink(layout.packsPath + "/" + name)
-                removed = true
+                continue
             }
+            highest = max(highest, id)
+            present.insert(id)
+            let path = layout.packPath(id)
+            guard let listed = index.packs[id] else {
+                guard index.nextPack != nil else {
+                    throw BlockStoreError.damagedIndex(layout, "it does not record the next pack id, so \(path) cannot be told apart from a live pack")
+                }
+                if let end = index.rowsEnd[id] {
+                    throw BlockStoreError.damagedIndex(layout, "\(PackFormat.fileName(id)) is not listed but index rows point into it (up to offset \(end))")
+                }
+                try Sys.unlink(path)
+                removed = true
+                continue
+            }
+            guard let size = listed, size >= Int64(PackFormat.headerSize) else {
+                throw BlockStoreError.damagedIndex(layout, "the committed size of \(PackFormat.fileName(id)) is \(listed.map(String.init) ?? "NULL")")
+            }
+            if let end = index.rowsEnd[id], end > size {
+                throw BlockStoreError.damagedIndex(layout, "the committed size of \(PackFormat.fileName(id)) is \(size) but its rows reach offset \(end)")
+            }
+            let fd = try Sys.open(path, O_RDWR)
+            defer { Sys.close(fd) }
+            let pack = try PackFile(fd: fd, path: path)
+            if pack.size < size {
+                throw BlockStoreError.damagedIndex(layout, "\(PackFormat.fileName(id)) has \(pack.size) bytes but \(size) are committed")
+            }
+            guard pack.size > size else { continue }
+            let end = try pack.walk(from: size, resync: false) { _, _ in }
+            if end < pack.size {
+                try Sys.truncate(fd, to: end, path: path)
+                try Sys.fsync(fd, path: path)
+            }
+            if end > size { grown[id] = end }
+        }
+        for id in index.packs.keys where !present.contains(id) {
+            throw BlockStoreError.damagedIndex(layout, "\(layout.packPath(id)) is listed but missing")
         }
         if removed { try Sys.syncDirectory(layout.packsPath) }
+        if !grown.isEmpty {
+            try store.writeDatabase { db in
+                for (id, size) in grown {
+                    try db.execute(sql: "UPDATE packs SET size = ? WHERE id = ?", arguments: [size, id])
+                }
+            }
+        }
         // The scratch database of a mark the previous writer did not finish.
         try BlockStoreWriter.removeMarkFiles(layout)
-        nextPackID = max(next, highest + 1, (listed.keys.max() ?? 0) + 1)
-        // Continue the newest pack if it has room.
-        if let (id, size) = listed.max(by: { $0.key < $1.key }), size < PackFormat.targetPackSize {
-            packFD = try Sys.open(layout.packPath(id), O_RDWR)
-            packID = id
-            packEnd = size
-            packCommittedEnd = size
-            stagingOffset = size
-            lastWritebackStart = size
+        nextPackID = max(index.nextPack ?? 1, highest + 1, (index.packs.keys.max() ?? 0) + 1)
+        // Continue the newest pack if it has room and is in the current format.
+        guard let newest = index.packs.keys.max(), let committed = grown[newest] ?? index.packs[newest].flatMap({ $0 }),
+              committed < packSizeLimit else { return }
+        let fd = try Sys.open(layout.packPath(newest), O_RDWR)
+        guard try PackFile(fd: fd, path: layout.packPath(newest)).version == PackFormat.currentVersion else {
+            Sys.close(fd)
+            return
         }
+        packFD = fd
+        packID = newest
+        packEnd = committed
+        packCommittedEnd = committed
+        stagingOffset = committed
+        lastWritebackStart = committed
     }
 
     // MARK: Putting blocks
@@ -195,24 +264,28 @@ public final class BlockStoreWriter: BlockSink {
 
     /// Appends a record to the current pack and queues its index row.
     private func appendRecord(_ cid: CID, _ segments: BlockBytes, movedFrom: Int64?) throws {
-        if packFD < 0 || packEnd >= PackFormat.targetPackSize {
+        if packFD < 0 || packEnd >= packSizeLimit {
             try startNewPack()
         }
         let multihash = cid.multihash
         // Record header (u32le length of CID + block) and the CID, built on the stack.
         let cidLength = cid.encodedLength
-        let headerLength = PackFormat.recordHeaderSize + cidLength
+        let framing = PackFormat.recordHeaderSize(version: PackFormat.currentVersion)
+        let headerLength = framing + cidLength
         let blockOffset = packEnd + Int64(headerLength)
         try withUnsafeTemporaryAllocation(byteCount: headerLength, alignment: 8) { (scratch) throws in
             scratch.storeBytes(of: UInt32(cidLength + segments.count).littleEndian, toByteOffset: 0, as: UInt32.self)
-            _ = cid.encode(to: UnsafeMutableRawBufferPointer(rebasing: scratch[PackFormat.recordHeaderSize...]))
+            _ = cid.encode(to: UnsafeMutableRawBufferPointer(rebasing: scratch[framing...]))
+            let checksum = PackFormat.headerChecksum(length: UnsafeRawBufferPointer(rebasing: scratch[0..<4]),
+                                                     cid: UnsafeRawBufferPointer(rebasing: scratch[framing...]))
+            scratch.storeBytes(of: checksum.littleEndian, toByteOffset: 4, as: UInt32.self)
             try append(UnsafeRawBufferPointer(scratch))
         }
         try append(segments.prefix)
         try append(segments.body)
         try append(segments.suffix)
         pending.append(PendingRow(key: multihash.key, codec: cid.codec.rawValue, version: cid.version.rawValue,
-                                  offset: blockOffset, length: segments.count, movedFrom: movedFrom))
+                                  offset: blockOffset, length: segments.count, pack: packID, movedFrom: movedFrom))
         if movedFrom == nil { pendingKeys.insert(multihash) }
         pendingBytes += segments.count
     }
@@ -264,7 +337,12 @@ public final class BlockStoreWriter: BlockSink {
 
     /// Commits what is pending, then opens a fresh pack file (not yet in the index).
     private func startNewPack() throws {
-        if packFD >= 0 {
+        if packFD >= 0 && commitsOnlyWhenAsked {
+            try syncActivePack()
+            if packEnd > packCommittedEnd || packIsNew { sealedPacks.append((packID, packEnd)) }
+            Sys.close(packFD)
+            packFD = -1
+        } else if packFD >= 0 {
             try commit()
             Sys.close(packFD)
             packFD = -1
@@ -276,6 +354,7 @@ public final class BlockStoreWriter: BlockSink {
         packFD = fd
         packID = id
         packIsNew = true
+        uncommittedNewPacks.append(id)
         packEnd = 0
         packCommittedEnd = 0
         stagingOffset = 0
@@ -285,26 +364,33 @@ public final class BlockStoreWriter: BlockSink {
 
     // MARK: Committing
 
+    /// Writes the staged bytes of the active pack and makes them durable (a new pack's
+    /// directory entry too).
+    private func syncActivePack() throws {
+        try drainStaging()
+        if packIsNew {
+            try Sys.fsync(packFD, path: store.layout.packPath(packID))
+            try Sys.syncDirectory(store.layout.packsPath)
+        } else {
+            try Sys.fdatasync(packFD, path: store.layout.packPath(packID))
+        }
+    }
+
     /// Makes every pending block durable (see the type's documentation for the order). Runs
     /// `extra` in the same transaction as the index rows (pins that must appear with them).
     public func commit(with extra: ((Database) throws -> Void)? = nil) throws {
         precondition(isOpen, "BlockStoreWriter used after close()")
-        if packFD >= 0 && packEnd > packCommittedEnd {
-            try drainStaging()
-            if packIsNew {
-                try Sys.fsync(packFD, path: store.layout.packPath(packID))
-                try Sys.syncDirectory(store.layout.packsPath)
-            } else {
-                try Sys.fdatasync(packFD, path: store.layout.packPath(packID))
-            }
-        }
-        guard !pending.isEmpty || extra != nil || (packFD >= 0 && packEnd > packCommittedEnd) else { return }
+        if packFD >= 0 && packEnd > packCommittedEnd { try syncActivePack() }
+        guard !pending.isEmpty || extra != nil || !sealedPacks.isEmpty || (packFD >= 0 && packEnd > packCommittedEnd) else { return }
         let rows = pending
-        let pack = packID, end = packEnd, next = nextPackID
-        let registerPack = packFD >= 0 && (packEnd > packCommittedEnd || packIsNew)
+        var packs = sealedPacks
+        if packFD >= 0 && (packEnd > packCommittedEnd || packIsNew) { packs.append((packID, packEnd)) }
+        let next = nextPackID
         try store.writeDatabase { db in
-            if registerPack {
+            for (pack, end) in packs {
                 try db.execute(sql: "INSERT OR REPLACE INTO packs(id, size) VALUES (?, ?)", arguments: [pack, end])
+            }
+            if !packs.isEmpty {
                 try db.execute(sql: "INSERT OR REPLACE INTO meta(key, value) VALUES ('next_pack', ?)", arguments: [String(next)])
             }
             let insert = try db.cachedStatement(sql:
@@ -313,16 +399,18 @@ public final class BlockStoreWriter: BlockSink {
                 "UPDATE blocks SET pack = ?, offset = ? WHERE mh = ? AND pack = ?")
             for row in rows {
                 if let from = row.movedFrom {
-                    try move.execute(arguments: [pack, row.offset, row.key, from])
+                    try move.execute(arguments: [row.pack, row.offset, row.key, from])
                     continue
                 }
                 try insert.execute(arguments: [row.key, Int64(bitPattern: row.codec), Int64(bitPattern: row.version),
-                                               pack, row.offset, row.length])
+                                               row.pack, row.offset, row.length])
             }
             try extra?(db)
         }
         packCommittedEnd = packEnd
         packIsNew = false
+        sealedPacks.removeAll()
+        uncommittedNewPacks.removeAll()
         pending.removeAll(keepingCapacity: true)
         pendingKeys.removeAll(keepingCapacity: true)
         pendingBytes = 0
@@ -344,12 +432,17 @@ public final class BlockStoreWriter: BlockSink {
     }
 
     /// Releases the write lock without committing: pending blocks are lost (their bytes are
-    /// past the pack's committed size and get truncated by the next writer).
+    /// past the pack's committed size, unreferenced; packs created since the last commit are
+    /// removed now, being listed nowhere).
     public func abandon() {
         guard isOpen else { return }
         isOpen = false
         if packFD >= 0 { Sys.close(packFD) }
         packFD = -1
+        for id in uncommittedNewPacks { try? Sys.unlink(store.layout.packPath(id)) }
+        if !uncommittedNewPacks.isEmpty { try? Sys.syncDirectory(store.layout.packsPath) }
+        uncommittedNewPacks.removeAll()
+        sealedPacks.removeAll()
         pending.removeAll()
         pendingKeys.removeAll()
         lock.unlock()

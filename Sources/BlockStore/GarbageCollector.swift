@@ -17,6 +17,10 @@ public struct GCReport: Sendable, Hashable {
     public var deletedPacks = 0
     /// Pack bytes freed on disk.
     public var reclaimedBytes: Int64 = 0
+    /// Packs that should have been compacted but were left for lack of free space, and the
+    /// dead bytes they still hold.
+    public var packsNotCompacted = 0
+    public var unreclaimedBytes: Int64 = 0
 }
 
 extension BlockStoreWriter {
@@ -45,7 +49,12 @@ extension BlockStoreWriter {
                     SELECT b.mh, b.length FROM main.blocks b
                     WHERE b.mh > ? AND NOT EXISTS (SELECT 1 FROM mark.marked m WHERE m.mh = b.mh)
                     ORDER BY b.mh LIMIT 10000
-                    """, arguments: [after]).map { ($0[0] as Data, $0[1] as Int64) }
+                    """, arguments: [after]).map { row -> (Data, Int64) in
+                        guard let key = row.blob(0) else {
+                            throw BlockStoreError.corruptRow(store.layout, "blocks", "after \(after.count) key bytes", "its key is not a blob")
+                        }
+                        return (key, max(0, row.integer(1) ?? 0))
+                    }
                 guard let last = dead.last else { break }
                 after = last.0
                 try db.inTransaction {
@@ -58,16 +67,28 @@ extension BlockStoreWriter {
             }
         }
 
-        // Compact.
+        // Compact: first drop the packs no live block is in (that frees space without
+        // needing any), then rewrite the emptiest candidates first, each only if the free
+        // space holds its live bytes; what is left is reported.
         let packs = try store.readDatabase { db in
             try Row.fetchAll(db, sql: """
                 SELECT p.id, p.size, COUNT(b.mh), COALESCE(SUM(b.length), 0)
                 FROM packs p LEFT JOIN blocks b ON b.pack = p.id GROUP BY p.id ORDER BY p.id
-                """).map { (id: $0[0] as Int64, size: $0[1] as Int64, blocks: $0[2] as Int, live: $0[3] as Int64) }
+                """).map { row -> (id: Int64, size: Int64, blocks: Int64, live: Int64) in
+                guard let id = row.integer(0), let size = row.integer(1), let blocks = row.integer(2), let live = row.integer(3) else {
+                    throw BlockStoreError.corruptRow(store.layout, "packs", "id \(row.integer(0).map(String.init) ?? "NULL")",
+                                                     "its size or its blocks' lengths are not integers")
+                }
+                return (id: id, size: size, blocks: blocks, live: live)
+            }
         }
         let candidates = packs.filter { pack in
             let payload = max(pack.size - Int64(PackFormat.headerSize), 1)
             return pack.blocks == 0 || Double(pack.live) / Double(payload) < threshold
+        }.sorted { a, b in
+            let liveA: Int64 = a.blocks == 0 ? -1 : a.live
+            let liveB: Int64 = b.blocks == 0 ? -1 : b.live
+            return liveA != liveB ? liveA < liveB : a.id < b.id
         }
         guard !candidates.isEmpty else { return report }
         try closeActivePack()
@@ -75,15 +96,22 @@ extension BlockStoreWriter {
         for pack in candidates {
             try Task.checkCancellation()
             if pack.blocks > 0 {
+                // Room for the copies, their record headers and the index's growth.
+                let needed = pack.live + pack.blocks * 256 + (4 << 20)
+                guard try Sys.freeSpace(store.layout.packsPath) >= needed else {
+                    report.packsNotCompacted += 1
+                    report.unreclaimedBytes += pack.size - pack.live
+                    continue
+                }
                 let rows = try store.readDatabase { db in
                     try Row.fetchAll(db, sql: "SELECT \(IndexEntry.columns), mh FROM blocks WHERE pack = ? ORDER BY offset",
                                      arguments: [pack.id])
                 }
                 for row in rows {
                     try Task.checkCancellation()
-                    let entry = IndexEntry(row: row)
-                    let key: Data = row[5]
-                    let cid = entry.cid(try Multihash(bytes: key))
+                    let multihash = try IndexEntry.multihash(row, column: 5)
+                    let entry = try IndexEntry(row: row, multihash: multihash)
+                    let cid = entry.cid(multihash)
                     let bytes = try store.read(entry.location, cid: cid)
                     try BlockStore.check(bytes, cid: cid, location: entry.location)
                     try bytes.withUnsafeBytes { try appendMoved(cid, bytes: $0, from: pack.id) }
@@ -103,6 +131,7 @@ extension BlockStoreWriter {
             store.dropReadHandles([pack.id])
             report.deletedPacks += 1
             report.reclaimedBytes += pack.size
+            if pack.blocks == 0 { try Sys.syncDirectory(store.layout.packsPath) }
         }
         try closeActivePack()
         try Sys.syncDirectory(store.layout.packsPath)

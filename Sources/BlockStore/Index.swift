@@ -58,10 +58,38 @@ struct IndexEntry: Sendable {
 
     static let columns = "codec, version, pack, offset, length"
 
-    init(row: Row) {
-        codec = UInt64(bitPattern: row[0] as Int64)
-        version = UInt64(bitPattern: row[1] as Int64)
-        location = BlockLocation(pack: row[2], offset: row[3], length: Int(row[4] as Int64))
+    /// Decodes `codec, version, pack, offset, length` (columns 0–4) of the row of `multihash`,
+    /// checking each is an integer in its range: a damaged row is `.corrupt`, naming it.
+    init(row: Row, multihash: Multihash) throws {
+        func field(_ index: Int, _ name: String, _ range: ClosedRange<Int64>) throws -> Int64 {
+            guard let value = row.integer(index), range.contains(value) else {
+                let shown = (row[index] as DatabaseValue).description
+                throw BlockStoreError(.corrupt, "corrupt index row for block \(IndexEntry.name(multihash)): \(name) is \(shown); "
+                    + "`cairn store verify` lists the damage, `cairn store repair` rebuilds the index from the packs")
+            }
+            return value
+        }
+        let codec = try field(0, "codec", 0...Int64(Int32.max))
+        let version = try field(1, "version", 0...1)
+        let pack = try field(2, "pack", 1...Int64(Int32.max) * 1024)
+        let length = try field(4, "length", 0...Int64(PackFormat.maxBlockSize))
+        let offset = try field(3, "offset", Int64(PackFormat.headerSize)...(Int64.max / 2))
+        self.init(codec: UInt64(codec), version: UInt64(version),
+                  location: BlockLocation(pack: pack, offset: offset, length: Int(length)))
+    }
+
+    /// The multihash key in column `column` of a row, `.corrupt` when it is not one.
+    static func multihash(_ row: Row, column: Int) throws -> Multihash {
+        guard let key = row.blob(column), let multihash = try? Multihash(bytes: key) else {
+            throw BlockStoreError(.corrupt, "corrupt index row in blocks: its key \((row[column] as DatabaseValue).description) is not a multihash; "
+                + "`cairn store repair` rebuilds the index from the packs")
+        }
+        return multihash
+    }
+
+    /// How a row is named in errors: its CIDv1 (raw) form, which shows the multihash.
+    static func name(_ multihash: Multihash) -> String {
+        CID.v1(codec: .raw, multihash: multihash).description + " (multihash of the row)"
     }
 
     init(codec: UInt64, version: UInt64, location: BlockLocation) {

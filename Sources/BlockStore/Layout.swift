@@ -37,21 +37,39 @@ public struct StoreLayout: Sendable, Hashable {
     }
 }
 
-/// The pack file format: an 16-byte header, then records `u32le length | CID | block`.
+/// The pack file format (spec/blockstore.md §3): a 16-byte header naming the pack format, then
+/// records. Format 1: `u32le L | CID | block`; format 2 (what this code writes):
+/// `u32le L | u32le CRC-32C(L bytes ‖ CID bytes) | CID | block`, L = length of CID + block.
 enum PackFormat {
-    /// `CAIRNPK` and the pack format version byte.
-    static let magic: [UInt8] = Array("CAIRNPK".utf8) + [1]
+    /// `CAIRNPK`, followed by the pack format version byte.
+    static let magicPrefix: [UInt8] = Array("CAIRNPK".utf8)
+    /// The format new packs get; format 1 packs stay readable.
+    static let currentVersion: UInt8 = 2
+    static let readableVersions: ClosedRange<UInt8> = 1...2
     static let headerSize = 16
-    /// Record framing: a little-endian u32 with the length of CID + block.
-    static let recordHeaderSize = 4
     /// The largest block accepted (far above Kubo's 2 MiB bitswap limit; keeps a record
     /// length in a u32 and every block in memory cheap).
     public static let maxBlockSize = 64 << 20
     /// A pack is closed to appends once it reaches this size; the next batch starts a new one.
     static let targetPackSize: Int64 = 256 << 20
 
+    /// Record framing before the CID: the length, and in format 2 the header checksum.
+    static func recordHeaderSize(version: UInt8) -> Int { version >= 2 ? 8 : 4 }
+
     static var header: [UInt8] {
-        magic + [UInt8](repeating: 0, count: headerSize - magic.count)
+        magicPrefix + [currentVersion] + [UInt8](repeating: 0, count: headerSize - magicPrefix.count - 1)
+    }
+
+    /// The pack format version a 16-byte header names, nil if it is no pack header.
+    static func version(ofHeader header: [UInt8]) -> UInt8? {
+        guard header.count >= headerSize, Array(header.prefix(magicPrefix.count)) == magicPrefix,
+              readableVersions.contains(header[magicPrefix.count]) else { return nil }
+        return header[magicPrefix.count]
+    }
+
+    /// The checksum of a format-2 record header: CRC-32C of the 4 length bytes then the CID.
+    static func headerChecksum(length: UnsafeRawBufferPointer, cid: UnsafeRawBufferPointer) -> UInt32 {
+        CRC32C.update(CRC32C.update(0, length), cid)
     }
 
     static func fileName(_ id: Int64) -> String {

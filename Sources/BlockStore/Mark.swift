@@ -85,6 +85,18 @@ extension BlockStoreWriter {
     }
 }
 
+extension BlockStore {
+    /// The links of a dag-pb or dag-cbor block (none for any other codec); throws the
+    /// decoder's error when the block does not decode.
+    static func links(in bytes: [UInt8], codec: Multicodec) throws -> [CID] {
+        switch codec {
+        case .dagCBOR: return try DagCBOR.links(in: bytes)
+        case .dagPB: return try PBNode(decoding: bytes, requireSortedLinks: false).links.map(\.hash)
+        default: return []
+        }
+    }
+}
+
 /// The walk behind `withMark`. Its prepared statements die with it (before the DETACH).
 private struct Marker {
     let db: Database
@@ -137,11 +149,11 @@ private struct Marker {
                 } else {
                     page = try Row.fetchAll(db, sql: "SELECT cid, name, recursive FROM main.pins ORDER BY cid, name LIMIT 1024")
                 }
-                guard let last = page.last else { break }
-                after = (last[0], last[1])
-                for row in page where !statistics.reachedTarget {
-                    let bytes: Data = row[0]
-                    try mark(try CID(bytes: bytes), recursive: row[2])
+                let pins = try page.map { try Pin(row: $0, layout: store.layout) }
+                guard let last = pins.last else { break }
+                after = (Data(last.cid.bytes), last.name ?? "")
+                for pin in pins where !statistics.reachedTarget {
+                    try mark(pin.cid, recursive: pin.recursive)
                 }
             }
         }
@@ -209,18 +221,10 @@ private struct Marker {
                 continue
             }
             let links: [CID]
-            if cid.codec == .dagCBOR {
-                do {
-                    links = try DagCBOR.links(in: bytes)
-                } catch {
-                    throw BlockStoreError(.corrupt, "block \(cid) of the DAG pinned at \(root) is not valid dag-cbor: \(error)")
-                }
-            } else {
-                do {
-                    links = try PBNode(decoding: bytes, requireSortedLinks: false).links.map(\.hash)
-                } catch {
-                    throw BlockStoreError(.corrupt, "block \(cid) of the DAG pinned at \(root) is not valid dag-pb: \(error)")
-                }
+            do {
+                links = try BlockStore.links(in: bytes, codec: cid.codec)
+            } catch {
+                throw BlockStoreError(.corrupt, "block \(cid) of the DAG pinned at \(root) is not valid \(cid.codec == .dagCBOR ? "dag-cbor" : "dag-pb"): \(error)")
             }
             for link in links.reversed() { try pushCID(link) }
         }

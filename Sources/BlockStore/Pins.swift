@@ -18,14 +18,25 @@ public struct Pin: Hashable, Sendable {
     }
 }
 
+extension Pin {
+    /// A `cid, name, recursive` row of `pins`, checked (`.corrupt` naming the row if damaged);
+    /// the stored name `''` (an unnamed pin) becomes nil.
+    init(row: Row, layout: StoreLayout) throws {
+        guard let bytes = row.blob(0), let cid = try? CID(bytes: bytes), let name = row.text(1),
+              let recursive = row.integer(2), recursive == 0 || recursive == 1 else {
+            throw BlockStoreError.corruptRow(layout, "pins", (0...2).map { (row[$0] as DatabaseValue).description }.joined(separator: ", "),
+                                             "expected a CID, a name and 0 or 1")
+        }
+        self.init(cid: cid, recursive: recursive == 1, name: name.isEmpty ? nil : name)
+    }
+}
+
 extension BlockStore {
     /// Every pin, ordered by CID then name.
     public func pins() throws -> [Pin] {
         try readDatabase { db in
             try Row.fetchAll(db, sql: "SELECT cid, name, recursive FROM pins ORDER BY cid, name").map { row in
-                let cidBytes: Data = row[0]
-                let name: String = row[1]
-                return Pin(cid: try CID(bytes: cidBytes), recursive: row[2], name: name.isEmpty ? nil : name)
+                try Pin(row: row, layout: layout)
             }
         }
     }

@@ -110,6 +110,13 @@ enum Sys {
         }
     }
 
+    /// Bytes an unprivileged process may still write on the file system holding `path`.
+    static func freeSpace(_ path: String) throws(BlockStoreError) -> Int64 {
+        var info = statvfs()
+        _ = try syscall("cannot stat the file system of \(path)") { statvfs(path, &info) }
+        return Int64(info.f_bavail) * Int64(info.f_frsize)
+    }
+
     static func exists(_ path: String) -> Bool {
         var info = stat()
         return stat(path, &info) == 0
@@ -132,22 +139,74 @@ enum Sys {
     }
 }
 
+/// How a writer waits for the store lock (spec/blockstore.md §5).
+public struct LockWait: Sendable {
+    /// How long to wait at most; nil waits as long as it takes.
+    public var timeout: Duration?
+    /// Told once, when the lock is held by another process: "waiting for the store lock held
+    /// by PID N".
+    public var notice: (@Sendable (String) -> Void)?
+
+    public init(timeout: Duration? = nil, notice: (@Sendable (String) -> Void)? = nil) {
+        self.timeout = timeout
+        self.notice = notice
+    }
+}
+
 /// An exclusive advisory lock on a file (`flock`), held by the one writer of a store across
-/// processes. Released by `unlock()` or when the process dies (the kernel drops it).
+/// processes. Released by `unlock()` or when the process dies (the kernel drops it). The holder
+/// writes its PID into the file, so that a process waiting can say whom it waits for.
 final class FileLock: @unchecked Sendable {
     private let fd: Int32
     private let path: String
 
-    /// Blocks until the lock is ours.
-    init(path: String) throws(BlockStoreError) {
+    /// Waits for the lock as `wait` says; `.busy` when the timeout passes first.
+    init(path: String, wait: LockWait = LockWait()) throws(BlockStoreError) {
         self.path = path
         fd = try Sys.open(path, O_RDWR | O_CREAT, 0o644)
         do {
-            _ = try syscall("cannot lock \(path)") { flock(fd, LOCK_EX) }
+            try FileLock.acquire(fd, path: path, wait: wait)
+            // Who holds it (advisory, for the message of a waiting writer).
+            // Best effort: the PID only feeds the message of a waiting writer.
+            let text = Array("\(getpid())\n".utf8)
+            if text.withUnsafeBytes({ pwrite(fd, $0.baseAddress, $0.count, 0) }) == text.count {
+                _ = ftruncate(fd, off_t(text.count))
+            }
         } catch {
             Sys.close(fd)
             throw error
         }
+    }
+
+    private static func acquire(_ fd: Int32, path: String, wait: LockWait) throws(BlockStoreError) {
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
+        guard errno == EWOULDBLOCK || errno == EINTR else {
+            throw BlockStoreError(.io, "cannot lock \(path): \(String(cString: strerror(errno)))", errno: errno)
+        }
+        let holder = FileLock.holder(fd)
+        wait.notice?("waiting for the store lock held by PID \(holder)")
+        guard let timeout = wait.timeout else {
+            _ = try syscall("cannot lock \(path)") { flock(fd, LOCK_EX) }
+            return
+        }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            usleep(20_000)
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
+            guard errno == EWOULDBLOCK || errno == EINTR else {
+                throw BlockStoreError(.io, "cannot lock \(path): \(String(cString: strerror(errno)))", errno: errno)
+            }
+        }
+        throw BlockStoreError(.busy, "gave up after \(timeout) waiting for the store lock held by PID \(FileLock.holder(fd)) (\(path))")
+    }
+
+    /// The PID the holder wrote into the lock file ("unknown" if there is none).
+    private static func holder(_ fd: Int32) -> String {
+        var bytes = [UInt8](repeating: 0, count: 24)
+        let count = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, 0) }
+        let text = count > 0 ? String(decoding: bytes[0..<count], as: UTF8.self) : ""
+        let pid = text.prefix { $0.isNumber }
+        return pid.isEmpty ? "unknown" : String(pid)
     }
 
     func unlock() {

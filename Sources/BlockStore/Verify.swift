@@ -48,7 +48,14 @@ extension BlockStore {
         var report = VerifyReport()
         try readDatabase { db in
             var packSizes: [Int64: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, size FROM packs") { packSizes[row[0]] = row[1] }
+            var packVersions: [Int64: UInt8] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT id, size FROM packs") {
+                guard let id = row.integer(0), let size = row.integer(1) else {
+                    report.packProblems.append("corrupt index row in packs: id \(row.integer(0).map(String.init) ?? "NULL"), size \(row.integer(1).map(String.init) ?? "NULL")")
+                    continue
+                }
+                packSizes[id] = size
+            }
             for (id, size) in packSizes.sorted(by: { $0.key < $1.key }) {
                 report.checkedPacks += 1
                 let path = layout.packPath(id)
@@ -61,9 +68,9 @@ extension BlockStore {
                 if actual < size {
                     report.packProblems.append("pack \(PackFormat.fileName(id)) has \(actual) bytes, the index committed \(size)")
                 }
-                var header = [UInt8](repeating: 0, count: PackFormat.headerSize)
-                let n = try header.withUnsafeMutableBytes { try Sys.preadFull(fd, $0, at: 0, path: path) }
-                if n < PackFormat.headerSize || Array(header.prefix(PackFormat.magic.count)) != PackFormat.magic {
+                if let version = try PackFile(fd: fd, path: path).version {
+                    packVersions[id] = version
+                } else {
                     report.packProblems.append("pack \(PackFormat.fileName(id)) does not start with the pack header")
                 }
             }
@@ -71,6 +78,7 @@ extension BlockStore {
             // hashed together on all cores; problems are reported in row order.
             let rows = try Row.fetchCursor(db, sql: "SELECT \(IndexEntry.columns), mh FROM blocks ORDER BY pack, offset")
             var batch = VerifyBatch(capacity: batchBytes, threads: threads)
+            var packFiles: [Int64: PackFile] = [:]
             defer { batch.deallocate() }
             func flush() throws {
                 for (cid, location, problem) in try batch.check() {
@@ -84,9 +92,16 @@ extension BlockStore {
             }
             while let row = try rows.next() {
                 try Task.checkCancellation()
-                let entry = IndexEntry(row: row)
-                let key: Data = row[5]
-                let cid = entry.cid(try Multihash(bytes: key))
+                let entry: IndexEntry
+                let cid: CID
+                do {
+                    let multihash = try IndexEntry.multihash(row, column: 5)
+                    entry = try IndexEntry(row: row, multihash: multihash)
+                    cid = entry.cid(multihash)
+                } catch let error as BlockStoreError {
+                    report.packProblems.append(error.message)
+                    continue
+                }
                 let location = entry.location
                 if !batch.fits(location.length) { try flush() }
                 if packSizes[location.pack] == nil {
@@ -97,6 +112,14 @@ extension BlockStore {
                     do {
                         let fd = try readHandle(location.pack)
                         let path = layout.packPath(location.pack)
+                        if packFiles[location.pack] == nil, packVersions[location.pack] != nil {
+                            packFiles[location.pack] = try PackFile(fd: fd, path: path)
+                        }
+                        if let pack = packFiles[location.pack], let problem = try BlockStore.recordHeaderProblem(pack, cid: cid, location: location) {
+                            batch.add(cid, location, problem: problem)
+                            if batch.count >= 65_536 { try flush() }
+                            continue
+                        }
                         try batch.read(cid, location) { try Sys.preadFull(fd, $0, at: location.offset, path: path) }
                     } catch let error as BlockStoreError {
                         batch.add(cid, location, problem: error.message)
@@ -107,6 +130,23 @@ extension BlockStore {
             try flush()
         }
         return report
+    }
+}
+
+extension BlockStore {
+    /// Checks the record header in front of a block against its index row: the length, the
+    /// CID (multihash, codec, version) and, in format 2, the header checksum. Nil when it agrees.
+    static func recordHeaderProblem(_ pack: PackFile, cid: CID, location: BlockLocation) throws -> String? {
+        guard let version = pack.version else { return "its pack has no pack header" }
+        let start = location.offset - Int64(PackFormat.recordHeaderSize(version: version) + cid.encodedLength)
+        guard start >= Int64(PackFormat.headerSize), let record = try pack.record(at: start) else {
+            return "its record header in the pack is damaged (length, CID or checksum)"
+        }
+        guard record.blockOffset == location.offset, record.length == location.length,
+              record.cid.multihash == cid.multihash, record.cid.codec == cid.codec, record.cid.version == cid.version else {
+            return "its record header in the pack names \(record.cid) with \(record.length) bytes, not the index's row"
+        }
+        return nil
     }
 }
 

@@ -114,9 +114,11 @@ struct CarImportCommand: AsyncParsableCommand {
         options.checkComplete = pin
         options.requireRoots = pin
         let writer = try storeCall { try blocks.writer() }
-        // One commit at the end: until then the index knows nothing of the new pack bytes.
+        // One commit at the end, whatever the number of packs filled: until then the index
+        // knows nothing of the new pack bytes.
         writer.batchBytes = Int.max
         writer.batchBlocks = Int.max
+        writer.commitsOnlyWhenAsked = true
         let summary: CARSummary
         do {
             let source = try CARFileSource(path: file)

@@ -18,12 +18,16 @@ struct GCCommand: AsyncParsableCommand {
         }
         let blockStore = try store.open(create: false)
         let report = try storeCall { try blockStore.write { try $0.collectGarbage(compactBelow: compactThreshold) } }
-        writeStandardOutput("""
+        var text = """
             live blocks: \(report.liveBlocks)
             removed blocks: \(report.removedBlocks) (\(report.removedBytes) bytes)
             compacted packs: \(report.compactedPacks) (\(report.movedBlocks) blocks moved)
             deleted packs: \(report.deletedPacks) (\(report.reclaimedBytes) bytes reclaimed)
 
-            """)
+            """
+        if report.packsNotCompacted > 0 {
+            text += "not reclaimed: \(report.unreclaimedBytes) bytes in \(report.packsNotCompacted) packs (not enough free space to compact them)\n"
+        }
+        writeStandardOutput(text)
     }
 }

@@ -4,12 +4,12 @@ import Foundation
 import Hashing
 import Multiformats
 
-/// `cairn store stat|verify`.
+/// `cairn store stat|verify|repair`.
 struct StoreCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "store",
         abstract: "Inspect and check the block store.",
-        subcommands: [StoreStatCommand.self, StoreVerifyCommand.self, StoreBenchHasCommand.self]
+        subcommands: [StoreStatCommand.self, StoreVerifyCommand.self, StoreRepairCommand.self, StoreBenchHasCommand.self]
     )
 }
 

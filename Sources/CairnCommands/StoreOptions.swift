@@ -16,14 +16,48 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .customLong("store"), help: "Block store directory (default: $CAIRN_HOME, else ~/.cairn).")
     var path: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "How long a writer waits for the store lock (e.g. 500ms, 10s, 2m; default: as long as it takes).",
+        valueName: "duration"))
+    var lockTimeout: String?
+
     var layout: StoreLayout {
         StoreLayout.resolve(explicit: path, environment: ProcessInfo.processInfo.environment)
     }
 
-    /// Opens the store; commands that only read pass `create: false` (a clear error if absent).
-    func open(create: Bool) throws -> BlockStore {
-        try storeCall { try BlockStore(layout: layout, create: create) }
+    func validate() throws {
+        if let lockTimeout, parseDuration(lockTimeout) == nil {
+            throw ValidationError("--lock-timeout takes a duration such as 500ms, 10s or 2m, not '\(lockTimeout)'")
+        }
     }
+
+    /// How a writer of this command waits for the lock: a notice on stderr once, and the
+    /// `--lock-timeout` bound if given.
+    var lockWait: LockWait {
+        LockWait(timeout: lockTimeout.flatMap(parseDuration)) { notice in
+            var line = notice + "\n"
+            line.withUTF8 { try? writeAll(2, UnsafeRawBufferPointer($0), name: "standard error") }
+        }
+    }
+
+    /// Opens the store; commands that only read pass `create: false` (a clear error if absent;
+    /// the index is then opened read-only until the command writes).
+    func open(create: Bool) throws -> BlockStore {
+        try storeCall { try BlockStore(layout: layout, create: create, lockWait: lockWait) }
+    }
+}
+
+/// `500ms`, `10s`, `1.5s`, `2m`, `1h`, or a number of seconds; nil for anything else.
+func parseDuration(_ text: String) -> Duration? {
+    let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+    var number = Substring(text), scale = 1.0
+    for (suffix, factor) in units where text.hasSuffix(suffix) {
+        number = text.dropLast(suffix.count)
+        scale = factor
+        break
+    }
+    guard let value = Double(number), value >= 0, value.isFinite else { return nil }
+    return .milliseconds(Int64((value * scale * 1000).rounded()))
 }
 
 /// Runs `body`, turning store errors into one-line CLI errors.

@@ -1,0 +1,177 @@
+import Foundation
+import GRDB
+public import Multiformats
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What `BlockStore.repair` did.
+public struct RepairReport: Sendable {
+    /// Pack files read, and the blocks (distinct, verified) indexed from them.
+    public var packs = 0
+    public var blocks = 0
+    public var blockBytes: Int64 = 0
+    /// Records of a block already indexed from an earlier record.
+    public var duplicateRecords = 0
+    /// Byte ranges of packs that held no verifiable record (damage, or an interrupted batch).
+    public var skipped: [String] = []
+    /// Files named like packs that do not start with a pack header, renamed to `….damaged`.
+    public var notPacks: [String] = []
+    /// Where the previous index (and its -wal/-shm) was moved, if there was one.
+    public var previousIndex: String?
+    /// Pins carried over from the previous index (when it could still be read); nil if it
+    /// could not be read (its pins are lost).
+    public var pinsKept: Int?
+    /// With `pinRoots`: roots pinned recursively, and roots whose DAG is incomplete or does
+    /// not decode, pinned directly.
+    public var rootsPinned: [CID] = []
+    public var rootsPinnedDirectly: [CID] = []
+}
+
+extension BlockStore {
+    /// Rebuilds the index from the packs alone (spec/blockstore.md §11), under the writer lock:
+    /// every record of every pack is read and its block re-hashed; verified blocks get index
+    /// rows, every pack keeps all its bytes (its committed size is its file size). The new
+    /// index is built beside the old one and renamed into place, so an interrupted repair
+    /// changes nothing; the old index is kept as `index.sqlite.replaced-TIME`. Pins come from
+    /// the old index if it can still be read; with `pinRoots`, every root (a dag-pb or
+    /// dag-cbor block no other stored block links to) is pinned as well.
+    public static func repair(layout: StoreLayout, pinRoots: Bool, lockWait: LockWait = LockWait()) throws -> RepairReport {
+        guard Sys.exists(layout.packsPath) || Sys.exists(layout.databasePath) else {
+            throw BlockStoreError(.noStore, "no block store at \(layout.root) (no packs directory)")
+        }
+        let lock = try FileLock(path: layout.lockPath, wait: lockWait)
+        defer { lock.unlock() }
+        var report = RepairReport()
+        let rebuild = layout.databasePath + ".rebuild"
+        for suffix in ["", "-journal", "-wal", "-shm"] { try Sys.unlink(rebuild + suffix) }
+        let oldPins = Sys.exists(layout.databasePath) ? try? readPins(layout.databasePath) : nil
+        report.pinsKept = oldPins?.count
+        var roots: [CID] = []
+        do {
+            let queue = try DatabaseQueue(path: rebuild)
+            try queue.write { db in
+                for statement in IndexSchema.statements { try db.execute(sql: statement) }
+                try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('format', ?)", arguments: [String(blockStoreFormatVersion)])
+                try db.execute(sql: "CREATE TEMP TABLE linked(mh BLOB PRIMARY KEY NOT NULL) WITHOUT ROWID")
+                let highest = try indexPacks(layout, db, &report)
+                try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('next_pack', ?)", arguments: [String(highest + 1)])
+                for pin in oldPins ?? [] {
+                    try db.execute(sql: "INSERT OR REPLACE INTO pins(cid, name, recursive) VALUES (?, ?, ?)",
+                                   arguments: [pin.cid, pin.name, pin.recursive])
+                }
+                if pinRoots { roots = try findRoots(db) }
+                try db.execute(sql: "DROP TABLE temp.linked")
+            }
+            try queue.close()
+        } catch let error as BlockStoreError {
+            throw error
+        } catch {
+            throw BlockStoreError(.database, "cannot build the new index \(rebuild): \(error)")
+        }
+        let fd = try Sys.open(rebuild, O_RDONLY)
+        try Sys.fsync(fd, path: rebuild)
+        Sys.close(fd)
+        // The old index steps aside (kept, never deleted), then the new one takes its place.
+        if Sys.exists(layout.databasePath) {
+            let aside = layout.databasePath + ".replaced-\(Int(Date().timeIntervalSince1970))"
+            for suffix in ["-wal", "-shm", ""] where Sys.exists(layout.databasePath + suffix) {
+                _ = try syscall("cannot move \(layout.databasePath + suffix) aside") {
+                    rename(layout.databasePath + suffix, aside + suffix)
+                }
+            }
+            report.previousIndex = aside
+        }
+        _ = try syscall("cannot move \(rebuild) into place") { rename(rebuild, layout.databasePath) }
+        try Sys.syncDirectory(layout.root)
+        if !Sys.exists(layout.formatPath) { try writeFormatFile(layout) }
+        lock.unlock()
+        guard !roots.isEmpty else { return report }
+        let store = try BlockStore(layout: layout, create: false, lockWait: lockWait)
+        try store.write { writer in
+            for root in roots {
+                do {
+                    try writer.pin(root, recursive: true, name: "repair")
+                    report.rootsPinned.append(root)
+                } catch let error as BlockStoreError where error.code == .notFound || error.code == .corrupt {
+                    try writer.pin(root, recursive: false, name: "repair")
+                    report.rootsPinnedDirectly.append(root)
+                }
+            }
+        }
+        return report
+    }
+
+    /// Indexes every pack file of the store into `db`; returns the highest pack id seen.
+    private static func indexPacks(_ layout: StoreLayout, _ db: Database, _ report: inout RepairReport) throws -> Int64 {
+        let ids = try Sys.listDirectory(layout.packsPath).compactMap(PackFormat.id(ofFileName:)).sorted()
+        let insert = try db.makeStatement(sql:
+            "INSERT OR IGNORE INTO blocks(mh, codec, version, pack, offset, length) VALUES (?, ?, ?, ?, ?, ?)")
+        let link = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.linked(mh) VALUES (?)")
+        for id in ids {
+            try Task.checkCancellation()
+            let path = layout.packPath(id)
+            let fd = try Sys.open(path, O_RDONLY)
+            defer { Sys.close(fd) }
+            let pack = try PackFile(fd: fd, path: path)
+            guard pack.version != nil else {
+                _ = try syscall("cannot rename \(path)") { rename(path, path + ".damaged") }
+                report.notPacks.append(PackFormat.fileName(id))
+                continue
+            }
+            report.packs += 1
+            try pack.walk(from: Int64(PackFormat.headerSize), resync: true, { record, bytes in
+                let cid = record.cid
+                try insert.execute(arguments: [cid.multihash.key, Int64(bitPattern: cid.codec.rawValue),
+                                               Int64(bitPattern: cid.version.rawValue), id, record.blockOffset, record.length])
+                guard db.changesCount > 0 else {
+                    report.duplicateRecords += 1
+                    return
+                }
+                report.blocks += 1
+                report.blockBytes += Int64(record.length)
+                // A block that does not decode links nowhere (and cannot be a complete root).
+                for child in (try? BlockStore.links(in: bytes, codec: cid.codec)) ?? [] where child.multihash.code != .identity {
+                    try link.execute(arguments: [child.multihash.key])
+                }
+            }, skipped: { range in
+                report.skipped.append("\(PackFormat.fileName(id)): bytes \(range.lowerBound)..<\(range.upperBound) hold no verifiable record")
+            })
+            try db.execute(sql: "INSERT INTO packs(id, size) VALUES (?, ?)", arguments: [id, pack.size])
+        }
+        return ids.last ?? 0
+    }
+
+    /// The roots: dag-pb and dag-cbor blocks that no other stored block links to.
+    private static func findRoots(_ db: Database) throws -> [CID] {
+        try Row.fetchAll(db, sql: """
+            SELECT mh, codec, version FROM blocks
+            WHERE codec IN (?, ?) AND NOT EXISTS (SELECT 1 FROM temp.linked l WHERE l.mh = blocks.mh)
+            ORDER BY mh
+            """, arguments: [Int64(Multicodec.dagPB.rawValue), Int64(Multicodec.dagCBOR.rawValue)]).compactMap { row in
+            guard let key = row.blob(0), let codec = row.integer(1), let version = row.integer(2),
+                  let multihash = try? Multihash(bytes: key) else { return nil }
+            return IndexEntry(codec: UInt64(codec), version: UInt64(version),
+                              location: BlockLocation(pack: 0, offset: 0, length: 0)).cid(multihash)
+        }
+    }
+
+    /// The pins of an index that may be damaged (only rows that read back cleanly).
+    private static func readPins(_ path: String) throws -> [(cid: Data, name: String, recursive: Bool)] {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? queue.close() }
+        return try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT cid, name, recursive FROM pins").compactMap { row in
+                guard let cid = row.blob(0), (try? CID(bytes: cid)) != nil, let recursive = row.integer(2) else { return nil }
+                return (cid, row.text(1) ?? "", recursive != 0)
+            }
+        }
+    }
+}

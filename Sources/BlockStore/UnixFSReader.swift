@@ -79,11 +79,20 @@ public struct UnixFSReader: Sendable {
     /// bytes add up to the sizes the file nodes declare.
     @discardableResult
     public func readFile(_ root: CID, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> UInt64 {
-        var stack: [(cid: CID, expected: UInt64?)] = [(root, nil)]
+        // Depth-first with an explicit stack (no recursion, whatever the depth). A block may
+        // appear many times in a file, but never below itself: `ancestors` (the nodes above the
+        // one being read) catches a cycle, which only truncated digests make possible.
+        var stack: [(cid: CID, expected: UInt64?, depth: Int)] = [(root, nil, 0)]
+        var ancestors: [CID] = []
+        var onPath = Set<CID>()
         var total: UInt64 = 0
         var declared: UInt64? = nil
-        while let (cid, expected) = stack.popLast() {
+        while let (cid, expected, depth) = stack.popLast() {
             try Task.checkCancellation()
+            while ancestors.count > depth { onPath.remove(ancestors.removeLast()) }
+            if onPath.contains(cid) {
+                throw BlockStoreError(.invalidDAG, "file \(root) has a cycle: \(cid) links to itself through its children")
+            }
             let node = try node(cid, root: root)
             let start = total
             guard let data = node.data, let pb = node.pb else {
@@ -119,7 +128,9 @@ public struct UnixFSReader: Sendable {
                         throw BlockStoreError(.invalidDAG, "file node \(cid) declares \(sum) bytes, its parent \(expected)")
                     }
                 }
-                for (link, size) in zip(pb.links, data.blockSizes).reversed() { stack.append((link.hash, size)) }
+                ancestors.append(cid)
+                onPath.insert(cid)
+                for (link, size) in zip(pb.links, data.blockSizes).reversed() { stack.append((link.hash, size, depth + 1)) }
             }
         }
         if let declared, declared != total {
@@ -151,7 +162,9 @@ public struct UnixFSReader: Sendable {
             throw BlockStoreError(.invalidDAG, "HAMT shard \(cid) has an invalid fanout \(data.fanout.map(String.init) ?? "none")")
         }
         let prefixLength = String(fanout - 1, radix: 16).count
+        // A HAMT is a tree: a shard met twice means a cycle (or a shared sub-shard, invalid too).
         var stack: [(CID, PBNode)] = [(cid, pb)]
+        var shards: Set<CID> = [cid]
         while let (shard, node) = stack.popLast() {
             try Task.checkCancellation()
             for link in node.links {
@@ -164,6 +177,9 @@ public struct UnixFSReader: Sendable {
                     let child = try self.node(link.hash, root: cid)
                     guard let childData = child.data, let childPB = child.pb, childData.type == .hamtShard else {
                         throw BlockStoreError(.invalidDAG, "HAMT shard \(shard) links to \(link.hash), which is not a shard")
+                    }
+                    guard shards.insert(link.hash).inserted else {
+                        throw BlockStoreError(.invalidDAG, "HAMT \(cid) reaches shard \(link.hash) twice (a cycle)")
                     }
                     stack.append((link.hash, childPB))
                 } else {

@@ -29,6 +29,8 @@ public struct CARError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let io = Code(10)
         /// The writer was used wrongly (for example a root of another length than the placeholder).
         public static let invalidUse = Code(11)
+        /// A CID Kubo refuses as insecure (a weak hash function or a truncated digest).
+        public static let insecureCID = Code(12)
 
         public var description: String {
             switch rawValue {
@@ -43,6 +45,7 @@ public struct CARError: Error, Hashable, Sendable, CustomStringConvertible {
             case 9: return "unsupported"
             case 10: return "I/O error"
             case 11: return "invalid use"
+            case 12: return "insecure CID"
             default: return "code \(rawValue)"
             }
         }

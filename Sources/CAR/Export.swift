@@ -16,6 +16,7 @@ public enum CARExport {
         roots: [CID], into writer: inout CARWriter<Output>,
         getBlock: (CID) throws -> [UInt8]
     ) throws {
+        try checkRoots(roots)
         var seen = Set<CID>()
         var stack = Array(roots.reversed())
         while let cid = stack.popLast() {
@@ -47,6 +48,7 @@ public enum CARExport {
         roots: [CID], into writer: inout CARWriter<Output>, batchBytes: Int = 64 << 20, threads: Int? = nil,
         getUnverifiedBlock: (CID) throws -> UnsafeRawBufferPointer
     ) throws {
+        try checkRoots(roots)
         var seen = Set<CID>()
         var hashers: [HashAlgorithm: BatchHasher] = [:]
         var ready: [CID: UnsafeRawBufferPointer] = [:]
@@ -102,6 +104,17 @@ public enum CARExport {
             }
         default:
             return []
+        }
+    }
+
+    /// The roots come from outside: Kubo's rules for secure CIDs apply (`CIDSecurity`).
+    private static func checkRoots(_ roots: [CID]) throws(CARError) {
+        for root in roots {
+            do {
+                try root.checkSecure()
+            } catch {
+                throw CARError(.insecureCID, "root \(root): \(error.message)")
+            }
         }
     }
 

@@ -88,9 +88,15 @@ public final class CARFileOutput: CAROutput {
         if owned { systemClose(descriptor) }
     }
 
-    /// Flushes and closes (for a file opened by path); errors surface here rather than in deinit.
+    /// Flushes; a file opened by path is then synced to disk (`fsync`), so that it can be
+    /// renamed into place as complete. Errors surface here rather than in deinit.
     public func close() throws(CARError) {
         try flush()
+        guard owned else { return }
+        while fsync(descriptor) != 0 {
+            if errno == EINTR { continue }
+            throw CARError(.io, "cannot sync \(name): \(String(cString: strerror(errno)))")
+        }
     }
 
     public func write(_ bytes: UnsafeRawBufferPointer) throws(CARError) {

@@ -49,9 +49,16 @@ public struct CARv2Header: Hashable, Sendable {
 public struct CARHeader: Hashable, Sendable {
     /// 1 or 2.
     public var version: Int
-    public var roots: [CID]
+    /// The roots, compact (read them one at a time from here in a header that may be large).
+    public var rootList: CARRoots
     /// The CARv2 header, nil for a CARv1.
     public var v2: CARv2Header?
+
+    /// The roots as an array (decoded).
+    public var roots: [CID] {
+        get { Array(rootList) }
+        set { rootList = CARRoots(newValue) }
+    }
 }
 
 /// One verified block, borrowed: `bytes` is valid only during the callback.
@@ -90,7 +97,7 @@ public final class CARReader<Source: CARSource> {
 
     public private(set) var source: Source
     public let options: CARReadOptions
-    public private(set) var header = CARHeader(version: 1, roots: [], v2: nil)
+    public private(set) var header = CARHeader(version: 1, rootList: CARRoots(), v2: nil)
     /// File offset of the CARv1 payload (0 for a CARv1).
     public private(set) var payloadStart: UInt64 = 0
 
@@ -246,7 +253,7 @@ public final class CARReader<Source: CARSource> {
         let (first, firstLength) = try readV1Header("CAR header")
         switch first.version {
         case 1:
-            header = CARHeader(version: 1, roots: first.roots, v2: nil)
+            header = CARHeader(version: 1, rootList: first.rootList, v2: nil)
             payloadStart = 0
         case 2:
             guard firstLength == 11 else {
@@ -268,7 +275,7 @@ public final class CARReader<Source: CARSource> {
             guard inner.version == 1 else {
                 throw CARError(.invalidHeader, "the CARv2 data payload's header has version \(inner.version), not 1", offset: dataOffset)
             }
-            header = CARHeader(version: 2, roots: inner.roots, v2: v2)
+            header = CARHeader(version: 2, rootList: inner.rootList, v2: v2)
         default:
             throw CARError(.invalidHeader, "unsupported CAR version \(first.version) (Cairn reads 1 and 2)", offset: 0)
         }
@@ -334,6 +341,11 @@ public final class CARReader<Source: CARSource> {
                 } catch {
                     throw CARError(.invalidSection, "invalid CID in section: \(error.message)",
                                    offset: sectionOffset + UInt64(varintLength + (error.offset ?? 0)))
+                }
+                do {
+                    try cid.checkSecure()
+                } catch {
+                    throw CARError(.insecureCID, "block \(cid): \(error.message)", offset: sectionOffset)
                 }
                 let dataCount = Int(length) - cidLength
                 if dataCount > options.maxBlockBytes && !options.allowBigBlock {

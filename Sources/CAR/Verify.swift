@@ -46,7 +46,7 @@ public enum CARVerifier {
     ) throws -> CARSummary {
         let reader = try CARReader(source: source, options: options.read)
         let header = reader.header
-        if options.requireRoots && header.roots.isEmpty {
+        if options.requireRoots && header.rootList.isEmpty {
             throw CARError(.missingRoot, "the CAR header lists no roots")
         }
         var present = Set<CID>()
@@ -71,7 +71,7 @@ public enum CARVerifier {
             try onBlock(block)
         }
         if options.requireRoots {
-            for root in header.roots where root.multihash.code != .identity && !present.contains(root) {
+            for root in header.rootList where root.multihash.code != .identity && !present.contains(root) {
                 throw CARError(.missingRoot, "root \(root) is not in the CAR")
             }
         }
@@ -94,7 +94,7 @@ public enum CARVerifier {
             }
         }
         if options.checkComplete {
-            try checkCompleteness(roots: header.roots, present: present, links: links)
+            try checkCompleteness(roots: header.rootList, present: present, links: links)
         }
         return CARSummary(header: header, blockCount: blocks, blockBytes: bytes, distinctBlocks: present.count,
                           indexEntries: indexEntries, complete: options.checkComplete)
@@ -108,7 +108,7 @@ public enum CARVerifier {
         try verify(try CARFileSource(path: path), options: options, onBlock: onBlock)
     }
 
-    static func checkCompleteness(roots: [CID], present: Set<CID>, links: [CID: [CID]]) throws {
+    static func checkCompleteness(roots: some Sequence<CID>, present: Set<CID>, links: [CID: [CID]]) throws {
         var visited = Set<CID>()
         for root in roots {
             var stack = [root]

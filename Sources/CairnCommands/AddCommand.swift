@@ -125,7 +125,7 @@ struct AddCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Follow every symlink: the arguments and the symlinks met while walking.")
     var dereferenceSymlinks = false
 
-    @Option(name: .long, help: "Hashing threads (default: all cores).")
+    @Option(name: .long, parsing: .unconditional, help: "Hashing threads (default: all cores).")
     var threads: Int?
 
     @Option(name: .long, help: "Name to print for standard input.")
@@ -204,12 +204,7 @@ struct AddCommand: AsyncParsableCommand {
     /// The import options as Kubo would receive them from these flags.
     func importOptions() throws -> ImportOptions {
         var options = ImportOptions()
-        if let profile {
-            guard let known = ImportProfile(rawValue: profile) else {
-                throw CLIError("unknown profile '\(profile)' (known: \(ImportProfile.allCases.map(\.rawValue).joined(separator: ", ")))")
-            }
-            options.profile = known
-        }
+        if let profile { options.profile = try ImportProfile.named(profile) }
         options.chunker = chunker
         options.trickle = trickle ? true : nil
         options.rawLeaves = try splitArguments().rawLeaves
@@ -228,26 +223,33 @@ struct AddCommand: AsyncParsableCommand {
         return options
     }
 
-    func run() async throws {
-        // Our own checks run here, not in validate(), so each failure is one line on stderr.
-        let parameters: ImportParameters
-        let split: SplitArguments
-        let encoder: CIDTextEncoder
-        do {
-            split = try splitArguments()
+    /// What the flags resolve to, once checked.
+    private struct Settings {
+        var split: SplitArguments
+        var encoder: CIDTextEncoder
+        var parameters: ImportParameters
+    }
+
+    /// Checks every option value; a bad one is a usage error (exit 64, one line on stderr).
+    private func settings() throws -> Settings {
+        try validating {
+            let split = try splitArguments()
             guard !split.paths.isEmpty else {
                 throw CLIError("expected a file argument (or - for standard input)")
             }
             try checkThreads(threads)
-            encoder = try CIDTextEncoder(cidBase: cidBase, upgradeV0: split.upgradeCIDv0)
-            parameters = try importOptions().resolve()
-        } catch let error as ImportOptionsError {
-            throw CLIError(error.description)
-        } catch let error as ValidationError {
-            throw usageError(error.message)
-        } catch let error as CIDBaseError {
-            throw usageError(error.description)
+            return Settings(split: split, encoder: try CIDTextEncoder(cidBase: cidBase, upgradeV0: split.upgradeCIDv0),
+                            parameters: try importOptions().resolve())
         }
+    }
+
+    func validate() throws {
+        _ = try settings()
+    }
+
+    func run() async throws {
+        let settings = try settings()
+        let (split, encoder, parameters) = (settings.split, settings.encoder, settings.parameters)
         var walk = WalkSettings(hidden: hidden, emptyDirectories: split.emptyDirs ?? true)
         walk.symlinks = dereferenceSymlinks ? .followAll : (dereferenceArgs ? .followArguments : .store)
         do {
@@ -305,29 +307,28 @@ struct AddCommand: AsyncParsableCommand {
         _ car: String, paths: [String], base: FileImporter, parameters: ImportParameters, walk: WalkSettings,
         output: AddOutput, showProgress: Bool
     ) throws {
-        let temporary = car + ".cairn-partial-\(getpid())"
+        let destination = try CAROutputFile(path: car)
+        // The lines wait until the CAR is in place: a printed line promises that it holds the entry.
+        output.hold()
         do {
-            let file = try CARFileOutput(path: temporary)
-            var sink = try CARBlockSink(
-                output: file, format: carV2 ? .v2(index: .multihashSorted) : .v1,
-                placeholderRoot: CARBlockSink<CARFileOutput>.placeholderRoot(for: parameters))
-            let root = try addAll(paths, base: base, parameters: parameters, walk: walk, output: output,
-                                  showProgress: showProgress, into: &sink, session: nil)
-            _ = try sink.finish(root: root)
-            try file.close()
-            guard rename(temporary, car) == 0 else {
-                throw CLIError("cannot move the CAR into place at \(car): \(String(cString: strerror(errno)))")
+            try destination.write { out in
+                var sink = try CARBlockSink(
+                    output: out, format: carV2 ? .v2(index: .multihashSorted) : .v1,
+                    placeholderRoot: CARBlockSink<CARFileOutput>.placeholderRoot(for: parameters))
+                let root = try addAll(paths, base: base, parameters: parameters, walk: walk, output: output,
+                                      showProgress: showProgress, into: &sink, session: nil)
+                _ = try sink.finish(root: root)
             }
         } catch let error as ImportError {
-            unlink(temporary)
             throw CLIError(error.description)
         } catch let error as ImportOptionsError {
-            unlink(temporary)
             throw CLIError(error.description)
+        } catch let error as CLIError {
+            throw error
         } catch {
-            unlink(temporary)
             throw carFailure(car, error)
         }
+        output.release()
     }
 
     /// Adds every path into `sink`. With a store session, each argument's blocks are committed
@@ -382,6 +383,7 @@ struct AddCommand: AsyncParsableCommand {
             } else {
                 output.flushDirectories()
             }
+            try StandardOutput.check()  // standard output failed: stop before the next argument
         }
         if wrapWithDirectory {
             let builder = try DirectoryBuilder(parameters: parameters)
@@ -416,11 +418,4 @@ struct WalkSettings {
     var emptyDirectories: Bool
     var ignore = IgnoreRules()
     var symlinks = SymlinkPolicy.store
-}
-
-/// A bad option value: one `Error: …` line on stderr, exit status 64 (spec/cli.md).
-private func usageError(_ message: String) -> ExitCode {
-    var line = "Error: " + message + "\n"
-    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
-    return ExitCode.validationFailure
 }

@@ -20,6 +20,8 @@ final class AddOutput {
     let encoder: CIDTextEncoder
     private var last: String?
     private var pendingDirectories: [(name: [UInt8]?, result: ImportResult)] = []
+    /// While not nil, the lines printed are kept here (`hold`, `release`).
+    private var held: String?
 
     init(mode: Mode, encoder: CIDTextEncoder = .kubo) {
         self.mode = mode
@@ -47,23 +49,42 @@ final class AddOutput {
         pendingDirectories.removeAll()
     }
 
+    /// Keeps the lines printed from now on until `release` (an output not yet in place).
+    func hold() {
+        if held == nil { held = "" }
+    }
+
+    /// Prints the lines kept since `hold`.
+    func release() {
+        if let text = held, !text.isEmpty { writeStandardOutput(text) }
+        held = nil
+    }
+
+    private func emit(_ text: String) {
+        if held != nil {
+            held! += text
+        } else {
+            writeStandardOutput(text)
+        }
+    }
+
     private func print(_ result: ImportResult, name: [UInt8]?) {
         let cid = encoder.string(result.root)
         last = cid
         let shown = name ?? Array(result.root.description.utf8)
         switch mode {
-        case .lines: writeStandardOutput("added \(cid) \(AddOutput.escape(shown))\n")
-        case .cids: writeStandardOutput(cid + "\n")
+        case .lines: emit("added \(cid) \(AddOutput.escape(shown))\n")
+        case .cids: emit(cid + "\n")
         case .root, .silent: break
         case .json:
             let text = String(decoding: shown, as: UTF8.self)
-            writeStandardOutput("{\"Name\":\"\(AddOutput.jsonEscape(text))\",\"Hash\":\"\(cid)\",\"Size\":\"\(result.size)\"}\n")
+            emit("{\"Name\":\"\(AddOutput.jsonEscape(text))\",\"Hash\":\"\(cid)\",\"Size\":\"\(result.size)\"}\n")
         }
     }
 
     func finish() {
         flushDirectories()
-        if mode == .root, let last { writeStandardOutput(last + "\n") }
+        if mode == .root, let last { emit(last + "\n") }
     }
 
     /// Kubo's `cmdenv.EscNonPrint`: a name with a backslash, invalid UTF-8 or a non-printable

@@ -33,21 +33,33 @@ struct BlockPutCommand: AsyncParsableCommand {
     @Argument(help: "Files to store (- for standard input, the default).")
     var files: [String] = ["-"]
 
+    /// The hash function and codec the flags name; a bad value is a usage error (exit 64).
+    private func format() throws -> (HashAlgorithm, Multicodec) {
+        try validating {
+            guard let algorithm = HashAlgorithm(name: mhtype), algorithm != .identity else {
+                throw CLIError("unsupported --mhtype '\(mhtype)' (known: \(HashAlgorithm.allCases.filter { $0 != .identity }.map(\.name).joined(separator: ", ")))")
+            }
+            let codec: Multicodec
+            switch cidCodec {
+            case "raw": codec = .raw
+            case "dag-pb": codec = .dagPB
+            case "dag-cbor": codec = .dagCBOR
+            default: throw CLIError("unsupported --cid-codec '\(cidCodec)' (known: raw, dag-pb, dag-cbor)")
+            }
+            guard cidVersion == 0 || cidVersion == 1 else { throw CLIError("--cid-version must be 0 or 1, got \(cidVersion)") }
+            if cidVersion == 0 && (codec != .dagPB || algorithm != .sha2_256) {
+                throw CLIError("CIDv0 is only for dag-pb blocks hashed with sha2-256")
+            }
+            return (algorithm, codec)
+        }
+    }
+
+    func validate() throws {
+        _ = try format()
+    }
+
     func run() async throws {
-        guard let algorithm = HashAlgorithm(name: mhtype), algorithm != .identity else {
-            throw CLIError("unsupported --mhtype '\(mhtype)' (known: \(HashAlgorithm.allCases.filter { $0 != .identity }.map(\.name).joined(separator: ", ")))")
-        }
-        let codec: Multicodec
-        switch cidCodec {
-        case "raw": codec = .raw
-        case "dag-pb": codec = .dagPB
-        case "dag-cbor": codec = .dagCBOR
-        default: throw CLIError("unsupported --cid-codec '\(cidCodec)' (known: raw, dag-pb, dag-cbor)")
-        }
-        guard cidVersion == 0 || cidVersion == 1 else { throw CLIError("--cid-version must be 0 or 1, got \(cidVersion)") }
-        if cidVersion == 0 && (codec != .dagPB || algorithm != .sha2_256) {
-            throw CLIError("CIDv0 is only for dag-pb blocks hashed with sha2-256")
-        }
+        let (algorithm, codec) = try format()
         let blockStore = try store.open(create: true)
         for file in files {
             let bytes = try readAllInput(file, limit: 64 << 20)
@@ -63,6 +75,7 @@ struct BlockPutCommand: AsyncParsableCommand {
             let digest = algorithm.hash(bytes)
             let multihash = try Multihash(code: Multicodec(rawValue: algorithm.multihashCode)!, digest: digest.bytes)
             let cid = cidVersion == 0 ? try CID.v0(multihash) : CID.v1(codec: codec, multihash: multihash)
+            try cid.checkSecure()  // always true of the hashes offered; the rule is Kubo's (CIDSecurity)
             try storeCall { try blockStore.put(cid, bytes) }
             writeStandardOutput("\(cid)\n")
         }
@@ -81,7 +94,7 @@ struct BlockGetCommand: AsyncParsableCommand {
         let cid = try parseCID(cid)
         let blockStore = try store.open(create: false)
         let bytes = try storeCall { try blockStore.get(cid) }
-        try bytes.withUnsafeBytes { try writeAll(1, $0) }
+        try bytes.withUnsafeBytes { try StandardOutput.write($0) }
     }
 }
 

@@ -42,20 +42,30 @@ struct CarVerifyCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Do not read the CARv2 index.")
     var skipIndex = false
 
-    @Option(name: .long, help: "Hashing threads (default: all cores).")
+    @Option(name: .long, parsing: .unconditional, help: "Hashing threads (default: all cores).")
     var threads: Int?
 
+    func validate() throws {
+        try validateThreads(threads)
+    }
+
     func run() async throws {
-        try checkThreads(threads)
         var options = CARVerifyOptions()
         options.checkComplete = complete
         options.checkIndex = !skipIndex
         options.read.allowBigBlock = allowBigBlock
         options.read.hashThreads = threads
         let summary = try carCall(file) { try CARVerifier.verify(path: file, options: options) }
-        var text = "version: \(summary.header.version)\n"
-        text += "roots: \(summary.header.roots.map(\.description).joined(separator: " "))\n"
-        text += "blocks: \(summary.blockCount) (\(summary.distinctBlocks) distinct)\n"
+        // The roots line is written in pieces: a header may list hundreds of thousands.
+        var text = "version: \(summary.header.version)\nroots:"
+        for root in summary.header.rootList {
+            text += " \(root)"
+            if text.utf8.count >= 1 << 16 {
+                writeStandardOutput(text)
+                text = ""
+            }
+        }
+        text += "\nblocks: \(summary.blockCount) (\(summary.distinctBlocks) distinct)\n"
         text += "bytes: \(summary.blockBytes)\n"
         if let entries = summary.indexEntries { text += "index: \(entries) entries\n" }
         if summary.complete { text += "complete: yes\n" }
@@ -140,35 +150,40 @@ struct CarCreateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Import preset: unixfs-v0-2015 or unixfs-v1-2025.")
     var profile: String?
 
-    @Option(name: .long, help: "Hashing threads (default: all cores).")
+    @Option(name: .long, parsing: .unconditional, help: "Hashing threads (default: all cores).")
     var threads: Int?
 
+    /// The import parameters the flags give; a bad value is a usage error (exit 64).
+    private func parameters() throws -> ImportParameters {
+        try validating {
+            try checkThreads(threads)
+            var options = ImportOptions()
+            if let profile { options.profile = try ImportProfile.named(profile) }
+            options.chunker = chunker
+            options.cidVersion = cidVersion
+            options.hash = hash
+            options.rawLeaves = rawLeaves
+            options.trickle = trickle ? true : nil
+            return try options.resolve()
+        }
+    }
+
+    func validate() throws {
+        _ = try parameters()
+    }
+
     func run() async throws {
-        try checkThreads(threads)
-        var options = ImportOptions()
-        if let profile {
-            guard let known = ImportProfile(rawValue: profile) else { throw CLIError("unknown profile '\(profile)'") }
-            options.profile = known
-        }
-        options.chunker = chunker
-        options.cidVersion = cidVersion
-        options.hash = hash
-        options.rawLeaves = rawLeaves
-        options.trickle = trickle ? true : nil
-        let parameters: ImportParameters
-        do {
-            parameters = try options.resolve()
-        } catch {
-            throw CLIError(error.description)
-        }
+        let parameters = try parameters()
         let importer = try FileImporter(parameters: parameters, threads: threads)
+        let destination = try CAROutputFile(path: output)
         do {
-            let out = try CARFileOutput(path: output)
-            var sink = try CARBlockSink(output: out, format: v2 ? .v2(index: .multihashSorted) : .v1,
-                                        placeholderRoot: CARBlockSink<CARFileOutput>.placeholderRoot(for: parameters))
-            let result = try importer.importFile(atPath: file, into: &sink)
-            try sink.finish(root: result.root)
-            try out.close()
+            let result = try destination.write { out in
+                var sink = try CARBlockSink(output: out, format: v2 ? .v2(index: .multihashSorted) : .v1,
+                                            placeholderRoot: CARBlockSink<CARFileOutput>.placeholderRoot(for: parameters))
+                let imported = try importer.importFile(atPath: file, into: &sink)
+                try sink.finish(root: imported.root)
+                return imported
+            }
             writeStandardOutput("\(result.root)\n")
         } catch let error as ImportError {
             throw CLIError(error.description)

@@ -13,8 +13,8 @@ struct CatCommand: AsyncParsableCommand {
     var cid: String
 
     func run() async throws {
-        let cid = try parseCID(cid)
+        let cid = try parseSecureCID(cid)
         let reader = UnixFSReader(store: try store.open(create: false))
-        try storeCall { try reader.readFile(cid) { try writeAll(1, $0) } }
+        try storeCall { try reader.readFile(cid) { try StandardOutput.write($0) } }
     }
 }

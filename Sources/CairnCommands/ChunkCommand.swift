@@ -58,15 +58,13 @@ public struct ChunkCommand: ParsableCommand {
         }
         defer { if fd != 0 { close(fd) } }
         var source = FileDescriptorSource(fileDescriptor: fd)
-        var output = OutputBuffer(fileDescriptor: 1)
+        var output = OutputBuffer()
         do {
             try Self.render(spec: spec, source: &source, stats: stats, json: json, into: &output)
             try output.flush()
         } catch let error as ChunkingError {
             Self.printError("\(file == "-" ? "standard input" : file): \(error.description)")
             throw ExitCode.failure
-        } catch is OutputError {
-            throw ExitCode.failure  // stdout closed (e.g. a pipe into `head`): nothing more to say.
         }
     }
 
@@ -158,16 +156,13 @@ public protocol ByteSink {
     mutating func flushIfFull() throws
 }
 
-struct OutputError: Error {}
-
-/// Output collected in large blocks and written with `write(2)` (never a syscall per line).
+/// Standard output collected in large blocks (never a syscall per line), written through
+/// `StandardOutput`.
 public struct OutputBuffer: ByteSink {
-    public let fileDescriptor: Int32
     public private(set) var bytes: [UInt8] = []
     let threshold = 1 << 20
 
-    public init(fileDescriptor: Int32) {
-        self.fileDescriptor = fileDescriptor
+    public init() {
         bytes.reserveCapacity(threshold + 4096)
     }
 
@@ -182,15 +177,7 @@ public struct OutputBuffer: ByteSink {
     }
 
     public mutating func flush() throws {
-        try bytes.withUnsafeBytes { raw in
-            var written = 0
-            while written < raw.count {
-                let n = write(fileDescriptor, raw.baseAddress! + written, raw.count - written)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw OutputError() }
-                written += n
-            }
-        }
+        try bytes.withUnsafeBytes { try StandardOutput.write($0) }
         bytes.removeAll(keepingCapacity: true)
     }
 

@@ -29,10 +29,8 @@ struct GetCommand: AsyncParsableCommand {
     @Argument(help: "The CID to get.")
     var cid: String
 
-    static let maxDepth = 256
-
     func run() async throws {
-        let cid = try parseCID(cid)
+        let cid = try parseSecureCID(cid)
         let path = output ?? cid.description
         guard !path.isEmpty else { throw CLIError("-o needs a path") }
         var info = stat()
@@ -54,7 +52,7 @@ struct GetCommand: AsyncParsableCommand {
                     let fd = open(temporary, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
                     guard fd >= 0 else { throw GetCommand.failure("cannot open", temporary) }
                     defer { close(fd) }
-                    try GetCommand.extractDirectory(cid, into: fd, path: path, reader: reader, depth: 0)
+                    try GetCommand.extractTree(cid, into: fd, path: path, reader: reader)
                 case .symlink(let target):
                     try GetCommand.checkTarget(target, cid: cid)
                     try GetCommand.withCString(target) { target in
@@ -64,8 +62,21 @@ struct GetCommand: AsyncParsableCommand {
             }
             guard rename(temporary, path) == 0 else { throw GetCommand.failure("cannot rename to", path) }
         } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw error
+            throw GetCommand.removePartial(temporary, after: error)
+        }
+    }
+
+    /// Removes what a failed `get` wrote, and returns the error to report: the original one,
+    /// with the partial output named when it could not be removed (never silently left).
+    static func removePartial(_ temporary: String, after error: any Error) -> any Error {
+        var info = stat()
+        guard lstat(temporary, &info) == 0 else { return error }
+        do {
+            try FileManager.default.removeItem(atPath: temporary)
+            return error
+        } catch let cleanup {
+            let reason = (cleanup as NSError).localizedDescription
+            return CLIError("\(error); the partial output \(temporary) could not be removed: \(reason)")
         }
     }
 
@@ -93,8 +104,65 @@ struct GetCommand: AsyncParsableCommand {
         }
     }
 
-    static func extractDirectory(_ cid: CID, into directory: Int32, path: String, reader: UnixFSReader, depth: Int) throws {
-        guard depth < maxDepth else { throw CLIError("directory \(cid) is nested more than \(maxDepth) levels deep") }
+    /// A directory being written: its descriptor (-1 while the walk is far below it), and the
+    /// subdirectories still to fill.
+    private struct Frame {
+        var fd: Int32
+        let cid: CID
+        let path: String
+        var subdirectories: [(name: [UInt8], cid: CID)] = []
+        var next = 0
+    }
+
+    /// At most this many directory descriptors stay open below the output's own.
+    static let openDirectoryLimit = 64
+
+    /// Writes the tree of directory `cid` into the open directory `root` (owned by the caller).
+    ///
+    /// Depth first with an explicit stack: no recursion depends on the depth of the DAG, and a
+    /// directory that contains itself (possible only through truncated digests) is an error.
+    static func extractTree(_ cid: CID, into root: Int32, path: String, reader: UnixFSReader) throws {
+        var stack = [Frame(fd: root, cid: cid, path: path)]
+        stack[0].subdirectories = try writeEntries(cid, into: root, path: path, reader: reader)
+        var onPath: Set<CID> = [cid]
+        defer { for frame in stack.dropFirst() where frame.fd >= 0 { close(frame.fd) } }
+        while let top = stack.indices.last {
+            guard stack[top].next < stack[top].subdirectories.count else {
+                let frame = stack.removeLast()
+                onPath.remove(frame.cid)
+                guard let parent = stack.indices.last else { return }
+                defer { close(frame.fd) }
+                if stack[parent].fd < 0 {
+                    // Reopened through `..`: every directory here was made by mkdirat and
+                    // opened with O_NOFOLLOW, so the parent of a child is the frame below it.
+                    stack[parent].fd = openat(frame.fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                    guard stack[parent].fd >= 0 else { throw failure("cannot open", stack[parent].path) }
+                }
+                continue
+            }
+            let (name, child) = stack[top].subdirectories[stack[top].next]
+            stack[top].next += 1
+            guard onPath.insert(child).inserted else {
+                throw CLIError("directory \(child) contains itself (a cycle in the DAG of \(cid))")
+            }
+            let childPath = stack[top].path + "/" + String(decoding: name, as: UTF8.self)
+            let parentFD = stack[top].fd
+            let fd = withCString(name) { openat(parentFD, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+            guard fd >= 0 else { throw failure("cannot open", childPath) }
+            stack.append(Frame(fd: fd, cid: child, path: childPath))
+            stack[stack.count - 1].subdirectories = try writeEntries(child, into: fd, path: childPath, reader: reader)
+            let far = stack.count - 1 - openDirectoryLimit
+            if far >= 1 && stack[far].fd >= 0 {
+                close(stack[far].fd)
+                stack[far].fd = -1
+            }
+        }
+    }
+
+    /// Writes the files and symlinks of directory `cid` into `directory` and creates its
+    /// subdirectories (empty); returns them, in order, for `extractTree` to fill.
+    static func writeEntries(_ cid: CID, into directory: Int32, path: String, reader: UnixFSReader) throws -> [(name: [UInt8], cid: CID)] {
+        var subdirectories: [(name: [UInt8], cid: CID)] = []
         try reader.forEachEntry(ofDirectory: cid) { entry in
             try checkName(entry.name, in: cid)
             let childPath = path + "/" + String(decoding: entry.name, as: UTF8.self)
@@ -107,10 +175,7 @@ struct GetCommand: AsyncParsableCommand {
                     try reader.readFile(entry.cid) { try writeAll(fd, $0, name: childPath) }
                 case .directory:
                     guard mkdirat(directory, name, 0o755) == 0 else { throw failure("cannot create", childPath) }
-                    let fd = openat(directory, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                    guard fd >= 0 else { throw failure("cannot open", childPath) }
-                    defer { close(fd) }
-                    try extractDirectory(entry.cid, into: fd, path: childPath, reader: reader, depth: depth + 1)
+                    subdirectories.append((entry.name, entry.cid))
                 case .symlink(let target):
                     try checkTarget(target, cid: entry.cid)
                     try withCString(target) { target in
@@ -119,5 +184,6 @@ struct GetCommand: AsyncParsableCommand {
                 }
             }
         }
+        return subdirectories
     }
 }

@@ -28,7 +28,7 @@ struct PinAddCommand: AsyncParsableCommand {
     var cids: [String]
 
     func run() async throws {
-        let cids = try cids.map(parseCID)
+        let cids = try cids.map(parseSecureCID)
         guard !cids.isEmpty else { throw CLIError("expected at least one CID") }
         let blockStore = try store.open(create: false)
         try storeCall {
@@ -88,10 +88,13 @@ struct PinLsCommand: AsyncParsableCommand {
     @Flag(name: [.customShort("q"), .long], help: "Print only the CIDs.")
     var quiet = false
 
-    func run() async throws {
+    func validate() throws {
         guard ["all", "direct", "recursive"].contains(type) else {
-            throw CLIError("--type must be all, direct or recursive, not '\(type)'")
+            throw usageError("--type must be all, direct or recursive, not '\(type)'")
         }
+    }
+
+    func run() async throws {
         let blockStore = try store.open(create: false)
         var text = ""
         for pin in try storeCall({ try blockStore.pins() }) {
@@ -121,7 +124,7 @@ struct PinUpdateCommand: AsyncParsableCommand {
     @Argument var new: String
 
     func run() async throws {
-        let old = try parseCID(old), new = try parseCID(new)
+        let old = try parseCID(old), new = try parseSecureCID(new)
         let blockStore = try store.open(create: false)
         try storeCall { try blockStore.write { try $0.updatePin(from: old, to: new, unpinOld: unpin) } }
         writeStandardOutput("updated \(old) to \(new)\n")

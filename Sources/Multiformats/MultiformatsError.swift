@@ -39,6 +39,8 @@ public struct MultiformatsError: Error, Hashable, Sendable, CustomStringConverti
         public static let trailingBytes = Code(13)
         /// A request that the value cannot satisfy (e.g. a CIDv0 in base32).
         public static let unsupportedEncoding = Code(14)
+        /// A CID whose hash function or digest length Kubo refuses as insecure (go-verifcid).
+        public static let insecureCID = Code(15)
 
         public var description: String {
             switch raw {
@@ -56,6 +58,7 @@ public struct MultiformatsError: Error, Hashable, Sendable, CustomStringConverti
             case 12: return "unsupportedCIDVersion"
             case 13: return "trailingBytes"
             case 14: return "unsupportedEncoding"
+            case 15: return "insecureCID"
             default: return "code\(raw)"
             }
         }

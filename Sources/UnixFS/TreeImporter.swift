@@ -139,7 +139,7 @@ public struct TreeImporter: Sendable {
             guard fd >= 0 else { throw ImportError("cannot open \(path): \(String(cString: strerror(errno)))") }
             defer { close(fd) }
             // The argument's own directory is always added, even empty.
-            return try importDirectory(fd, path: label, info: info, ancestors: [], isArgument: true, into: &sink, report: report)!
+            return try importDirectory(fd, path: label, info: info, into: &sink, report: report)
         case S_IFLNK:
             var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
             let n = buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count) }
@@ -170,47 +170,149 @@ public struct TreeImporter: Sendable {
         return policy.metadata(isSymlink: symlink, permissions: permissions, mtime: time)
     }
 
-    /// A directory on the path being walked: its identity, and the path it was reached by.
-    struct Ancestor {
+    /// A directory's identity (device and inode).
+    struct Identity: Hashable {
         var device: UInt64
         var inode: UInt64
-        var path: [UInt8]
+
+        init(_ info: stat) {
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+        }
     }
 
-    /// Imports an open directory; nil when it is skipped (empty, not the argument, and
-    /// `includeEmptyDirectories` false).
-    private func importDirectory<Sink: BlockSink>(
-        _ fd: Int32, path: [UInt8], info: stat, ancestors: [Ancestor], isArgument: Bool,
-        into sink: inout Sink, report: (AddedEntry) throws -> Void
-    ) throws -> AddedEntry? {
-        let device = UInt64(info.st_dev), inode = UInt64(info.st_ino)
-        if let loop = ancestors.first(where: { $0.device == device && $0.inode == inode }) {
-            throw ImportError("symlink cycle: \(String(decoding: path, as: UTF8.self)) is the directory \(String(decoding: loop.path, as: UTF8.self)) again, which contains it")
-        }
-        let names = try TreeImporter.listNames(fd, path: path, includeHidden: includeHidden)
-        let inside = ancestors + [Ancestor(device: device, inode: inode, path: path)]
+    /// A directory being walked: its listing, where the walk is in it, and the entries added so
+    /// far. Its descriptor may be closed (-1) while the walk is far below it; see `reopen`.
+    private struct Frame {
+        var fd: Int32
+        let path: [UInt8]
+        /// The link name in the parent directory, and whether it was a symlink followed.
+        let name: [UInt8]
+        let followed: Bool
+        let info: stat
+        let names: [[UInt8]]
+        var next = 0
         var entries: [DirectoryEntry] = []
-        entries.reserveCapacity(names.count)
-        for name in names {
-            let childPath = path + [UInt8(ascii: "/")] + name
-            guard let child = try importChild(fd, name: name, path: childPath, ancestors: inside, into: &sink, report: report) else {
+    }
+
+    /// At most this many directory descriptors stay open below the argument (a walk 100 000
+    /// levels deep must not run out of descriptors).
+    static let openDirectoryLimit = 64
+
+    /// Imports the argument's open directory `fd` (owned by the caller) and everything below it.
+    ///
+    /// The walk is iterative, with an explicit stack of `Frame`s: no recursion depends on the
+    /// depth of the tree. Each directory is built and reported after its last entry.
+    private func importDirectory<Sink: BlockSink>(
+        _ fd: Int32, path: [UInt8], info: stat, into sink: inout Sink, report: (AddedEntry) throws -> Void
+    ) throws -> AddedEntry {
+        var stack = [Frame(fd: fd, path: path, name: path, followed: false, info: info,
+                           names: try TreeImporter.listNames(fd, path: path, includeHidden: includeHidden))]
+        var onPath: [Identity: [UInt8]] = [Identity(info): path]
+        defer { for frame in stack.dropFirst() where frame.fd >= 0 { close(frame.fd) } }
+        while true {
+            let top = stack.count - 1
+            if stack[top].next < stack[top].names.count {
+                let name = stack[top].names[stack[top].next]
+                stack[top].next += 1
+                let childPath = stack[top].path + [UInt8(ascii: "/")] + name
+                if stack[top].fd < 0 { try reopen(&stack, top) }
+                switch try importChild(stack[top].fd, name: name, path: childPath, into: &sink, report: report) {
+                case .skipped:
+                    continue
+                case .added(let child):
+                    stack[top].entries.append(DirectoryEntry(name: name, cid: child.result.root, tsize: child.result.size))
+                case .directory(let childFD, let childInfo, let followed):
+                    let identity = Identity(childInfo)
+                    if let loop = onPath[identity] {
+                        close(childFD)
+                        throw ImportError("symlink cycle: \(String(decoding: childPath, as: UTF8.self)) is the directory \(String(decoding: loop, as: UTF8.self)) again, which contains it")
+                    }
+                    let names: [[UInt8]]
+                    do {
+                        names = try TreeImporter.listNames(childFD, path: childPath, includeHidden: includeHidden)
+                    } catch {
+                        close(childFD)
+                        throw error
+                    }
+                    onPath[identity] = childPath
+                    stack.append(Frame(fd: childFD, path: childPath, name: name, followed: followed, info: childInfo, names: names))
+                    let far = stack.count - 1 - TreeImporter.openDirectoryLimit
+                    if far >= 1 && stack[far].fd >= 0 {
+                        close(stack[far].fd)
+                        stack[far].fd = -1
+                    }
+                }
                 continue
             }
-            entries.append(DirectoryEntry(name: name, cid: child.result.root, tsize: child.result.size))
+            // The directory on top is complete: build it, then hand it to its parent.
+            let frame = stack.removeLast()
+            onPath[Identity(frame.info)] = nil
+            defer { if !stack.isEmpty && frame.fd >= 0 { close(frame.fd) } }
+            if frame.entries.isEmpty && !stack.isEmpty && !includeEmptyDirectories {
+                if stack[stack.count - 1].fd < 0 { try reopen(&stack, stack.count - 1, child: frame.fd) }
+                continue
+            }
+            let result = try directories.build(frame.entries, metadata: metadata(frame.info, symlink: false), into: &sink)
+            let entry = AddedEntry(path: frame.path, kind: .directory, result: result)
+            try report(entry)
+            guard let parent = stack.indices.last else { return entry }
+            stack[parent].entries.append(DirectoryEntry(name: frame.name, cid: result.root, tsize: result.size))
+            if stack[parent].fd < 0 { try reopen(&stack, parent, child: frame.fd) }
         }
-        if entries.isEmpty && !isArgument && !includeEmptyDirectories { return nil }
-        let result = try directories.build(entries, metadata: metadata(info, symlink: false), into: &sink)
-        let entry = AddedEntry(path: path, kind: .directory, result: result)
-        try report(entry)
-        return entry
     }
 
-    /// Imports one directory entry; nil when it is skipped (ignored, or an empty directory
-    /// left out).
+    /// Opens again the directory of `stack[index]`, whose descriptor was closed: through `..`
+    /// of its just finished `child` when that is the same directory (the usual case), else by
+    /// its names from the nearest ancestor still open. Either way it must be the directory
+    /// walked before (same device and inode).
+    private func reopen(_ stack: inout [Frame], _ index: Int, child: Int32 = -1) throws {
+        let wanted = Identity(stack[index].info)
+        func matches(_ fd: Int32) -> Bool {
+            var info = stat()
+            return fstat(fd, &info) == 0 && Identity(info) == wanted
+        }
+        if child >= 0 {
+            let fd = openat(child, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            if fd >= 0 && matches(fd) {
+                stack[index].fd = fd
+                return
+            }
+            if fd >= 0 { close(fd) }
+        }
+        var base = index - 1
+        while stack[base].fd < 0 { base -= 1 }
+        var fd = stack[base].fd
+        for level in (base + 1)...index {
+            let frame = stack[level]
+            let cName = frame.name.map { CChar(bitPattern: $0) } + [0]
+            let next = openat(fd, cName, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (frame.followed ? 0 : O_NOFOLLOW))
+            if fd != stack[base].fd { close(fd) }
+            var info = stat()
+            guard next >= 0, fstat(next, &info) == 0, Identity(info) == Identity(frame.info) else {
+                if next >= 0 { close(next) }
+                throw ImportError("\(String(decoding: frame.path, as: UTF8.self)) changed while it was being added")
+            }
+            fd = next
+        }
+        stack[index].fd = fd
+    }
+
+    /// What one directory entry turned out to be.
+    private enum Child {
+        /// Ignored, or an empty directory left out.
+        case skipped
+        /// A file or symlink, imported and reported.
+        case added(AddedEntry)
+        /// A directory, opened (the caller walks it and closes the descriptor).
+        case directory(Int32, stat, followed: Bool)
+    }
+
+    /// Imports one directory entry that is not a directory; opens a directory.
     private func importChild<Sink: BlockSink>(
-        _ parent: Int32, name: [UInt8], path: [UInt8], ancestors: [Ancestor], into sink: inout Sink,
+        _ parent: Int32, name: [UInt8], path: [UInt8], into sink: inout Sink,
         report: (AddedEntry) throws -> Void
-    ) throws -> AddedEntry? {
+    ) throws -> Child {
         let cName = name.map { CChar(bitPattern: $0) } + [0]
         let shown = String(decoding: path, as: UTF8.self)
         var info = stat()
@@ -218,7 +320,7 @@ public struct TreeImporter: Sendable {
             throw ImportError("cannot stat \(shown): \(String(cString: strerror(errno)))")
         }
         if !ignoreRules.isEmpty && ignoreRules.excludes(name: name, isDirectory: (info.st_mode & S_IFMT) == S_IFDIR) {
-            return nil
+            return .skipped
         }
         // A followed symlink is opened through the link; otherwise nothing is followed.
         var noFollow = O_NOFOLLOW
@@ -232,8 +334,7 @@ public struct TreeImporter: Sendable {
         case S_IFDIR:
             let fd = openat(parent, cName, O_RDONLY | O_DIRECTORY | noFollow | O_CLOEXEC)
             guard fd >= 0 else { throw ImportError("cannot open \(shown): \(String(cString: strerror(errno)))") }
-            defer { close(fd) }
-            return try importDirectory(fd, path: path, info: info, ancestors: ancestors, isArgument: false, into: &sink, report: report)
+            return .directory(fd, info, followed: noFollow == 0)
         case S_IFLNK:
             var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
             let n = buffer.withUnsafeMutableBufferPointer { out in
@@ -243,7 +344,7 @@ public struct TreeImporter: Sendable {
             let result = try directories.symlink(target: Array(buffer[0..<n]), metadata: metadata(info, symlink: true), into: &sink)
             let entry = AddedEntry(path: path, kind: .symlink, result: result)
             try report(entry)
-            return entry
+            return .added(entry)
         case S_IFREG:
             let fd = openat(parent, cName, O_RDONLY | noFollow | O_CLOEXEC)
             guard fd >= 0 else { throw ImportError("cannot open \(shown): \(String(cString: strerror(errno)))") }
@@ -252,7 +353,7 @@ public struct TreeImporter: Sendable {
             let result = try importer.importFile(descriptor: fd, into: &sink, name: shown, metadata: metadata(info, symlink: false))
             let entry = AddedEntry(path: path, kind: .file, result: result)
             try report(entry)
-            return entry
+            return .added(entry)
         default:
             throw ImportError("unrecognized file type for \(shown): only regular files, directories and symlinks can be added")
         }

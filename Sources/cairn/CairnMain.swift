@@ -1,8 +1,10 @@
-import ArgumentParser
 import CairnCommands
 
-/// The `cairn` executable: the root command of CairnCommands as the program's entry point.
+/// The `cairn` executable: the root command of CairnCommands as the program's entry point
+/// (`Cairn.runMain` also checks that standard output took every byte).
 @main
-struct CairnMain: AsyncParsableCommand {
-    static let configuration = Cairn.configuration
+enum CairnMain {
+    static func main() async {
+        await Cairn.runMain()
+    }
 }

@@ -58,10 +58,3 @@ struct ByteInput: ~Copyable {
         }
     }
 }
-
-/// Writes text to standard output in one call (no per-line flushes); a write error (a closed
-/// pipe) is ignored, as for `print`.
-func writeStandardOutput(_ text: String) {
-    var text = text
-    text.withUTF8 { try? writeAll(1, UnsafeRawBufferPointer($0)) }
-}

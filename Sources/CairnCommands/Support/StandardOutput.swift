@@ -1,0 +1,116 @@
+import ArgumentParser
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A write to standard output that failed: the command fails with it (spec/cli.md, "Streams").
+struct StandardOutputError: Error, CustomStringConvertible {
+    var code: Int32
+    var description: String { "cannot write standard output: \(String(cString: strerror(code)))" }
+}
+
+/// The one writer of standard output.
+///
+/// Every byte the CLI prints goes through `write`. The first failure is remembered, so that a
+/// command whose printing cannot throw (`writeStandardOutput`) still ends with status 1, and
+/// `Cairn.main` checks it once the command has run.
+enum StandardOutput {
+    private static let failure = Mutex<Int32?>(nil)
+
+    /// Run once at start-up: SIGPIPE is ignored (a closed pipe becomes EPIPE, see `exit`), and
+    /// so is SIGXFSZ (a file-size limit becomes an EFBIG error, not a kill); a closed descriptor 0, 1 or 2 is reserved on /dev/null so that no file the command
+    /// opens can take its number; a closed stdout is remembered as EBADF.
+    static func prepare() {
+        signal(SIGPIPE, SIG_IGN)
+        signal(SIGXFSZ, SIG_IGN)
+        var info = stat()
+        // An anonymous inode (no file type: the eventfd the runtime may have opened on a free
+        // number before main) is never a standard output the caller gave: it was closed.
+        if fstat(1, &info) == 0 && (info.st_mode & S_IFMT) == 0 { record(EBADF) }
+        for descriptor: Int32 in 0...2 where fcntl(descriptor, F_GETFD) < 0 {
+            if descriptor == 1 { record(EBADF) }
+            let null = open("/dev/null", descriptor == 0 ? O_RDONLY : O_WRONLY)
+            if null >= 0 && null != descriptor {
+                dup2(null, descriptor)
+                close(null)
+            }
+        }
+    }
+
+    /// Writes all of `bytes`, retrying on EINTR; throws (and remembers) the first failure.
+    static func write(_ bytes: UnsafeRawBufferPointer) throws {
+        if let code = failure.withLock({ $0 }) { throw StandardOutputError(code: code) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = writeDescriptor(1, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                let code = errno
+                record(code)
+                throw StandardOutputError(code: code)
+            }
+            offset += written
+        }
+    }
+
+    static func write(_ text: String) throws {
+        var text = text
+        try text.withUTF8 { try write(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Throws the remembered failure, if any.
+    static func check() throws {
+        if let code = failure.withLock({ $0 }) { throw StandardOutputError(code: code) }
+    }
+
+    private static func record(_ code: Int32) {
+        failure.withLock { if $0 == nil { $0 = code } }
+    }
+
+    /// A command that ended on `error`. A pipe closed by its reader (EPIPE, e.g. `| head`) ends
+    /// the process by SIGPIPE without a message, as Kubo (Go) and the classic Unix tools do;
+    /// everything else is ArgumentParser's one `Error: …` line and exit status.
+    static func exit(withError error: any Error) -> Never {
+        if let error = error as? StandardOutputError, error.code == EPIPE {
+            signal(SIGPIPE, SIG_DFL)
+            raise(SIGPIPE)
+        }
+        Cairn.exit(withError: error)
+    }
+}
+
+/// Writes text to standard output in one call (no per-line flushes). A failure does not throw
+/// here: it is remembered and fails the command when it ends (`StandardOutput.check`).
+func writeStandardOutput(_ text: String) {
+    try? StandardOutput.write(text)
+}
+
+extension Cairn {
+    /// The program: parse the arguments, run the command, then make sure standard output took
+    /// every byte printed (spec/cli.md, "Streams and exit codes").
+    public static func runMain() async {
+        StandardOutput.prepare()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+            try StandardOutput.check()
+        } catch {
+            StandardOutput.exit(withError: error)
+        }
+    }
+}
+
+/// `write(2)`, under a name the `write` methods above do not hide.
+private func writeDescriptor(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
+    write(fd, buffer, count)
+}

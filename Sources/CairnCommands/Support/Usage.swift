@@ -1,0 +1,70 @@
+import ArgumentParser
+import Multiformats
+import UnixFS
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A bad option value: one `Error: …` line on stderr, then exit status 64 (spec/cli.md).
+///
+/// Thrown from a command's `validate()`, so it is found before any work starts; ArgumentParser
+/// prints nothing more for an `ExitCode`, which keeps the error to one line.
+func usageError(_ message: String) -> ExitCode {
+    var line = "Error: " + message + "\n"
+    line.withUTF8 { _ = write(2, $0.baseAddress, $0.count) }
+    return ExitCode.validationFailure
+}
+
+/// Runs `body`, turning any error it throws into a usage error (exit 64).
+func validating<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as ValidationError {
+        throw usageError(error.message)
+    } catch {
+        throw usageError(String(describing: error))
+    }
+}
+
+/// A `--threads` value: nil (every core) or at least 1; anything else is a usage error.
+func validateThreads(_ threads: Int?) throws {
+    try validating { try checkThreads(threads) }
+}
+
+extension GCCommand {
+    /// `--compact-threshold` outside 0…1 is a usage error, found before the store is opened.
+    func validate() throws {
+        guard compactThreshold >= 0 && compactThreshold <= 1 else {
+            throw usageError("--compact-threshold must be between 0 and 1, got \(compactThreshold)")
+        }
+    }
+}
+
+extension ImportProfile {
+    /// The profile of a `--profile` value, or an error listing the known ones.
+    static func named(_ name: String) throws -> ImportProfile {
+        guard let known = ImportProfile(rawValue: name) else {
+            throw CLIError("unknown profile '\(name)' (known: \(allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return known
+    }
+}
+
+/// Parses a CID given on the command line to name content to read or pin, refusing the CIDs Kubo
+/// refuses as insecure (`CIDSecurity`, spec/multiformats.md).
+func parseSecureCID(_ text: String) throws -> CID {
+    let cid = try parseCID(text)
+    do {
+        try cid.checkSecure()
+    } catch {
+        throw CLIError("refusing CID '\(text)': \(error.message)")
+    }
+    return cid
+}

@@ -3,13 +3,7 @@ import GRDB
 public import Multiformats
 public import UnixFS
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// The one writer of a store (across processes, through an exclusive `flock`).
 ///
@@ -343,12 +337,22 @@ public final class BlockStoreWriter: BlockSink {
         lock.unlock()
     }
 
-    /// Releases the write lock without committing: pending blocks are lost (their bytes are
-    /// past the pack's committed size and get truncated by the next writer).
+    /// Releases the write lock without committing: pending blocks are lost. Their bytes are
+    /// removed now (a pack the index does not list yet is unlinked, a listed one truncated to
+    /// its committed size), so an interrupted command leaves exactly what it committed; if
+    /// that fails, the next writer's recovery does it.
     public func abandon() {
         guard isOpen else { return }
         isOpen = false
-        if packFD >= 0 { Sys.close(packFD) }
+        if packFD >= 0 {
+            let path = store.layout.packPath(packID)
+            if packIsNew {
+                try? Sys.unlink(path)
+            } else if packEnd > packCommittedEnd {
+                try? Sys.truncate(packFD, to: packCommittedEnd, path: path)
+            }
+            Sys.close(packFD)
+        }
         packFD = -1
         pending.removeAll()
         pendingKeys.removeAll()

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Multiformats
+import CairnSystem
 
 /// What a garbage collection did.
 public struct GCReport: Sendable, Hashable {
@@ -40,7 +41,7 @@ extension BlockStoreWriter {
             report.liveBlocks = mark.markedRows
             var after = Data()
             while true {
-                try Task.checkCancellation()
+                try CancellationToken.process.check()
                 let dead = try Row.fetchAll(db, sql: """
                     SELECT b.mh, b.length FROM main.blocks b
                     WHERE b.mh > ? AND NOT EXISTS (SELECT 1 FROM mark.marked m WHERE m.mh = b.mh)
@@ -73,14 +74,14 @@ extension BlockStoreWriter {
         try closeActivePack()
         let firstNewPack = nextPack
         for pack in candidates {
-            try Task.checkCancellation()
+            try CancellationToken.process.check()
             if pack.blocks > 0 {
                 let rows = try store.readDatabase { db in
                     try Row.fetchAll(db, sql: "SELECT \(IndexEntry.columns), mh FROM blocks WHERE pack = ? ORDER BY offset",
                                      arguments: [pack.id])
                 }
                 for row in rows {
-                    try Task.checkCancellation()
+                    try CancellationToken.process.check()
                     let entry = IndexEntry(row: row)
                     let key: Data = row[5]
                     let cid = entry.cid(try Multihash(bytes: key))

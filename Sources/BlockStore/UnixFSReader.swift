@@ -1,5 +1,6 @@
 public import Multiformats
 import UnixFS
+import CairnSystem
 
 /// Reads UnixFS DAGs out of a store: files as byte streams (in order, one block in memory at
 /// a time), directories (basic and HAMT-sharded) as entries, symlinks as targets. Every block
@@ -83,7 +84,7 @@ public struct UnixFSReader: Sendable {
         var total: UInt64 = 0
         var declared: UInt64? = nil
         while let (cid, expected) = stack.popLast() {
-            try Task.checkCancellation()
+            try CancellationToken.process.check()
             let node = try node(cid, root: root)
             let start = total
             guard let data = node.data, let pb = node.pb else {
@@ -153,7 +154,7 @@ public struct UnixFSReader: Sendable {
         let prefixLength = String(fanout - 1, radix: 16).count
         var stack: [(CID, PBNode)] = [(cid, pb)]
         while let (shard, node) = stack.popLast() {
-            try Task.checkCancellation()
+            try CancellationToken.process.check()
             for link in node.links {
                 let name = link.name ?? []
                 guard name.count >= prefixLength,

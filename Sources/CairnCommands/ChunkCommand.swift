@@ -1,13 +1,7 @@
 import ArgumentParser
 import Chunking
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// `cairn chunk [--chunker SPEC] [--stats] [--json] FILE|-`: the chunk boundaries of a file.
 ///
@@ -183,13 +177,7 @@ public struct OutputBuffer: ByteSink {
 
     public mutating func flush() throws {
         try bytes.withUnsafeBytes { raw in
-            var written = 0
-            while written < raw.count {
-                let n = write(fileDescriptor, raw.baseAddress! + written, raw.count - written)
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw OutputError() }
-                written += n
-            }
+            do { try SystemCall.writeAll(fileDescriptor, raw, path: nil) } catch { throw OutputError() }
         }
         bytes.removeAll(keepingCapacity: true)
     }

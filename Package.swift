@@ -44,28 +44,32 @@ let package = Package(
             name: "CCairnSIMD",
             cSettings: [.unsafeFlags(["-O3"])]
         ),
+        // Guarded file mappings (SIGBUS on a truncated mapped file becomes an error, not a crash),
+        // signals that cancel, the processors available to the process.
+        .target(name: "CCairnSystem"),
+        // The platform shim, the one system-call helper (EINTR, errors, fault injection),
+        // cancellation and the thread-count policy.
+        .target(name: "CairnSystem", dependencies: ["CCairnSystem"], swiftSettings: swiftSettings),
         .target(
             name: "Hashing",
-            dependencies: ["CCrypto", "CSodium", "CCairnSIMD"],
+            dependencies: ["CCrypto", "CSodium", "CCairnSIMD", "CairnSystem"],
             swiftSettings: swiftSettings
         ),
-        .target(name: "Chunking", swiftSettings: swiftSettings),
-        // Guarded file mappings (SIGBUS on a truncated mapped file becomes an error, not a crash).
-        .target(name: "CCairnSystem"),
+        .target(name: "Chunking", dependencies: ["CairnSystem"], swiftSettings: swiftSettings),
         .target(
             name: "UnixFS",
-            dependencies: ["Multiformats", "Hashing", "Chunking", "CCairnSystem"],
+            dependencies: ["Multiformats", "Hashing", "Chunking", "CairnSystem", "CCairnSystem"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "CAR",
-            dependencies: ["Multiformats", "Hashing", "UnixFS"],
+            dependencies: ["Multiformats", "Hashing", "UnixFS", "CairnSystem"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "BlockStore",
             dependencies: [
-                "Multiformats", "Hashing", "UnixFS", "CCairnSystem",
+                "Multiformats", "Hashing", "UnixFS", "CairnSystem", "CCairnSystem",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -74,7 +78,7 @@ let package = Package(
         .target(
             name: "CairnCommands",
             dependencies: [
-                "Multiformats", "Hashing", "Chunking", "UnixFS", "CAR", "BlockStore",
+                "Multiformats", "Hashing", "Chunking", "UnixFS", "CAR", "BlockStore", "CairnSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -83,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "cairn",
             dependencies: [
-                "CairnCommands",
+                "CairnCommands", "CairnSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -93,6 +97,11 @@ let package = Package(
         .target(name: "CairnTestSupport", path: "Tests/CairnTestSupport", swiftSettings: swiftSettings),
 
         // MARK: - Tests
+        .testTarget(
+            name: "CairnSystemTests",
+            dependencies: ["CairnSystem", "CairnTestSupport"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "MultiformatsTests",
             dependencies: ["Multiformats", "CairnTestSupport"],
@@ -105,12 +114,12 @@ let package = Package(
         ),
         .testTarget(
             name: "ChunkingTests",
-            dependencies: ["Chunking", "CairnTestSupport"],
+            dependencies: ["Chunking", "CairnSystem", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "UnixFSTests",
-            dependencies: ["UnixFS", "Multiformats", "Hashing", "Chunking", "CairnTestSupport"],
+            dependencies: ["UnixFS", "Multiformats", "Hashing", "Chunking", "CairnSystem", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

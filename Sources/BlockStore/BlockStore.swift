@@ -7,13 +7,7 @@ import Hashing
 public import Multiformats
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// A content-addressed block store on disk.
 ///
@@ -186,7 +180,7 @@ public final class BlockStore: Sendable {
             try Sys.pwriteAll(fd, bytes, at: 0, path: temporary)
         }
         try Sys.fsync(fd, path: temporary)
-        _ = try syscall("cannot rename \(temporary)") { rename(temporary, layout.formatPath) }
+        try Sys.rename(temporary, to: layout.formatPath)
         try Sys.syncDirectory(layout.root)
     }
 
@@ -273,7 +267,7 @@ public final class BlockStore: Sendable {
             var checked = 0
             for (_, index) in order {
                 checked += 1
-                if checked & 0xFFFF == 0 { try Task.checkCancellation() }
+                if checked & 0xFFFF == 0 { try CancellationToken.process.check() }
                 let found: Int32 = keys[index].withUnsafeBytes { key in
                     sqlite3_bind_blob(handle, 1, key.baseAddress, Int32(key.count), nil)
                     let step = sqlite3_step(handle)
@@ -407,7 +401,7 @@ public final class BlockStore: Sendable {
             var count = 0
             while let row = try rows.next() {
                 count += 1
-                if count & 0x3FFF == 0 { try Task.checkCancellation() }
+                if count & 0x3FFF == 0 { try CancellationToken.process.check() }
                 let multihash = try IndexEntry.multihash(row, column: 5)
                 let entry = try IndexEntry(row: row, multihash: multihash)
                 try body(entry.cid(multihash), entry.location.length)

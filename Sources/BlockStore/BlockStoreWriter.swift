@@ -3,13 +3,7 @@ import GRDB
 public import Multiformats
 public import UnixFS
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// The one writer of a store (across processes, through an exclusive `flock`).
 ///
@@ -437,7 +431,15 @@ public final class BlockStoreWriter: BlockSink {
     public func abandon() {
         guard isOpen else { return }
         isOpen = false
-        if packFD >= 0 { Sys.close(packFD) }
+        if packFD >= 0 {
+            let path = store.layout.packPath(packID)
+            if packIsNew {
+                try? Sys.unlink(path)
+            } else if packEnd > packCommittedEnd {
+                try? Sys.truncate(packFD, to: packCommittedEnd, path: path)
+            }
+            Sys.close(packFD)
+        }
         packFD = -1
         for id in uncommittedNewPacks { try? Sys.unlink(store.layout.packPath(id)) }
         if !uncommittedNewPacks.isEmpty { try? Sys.syncDirectory(store.layout.packsPath) }

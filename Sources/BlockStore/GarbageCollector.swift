@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Multiformats
+import CairnSystem
 
 /// What a garbage collection did.
 public struct GCReport: Sendable, Hashable {
@@ -44,7 +45,7 @@ extension BlockStoreWriter {
             report.liveBlocks = mark.markedRows
             var after = Data()
             while true {
-                try Task.checkCancellation()
+                try CancellationToken.process.check()
                 let dead = try Row.fetchAll(db, sql: """
                     SELECT b.mh, b.length FROM main.blocks b
                     WHERE b.mh > ? AND NOT EXISTS (SELECT 1 FROM mark.marked m WHERE m.mh = b.mh)
@@ -94,7 +95,7 @@ extension BlockStoreWriter {
         try closeActivePack()
         let firstNewPack = nextPack
         for pack in candidates {
-            try Task.checkCancellation()
+            try CancellationToken.process.check()
             if pack.blocks > 0 {
                 // Room for the copies, their record headers and the index's growth.
                 let needed = pack.live + pack.blocks * 256 + (4 << 20)
@@ -108,7 +109,7 @@ extension BlockStoreWriter {
                                      arguments: [pack.id])
                 }
                 for row in rows {
-                    try Task.checkCancellation()
+                    try CancellationToken.process.check()
                     let multihash = try IndexEntry.multihash(row, column: 5)
                     let entry = try IndexEntry(row: row, multihash: multihash)
                     let cid = entry.cid(multihash)

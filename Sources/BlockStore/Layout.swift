@@ -1,12 +1,6 @@
 import Multiformats
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// Where a store's files live, and the constants of the on-disk format (`spec/blockstore.md`).
 public struct StoreLayout: Sendable, Hashable {

@@ -2,13 +2,7 @@ internal import CCairnSystem
 import Synchronization
 public import Multiformats
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// A read-only mapping of one pack file, as long as it was when mapped.
 ///

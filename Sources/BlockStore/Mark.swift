@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Multiformats
 import UnixFS
+import CairnSystem
 
 /// What a mark starts from.
 enum MarkRoots {
@@ -164,7 +165,7 @@ private struct Marker {
         sinceCommit += 1
         if sinceCommit >= 8192 {
             sinceCommit = 0
-            try Task.checkCancellation()
+            try CancellationToken.process.check()
             try db.execute(sql: "COMMIT")
             try db.execute(sql: "BEGIN")
         }

@@ -1,12 +1,6 @@
 import Multiformats
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of a format-2 record
 /// header (spec/blockstore.md §3).

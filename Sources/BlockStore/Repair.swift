@@ -1,14 +1,8 @@
+import CairnSystem
 import Foundation
 import GRDB
 public import Multiformats
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// What `BlockStore.repair` did.
 public struct RepairReport: Sendable {
@@ -114,7 +108,7 @@ extension BlockStore {
             "INSERT OR IGNORE INTO blocks(mh, codec, version, pack, offset, length) VALUES (?, ?, ?, ?, ?, ?)")
         let link = try db.makeStatement(sql: "INSERT OR IGNORE INTO temp.linked(mh) VALUES (?)")
         for id in ids {
-            try Task.checkCancellation()
+            try CancellationToken.process.check()
             let path = layout.packPath(id)
             let fd = try Sys.open(path, O_RDONLY)
             defer { Sys.close(fd) }

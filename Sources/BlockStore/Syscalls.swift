@@ -1,21 +1,20 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
-/// Every system call of the store goes through here: retried on `EINTR`, turned into a
-/// `BlockStoreError(.io)` naming the call and the file otherwise.
+/// Every system call of the store goes through here, that is through `SystemCall`: retried on
+/// `EINTR`, turned into a `BlockStoreError(.io)` naming the call and the file otherwise.
 @inline(__always)
 func syscall<T: BinaryInteger>(_ what: @autoclosure () -> String, _ body: () -> T) throws(BlockStoreError) -> T {
-    while true {
-        let result = body()
-        if result >= 0 { return result }
-        let error = errno
-        if error == EINTR { continue }
-        throw BlockStoreError(.io, "\(what()): \(String(cString: strerror(error)))", errno: error)
+    do {
+        return try SystemCall.retrying(nil, "call", path: nil, body)
+    } catch {
+        throw BlockStoreError(error, what())
+    }
+}
+
+extension BlockStoreError {
+    /// An `.io` error for a failed system call, with the store's wording: `WHAT: reason`.
+    init(_ error: SystemError, _ what: String) {
+        self.init(.io, "\(what): \(error.reason)", errno: error.code)
     }
 }
 
@@ -29,47 +28,34 @@ private let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int3
 
 enum Sys {
     static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o644) throws(BlockStoreError) -> Int32 {
-        try syscall("cannot open \(path)") { Glibc.open(path, flags | O_CLOEXEC, mode) }
+        do { return try SystemCall.open(path, flags, mode) } catch { throw BlockStoreError(error, "cannot open \(path)") }
     }
 
     static func close(_ fd: Int32) {
-        _ = Glibc.close(fd)   // never retried: on Linux the descriptor is gone even on EINTR
+        SystemCall.close(fd)   // never retried: on Linux the descriptor is gone even on EINTR
     }
 
     /// Writes all of `bytes` at `offset`.
     static func pwriteAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: @autoclosure () -> String) throws(BlockStoreError) {
-        var done = 0
-        while done < bytes.count {
-            let n = try syscall("cannot write \(path())") {
-                pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
-            }
-            done += n
-        }
+        do { try SystemCall.pwriteAll(fd, bytes, at: offset, path: nil) } catch { throw BlockStoreError(error, "cannot write \(path())") }
     }
 
     /// Reads up to `buffer.count` bytes at `offset`; returns the count (short only at end of file).
     static func preadFull(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: @autoclosure () -> String) throws(BlockStoreError) -> Int {
-        var done = 0
-        while done < buffer.count {
-            let n = try syscall("cannot read \(path())") {
-                pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
-            }
-            if n == 0 { break }
-            done += n
-        }
-        return done
+        do { return try SystemCall.preadFull(fd, buffer, at: offset, path: nil) } catch { throw BlockStoreError(error, "cannot read \(path())") }
     }
 
     static func fdatasync(_ fd: Int32, path: @autoclosure () -> String) throws(BlockStoreError) {
-        #if os(Linux)
-        _ = try syscall("cannot sync \(path())") { Glibc.fdatasync(fd) }
-        #else
-        _ = try syscall("cannot sync \(path())") { fsync(fd) }
-        #endif
+        do { try SystemCall.fdatasync(fd, path: nil) } catch { throw BlockStoreError(error, "cannot sync \(path())") }
     }
 
     static func fsync(_ fd: Int32, path: @autoclosure () -> String) throws(BlockStoreError) {
-        _ = try syscall("cannot sync \(path())") { Glibc.fsync(fd) }
+        do { try SystemCall.fsync(fd, path: nil) } catch { throw BlockStoreError(error, "cannot sync \(path())") }
+    }
+
+    /// `rename(2)`, durable once the directory is synced.
+    static func rename(_ source: String, to destination: String) throws(BlockStoreError) {
+        do { try SystemCall.rename(source, to: destination) } catch { throw BlockStoreError(error, "cannot rename \(source)") }
     }
 
     /// Asks the kernel to start writing a range back now, without waiting: the final
@@ -98,7 +84,7 @@ enum Sys {
     }
 
     static func unlink(_ path: String) throws(BlockStoreError) {
-        let result = Glibc.unlink(path)
+        let result = SystemCall.unlink(path)
         if result != 0 && errno != ENOENT {
             throw BlockStoreError(.io, "cannot remove \(path): \(String(cString: strerror(errno)))", errno: errno)
         }

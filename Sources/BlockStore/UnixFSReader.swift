@@ -1,5 +1,6 @@
 public import Multiformats
 import UnixFS
+import CairnSystem
 
 /// Reads UnixFS DAGs out of a store: files as byte streams (in order, one block in memory at
 /// a time), directories (basic and HAMT-sharded) as entries, symlinks as targets. Every block
@@ -88,7 +89,7 @@ public struct UnixFSReader: Sendable {
         var total: UInt64 = 0
         var declared: UInt64? = nil
         while let (cid, expected, depth) = stack.popLast() {
-            try Task.checkCancellation()
+            try CancellationToken.process.check()
             while ancestors.count > depth { onPath.remove(ancestors.removeLast()) }
             if onPath.contains(cid) {
                 throw BlockStoreError(.invalidDAG, "file \(root) has a cycle: \(cid) links to itself through its children")
@@ -166,7 +167,7 @@ public struct UnixFSReader: Sendable {
         var stack: [(CID, PBNode)] = [(cid, pb)]
         var shards: Set<CID> = [cid]
         while let (shard, node) = stack.popLast() {
-            try Task.checkCancellation()
+            try CancellationToken.process.check()
             for link in node.links {
                 let name = link.name ?? []
                 guard name.count >= prefixLength,

@@ -3,13 +3,7 @@ import GRDB
 import Hashing
 public import Multiformats
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// What `verify` found.
 public struct VerifyReport: Sendable {
@@ -91,7 +85,7 @@ extension BlockStore {
                 if before >> 12 != report.checkedBlocks >> 12 { progress?(report) }
             }
             while let row = try rows.next() {
-                try Task.checkCancellation()
+                try CancellationToken.process.check()
                 let entry: IndexEntry
                 let cid: CID
                 do {

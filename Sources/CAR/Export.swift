@@ -1,4 +1,5 @@
 import Hashing
+import CairnSystem
 public import Multiformats
 public import UnixFS
 
@@ -20,7 +21,7 @@ public enum CARExport {
         var seen = Set<CID>()
         var stack = Array(roots.reversed())
         while let cid = stack.popLast() {
-            try Task.checkCancellation()
+            try CancellationToken.process.check()
             guard seen.insert(cid).inserted else { continue }
             if cid.multihash.code == .identity { continue }
             try checkCodec(cid)
@@ -54,7 +55,7 @@ public enum CARExport {
         var ready: [CID: UnsafeRawBufferPointer] = [:]
         var stack = Array(roots.reversed())
         while let cid = stack.popLast() {
-            try Task.checkCancellation()
+            try CancellationToken.process.check()
             guard seen.insert(cid).inserted else { continue }
             if cid.multihash.code == .identity { continue }
             try checkCodec(cid)

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// Where a `CARWriter` puts bytes: appended in order, with optional in-place edits of bytes
 /// already written (needed for the CARv2 header, and for a root only known at the end).
@@ -59,9 +53,9 @@ public final class CARFileOutput: CAROutput {
     /// Creates (or truncates) the file at `path`, readable and writable so that a root can be
     /// patched in place at the end.
     public init(path: String) throws(CARError) {
-        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw CARError(.io, "cannot create \(path): \(String(cString: strerror(errno)))")
+        let fd: Int32
+        do { fd = try SystemCall.open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644) } catch {
+            throw CARError(.io, "cannot create \(path): \(error.reason)")
         }
         self.descriptor = fd
         self.name = path
@@ -85,7 +79,7 @@ public final class CARFileOutput: CAROutput {
 
     deinit {
         buffer.deallocate()
-        if owned { systemClose(descriptor) }
+        if owned { SystemCall.close(descriptor) }
     }
 
     /// Flushes; a file opened by path is then synced to disk (`fsync`), so that it can be
@@ -119,40 +113,22 @@ public final class CARFileOutput: CAROutput {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(CARError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = systemWrite(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw CARError(.io, "cannot write \(name): \(String(cString: strerror(errno)))")
-            }
-            offset += n
-        }
+        do { try SystemCall.writeAll(descriptor, bytes, path: name) } catch { throw CARError(.io, error.description) }
         flushedSize += UInt64(bytes.count)
     }
 
     private func pwriteAll(_ bytes: UnsafeRawBufferPointer, at position: UInt64) throws(CARError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = pwrite(descriptor, bytes.baseAddress! + offset, bytes.count - offset, off_t(position) + off_t(offset))
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw CARError(.io, "cannot write \(name): \(String(cString: strerror(errno)))")
-            }
-            offset += n
+        do { try SystemCall.pwriteAll(descriptor, bytes, at: Int64(position), path: name) } catch {
+            throw CARError(.io, error.description)
         }
     }
 
     private func preadAll(_ bytes: UnsafeMutableRawBufferPointer, at position: UInt64) throws(CARError) {
-        var offset = 0
-        while offset < bytes.count {
-            let n = pread(descriptor, bytes.baseAddress! + offset, bytes.count - offset, off_t(position) + off_t(offset))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                throw CARError(.io, "cannot read back \(name): \(n < 0 ? String(cString: strerror(errno)) : "short read")")
-            }
-            offset += n
+        let count: Int
+        do { count = try SystemCall.preadFull(descriptor, bytes, at: Int64(position), path: name) } catch {
+            throw CARError(.io, "cannot read back \(name): \(error.reason)")
         }
+        guard count == bytes.count else { throw CARError(.io, "cannot read back \(name): short read") }
     }
 
     /// In place, with the 1 MiB buffer as scratch: the tail is moved back to front when it
@@ -204,12 +180,3 @@ public final class CARFileOutput: CAROutput {
         }
     }
 }
-
-/// `write(2)`, reachable from types that have their own `write` method.
-@inline(__always)
-func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, buffer, count)
-}
-
-@inline(__always)
-func systemClose(_ fd: Int32) { _ = close(fd) }

@@ -314,7 +314,7 @@ public final class CARReader<Source: CARSource> {
         var bytes: UInt64 = 0
         let maxSection = UInt64(options.maxSectionBytes)
         while true {
-            try Task.checkCancellation()
+            try CancellationToken.process.check()
             let avail = visibleEnd
             var pos = start
             pending.removeAll(keepingCapacity: true)
@@ -524,7 +524,7 @@ public final class CARReader<Source: CARSource> {
             var previous: [UInt8] = []
             var entry = 0 as UInt64
             while entry < byteCount / width {
-                if entry & 4095 == 0 { try Task.checkCancellation() }
+                if entry & 4095 == 0 { try CancellationToken.process.check() }
                 let at = position
                 guard try ensure(Int(width)) else {
                     throw CARError(.truncated, "the CAR ends inside its index", offset: position)
@@ -548,10 +548,4 @@ public final class CARReader<Source: CARSource> {
 }
 
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem

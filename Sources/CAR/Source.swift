@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// Where a `CARReader` reads from: sequential reads only (files, pipes, memory).
 public protocol CARSource {
@@ -47,8 +41,8 @@ public final class CARFileSource: CARSource {
             self.init(descriptor: 0, name: "<stdin>", owned: false)
             return
         }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CARError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
+        let fd: Int32
+        do { fd = try SystemCall.open(path, O_RDONLY) } catch { throw CARError(.io, error.description) }
         var info = stat()
         if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
             close(fd)
@@ -83,19 +77,6 @@ public final class CARFileSource: CARSource {
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(CARError) -> Int {
-        while true {
-            let n = systemRead(descriptor, buffer.baseAddress, buffer.count)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw CARError(.io, "cannot read \(name): \(String(cString: strerror(errno)))")
-            }
-            return n
-        }
+        do { return try SystemCall.read(descriptor, into: buffer, path: name) } catch { throw CARError(.io, error.description) }
     }
-}
-
-/// `read(2)`, reachable from types that have their own `read` method.
-@inline(__always)
-func systemRead(_ fd: Int32, _ buffer: UnsafeMutableRawPointer?, _ count: Int) -> Int {
-    read(fd, buffer, count)
 }

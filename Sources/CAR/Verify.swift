@@ -1,5 +1,6 @@
 import Multiformats
 import UnixFS
+import CairnSystem
 
 /// What `CARVerifier.verify` checks beyond the per-block hashes (always checked).
 public struct CARVerifyOptions: Hashable, Sendable {
@@ -114,7 +115,7 @@ public enum CARVerifier {
             var stack = [root]
             while let cid = stack.popLast() {
                 guard visited.insert(cid).inserted else { continue }
-                if visited.count & 4095 == 0 { try Task.checkCancellation() }
+                if visited.count & 4095 == 0 { try CancellationToken.process.check() }
                 if cid.multihash.code == .identity { continue }
                 guard present.contains(cid) else {
                     throw CARError(.incompleteDAG, "the DAG under root \(root) is incomplete: block \(cid) is missing")

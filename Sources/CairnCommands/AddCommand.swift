@@ -5,13 +5,7 @@ import Chunking
 import Multiformats
 import UnixFS
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// `cairn add`: the CIDs `ipfs add` would give files and directory trees, computed locally.
 ///

@@ -1,13 +1,7 @@
 import Multiformats
 import UnixFS
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// Prints `cairn add` events the way `ipfs add` does: files and symlinks as they are added,
 /// directories after all files of the same `ipfs add` unit (one argument, or everything under

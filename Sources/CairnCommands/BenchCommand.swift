@@ -2,13 +2,7 @@ import ArgumentParser
 import Dispatch
 import Hashing
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// `cairn bench`: measure what this machine does.
 struct BenchCommand: AsyncParsableCommand {
@@ -41,8 +35,11 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(name: .long, help: "Bytes hashed per kernel.")
         var total: Int = 1 << 30
 
-        @Option(name: .long, help: "Threads hashing at once.")
-        var threads: Int = 1
+        @Option(name: .customLong("threads"), help: "Threads hashing at once (default: the processors available).")
+        var requestedThreads: Int?
+
+        /// `--threads`, else the processors available to the process (spec/system.md).
+        var threads: Int { Processors.threads(requestedThreads) }
 
         @Flag(name: .long, help: "Print one JSON object per kernel.")
         var json = false
@@ -57,7 +54,7 @@ struct BenchCommand: AsyncParsableCommand {
             }
             guard size > 0 else { throw ValidationError("--size must be positive") }
             guard total >= size else { throw ValidationError("--total must be at least --size") }
-            guard threads >= 1 && threads <= 256 else { throw ValidationError("--threads must be 1…256") }
+            guard (requestedThreads ?? 1) >= 1 && (requestedThreads ?? 1) <= 256 else { throw ValidationError("--threads must be 1…256") }
         }
 
         func run() async throws {
@@ -83,7 +80,7 @@ struct BenchCommand: AsyncParsableCommand {
                 )
             }
             for kernel in kernels {
-                try Task.checkCancellation()
+                try CancellationToken.process.check()
                 guard kernel.isSupported else {
                     if json {
                         writeStandardOutput("{\"kernel\":\"\(kernel.name)\",\"supported\":false}\n")
@@ -100,6 +97,7 @@ struct BenchCommand: AsyncParsableCommand {
                 let seconds = inputs.withUnsafeBufferPointer { all in
                     measure(kernel: kernel, inputs: all, digests: digests)
                 }
+                try CancellationToken.process.check()
                 let bytesPerSecond = Double(count * size) / seconds
                 if json {
                     writeStandardOutput(
@@ -132,7 +130,14 @@ struct BenchCommand: AsyncParsableCommand {
                 guard lower < upper else { return }
                 let base = UnsafePointer<HashInput>(bitPattern: inputsAddress)!
                 let out = UnsafeMutablePointer<Digest>(bitPattern: digestsAddress)!
-                kernel.hash(UnsafeBufferPointer(start: base + lower, count: upper - lower), into: out + lower)
+                // In slices of at most 16 MiB, so that cancellation is seen within milliseconds.
+                let step = max(1, (16 << 20) / max(1, size))
+                var slice = lower
+                while slice < upper && !CancellationToken.process.isCancelled {
+                    let end = min(upper, slice + step)
+                    kernel.hash(UnsafeBufferPointer(start: base + slice, count: end - slice), into: out + slice)
+                    slice = end
+                }
             }
             return monotonicSeconds() - start
         }

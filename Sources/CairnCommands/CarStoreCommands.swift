@@ -5,13 +5,7 @@ import Foundation
 import Multiformats
 import UnixFS
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// `cairn car export CID -o FILE`: the DAG under a root, from the store, as a CAR.
 struct CarExportCommand: AsyncParsableCommand {

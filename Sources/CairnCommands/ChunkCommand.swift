@@ -1,13 +1,7 @@
 import ArgumentParser
 import Chunking
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// `cairn chunk [--chunker SPEC] [--stats] [--json] FILE|-`: the chunk boundaries of a file.
 ///

@@ -3,13 +3,7 @@ import BlockStore
 import Foundation
 import Multiformats
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// `cairn get CID -o PATH`: a UnixFS file, directory (basic or HAMT) or symlink from the store
 /// onto disk. Everything is written under a temporary name next to PATH, created with

@@ -3,13 +3,7 @@ import BlockStore
 import Foundation
 import Multiformats
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// `--store PATH`, shared by every command that uses the block store.
 struct StoreOptions: ParsableArguments {
@@ -86,17 +80,9 @@ func parseCID(_ text: String) throws -> CID {
     }
 }
 
-/// Writes all of `bytes` to a descriptor (retrying on EINTR).
+/// Writes all of `bytes` to a descriptor.
 func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, name: String = "standard output") throws {
-    var offset = 0
-    while offset < bytes.count {
-        let written = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-        if written < 0 {
-            if errno == EINTR { continue }
-            throw CLIError("cannot write \(name): \(String(cString: strerror(errno)))")
-        }
-        offset += written
-    }
+    do { try SystemCall.writeAll(fd, bytes, path: name) } catch { throw CLIError(error.description) }
 }
 
 /// Reads a whole file (or standard input for `-`), refusing more than `limit` bytes.

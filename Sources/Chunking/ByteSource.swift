@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// Errors from reading the input of a chunker.
 public enum ChunkingError: Error, Hashable, Sendable, CustomStringConvertible {
@@ -38,20 +32,7 @@ public struct FileDescriptorSource: ByteSource, Sendable {
     public static var standardInput: FileDescriptorSource { FileDescriptorSource(fileDescriptor: 0) }
 
     public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ChunkingError) -> Int {
-        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
-        while true {
-            #if canImport(Darwin)
-            let n = Darwin.read(fileDescriptor, base, buffer.count)
-            #elseif canImport(Musl)
-            let n = Musl.read(fileDescriptor, base, buffer.count)
-            #else
-            let n = Glibc.read(fileDescriptor, base, buffer.count)
-            #endif
-            if n >= 0 { return n }
-            let code = errno
-            if code == EINTR { continue }
-            throw .readFailed(errno: code)
-        }
+        do { return try SystemCall.read(fileDescriptor, into: buffer, path: nil) } catch { throw .readFailed(errno: error.code) }
     }
 }
 

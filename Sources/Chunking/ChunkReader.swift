@@ -1,3 +1,5 @@
+import CairnSystem
+
 /// The streaming driver: cuts a ``ByteSource`` into chunks with constant memory.
 ///
 /// It owns one buffer (allocated once, reused for every refill) that always holds at least the
@@ -5,12 +7,12 @@
 /// the cut points are those of the whole input however the source splits its reads. Each chunk
 /// is handed to the body as a slice of that buffer, valid only during the call.
 ///
-/// Cancellation: before every refill the reader checks `Task.isCancelled` (and the optional
-/// `isCancelled` hook) and throws `CancellationError`.
+/// Cancellation: before every refill the reader checks its `CancellationToken` (the process's
+/// by default, which also sees the running task's cancellation) and throws `CancellationError`.
 public struct ChunkReader<Finder: ChunkBoundaryFinder>: ~Copyable {
     public let finder: Finder
     @usableFromInline let buffer: UnsafeMutableRawBufferPointer
-    @usableFromInline let isCancelled: (@Sendable () -> Bool)?
+    @usableFromInline let cancellation: CancellationToken
 
     /// The default read size: 8 MiB.
     public static var defaultBlockSize: Int { 8 << 20 }
@@ -18,12 +20,12 @@ public struct ChunkReader<Finder: ChunkBoundaryFinder>: ~Copyable {
     /// - Parameters:
     ///   - finder: the cut rule.
     ///   - blockSize: bytes asked for per refill; the buffer is at least `2 × maximumChunkLength`.
-    ///   - isCancelled: an extra cancellation check, called per refill (for synchronous callers).
-    public init(finder: Finder, blockSize: Int = ChunkReader.defaultBlockSize, isCancelled: (@Sendable () -> Bool)? = nil) {
+    ///   - cancellation: checked before every refill.
+    public init(finder: Finder, blockSize: Int = ChunkReader.defaultBlockSize, cancellation: CancellationToken = .process) {
         self.finder = finder
         let capacity = max(blockSize, 2 * finder.maximumChunkLength, 4096)
         self.buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: capacity, alignment: 64)
-        self.isCancelled = isCancelled
+        self.cancellation = cancellation
     }
 
     deinit {
@@ -46,7 +48,7 @@ public struct ChunkReader<Finder: ChunkBoundaryFinder>: ~Copyable {
         var atEnd = false
         while true {
             if !atEnd && end - start < maximum {
-                if Task.isCancelled || (isCancelled?() ?? false) { throw CancellationError() }
+                try cancellation.check()
                 if start > 0 {
                     (base).copyMemory(from: base + start, byteCount: end - start)
                     end -= start

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// The gear table of the `fastcdc` crate (nlfiedler/fastcdc-rs, `src/v2020/mod.rs`, `GEAR`),
 /// regenerated here rather than stored: entry `i` is the first 8 bytes, read big-endian, of the

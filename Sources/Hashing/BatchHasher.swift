@@ -1,11 +1,6 @@
+import CairnSystem
 import Dispatch
 import Synchronization
-
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Hashes many independent messages at once, on several threads, and returns their digests in
 /// input order.
@@ -32,12 +27,12 @@ public struct BatchHasher: Sendable {
 
     /// - Parameters:
     ///   - algorithm: the hash applied to each message.
-    ///   - threads: worker count; `nil` means the active processor count. Values below 1 count as 1.
+    ///   - threads: worker count; `nil` means the processors available (`Processors.threads`). Values below 1 count as 1.
     ///   - kernel: the implementation to run; `nil` means `HashKernel.selected(for:)`, the
     ///     fastest one this CPU supports unless `CAIRN_HASH_KERNEL` forces another.
     public init(algorithm: HashAlgorithm, threads: Int? = nil, kernel: HashKernel? = nil) {
         self.algorithm = algorithm
-        self.threads = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
+        self.threads = Processors.threads(threads)
         let chosen = kernel ?? HashKernel.selected(for: algorithm)
         precondition(chosen.algorithm == algorithm, "kernel \(chosen) does not compute \(algorithm)")
         precondition(chosen.isSupported, "hash kernel \(chosen) is not supported on this CPU")

@@ -1,13 +1,7 @@
 internal import CCairnSIMD
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// One implementation of a hash algorithm: a library's one-buffer code, or one of Cairn's
 /// multi-buffer SIMD kernels.

@@ -1,12 +1,6 @@
 internal import CCrypto
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// The OpenSSL (libcrypto 3) side: one fetched `EVP_MD` per algorithm, kept for the life of
 /// the process, and one reusable `EVP_MD_CTX` per thread for one-shot and batch hashing.

@@ -5,13 +5,7 @@ import Hashing
 public import Multiformats
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// The outcome of importing one file.
 public struct ImportResult: Hashable, Sendable {
@@ -37,8 +31,8 @@ public struct ImportResult: Hashable, Sendable {
 /// them); with more than one thread, reading and chunking the next batch overlaps the hashing
 /// of the current one. With one thread everything runs on the calling thread.
 ///
-/// Cancellation: `Task.isCancelled` and the optional `isCancelled` hook are checked before
-/// every batch; the import then throws `CancellationError`.
+/// Cancellation: `cancellation` (the process's token by default) is checked before every
+/// batch; the import then throws `CancellationError`.
 public struct FileImporter: Sendable {
     public let parameters: ImportParameters
     public let threads: Int
@@ -57,17 +51,18 @@ public struct FileImporter: Sendable {
     public var batchLeaves: Int = 4096
     /// Memory-map regular files (otherwise they are read like pipes).
     public var memoryMapFiles = true
-    public var isCancelled: (@Sendable () -> Bool)? = nil
+    /// Checked before every batch.
+    public var cancellation: CancellationToken = .process
     /// Called on the importing thread after each batch with the content bytes done so far.
     public var progress: (@Sendable (UInt64) -> Void)? = nil
 
     /// - Parameters:
     ///   - parameters: validated here.
-    ///   - threads: hashing threads; nil = the active processor count.
+    ///   - threads: hashing threads; nil = the processors available (`Processors.threads`).
     public init(parameters: ImportParameters = .kuboDefault, threads: Int? = nil) throws(ImportOptionsError) {
         try parameters.validate()
         self.parameters = parameters
-        self.threads = max(1, threads ?? sysconfThreads())
+        self.threads = Processors.threads(threads)
         let lanes = max(1, HashKernel.selected(for: parameters.hashAlgorithm).lanes)
         self.batchBytes = max(16 << 20, parameters.chunker.maximumChunkLength * lanes * self.threads)
     }
@@ -170,7 +165,7 @@ public struct FileImporter: Sendable {
     // MARK: The pipeline
 
     private func checkCancelled() throws {
-        if Task.isCancelled || (isCancelled?() ?? false) { throw CancellationError() }
+        try cancellation.check()
     }
 
     private func run<Producer: ChunkProducer, Sink: BlockSink>(_ producer: inout Producer, into sink: inout Sink,
@@ -251,11 +246,6 @@ extension ChunkerSpec {
         if case .fixed = self { return true }
         return false
     }
-}
-
-private func sysconfThreads() -> Int {
-    let n = sysconf(Int32(_SC_NPROCESSORS_ONLN))
-    return n > 0 ? Int(n) : 1
 }
 
 // MARK: - Batches

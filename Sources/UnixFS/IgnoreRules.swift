@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// gitignore-style rules, as `ipfs add --ignore RULE` and `--ignore-rules-path FILE` take them.
 ///
@@ -64,22 +58,22 @@ public struct IgnoreRules: Hashable, Sendable {
     /// The lines of a rules file (split at `\n`; a CR before it is dropped by the parser).
     /// An unreadable file is an error naming it.
     public static func lines(ofFile path: String) throws(ImportError) -> [[UInt8]] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw ImportError("cannot read ignore rules file \(path): \(String(cString: strerror(errno)))")
+        let fd: Int32
+        do { fd = try SystemCall.open(path, O_RDONLY) } catch {
+            throw ImportError("cannot read ignore rules file \(path): \(error.reason)")
         }
-        defer { close(fd) }
+        defer { SystemCall.close(fd) }
         var info = stat()
         if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
             throw ImportError("cannot read ignore rules file \(path): Is a directory")
         }
         var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
+        defer { buffer.deallocate() }
         while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ImportError("cannot read ignore rules file \(path): \(String(cString: strerror(errno)))")
+            let n: Int
+            do { n = try SystemCall.read(fd, into: buffer, path: path) } catch {
+                throw ImportError("cannot read ignore rules file \(path): \(error.reason)")
             }
             if n == 0 { break }
             bytes.append(contentsOf: buffer[0..<n])

@@ -1,12 +1,6 @@
 import Multiformats
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// What kind of UnixFS node an added entry became.
 public enum AddedKind: String, Hashable, Sendable {
@@ -87,7 +81,7 @@ public struct TreeImporter: Sendable {
         small.batchLeaves = 64
         small.batchBytes = TreeImporter.smallFileBytes
         small.memoryMapFiles = files.memoryMapFiles
-        small.isCancelled = files.isCancelled
+        small.cancellation = files.cancellation
         self.smallFiles = small
         self.directories = try! DirectoryBuilder(parameters: files.parameters)
         self.includeHidden = includeHidden

@@ -1,3 +1,4 @@
+import CairnSystem
 import CairnTestSupport
 import Dispatch
 import Chunking
@@ -136,7 +137,9 @@ import Darwin
 
     @Test func cancellationStopsTheReader() throws {
         let input = InputCache.input("sm1_5242880")
-        let reader = ChunkReader(finder: Chunker(.kuboDefault), blockSize: 1 << 16, isCancelled: { true })
+        let token = CancellationToken()
+        token.cancel()
+        let reader = ChunkReader(finder: Chunker(.kuboDefault), blockSize: 1 << 16, cancellation: token)
         var source = BufferSource(input)
         var chunks = 0
         #expect(throws: CancellationError.self) {

@@ -1,3 +1,4 @@
+import CairnSystem
 import CairnTestSupport
 import Chunking
 import Foundation
@@ -94,7 +95,8 @@ import Glibc
     @Test func cancellationStopsTheImport() throws {
         var importer = try FileImporter(threads: 2)
         importer.batchBytes = 1 << 20
-        importer.isCancelled = { true }
+        importer.cancellation = CancellationToken()
+        importer.cancellation.cancel()
         var sink = DiscardingSink()
         #expect(throws: CancellationError.self) {
             try importer.importBytes(SplitMix64.bytes(seed: 1, count: 3 << 20), into: &sink)

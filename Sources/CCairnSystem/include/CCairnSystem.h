@@ -24,6 +24,18 @@ int ccairn_guard_damaged(int slot);
 /* Forgets the slot (before the mapping is unmapped). */
 void ccairn_guard_unregister(int slot);
 
+/*
+ * Cancellation by signal. After ccairn_signals_install(), the first SIGINT or SIGTERM is
+ * recorded (ccairn_signal_received() returns its number; the program checks it and stops
+ * cleanly); a second one ends the process at once with status 128 + its number.
+ */
+void ccairn_signals_install(void);
+int ccairn_signal_received(void);
+
+/* The processors this process may run on: its CPU affinity mask on Linux, else the online
+ * processors. At least 1. */
+int ccairn_available_processors(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// A file or standard input (`-`), read sequentially in large blocks into one reused buffer.
 ///
@@ -21,10 +15,8 @@ struct ByteInput: ~Copyable {
             self.owned = false
             return
         }
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw CLIError("cannot open \(path): \(String(cString: strerror(errno)))")
-        }
+        let fd: Int32
+        do { fd = try SystemCall.open(path, O_RDONLY) } catch { throw CLIError(error.description) }
         var info = stat()
         if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
             close(fd)
@@ -47,12 +39,9 @@ struct ByteInput: ~Copyable {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: blockSize, alignment: 64)
         defer { buffer.deallocate() }
         while true {
-            try Task.checkCancellation()
-            let count = read(descriptor, buffer.baseAddress, blockSize)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw CLIError("cannot read \(name): \(String(cString: strerror(errno)))")
-            }
+            try CancellationToken.process.check()
+            let count: Int
+            do { count = try SystemCall.read(descriptor, into: buffer, path: name) } catch { throw CLIError(error.description) }
             if count == 0 { return }
             try body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
         }

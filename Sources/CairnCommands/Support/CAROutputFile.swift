@@ -1,13 +1,7 @@
 import CAR
 import Foundation
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// A CAR file that appears under its final name only when complete and synced (spec/cli.md):
 /// written under a temporary name beside `path`, fsynced, renamed to `path`, and the directory

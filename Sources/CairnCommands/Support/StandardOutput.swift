@@ -1,13 +1,7 @@
 import ArgumentParser
+import CairnSystem
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A write to standard output that failed: the command fails with it (spec/cli.md, "Streams").
 struct StandardOutputError: Error, CustomStringConvertible {
@@ -43,19 +37,15 @@ enum StandardOutput {
         }
     }
 
-    /// Writes all of `bytes`, retrying on EINTR; throws (and remembers) the first failure.
+    /// Writes all of `bytes` (through the one syscall helper: EINTR retried, faults injectable);
+    /// throws (and remembers) the first failure.
     static func write(_ bytes: UnsafeRawBufferPointer) throws {
         if let code = failure.withLock({ $0 }) { throw StandardOutputError(code: code) }
-        var offset = 0
-        while offset < bytes.count {
-            let written = writeDescriptor(1, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                let code = errno
-                record(code)
-                throw StandardOutputError(code: code)
-            }
-            offset += written
+        do {
+            try SystemCall.writeAll(1, bytes, path: nil)
+        } catch {
+            record(error.code)
+            throw StandardOutputError(code: error.code)
         }
     }
 
@@ -89,28 +79,4 @@ enum StandardOutput {
 /// here: it is remembered and fails the command when it ends (`StandardOutput.check`).
 func writeStandardOutput(_ text: String) {
     try? StandardOutput.write(text)
-}
-
-extension Cairn {
-    /// The program: parse the arguments, run the command, then make sure standard output took
-    /// every byte printed (spec/cli.md, "Streams and exit codes").
-    public static func runMain() async {
-        StandardOutput.prepare()
-        do {
-            var command = try parseAsRoot()
-            if var asyncCommand = command as? AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
-            try StandardOutput.check()
-        } catch {
-            StandardOutput.exit(withError: error)
-        }
-    }
-}
-
-/// `write(2)`, under a name the `write` methods above do not hide.
-private func writeDescriptor(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Int {
-    write(fd, buffer, count)
 }

@@ -2,13 +2,7 @@ import ArgumentParser
 import Multiformats
 import UnixFS
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// A bad option value: one `Error: …` line on stderr, then exit status 64 (spec/cli.md).
 ///

@@ -1,0 +1,37 @@
+import ArgumentParser
+import CairnSystem
+
+extension Cairn {
+    /// The program's entry point: SIGINT and SIGTERM cancel the running command through
+    /// `CancellationToken.process`; every long loop then throws `CancellationError`, unwinds
+    /// (removing its temporary files) and the process exits with 128 + the signal's number
+    /// (130 for SIGINT, 143 for SIGTERM) after one line on stderr, `Error: interrupted`.
+    /// A signal that arrives after the command finished still gives that status, so the
+    /// status always says whether the run was interrupted. Once the command has run, standard
+    /// output must have taken every byte printed (`StandardOutput`). See spec/cli.md.
+    package static func runMain(arguments: [String]? = nil) async -> Never {
+        CancellationToken.installSignalHandlers()
+        StandardOutput.prepare()
+        do {
+            var command = try parseAsRoot(arguments)
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+            try StandardOutput.check()
+        } catch {
+            exitIfInterrupted()
+            StandardOutput.exit(withError: error)
+        }
+        exitIfInterrupted()
+        exit()
+    }
+
+    private static func exitIfInterrupted() {
+        guard let signal = CancellationToken.process.signal else { return }
+        var line = "Error: interrupted\n"
+        line.withUTF8 { _ = try? SystemCall.writeAll(2, UnsafeRawBufferPointer($0), path: nil) }
+        CairnSystem.exit(128 + signal)
+    }
+}

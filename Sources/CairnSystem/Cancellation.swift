@@ -1,0 +1,46 @@
+import CCairnSystem
+import Synchronization
+
+/// The one way Cairn's long loops learn that they should stop.
+///
+/// Every long loop calls `check()` (typically once per block or per batch) on the token it was
+/// given, `CancellationToken.process` by default. A token is cancelled when `cancel()` is
+/// called on it, when the process token is (SIGINT or SIGTERM, once `installSignalHandlers()`
+/// has run), or when the Swift task running the loop is cancelled. `check()` then throws
+/// `CancellationError`; the caller unwinds, removing its temporary files.
+public final class CancellationToken: Sendable {
+    /// 0 while running; the signal number, or -1 for `cancel()`, once cancelled.
+    private let state = Atomic<Int32>(0)
+
+    public init() {}
+
+    /// The token of the whole process: cancelled by SIGINT and SIGTERM.
+    public static let process = CancellationToken()
+
+    /// Cancels the token (idempotent).
+    public func cancel() {
+        _ = state.compareExchange(expected: 0, desired: -1, ordering: .relaxed)
+    }
+
+    /// The signal that cancelled the process, if one did.
+    public var signal: Int32? {
+        let received = ccairn_signal_received()
+        return received > 0 ? received : nil
+    }
+
+    public var isCancelled: Bool {
+        state.load(ordering: .relaxed) != 0 || ccairn_signal_received() != 0 || Task.isCancelled
+    }
+
+    /// Throws `CancellationError` if the token is cancelled.
+    @inline(__always)
+    public func check() throws(CancellationError) {
+        if isCancelled { throw CancellationError() }
+    }
+
+    /// Makes the first SIGINT or SIGTERM cancel `CancellationToken.process`; a second one
+    /// ends the process at once with status 128 + its number. For programs, not libraries.
+    public static func installSignalHandlers() {
+        ccairn_signals_install()
+    }
+}

@@ -1,0 +1,94 @@
+import Synchronization
+
+/// Fault injection for tests: makes the Nth system call of a kind fail with a chosen errno.
+///
+/// The plan comes from the environment variable `CAIRN_FAULT`, read once when the first
+/// system call goes through `SystemCall`: a comma-separated list of `KIND:N:ERRNO`, e.g.
+/// `write:3:ENOSPC,fdatasync:1:EIO`. Each rule fires once, on the Nth call of its kind
+/// (counted from 1 across the whole process). An injected `EINTR` is retried like a real one.
+public final class FaultPlan: Sendable {
+    /// What fault injection counts. `read` counts `read` and `pread`, `write` counts `write`
+    /// and `pwrite`.
+    public enum Kind: Int, CaseIterable, Sendable {
+        case open, read, write, fsync, fdatasync, rename
+
+        public init?(name: String) {
+            switch name {
+            case "open": self = .open
+            case "read", "pread": self = .read
+            case "write", "pwrite": self = .write
+            case "fsync": self = .fsync
+            case "fdatasync": self = .fdatasync
+            case "rename": self = .rename
+            default: return nil
+            }
+        }
+    }
+
+    /// One rule: the `call`-th call of `kind` fails with `code`.
+    public struct Rule: Hashable, Sendable {
+        public var kind: Kind
+        public var call: Int
+        public var code: Int32
+
+        public init(kind: Kind, call: Int, code: Int32) {
+            self.kind = kind
+            self.call = call
+            self.code = code
+        }
+    }
+
+    public let rules: [Rule]
+    private let counts = Mutex<[Int]>(Array(repeating: 0, count: Kind.allCases.count))
+
+    public init(rules: [Rule]) {
+        self.rules = rules
+    }
+
+    /// Parses `KIND:N:ERRNO[,…]`; ERRNO is a name (`EIO`) or a number.
+    public convenience init(parsing text: String) throws(SystemError) {
+        var rules: [Rule] = []
+        for item in text.split(separator: ",") where !item.isEmpty {
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 3, let kind = Kind(name: parts[0]), let call = Int(parts[1]), call >= 1,
+                  let code = FaultPlan.errno(named: parts[2])
+            else { throw SystemError(code: EINVAL, call: "CAIRN_FAULT", path: String(item)) }
+            rules.append(Rule(kind: kind, call: call, code: code))
+        }
+        self.init(rules: rules)
+    }
+
+    /// The plan of this process, from `CAIRN_FAULT` (empty when unset; an invalid value is
+    /// reported once on stderr and ignored).
+    public static let active: FaultPlan = {
+        guard let value = getenv("CAIRN_FAULT") else { return FaultPlan(rules: []) }
+        do throws(SystemError) {
+            return try FaultPlan(parsing: String(cString: value))
+        } catch {
+            let line = "cairn: warning: ignoring invalid CAIRN_FAULT entry '\(error.path ?? "")'\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
+            return FaultPlan(rules: [])
+        }
+    }()
+
+    /// Counts one call of `kind`; returns the errno to fail it with, if a rule says so.
+    public func next(_ kind: Kind) -> Int32? {
+        if rules.isEmpty { return nil }
+        let number = counts.withLock { counts in
+            counts[kind.rawValue] += 1
+            return counts[kind.rawValue]
+        }
+        return rules.first { $0.kind == kind && $0.call == number }?.code
+    }
+
+    /// The errno values a rule may name.
+    static func errno(named name: String) -> Int32? {
+        if let number = Int32(name), number > 0 { return number }
+        let known: [String: Int32] = [
+            "EINTR": EINTR, "EIO": EIO, "ENOSPC": ENOSPC, "EACCES": EACCES, "EPERM": EPERM,
+            "ENOENT": ENOENT, "EEXIST": EEXIST, "EBADF": EBADF, "EAGAIN": EAGAIN, "EDQUOT": EDQUOT,
+            "EROFS": EROFS, "EMFILE": EMFILE, "ENOMEM": ENOMEM, "EFBIG": EFBIG, "EXDEV": EXDEV,
+        ]
+        return known[name]
+    }
+}

@@ -1,0 +1,109 @@
+/// The one place where Cairn calls the operating system for file I/O: every call is retried
+/// on `EINTR`, a failure becomes a `SystemError` naming the call and the file, and the
+/// fault-injection plan (`CAIRN_FAULT`, see `FaultPlan`) can make a chosen call fail.
+public enum SystemCall {
+    /// Runs `body` (a system call returning -1 and setting `errno` on failure) until it does
+    /// not fail with `EINTR`. `kind` is what fault injection counts; `name` and `path` go
+    /// into the error.
+    public static func retrying<T: BinaryInteger>(
+        _ kind: FaultPlan.Kind?, _ name: String, path: @autoclosure () -> String?,
+        plan: FaultPlan = .active, _ body: () -> T
+    ) throws(SystemError) -> T {
+        while true {
+            if let kind, let injected = plan.next(kind) {
+                if injected == EINTR { continue }
+                throw SystemError(code: injected, call: name, path: path())
+            }
+            let result = body()
+            if result >= 0 { return result }
+            let code = errno
+            if code == EINTR { continue }
+            throw SystemError(code: code, call: name, path: path())
+        }
+    }
+
+    /// `open(2)` with `O_CLOEXEC`.
+    public static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o644) throws(SystemError) -> Int32 {
+        try retrying(.open, "open", path: path) { platformOpen(path, flags | O_CLOEXEC, mode) }
+    }
+
+    /// `read(2)`: up to `buffer.count` bytes; 0 at the end of the input.
+    public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: @autoclosure () -> String?) throws(SystemError) -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        return try retrying(.read, "read", path: path()) { platformRead(fd, base, buffer.count) }
+    }
+
+    /// `write(2)` until every byte of `bytes` is written.
+    public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: @autoclosure () -> String?) throws(SystemError) {
+        var done = 0
+        while done < bytes.count {
+            done += try retrying(.write, "write", path: path()) {
+                platformWrite(fd, bytes.baseAddress! + done, bytes.count - done)
+            }
+        }
+    }
+
+    /// `pwrite(2)` until every byte of `bytes` is written at `offset`.
+    public static func pwriteAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, at offset: Int64, path: @autoclosure () -> String?) throws(SystemError) {
+        var done = 0
+        while done < bytes.count {
+            done += try retrying(.write, "pwrite", path: path()) {
+                pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset) + off_t(done))
+            }
+        }
+    }
+
+    /// `pread(2)` until `buffer` is full or the file ends; returns the count read.
+    public static func preadFull(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: @autoclosure () -> String?) throws(SystemError) -> Int {
+        var done = 0
+        while done < buffer.count {
+            let n = try retrying(.read, "pread", path: path()) {
+                pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset) + off_t(done))
+            }
+            if n == 0 { break }
+            done += n
+        }
+        return done
+    }
+
+    /// `fsync(2)`.
+    public static func fsync(_ fd: Int32, path: @autoclosure () -> String?) throws(SystemError) {
+        _ = try retrying(.fsync, "fsync", path: path()) { platformFsync(fd) }
+    }
+
+    /// `fdatasync(2)` (`fsync` where the platform has no `fdatasync`).
+    public static func fdatasync(_ fd: Int32, path: @autoclosure () -> String?) throws(SystemError) {
+        #if os(Linux)
+        _ = try retrying(.fdatasync, "fdatasync", path: path()) { platformFdatasync(fd) }
+        #else
+        _ = try retrying(.fdatasync, "fdatasync", path: path()) { platformFsync(fd) }
+        #endif
+    }
+
+    /// `rename(2)`; the error names the source.
+    public static func rename(_ source: String, to destination: String) throws(SystemError) {
+        _ = try retrying(.rename, "rename", path: source) { platformRename(source, destination) }
+    }
+
+    /// `unlink(2)` as is (-1 and `errno` on failure): callers often accept `ENOENT`.
+    public static func unlink(_ path: String) -> Int32 {
+        platformUnlink(path)
+    }
+
+    /// `close(2)`, never retried: on Linux the descriptor is gone even after `EINTR`.
+    public static func close(_ fd: Int32) {
+        _ = platformClose(fd)
+    }
+}
+
+// The C functions under names that the methods above do not shadow.
+func platformOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { open(path, flags, mode) }
+func platformRead(_ fd: Int32, _ base: UnsafeMutableRawPointer, _ count: Int) -> Int { read(fd, base, count) }
+func platformWrite(_ fd: Int32, _ base: UnsafeRawPointer, _ count: Int) -> Int { write(fd, base, count) }
+func platformFsync(_ fd: Int32) -> Int32 { fsync(fd) }
+#if os(Linux)
+func platformFdatasync(_ fd: Int32) -> Int32 { fdatasync(fd) }
+#endif
+func platformRename(_ source: String, _ destination: String) -> Int32 { rename(source, destination) }
+func platformUnlink(_ path: String) -> Int32 { unlink(path) }
+func platformClose(_ fd: Int32) -> Int32 { close(fd) }

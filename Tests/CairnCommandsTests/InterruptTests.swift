@@ -1,0 +1,226 @@
+import CairnTestSupport
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SIGINT and SIGTERM at random moments (spec/system.md §4): the command stops, exits 130 or
+/// 143 with one line on stderr, leaves no temporary file, the store still verifies, and what
+/// was printed as added can be read back. The moments come from SplitMix64; the seed is in
+/// every failure message (override with `CAIRN_INTERRUPT_SEED`).
+@Suite("SIGINT/SIGTERM cancel cleanly", .serialized)
+struct InterruptTests {
+    static let seed: UInt64 = ProcessInfo.processInfo.environment["CAIRN_INTERRUPT_SEED"].flatMap { UInt64($0) } ?? 20_261_205
+    /// Signals per command.
+    static let trials = 4
+
+    struct Outcome {
+        var status: Int32
+        var exited: Bool
+        var stdout: String
+        var stderr: String
+    }
+
+    /// Starts `cairn ARGUMENTS`, sends `signal` after `delay` seconds, waits for the end.
+    static func run(_ arguments: [String], signal: Int32?, after delay: Double) throws -> Outcome {
+        let binary = try #require(CairnProcess.binary)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let box = Box()
+        let reader = Thread { box.error = err.fileHandleForReading.readDataToEndOfFile(); box.done.signal() }
+        reader.start()
+        if let signal {
+            usleep(UInt32(delay * 1_000_000))
+            kill(process.processIdentifier, signal)
+        }
+        let printed = out.fileHandleForReading.readDataToEndOfFile()
+        box.done.wait()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, exited: process.terminationReason == .exit,
+                       stdout: String(decoding: printed, as: UTF8.self), stderr: String(decoding: box.error, as: UTF8.self))
+    }
+
+    private final class Box: @unchecked Sendable {
+        var error = Data()
+        let done = DispatchSemaphore(value: 0)
+    }
+
+    /// Files under `directory` that an interrupted command must not leave behind: partial
+    /// outputs, `.tmp` files, GC mark scratch databases, and pack files the index does not list.
+    static func leftovers(in directory: String) -> [String] {
+        let names = (FileManager.default.enumerator(atPath: directory)?.allObjects as? [String]) ?? []
+        return names.filter { name in
+            name.contains("cairn-partial") || name.hasSuffix(".tmp") || name.contains("mark.sqlite")
+                || name.contains(".cairn-get-")
+        }
+    }
+
+    /// A workload: a command, how to prepare a fresh directory for each trial, and what to
+    /// check after an interruption.
+    struct Workload {
+        var name: String
+        var arguments: (_ trial: String) -> [String]
+        var prepare: (_ trial: String) throws -> Void = { _ in }
+        var store: (_ trial: String) -> String
+        var output: (_ trial: String) -> String
+        var afterwards: (_ trial: String, _ outcome: Outcome, _ context: String) throws -> Void = { _, _, _ in }
+    }
+
+    /// Runs the workload once without a signal (its duration bounds the moments), then once per
+    /// trial with SIGINT or SIGTERM at a random moment within the first 60 % of that duration.
+    static func exercise(_ workload: Workload, sandbox: StoreSandbox, seed: UInt64) throws {
+        var rng = SplitMix64(seed: seed)
+        let baselineDirectory = sandbox.root + "/\(workload.name)-baseline"
+        try FileManager.default.createDirectory(atPath: baselineDirectory, withIntermediateDirectories: true)
+        try workload.prepare(baselineDirectory)
+        let start = Date()
+        let baseline = try run(workload.arguments(baselineDirectory), signal: nil, after: 0)
+        let duration = Date().timeIntervalSince(start)
+        try #require(baseline.status == 0, "\(workload.name) without a signal: \(baseline.stderr)")
+        for trial in 0..<trials {
+            let directory = sandbox.root + "/\(workload.name)-\(trial)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try workload.prepare(directory)
+            let signal = rng.next() & 1 == 0 ? SIGINT : SIGTERM
+            // Past the program's start-up (the handlers are installed first thing), before its end.
+            let fraction = 0.1 + Double(rng.next() % 500) / 1000
+            let delay = max(0.05, duration * fraction)
+            let context = "\(workload.name), seed \(seed), trial \(trial), signal \(signal) after \(delay) s"
+            let outcome = try run(workload.arguments(directory), signal: signal, after: delay)
+            #expect(outcome.exited, "\(context): killed by the signal instead of exiting")
+            #expect(outcome.status == 128 + signal, "\(context): status \(outcome.status), stderr \(outcome.stderr)")
+            #expect(outcome.stderr == "Error: interrupted\n", "\(context)")
+            for place in [workload.store(directory), workload.output(directory)] {
+                #expect(leftovers(in: place).isEmpty, "\(context): left \(leftovers(in: place)) in \(place)")
+            }
+            if FileManager.default.fileExists(atPath: workload.store(directory) + "/FORMAT") {
+                let verify = try CairnProcess.run(["store", "verify", "--store", workload.store(directory)])
+                #expect(verify.status == 0, "\(context): \(verify.stdoutText)\(verify.stderr)")
+            }
+            try workload.afterwards(directory, outcome, context)
+        }
+    }
+
+    /// Every `added CID NAME` line printed names content that `cat` gives back intact.
+    static func addedIsReadable(store: String, input: [UInt8], outcome: Outcome, context: String) throws {
+        for line in outcome.stdout.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            guard fields.count == 3, fields[0] == "added" else { continue }
+            let cat = try CairnProcess.run(["cat", String(fields[1]), "--store", store])
+            #expect(cat.status == 0 && [UInt8](cat.stdout) == input, "\(context): \(fields[1]) unreadable")
+        }
+    }
+
+    /// The shared set-up: an input of about a second's work, and a store holding it.
+    struct Fixture {
+        let sandbox: StoreSandbox
+        let input: [UInt8]
+        let inputPath: String
+        let root: String
+        let car: String
+
+        init() throws {
+            sandbox = try StoreSandbox()
+            input = SplitMix64.bytes(seed: InterruptTests.seed, count: 160 << 20)
+            inputPath = try sandbox.write("input", input)
+            let add = try sandbox.cairn(["add", "-Q", "--chunker", "size-16384", inputPath])
+            try #require(add.status == 0, "\(add.stderr)")
+            root = add.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            car = sandbox.root + "/input.car"
+            let export = try sandbox.cairn(["car", "export", root, "-o", car])
+            try #require(export.status == 0, "\(export.stderr)")
+        }
+
+        /// A copy of the fixture's store at `directory/store`.
+        func copyStore(to directory: String) throws {
+            try FileManager.default.copyItem(atPath: sandbox.store, toPath: directory + "/store")
+        }
+    }
+
+    @Test func addToTheStore() throws {
+        let fixture = try Fixture()
+        defer { fixture.sandbox.cleanup() }
+        try Self.exercise(Workload(
+            name: "add",
+            arguments: { ["add", "--chunker", "size-16384", "--store", $0 + "/store", fixture.inputPath] },
+            store: { $0 + "/store" }, output: { $0 },
+            afterwards: { directory, outcome, context in
+                try Self.addedIsReadable(store: directory + "/store", input: fixture.input, outcome: outcome, context: context)
+            }
+        ), sandbox: fixture.sandbox, seed: Self.seed)
+    }
+
+    @Test func addToACAR() throws {
+        let fixture = try Fixture()
+        defer { fixture.sandbox.cleanup() }
+        try Self.exercise(Workload(
+            name: "add-car",
+            arguments: { ["add", "--chunker", "size-16384", "--car", $0 + "/out.car", fixture.inputPath] },
+            store: { $0 + "/store" }, output: { $0 },
+            afterwards: { directory, outcome, context in
+                // Interrupted: no CAR at all (it is renamed into place only when complete).
+                if outcome.stdout.contains("added") {
+                    let verify = try CairnProcess.run(["car", "verify", directory + "/out.car"])
+                    #expect(verify.status == 0, "\(context): \(verify.stderr)")
+                } else {
+                    #expect(!FileManager.default.fileExists(atPath: directory + "/out.car"), "\(context)")
+                }
+            }
+        ), sandbox: fixture.sandbox, seed: Self.seed &+ 1)
+    }
+
+    @Test func carExport() throws {
+        let fixture = try Fixture()
+        defer { fixture.sandbox.cleanup() }
+        try Self.exercise(Workload(
+            name: "export",
+            arguments: { ["car", "export", fixture.root, "-o", $0 + "/out.car", "--store", fixture.sandbox.store] },
+            store: { _ in fixture.sandbox.store }, output: { $0 },
+            afterwards: { directory, _, context in
+                #expect(!FileManager.default.fileExists(atPath: directory + "/out.car"), "\(context)")
+            }
+        ), sandbox: fixture.sandbox, seed: Self.seed &+ 2)
+    }
+
+    @Test func carImport() throws {
+        let fixture = try Fixture()
+        defer { fixture.sandbox.cleanup() }
+        try Self.exercise(Workload(
+            name: "import",
+            arguments: { ["car", "import", fixture.car, "--store", $0 + "/store"] },
+            store: { $0 + "/store" }, output: { $0 }
+        ), sandbox: fixture.sandbox, seed: Self.seed &+ 3)
+    }
+
+    @Test func garbageCollection() throws {
+        let fixture = try Fixture()
+        defer { fixture.sandbox.cleanup() }
+        // Everything unpinned: gc marks nothing and sweeps every block.
+        let unpin = try fixture.sandbox.cairn(["pin", "rm", fixture.root])
+        try #require(unpin.status == 0, "\(unpin.stderr)")
+        try Self.exercise(Workload(
+            name: "gc",
+            arguments: { ["gc", "--compact-threshold", "1", "--store", $0 + "/store"] },
+            prepare: { try fixture.copyStore(to: $0) },
+            store: { $0 + "/store" }, output: { $0 }
+        ), sandbox: fixture.sandbox, seed: Self.seed &+ 4)
+    }
+
+    @Test func storeVerify() throws {
+        let fixture = try Fixture()
+        defer { fixture.sandbox.cleanup() }
+        try Self.exercise(Workload(
+            name: "verify",
+            arguments: { _ in ["store", "verify", "--store", fixture.sandbox.store] },
+            store: { _ in fixture.sandbox.store }, output: { $0 }
+        ), sandbox: fixture.sandbox, seed: Self.seed &+ 5)
+    }
+}

@@ -8,35 +8,32 @@ import UnixFS
 
 /// CARs exchanged with PyPI implementations: `ipfs-car-decoder` reads and verifies what Cairn
 /// writes; `aleph-cid` writes CARs Cairn verifies. Python comes from the project's `.venv`
-/// (`make deps`, PIP_PACKAGES) or a venv made here under the temporary folder; the tests
-/// skip, saying why, only when the packages cannot be installed (no package index).
+/// (`make venv`, PIP_PACKAGES). Without it the tests record an issue rather than pass: the tests
+/// never install anything themselves (nothing may reach the network).
 @Suite(.serialized) struct CrossImplementationTests {
-    static let packages = ["ipfs-car-decoder", "aleph-cid"]
-
-    /// A python with both packages, or nil (reason printed).
-    static let python: String? = {
-        let projectVenv = Vectors.projectRoot.appendingPathComponent(".venv/bin/python").path
-        if hasPackages(projectVenv) { return projectVenv }
-        let venv = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-car-venv")
-        let python = venv.appendingPathComponent("bin/python").path
-        if hasPackages(python) { return python }
-        if !FileManager.default.isExecutableFile(atPath: python) {
-            guard run(["python3", "-m", "venv", venv.path]).status == 0 else {
-                print("skipping CAR cross-implementation tests: python3 -m venv failed")
-                return nil
-            }
+    /// The venv's python when it has both packages, else why not.
+    static let python: Result<String, Unavailable> = {
+        let python = VenvPython.python.path
+        guard VenvPython.isAvailable else {
+            return .failure(Unavailable(reason: "no \(python): run `make venv` (PIP_PACKAGES has ipfs-car-decoder and aleph-cid)"))
         }
-        let pip = run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check"] + packages)
-        guard pip.status == 0, hasPackages(python) else {
-            print("skipping CAR cross-implementation tests: pip could not install \(packages.joined(separator: ", ")): \(pip.output.suffix(300))")
-            return nil
+        let probe = run([python, "-c", "import ipfs_car_decoder, aleph_cid"])
+        guard probe.status == 0 else {
+            return .failure(Unavailable(reason: "\(python) lacks ipfs-car-decoder or aleph-cid (run `make venv`): \(probe.output.suffix(300))"))
         }
-        return python
+        return .success(python)
     }()
 
-    static func hasPackages(_ python: String) -> Bool {
-        FileManager.default.isExecutableFile(atPath: python)
-            && run([python, "-c", "import ipfs_car_decoder, aleph_cid"]).status == 0
+    struct Unavailable: Error { var reason: String }
+
+    /// The python to use, or nil after recording why the test could not run.
+    static func requirePython() -> String? {
+        switch python {
+        case .success(let path): return path
+        case .failure(let unavailable):
+            Issue.record("CAR cross-implementation test could not run: \(unavailable.reason)")
+            return nil
+        }
     }
 
     static func run(_ arguments: [String]) -> (status: Int32, output: String) {
@@ -62,7 +59,7 @@ import UnixFS
 
     @Test(arguments: 0..<4)
     func ipfsCarDecoderReadsCairnCARs(caseIndex: Int) throws {
-        guard let python = Self.python else { return }
+        guard let python = Self.requirePython() else { return }
         let (cidVersion, format) = Self.cases[caseIndex]
         let dir = try makeTemporaryDirectory("car-py")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -85,7 +82,7 @@ import UnixFS
     }
 
     @Test func cairnVerifiesAlephCidCARs() throws {
-        guard let python = Self.python else { return }
+        guard let python = Self.requirePython() else { return }
         let dir = try makeTemporaryDirectory("car-aleph")
         defer { try? FileManager.default.removeItem(at: dir) }
         let folder = dir.appendingPathComponent("tree")

@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Multiformats", targets: ["Multiformats"]),
         .library(name: "Hashing", targets: ["Hashing"]),
         .library(name: "Chunking", targets: ["Chunking"]),
+        .library(name: "Blocks", targets: ["Blocks"]),
         .library(name: "UnixFS", targets: ["UnixFS"]),
         .library(name: "CAR", targets: ["CAR"]),
         .library(name: "BlockStore", targets: ["BlockStore"]),
@@ -50,22 +51,24 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "Chunking", swiftSettings: swiftSettings),
+        // The block layer: dag-pb, dag-cbor and UnixFS-data codecs, block sinks.
+        .target(name: "Blocks", dependencies: ["Multiformats"], swiftSettings: swiftSettings),
         // Guarded file mappings (SIGBUS on a truncated mapped file becomes an error, not a crash).
         .target(name: "CCairnSystem"),
         .target(
             name: "UnixFS",
-            dependencies: ["Multiformats", "Hashing", "Chunking", "CCairnSystem"],
+            dependencies: ["Multiformats", "Blocks", "Hashing", "Chunking", "CCairnSystem"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "CAR",
-            dependencies: ["Multiformats", "Hashing", "UnixFS"],
+            dependencies: ["Multiformats", "Hashing", "Blocks"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "BlockStore",
             dependencies: [
-                "Multiformats", "Hashing", "UnixFS", "CCairnSystem",
+                "Multiformats", "Hashing", "Blocks", "CCairnSystem",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -74,7 +77,7 @@ let package = Package(
         .target(
             name: "CairnCommands",
             dependencies: [
-                "Multiformats", "Hashing", "Chunking", "UnixFS", "CAR", "BlockStore",
+                "Multiformats", "Hashing", "Chunking", "Blocks", "UnixFS", "CAR", "BlockStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -109,23 +112,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "BlocksTests",
+            dependencies: ["Blocks", "Multiformats", "Hashing", "CairnTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "UnixFSTests",
-            dependencies: ["UnixFS", "Multiformats", "Hashing", "Chunking", "CairnTestSupport"],
+            dependencies: ["UnixFS", "Blocks", "Multiformats", "Hashing", "Chunking", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CARTests",
-            dependencies: ["CAR", "UnixFS", "Multiformats", "Hashing", "CairnTestSupport"],
+            dependencies: ["CAR", "Blocks", "UnixFS", "Multiformats", "Hashing", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "BlockStoreTests",
-            dependencies: ["BlockStore", "UnixFS", "Multiformats", "Hashing", "CairnTestSupport"],
+            dependencies: ["BlockStore", "Blocks", "UnixFS", "Multiformats", "Hashing", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CairnCommandsTests",
-            dependencies: ["CairnCommands", "Multiformats", "Hashing", "UnixFS", "CairnTestSupport"],
+            dependencies: ["CairnCommands", "Multiformats", "Hashing", "Blocks", "UnixFS", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
     ],

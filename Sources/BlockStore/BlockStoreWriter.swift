@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 public import Multiformats
-public import UnixFS
+public import Blocks
 
 #if canImport(Glibc)
 import Glibc

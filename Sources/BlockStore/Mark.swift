@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Multiformats
-import UnixFS
+import Blocks
 
 /// What a mark starts from.
 enum MarkRoots {

@@ -1,5 +1,5 @@
 public import Multiformats
-public import UnixFS
+public import Blocks
 
 /// Which CAR to write.
 public enum CARFormat: Hashable, Sendable {

@@ -4,6 +4,7 @@ import CAR
 import Foundation
 import Multiformats
 import UnixFS
+import Blocks
 
 #if canImport(Glibc)
 import Glibc

@@ -3,6 +3,7 @@ internal import CCairnSystem
 import Dispatch
 import Hashing
 public import Multiformats
+public import Blocks
 import Synchronization
 
 #if canImport(Glibc)

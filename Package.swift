@@ -52,7 +52,7 @@ let package = Package(
         ),
         .target(name: "Chunking", swiftSettings: swiftSettings),
         // The block layer: dag-pb, dag-cbor and UnixFS-data codecs, block sinks.
-        .target(name: "Blocks", dependencies: ["Multiformats"], swiftSettings: swiftSettings),
+        .target(name: "Blocks", dependencies: ["Multiformats", "Hashing"], swiftSettings: swiftSettings),
         // Guarded file mappings (SIGBUS on a truncated mapped file becomes an error, not a crash).
         .target(name: "CCairnSystem"),
         .target(

@@ -1,4 +1,5 @@
 import Foundation
+import Hashing
 import GRDB
 public import Multiformats
 public import Blocks

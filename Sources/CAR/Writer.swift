@@ -1,4 +1,5 @@
 public import Multiformats
+import Hashing
 public import Blocks
 
 /// Which CAR to write.

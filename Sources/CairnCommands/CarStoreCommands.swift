@@ -1,4 +1,5 @@
 import ArgumentParser
+import Hashing
 import BlockStore
 import CAR
 import Foundation

@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "Multiformats", targets: ["Multiformats"]),
         .library(name: "Hashing", targets: ["Hashing"]),
         .library(name: "Chunking", targets: ["Chunking"]),
+        .library(name: "Blocks", targets: ["Blocks"]),
         .library(name: "UnixFS", targets: ["UnixFS"]),
         .library(name: "CAR", targets: ["CAR"]),
         .library(name: "BlockStore", targets: ["BlockStore"]),
@@ -56,20 +57,22 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "Chunking", dependencies: ["CairnSystem"], swiftSettings: swiftSettings),
+        // The block layer: dag-pb, dag-cbor and UnixFS-data codecs, links, verification, block sinks.
+        .target(name: "Blocks", dependencies: ["Multiformats", "Hashing"], swiftSettings: swiftSettings),
         .target(
             name: "UnixFS",
-            dependencies: ["Multiformats", "Hashing", "Chunking", "CairnSystem", "CCairnSystem"],
+            dependencies: ["Multiformats", "Blocks", "Hashing", "Chunking", "CairnSystem", "CCairnSystem"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "CAR",
-            dependencies: ["Multiformats", "Hashing", "UnixFS", "CairnSystem"],
+            dependencies: ["Multiformats", "Hashing", "Blocks", "CairnSystem"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "BlockStore",
             dependencies: [
-                "Multiformats", "Hashing", "UnixFS", "CairnSystem", "CCairnSystem",
+                "Multiformats", "Hashing", "Blocks", "CairnSystem", "CCairnSystem",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -78,7 +81,7 @@ let package = Package(
         .target(
             name: "CairnCommands",
             dependencies: [
-                "Multiformats", "Hashing", "Chunking", "UnixFS", "CAR", "BlockStore", "CairnSystem",
+                "Multiformats", "Hashing", "Chunking", "Blocks", "UnixFS", "CAR", "BlockStore", "CairnSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -118,23 +121,28 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "BlocksTests",
+            dependencies: ["Blocks", "Multiformats", "Hashing", "CairnTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "UnixFSTests",
-            dependencies: ["UnixFS", "Multiformats", "Hashing", "Chunking", "CairnSystem", "CairnTestSupport"],
+            dependencies: ["UnixFS", "Blocks", "Multiformats", "Hashing", "Chunking", "CairnSystem", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CARTests",
-            dependencies: ["CAR", "UnixFS", "Multiformats", "Hashing", "CairnTestSupport"],
+            dependencies: ["CAR", "Blocks", "UnixFS", "Multiformats", "Hashing", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "BlockStoreTests",
-            dependencies: ["BlockStore", "UnixFS", "Multiformats", "Hashing", "CairnTestSupport"],
+            dependencies: ["BlockStore", "Blocks", "UnixFS", "Multiformats", "Hashing", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "CairnCommandsTests",
-            dependencies: ["CairnCommands", "Multiformats", "Hashing", "UnixFS", "CairnTestSupport"],
+            dependencies: ["CairnCommands", "Multiformats", "Hashing", "Blocks", "UnixFS", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -1,7 +1,8 @@
 import Foundation
+import Hashing
 import GRDB
 public import Multiformats
-public import UnixFS
+public import Blocks
 
 import CairnSystem
 

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import Multiformats
-import UnixFS
+import Blocks
 import CairnSystem
 
 /// What a mark starts from.

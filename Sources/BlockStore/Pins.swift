@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 public import Multiformats
-import UnixFS
+import Blocks
 
 /// A pin: keeps a block (direct) or a whole DAG (recursive) from garbage collection.
 /// A CID may carry several pins with different names; `(cid, name)` is unique.

@@ -1,5 +1,5 @@
 public import Multiformats
-import UnixFS
+import Blocks
 import CairnSystem
 
 /// Reads UnixFS DAGs out of a store: files as byte streams (in order, one block in memory at

@@ -1,7 +1,7 @@
 import Hashing
 import CairnSystem
 public import Multiformats
-public import UnixFS
+public import Blocks
 
 /// Bridges to a block store: export a DAG from a block getter, import a CAR into a block putter
 /// (`cairn car export` / `cairn car import`).
@@ -188,7 +188,7 @@ enum CARBlockCheck {
 /// * Order: the pipeline's (children before parents, root last), each block once (repeats
 ///   are dropped; identity CIDs are not written).
 /// * Root: unknown until the import ends. The header is written with a placeholder root of
-///   the same binary length as the real one (`placeholderRoot(for:)`), and `finish(root:)`
+///   the same binary length as the real one (`ImportParameters.placeholderRoot` in UnixFS), and `finish(root:)`
 ///   patches it in place. If the real root's length differs (an identity-CID root with
 ///   `--inline`), the payload is shifted in place (one pass). Either way the output must be
 ///   seekable: a regular file, or memory. For a pipe, compute the root first (`--only-hash`)
@@ -215,16 +215,5 @@ public struct CARBlockSink<Output: CAROutput>: BlockSink {
     @discardableResult
     public mutating func finish(root: CID) throws -> CARWriteSummary {
         try writer.finish(roots: [root])
-    }
-
-    /// A root of the shape the import will produce (all-zero digest): a CIDv0 or a dag-pb
-    /// CIDv1 with the parameters' hash. Raw-leaf roots (single-chunk files) have the same length.
-    public static func placeholderRoot(for parameters: ImportParameters) -> CID {
-        let length = parameters.hashAlgorithm.digestLength ?? 32
-        let zeros = [UInt8](repeating: 0, count: length)
-        let code = Multicodec(rawValue: parameters.hashAlgorithm.multihashCode)!
-        let multihash = try! Multihash(code: code, digest: zeros)
-        if parameters.cidVersion == .v0, let v0 = try? CID.v0(multihash) { return v0 }
-        return CID.v1(codec: .dagPB, multihash: multihash)
     }
 }

@@ -1,5 +1,5 @@
 import Multiformats
-import UnixFS
+import Blocks
 import CairnSystem
 
 /// What `CARVerifier.verify` checks beyond the per-block hashes (always checked).

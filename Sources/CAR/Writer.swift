@@ -1,5 +1,6 @@
 public import Multiformats
-public import UnixFS
+import Hashing
+public import Blocks
 
 /// Which CAR to write.
 public enum CARFormat: Hashable, Sendable {

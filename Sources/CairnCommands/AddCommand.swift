@@ -4,6 +4,7 @@ import CAR
 import Chunking
 import Multiformats
 import UnixFS
+import Blocks
 
 import CairnSystem
 
@@ -308,7 +309,7 @@ struct AddCommand: AsyncParsableCommand {
             try destination.write { out in
                 var sink = try CARBlockSink(
                     output: out, format: carV2 ? .v2(index: .multihashSorted) : .v1,
-                    placeholderRoot: CARBlockSink<CARFileOutput>.placeholderRoot(for: parameters))
+                    placeholderRoot: parameters.placeholderRoot)
                 let root = try addAll(paths, base: base, parameters: parameters, walk: walk, output: output,
                                       showProgress: showProgress, into: &sink, session: nil)
                 _ = try sink.finish(root: root)

@@ -1,5 +1,6 @@
 import Multiformats
 import UnixFS
+import Blocks
 
 import CairnSystem
 

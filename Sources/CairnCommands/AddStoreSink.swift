@@ -1,6 +1,7 @@
 import BlockStore
 import Multiformats
 import UnixFS
+import Blocks
 
 /// `cairn add` into the block store: one writer (the store's write lock) for the whole add,
 /// each file's blocks committed durably — and its root pinned, unless `--pin=false` — before

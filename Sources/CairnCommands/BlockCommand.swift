@@ -4,6 +4,7 @@ import Foundation
 import Hashing
 import Multiformats
 import UnixFS
+import Blocks
 
 /// `cairn block put|get|stat|rm`: single blocks in the store.
 struct BlockCommand: AsyncParsableCommand {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CAR
 import Multiformats
 import UnixFS
+import Blocks
 
 /// `cairn car …`: CAR files (CARv1 and CARv2 with a go-car index); `export` and `import`, which
 /// use the block store, are in CarStoreCommands.swift.
@@ -179,7 +180,7 @@ struct CarCreateCommand: AsyncParsableCommand {
         do {
             let result = try destination.write { out in
                 var sink = try CARBlockSink(output: out, format: v2 ? .v2(index: .multihashSorted) : .v1,
-                                            placeholderRoot: CARBlockSink<CARFileOutput>.placeholderRoot(for: parameters))
+                                            placeholderRoot: parameters.placeholderRoot)
                 let imported = try importer.importFile(atPath: file, into: &sink)
                 try sink.finish(root: imported.root)
                 return imported

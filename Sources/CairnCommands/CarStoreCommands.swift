@@ -1,9 +1,11 @@
 import ArgumentParser
+import Hashing
 import BlockStore
 import CAR
 import Foundation
 import Multiformats
 import UnixFS
+import Blocks
 
 import CairnSystem
 

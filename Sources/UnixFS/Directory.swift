@@ -1,5 +1,6 @@
 import Hashing
 public import Multiformats
+public import Blocks
 
 /// How a directory's size is estimated against the HAMT threshold
 /// (`Import.UnixFSHAMTDirectorySizeEstimation`; kubo-import-semantics.md §5.2).

@@ -3,6 +3,7 @@ internal import CCairnSystem
 import Dispatch
 import Hashing
 public import Multiformats
+public import Blocks
 import Synchronization
 
 import CairnSystem
@@ -675,8 +676,7 @@ struct Assembler {
 
     mutating func assemble<Sink: BlockSink>(_ batch: LeafBatch, into sink: inout Sink) throws {
         for i in 0..<batch.count {
-            let input = batch.inputs[i]
-            let block = BlockBytes(prefix: input.prefix, body: input.body, suffix: input.suffix)
+            let block = batch.inputs[i]
             let cid = try factory.cid(codec: leafCodec, digest: batch.digests[i], block: block)
             // Nodes completed by the previous leaf go out before this leaf (Kubo's store order).
             switch parameters.layout {
@@ -690,12 +690,12 @@ struct Assembler {
                 blockCount += 1
             }
             if leaves == 1 && !metadata.isEmpty && parameters.layout == .balanced {
-                heldLeaf = (cid, block.array, Array(input.body))
+                heldLeaf = (cid, block.array, Array(block.body))
             } else {
                 try sink.put(cid, block)
                 blockCount += 1
             }
-            let length = UInt64(input.body.count)
+            let length = UInt64(block.body.count)
             let leaf = ChildLink(cid: cid, tsize: UInt64(block.count), fileSize: length)
             fileSize &+= length
             switch parameters.layout {

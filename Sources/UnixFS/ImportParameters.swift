@@ -1,6 +1,7 @@
 public import Chunking
 public import Hashing
 public import Multiformats
+public import Blocks
 
 /// How file leaves are arranged under the root (kubo-import-semantics.md §4).
 public enum FileLayout: String, Hashable, Sendable, CaseIterable {
@@ -213,5 +214,19 @@ public struct ImportOptions: Hashable, Sendable {
         }
         try result.validate()
         return result
+    }
+}
+
+extension ImportParameters {
+    /// A root of the shape this import will produce, with an all-zero digest: a CIDv0 or a
+    /// dag-pb CIDv1 with the parameters' hash (raw-leaf roots of single-chunk files have the
+    /// same length). A CAR written while importing reserves its header with it.
+    public var placeholderRoot: CID {
+        let length = hashAlgorithm.digestLength ?? 32
+        let zeros = [UInt8](repeating: 0, count: length)
+        let code = Multicodec(rawValue: hashAlgorithm.multihashCode)!
+        let multihash = try! Multihash(code: code, digest: zeros)
+        if cidVersion == .v0, let v0 = try? CID.v0(multihash) { return v0 }
+        return CID.v1(codec: .dagPB, multihash: multihash)
     }
 }

@@ -1,5 +1,6 @@
 import Hashing
 import Multiformats
+import Blocks
 
 /// A failure during an import (not a bad option): a read error, an impossible CID.
 public struct ImportError: Error, Hashable, Sendable, CustomStringConvertible {

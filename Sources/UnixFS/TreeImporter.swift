@@ -1,4 +1,5 @@
 import Multiformats
+import Blocks
 
 import CairnSystem
 

@@ -5,6 +5,7 @@ import Hashing
 import Multiformats
 import Testing
 import UnixFS
+import Blocks
 @testable import BlockStore
 
 @Suite("Block store: put, get, has, delete, verify")

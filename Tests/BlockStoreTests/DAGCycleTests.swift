@@ -4,6 +4,7 @@ import Hashing
 import Multiformats
 import Testing
 import UnixFS
+import Blocks
 @testable import BlockStore
 
 /// Issue 15, item 8: a DAG that links to itself (possible only through truncated digests, which

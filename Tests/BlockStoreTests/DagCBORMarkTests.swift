@@ -3,6 +3,7 @@ import Hashing
 import Multiformats
 import Testing
 import UnixFS
+import Blocks
 @testable import BlockStore
 
 /// GC's mark follows dag-cbor links (tag 42 around `0x00 ‖ CID`, built here by hand).

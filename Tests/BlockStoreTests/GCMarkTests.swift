@@ -3,6 +3,7 @@ import Hashing
 import Multiformats
 import Testing
 import UnixFS
+import Blocks
 @testable import BlockStore
 
 /// GC's mark runs on disk (a scratch SQLite table) with a bounded in-memory frontier.

@@ -5,6 +5,7 @@ import Hashing
 import Multiformats
 import Testing
 import UnixFS
+import Blocks
 @testable import BlockStore
 
 /// Issue 15 item 1: losing or damaging the index never destroys pack bytes; `repair` rebuilds

@@ -3,6 +3,7 @@ import Foundation
 import Hashing
 import Multiformats
 import UnixFS
+import Blocks
 @testable import BlockStore
 
 /// A fresh store in its own temporary directory, removed by `cleanup()`.

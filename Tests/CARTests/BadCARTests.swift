@@ -4,6 +4,7 @@ import Hashing
 import Multiformats
 import Testing
 import UnixFS
+import Blocks
 
 /// Malformed and hostile CARs: each must fail with a CARError whose message is one line.
 @Suite struct BadCARTests {

@@ -5,6 +5,7 @@ import Hashing
 import Multiformats
 import Testing
 import UnixFS
+import Blocks
 
 /// CARs exchanged with PyPI implementations: `ipfs-car-decoder` reads and verifies what Cairn
 /// writes; `aleph-cid` writes CARs Cairn verifies. Python comes from the project's `.venv`

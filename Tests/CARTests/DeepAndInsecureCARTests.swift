@@ -5,6 +5,7 @@ import Hashing
 import Multiformats
 import Testing
 import UnixFS
+import Blocks
 
 /// Issue 15, items 7 and 8 through `cairn`: a 100 000-deep chain of dag-pb file nodes (crafted
 /// with the project's encoders) is imported, read back by `cat` and `get`, and exported, with no

@@ -5,6 +5,7 @@ import Hashing
 import Multiformats
 import Testing
 import UnixFS
+import Blocks
 
 @Suite struct RoundTripTests {
     static let formats: [CARFormat] = [.v1, .v2(index: .none), .v2(index: .sorted), .v2(index: .multihashSorted)]
@@ -117,7 +118,7 @@ import UnixFS
         let path = dir.appendingPathComponent("out.car").path
         let output = try CARFileOutput(path: path)
         var sink = try CARBlockSink(output: output, format: .v2(index: .multihashSorted),
-                                    placeholderRoot: CARBlockSink<CARFileOutput>.placeholderRoot(for: parameters))
+                                    placeholderRoot: parameters.placeholderRoot)
         let result = try FileImporter(parameters: parameters, threads: 1).importBytes(data, into: &sink)
         let written = try sink.finish(root: result.root)
         try output.close()

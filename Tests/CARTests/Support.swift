@@ -4,6 +4,7 @@ import Foundation
 import Hashing
 import Multiformats
 import UnixFS
+import Blocks
 
 /// Shared helpers for the CAR tests.
 enum CARTestSupport {
@@ -27,7 +28,7 @@ enum CARTestSupport {
     static func carFromImport(_ data: [UInt8], _ parameters: ImportParameters = .kuboDefault,
                               format: CARFormat = .v1) throws -> (root: CID, car: [UInt8]) {
         var sink = try CARBlockSink(output: CARMemoryOutput(), format: format,
-                                    placeholderRoot: CARBlockSink<CARMemoryOutput>.placeholderRoot(for: parameters))
+                                    placeholderRoot: parameters.placeholderRoot)
         let result = try FileImporter(parameters: parameters, threads: 1).importBytes(data, into: &sink)
         try sink.finish(root: result.root)
         return (result.root, sink.writer.output.bytes)

@@ -3,6 +3,7 @@ import Foundation
 import Multiformats
 import Testing
 import UnixFS
+import Blocks
 
 /// `cairn car export` and `cairn car import` against the block store.
 @Suite("car export / car import")

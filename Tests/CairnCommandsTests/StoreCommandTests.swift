@@ -4,6 +4,7 @@ import Hashing
 import Multiformats
 import Testing
 import UnixFS
+import Blocks
 
 #if canImport(Glibc)
 import Glibc

@@ -3,6 +3,7 @@ import Hashing
 import Multiformats
 import Testing
 @testable import UnixFS
+@testable import Blocks
 
 /// Worked byte strings of kubo-import-semantics.md §1.3 / §8 (each one ✅ against published CIDs):
 /// our encoder must produce them from the logical values, and our decoder must read them back.

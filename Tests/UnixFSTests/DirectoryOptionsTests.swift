@@ -3,6 +3,7 @@ import Chunking
 import Multiformats
 import Testing
 @testable import UnixFS
+@testable import Blocks
 
 /// Directory-related options, profiles (kubo-import-semantics.md §7.2) and their structural
 /// effects (max links, fanout, metadata on file roots).

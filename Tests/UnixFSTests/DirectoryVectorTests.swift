@@ -3,6 +3,7 @@ import Foundation
 import Multiformats
 import Testing
 @testable import UnixFS
+@testable import Blocks
 
 /// Directory roots and per-path CIDs of shared/vectors (dirs.tsv, dirs/*.paths.tsv): trees
 /// rebuilt with gen-tree.py, imported from disk.

@@ -3,6 +3,7 @@ import Foundation
 import Multiformats
 import Testing
 @testable import UnixFS
+@testable import Blocks
 
 /// Published directory CIDs of shared/reference/external-vectors.md whose inputs can be rebuilt
 /// (section numbers refer to that file): Kubo sharness t0040/t0044/t0047/t0260, IPIP-499 /

@@ -2,6 +2,7 @@ import CairnTestSupport
 import Multiformats
 import Testing
 @testable import UnixFS
+@testable import Blocks
 
 /// Published file CIDs of shared/reference/external-vectors.md whose input can be rebuilt
 /// (literal texts, zero-filled files). Section numbers refer to that file.

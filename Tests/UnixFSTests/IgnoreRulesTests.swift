@@ -2,6 +2,7 @@ import CairnTestSupport
 import Foundation
 import Testing
 @testable import UnixFS
+@testable import Blocks
 
 /// The gitignore matcher of `--ignore` / `--ignore-rules-path` against git's documented rules.
 /// Every row cites the part of `man gitignore` (git 2.4x, section "PATTERN FORMAT" unless

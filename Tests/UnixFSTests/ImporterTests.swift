@@ -6,6 +6,7 @@ import Hashing
 import Multiformats
 import Testing
 @testable import UnixFS
+@testable import Blocks
 
 #if canImport(Glibc)
 import Glibc

@@ -4,6 +4,7 @@ import Foundation
 import Multiformats
 import Testing
 @testable import UnixFS
+@testable import Blocks
 
 /// Every root of shared/vectors/cids.tsv and every block of shared/vectors/blocks/.
 @Suite struct KuboVectorTests {

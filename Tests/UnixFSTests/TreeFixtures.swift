@@ -1,6 +1,7 @@
 import CairnTestSupport
 import Foundation
 import UnixFS
+import Blocks
 
 #if canImport(Glibc)
 import Glibc

@@ -3,6 +3,7 @@ import Foundation
 import Multiformats
 import Testing
 @testable import UnixFS
+@testable import Blocks
 
 #if canImport(Glibc)
 import Glibc

@@ -6,7 +6,7 @@ import Multiformats
 /// length-delimited and fixed32 wire types, and keys. Writers work on raw pointers into a buffer
 /// whose size was computed beforehand; the reader is a bounds-checked cursor that never traps.
 @usableFromInline
-enum Wire {
+package enum Wire {
     /// Wire type numbers (protobuf encoding spec).
     @usableFromInline static let varint: UInt8 = 0
     @usableFromInline static let lengthDelimited: UInt8 = 2
@@ -14,7 +14,7 @@ enum Wire {
 
     /// Appends `length` bytes to `output`, written in place by `encode` (an encoder whose size
     /// was computed beforehand).
-    static func append(_ length: Int, to output: inout [UInt8], _ encode: (UnsafeMutableRawBufferPointer) -> Void) {
+    package static func append(_ length: Int, to output: inout [UInt8], _ encode: (UnsafeMutableRawBufferPointer) -> Void) {
         let start = output.count
         output.append(contentsOf: repeatElement(0, count: length))
         output.withUnsafeMutableBytes { raw in
@@ -24,25 +24,25 @@ enum Wire {
 
     /// The number of bytes of the varint encoding of `value` (1 … 10).
     @inlinable @inline(__always)
-    static func varintSize(_ value: UInt64) -> Int {
+    package static func varintSize(_ value: UInt64) -> Int {
         Varint.encodedLength(value)
     }
 
     /// Size of a length-delimited field (key byte, length varint, payload).
     @inlinable @inline(__always)
-    static func bytesFieldSize(_ length: Int) -> Int {
+    package static func bytesFieldSize(_ length: Int) -> Int {
         1 + varintSize(UInt64(length)) + length
     }
 
     /// Size of a varint field with a one-byte key.
     @inlinable @inline(__always)
-    static func varintFieldSize(_ value: UInt64) -> Int {
+    package static func varintFieldSize(_ value: UInt64) -> Int {
         1 + varintSize(value)
     }
 
     /// Writes `value` as a varint at `pointer`; returns the bytes written.
     @inlinable @inline(__always)
-    static func writeVarint(_ value: UInt64, to pointer: UnsafeMutablePointer<UInt8>) -> Int {
+    package static func writeVarint(_ value: UInt64, to pointer: UnsafeMutablePointer<UInt8>) -> Int {
         var v = value
         var i = 0
         while v >= 0x80 {

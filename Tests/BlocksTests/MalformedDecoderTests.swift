@@ -1,7 +1,7 @@
 import CairnTestSupport
 import Multiformats
 import Testing
-@testable import UnixFS
+@testable import Blocks
 
 /// The strict dag-pb and UnixFS decoders: every malformed block is rejected with a one-line
 /// error naming the byte offset and the problem, and nothing crashes.

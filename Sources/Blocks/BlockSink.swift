@@ -1,26 +1,14 @@
+public import Hashing
 public import Multiformats
 
 /// The bytes of one block, borrowed: up to three segments that form the block when
 /// concatenated (a dag-pb leaf is its UnixFS framing, the chunk itself, and a short trailer,
-/// kept apart so the chunk is never copied). Valid only during the `BlockSink.put` call.
-public struct BlockBytes: @unchecked Sendable {
-    public let prefix: UnsafeRawBufferPointer
-    public let body: UnsafeRawBufferPointer
-    public let suffix: UnsafeRawBufferPointer
+/// kept apart so the chunk is never copied). Valid only while the call that lends them runs.
+/// It is the hashing layer's `HashInput` itself, so a block is hashed as it is handed over,
+/// with no conversion.
+public typealias BlockBytes = HashInput
 
-    @inlinable
-    public init(prefix: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0),
-                body: UnsafeRawBufferPointer,
-                suffix: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)) {
-        self.prefix = prefix
-        self.body = body
-        self.suffix = suffix
-    }
-
-    /// Total length in bytes.
-    @inlinable
-    public var count: Int { prefix.count + body.count + suffix.count }
-
+extension HashInput {
     /// Copies the block into `destination` (at least `count` bytes); returns `count`.
     @inlinable
     public func copy(to destination: UnsafeMutableRawPointer) -> Int {

@@ -3,7 +3,7 @@ import Foundation
 import Hashing
 import Multiformats
 import Testing
-import UnixFS
+import Blocks
 
 /// The dag-cbor link walker (`DagCBOR.links(in:)`): blocks built here by hand from the encoding
 /// rules (RFC 8949 heads; dag-cbor spec: a link is tag 42 around `0x00 ‖ binary CID`).

@@ -5,6 +5,8 @@ public import Multiformats
 public struct CARReadOptions: Hashable, Sendable {
     /// Largest CARv1 header (go-car's default limit: 32 MiB).
     public var maxHeaderBytes = 32 << 20
+    /// The most sections verified together (their hashes computed in one batch).
+    static let maxBatchBlocks = 4096
     /// Largest section, CID and block together (go-car's default limit: 8 MiB).
     public var maxSectionBytes = 8 << 20
     /// Largest block unless `allowBigBlock` (Kubo's soft block limit: 2 MiB).
@@ -318,7 +320,9 @@ public final class CARReader<Source: CARSource> {
             let avail = visibleEnd
             var pos = start
             pending.removeAll(keepingCapacity: true)
-            while pos < avail {
+            // At most `maxBatchBlocks` sections per batch: a buffer of tiny blocks would
+            // otherwise hold per-block state for hundreds of thousands at once.
+            while pos < avail && pending.count < CARReadOptions.maxBatchBlocks {
                 let visible = UnsafeRawBufferPointer(rebasing: buffer[pos..<avail])
                 let length: UInt64, varintLength: Int
                 do {
@@ -368,6 +372,7 @@ public final class CARReader<Source: CARSource> {
                 }
             }
             start = pos
+            if pending.count >= CARReadOptions.maxBatchBlocks { continue }  // more may wait in the buffer
             if try fill() == 0 {
                 if start == visibleEnd { break }
                 throw CARError(.truncated, "the CAR ends inside a section (\(visibleEnd - start) bytes of it present)", offset: position)

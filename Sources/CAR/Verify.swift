@@ -1,6 +1,22 @@
+import Hashing
 import Multiformats
 import Blocks
 import CairnSystem
+
+/// A CID as the verifier remembers it: the SHA-256 of its binary form, 32 bytes instead of the
+/// ~104 of a `CID` value (two CIDs share a key only if SHA-256 collides). A CAR of a million
+/// tiny blocks keeps a million of these (spec/car.md, "Memory").
+struct CIDKey: Hashable {
+    var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
+
+    init(_ cid: CID) {
+        let digest = HashAlgorithm.sha2_256.hash(cid.bytes)
+        (w0, w1, w2, w3) = digest.withUnsafeBytes { raw in
+            (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+             raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        }
+    }
+}
 
 /// What `CARVerifier.verify` checks beyond the per-block hashes (always checked).
 public struct CARVerifyOptions: Hashable, Sendable {
@@ -50,17 +66,18 @@ public enum CARVerifier {
         if options.requireRoots && header.rootList.isEmpty {
             throw CARError(.missingRoot, "the CAR header lists no roots")
         }
-        var present = Set<CID>()
-        var links: [CID: [CID]] = [:]
+        var present = Set<CIDKey>()
+        var links: [CIDKey: [CID]] = [:]
         let checkIndex = options.checkIndex && (header.v2?.indexOffset ?? 0) != 0
         var sections: [UInt64: Multihash] = [:]
         var indexRequired = 0
         let fullyIndexed = header.v2?.isFullyIndexed ?? false
         let (blocks, bytes) = try reader.forEachBlock { block in
-            let isNew = present.insert(block.cid).inserted
+            let key = CIDKey(block.cid)
+            let isNew = present.insert(key).inserted
             if options.checkComplete && isNew && (block.cid.codec == .dagPB || block.cid.codec == .dagCBOR) {
                 do throws(CARError) {
-                    links[block.cid] = try CARExport.links(of: block.cid, block.bytes)
+                    links[key] = try CARExport.links(of: block.cid, block.bytes)
                 } catch {
                     throw CARError(error.code, error.message, offset: block.offset)
                 }
@@ -72,7 +89,7 @@ public enum CARVerifier {
             try onBlock(block)
         }
         if options.requireRoots {
-            for root in header.rootList where root.multihash.code != .identity && !present.contains(root) {
+            for root in header.rootList where root.multihash.code != .identity && !present.contains(CIDKey(root)) {
                 throw CARError(.missingRoot, "root \(root) is not in the CAR")
             }
         }
@@ -109,20 +126,21 @@ public enum CARVerifier {
         try verify(try CARFileSource(path: path), options: options, onBlock: onBlock)
     }
 
-    static func checkCompleteness(roots: some Sequence<CID>, present: Set<CID>, links: [CID: [CID]]) throws {
-        var visited = Set<CID>()
+    static func checkCompleteness(roots: some Sequence<CID>, present: Set<CIDKey>, links: [CIDKey: [CID]]) throws {
+        var visited = Set<CIDKey>()
         for root in roots {
             var stack = [root]
             while let cid = stack.popLast() {
-                guard visited.insert(cid).inserted else { continue }
+                let key = CIDKey(cid)
+                guard visited.insert(key).inserted else { continue }
                 if visited.count & 4095 == 0 { try CancellationToken.process.check() }
                 if cid.multihash.code == .identity { continue }
-                guard present.contains(cid) else {
+                guard present.contains(key) else {
                     throw CARError(.incompleteDAG, "the DAG under root \(root) is incomplete: block \(cid) is missing")
                 }
                 switch cid.codec {
                 case .raw: continue
-                case .dagPB, .dagCBOR: stack.append(contentsOf: (links[cid] ?? []).reversed())
+                case .dagPB, .dagCBOR: stack.append(contentsOf: (links[key] ?? []).reversed())
                 default:
                     throw CARError(.unsupported, "cannot check completeness under block \(cid): Cairn follows links of dag-pb and dag-cbor only, not \(cid.codec)")
                 }

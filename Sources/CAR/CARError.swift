@@ -1,3 +1,4 @@
+import Blocks
 /// The one error type of the `CAR` module (swift-system style: a stable code and a one-line
 /// message). `offset`, when present, is the byte offset in the CAR file (not the data payload)
 /// where the problem was found.
@@ -65,5 +66,19 @@ public struct CARError: Error, Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         if let offset { return "\(message) (at byte \(offset))" }
         return message
+    }
+}
+
+extension CARError {
+    /// A block-layer failure as the CAR module reports it: a mismatch stays a mismatch, an
+    /// unverifiable hash is `.unsupported`, an undecodable block an invalid section.
+    init(_ error: BlockError, offset: UInt64? = nil) {
+        let code: Code
+        switch error.code {
+        case .hashMismatch: code = .hashMismatch
+        case .unsupportedHash: code = .unsupported
+        default: code = .invalidSection
+        }
+        self.init(code, error.message, offset: offset)
     }
 }

@@ -51,7 +51,7 @@ public enum CARExport {
     ) throws {
         try checkRoots(roots)
         var seen = Set<CID>()
-        var hashers: [HashAlgorithm: BatchHasher] = [:]
+        var verifier = BlockVerifier(threads: threads)
         var ready: [CID: UnsafeRawBufferPointer] = [:]
         var stack = Array(roots.reversed())
         while let cid = stack.popLast() {
@@ -82,30 +82,15 @@ public enum CARExport {
                 batch.append((child, bytes))
             }
             if !batch.isEmpty {
-                try verifyBatch(batch, hashers: &hashers, threads: threads)
+                try verifyBatch(batch, verifier: &verifier)
                 for (child, bytes) in batch { ready[child] = bytes }
             }
         }
     }
 
-    /// The links of a dag-pb or dag-cbor block, in order (none for raw).
+    /// The links of a block (`Blocks.links(of:_:)`), as a CAR error.
     static func links(of cid: CID, _ raw: UnsafeRawBufferPointer) throws(CARError) -> [CID] {
-        switch cid.codec {
-        case .dagPB:
-            do {
-                return try PBNode(decoding: raw, requireSortedLinks: false).links.map(\.hash)
-            } catch {
-                throw CARError(.invalidSection, "block \(cid) is not valid dag-pb: \(error)")
-            }
-        case .dagCBOR:
-            do {
-                return try DagCBOR.links(in: raw)
-            } catch {
-                throw CARError(.invalidSection, "block \(cid) is not valid dag-cbor: \(error)")
-            }
-        default:
-            return []
-        }
+        do { return try Blocks.links(of: cid, raw) } catch { throw CARError(error) }
     }
 
     /// The roots come from outside: Kubo's rules for secure CIDs apply (`CIDSecurity`).
@@ -127,29 +112,13 @@ public enum CARExport {
         }
     }
 
-    /// Checks every block of `batch` against its CID, hashing them in parallel.
-    static func verifyBatch(
-        _ batch: [(CID, UnsafeRawBufferPointer)], hashers: inout [HashAlgorithm: BatchHasher], threads: Int?
-    ) throws {
-        var groups: [HashAlgorithm: [Int]] = [:]
-        for index in batch.indices {
-            let cid = batch[index].0
-            if let algorithm = HashAlgorithm(multihashCode: cid.multihash.code.rawValue), algorithm != .identity {
-                groups[algorithm, default: []].append(index)
-            } else {
-                try CARBlockCheck.verify(cid, batch[index].1)
-            }
-        }
-        for (algorithm, indices) in groups {
-            let inputs = indices.map { HashInput(batch[$0].1) }
-            if hashers[algorithm] == nil { hashers[algorithm] = BatchHasher(algorithm: algorithm, threads: threads) }
-            let digests = hashers[algorithm]!.hash(inputs)
-            for position in indices.indices {
-                let cid = batch[indices[position]].0
-                guard cid.multihash.withUnsafeDigest({ digests[position].starts(with: $0) }) else {
-                    throw CARError(.hashMismatch, "block \(cid) does not match its CID")
-                }
-            }
+    /// Checks every block of `batch` against its CID, hashing them in parallel; throws for the
+    /// first one that is not valid.
+    static func verifyBatch(_ batch: [(CID, UnsafeRawBufferPointer)], verifier: inout BlockVerifier) throws(CARError) {
+        var verdicts: [BlockVerdict] = []
+        verifier.check(count: batch.count, into: &verdicts) { (batch[$0].0, BlockBytes(batch[$0].1)) }
+        for (index, verdict) in verdicts.enumerated() where verdict != .valid {
+            do { try BlockVerifier.throwing(verdict, batch[index].0, count: batch[index].1.count) } catch { throw CARError(error) }
         }
     }
 
@@ -167,18 +136,7 @@ public enum CARExport {
 /// One block against its CID (the exporter's check; the reader batches instead).
 enum CARBlockCheck {
     static func verify(_ cid: CID, _ bytes: UnsafeRawBufferPointer) throws(CARError) {
-        let multihash = cid.multihash
-        if multihash.code == .identity {
-            guard multihash.withUnsafeDigest({ $0.elementsEqual(bytes) }) else {
-                throw CARError(.hashMismatch, "block \(cid) does not match its CID")
-            }
-            return
-        }
-        guard let algorithm = HashAlgorithm(multihashCode: multihash.code.rawValue),
-              multihash.length <= algorithm.digestLength(forInputLength: bytes.count) else {
-            throw CARError(.unsupported, "block \(cid) uses a hash Cairn cannot verify (\(multihash.code), \(multihash.length) bytes)")
-        }
-        guard multihash.withUnsafeDigest({ algorithm.hash(bytes).starts(with: $0) }) else { throw CARError(.hashMismatch, "block \(cid) does not match its CID") }
+        do { try BlockVerifier.verify(cid, bytes) } catch { throw CARError(error) }
     }
 }
 

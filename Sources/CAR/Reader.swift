@@ -1,3 +1,5 @@
+import Blocks
+import CairnSystem
 import Hashing
 public import Multiformats
 
@@ -112,11 +114,9 @@ public final class CARReader<Source: CARSource> {
     /// No byte at or after this file offset belongs to the current phase.
     private var limit: UInt64? = nil
 
-    private var hashers: [HashAlgorithm: BatchHasher] = [:]
     private var pending: [Pending] = []
-    private var inputs: [HashInput] = []
-    private var digests: [Digest] = []
-    private var groups: [HashAlgorithm: [Int]] = [:]
+    private var verifier: BlockVerifier
+    private var verdicts: [BlockVerdict] = []
 
     struct Pending {
         var cid: CID
@@ -132,6 +132,7 @@ public final class CARReader<Source: CARSource> {
         options.bufferBytes = max(options.bufferBytes, options.maxSectionBytes + 64, 64 << 10)
         self.options = options
         self.buffer = .allocate(byteCount: options.bufferBytes, alignment: 64)
+        self.verifier = BlockVerifier(threads: options.hashThreads)
         try readHeaders()
     }
 
@@ -400,56 +401,22 @@ public final class CARReader<Source: CARSource> {
         }
     }
 
-    private func hasher(for algorithm: HashAlgorithm) -> BatchHasher {
-        if let hasher = hashers[algorithm] { return hasher }
-        let made = BatchHasher(algorithm: algorithm, threads: options.hashThreads)
-        hashers[algorithm] = made
-        return made
-    }
-
+    /// Checks the pending blocks together (`BlockVerifier`: grouped by hash function, each group
+    /// on every core) and throws for the first one, in file order, that is not valid.
     private func verifyPending() throws(CARError) {
-        for key in groups.keys { groups[key]!.removeAll(keepingCapacity: true) }
-        for (i, p) in pending.enumerated() {
-            let multihash = p.cid.multihash
-            if multihash.code == .identity {
-                let data = UnsafeRawBufferPointer(rebasing: buffer[p.dataStart..<(p.dataStart + p.dataCount)])
-                let same = multihash.withUnsafeDigest { digest in digest.elementsEqual(data) }
-                guard same else { throw mismatch(p) }
-                continue
-            }
-            guard let algorithm = HashAlgorithm(multihashCode: multihash.code.rawValue) else {
-                throw CARError(.unsupported, "block \(p.cid) uses hash function \(multihash.code), which Cairn cannot verify",
-                               offset: base + UInt64(p.sectionStart))
-            }
-            guard multihash.length <= algorithm.digestLength(forInputLength: p.dataCount) else {
-                throw CARError(.unsupported, "block \(p.cid) has a \(multihash.length)-byte \(algorithm.name) digest, longer than Cairn computes",
-                               offset: base + UInt64(p.sectionStart))
-            }
-            groups[algorithm, default: []].append(i)
+        let data = UnsafeRawBufferPointer(buffer)
+        verifier.check(count: pending.count, into: &verdicts) { i in
+            let p = pending[i]
+            return (p.cid, BlockBytes(UnsafeRawBufferPointer(rebasing: data[p.dataStart..<(p.dataStart + p.dataCount)])))
         }
-        for (algorithm, indices) in groups where !indices.isEmpty {
-            inputs.removeAll(keepingCapacity: true)
-            for i in indices {
-                let p = pending[i]
-                inputs.append(HashInput(UnsafeRawBufferPointer(rebasing: buffer[p.dataStart..<(p.dataStart + p.dataCount)])))
-            }
-            digests.removeAll(keepingCapacity: true)
-            digests.append(contentsOf: repeatElement(Digest(), count: indices.count))
-            let hasher = hasher(for: algorithm)
-            inputs.withUnsafeBufferPointer { source in
-                digests.withUnsafeMutableBufferPointer { target in hasher.hash(source, into: target) }
-            }
-            for (k, i) in indices.enumerated() {
-                let expected = pending[i].cid.multihash
-                let same = expected.withUnsafeDigest { digests[k].starts(with: $0) }
-                guard same else { throw mismatch(pending[i]) }
+        for (i, verdict) in verdicts.enumerated() where verdict != .valid {
+            let p = pending[i]
+            do {
+                try BlockVerifier.throwing(verdict, p.cid, count: p.dataCount)
+            } catch {
+                throw CARError(error, offset: base + UInt64(p.sectionStart))
             }
         }
-    }
-
-    private func mismatch(_ p: Pending) -> CARError {
-        CARError(.hashMismatch, "block \(p.cid) does not match its CID: its \(p.dataCount) bytes hash to another digest",
-                 offset: base + UInt64(p.sectionStart))
     }
 
     // MARK: Index
@@ -551,6 +518,3 @@ public final class CARReader<Source: CARSource> {
         }
     }
 }
-
-
-import CairnSystem

@@ -50,3 +50,14 @@ bench: deps release
 
 clean:
 	rm -rf .build Benchmarks/.build
+
+# --- Fuzzing (Fuzz/README.md) ------------------------------------------------------------------
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+FUZZ_RUNS ?=
+
+.PHONY: fuzz
+
+# libFuzzer: each target for FUZZ_SECONDS (FUZZ_TARGETS="car dagpb" for some), executions printed.
+fuzz: apt
+	FUZZ_RUNS=$(FUZZ_RUNS) Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)

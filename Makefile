@@ -51,13 +51,21 @@ bench: deps release
 clean:
 	rm -rf .build Benchmarks/.build
 
-# --- Fuzzing (Fuzz/README.md) ------------------------------------------------------------------
+# --- Fuzzing, crash loop (Fuzz/README.md) -----------------------------------------
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?=
 FUZZ_RUNS ?=
+CRASH_KILLS ?= 200
+CRASH_SEED ?=
+TEST_BUILD_FLAGS := -c release -Xswiftc -enable-testing $(SWIFT_BUILD_FLAGS)
 
-.PHONY: fuzz
+.PHONY: fuzz crash
 
 # libFuzzer: each target for FUZZ_SECONDS (FUZZ_TARGETS="car dagpb" for some), executions printed.
 fuzz: apt
 	FUZZ_RUNS=$(FUZZ_RUNS) Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# CRASH_KILLS SIGKILLs over add, car import, gc and pin on one store, invariants after each.
+crash: apt
+	swift build $(TEST_BUILD_FLAGS) --product cairn
+	$(PYTHON) scripts/crash-loop.py --cairn $(CAIRN) --kills $(CRASH_KILLS) $(if $(CRASH_SEED),--seed $(CRASH_SEED))

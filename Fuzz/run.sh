@@ -25,7 +25,7 @@ for entry in "${all[@]}"; do
     max_len=4096; [ "$name" = car ] && max_len=65536
     mkdir -p ".build/work/$name"
     log=".build/logs/$name.log"
-    nice -n 19 "$bin/$product" ".build/work/$name" "corpus/$name" \
+    SWIFT_BACKTRACE=enable=no nice -n 19 "$bin/$product" ".build/work/$name" "corpus/$name" \
         -max_total_time="$seconds" -max_len=$max_len -timeout=10 -rss_limit_mb=2048 \
         ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -print_final_stats=1 -artifact_prefix=".build/crashes/$name-" >"$log" 2>&1
     rc=$?

@@ -50,3 +50,31 @@ bench: deps release
 
 clean:
 	rm -rf .build Benchmarks/.build
+
+# --- Fuzzing, sanitizers, crash loop (Fuzz/README.md) -----------------------------------------
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
+FUZZ_RUNS ?=
+SANITIZE_FILTER ?=
+CRASH_KILLS ?= 200
+CRASH_SEED ?=
+TEST_BUILD_FLAGS := -c release -Xswiftc -enable-testing $(SWIFT_BUILD_FLAGS)
+
+.PHONY: fuzz sanitize crash
+
+# libFuzzer: each target for FUZZ_SECONDS (FUZZ_TARGETS="car dagpb" for some), executions printed.
+fuzz: apt
+	FUZZ_RUNS=$(FUZZ_RUNS) Fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The test suite under AddressSanitizer, then ThreadSanitizer (own scratch paths, lowest priority).
+# SANITIZE_FILTER="--filter CARTests" narrows it.
+sanitize: deps
+	nice -n 19 swift test $(TEST_BUILD_FLAGS) --sanitize=address \
+	  --scratch-path .build-asan $(SANITIZE_FILTER)
+	TSAN_OPTIONS="suppressions=$(CURDIR)/scripts/tsan.supp" nice -n 19 swift test $(TEST_BUILD_FLAGS) \
+	  --sanitize=thread --scratch-path .build-tsan $(SANITIZE_FILTER)
+
+# CRASH_KILLS SIGKILLs over add, car import, gc and pin on one store, invariants after each.
+crash: apt
+	swift build $(TEST_BUILD_FLAGS) --product cairn
+	$(PYTHON) scripts/crash-loop.py --cairn $(CAIRN) --kills $(CRASH_KILLS) $(if $(CRASH_SEED),--seed $(CRASH_SEED))

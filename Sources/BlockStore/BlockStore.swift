@@ -103,6 +103,8 @@ public final class BlockStore: Sendable {
                 try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             }
             return pool
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            throw BlockStoreError(.io, "cannot open the index \(layout.databasePath): \(String(cString: strerror(ENOSPC)))", errno: ENOSPC)
         } catch {
             throw BlockStoreError(.database, "cannot open the index \(layout.databasePath): \(error); "
                 + "`cairn store repair` rebuilds it from the packs")

@@ -169,20 +169,27 @@ final class FileLock: @unchecked Sendable {
         guard errno == EWOULDBLOCK || errno == EINTR else {
             throw BlockStoreError(.io, "cannot lock \(path): \(String(cString: strerror(errno)))", errno: errno)
         }
-        let holder = FileLock.holder(fd)
-        wait.notice?("waiting for the store lock held by PID \(holder)")
-        guard let timeout = wait.timeout else {
-            _ = try syscall("cannot lock \(path)") { flock(fd, LOCK_EX) }
-            return
-        }
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline {
+        // A short wait (another writer finishing) goes unmentioned; past a second, say whom
+        // we wait for, once.
+        let start = ContinuousClock.now
+        let deadline = wait.timeout.map { start + $0 }
+        var told = false
+        while deadline.map({ ContinuousClock.now < $0 }) ?? true {
+            if !told && ContinuousClock.now - start >= .seconds(1) {
+                told = true
+                wait.notice?("waiting for the store lock held by PID \(FileLock.holder(fd))")
+                if deadline == nil {
+                    _ = try syscall("cannot lock \(path)") { flock(fd, LOCK_EX) }
+                    return
+                }
+            }
             usleep(20_000)
             if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
             guard errno == EWOULDBLOCK || errno == EINTR else {
                 throw BlockStoreError(.io, "cannot lock \(path): \(String(cString: strerror(errno)))", errno: errno)
             }
         }
+        guard let timeout = wait.timeout else { return }
         throw BlockStoreError(.busy, "gave up after \(timeout) waiting for the store lock held by PID \(FileLock.holder(fd)) (\(path))")
     }
 

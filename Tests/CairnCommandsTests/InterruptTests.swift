@@ -38,6 +38,9 @@ struct InterruptTests {
         let reader = Thread { box.error = err.fileHandleForReading.readDataToEndOfFile(); box.done.signal() }
         reader.start()
         if let signal {
+            // The moment counts from the handlers' installation, not from exec: on a loaded
+            // machine start-up alone can take longer than the shortest delay.
+            waitForSignalHandlers(process.processIdentifier)
             usleep(UInt32(delay * 1_000_000))
             kill(process.processIdentifier, signal)
         }
@@ -46,6 +49,21 @@ struct InterruptTests {
         process.waitUntilExit()
         return Outcome(status: process.terminationStatus, exited: process.terminationReason == .exit,
                        stdout: String(decoding: printed, as: UTF8.self), stderr: String(decoding: box.error, as: UTF8.self))
+    }
+
+    /// Waits (up to 10 s) until the process catches SIGINT and SIGTERM, read from the
+    /// `SigCgt` mask of /proc/PID/status (bit n-1 for signal n; proc(5)).
+    static func waitForSignalHandlers(_ pid: pid_t) {
+        let wanted = (UInt64(1) << UInt64(SIGINT - 1)) | (UInt64(1) << UInt64(SIGTERM - 1))
+        for _ in 0..<2000 {
+            if let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+               let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16),
+               mask & wanted == wanted {
+                return
+            }
+            usleep(5000)
+        }
     }
 
     private final class Box: @unchecked Sendable {
@@ -90,7 +108,7 @@ struct InterruptTests {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try workload.prepare(directory)
             let signal = rng.next() & 1 == 0 ? SIGINT : SIGTERM
-            // Past the program's start-up (the handlers are installed first thing), before its end.
+            // After the handlers are installed (see `run`), before the command's end.
             let fraction = 0.1 + Double(rng.next() % 500) / 1000
             let delay = max(0.05, duration * fraction)
             let context = "\(workload.name), seed \(seed), trial \(trial), signal \(signal) after \(delay) s"

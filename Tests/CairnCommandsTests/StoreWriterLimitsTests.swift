@@ -84,7 +84,7 @@ struct StoreWriterLimitsTests {
         }
         #expect(named)
         kill(pid, SIGSTOP)
-        let timed = try box.cairn(["block", "put", "--lock-timeout", "300ms"], stdin: Data("second".utf8))
+        let timed = try box.cairn(["block", "put", "--lock-timeout", "1500ms"], stdin: Data("second".utf8))
         #expect(timed.status == 1)
         let lines = timed.stderr.split(separator: "\n")
         #expect(lines.count == 2, "\(timed.stderr)")

@@ -1,0 +1,35 @@
+// Chunker specs (spec/chunking.md): a spec that parses prints (`description`) as canonical text
+// that parses back to the same spec, and the chunker it makes cuts a fixed 8 KiB input into
+// chunks of 1…maximumChunkLength bytes that cover it exactly.
+import Chunking
+import FuzzSupport
+
+/// Fixed pseudo-random content (xorshift64), the same on every run.
+private let content: [UInt8] = {
+    var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+    return (0..<8192).map { _ in
+        state ^= state << 13; state ^= state >> 7; state ^= state << 17
+        return UInt8(truncatingIfNeeded: state >> 32)
+    }
+}()
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzChunkerSpec(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    let text = inputText(data, size)
+    guard let spec = try? ChunkerSpec(parsing: text) else { return 0 }
+    let canonical = spec.description
+    require((try? ChunkerSpec(parsing: canonical)) == spec, "\(canonical) does not parse back to \(spec)")
+    let chunker = spec.makeChunker()
+    require(chunker.maximumChunkLength == spec.maximumChunkLength && chunker.maximumChunkLength > 0,
+            "maximum chunk length \(chunker.maximumChunkLength) for \(canonical)")
+    var covered = 0
+    content.withUnsafeBytes { raw in
+        chunker.forEachChunk(in: raw) { offset, chunk in
+            require(offset == covered, "chunks are not contiguous")
+            require(chunk.count <= spec.maximumChunkLength, "chunk longer than the maximum")
+            covered += chunk.count
+        }
+    }
+    require(covered == content.count, "chunks cover \(covered) of \(content.count) bytes")
+    return 0
+}

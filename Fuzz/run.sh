@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets and runs each for SECONDS (default 60), one after another, at
+# the lowest CPU priority with one worker; prints executions per target. The committed seed
+# corpus (Fuzz/corpus/<target>) is read only; inputs the fuzzer finds go to
+# Fuzz/.build/work/<target>, crashes to Fuzz/.build/crashes/. Exit status 1 if any target crashed.
+#
+#   Fuzz/run.sh [SECONDS] [TARGET…]        e.g. Fuzz/run.sh 600 car dagpb
+#   FUZZ_RUNS=10000000 Fuzz/run.sh 86400     stop each target after that many executions instead
+set -uo pipefail
+cd "$(dirname "$0")"
+seconds=${1:-60}; shift || true
+all=(varint:FuzzVarint multihash:FuzzMultihash cid-binary:FuzzCIDBinary cid-string:FuzzCIDString
+     multibase:FuzzMultibase dagpb:FuzzDagPB unixfs-data:FuzzUnixFSData dagcbor-links:FuzzDagCBOR
+     car:FuzzCAR chunker-spec:FuzzChunkerSpec store:FuzzStore)
+wanted=("$@")
+
+nice -n 19 swift build -c release --sanitize=fuzzer >&2 || { echo "Error: fuzz build failed" >&2; exit 1; }
+bin=$(swift build -c release --sanitize=fuzzer --show-bin-path)
+mkdir -p .build/work .build/crashes .build/logs
+status=0
+printf '%-14s %14s %8s %10s %s\n' target executions seconds exec/s result
+for entry in "${all[@]}"; do
+    name=${entry%%:*} product=${entry#*:}
+    if [ ${#wanted[@]} -gt 0 ] && [[ " ${wanted[*]} " != *" $name "* ]]; then continue; fi
+    max_len=4096; [ "$name" = car ] && max_len=65536
+    mkdir -p ".build/work/$name"
+    log=".build/logs/$name.log"
+    SWIFT_BACKTRACE=enable=no nice -n 19 "$bin/$product" ".build/work/$name" "corpus/$name" \
+        -max_total_time="$seconds" -max_len=$max_len -timeout=10 -rss_limit_mb=2048 \
+        ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -print_final_stats=1 -artifact_prefix=".build/crashes/$name-" >"$log" 2>&1
+    rc=$?
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+    took=$(sed -n 's/.*Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
+    result=ok
+    if [ $rc -ne 0 ]; then result="CRASH (see Fuzz/$log)"; status=1; fi
+    rate=0; [ -n "$took" ] && [ "$took" -gt 0 ] && rate=$(( ${runs:-0} / took ))
+    printf '%-14s %14s %8s %10s %s\n' "$name" "${runs:-?}" "${took:-$seconds}" "$rate" "$result"
+done
+exit $status

@@ -7,6 +7,7 @@ import Hashing
 public import Multiformats
 import Synchronization
 
+import Blocks
 import CairnSystem
 
 /// A content-addressed block store on disk.
@@ -369,24 +370,15 @@ public final class BlockStore: Sendable {
         return bytes
     }
 
-    /// Throws `.corrupt` unless `bytes` hash to `cid`'s multihash.
+    /// Throws `.corrupt` unless `bytes` hash to `cid`'s multihash (`BlockVerifier`).
     static func check(_ bytes: [UInt8], cid: CID, location: BlockLocation) throws {
-        switch bytes.withUnsafeBytes({ BlockStore.matches($0, cid.multihash) }) {
-        case .match: return
+        switch bytes.withUnsafeBytes({ BlockVerifier.verdict(cid, $0) }) {
+        case .valid: return
         case .mismatch:
             throw BlockStoreError(.corrupt, "block \(cid) is corrupt: its bytes at \(location) do not hash to its CID")
         case .unsupported:
             throw BlockStoreError(.corrupt, "block \(cid) at \(location) cannot be verified: unsupported hash function \(cid.multihash.code)")
         }
-    }
-
-    enum Verdict { case match, mismatch, unsupported }
-
-    /// Whether `bytes` hash to `multihash` (a truncated multihash compares its prefix).
-    static func matches(_ bytes: UnsafeRawBufferPointer, _ multihash: Multihash) -> Verdict {
-        guard let algorithm = HashAlgorithm(multihashCode: multihash.code.rawValue) else { return .unsupported }
-        let digest = algorithm.hash(bytes)
-        return multihash.withUnsafeDigest { digest.starts(with: $0) } ? .match : .mismatch
     }
 
     /// Whether this store can verify blocks hashed with `code` (and so accepts them).

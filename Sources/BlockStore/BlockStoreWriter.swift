@@ -217,8 +217,8 @@ public final class BlockStoreWriter: BlockSink {
     public func put(_ cid: CID, bytes: [UInt8], verify: Bool = true) throws -> Bool {
         try bytes.withUnsafeBytes { (buffer) throws -> Bool in
             if verify && cid.multihash.code != .identity {
-                switch BlockStore.matches(buffer, cid.multihash) {
-                case .match: break
+                switch BlockVerifier.verdict(cid, buffer) {
+                case .valid: break
                 case .mismatch:
                     throw BlockStoreError(.invalidInput, "the bytes given for \(cid) do not hash to it")
                 case .unsupported:

@@ -86,18 +86,6 @@ extension BlockStoreWriter {
     }
 }
 
-extension BlockStore {
-    /// The links of a dag-pb or dag-cbor block (none for any other codec); throws the
-    /// decoder's error when the block does not decode.
-    static func links(in bytes: [UInt8], codec: Multicodec) throws -> [CID] {
-        switch codec {
-        case .dagCBOR: return try DagCBOR.links(in: bytes)
-        case .dagPB: return try PBNode(decoding: bytes, requireSortedLinks: false).links.map(\.hash)
-        default: return []
-        }
-    }
-}
-
 /// The walk behind `withMark`. Its prepared statements die with it (before the DETACH).
 private struct Marker {
     let db: Database
@@ -223,9 +211,9 @@ private struct Marker {
             }
             let links: [CID]
             do {
-                links = try BlockStore.links(in: bytes, codec: cid.codec)
+                links = try Blocks.links(of: cid, bytes)
             } catch {
-                throw BlockStoreError(.corrupt, "block \(cid) of the DAG pinned at \(root) is not valid \(cid.codec == .dagCBOR ? "dag-cbor" : "dag-pb"): \(error)")
+                throw BlockStoreError(.corrupt, "\(error.message) (in the DAG pinned at \(root))")
             }
             for link in links.reversed() { try pushCID(link) }
         }

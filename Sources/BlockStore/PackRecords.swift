@@ -1,5 +1,6 @@
 import Multiformats
 
+import Blocks
 import CairnSystem
 
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of a format-2 record
@@ -95,7 +96,7 @@ struct PackFile {
             count = try Sys.preadFull(fd, UnsafeMutableRawBufferPointer(buffer), at: record.blockOffset, path: path)
         }
         guard bytes.count == record.length,
-              bytes.withUnsafeBytes({ BlockStore.matches($0, record.cid.multihash) }) == .match else { return nil }
+              bytes.withUnsafeBytes({ BlockVerifier.verdict(record.cid, $0) }) == .valid else { return nil }
         return (record, bytes)
     }
 

@@ -3,6 +3,7 @@ import GRDB
 import Hashing
 public import Multiformats
 
+import Blocks
 import CairnSystem
 
 /// What `verify` found.
@@ -182,16 +183,16 @@ private struct VerifyBatch {
     }
 
     private let capacity: Int
-    private let threads: Int?
     private var buffer: UnsafeMutableRawBufferPointer
     private var used = 0
     private var items: [Item] = []
-    private var hashers: [HashAlgorithm: BatchHasher] = [:]
+    private var verifier: BlockVerifier
+    private var verdicts: [BlockVerdict] = []
     private(set) var bytes: Int64 = 0
 
     init(capacity: Int, threads: Int?) {
         self.capacity = max(1, capacity)
-        self.threads = threads
+        self.verifier = BlockVerifier(threads: threads)
         buffer = .allocate(byteCount: self.capacity, alignment: 64)
     }
 
@@ -237,22 +238,18 @@ private struct VerifyBatch {
     /// batch order. A block larger than the capacity leaves a larger buffer behind, given back
     /// here.
     mutating func check() throws -> [(CID, BlockLocation, String)] {
-        var groups: [HashAlgorithm: [Int]] = [:]
-        for index in items.indices where items[index].problem == nil {
-            if let algorithm = HashAlgorithm(multihashCode: items[index].cid.multihash.code.rawValue), algorithm != .identity {
-                groups[algorithm, default: []].append(index)
-            } else {
-                items[index].problem = "its hash function cannot be verified"
-            }
-        }
         let base = UnsafeRawPointer(buffer.baseAddress!)
-        for (algorithm, indices) in groups.sorted(by: { $0.value[0] < $1.value[0] }) {
-            let inputs = indices.map { HashInput(UnsafeRawBufferPointer(start: base + items[$0].start, count: items[$0].location.length)) }
-            if hashers[algorithm] == nil { hashers[algorithm] = BatchHasher(algorithm: algorithm, threads: threads) }
-            let digests = hashers[algorithm]!.hash(inputs)
-            for (position, index) in indices.enumerated()
-            where !items[index].cid.multihash.withUnsafeDigest({ digests[position].starts(with: $0) }) {
-                items[index].problem = "its bytes do not hash to its CID"
+        verifier.check(count: items.count, into: &verdicts) { index in
+            let item = items[index]
+            // A block already found missing is not hashed (its verdict is ignored).
+            let length = item.problem == nil ? item.location.length : 0
+            return (item.cid, BlockBytes(UnsafeRawBufferPointer(start: base + item.start, count: length)))
+        }
+        for index in items.indices where items[index].problem == nil {
+            switch verdicts[index] {
+            case .valid: break
+            case .mismatch: items[index].problem = "its bytes do not hash to its CID"
+            case .unsupported: items[index].problem = "its hash function cannot be verified"
             }
         }
         if buffer.count > capacity {

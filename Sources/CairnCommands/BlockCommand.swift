@@ -65,13 +65,9 @@ struct BlockPutCommand: AsyncParsableCommand {
         for file in files {
             let bytes = try readAllInput(file, limit: 64 << 20)
             do {
-                switch codec {
-                case .dagPB: _ = try PBNode(decoding: bytes, requireSortedLinks: false)
-                case .dagCBOR: _ = try DagCBOR.links(in: bytes)
-                default: break
-                }
+                _ = try links(codec: codec, bytes)
             } catch {
-                throw CLIError("\(file == "-" ? "standard input" : file) is not valid \(cidCodec): \(error)")
+                throw CLIError("\(file == "-" ? "standard input" : file) is \(error.message)")
             }
             let digest = algorithm.hash(bytes)
             let multihash = try Multihash(code: Multicodec(rawValue: algorithm.multihashCode)!, digest: digest.bytes)

@@ -1,6 +1,7 @@
 // swift-tools-version: 6.1
-// Cairn: content-addressed blocks in Swift. See DEVELOPERS.md for the module graph:
-// a module never imports one listed above it.
+// Cairn: content-addressed blocks in Swift. The module graph is in README.md ("How it is
+// built": a module never imports one listed after it); every behaviour is specified under
+// spec/ (start at spec/README.md; the public-API policy is spec/api.md).
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -12,15 +13,15 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "cairn", targets: ["cairn"]),
+        // Only the library modules are products (spec/api.md §1).
         .library(name: "Multiformats", targets: ["Multiformats"]),
+        .library(name: "CairnSystem", targets: ["CairnSystem"]),
         .library(name: "Hashing", targets: ["Hashing"]),
         .library(name: "Chunking", targets: ["Chunking"]),
         .library(name: "Blocks", targets: ["Blocks"]),
         .library(name: "UnixFS", targets: ["UnixFS"]),
         .library(name: "CAR", targets: ["CAR"]),
         .library(name: "BlockStore", targets: ["BlockStore"]),
-        .library(name: "CairnCommands", targets: ["CairnCommands"]),
-        .library(name: "CairnTestSupport", targets: ["CairnTestSupport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -96,7 +97,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // MARK: - Test support
+        // MARK: - Test support (a plain target, not a product)
         .target(name: "CairnTestSupport", path: "Tests/CairnTestSupport", swiftSettings: swiftSettings),
 
         // MARK: - Tests

@@ -373,7 +373,8 @@ public final class BlockStoreWriter: BlockSink {
 
     /// Makes every pending block durable (see the type's documentation for the order). Runs
     /// `extra` in the same transaction as the index rows (pins that must appear with them).
-    public func commit(with extra: ((Database) throws -> Void)? = nil) throws {
+    /// `package`, not `public`: GRDB's `Database` stays out of the public API (spec/api.md §3).
+    package func commit(with extra: ((Database) throws -> Void)? = nil) throws {
         precondition(isOpen, "BlockStoreWriter used after close()")
         if packFD >= 0 && packEnd > packCommittedEnd { try syncActivePack() }
         guard !pending.isEmpty || extra != nil || !sealedPacks.isEmpty || (packFD >= 0 && packEnd > packCommittedEnd) else { return }

@@ -63,7 +63,7 @@ public struct ChunkCommand: ParsableCommand {
     }
 
     /// Chunks `source` and appends the command's output to `output`.
-    public static func render<Source: ByteSource, Output: ByteSink>(
+    package static func render<Source: ByteSource, Output: ByteSink>(
         spec: ChunkerSpec, source: inout Source, stats: Bool, json: Bool, into output: inout Output
     ) throws {
         let reader = ChunkReader(finder: spec.makeChunker())
@@ -116,16 +116,16 @@ public struct ChunkCommand: ParsableCommand {
 }
 
 /// Count, mean, standard deviation (population), minimum and maximum of chunk lengths (Welford).
-public struct ChunkStatistics: Sendable {
-    public private(set) var count = 0
-    public private(set) var mean = 0.0
+package struct ChunkStatistics: Sendable {
+    package private(set) var count = 0
+    package private(set) var mean = 0.0
     private var squares = 0.0
-    public private(set) var minimum = 0
-    public private(set) var maximum = 0
+    package private(set) var minimum = 0
+    package private(set) var maximum = 0
 
-    public init() {}
+    package init() {}
 
-    public mutating func add(_ length: Int) {
+    package mutating func add(_ length: Int) {
         if count == 0 {
             minimum = length
             maximum = length
@@ -139,11 +139,11 @@ public struct ChunkStatistics: Sendable {
         squares += delta * (Double(length) - mean)
     }
 
-    public var standardDeviation: Double { count > 0 ? (squares / Double(count)).squareRoot() : 0 }
+    package var standardDeviation: Double { count > 0 ? (squares / Double(count)).squareRoot() : 0 }
 }
 
 /// Where the command writes: a file descriptor in production, memory in tests.
-public protocol ByteSink {
+package protocol ByteSink {
     mutating func append(_ byte: UInt8)
     mutating func append(_ text: String)
     mutating func appendDecimal(_ value: Int)
@@ -152,25 +152,25 @@ public protocol ByteSink {
 
 /// Standard output collected in large blocks (never a syscall per line), written through
 /// `StandardOutput`.
-public struct OutputBuffer: ByteSink {
-    public private(set) var bytes: [UInt8] = []
+package struct OutputBuffer: ByteSink {
+    package private(set) var bytes: [UInt8] = []
     let threshold = 1 << 20
 
-    public init() {
+    package init() {
         bytes.reserveCapacity(threshold + 4096)
     }
 
-    public mutating func append(_ byte: UInt8) { bytes.append(byte) }
+    package mutating func append(_ byte: UInt8) { bytes.append(byte) }
 
-    public mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    package mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
 
-    public mutating func appendDecimal(_ value: Int) { Self.appendDecimal(value, to: &bytes) }
+    package mutating func appendDecimal(_ value: Int) { Self.appendDecimal(value, to: &bytes) }
 
-    public mutating func flushIfFull() throws {
+    package mutating func flushIfFull() throws {
         if bytes.count >= threshold { try flush() }
     }
 
-    public mutating func flush() throws {
+    package mutating func flush() throws {
         try bytes.withUnsafeBytes { try StandardOutput.write($0) }
         bytes.removeAll(keepingCapacity: true)
     }
@@ -198,12 +198,12 @@ public struct OutputBuffer: ByteSink {
 }
 
 /// Output kept in memory (tests, embedding).
-public struct MemorySink: ByteSink {
-    public var bytes: [UInt8] = []
-    public init() {}
-    public mutating func append(_ byte: UInt8) { bytes.append(byte) }
-    public mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
-    public mutating func appendDecimal(_ value: Int) { OutputBuffer.appendDecimal(value, to: &bytes) }
-    public mutating func flushIfFull() throws {}
-    public var text: String { String(decoding: bytes, as: UTF8.self) }
+package struct MemorySink: ByteSink {
+    package var bytes: [UInt8] = []
+    package init() {}
+    package mutating func append(_ byte: UInt8) { bytes.append(byte) }
+    package mutating func append(_ text: String) { bytes.append(contentsOf: text.utf8) }
+    package mutating func appendDecimal(_ value: Int) { OutputBuffer.appendDecimal(value, to: &bytes) }
+    package mutating func flushIfFull() throws {}
+    package var text: String { String(decoding: bytes, as: UTF8.self) }
 }

@@ -39,10 +39,10 @@ public struct DirectoryParameters: Hashable, Sendable {
 
     public func validate() throws(ImportOptionsError) {
         guard hamtFanout >= 8, hamtFanout <= 1024, hamtFanout & (hamtFanout - 1) == 0 else {
-            throw ImportOptionsError("max-hamt-fanout must be a power of two between 8 and 1024, got \(hamtFanout)")
+            throw ImportOptionsError(.invalidValue, "max-hamt-fanout must be a power of two between 8 and 1024, got \(hamtFanout)")
         }
-        guard maxLinks >= 0 else { throw ImportOptionsError("max-directory-links must not be negative, got \(maxLinks)") }
-        guard hamtThreshold >= 0 else { throw ImportOptionsError("HAMT threshold must not be negative, got \(hamtThreshold)") }
+        guard maxLinks >= 0 else { throw ImportOptionsError(.invalidValue, "max-directory-links must not be negative, got \(maxLinks)") }
+        guard hamtThreshold >= 0 else { throw ImportOptionsError(.invalidValue, "HAMT threshold must not be negative, got \(hamtThreshold)") }
     }
 }
 
@@ -126,7 +126,7 @@ public struct DirectoryBuilder: Sendable {
         let tooMany = rules.maxLinks > 0 && entries.count > rules.maxLinks
         if rules.hamtThreshold == 0 {
             if tooMany {
-                throw ImportError("BasicDirectory: cannot add child: maxLinks (\(rules.maxLinks)) reached")
+                throw ImportError(.limitExceeded, "BasicDirectory: cannot add child: maxLinks (\(rules.maxLinks)) reached")
             }
             return false
         }
@@ -197,7 +197,7 @@ public struct DirectoryBuilder: Sendable {
         metadata: UnixFSMetadata, factory: CIDFactory, blocks: inout Int, into sink: inout Sink
     ) throws -> ChildLink {
         guard (depth + 1) * bits <= 64 else {
-            throw ImportError("HAMT: names collide in all 64 hash bits (\(entries.count) entries)")
+            throw ImportError(.limitExceeded, "HAMT: names collide in all 64 hash bits (\(entries.count) entries)")
         }
         let shift = UInt64(64 - (depth + 1) * bits)
         let mask = UInt64(fanout - 1)

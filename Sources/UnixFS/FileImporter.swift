@@ -111,7 +111,7 @@ public struct FileImporter: Sendable {
                                             metadata: UnixFSMetadata = UnixFSMetadata()) throws -> ImportResult {
         if path == "-" { return try importFile(descriptor: 0, into: &sink, metadata: metadata) }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ImportError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ImportError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         return try importFile(descriptor: fd, into: &sink, name: path, metadata: metadata)
     }
@@ -120,8 +120,8 @@ public struct FileImporter: Sendable {
     public func importFile<Sink: BlockSink>(descriptor fd: Int32, into sink: inout Sink, name: String = "input",
                                             metadata: UnixFSMetadata = UnixFSMetadata()) throws -> ImportResult {
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw ImportError("cannot stat \(name): \(String(cString: strerror(errno)))") }
-        if (info.st_mode & S_IFMT) == S_IFDIR { throw ImportError("\(name) is a directory") }
+        guard fstat(fd, &info) == 0 else { throw ImportError(.io, "cannot stat \(name): \(String(cString: strerror(errno)))") }
+        if (info.st_mode & S_IFMT) == S_IFDIR { throw ImportError(.unsupportedFile, "\(name) is a directory") }
         let size = Int(info.st_size)
         let regular = (info.st_mode & S_IFMT) == S_IFREG
         // Mapped: fixed-size chunks, and small files whatever the chunker (no buffers, no reader
@@ -142,7 +142,7 @@ public struct FileImporter: Sendable {
                     let result = try run(&producer, into: &sink, metadata: metadata, mapped: true)
                     var after = stat()
                     if ccairn_guard_damaged(guardSlot) != 0 || fstat(fd, &after) != 0 || Int(after.st_size) != size {
-                        throw ImportError("\(name) changed size while it was being read")
+                        throw ImportError(.changed, "\(name) changed size while it was being read")
                     }
                     return result
                 }
@@ -157,7 +157,7 @@ public struct FileImporter: Sendable {
         if checked {
             var after = stat()
             if fstat(fd, &after) != 0 || Int(after.st_size) != size || result.fileSize != UInt64(size - start) {
-                throw ImportError("\(name) changed size while it was being read")
+                throw ImportError(.changed, "\(name) changed size while it was being read")
             }
         }
         return result
@@ -173,7 +173,7 @@ public struct FileImporter: Sendable {
                                                                metadata: UnixFSMetadata = UnixFSMetadata(),
                                                                mapped: Bool = false) throws -> ImportResult {
         if !metadata.isEmpty && parameters.rawLeaves {
-            throw ImportError("a file root with mode or mtime must be dag-pb: turn raw leaves off")
+            throw ImportError(.invalidParameters, "a file root with mode or mtime must be dag-pb: turn raw leaves off")
         }
         let factory = CIDFactory(parameters)
         var assembler = Assembler(parameters: parameters, factory: factory)
@@ -426,7 +426,7 @@ struct ReadAheadProducer<Source: ByteSource>: ChunkProducer {
                 break
             }
         }
-        if let failure = reader.failures[next] { throw ImportError(failure.description) }
+        if let failure = reader.failures[next] { throw ImportError(.io, failure.description) }
         let carry = end - position
         precondition(carry <= reader.head, "read-ahead carry longer than the longest chunk")
         let data = reader.buffers[next] + reader.head

@@ -60,12 +60,12 @@ public struct IgnoreRules: Hashable, Sendable {
     public static func lines(ofFile path: String) throws(ImportError) -> [[UInt8]] {
         let fd: Int32
         do { fd = try SystemCall.open(path, O_RDONLY) } catch {
-            throw ImportError("cannot read ignore rules file \(path): \(error.reason)")
+            throw ImportError(.io, "cannot read ignore rules file \(path): \(error.reason)")
         }
         defer { SystemCall.close(fd) }
         var info = stat()
         if fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
-            throw ImportError("cannot read ignore rules file \(path): Is a directory")
+            throw ImportError(.io, "cannot read ignore rules file \(path): Is a directory")
         }
         var bytes: [UInt8] = []
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
@@ -73,12 +73,12 @@ public struct IgnoreRules: Hashable, Sendable {
         while true {
             let n: Int
             do { n = try SystemCall.read(fd, into: buffer, path: path) } catch {
-                throw ImportError("cannot read ignore rules file \(path): \(error.reason)")
+                throw ImportError(.io, "cannot read ignore rules file \(path): \(error.reason)")
             }
             if n == 0 { break }
             bytes.append(contentsOf: buffer[0..<n])
             if bytes.count > 64 << 20 {
-                throw ImportError("cannot read ignore rules file \(path): larger than 64 MiB")
+                throw ImportError(.io, "cannot read ignore rules file \(path): larger than 64 MiB")
             }
         }
         return bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map(Array.init)

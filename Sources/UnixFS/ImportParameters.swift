@@ -56,20 +56,20 @@ public struct ImportParameters: Hashable, Sendable {
     /// Checks the combination; the importer calls this before reading anything.
     public func validate() throws(ImportOptionsError) {
         guard maxLinks >= 2 else {
-            throw ImportOptionsError("max-file-links must be at least 2, got \(maxLinks)")
+            throw ImportOptionsError(.invalidValue, "max-file-links must be at least 2, got \(maxLinks)")
         }
         if cidVersion == .v0 && hashAlgorithm != .sha2_256 {
-            throw ImportOptionsError("CIDv0 only supports sha2-256, not \(hashAlgorithm.name); use --cid-version=1")
+            throw ImportOptionsError(.conflict, "CIDv0 only supports sha2-256, not \(hashAlgorithm.name); use --cid-version=1")
         }
         try directory.validate()
         if !metadata.isNone && rawLeaves {
-            throw ImportOptionsError("raw leaves can't be used with UnixFS metadata like mode or modification time")
+            throw ImportOptionsError(.conflict, "raw leaves can't be used with UnixFS metadata like mode or modification time")
         }
         if let inlineLimit, inlineLimit > ImportParameters.maxInlineLimit {
-            throw ImportOptionsError("inline-limit \(inlineLimit) exceeds the maximum of \(ImportParameters.maxInlineLimit) bytes")
+            throw ImportOptionsError(.invalidValue, "inline-limit \(inlineLimit) exceeds the maximum of \(ImportParameters.maxInlineLimit) bytes")
         }
         guard chunker.maximumChunkLength <= Chunking.kuboChunkSizeLimit else {
-            throw ImportOptionsError("chunker \(chunker) can make chunks of \(chunker.maximumChunkLength) bytes, above Kubo's block limit of \(Chunking.kuboChunkSizeLimit)")
+            throw ImportOptionsError(.invalidValue, "chunker \(chunker) can make chunks of \(chunker.maximumChunkLength) bytes, above Kubo's block limit of \(Chunking.kuboChunkSizeLimit)")
         }
     }
 }
@@ -109,10 +109,41 @@ public enum ImportProfile: String, Hashable, Sendable, CaseIterable {
     }
 }
 
-/// A refused option or option combination, with a one-line reason.
+/// A refused option or option combination: a stable `code` and a one-line `message`
+/// (spec/api.md §4).
 public struct ImportOptionsError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var description: String
-    public init(_ description: String) { self.description = description }
+    /// The kind of refusal: a struct with static members so codes can be added later.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        public let rawValue: UInt8
+        init(_ raw: UInt8) { self.rawValue = raw }
+
+        /// A value out of its range or of the wrong form (not a number, not a boolean).
+        public static let invalidValue = Code(1)
+        /// A name that is not known: an option, a profile, a hash function, a CID version.
+        public static let unknownName = Code(2)
+        /// Options that cannot be used together, or one that needs another.
+        public static let conflict = Code(3)
+
+        public var description: String {
+            switch rawValue {
+            case 1: return "invalid value"
+            case 2: return "unknown name"
+            case 3: return "conflict"
+            default: return "code \(rawValue)"
+            }
+        }
+    }
+
+    public var code: Code
+    /// One line for people, naming the option.
+    public var message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
 }
 
 /// Kubo's `ipfs add` options as given (nil = not given), resolved by Kubo's precedence rules
@@ -158,24 +189,24 @@ public struct ImportOptions: Hashable, Sendable {
         do {
             result.chunker = try ChunkerSpec(parsing: chunkerText)
         } catch {
-            throw ImportOptionsError(error.description)
+            throw ImportOptionsError(.invalidValue, error.description)
         }
         result.layout = (trickle ?? configured.trickle ?? false) ? .trickle : .balanced
         if let links = maxFileLinks ?? configured.maxFileLinks { result.maxLinks = links }
 
         let hashName = (hash ?? configured.hash ?? "sha2-256").lowercased()
         guard let algorithm = HashAlgorithm(name: hashName) else {
-            throw ImportOptionsError("unrecognized hash function \"\(hashName)\" (supported: \(HashAlgorithm.allCases.map(\.name).joined(separator: ", ")))")
+            throw ImportOptionsError(.unknownName, "unrecognized hash function \"\(hashName)\" (supported: \(HashAlgorithm.allCases.map(\.name).joined(separator: ", ")))")
         }
         result.hashAlgorithm = algorithm
 
         var version = cidVersion ?? configured.cidVersion
         if let given = version, given != 0 && given != 1 {
-            throw ImportOptionsError("unknown CID version \(given) (only 0 and 1 exist)")
+            throw ImportOptionsError(.unknownName, "unknown CID version \(given) (only 0 and 1 exist)")
         }
         if algorithm != .sha2_256 {
             if version == 0 {
-                throw ImportOptionsError("CIDv0 only supports sha2-256, not \(algorithm.name)")
+                throw ImportOptionsError(.conflict, "CIDv0 only supports sha2-256, not \(algorithm.name)")
             }
             version = 1
         }
@@ -190,17 +221,17 @@ public struct ImportOptions: Hashable, Sendable {
         // Kubo: mode/mtime need a dag-pb root, so raw leaves go off unless --raw-leaves=true
         // was given, which is an error (ipfs/kubo core/commands/add.go).
         if mtimeNanoseconds != nil && (mtime ?? 0) == 0 {
-            throw ImportOptionsError("option --mtime-nsecs needs --mtime")
+            throw ImportOptionsError(.conflict, "option --mtime-nsecs needs --mtime")
         }
         if let nanos = mtimeNanoseconds, nanos >= 1_000_000_000 {
-            throw ImportOptionsError("--mtime-nsecs must be below 1000000000, got \(nanos)")
+            throw ImportOptionsError(.invalidValue, "--mtime-nsecs must be below 1000000000, got \(nanos)")
         }
         let customMode = (mode ?? 0) != 0 ? mode : nil
         let customTime = (mtime ?? 0) != 0 ? UnixFSTime(seconds: mtime!, nanoseconds: mtimeNanoseconds ?? 0) : nil
         result.metadata = MetadataPolicy(preserveMode: preserveMode, preserveMtime: preserveMtime, mode: customMode, mtime: customTime)
         if !result.metadata.isNone {
             if rawLeaves == true {
-                throw ImportOptionsError("--raw-leaves can't be used with UnixFS metadata like mode or modification time")
+                throw ImportOptionsError(.conflict, "--raw-leaves can't be used with UnixFS metadata like mode or modification time")
             }
             result.rawLeaves = false
         }
@@ -208,7 +239,7 @@ public struct ImportOptions: Hashable, Sendable {
         if inline {
             let limit = inlineLimit ?? ImportParameters.defaultInlineLimit
             guard limit <= ImportParameters.maxInlineLimit else {
-                throw ImportOptionsError("inline-limit \(limit) exceeds the maximum of \(ImportParameters.maxInlineLimit) bytes")
+                throw ImportOptionsError(.invalidValue, "inline-limit \(limit) exceeds the maximum of \(ImportParameters.maxInlineLimit) bytes")
             }
             result.inlineLimit = max(0, limit)
         }

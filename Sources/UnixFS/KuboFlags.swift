@@ -13,18 +13,18 @@ extension ImportOptions {
         func value(_ name: String, _ inline: String?) throws(ImportOptionsError) -> String {
             if let inline { return inline }
             index += 1
-            guard index < arguments.count else { throw ImportOptionsError("option \(name) needs a value") }
+            guard index < arguments.count else { throw ImportOptionsError(.invalidValue, "option \(name) needs a value") }
             return arguments[index]
         }
         func integer(_ name: String, _ text: String) throws(ImportOptionsError) -> Int {
-            guard let number = Int(text) else { throw ImportOptionsError("option \(name): \"\(text)\" is not an integer") }
+            guard let number = Int(text) else { throw ImportOptionsError(.invalidValue, "option \(name): \"\(text)\" is not an integer") }
             return number
         }
         func boolean(_ name: String, _ text: String?) throws(ImportOptionsError) -> Bool {
             switch text {
             case nil, "true": return true
             case "false": return false
-            default: throw ImportOptionsError("option \(name): \"\(text!)\" is not true or false")
+            default: throw ImportOptionsError(.invalidValue, "option \(name): \"\(text!)\" is not true or false")
             }
         }
         while index < arguments.count {
@@ -54,20 +54,20 @@ extension ImportOptions {
             case "--mode": mode = try ImportOptions.parseMode(try value(name, inline))
             case "--mtime":
                 let text = try value(name, inline)
-                guard let seconds = Int64(text) else { throw ImportOptionsError("option --mtime: \"\(text)\" is not an integer") }
+                guard let seconds = Int64(text) else { throw ImportOptionsError(.invalidValue, "option --mtime: \"\(text)\" is not an integer") }
                 mtime = seconds
             case "--mtime-nsecs":
                 let text = try value(name, inline)
-                guard let nanos = UInt32(text) else { throw ImportOptionsError("option --mtime-nsecs: \"\(text)\" is not an unsigned integer") }
+                guard let nanos = UInt32(text) else { throw ImportOptionsError(.invalidValue, "option --mtime-nsecs: \"\(text)\" is not an unsigned integer") }
                 mtimeNanoseconds = nanos
             case "--profile":
                 let text = try value(name, inline)
                 guard let known = ImportProfile(rawValue: text) else {
-                    throw ImportOptionsError("unknown profile \"\(text)\" (known: \(ImportProfile.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    throw ImportOptionsError(.unknownName, "unknown profile \"\(text)\" (known: \(ImportProfile.allCases.map(\.rawValue).joined(separator: ", ")))")
                 }
                 profile = known
             default:
-                throw ImportOptionsError("unknown import option \"\(argument)\"")
+                throw ImportOptionsError(.unknownName, "unknown import option \"\(argument)\"")
             }
             index += 1
         }
@@ -79,7 +79,7 @@ extension ImportOptions {
     /// `0764` or `764`; at most `07777`.
     public static func parseMode(_ text: String) throws(ImportOptionsError) -> UInt32 {
         guard let value = UInt32(text, radix: 8), value <= 0o7777 else {
-            throw ImportOptionsError("option --mode: \"\(text)\" is not an octal mode of at most 7777")
+            throw ImportOptionsError(.invalidValue, "option --mode: \"\(text)\" is not an octal mode of at most 7777")
         }
         return value
     }

@@ -2,19 +2,19 @@
 /// reduced to what UnixFS HAMTs use: multihash `murmur3-x64-64` (0x22) is the **first** 64-bit
 /// half (`h1`) of the 128-bit result with seed 0, serialized big-endian
 /// (kubo-import-semantics.md §5.3; `spaolacci/murmur3` `New64().Sum(nil)`).
-public enum Murmur3 {
+enum Murmur3 {
     @usableFromInline static let c1: UInt64 = 0x87C3_7B91_1142_53D5
     @usableFromInline static let c2: UInt64 = 0x4CF5_AD43_2745_937F
 
     /// `h1` of MurmurHash3_x64_128 over a byte array (seed 0): the HAMT key of a link name.
     @inlinable
-    public static func hamtKey(_ bytes: [UInt8]) -> UInt64 {
+    static func hamtKey(_ bytes: [UInt8]) -> UInt64 {
         bytes.withUnsafeBytes { x64_128($0, seed: 0).h1 }
     }
 
     /// Both halves of MurmurHash3_x64_128.
     @inlinable
-    public static func x64_128(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> (h1: UInt64, h2: UInt64) {
+    static func x64_128(_ bytes: UnsafeRawBufferPointer, seed: UInt64 = 0) -> (h1: UInt64, h2: UInt64) {
         let length = bytes.count
         var h1 = seed
         var h2 = seed

@@ -105,7 +105,7 @@ public struct TreeImporter: Sendable {
     ) throws -> AddedEntry {
         var info = stat()
         guard lstat(path, &info) == 0 else {
-            throw ImportError("cannot open \(path): \(String(cString: strerror(errno)))")
+            throw ImportError(.io, "cannot open \(path): \(String(cString: strerror(errno)))")
         }
         var target = path
         var label = name ?? TreeImporter.lastComponent(of: path)
@@ -115,35 +115,35 @@ public struct TreeImporter: Sendable {
             guard let resolved = realpath(path, nil) else {
                 let reason = String(cString: strerror(errno))
                 if (info.st_mode & S_IFMT) == S_IFLNK {
-                    throw ImportError("cannot follow symlink \(path): \(reason)")
+                    throw ImportError(.io, "cannot follow symlink \(path): \(reason)")
                 }
-                throw ImportError("cannot resolve \(path): \(reason)")
+                throw ImportError(.io, "cannot resolve \(path): \(reason)")
             }
             target = String(cString: resolved)
             free(resolved)
             guard stat(target, &info) == 0 else {
-                throw ImportError("cannot open \(target): \(String(cString: strerror(errno)))")
+                throw ImportError(.io, "cannot open \(target): \(String(cString: strerror(errno)))")
             }
             if name == nil { label = TreeImporter.lastComponent(of: target) }
         }
         let entry: AddedEntry
         switch info.st_mode & S_IFMT {
         case S_IFDIR:
-            guard recursive else { throw ImportError("\(path) is a directory, use the '-r' flag to specify directories") }
+            guard recursive else { throw ImportError(.unsupportedFile, "\(path) is a directory, use the '-r' flag to specify directories") }
             let fd = open(target, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            guard fd >= 0 else { throw ImportError("cannot open \(path): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw ImportError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
             defer { close(fd) }
             // The argument's own directory is always added, even empty.
             return try importDirectory(fd, path: label, info: info, into: &sink, report: report)
         case S_IFLNK:
             var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
             let n = buffer.withUnsafeMutableBufferPointer { readlink(path, $0.baseAddress!, $0.count) }
-            guard n >= 0 else { throw ImportError("cannot read link \(path): \(String(cString: strerror(errno)))") }
+            guard n >= 0 else { throw ImportError(.io, "cannot read link \(path): \(String(cString: strerror(errno)))") }
             let result = try directories.symlink(target: Array(buffer[0..<n]), metadata: metadata(info, symlink: true), into: &sink)
             entry = AddedEntry(path: label, kind: .symlink, result: result)
         default:
             let fd = open(target, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { throw ImportError("cannot open \(path): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw ImportError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
             defer { close(fd) }
             let result = try files.importFile(descriptor: fd, into: &sink, name: path, metadata: metadata(info, symlink: false))
             entry = AddedEntry(path: label, kind: .file, result: result)
@@ -221,7 +221,7 @@ public struct TreeImporter: Sendable {
                     let identity = Identity(childInfo)
                     if let loop = onPath[identity] {
                         close(childFD)
-                        throw ImportError("symlink cycle: \(String(decoding: childPath, as: UTF8.self)) is the directory \(String(decoding: loop, as: UTF8.self)) again, which contains it")
+                        throw ImportError(.symlinkCycle, "symlink cycle: \(String(decoding: childPath, as: UTF8.self)) is the directory \(String(decoding: loop, as: UTF8.self)) again, which contains it")
                     }
                     let names: [[UInt8]]
                     do {
@@ -286,7 +286,7 @@ public struct TreeImporter: Sendable {
             var info = stat()
             guard next >= 0, fstat(next, &info) == 0, Identity(info) == Identity(frame.info) else {
                 if next >= 0 { close(next) }
-                throw ImportError("\(String(decoding: frame.path, as: UTF8.self)) changed while it was being added")
+                throw ImportError(.changed, "\(String(decoding: frame.path, as: UTF8.self)) changed while it was being added")
             }
             fd = next
         }
@@ -312,7 +312,7 @@ public struct TreeImporter: Sendable {
         let shown = String(decoding: path, as: UTF8.self)
         var info = stat()
         guard fstatat(parent, cName, &info, AT_SYMLINK_NOFOLLOW) == 0 else {
-            throw ImportError("cannot stat \(shown): \(String(cString: strerror(errno)))")
+            throw ImportError(.io, "cannot stat \(shown): \(String(cString: strerror(errno)))")
         }
         if !ignoreRules.isEmpty && ignoreRules.excludes(name: name, isDirectory: (info.st_mode & S_IFMT) == S_IFDIR) {
             return .skipped
@@ -321,28 +321,28 @@ public struct TreeImporter: Sendable {
         var noFollow = O_NOFOLLOW
         if (info.st_mode & S_IFMT) == S_IFLNK && symlinks == .followAll {
             guard fstatat(parent, cName, &info, 0) == 0 else {
-                throw ImportError("cannot follow symlink \(shown): \(String(cString: strerror(errno)))")
+                throw ImportError(.io, "cannot follow symlink \(shown): \(String(cString: strerror(errno)))")
             }
             noFollow = 0
         }
         switch info.st_mode & S_IFMT {
         case S_IFDIR:
             let fd = openat(parent, cName, O_RDONLY | O_DIRECTORY | noFollow | O_CLOEXEC)
-            guard fd >= 0 else { throw ImportError("cannot open \(shown): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw ImportError(.io, "cannot open \(shown): \(String(cString: strerror(errno)))") }
             return .directory(fd, info, followed: noFollow == 0)
         case S_IFLNK:
             var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
             let n = buffer.withUnsafeMutableBufferPointer { out in
                 out.withMemoryRebound(to: CChar.self) { readlinkat(parent, cName, $0.baseAddress!, $0.count) }
             }
-            guard n >= 0 else { throw ImportError("cannot read link \(shown): \(String(cString: strerror(errno)))") }
+            guard n >= 0 else { throw ImportError(.io, "cannot read link \(shown): \(String(cString: strerror(errno)))") }
             let result = try directories.symlink(target: Array(buffer[0..<n]), metadata: metadata(info, symlink: true), into: &sink)
             let entry = AddedEntry(path: path, kind: .symlink, result: result)
             try report(entry)
             return .added(entry)
         case S_IFREG:
             let fd = openat(parent, cName, O_RDONLY | noFollow | O_CLOEXEC)
-            guard fd >= 0 else { throw ImportError("cannot open \(shown): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw ImportError(.io, "cannot open \(shown): \(String(cString: strerror(errno)))") }
             defer { close(fd) }
             let importer = Int(info.st_size) <= TreeImporter.smallFileBytes ? smallFiles : files
             let result = try importer.importFile(descriptor: fd, into: &sink, name: shown, metadata: metadata(info, symlink: false))
@@ -350,7 +350,7 @@ public struct TreeImporter: Sendable {
             try report(entry)
             return .added(entry)
         default:
-            throw ImportError("unrecognized file type for \(shown): only regular files, directories and symlinks can be added")
+            throw ImportError(.unsupportedFile, "unrecognized file type for \(shown): only regular files, directories and symlinks can be added")
         }
     }
 
@@ -360,7 +360,7 @@ public struct TreeImporter: Sendable {
         let copy = dup(fd)
         guard copy >= 0, let stream = fdopendir(copy) else {
             if copy >= 0 { close(copy) }
-            throw ImportError("cannot read directory \(String(decoding: path, as: UTF8.self)): \(String(cString: strerror(errno)))")
+            throw ImportError(.io, "cannot read directory \(String(decoding: path, as: UTF8.self)): \(String(cString: strerror(errno)))")
         }
         defer { closedir(stream) }
         var names: [[UInt8]] = []
@@ -368,7 +368,7 @@ public struct TreeImporter: Sendable {
             errno = 0
             guard let record = readdir(stream) else {
                 if errno != 0 {
-                    throw ImportError("cannot read directory \(String(decoding: path, as: UTF8.self)): \(String(cString: strerror(errno)))")
+                    throw ImportError(.io, "cannot read directory \(String(decoding: path, as: UTF8.self)): \(String(cString: strerror(errno)))")
                 }
                 break
             }

@@ -81,6 +81,36 @@ struct InterruptTests {
         }
     }
 
+    /// Pack files that hold more than the index committed: a pack the index does not list, or
+    /// one longer than its committed size (read with Python's sqlite3, outside Cairn's code).
+    static func uncommittedPacks(in store: String) throws -> [String] {
+        guard FileManager.default.fileExists(atPath: store + "/index.sqlite") else { return [] }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", """
+            import sqlite3, sys
+            db = sqlite3.connect("file:" + sys.argv[1] + "?mode=ro", uri=True)
+            for id, size in db.execute("SELECT id, size FROM packs"): print(id, size)
+            """, store + "/index.sqlite"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "cannot read the index of \(store)")
+        var committed: [Int64: Int64] = [:]
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ").compactMap { Int64($0) }
+            if fields.count == 2 { committed[fields[0]] = fields[1] }
+        }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: store + "/packs")) ?? []
+        return try names.filter { name in
+            guard name.hasSuffix(".pack"), let id = Int64(name.dropLast(5)), let size = committed[id] else { return true }
+            let actual = try FileManager.default.attributesOfItem(atPath: store + "/packs/" + name)[.size] as? Int64
+            return actual != size
+        }
+    }
+
     /// A workload: a command, how to prepare a fresh directory for each trial, and what to
     /// check after an interruption.
     struct Workload {
@@ -119,6 +149,8 @@ struct InterruptTests {
             for place in [workload.store(directory), workload.output(directory)] {
                 #expect(leftovers(in: place).isEmpty, "\(context): left \(leftovers(in: place)) in \(place)")
             }
+            let uncommitted = try uncommittedPacks(in: workload.store(directory))
+            #expect(uncommitted.isEmpty, "\(context): uncommitted packs \(uncommitted)")
             if FileManager.default.fileExists(atPath: workload.store(directory) + "/FORMAT") {
                 let verify = try CairnProcess.run(["store", "verify", "--store", workload.store(directory)])
                 #expect(verify.status == 0, "\(context): \(verify.stdoutText)\(verify.stderr)")

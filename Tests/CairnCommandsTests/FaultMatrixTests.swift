@@ -17,7 +17,7 @@ struct FaultMatrixTests {
     static let seed: UInt64 = ProcessInfo.processInfo.environment["CAIRN_FAULT_SEED"].flatMap { UInt64($0) } ?? 20_261_215
     static let full = ProcessInfo.processInfo.environment["CAIRN_FAULT_MATRIX"] == "full"
     /// Calls failed per kind in the default run.
-    static let callsPerKind = 4
+    static let callsPerKind = 8
     static let timeout = 60.0
     static let kinds = ["open", "write", "fsync", "fdatasync", "rename"]
 

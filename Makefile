@@ -9,7 +9,7 @@ PIP_PACKAGES := kubo-python aleph-cid ipfs-car-decoder dag-cbor
 SWIFT_BUILD_FLAGS ?=
 CAIRN := .build/release/cairn
 
-.PHONY: all deps apt venv build release run test bench clean
+.PHONY: all deps apt venv build release run test bench clean faults
 
 all: build
 
@@ -60,7 +60,7 @@ CRASH_KILLS ?= 200
 CRASH_SEED ?=
 TEST_BUILD_FLAGS := -c release -Xswiftc -enable-testing $(SWIFT_BUILD_FLAGS)
 
-.PHONY: fuzz sanitize crash
+.PHONY: fuzz sanitize crash faults
 
 # libFuzzer: each target for FUZZ_SECONDS (FUZZ_TARGETS="car dagpb" for some), executions printed.
 fuzz: apt
@@ -78,3 +78,13 @@ sanitize: deps
 crash: apt
 	swift build $(TEST_BUILD_FLAGS) --product cairn
 	$(PYTHON) scripts/crash-loop.py --cairn $(CAIRN) --kills $(CRASH_KILLS) $(if $(CRASH_SEED),--seed $(CRASH_SEED))
+
+# The whole fault matrix (spec/system.md §5): every call of every kind failed with ENOSPC and
+# EIO for every command that writes; a summary line per command (runs, failing runs).
+faults: deps
+	swift build -c release -Xswiftc -enable-testing --build-tests $(SWIFT_BUILD_FLAGS)
+	@CAIRN_FAULT_MATRIX=full swift test -c release -Xswiftc -enable-testing --skip-build \
+	  --filter 'FaultMatrixTests' > .build/faults.log 2>&1; status=$$?; \
+	grep -E 'recorded an issue' .build/faults.log | head -50; \
+	echo "fault matrix (full; log in .build/faults.log):"; grep '^fault matrix:' .build/faults.log | sed -E 's/, calls.*//'; \
+	exit $$status

@@ -48,41 +48,55 @@ extension BlockStore {
         let oldPins = Sys.exists(layout.databasePath) ? try? readPins(layout.databasePath) : nil
         report.pinsKept = oldPins?.count
         var roots: [CID] = []
+        // A failed repair leaves no `.rebuild` behind (a rerun would remove it anyway).
+        let removeRebuild = { for suffix in ["", "-journal", "-wal", "-shm"] { try? Sys.unlink(rebuild + suffix) } }
         do {
-            let queue = try DatabaseQueue(path: rebuild)
-            try queue.write { db in
-                for statement in IndexSchema.statements { try db.execute(sql: statement) }
-                try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('format', ?)", arguments: [String(blockStoreFormatVersion)])
-                try db.execute(sql: "CREATE TEMP TABLE linked(mh BLOB PRIMARY KEY NOT NULL) WITHOUT ROWID")
-                let highest = try indexPacks(layout, db, &report)
-                try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('next_pack', ?)", arguments: [String(highest + 1)])
-                for pin in oldPins ?? [] {
-                    try db.execute(sql: "INSERT OR REPLACE INTO pins(cid, name, recursive) VALUES (?, ?, ?)",
-                                   arguments: [pin.cid, pin.name, pin.recursive])
+            do {
+                let queue = try DatabaseQueue(path: rebuild)
+                try queue.write { db in
+                    for statement in IndexSchema.statements { try db.execute(sql: statement) }
+                    try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('format', ?)", arguments: [String(blockStoreFormatVersion)])
+                    try db.execute(sql: "CREATE TEMP TABLE linked(mh BLOB PRIMARY KEY NOT NULL) WITHOUT ROWID")
+                    let highest = try indexPacks(layout, db, &report)
+                    try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('next_pack', ?)", arguments: [String(highest + 1)])
+                    for pin in oldPins ?? [] {
+                        try db.execute(sql: "INSERT OR REPLACE INTO pins(cid, name, recursive) VALUES (?, ?, ?)",
+                                       arguments: [pin.cid, pin.name, pin.recursive])
+                    }
+                    if pinRoots { roots = try findRoots(db) }
+                    try db.execute(sql: "DROP TABLE temp.linked")
                 }
-                if pinRoots { roots = try findRoots(db) }
-                try db.execute(sql: "DROP TABLE temp.linked")
+                try queue.close()
+            } catch let error as BlockStoreError {
+                throw error
+            } catch {
+                throw BlockStoreError(.database, "cannot build the new index \(rebuild): \(error)")
             }
-            try queue.close()
-        } catch let error as BlockStoreError {
-            throw error
+            let fd = try Sys.open(rebuild, O_RDONLY)
+            defer { Sys.close(fd) }
+            try Sys.fsync(fd, path: rebuild)
         } catch {
-            throw BlockStoreError(.database, "cannot build the new index \(rebuild): \(error)")
+            removeRebuild()
+            throw error
         }
-        let fd = try Sys.open(rebuild, O_RDONLY)
-        try Sys.fsync(fd, path: rebuild)
-        Sys.close(fd)
-        // The old index steps aside (kept, never deleted), then the new one takes its place.
-        if Sys.exists(layout.databasePath) {
-            let aside = layout.databasePath + ".replaced-\(Int(Date().timeIntervalSince1970))"
-            for suffix in ["-wal", "-shm", ""] where Sys.exists(layout.databasePath + suffix) {
-                _ = try syscall("cannot move \(layout.databasePath + suffix) aside") {
-                    rename(layout.databasePath + suffix, aside + suffix)
+        // The old index steps aside (kept, never deleted), then the new one takes its place; if
+        // that fails, the old index is moved back, so its pins are not lost to a rerun.
+        var movedAside: [(from: String, to: String)] = []
+        do {
+            if Sys.exists(layout.databasePath) {
+                let aside = layout.databasePath + ".replaced-\(Int(Date().timeIntervalSince1970))"
+                for suffix in ["-wal", "-shm", ""] where Sys.exists(layout.databasePath + suffix) {
+                    try Sys.rename(layout.databasePath + suffix, to: aside + suffix)
+                    movedAside.append((layout.databasePath + suffix, aside + suffix))
                 }
+                report.previousIndex = aside
             }
-            report.previousIndex = aside
+            try Sys.rename(rebuild, to: layout.databasePath)
+        } catch {
+            for move in movedAside.reversed() { try? Sys.rename(move.to, to: move.from) }
+            removeRebuild()
+            throw error
         }
-        _ = try syscall("cannot move \(rebuild) into place") { rename(rebuild, layout.databasePath) }
         try Sys.syncDirectory(layout.root)
         if !Sys.exists(layout.formatPath) { try writeFormatFile(layout) }
         lock.unlock()

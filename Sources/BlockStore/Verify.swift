@@ -54,8 +54,10 @@ extension BlockStore {
             for (id, size) in packSizes.sorted(by: { $0.key < $1.key }) {
                 report.checkedPacks += 1
                 let path = layout.packPath(id)
-                guard let fd = try? Sys.open(path, O_RDONLY) else {
-                    report.packProblems.append("pack \(PackFormat.fileName(id)) is missing")
+                let fd: Int32
+                do throws(BlockStoreError) { fd = try Sys.open(path, O_RDONLY) } catch {
+                    // Missing is one thing; a pack that exists but cannot be read is reported as such.
+                    report.packProblems.append(error.errno == ENOENT ? "pack \(PackFormat.fileName(id)) is missing" : error.message)
                     continue
                 }
                 defer { Sys.close(fd) }

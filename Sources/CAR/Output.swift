@@ -87,9 +87,8 @@ public final class CARFileOutput: CAROutput {
     public func close() throws(CARError) {
         try flush()
         guard owned else { return }
-        while fsync(descriptor) != 0 {
-            if errno == EINTR { continue }
-            throw CARError(.io, "cannot sync \(name): \(String(cString: strerror(errno)))")
+        do { try SystemCall.fsync(descriptor, path: name) } catch {
+            throw CARError(.io, "cannot sync \(name): \(error.reason)")
         }
     }
 

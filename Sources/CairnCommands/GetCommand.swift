@@ -37,9 +37,11 @@ struct GetCommand: AsyncParsableCommand {
             try storeCall {
                 switch try reader.kind(of: cid) {
                 case .file:
-                    let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-                    guard fd >= 0 else { throw GetCommand.failure("cannot create", temporary) }
-                    defer { close(fd) }
+                    let fd: Int32
+                    do throws(SystemError) { fd = try SystemCall.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644) } catch {
+                        throw CLIError("cannot create \(temporary): \(error.reason)")
+                    }
+                    defer { SystemCall.close(fd) }
                     try reader.readFile(cid) { try writeAll(fd, $0, name: path) }
                 case .directory:
                     guard mkdir(temporary, 0o755) == 0 else { throw GetCommand.failure("cannot create", temporary) }
@@ -54,7 +56,7 @@ struct GetCommand: AsyncParsableCommand {
                     }
                 }
             }
-            guard rename(temporary, path) == 0 else { throw GetCommand.failure("cannot rename to", path) }
+            do { try SystemCall.rename(temporary, to: path) } catch { throw CLIError("cannot rename to \(path): \(error.reason)") }
         } catch {
             throw GetCommand.removePartial(temporary, after: error)
         }

@@ -57,6 +57,7 @@ struct StoreVerifyCommand: AsyncParsableCommand {
             text += "dropped \(dropped) corrupt entries\n"
         }
         writeStandardOutput(text)
+        try StandardOutput.check()  // a report that could not be written is the failure to name
         if !report.isClean {
             throw CLIError("the store has \(report.problems.count + report.packProblems.count) problems (see above)")
         }

@@ -39,14 +39,17 @@ public final class FaultPlan: Sendable {
     }
 
     public let rules: [Rule]
+    /// Whether every call is counted even with no rule (`CAIRN_FAULT_COUNT=1`).
+    public let counting: Bool
     private let counts = Mutex<[Int]>(Array(repeating: 0, count: Kind.allCases.count))
 
-    public init(rules: [Rule]) {
+    public init(rules: [Rule], counting: Bool = false) {
         self.rules = rules
+        self.counting = counting
     }
 
     /// Parses `KIND:N:ERRNO[,…]`; ERRNO is a name (`EIO`) or a number.
-    public convenience init(parsing text: String) throws(SystemError) {
+    public convenience init(parsing text: String, counting: Bool = false) throws(SystemError) {
         var rules: [Rule] = []
         for item in text.split(separator: ",") where !item.isEmpty {
             let parts = item.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
@@ -55,25 +58,41 @@ public final class FaultPlan: Sendable {
             else { throw SystemError(code: EINVAL, call: "CAIRN_FAULT", path: String(item)) }
             rules.append(Rule(kind: kind, call: call, code: code))
         }
-        self.init(rules: rules)
+        self.init(rules: rules, counting: counting)
     }
 
     /// The plan of this process, from `CAIRN_FAULT` (empty when unset; an invalid value is
     /// reported once on stderr and ignored).
+    /// With `CAIRN_FAULT_COUNT=1`, the process writes the counts on stderr when it exits
+    /// (`reportCounts`).
     public static let active: FaultPlan = {
-        guard let value = getenv("CAIRN_FAULT") else { return FaultPlan(rules: []) }
+        let counting = getenv("CAIRN_FAULT_COUNT").map { String(cString: $0) == "1" } ?? false
+        if counting { atexit { FaultPlan.active.reportCounts() } }
+        guard let value = getenv("CAIRN_FAULT") else { return FaultPlan(rules: [], counting: counting) }
         do throws(SystemError) {
-            return try FaultPlan(parsing: String(cString: value))
+            return try FaultPlan(parsing: String(cString: value), counting: counting)
         } catch {
             let line = "cairn: warning: ignoring invalid CAIRN_FAULT entry '\(error.path ?? "")'\n"
             _ = line.withCString { write(2, $0, strlen($0)) }
-            return FaultPlan(rules: [])
+            return FaultPlan(rules: [], counting: counting)
         }
     }()
 
+    /// The calls counted so far, one `KIND=COUNT` per kind: `open=3 read=9 write=4 fsync=1 fdatasync=2 rename=1`.
+    public var countsDescription: String {
+        let counts = counts.withLock { $0 }
+        return Kind.allCases.map { "\($0)=\(counts[$0.rawValue])" }.joined(separator: " ")
+    }
+
+    /// Writes `cairn: system calls: COUNTS` on stderr (tests use it to choose which call to fail).
+    func reportCounts() {
+        let line = "cairn: system calls: \(countsDescription)\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
+    }
+
     /// Counts one call of `kind`; returns the errno to fail it with, if a rule says so.
     public func next(_ kind: Kind) -> Int32? {
-        if rules.isEmpty { return nil }
+        if rules.isEmpty && !counting { return nil }
         let number = counts.withLock { counts in
             counts[kind.rawValue] += 1
             return counts[kind.rawValue]

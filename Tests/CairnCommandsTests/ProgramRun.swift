@@ -8,30 +8,49 @@ struct ProgramRun {
     var signalled: Bool
     var stdout: Data
     var stderr: String
+    /// Killed (SIGKILL) because it outlived the `timeout` it was given.
+    var timedOut = false
 
-    /// Runs `program ARGUMENTS`; stdout goes to `stdout`, or is collected when nil.
-    static func run(_ program: URL, _ arguments: [String], stdout: FileHandle? = nil) throws -> ProgramRun {
+    /// Runs `program ARGUMENTS`; stdout goes to `stdout`, or is collected when nil. `stdin` is
+    /// fed to the program (else it reads /dev/null), `environment` adds to ours, and a program
+    /// still running after `timeout` seconds is killed.
+    static func run(_ program: URL, _ arguments: [String], stdout: FileHandle? = nil, stdin: Data? = nil,
+                    environment extra: [String: String] = [:], timeout: Double? = nil) throws -> ProgramRun {
         let process = Process()
         process.executableURL = program
         process.arguments = arguments
-        let collected = Pipe(), errors = Pipe()
+        let collected = Pipe(), errors = Pipe(), input = Pipe()
         process.standardOutput = stdout ?? collected
         process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
+        process.standardInput = stdin == nil ? FileHandle.nullDevice : input
         var environment = ProcessInfo.processInfo.environment
         if environment["CAIRN_HOME"] == nil { environment["CAIRN_HOME"] = CairnProcess.defaultStore.path }
+        for (key, value) in extra { environment[key] = value }
         process.environment = environment
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         try process.run()
-        final class Box: @unchecked Sendable { var data = Data() }
+        final class Box: @unchecked Sendable { var data = Data(); var output = Data() }
         let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        let reader = Thread { box.data = errors.fileHandleForReading.readDataToEndOfFile(); done.signal() }
-        reader.start()
-        let output = stdout == nil ? collected.fileHandleForReading.readDataToEndOfFile() : Data()
+        let done = DispatchGroup()
+        if let stdin {
+            Thread { input.fileHandleForWriting.write(stdin); try? input.fileHandleForWriting.close() }.start()
+        }
+        done.enter()
+        Thread { box.data = errors.fileHandleForReading.readDataToEndOfFile(); done.leave() }.start()
+        if stdout == nil {
+            done.enter()
+            Thread { box.output = collected.fileHandleForReading.readDataToEndOfFile(); done.leave() }.start()
+        }
+        var timedOut = false
+        if let timeout, exited.wait(timeout: .now() + timeout) == .timedOut {
+            timedOut = true
+            kill(process.processIdentifier, SIGKILL)
+        }
         done.wait()
         process.waitUntilExit()
         return ProgramRun(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,
-                          stdout: output, stderr: String(decoding: box.data, as: UTF8.self))
+                          stdout: box.output, stderr: String(decoding: box.data, as: UTF8.self), timedOut: timedOut)
     }
 
     /// Runs `cairn ARGUMENTS` through `sh -c SCRIPT` where SCRIPT ends in `exec "$@"` (for

@@ -27,10 +27,10 @@ struct CAROutputFile {
             let output = try CARFileOutput(path: temporary)
             let result = try body(output)
             try output.close()
-            guard rename(temporary, path) == 0 else {
-                throw CLIError("cannot move the CAR into place at \(path): \(String(cString: strerror(errno)))")
+            do { try SystemCall.rename(temporary, to: path) } catch {
+                throw CLIError("cannot move the CAR into place at \(path): \(error.reason)")
             }
-            syncDirectory()
+            try syncDirectory()
             return result
         } catch {
             if unlink(temporary) != 0 && errno != ENOENT {
@@ -40,11 +40,17 @@ struct CAROutputFile {
         }
     }
 
-    /// The rename is made durable by syncing the directory that holds the entry.
-    private func syncDirectory() {
-        let directory = open(URL(fileURLWithPath: path).deletingLastPathComponent().path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard directory >= 0 else { return }
-        _ = fsync(directory)
-        close(directory)
+    /// The rename is made durable by syncing the directory that holds the entry; if that
+    /// fails, the CAR is removed again (it is not known to be durable) and the error reported.
+    private func syncDirectory() throws {
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        do {
+            let directory = try SystemCall.open(folder, O_RDONLY | O_DIRECTORY)
+            defer { SystemCall.close(directory) }
+            try SystemCall.fsync(directory, path: folder)
+        } catch {
+            _ = SystemCall.unlink(path)
+            throw error
+        }
     }
 }

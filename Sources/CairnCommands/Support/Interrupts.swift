@@ -11,6 +11,7 @@ extension Cairn {
     /// output must have taken every byte printed (`StandardOutput`). See spec/cli.md.
     package static func runMain(arguments: [String]? = nil) async -> Never {
         CancellationToken.installSignalHandlers()
+        _ = FaultPlan.active  // read CAIRN_FAULT(_COUNT) now, so the counts are reported at exit
         StandardOutput.prepare()
         do {
             var command = try parseAsRoot(arguments)

@@ -60,7 +60,7 @@ CRASH_KILLS ?= 200
 CRASH_SEED ?=
 TEST_BUILD_FLAGS := -c release -Xswiftc -enable-testing $(SWIFT_BUILD_FLAGS)
 
-.PHONY: fuzz sanitize crash faults
+.PHONY: fuzz sanitize crash
 
 # libFuzzer: each target for FUZZ_SECONDS (FUZZ_TARGETS="car dagpb" for some), executions printed.
 fuzz: apt

@@ -21,6 +21,8 @@ struct InterruptTests {
         var exited: Bool
         var stdout: String
         var stderr: String
+        /// Seconds from the signal handlers' installation to the end of the process.
+        var workSeconds: Double = 0
     }
 
     /// Starts `cairn ARGUMENTS`, sends `signal` after `delay` seconds, waits for the end.
@@ -37,16 +39,18 @@ struct InterruptTests {
         let box = Box()
         let reader = Thread { box.error = err.fileHandleForReading.readDataToEndOfFile(); box.done.signal() }
         reader.start()
+        // The moment counts from the handlers' installation, not from exec: on a loaded
+        // machine start-up alone can take longer than the shortest delay.
+        waitForSignalHandlers(process.processIdentifier)
+        let ready = Date()
         if let signal {
-            // The moment counts from the handlers' installation, not from exec: on a loaded
-            // machine start-up alone can take longer than the shortest delay.
-            waitForSignalHandlers(process.processIdentifier)
             usleep(UInt32(delay * 1_000_000))
             kill(process.processIdentifier, signal)
         }
         let printed = out.fileHandleForReading.readDataToEndOfFile()
         box.done.wait()
         process.waitUntilExit()
+        let workSeconds = Date().timeIntervalSince(ready)
         return Outcome(status: process.terminationStatus, exited: process.terminationReason == .exit,
                        stdout: String(decoding: printed, as: UTF8.self), stderr: String(decoding: box.error, as: UTF8.self))
     }
@@ -56,8 +60,10 @@ struct InterruptTests {
     static func waitForSignalHandlers(_ pid: pid_t) {
         let wanted = (UInt64(1) << UInt64(SIGINT - 1)) | (UInt64(1) << UInt64(SIGTERM - 1))
         for _ in 0..<2000 {
-            if let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+            // Gone, or a zombie (it ended before it was seen ready): nothing to wait for.
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+                  !text.contains("State:\tZ") else { return }
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
                let mask = UInt64(line.dropFirst("SigCgt:".count).trimmingCharacters(in: .whitespaces), radix: 16),
                mask & wanted == wanted {
                 return
@@ -122,16 +128,15 @@ struct InterruptTests {
         var afterwards: (_ trial: String, _ outcome: Outcome, _ context: String) throws -> Void = { _, _, _ in }
     }
 
-    /// Runs the workload once without a signal (its duration bounds the moments), then once per
-    /// trial with SIGINT or SIGTERM at a random moment within the first 60 % of that duration.
+    /// Runs the workload once without a signal (its duration after start-up bounds the moments),
+    /// then once per trial with SIGINT or SIGTERM at a random moment within the first 60 % of it.
     static func exercise(_ workload: Workload, sandbox: StoreSandbox, seed: UInt64) throws {
         var rng = SplitMix64(seed: seed)
         let baselineDirectory = sandbox.root + "/\(workload.name)-baseline"
         try FileManager.default.createDirectory(atPath: baselineDirectory, withIntermediateDirectories: true)
         try workload.prepare(baselineDirectory)
-        let start = Date()
         let baseline = try run(workload.arguments(baselineDirectory), signal: nil, after: 0)
-        let duration = Date().timeIntervalSince(start)
+        let duration = baseline.workSeconds
         try #require(baseline.status == 0, "\(workload.name) without a signal: \(baseline.stderr)")
         for trial in 0..<trials {
             let directory = sandbox.root + "/\(workload.name)-\(trial)"

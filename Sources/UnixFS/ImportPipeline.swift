@@ -19,8 +19,20 @@ extension FileImporter {
         if !metadata.isEmpty && parameters.rawLeaves {
             throw ImportError("a file root with mode or mtime must be dag-pb: turn raw leaves off")
         }
+        // The one place the layout is chosen: the rest of the pipeline is specialised for it.
+        switch parameters.layout {
+        case .balanced:
+            return try run(&producer, into: &sink, layout: BalancedLayout.self, metadata: metadata, mapped: mapped)
+        case .trickle:
+            return try run(&producer, into: &sink, layout: TrickleLayout.self, metadata: metadata, mapped: mapped)
+        }
+    }
+
+    private func run<Producer: ChunkProducer, Sink: BlockSink, Layout: FileLayoutStrategy>(
+        _ producer: inout Producer, into sink: inout Sink, layout: Layout.Type, metadata: UnixFSMetadata, mapped: Bool
+    ) throws -> ImportResult {
         let factory = CIDFactory(parameters)
-        var assembler = Assembler(parameters: parameters, factory: factory)
+        var assembler = Assembler<Layout>(parameters: parameters, factory: factory)
         assembler.metadata = metadata
         // A content-defined chunker keeps this thread busy, so the hashing stage leaves it a
         // core of its own; with fixed-size chunks this thread mostly waits, so hashing takes all.
@@ -29,7 +41,7 @@ extension FileImporter {
         let hasher = BatchHasher(algorithm: parameters.hashAlgorithm, threads: hashThreads)
         let capacity = max(1, batchLeaves)
         let batches = [LeafBatch(capacity: capacity), LeafBatch(capacity: capacity)]
-        let framing = parameters.rawLeaves ? nil : (parameters.layout == .balanced ? UnixFSType.file : UnixFSType.raw)
+        let framing = parameters.rawLeaves ? nil : Layout.leafType
         let limits = BatchLimits(
             bytes: mapped && !batchBytesChosen && parameters.chunker.isFixedSize
                 ? max(batchBytes, FileImporter.mappedBatchBytes) : max(1, batchBytes),

@@ -17,18 +17,44 @@ struct ChildLink {
     }
 }
 
-/// Encodes, hashes and delivers internal file nodes (Type File, filesize, one blocksize and
-/// one unnamed link per child), reusing one buffer.
+/// The one node emitter every file layout (``FileLayoutStrategy``) builds on, as boxo's layouts
+/// build on its DAG-builder helper: encodes, hashes and delivers internal file nodes (Type File,
+/// filesize, one blocksize and one unnamed link per child) reusing one buffer, and the file
+/// roots that are leaves (the empty file, a one-leaf file with metadata).
 @usableFromInline
 struct NodeEmitter {
     let factory: CIDFactory
+    /// Leaves are raw blocks (the empty file is then an empty raw block).
+    let rawLeaves: Bool
     var buffer: [UInt8] = []
-    /// Nodes put so far.
+    /// Blocks put so far.
     var emitted = 0
 
-    init(factory: CIDFactory) {
+    init(factory: CIDFactory, rawLeaves: Bool) {
         self.factory = factory
+        self.rawLeaves = rawLeaves
         buffer.reserveCapacity(64 * 1024)
+    }
+
+    /// The root of a file without content: an empty raw block with raw leaves, else a file
+    /// node without links (carrying `metadata`).
+    mutating func emitEmptyFile<Sink: BlockSink>(into sink: inout Sink, metadata: UnixFSMetadata) throws -> ChildLink {
+        guard rawLeaves else { return try emit([][...], into: &sink, metadata: metadata) }
+        let cid = try factory.put(codec: .raw, UnsafeRawBufferPointer(start: nil, count: 0), into: &sink)
+        emitted += 1
+        return ChildLink(cid: cid, tsize: 0, fileSize: 0)
+    }
+
+    /// A dag-pb file leaf holding `chunk` and `metadata`: the root of a one-leaf file with
+    /// metadata.
+    mutating func emitLeaf<Sink: BlockSink>(_ chunk: [UInt8], into sink: inout Sink,
+                                            metadata: UnixFSMetadata) throws -> ChildLink {
+        let data = UnixFSData(type: .file, data: chunk, fileSize: UInt64(chunk.count),
+                              mode: metadata.mode, mtime: metadata.mtime)
+        let bytes = data.leafBlock
+        let cid = try factory.putDagPB(bytes, into: &sink)
+        emitted += 1
+        return ChildLink(cid: cid, tsize: UInt64(bytes.count), fileSize: UInt64(chunk.count))
     }
 
     /// Builds the node over `children`, puts it into `sink`, and returns its link.

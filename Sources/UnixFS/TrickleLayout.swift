@@ -5,7 +5,9 @@ import Blocks
 /// limit (none for the root). A subtree frame opens only when a leaf arrives for it, so no
 /// empty node is ever made, exactly as the recursive Go code stops when input runs out.
 @usableFromInline
-struct TrickleBuilder {
+struct TrickleLayout: FileLayoutStrategy {
+    static var leafType: UnixFSType { .raw }
+    static var singleLeafIsRoot: Bool { false }
     static let depthRepeat = 4
 
     struct Frame {
@@ -32,7 +34,7 @@ struct TrickleBuilder {
             if !stack[top].inSubtrees && stack[top].children.count < maxLinks { return }
             stack[top].inSubtrees = true
             // The next subtree's depth: `depthRepeat` subtrees per depth, depths 1, 2, 3, …
-            if stack[top].repeats < TrickleBuilder.depthRepeat {
+            if stack[top].repeats < TrickleLayout.depthRepeat {
                 stack[top].repeats += 1
             } else {
                 stack[top].depth += 1
@@ -57,7 +59,7 @@ struct TrickleBuilder {
 
     /// Closes every open frame; the root is always a node (even for zero or one leaf).
     mutating func finish<Sink: BlockSink>(emitter: inout NodeEmitter, sink: inout Sink,
-                                          metadata: UnixFSMetadata = UnixFSMetadata()) throws -> ChildLink {
+                                          metadata: UnixFSMetadata) throws -> ChildLink {
         while stack.count > 1 {
             let frame = stack.removeLast()
             let node = try emitter.emit(frame.children[...], into: &sink)

@@ -4,7 +4,10 @@ import Blocks
 /// closed only when another child arrives for its level, so a tree is never taller than
 /// needed; every leaf ends at the same depth; one leaf is its own root.
 @usableFromInline
-struct BalancedBuilder {
+struct BalancedLayout: FileLayoutStrategy {
+    static var leafType: UnixFSType { .file }
+    static var singleLeafIsRoot: Bool { true }
+
     let maxLinks: Int
     var levels: [[ChildLink]] = []
     var leafCount = 0
@@ -42,11 +45,11 @@ struct BalancedBuilder {
         levels[level].append(child)
     }
 
-    /// The root: nil when no leaf was added (the caller makes the empty file).
+    /// The root: the empty file for no leaf, the leaf itself for one.
     mutating func finish<Sink: BlockSink>(emitter: inout NodeEmitter, sink: inout Sink,
-                                          metadata: UnixFSMetadata = UnixFSMetadata()) throws -> ChildLink? {
-        if leafCount == 0 { return nil }
-        if leafCount == 1 { return firstLeaf }
+                                          metadata: UnixFSMetadata) throws -> ChildLink {
+        if leafCount == 0 { return try emitter.emitEmptyFile(into: &sink, metadata: metadata) }
+        if leafCount == 1, let firstLeaf { return firstLeaf }
         var level = 0
         while true {
             if level == levels.count - 1 {

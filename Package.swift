@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "UnixFS", targets: ["UnixFS"]),
         .library(name: "CAR", targets: ["CAR"]),
         .library(name: "BlockStore", targets: ["BlockStore"]),
+        .library(name: "Engine", targets: ["Engine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -79,10 +80,17 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Library-level add and export (Adder, Exporter): what the commands, the server and the
+        // network clients share.
+        .target(
+            name: "Engine",
+            dependencies: ["Multiformats", "Blocks", "UnixFS", "CAR", "BlockStore", "CairnSystem"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "CairnCommands",
             dependencies: [
-                "Multiformats", "Hashing", "Chunking", "Blocks", "UnixFS", "CAR", "BlockStore", "CairnSystem",
+                "Multiformats", "Hashing", "Chunking", "Blocks", "UnixFS", "CAR", "BlockStore", "Engine", "CairnSystem",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -138,7 +146,12 @@ let package = Package(
         ),
         .testTarget(
             name: "BlockStoreTests",
-            dependencies: ["BlockStore", "Blocks", "UnixFS", "Multiformats", "Hashing", "CairnTestSupport"],
+            dependencies: ["BlockStore", "Engine", "Blocks", "UnixFS", "Multiformats", "Hashing", "CairnTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EngineTests",
+            dependencies: ["Engine", "BlockStore", "UnixFS", "CAR", "Blocks", "Multiformats", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -458,10 +458,12 @@ public final class BlockStore: Sendable {
         }
     }
 
-    /// Stores one block (verified against its CID first). Returns false if it was already there.
+    /// Stores one block, verified against its CID first unless `verify` is false: the caller
+    /// then promises that it computed `cid` from these very bytes (`cairn block put` hashes
+    /// each block once). Returns false if it was already there.
     @discardableResult
-    public func put(_ cid: CID, _ bytes: [UInt8]) throws -> Bool {
-        try write { writer in try writer.put(cid, bytes: bytes, verify: true) }
+    public func put(_ cid: CID, _ bytes: [UInt8], verify: Bool = true) throws -> Bool {
+        try write { writer in try writer.put(cid, bytes: bytes, verify: verify) }
     }
 
     /// Stores many blocks in one durable batch (each verified against its CID); returns how

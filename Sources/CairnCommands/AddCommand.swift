@@ -1,5 +1,6 @@
 import ArgumentParser
 import BlockStore
+import Engine
 import CAR
 import Chunking
 import Multiformats
@@ -26,29 +27,8 @@ struct AddCommand: AsyncParsableCommand {
             """
     )
 
-    @Option(name: [.customShort("s"), .long], help: "Chunking algorithm: size-N, rabin[-MIN-AVG-MAX], buzhash, fastcdc[-…].")
-    var chunker: String?
+    @OptionGroup var importFlags: ImportFlags
 
-    @Flag(name: [.customShort("t"), .long], help: "Use the trickle DAG layout.")
-    var trickle = false
-
-    @Option(name: .long, help: "CID version: 0 or 1.")
-    var cidVersion: Int?
-
-    @Option(name: .long, help: "Hash function (multicodec name, e.g. sha2-256, blake3).")
-    var hash: String?
-
-    @Flag(name: .long, help: "Inline small blocks into identity CIDs.")
-    var inline = false
-
-    @Option(name: .long, help: "Largest block to inline, in bytes (at most 128).")
-    var inlineLimit: Int = ImportParameters.defaultInlineLimit
-
-    @Option(name: .long, help: "Most links per internal file node (default 174).")
-    var maxFileLinks: Int?
-
-    @Option(name: .long, help: "Import preset: unixfs-v0-2015 (= legacy-cid-v0, Kubo's default) or unixfs-v1-2025.")
-    var profile: String?
 
     @Flag(name: [.customShort("r"), .long], help: "Add directories recursively.")
     var recursive = false
@@ -58,27 +38,6 @@ struct AddCommand: AsyncParsableCommand {
 
     @Flag(name: [.customShort("H"), .long], help: "Include files whose name starts with '.' inside directories.")
     var hidden = false
-
-    @Option(name: .long, help: "Shard a directory into a HAMT above this many entries (0 = no limit).")
-    var maxDirectoryLinks: Int?
-
-    @Option(name: .long, help: "HAMT fanout: a power of two from 8 to 1024 (default 256).")
-    var maxHAMTFanout: Int?
-
-    @Flag(name: .long, help: "Store each entry's permission bits (UnixFS 1.5; turns raw leaves off).")
-    var preserveMode = false
-
-    @Flag(name: .long, help: "Store each entry's modification time (UnixFS 1.5; turns raw leaves off).")
-    var preserveMtime = false
-
-    @Option(name: .long, help: "Store this octal mode on every file and directory.")
-    var mode: String?
-
-    @Option(name: .long, help: "Store this modification time (Unix seconds) on every entry.")
-    var mtime: Int64?
-
-    @Option(name: .long, help: "Nanoseconds of --mtime.")
-    var mtimeNsecs: UInt32?
 
     @Flag(name: [.customShort("n"), .long], help: "Only compute CIDs; store nothing.")
     var onlyHash = false
@@ -120,9 +79,6 @@ struct AddCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Follow every symlink: the arguments and the symlinks met while walking.")
     var dereferenceSymlinks = false
 
-    @Option(name: .long, parsing: .unconditional, help: "Hashing threads (default: all cores).")
-    var threads: Int?
-
     @Option(name: .long, help: "Name to print for standard input.")
     var stdinName: String?
 
@@ -144,83 +100,24 @@ struct AddCommand: AsyncParsableCommand {
     var pinName: String?
 
     /// Files, `-`, and Kubo's booleans that take an optional `=true|false` (which ArgumentParser
-    /// options cannot express), picked out here: `--raw-leaves`, `--empty-dirs`, `--progress`,
-    /// `--upgrade-cidv0-in-output`.
+    /// options cannot express), picked out by `KuboArguments`: the import booleans and
+    /// `--empty-dirs`, `--progress`, `--upgrade-cidv0-in-output`.
     @Argument(parsing: .allUnrecognized, help: ArgumentHelp(
-        "Files to add (- for standard input). Also accepts, each as --NAME[=true|false]: --raw-leaves (raw leaf blocks; default: on for CIDv1), --empty-dirs (add empty directories met while walking; default true), --progress (show the progress bar), --upgrade-cidv0-in-output (print a CIDv0 as CIDv1; default: true when --cid-base is given).",
+        "Files to add (- for standard input). Also accepts, each as --NAME[=true|false]: \(ImportFlags.booleanHelp), --empty-dirs (add empty directories met while walking; default true), --progress (show the progress bar), --upgrade-cidv0-in-output (print a CIDv0 as CIDv1; default: true when --cid-base is given).",
         valueName: "file"))
     var arguments: [String] = []
 
-    /// What `arguments` holds: the paths and the optional-value booleans given.
-    struct SplitArguments {
-        var paths: [String] = []
-        var rawLeaves: Bool?
-        var emptyDirs: Bool?
-        var progress: Bool?
-        var upgradeCIDv0: Bool?
-    }
-
-    /// The file arguments.
-    var paths: [String] { (try? splitArguments().paths) ?? [] }
-
-    /// The `--raw-leaves` setting given, if any.
-    var rawLeaves: Bool? { (try? splitArguments().rawLeaves) ?? nil }
-
-    func splitArguments() throws -> SplitArguments {
-        var split = SplitArguments()
-        var onlyPaths = false
-        for argument in arguments {
-            if onlyPaths || argument == "-" || !argument.hasPrefix("-") {
-                split.paths.append(argument)
-                continue
-            }
-            if argument == "--" {
-                onlyPaths = true
-                continue
-            }
-            let name = argument.split(separator: "=", maxSplits: 1).first.map(String.init) ?? argument
-            let keyPath: WritableKeyPath<SplitArguments, Bool?>
-            switch name {
-            case "--raw-leaves": keyPath = \.rawLeaves
-            case "--empty-dirs", "-E": keyPath = \.emptyDirs
-            case "--progress", "-p": keyPath = \.progress
-            case "--upgrade-cidv0-in-output": keyPath = \.upgradeCIDv0
-            default: throw ValidationError("unknown option '\(argument)'")
-            }
-            switch argument.dropFirst(name.count) {
-            case "", "=true": split[keyPath: keyPath] = true
-            case "=false": split[keyPath: keyPath] = false
-            case let value: throw ValidationError("\(name) takes true or false, not '\(value.dropFirst())'")
-            }
-        }
-        return split
-    }
-
-    /// The import options as Kubo would receive them from these flags.
-    func importOptions() throws -> ImportOptions {
-        var options = ImportOptions()
-        if let profile { options.profile = try ImportProfile.named(profile) }
-        options.chunker = chunker
-        options.trickle = trickle ? true : nil
-        options.rawLeaves = try splitArguments().rawLeaves
-        options.cidVersion = cidVersion
-        options.hash = hash
-        options.inline = inline
-        options.inlineLimit = inlineLimit
-        options.maxFileLinks = maxFileLinks
-        options.maxDirectoryLinks = maxDirectoryLinks
-        options.maxHAMTFanout = maxHAMTFanout
-        options.preserveMode = preserveMode
-        options.preserveMtime = preserveMtime
-        if let mode { options.mode = try ImportOptions.parseMode(mode) }
-        options.mtime = mtime
-        options.mtimeNanoseconds = mtimeNsecs
-        return options
+    /// The arguments split into paths and booleans.
+    func splitArguments() throws -> KuboArguments {
+        try KuboArguments(arguments, own: [
+            "--empty-dirs": "--empty-dirs", "-E": "--empty-dirs", "--progress": "--progress", "-p": "--progress",
+            "--upgrade-cidv0-in-output": "--upgrade-cidv0-in-output",
+        ])
     }
 
     /// What the flags resolve to, once checked.
     private struct Settings {
-        var split: SplitArguments
+        var split: KuboArguments
         var encoder: CIDTextEncoder
         var parameters: ImportParameters
     }
@@ -232,9 +129,8 @@ struct AddCommand: AsyncParsableCommand {
             guard !split.paths.isEmpty else {
                 throw CLIError("expected a file argument (or - for standard input)")
             }
-            try checkThreads(threads)
-            return Settings(split: split, encoder: try CIDTextEncoder(cidBase: cidBase, upgradeV0: split.upgradeCIDv0),
-                            parameters: try importOptions().resolve())
+            let encoder = try CIDTextEncoder(cidBase: cidBase, upgradeV0: split.booleans["--upgrade-cidv0-in-output"])
+            return Settings(split: split, encoder: encoder, parameters: try importFlags.parameters(booleans: split.importBooleans))
         }
     }
 
@@ -245,7 +141,7 @@ struct AddCommand: AsyncParsableCommand {
     func run() async throws {
         let settings = try settings()
         let (split, encoder, parameters) = (settings.split, settings.encoder, settings.parameters)
-        var walk = WalkSettings(hidden: hidden, emptyDirectories: split.emptyDirs ?? true)
+        var walk = WalkSettings(recursive: recursive, hidden: hidden, emptyDirectories: split.booleans["--empty-dirs"] ?? true)
         walk.symlinks = dereferenceSymlinks ? .followAll : (dereferenceArgs ? .followArguments : .store)
         do {
             // Kubo (go-ipfs-files NewFilter): the file's rules first, then each --ignore.
@@ -255,35 +151,31 @@ struct AddCommand: AsyncParsableCommand {
         } catch {
             throw CLIError(error.description)
         }
-        let base = try FileImporter(parameters: parameters, threads: threads)
+        var adder = Adder(parameters: parameters, threads: importFlags.threads, walk: walk)
+        adder.wrap = wrapWithDirectory
+        adder.standardInputName = stdinName
         let mode: AddOutput.Mode = silent ? .silent : (quieter ? .root : (quiet ? .cids : (json ? .json : .lines)))
         let output = AddOutput(mode: mode, encoder: encoder)
         // Kubo turns the bar on unless -q, -Q or --silent; here only on a terminal. -p/--progress
         // forces it either way.
-        let showProgress = progressShort || (split.progress ?? (isatty(2) != 0 && !quieter && !quiet && !silent))
-        let paths = split.paths
-        if wrapWithDirectory && paths.contains("-") && stdinName == nil {
-            throw CLIError("-w with standard input needs --stdin-name (the name of its link)")
-        }
+        let showProgress = progressShort || (split.booleans["--progress"] ?? (isatty(2) != 0 && !quieter && !quiet && !silent))
+        if showProgress { adder.progress = { AddProgress.reporter(name: $0) } }
+        defer { if showProgress { AddProgress.clear() } }
+        let inputs = split.paths.map { $0 == "-" ? AddInput.standardInput : .path($0) }
+        do { try adder.check(inputs, toCAR: car != nil) } catch let error as EngineError { throw CLIError(error.message) }
+        let destination: AddDestination
         if let car {
-            guard paths.count == 1 || wrapWithDirectory else {
-                throw CLIError("--car writes one DAG: give one path, or wrap several with -w")
-            }
-            try addToCAR(car, paths: paths, base: base, parameters: parameters, walk: walk, output: output, showProgress: showProgress)
-            output.finish()
-            return
+            destination = .car(path: car, format: carV2 ? .v2(index: .multihashSorted) : .v1)
+        } else if onlyHash {
+            destination = .nothing
+        } else {
+            destination = .store(try store.open(create: true), pin: pin, pinName: pinName)
         }
-        let session = onlyHash ? nil : try AddStoreSession(store: store, pin: pin, pinName: pinName)
-        defer { session?.abandon() }
         do {
-            if let session {
-                var sink = AddStoreSink(writer: session.writer)
-                try addAll(paths, base: base, parameters: parameters, walk: walk, output: output, showProgress: showProgress,
-                           into: &sink, session: session)
-            } else {
-                var sink = DiscardingSink()
-                try addAll(paths, base: base, parameters: parameters, walk: walk, output: output, showProgress: showProgress,
-                           into: &sink, session: nil)
+            try adder.add(inputs, to: destination) { event in
+                if showProgress { AddProgress.clear() }
+                output.added(event)
+                try StandardOutput.check()  // standard output failed: stop here
             }
         } catch let error as ImportError {
             throw CLIError(error.description)
@@ -291,104 +183,12 @@ struct AddCommand: AsyncParsableCommand {
             throw CLIError(error.description)
         } catch let error as BlockStoreError {
             throw CLIError(error.message)
-        }
-        try session?.close()
-        output.finish()
-    }
-
-    /// `--car OUT`: the blocks go to a CAR written beside OUT and renamed into place when the
-    /// import is complete (nothing is left behind on failure); no store is used.
-    private func addToCAR(
-        _ car: String, paths: [String], base: FileImporter, parameters: ImportParameters, walk: WalkSettings,
-        output: AddOutput, showProgress: Bool
-    ) throws {
-        let destination = try CAROutputFile(path: car)
-        // The lines wait until the CAR is in place: a printed line promises that it holds the entry.
-        output.hold()
-        do {
-            try destination.write { out in
-                var sink = try CARBlockSink(
-                    output: out, format: carV2 ? .v2(index: .multihashSorted) : .v1,
-                    placeholderRoot: parameters.placeholderRoot)
-                let root = try addAll(paths, base: base, parameters: parameters, walk: walk, output: output,
-                                      showProgress: showProgress, into: &sink, session: nil)
-                _ = try sink.finish(root: root)
-            }
-        } catch let error as ImportError {
-            throw CLIError(error.description)
-        } catch let error as ImportOptionsError {
-            throw CLIError(error.description)
-        } catch let error as CLIError {
-            throw error
+        } catch let error as EngineError {
+            throw CLIError(error.message)
         } catch {
-            throw carFailure(car, error)
+            throw car.map { carFailure($0, error) } ?? error
         }
-        output.release()
-    }
-
-    /// Adds every path into `sink`. With a store session, each argument's blocks are committed
-    /// (and its root pinned, unless wrapped) before any of its lines is printed: a printed line
-    /// is a promise that the entry is durably stored.
-    /// Returns the last root: the wrapper's with -w, else the last argument's.
-    @discardableResult
-    private func addAll<Sink: BlockSink>(
-        _ paths: [String], base: FileImporter, parameters: ImportParameters, walk: WalkSettings, output: AddOutput,
-        showProgress: Bool, into sink: inout Sink, session: AddStoreSession?
-    ) throws -> CID {
-        // Standard input has no stat: only custom --mode/--mtime apply to it.
-        let stdinMetadata = parameters.metadata.metadata(isSymlink: false, permissions: nil, mtime: nil)
-        var wrapped: [DirectoryEntry] = []
-        var names = Set<[UInt8]>()
-        var last: CID?
-        for path in paths {
-            var importer = base
-            let label = path == "-" ? (stdinName ?? "stdin") : String(decoding: TreeImporter.lastComponent(of: path), as: UTF8.self)
-            if showProgress { importer.progress = AddProgress.reporter(name: label) }
-            defer { if showProgress { AddProgress.clear() } }
-            var held: [() -> Void] = []
-            let report: (@escaping () -> Void) -> Void = { line in
-                if session == nil { line() } else { held.append(line) }
-            }
-            let top: AddedEntry
-            if path == "-" {
-                let result = try importer.importFile(atPath: "-", into: &sink, metadata: stdinMetadata)
-                let name = stdinName.map { Array($0.utf8) }
-                report { output.added(result, name: name) }
-                top = AddedEntry(path: name ?? [], kind: .file, result: result)
-            } else {
-                var tree = try TreeImporter(files: importer, includeHidden: walk.hidden)
-                tree.ignoreRules = walk.ignore
-                tree.includeEmptyDirectories = walk.emptyDirectories
-                tree.symlinks = walk.symlinks
-                top = try tree.importPath(path, recursive: recursive, into: &sink) { entry in
-                    if showProgress { AddProgress.clear() }
-                    report { output.added(entry) }
-                }
-            }
-            last = top.result.root
-            if let session {
-                try session.commit(root: top.result.root, pinning: !wrapWithDirectory)
-                held.forEach { $0() }
-            }
-            if wrapWithDirectory {
-                guard names.insert(top.name).inserted else {
-                    throw CLIError("cannot wrap two entries named '\(AddOutput.escape(top.name))'")
-                }
-                wrapped.append(DirectoryEntry(name: top.name, cid: top.result.root, tsize: top.result.size))
-            } else {
-                output.flushDirectories()
-            }
-            try StandardOutput.check()  // standard output failed: stop before the next argument
-        }
-        if wrapWithDirectory {
-            let builder = try DirectoryBuilder(parameters: parameters)
-            let wrapper = try builder.build(wrapped, metadata: stdinMetadata, into: &sink)
-            try session?.commit(root: wrapper.root, pinning: true)
-            output.added(AddedEntry(path: [], kind: .directory, result: wrapper))
-            last = wrapper.root
-        }
-        guard let last else { throw CLIError("nothing was added") }
-        return last
+        output.finish()
     }
 }
 
@@ -406,11 +206,3 @@ enum AddInputs {
 }
 
 
-/// The walk flags of `cairn add`: `-H`, `--ignore`/`--ignore-rules-path`, `--empty-dirs`,
-/// `--dereference-args`/`--dereference-symlinks`.
-struct WalkSettings {
-    var hidden: Bool
-    var emptyDirectories: Bool
-    var ignore = IgnoreRules()
-    var symlinks = SymlinkPolicy.store
-}

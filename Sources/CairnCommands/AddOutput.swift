@@ -1,66 +1,34 @@
+import Engine
 import Multiformats
 import UnixFS
 import Blocks
 
 import CairnSystem
 
-/// Prints `cairn add` events the way `ipfs add` does: files and symlinks as they are added,
-/// directories after all files of the same `ipfs add` unit (one argument, or everything under
-/// `-w`), children before parents (Kubo's `outputDirs` runs after the walk). CIDs are written
-/// by `encoder` (`--cid-base`, `--upgrade-cidv0-in-output`); `--silent` prints nothing.
+/// Prints `cairn add` events the way `ipfs add` does, in the order the `Adder` delivers them
+/// (Kubo's: files as added, then the directories of the unit, children before parents). CIDs
+/// are written by `encoder` (`--cid-base`, `--upgrade-cidv0-in-output`); `--silent` prints
+/// nothing.
 final class AddOutput {
     enum Mode { case lines, cids, root, json, silent }
 
     let mode: Mode
     let encoder: CIDTextEncoder
     private var last: String?
-    private var pendingDirectories: [(name: [UInt8]?, result: ImportResult)] = []
-    /// While not nil, the lines printed are kept here (`hold`, `release`).
-    private var held: String?
 
     init(mode: Mode, encoder: CIDTextEncoder = .kubo) {
         self.mode = mode
         self.encoder = encoder
     }
 
-    /// An entry from the tree walk.
-    func added(_ entry: AddedEntry) {
-        if entry.kind == .directory {
-            pendingDirectories.append((entry.path, entry.result))
-        } else {
-            print(entry.result, name: entry.path)
-        }
-    }
-
-    /// A file. `name` nil = unnamed standard input: Kubo then prints the CID as the name, in
+    /// One event. A nil path = unnamed standard input: Kubo then prints the CID as the name, in
     /// its default text form (`addNode` names it `Cid().String()`, before `--cid-base`).
-    func added(_ result: ImportResult, name: [UInt8]?) {
-        print(result, name: name)
-    }
-
-    /// Prints the directories held back so far (end of one unit).
-    func flushDirectories() {
-        for (name, result) in pendingDirectories { print(result, name: name) }
-        pendingDirectories.removeAll()
-    }
-
-    /// Keeps the lines printed from now on until `release` (an output not yet in place).
-    func hold() {
-        if held == nil { held = "" }
-    }
-
-    /// Prints the lines kept since `hold`.
-    func release() {
-        if let text = held, !text.isEmpty { writeStandardOutput(text) }
-        held = nil
+    func added(_ event: AddEvent) {
+        print(event.result, name: event.path)
     }
 
     private func emit(_ text: String) {
-        if held != nil {
-            held! += text
-        } else {
-            writeStandardOutput(text)
-        }
+        writeStandardOutput(text)
     }
 
     private func print(_ result: ImportResult, name: [UInt8]?) {
@@ -78,7 +46,6 @@ final class AddOutput {
     }
 
     func finish() {
-        flushDirectories()
         if mode == .root, let last { emit(last + "\n") }
     }
 

@@ -1,3 +1,4 @@
+import Engine
 import ArgumentParser
 import CAR
 import Multiformats
@@ -19,9 +20,8 @@ struct CarCommand: AsyncParsableCommand {
 
 /// Turns a CAR failure into the one-line CLI error.
 func carFailure(_ file: String, _ error: any Error) -> any Error {
-    if let error = error as? CARError { return CLIError("\(file): \(error.code): \(error)") }
-    if error is CancellationError { return CLIError("\(file): cancelled") }
-    return error
+    guard error is CARError || error is CancellationError else { return error }
+    return CLIError(CAROutputFile.describe(error, writing: file))
 }
 
 struct CarVerifyCommand: AsyncParsableCommand {
@@ -121,11 +121,8 @@ struct CarCreateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create",
         abstract: "Import a file as `cairn add` does and write its blocks to a CAR (pipeline order, root last).",
-        discussion: "The header root is patched in place at the end, so the output must be a regular file."
+        discussion: "The header root is patched in place at the end, so the output must be a regular file. The import flags are `cairn add`'s, with Kubo's syntax (--raw-leaves[=true|false])."
     )
-
-    @Argument(help: "The file to import (- for standard input).")
-    var file: String
 
     @Option(name: [.customShort("o"), .long], help: "The CAR to write.")
     var output: String
@@ -133,63 +130,41 @@ struct CarCreateCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Write a CARv2 with a MultihashIndexSorted index.")
     var v2 = false
 
-    @Option(name: [.customShort("s"), .long], help: "Chunking algorithm: size-N, rabin[-MIN-AVG-MAX], buzhash.")
-    var chunker: String?
+    @OptionGroup var importFlags: ImportFlags
 
-    @Option(name: .long, help: "CID version: 0 or 1.")
-    var cidVersion: Int?
+    /// The file, and Kubo's import booleans (`--NAME[=true|false]`).
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp(
+        "The file to import (- for standard input). Also accepts, each as --NAME[=true|false]: \(ImportFlags.booleanHelp).",
+        valueName: "file"))
+    var arguments: [String] = []
 
-    @Option(name: .long, help: "Hash function (multicodec name).")
-    var hash: String?
-
-    @Flag(name: .long, inversion: .prefixedNo, help: "Raw leaf blocks (default: on for CIDv1).")
-    var rawLeaves: Bool?
-
-    @Flag(name: [.customShort("t"), .long], help: "Use the trickle DAG layout.")
-    var trickle = false
-
-    @Option(name: .long, help: "Import preset: unixfs-v0-2015 or unixfs-v1-2025.")
-    var profile: String?
-
-    @Option(name: .long, parsing: .unconditional, help: "Hashing threads (default: all cores).")
-    var threads: Int?
-
-    /// The import parameters the flags give; a bad value is a usage error (exit 64).
-    private func parameters() throws -> ImportParameters {
+    /// The file and the import parameters the flags give; a bad value is a usage error (exit 64).
+    private func settings() throws -> (file: String, parameters: ImportParameters) {
         try validating {
-            try checkThreads(threads)
-            var options = ImportOptions()
-            if let profile { options.profile = try ImportProfile.named(profile) }
-            options.chunker = chunker
-            options.cidVersion = cidVersion
-            options.hash = hash
-            options.rawLeaves = rawLeaves
-            options.trickle = trickle ? true : nil
-            return try options.resolve()
+            let split = try KuboArguments(arguments)
+            guard split.paths.count == 1 else { throw CLIError("expected one file argument (or - for standard input)") }
+            return (split.paths[0], try importFlags.parameters(booleans: split.importBooleans))
         }
     }
 
     func validate() throws {
-        _ = try parameters()
+        _ = try settings()
     }
 
     func run() async throws {
-        let parameters = try parameters()
-        let importer = try FileImporter(parameters: parameters, threads: threads)
-        let destination = try CAROutputFile(path: output)
+        let (file, parameters) = try settings()
+        let adder = Adder(parameters: parameters, threads: importFlags.threads)
+        let input: AddInput = file == "-" ? .standardInput : .path(file)
+        let root: CID
         do {
-            let result = try destination.write { out in
-                var sink = try CARBlockSink(output: out, format: v2 ? .v2(index: .multihashSorted) : .v1,
-                                            placeholderRoot: parameters.placeholderRoot)
-                let imported = try importer.importFile(atPath: file, into: &sink)
-                try sink.finish(root: imported.root)
-                return imported
-            }
-            writeStandardOutput("\(result.root)\n")
+            root = try adder.add([input], to: .car(path: output, format: v2 ? .v2(index: .multihashSorted) : .v1)) { _ in }
         } catch let error as ImportError {
             throw CLIError(error.description)
+        } catch let error as EngineError {
+            throw CLIError(error.message)
         } catch {
             throw carFailure(output, error)
         }
+        writeStandardOutput("\(root)\n")
     }
 }

@@ -1,10 +1,10 @@
 import ArgumentParser
+import Engine
 import Hashing
 import BlockStore
 import CAR
 import Foundation
 import Multiformats
-import UnixFS
 import Blocks
 
 import CairnSystem
@@ -38,40 +38,16 @@ struct CarExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         let cid = try parseCID(root)
-        let blocks = try store.open(create: false)
+        let exporter = Exporter(blocks: try store.open(create: false))
         let format: CARFormat = v2 ? .v2(index: .multihashSorted) : .v1
-        // Borrowed in place from the mapped packs, unverified; the exporter checks them in
-        // parallel batches. A block the store cannot map is copied out (and kept alive here).
-        let keep = KeepAlive()
-        let getBlock: (CID) throws -> UnsafeRawBufferPointer = { cid in
-            try storeCall {
-                if let bytes = try blocks.unverifiedBytes(of: cid) { return bytes }
-                return keep.hold(try blocks.get(cid, verify: false))
-            }
+        let export = { (out: CARFileOutput) in
+            try storeCall { try exporter.exportCAR(cid, into: out, format: format) }
         }
         if output == "-" {
-            let out = CARFileOutput(descriptor: 1, name: "standard output")
-            var writer = try carCall(output) { try CARWriter(output: out, roots: [cid], format: format) }
-            try carCall(output) {
-                try CARExport.exportDAG(roots: [cid], into: &writer, getUnverifiedBlock: getBlock)
-                _ = try writer.finish()
-            }
+            try carCall(output) { try export(CARFileOutput(descriptor: 1, name: "standard output")) }
             return
         }
-        let temporary = output + ".cairn-partial-\(getpid())"
-        do {
-            let out = try CARFileOutput(path: temporary)
-            var writer = try CARWriter(output: out, roots: [cid], format: format)
-            try CARExport.exportDAG(roots: [cid], into: &writer, getUnverifiedBlock: getBlock)
-            try writer.finish()
-            try out.close()
-            guard rename(temporary, output) == 0 else {
-                throw CLIError("cannot move the CAR into place at \(output): \(String(cString: strerror(errno)))")
-            }
-        } catch {
-            unlink(temporary)
-            throw carFailure(output, error)
-        }
+        try CAROutputFile(path: output).write { out in try carCall(output) { try export(out) } }
     }
 }
 
@@ -143,20 +119,6 @@ struct CarImportCommand: AsyncParsableCommand {
         writeStandardOutput("imported \(summary.distinctBlocks) blocks (\(summary.blockBytes) bytes)"
             + (pin ? ", pinned \(rootText)" : "") + "\n")
     }
-}
-
-/// Owns copies of blocks handed out as borrowed pointers, until it goes away.
-final class KeepAlive {
-    private var buffers: [UnsafeMutableRawBufferPointer] = []
-
-    func hold(_ bytes: [UInt8]) -> UnsafeRawBufferPointer {
-        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
-        bytes.withUnsafeBytes { if !$0.isEmpty { copy.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count) } }
-        buffers.append(copy)
-        return UnsafeRawBufferPointer(start: copy.baseAddress, count: bytes.count)
-    }
-
-    deinit { buffers.forEach { $0.deallocate() } }
 }
 
 /// Runs a CAR step, turning its errors into one-line CLI errors naming the file.

@@ -1,7 +1,8 @@
 import ArgumentParser
-import BlockStore
+import Engine
 
-/// `cairn cat CID`: a UnixFS file's bytes, streamed in order from the store.
+/// `cairn cat CID`: a UnixFS file's bytes (or a byte range of them), streamed in order from the
+/// store through the `Exporter`.
 struct CatCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cat",
@@ -9,12 +10,28 @@ struct CatCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
+    @Option(name: [.customShort("o"), .long], help: "Byte offset to begin reading from (default 0).")
+    var offset: Int64 = 0
+
+    @Option(name: [.customShort("l"), .long], help: "Maximum number of bytes to read (default: to the end).")
+    var length: Int64?
+
     @Argument(help: "The file's CID.")
     var cid: String
 
+    func validate() throws {
+        try validating {
+            // Kubo's wording for the same checks.
+            if offset < 0 { throw CLIError("cannot specify negative offset") }
+            if let length, length < 0 { throw CLIError("cannot specify negative length") }
+        }
+    }
+
     func run() async throws {
         let cid = try parseSecureCID(cid)
-        let reader = UnixFSReader(store: try store.open(create: false))
-        try storeCall { try reader.readFile(cid) { try StandardOutput.write($0) } }
+        let exporter = Exporter(blocks: try store.open(create: false))
+        try storeCall {
+            try exporter.cat(cid, offset: UInt64(offset), length: length.map(UInt64.init)) { try StandardOutput.write($0) }
+        }
     }
 }

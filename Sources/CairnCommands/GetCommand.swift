@@ -1,15 +1,9 @@
 import ArgumentParser
-import BlockStore
-import Foundation
+import Engine
 import Multiformats
 
-import CairnSystem
-
 /// `cairn get CID -o PATH`: a UnixFS file, directory (basic or HAMT) or symlink from the store
-/// onto disk. Everything is written under a temporary name next to PATH, created with
-/// `O_EXCL`/`O_NOFOLLOW` relative to directory descriptors (so nothing is ever written outside
-/// it, not even through a symlink the DAG itself created), and renamed to PATH only once
-/// complete: an error leaves nothing behind.
+/// onto disk, all or nothing, through `Exporter.writeTree` (spec/engine.md).
 struct GetCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get",
@@ -27,159 +21,7 @@ struct GetCommand: AsyncParsableCommand {
         let cid = try parseSecureCID(cid)
         let path = output ?? cid.description
         guard !path.isEmpty else { throw CLIError("-o needs a path") }
-        var info = stat()
-        guard lstat(path, &info) != 0 else { throw CLIError("\(path) already exists") }
-        let reader = UnixFSReader(store: try store.open(create: false))
-        let url = URL(fileURLWithPath: path)
-        let parent = url.deletingLastPathComponent().path
-        let temporary = parent + "/.cairn-get-\(getpid())-\(UInt32.random(in: 0 ... .max))"
-        do {
-            try storeCall {
-                switch try reader.kind(of: cid) {
-                case .file:
-                    let fd: Int32
-                    do throws(SystemError) { fd = try SystemCall.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644) } catch {
-                        throw CLIError("cannot create \(temporary): \(error.reason)")
-                    }
-                    defer { SystemCall.close(fd) }
-                    try reader.readFile(cid) { try writeAll(fd, $0, name: path) }
-                case .directory:
-                    guard mkdir(temporary, 0o755) == 0 else { throw GetCommand.failure("cannot create", temporary) }
-                    let fd = open(temporary, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                    guard fd >= 0 else { throw GetCommand.failure("cannot open", temporary) }
-                    defer { close(fd) }
-                    try GetCommand.extractTree(cid, into: fd, path: path, reader: reader)
-                case .symlink(let target):
-                    try GetCommand.checkTarget(target, cid: cid)
-                    try GetCommand.withCString(target) { target in
-                        guard symlink(target, temporary) == 0 else { throw GetCommand.failure("cannot create", temporary) }
-                    }
-                }
-            }
-            do { try SystemCall.rename(temporary, to: path) } catch { throw CLIError("cannot rename to \(path): \(error.reason)") }
-        } catch {
-            throw GetCommand.removePartial(temporary, after: error)
-        }
-    }
-
-    /// Removes what a failed `get` wrote, and returns the error to report: the original one,
-    /// with the partial output named when it could not be removed (never silently left).
-    static func removePartial(_ temporary: String, after error: any Error) -> any Error {
-        var info = stat()
-        guard lstat(temporary, &info) == 0 else { return error }
-        do {
-            try FileManager.default.removeItem(atPath: temporary)
-            return error
-        } catch let cleanup {
-            let reason = (cleanup as NSError).localizedDescription
-            return CLIError("\(error); the partial output \(temporary) could not be removed: \(reason)")
-        }
-    }
-
-    static func failure(_ what: String, _ path: String) -> CLIError {
-        CLIError("\(what) \(path): \(String(cString: strerror(errno)))")
-    }
-
-    /// Names that could escape the directory or clobber something are refused outright.
-    static func checkName(_ name: [UInt8], in directory: CID) throws {
-        let shown = String(decoding: name, as: UTF8.self)
-        if name.isEmpty || name == [0x2E] || name == [0x2E, 0x2E] || name.contains(0x2F) || name.contains(0) {
-            throw CLIError("refusing unsafe entry name '\(shown)' in directory \(directory)")
-        }
-    }
-
-    static func checkTarget(_ target: [UInt8], cid: CID) throws {
-        if target.isEmpty || target.contains(0) {
-            throw CLIError("refusing symlink \(cid): its target is empty or contains NUL")
-        }
-    }
-
-    static func withCString<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
-        try (bytes + [0]).withUnsafeBufferPointer { buffer in
-            try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
-        }
-    }
-
-    /// A directory being written: its descriptor (-1 while the walk is far below it), and the
-    /// subdirectories still to fill.
-    private struct Frame {
-        var fd: Int32
-        let cid: CID
-        let path: String
-        var subdirectories: [(name: [UInt8], cid: CID)] = []
-        var next = 0
-    }
-
-    /// At most this many directory descriptors stay open below the output's own.
-    static let openDirectoryLimit = 64
-
-    /// Writes the tree of directory `cid` into the open directory `root` (owned by the caller).
-    ///
-    /// Depth first with an explicit stack: no recursion depends on the depth of the DAG, and a
-    /// directory that contains itself (possible only through truncated digests) is an error.
-    static func extractTree(_ cid: CID, into root: Int32, path: String, reader: UnixFSReader) throws {
-        var stack = [Frame(fd: root, cid: cid, path: path)]
-        stack[0].subdirectories = try writeEntries(cid, into: root, path: path, reader: reader)
-        var onPath: Set<CID> = [cid]
-        defer { for frame in stack.dropFirst() where frame.fd >= 0 { close(frame.fd) } }
-        while let top = stack.indices.last {
-            guard stack[top].next < stack[top].subdirectories.count else {
-                let frame = stack.removeLast()
-                onPath.remove(frame.cid)
-                guard let parent = stack.indices.last else { return }
-                defer { close(frame.fd) }
-                if stack[parent].fd < 0 {
-                    // Reopened through `..`: every directory here was made by mkdirat and
-                    // opened with O_NOFOLLOW, so the parent of a child is the frame below it.
-                    stack[parent].fd = openat(frame.fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                    guard stack[parent].fd >= 0 else { throw failure("cannot open", stack[parent].path) }
-                }
-                continue
-            }
-            let (name, child) = stack[top].subdirectories[stack[top].next]
-            stack[top].next += 1
-            guard onPath.insert(child).inserted else {
-                throw CLIError("directory \(child) contains itself (a cycle in the DAG of \(cid))")
-            }
-            let childPath = stack[top].path + "/" + String(decoding: name, as: UTF8.self)
-            let parentFD = stack[top].fd
-            let fd = withCString(name) { openat(parentFD, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-            guard fd >= 0 else { throw failure("cannot open", childPath) }
-            stack.append(Frame(fd: fd, cid: child, path: childPath))
-            stack[stack.count - 1].subdirectories = try writeEntries(child, into: fd, path: childPath, reader: reader)
-            let far = stack.count - 1 - openDirectoryLimit
-            if far >= 1 && stack[far].fd >= 0 {
-                close(stack[far].fd)
-                stack[far].fd = -1
-            }
-        }
-    }
-
-    /// Writes the files and symlinks of directory `cid` into `directory` and creates its
-    /// subdirectories (empty); returns them, in order, for `extractTree` to fill.
-    static func writeEntries(_ cid: CID, into directory: Int32, path: String, reader: UnixFSReader) throws -> [(name: [UInt8], cid: CID)] {
-        var subdirectories: [(name: [UInt8], cid: CID)] = []
-        try reader.forEachEntry(ofDirectory: cid) { entry in
-            try checkName(entry.name, in: cid)
-            let childPath = path + "/" + String(decoding: entry.name, as: UTF8.self)
-            try withCString(entry.name) { name in
-                switch try reader.kind(of: entry.cid) {
-                case .file:
-                    let fd = openat(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-                    guard fd >= 0 else { throw failure("cannot create", childPath) }
-                    defer { close(fd) }
-                    try reader.readFile(entry.cid) { try writeAll(fd, $0, name: childPath) }
-                case .directory:
-                    guard mkdirat(directory, name, 0o755) == 0 else { throw failure("cannot create", childPath) }
-                    subdirectories.append((entry.name, entry.cid))
-                case .symlink(let target):
-                    try checkTarget(target, cid: entry.cid)
-                    try withCString(target) { target in
-                        guard symlinkat(target, directory, name) == 0 else { throw failure("cannot create", childPath) }
-                    }
-                }
-            }
-        }
-        return subdirectories
+        let exporter = Exporter(blocks: try store.open(create: false))
+        try storeCall { try exporter.writeTree(cid, to: path) }
     }
 }

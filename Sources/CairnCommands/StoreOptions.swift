@@ -1,3 +1,4 @@
+import Engine
 import ArgumentParser
 import BlockStore
 import Foundation
@@ -60,6 +61,8 @@ func storeCall<T>(_ body: () throws -> T) throws -> T {
     do {
         return try body()
     } catch let error as BlockStoreError {
+        throw CLIError(error.message)
+    } catch let error as EngineError {
         throw CLIError(error.message)
     } catch is CancellationError {
         throw CLIError("cancelled")

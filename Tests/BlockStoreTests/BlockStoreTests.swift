@@ -187,3 +187,20 @@ struct BlockStoreCoreTests {
         #expect(listed == Set(blocks.map(\.cid)))
     }
 }
+
+/// `cairn block put` hashes each block once: it computes the CID and hands the store the
+/// checked block (`verify: false`); the default put still verifies.
+@Suite struct PutVerificationTests {
+    @Test func verifyFalseTrustsTheCallerVerifyTrueChecks() throws {
+        let temporary = try TemporaryStore()
+        defer { temporary.cleanup() }
+        let block = try rawBlock(Array("checked once".utf8))
+        let other = Array("other bytes".utf8)
+        #expect(throws: BlockStoreError.self) { try temporary.store.put(block.cid, other) }
+        // Not hashed again: even wrong bytes go in (the caller's promise broken on purpose),
+        // and only a verified read finds them out.
+        #expect(try temporary.store.put(block.cid, other, verify: false))
+        #expect(try temporary.store.get(block.cid, verify: false) == other)
+        #expect(throws: BlockStoreError.self) { try temporary.store.get(block.cid) }
+    }
+}

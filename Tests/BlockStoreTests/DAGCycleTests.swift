@@ -6,6 +6,7 @@ import Testing
 import UnixFS
 import Blocks
 @testable import BlockStore
+import Engine
 
 /// Issue 15, item 8: a DAG that links to itself (possible only through truncated digests, which
 /// an older store may hold) must end every walk with a clear error, never spin or grow. The

@@ -10,14 +10,7 @@ import Glibc
 /// output forms, hostile names.
 @Suite struct AddDirectoryCommandTests {
     static func generate(_ tree: String, in parent: URL) throws -> URL {
-        let out = parent.appendingPathComponent(tree)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Vectors.directory.appendingPathComponent("gen-tree.py").path, tree, out.path]
-        try process.run()
-        process.waitUntilExit()
-        try #require(process.terminationStatus == 0)
-        return out
+        try Vectors.generateTree(tree, in: parent)
     }
 
     static func lines(_ result: CairnProcess.Result) -> [(cid: String, path: String)] {

@@ -63,4 +63,19 @@ public enum Vectors {
         guard parts[0].hasPrefix("sm"), let seed = UInt64(parts[0].dropFirst(2)) else { return nil }
         return SplitMix64.bytes(seed: seed, count: size)
     }
+
+    /// `python3 shared/vectors/gen-tree.py TREE OUTDIR`: the tree of `dirs/` named `tree`,
+    /// written into `parent/tree`.
+    public static func generateTree(_ tree: String, in parent: URL) throws -> URL {
+        let out = parent.appendingPathComponent(tree)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", directory.appendingPathComponent("gen-tree.py").path, tree, out.path]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "gen-tree.py \(tree) failed"])
+        }
+        return out
+    }
 }

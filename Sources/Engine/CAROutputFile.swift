@@ -1,20 +1,20 @@
-import CAR
+public import CAR
 import Foundation
 
 import CairnSystem
 
-/// A CAR file that appears under its final name only when complete and synced (spec/cli.md):
+/// A CAR file that appears under its final name only when complete and synced (spec/engine.md):
 /// written under a temporary name beside `path`, fsynced, renamed to `path`, and the directory
 /// synced; on any failure the temporary file is removed (a failed removal is reported).
-struct CAROutputFile {
-    let path: String
-    let temporary: String
+public struct CAROutputFile: Sendable {
+    public let path: String
+    public let temporary: String
 
     /// Checks `path` before any work starts: it must not be a directory.
-    init(path: String) throws {
+    public init(path: String) throws {
         var info = stat()
         if stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
-            throw CLIError("\(path) is a directory")
+            throw EngineError(.invalidInput, "\(path) is a directory")
         }
         let url = URL(fileURLWithPath: path)
         self.path = path
@@ -22,22 +22,30 @@ struct CAROutputFile {
     }
 
     /// Runs `body` with the temporary file open, then moves it into place.
-    func write<T>(_ body: (CARFileOutput) throws -> T) throws -> T {
+    public func write<T>(_ body: (CARFileOutput) throws -> T) throws -> T {
         do {
             let output = try CARFileOutput(path: temporary)
             let result = try body(output)
             try output.close()
             do { try SystemCall.rename(temporary, to: path) } catch {
-                throw CLIError("cannot move the CAR into place at \(path): \(error.reason)")
+                throw EngineError(.io, "cannot move the CAR into place at \(path): \(error.reason)")
             }
             try syncDirectory()
             return result
         } catch {
             if unlink(temporary) != 0 && errno != ENOENT {
-                throw CLIError("\(carFailure(path, error)); the partial file \(temporary) could not be removed: \(String(cString: strerror(errno)))")
+                throw EngineError(.io, "\(Self.describe(error, writing: path)); the partial file \(temporary) could not be removed: \(String(cString: strerror(errno)))")
             }
             throw error
         }
+    }
+
+    /// A one-line description of a failure while writing (or reading) the CAR at `path`: a CAR
+    /// error names the file and its code, a cancellation says so.
+    public static func describe(_ error: any Error, writing path: String) -> String {
+        if let error = error as? CARError { return "\(path): \(error.code): \(error)" }
+        if error is CancellationError { return "\(path): cancelled" }
+        return "\(error)"
     }
 
     /// The rename is made durable by syncing the directory that holds the entry; if that
@@ -50,7 +58,7 @@ struct CAROutputFile {
             try SystemCall.fsync(directory, path: folder)
         } catch {
             _ = SystemCall.unlink(path)
-            throw error
+            throw EngineError(.io, "cannot make the CAR at \(path) durable: \(error.reason)")
         }
     }
 }

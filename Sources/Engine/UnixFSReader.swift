@@ -2,14 +2,15 @@ public import Multiformats
 import Blocks
 import CairnSystem
 
-/// Reads UnixFS DAGs out of a store: files as byte streams (in order, one block in memory at
-/// a time), directories (basic and HAMT-sharded) as entries, symlinks as targets. Every block
-/// is verified as it is read.
+/// Reads UnixFS DAGs from a `BlockGetter` (the store, or any other source): files as byte
+/// streams (in order, one block in memory at a time, optionally a byte range), directories
+/// (basic and HAMT-sharded) as entries, symlinks as targets. Every block is verified as it is
+/// read.
 public struct UnixFSReader: Sendable {
-    public let store: BlockStore
+    public let blocks: any BlockGetter
 
-    public init(store: BlockStore) {
-        self.store = store
+    public init(store blocks: some BlockGetter) {
+        self.blocks = blocks
     }
 
     /// What a CID names.
@@ -35,8 +36,8 @@ public struct UnixFSReader: Sendable {
 
     func block(_ cid: CID, root: CID) throws -> [UInt8] {
         if cid.multihash.code == .identity { return cid.multihash.digest }
-        guard let bytes = try store.getIfPresent(cid) else {
-            throw BlockStoreError(.notFound, "block \(cid) (in the DAG of \(root)) is not in the store")
+        guard let bytes = try blocks.block(cid, verified: true) else {
+            throw EngineError(.notFound, "block \(cid) (in the DAG of \(root)) is not in the store")
         }
         return bytes
     }
@@ -50,16 +51,16 @@ public struct UnixFSReader: Sendable {
             do {
                 let pb = try PBNode(decoding: bytes, requireSortedLinks: false)
                 guard let message = pb.data else {
-                    throw BlockStoreError(.invalidDAG, "\(cid) is a dag-pb node without UnixFS data")
+                    throw EngineError(.invalidDAG, "\(cid) is a dag-pb node without UnixFS data")
                 }
                 return Node(bytes: bytes, pb: pb, data: try UnixFSData(decoding: message))
-            } catch let error as BlockStoreError {
+            } catch let error as EngineError {
                 throw error
             } catch {
-                throw BlockStoreError(.invalidDAG, "\(cid) is not a valid UnixFS node: \(error)")
+                throw EngineError(.invalidDAG, "\(cid) is not a valid UnixFS node: \(error)")
             }
         default:
-            throw BlockStoreError(.invalidDAG, "\(cid) has codec \(cid.codec), not UnixFS (dag-pb or raw)")
+            throw EngineError(.invalidDAG, "\(cid) has codec \(cid.codec), not UnixFS (dag-pb or raw)")
         }
     }
 
@@ -72,14 +73,32 @@ public struct UnixFSReader: Sendable {
         case .directory, .hamtShard: return .directory
         case .symlink: return .symlink(target: data.data ?? [])
         case .metadata:
-            throw BlockStoreError(.invalidDAG, "\(cid) is a UnixFS Metadata node, which is not supported")
+            throw EngineError(.invalidDAG, "\(cid) is a UnixFS Metadata node, which is not supported")
         }
     }
 
-    /// Streams the file at `root` to `body`, in order; returns the byte count. Checks that the
-    /// bytes add up to the sizes the file nodes declare.
+    /// Streams the file at `root` to `body`, in order; returns the byte count delivered. Checks
+    /// that the bytes add up to the sizes the file nodes declare.
+    ///
+    /// With a range, only the bytes from `offset` (at most `length` of them) are delivered:
+    /// subtrees wholly before the range are skipped on their parent's declared sizes (not
+    /// read), and reading stops once the range is complete. An offset past the end delivers
+    /// nothing.
     @discardableResult
-    public func readFile(_ root: CID, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> UInt64 {
+    public func readFile(
+        _ root: CID, offset: UInt64 = 0, length: UInt64? = nil, _ body: (UnsafeRawBufferPointer) throws -> Void
+    ) throws -> UInt64 {
+        let end = length.map { offset.addingReportingOverflow($0).overflow ? UInt64.max : offset + $0 } ?? .max
+        var delivered: UInt64 = 0
+        // Delivers the part of `bytes` (at file position `position`) inside the range.
+        func emit(_ bytes: UnsafeRawBufferPointer, at position: UInt64) throws {
+            let count = UInt64(bytes.count)
+            guard position < end, count > 0, position + count > offset else { return }
+            let from = Int(offset > position ? offset - position : 0)
+            let to = Int(min(count, end - position))
+            try body(UnsafeRawBufferPointer(rebasing: bytes[from..<to]))
+            delivered += UInt64(to - from)
+        }
         // Depth-first with an explicit stack (no recursion, whatever the depth). A block may
         // appear many times in a file, but never below itself: `ancestors` (the nodes above the
         // one being read) catches a cycle, which only truncated digests make possible.
@@ -90,14 +109,19 @@ public struct UnixFSReader: Sendable {
         var declared: UInt64? = nil
         while let (cid, expected, depth) = stack.popLast() {
             try CancellationToken.process.check()
+            if total >= end { return delivered }  // the range is complete: the rest is not read
+            if let expected, case let (after, false) = total.addingReportingOverflow(expected), after <= offset {
+                total += expected  // wholly before the range
+                continue
+            }
             while ancestors.count > depth { onPath.remove(ancestors.removeLast()) }
             if onPath.contains(cid) {
-                throw BlockStoreError(.invalidDAG, "file \(root) has a cycle: \(cid) links to itself through its children")
+                throw EngineError(.invalidDAG, "file \(root) has a cycle: \(cid) links to itself through its children")
             }
             let node = try node(cid, root: root)
             let start = total
             guard let data = node.data, let pb = node.pb else {
-                try node.bytes.withUnsafeBytes(body)
+                try node.bytes.withUnsafeBytes { try emit($0, at: total) }
                 total += UInt64(node.bytes.count)
                 try check(cid, expected, produced: UInt64(node.bytes.count))
                 continue
@@ -106,18 +130,18 @@ public struct UnixFSReader: Sendable {
             case .file, .raw:
                 break
             case .directory, .hamtShard:
-                throw BlockStoreError(.invalidDAG, cid == root ? "\(root) is a directory" : "\(cid) in file \(root) is a directory")
+                throw EngineError(.invalidDAG, cid == root ? "\(root) is a directory" : "\(cid) in file \(root) is a directory")
             case .symlink:
-                throw BlockStoreError(.invalidDAG, cid == root ? "\(root) is a symlink" : "\(cid) in file \(root) is a symlink")
+                throw EngineError(.invalidDAG, cid == root ? "\(root) is a symlink" : "\(cid) in file \(root) is a symlink")
             case .metadata:
-                throw BlockStoreError(.invalidDAG, "\(cid) is a UnixFS Metadata node, which is not supported")
+                throw EngineError(.invalidDAG, "\(cid) is a UnixFS Metadata node, which is not supported")
             }
             if cid == root { declared = data.fileSize }
             if !pb.links.isEmpty && data.blockSizes.count != pb.links.count {
-                throw BlockStoreError(.invalidDAG, "file node \(cid) has \(pb.links.count) links but \(data.blockSizes.count) block sizes")
+                throw EngineError(.invalidDAG, "file node \(cid) has \(pb.links.count) links but \(data.blockSizes.count) block sizes")
             }
             if let inline = data.data, !inline.isEmpty {
-                try inline.withUnsafeBytes(body)
+                try inline.withUnsafeBytes { try emit($0, at: total) }
                 total += UInt64(inline.count)
             }
             if pb.links.isEmpty {
@@ -126,7 +150,7 @@ public struct UnixFSReader: Sendable {
                 if let expected {
                     let sum = data.blockSizes.reduce(UInt64(data.data?.count ?? 0), &+)
                     if sum != expected {
-                        throw BlockStoreError(.invalidDAG, "file node \(cid) declares \(sum) bytes, its parent \(expected)")
+                        throw EngineError(.invalidDAG, "file node \(cid) declares \(sum) bytes, its parent \(expected)")
                     }
                 }
                 ancestors.append(cid)
@@ -135,14 +159,14 @@ public struct UnixFSReader: Sendable {
             }
         }
         if let declared, declared != total {
-            throw BlockStoreError(.invalidDAG, "file \(root) declares \(declared) bytes but its blocks hold \(total)")
+            throw EngineError(.invalidDAG, "file \(root) declares \(declared) bytes but its blocks hold \(total)")
         }
-        return total
+        return delivered
     }
 
     private func check(_ cid: CID, _ expected: UInt64?, produced: UInt64) throws {
         if let expected, expected != produced {
-            throw BlockStoreError(.invalidDAG, "block \(cid) holds \(produced) bytes of file data, its parent says \(expected)")
+            throw EngineError(.invalidDAG, "block \(cid) holds \(produced) bytes of file data, its parent says \(expected)")
         }
     }
 
@@ -151,7 +175,7 @@ public struct UnixFSReader: Sendable {
     public func forEachEntry(ofDirectory cid: CID, _ body: (Entry) throws -> Void) throws {
         let root = try node(cid, root: cid)
         guard let data = root.data, let pb = root.pb, data.type == .directory || data.type == .hamtShard else {
-            throw BlockStoreError(.invalidDAG, "\(cid) is not a directory")
+            throw EngineError(.invalidDAG, "\(cid) is not a directory")
         }
         if data.type == .directory {
             for link in pb.links {
@@ -160,7 +184,7 @@ public struct UnixFSReader: Sendable {
             return
         }
         guard let fanout = data.fanout, fanout >= 2, fanout <= 4096, fanout & (fanout - 1) == 0 else {
-            throw BlockStoreError(.invalidDAG, "HAMT shard \(cid) has an invalid fanout \(data.fanout.map(String.init) ?? "none")")
+            throw EngineError(.invalidDAG, "HAMT shard \(cid) has an invalid fanout \(data.fanout.map(String.init) ?? "none")")
         }
         let prefixLength = String(fanout - 1, radix: 16).count
         // A HAMT is a tree: a shard met twice means a cycle (or a shared sub-shard, invalid too).
@@ -172,15 +196,15 @@ public struct UnixFSReader: Sendable {
                 let name = link.name ?? []
                 guard name.count >= prefixLength,
                       name.prefix(prefixLength).allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x46) }) else {
-                    throw BlockStoreError(.invalidDAG, "HAMT shard \(shard) has a link whose name lacks the \(prefixLength)-hex-digit bucket prefix")
+                    throw EngineError(.invalidDAG, "HAMT shard \(shard) has a link whose name lacks the \(prefixLength)-hex-digit bucket prefix")
                 }
                 if name.count == prefixLength {
                     let child = try self.node(link.hash, root: cid)
                     guard let childData = child.data, let childPB = child.pb, childData.type == .hamtShard else {
-                        throw BlockStoreError(.invalidDAG, "HAMT shard \(shard) links to \(link.hash), which is not a shard")
+                        throw EngineError(.invalidDAG, "HAMT shard \(shard) links to \(link.hash), which is not a shard")
                     }
                     guard shards.insert(link.hash).inserted else {
-                        throw BlockStoreError(.invalidDAG, "HAMT \(cid) reaches shard \(link.hash) twice (a cycle)")
+                        throw EngineError(.invalidDAG, "HAMT \(cid) reaches shard \(link.hash) twice (a cycle)")
                     }
                     stack.append((link.hash, childPB))
                 } else {

@@ -1,0 +1,42 @@
+/// The one error type of the `Engine` module (spec/engine.md): a closed `code` to compare, and
+/// a one-line `message` for people.
+public struct EngineError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The kind of failure; new codes may be added without breaking callers' `switch`es.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let raw: UInt8
+        init(_ raw: UInt8) { self.raw = raw }
+
+        /// A block the DAG needs is not available.
+        public static let notFound = Code(1)
+        /// The DAG is not what the operation needs (not UnixFS, malformed, a cycle, a
+        /// directory where a file was expected).
+        public static let invalidDAG = Code(2)
+        /// A name or symlink target the tree writer refuses to create.
+        public static let unsafeName = Code(3)
+        /// A file-system call failed (the message names the call's path).
+        public static let io = Code(4)
+        /// The caller passed something the operation refuses (an existing output, a range).
+        public static let invalidInput = Code(5)
+
+        public var description: String {
+            switch raw {
+            case 1: return "notFound"
+            case 2: return "invalidDAG"
+            case 3: return "unsafeName"
+            case 4: return "io"
+            case 5: return "invalidInput"
+            default: return "code\(raw)"
+            }
+        }
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

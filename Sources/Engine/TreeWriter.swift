@@ -1,0 +1,177 @@
+import Foundation
+import Multiformats
+
+import CairnSystem
+
+/// Writes a UnixFS file, directory (basic or HAMT) or symlink onto disk, all or nothing
+/// (spec/engine.md, "Writing a tree"): everything goes under a temporary name beside the
+/// destination, created with `O_EXCL`/`O_NOFOLLOW` relative to directory descriptors (so
+/// nothing is ever written outside it, not even through a symlink the DAG itself made), and is
+/// renamed into place only once complete. On failure the partial output is removed; a removal
+/// that fails is reported in the error, never silently left.
+struct TreeWriter {
+    let reader: UnixFSReader
+
+    /// At most this many directory descriptors stay open below the output's own.
+    static let openDirectoryLimit = 64
+
+    func write(_ cid: CID, to path: String) throws {
+        guard !path.isEmpty else { throw EngineError(.invalidInput, "the output path is empty") }
+        var info = stat()
+        guard lstat(path, &info) != 0 else { throw EngineError(.invalidInput, "\(path) already exists") }
+        let parent = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        let temporary = parent + "/.cairn-get-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+        do {
+            switch try reader.kind(of: cid) {
+            case .file:
+                let fd: Int32
+                do throws(SystemError) { fd = try SystemCall.open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644) } catch {
+                    throw EngineError(.io, "cannot create \(temporary): \(error.reason)")
+                }
+                defer { SystemCall.close(fd) }
+                try reader.readFile(cid) { try Self.writeAll(fd, $0, name: path) }
+            case .directory:
+                guard mkdir(temporary, 0o755) == 0 else { throw Self.failure("cannot create", temporary) }
+                let fd = open(temporary, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                guard fd >= 0 else { throw Self.failure("cannot open", temporary) }
+                defer { close(fd) }
+                try extractTree(cid, into: fd, path: path)
+            case .symlink(let target):
+                try Self.checkTarget(target, cid: cid)
+                try Self.withCString(target) { target in
+                    guard symlink(target, temporary) == 0 else { throw Self.failure("cannot create", temporary) }
+                }
+            }
+            do { try SystemCall.rename(temporary, to: path) } catch { throw EngineError(.io, "cannot rename to \(path): \(error.reason)") }
+        } catch {
+            throw Self.removePartial(temporary, after: error)
+        }
+    }
+
+    /// Removes what a failed write left, and returns the error to report: the original one,
+    /// with the partial output named when it could not be removed.
+    static func removePartial(_ temporary: String, after error: any Error) -> any Error {
+        var info = stat()
+        guard lstat(temporary, &info) == 0 else { return error }
+        do {
+            try FileManager.default.removeItem(atPath: temporary)
+            return error
+        } catch let cleanup {
+            let reason = (cleanup as NSError).localizedDescription
+            return EngineError(.io, "\(error); the partial output \(temporary) could not be removed: \(reason)")
+        }
+    }
+
+    static func failure(_ what: String, _ path: String) -> EngineError {
+        EngineError(.io, "\(what) \(path): \(String(cString: strerror(errno)))")
+    }
+
+    /// Names that could escape the directory or clobber something are refused outright.
+    static func checkName(_ name: [UInt8], in directory: CID) throws {
+        let shown = String(decoding: name, as: UTF8.self)
+        if name.isEmpty || name == [0x2E] || name == [0x2E, 0x2E] || name.contains(0x2F) || name.contains(0) {
+            throw EngineError(.unsafeName, "refusing unsafe entry name '\(shown)' in directory \(directory)")
+        }
+    }
+
+    static func checkTarget(_ target: [UInt8], cid: CID) throws {
+        if target.isEmpty || target.contains(0) {
+            throw EngineError(.unsafeName, "refusing symlink \(cid): its target is empty or contains NUL")
+        }
+    }
+
+    static func withCString<R>(_ bytes: [UInt8], _ body: (UnsafePointer<CChar>) throws -> R) rethrows -> R {
+        try (bytes + [0]).withUnsafeBufferPointer { buffer in
+            try buffer.withMemoryRebound(to: CChar.self) { try body($0.baseAddress!) }
+        }
+    }
+
+    /// Writes all of `bytes` to `fd` (EINTR and short writes retried).
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, name: String) throws {
+        do {
+            try SystemCall.writeAll(fd, bytes, path: name)
+        } catch {
+            throw EngineError(.io, error.description)
+        }
+    }
+
+    /// A directory being written: its descriptor (-1 while the walk is far below it), and the
+    /// subdirectories still to fill.
+    private struct Frame {
+        var fd: Int32
+        let cid: CID
+        let path: String
+        var subdirectories: [(name: [UInt8], cid: CID)] = []
+        var next = 0
+    }
+
+    /// Writes the tree of directory `cid` into the open directory `root` (owned by the caller).
+    ///
+    /// Depth first with an explicit stack: no recursion depends on the depth of the DAG, and a
+    /// directory that contains itself (possible only through truncated digests) is an error.
+    private func extractTree(_ cid: CID, into root: Int32, path: String) throws {
+        var stack = [Frame(fd: root, cid: cid, path: path)]
+        stack[0].subdirectories = try writeEntries(cid, into: root, path: path)
+        var onPath: Set<CID> = [cid]
+        defer { for frame in stack.dropFirst() where frame.fd >= 0 { close(frame.fd) } }
+        while let top = stack.indices.last {
+            guard stack[top].next < stack[top].subdirectories.count else {
+                let frame = stack.removeLast()
+                onPath.remove(frame.cid)
+                guard let parent = stack.indices.last else { return }
+                defer { close(frame.fd) }
+                if stack[parent].fd < 0 {
+                    // Reopened through `..`: every directory here was made by mkdirat and
+                    // opened with O_NOFOLLOW, so the parent of a child is the frame below it.
+                    stack[parent].fd = openat(frame.fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                    guard stack[parent].fd >= 0 else { throw Self.failure("cannot open", stack[parent].path) }
+                }
+                continue
+            }
+            let (name, child) = stack[top].subdirectories[stack[top].next]
+            stack[top].next += 1
+            guard onPath.insert(child).inserted else {
+                throw EngineError(.invalidDAG, "directory \(child) contains itself (a cycle in the DAG of \(cid))")
+            }
+            let childPath = stack[top].path + "/" + String(decoding: name, as: UTF8.self)
+            let parentFD = stack[top].fd
+            let fd = Self.withCString(name) { openat(parentFD, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
+            guard fd >= 0 else { throw Self.failure("cannot open", childPath) }
+            stack.append(Frame(fd: fd, cid: child, path: childPath))
+            stack[stack.count - 1].subdirectories = try writeEntries(child, into: fd, path: childPath)
+            let far = stack.count - 1 - Self.openDirectoryLimit
+            if far >= 1 && stack[far].fd >= 0 {
+                close(stack[far].fd)
+                stack[far].fd = -1
+            }
+        }
+    }
+
+    /// Writes the files and symlinks of directory `cid` into `directory` and creates its
+    /// subdirectories (empty); returns them, in order, for `extractTree` to fill.
+    private func writeEntries(_ cid: CID, into directory: Int32, path: String) throws -> [(name: [UInt8], cid: CID)] {
+        var subdirectories: [(name: [UInt8], cid: CID)] = []
+        try reader.forEachEntry(ofDirectory: cid) { entry in
+            try Self.checkName(entry.name, in: cid)
+            let childPath = path + "/" + String(decoding: entry.name, as: UTF8.self)
+            try Self.withCString(entry.name) { name in
+                switch try reader.kind(of: entry.cid) {
+                case .file:
+                    let fd = openat(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+                    guard fd >= 0 else { throw Self.failure("cannot create", childPath) }
+                    defer { close(fd) }
+                    try reader.readFile(entry.cid) { try Self.writeAll(fd, $0, name: childPath) }
+                case .directory:
+                    guard mkdirat(directory, name, 0o755) == 0 else { throw Self.failure("cannot create", childPath) }
+                    subdirectories.append((entry.name, entry.cid))
+                case .symlink(let target):
+                    try Self.checkTarget(target, cid: entry.cid)
+                    try Self.withCString(target) { target in
+                        guard symlinkat(target, directory, name) == 0 else { throw Self.failure("cannot create", childPath) }
+                    }
+                }
+            }
+        }
+        return subdirectories
+    }
+}

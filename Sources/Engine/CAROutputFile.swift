@@ -58,7 +58,7 @@ public struct CAROutputFile: Sendable {
             try SystemCall.fsync(directory, path: folder)
         } catch {
             _ = SystemCall.unlink(path)
-            throw EngineError(.io, "cannot make the CAR at \(path) durable: \(error.reason)")
+            throw EngineError(.io, "\(error) (the CAR at \(path) was removed: its directory entry is not known to be durable)")
         }
     }
 }

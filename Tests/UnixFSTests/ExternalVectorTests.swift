@@ -81,13 +81,18 @@ import Testing
         #expect(result.root.description == cid)
     }
 
-    /// The 262145-byte internal node of §1.3 records Tsize 262267 for the whole file.
+    /// kubo-import-semantics.md §1.3: the root of sm1_262145 (two leaves) records Tsize 262267
+    /// for the whole file. blocks/sm1_262145.default.txt (boxo v0.42's blocks) lists the same
+    /// three blocks, whose sizes add up to it.
     @Test func cumulativeSize() throws {
         let bytes = try #require(Vectors.input(named: "sm1_262145"))
         var sink = CollectingSink()
         let result = try FileImporter().importBytes(bytes, into: &sink)
-        let distinct = sink.distinctBlocks
-        #expect(result.size == UInt64(distinct.reduce(0) { $0 + $1.bytes.count }))
-        #expect(result.blockCount == 3)
+        let listing = try Vectors.text("blocks/sm1_262145.default.txt").split(separator: "\n").dropFirst()
+        let listedSizes = listing.map { UInt64($0.split(separator: " ")[1])! }
+        #expect(listedSizes.reduce(0, +) == 262_267)
+        #expect(result.size == 262_267)
+        #expect(result.blockCount == listedSizes.count)
+        #expect(sink.distinctBlocks.map { UInt64($0.bytes.count) } == listedSizes)
     }
 }

@@ -41,6 +41,15 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "IgnoreRulesBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "UnixFS", package: "Cairn"),
+            ],
+            path: "Benchmarks/IgnoreRulesBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "ChunkingThroughput",
             dependencies: [
                 .product(name: "Chunking", package: "Cairn"),

@@ -140,8 +140,9 @@ import Blocks
                 rejected += 1
             }
         }
+        // Both outcomes occur: a walker that rejected everything, or accepted everything, fails.
         #expect(rejected > 1000)
-        #expect(accepted + rejected == 20_000)
+        #expect(accepted > 0)
     }
 
     /// Random documents encoded by the PyPI `dag-cbor` package: the walker finds the links its

@@ -174,6 +174,7 @@ import Blocks
         return (car, header)
     }
 
+    /// Overwrites the little-endian uint64 at `offset` (header fields: `CARTestSupport.V2Field`).
     func patchLE(_ car: inout [UInt8], at offset: Int, _ value: UInt64) {
         for i in 0..<8 { car[offset + i] = UInt8(truncatingIfNeeded: value >> UInt64(8 * i)) }
     }
@@ -181,24 +182,24 @@ import Blocks
     @Test func v2HeaderOffsetsAreChecked() throws {
         let (car, header) = try v2()
         var dataPastEOF = car
-        patchLE(&dataPastEOF, at: 35, header.dataSize + UInt64(car.count))
+        patchLE(&dataPastEOF, at: CARTestSupport.V2Field.dataSize, header.dataSize + UInt64(car.count))
         expectOneLine(CARTestSupport.verifyError(dataPastEOF), .invalidHeader, "data size past EOF")
         var insideHeader = car
-        patchLE(&insideHeader, at: 27, 40)
+        patchLE(&insideHeader, at: CARTestSupport.V2Field.dataOffset, 40)
         expectOneLine(CARTestSupport.verifyError(insideHeader), .invalidHeader, "data offset inside the header")
         var indexPastEOF = car
-        patchLE(&indexPastEOF, at: 43, UInt64(car.count) + 5)
+        patchLE(&indexPastEOF, at: CARTestSupport.V2Field.indexOffset, UInt64(car.count) + 5)
         expectOneLine(CARTestSupport.verifyError(indexPastEOF), .invalidHeader, "index offset past EOF")
         var indexInData = car
-        patchLE(&indexInData, at: 43, header.dataOffset + 3)
+        patchLE(&indexInData, at: CARTestSupport.V2Field.indexOffset, header.dataOffset + 3)
         expectOneLine(CARTestSupport.verifyError(indexInData), .invalidHeader, "index offset inside the data")
         // Data size shorter than the payload: the last section straddles the declared end.
         var shortData = car
-        patchLE(&shortData, at: 35, header.dataSize - 3)
+        patchLE(&shortData, at: CARTestSupport.V2Field.dataSize, header.dataSize - 3)
         expectOneLine(CARTestSupport.verifyError(shortData), .truncated, "data size cuts a section")
         // No index declared, but bytes follow the payload.
         var trailing = car
-        patchLE(&trailing, at: 43, 0)
+        patchLE(&trailing, at: CARTestSupport.V2Field.indexOffset, 0)
         expectOneLine(CARTestSupport.verifyError(trailing), .invalidHeader, "trailing bytes without an index")
     }
 

@@ -36,11 +36,13 @@ import Testing
     /// bucket count, without the index codec varint that go-car's `index.WriteTo` writes and
     /// `index.ReadFrom` requires (ipld/go-car v2/index/index.go). go-car's reader rejects it
     /// ("unknown codec: 1"), and so does Cairn; the payload and header are still checked.
-    static let indexStart = 499
+    static func indexStart(_ car: [UInt8]) -> Int {
+        Int(CARTestSupport.readLE(car, at: CARTestSupport.V2Field.indexOffset))
+    }
 
     /// The fixture with the 0x0400 codec varint (`80 08`) inserted before its index.
     static func withCodec(_ car: [UInt8]) -> [UInt8] {
-        Array(car[..<indexStart]) + [0x80, 0x08] + Array(car[indexStart...])
+        Array(car[..<indexStart(car)]) + [0x80, 0x08] + Array(car[indexStart(car)...])
     }
 
     @Test func goCarV2IsVerified() throws {
@@ -55,7 +57,15 @@ import Testing
         #expect(blocks.map(\.2) == [108, 190, 325, 414, 455])
         #expect(summary.complete)
         let reader = try CARReader(source: CARMemorySource(car))
-        #expect(reader.header.v2 == CARv2Header(characteristics: (0, 0), dataOffset: 51, dataSize: 448, indexOffset: UInt64(Self.indexStart)))
+        // The header fields as the fixture's bytes hold them (read by the spec's layout, not by
+        // CARReader): the payload right after the header, the index right after the payload.
+        let field = { CARTestSupport.readLE(car, at: $0) }
+        typealias V2 = CARTestSupport.V2Field
+        #expect(field(V2.dataOffset) == UInt64(V2.headerEnd))
+        #expect(field(V2.dataOffset) + field(V2.dataSize) == field(V2.indexOffset))
+        #expect(Array(car[11..<27]) == [UInt8](repeating: 0, count: 16), "no characteristics set")
+        #expect(reader.header.v2 == CARv2Header(
+            characteristics: (0, 0), dataOffset: field(V2.dataOffset), dataSize: field(V2.dataSize), indexOffset: field(V2.indexOffset)))
         // Its codec-less index is refused, as go-car refuses it.
         let error = CARTestSupport.verifyError(car)
         #expect(error?.code == .unsupported)

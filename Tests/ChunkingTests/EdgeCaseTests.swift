@@ -73,9 +73,8 @@ import Testing
             "rabin": Reference.rabinCut(prefix, minimum: 87381, average: 262_144, maximum: 393_216),
             "rabin-16384-65536-131072": Reference.rabinCut(prefix, minimum: 16384, average: 65536, maximum: 131_072),
             "buzhash": Reference.buzhashCut(prefix),
-            "fastcdc": Reference.fastCDCCut(prefix, FastCDCChunker(minimum: 65536, average: 262_144, maximum: 1_048_576)),
-            "fastcdc-16384-65536-262144-2": Reference.fastCDCCut(
-                prefix, FastCDCChunker(minimum: 16384, average: 65536, maximum: 262_144, normalization: 2)),
+            "fastcdc": Reference.fastCDCCut(prefix, minimum: 65536, average: 262_144, maximum: 1_048_576, level: 1),
+            "fastcdc-16384-65536-262144-2": Reference.fastCDCCut(prefix, minimum: 16384, average: 65536, maximum: 262_144, level: 2),
         ]
         for (spec, first) in firstByReference {
             let chunker = try ChunkerSpec(parsing: spec).makeChunker()

@@ -135,8 +135,8 @@ struct KernelTests {
                 digests.withUnsafeMutableBufferPointer { kernel.hash(inputs, into: $0.baseAddress!) }
             }
             for (index, item) in file.cases.enumerated() {
-                let expected = try #require(String?(String(item.hash.prefix(64))))
-                #expect(digests[index].hex == expected, "\(kernel), input length \(item.input_len)")
+                try #require(item.hash.count >= 64, "vector \(item.input_len) has no 32-byte hash")
+                #expect(digests[index].hex == String(item.hash.prefix(64)), "\(kernel), input length \(item.input_len)")
             }
         }
     }

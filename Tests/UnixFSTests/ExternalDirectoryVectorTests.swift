@@ -9,6 +9,15 @@ import Testing
 /// (section numbers refer to that file): Kubo sharness t0040/t0044/t0047/t0260, IPIP-499 /
 /// Kubo test/cli profile fixtures, boxo's HAMT unit test, js-ipfs-unixfs parity, gateway fixtures.
 @Suite struct ExternalDirectoryVectorTests {
+    /// A SplitMix64 for shuffling entries, seeded from `CAIRN_SHUFFLE_SEED` or at random. The
+    /// seed is printed and goes into the failure message, so a failing order can be replayed.
+    static func shuffler(_ test: String) -> (random: SplitMix64, replay: String) {
+        let seed = ProcessInfo.processInfo.environment["CAIRN_SHUFFLE_SEED"].flatMap { UInt64($0) } ?? UInt64.random(in: 0...UInt64.max)
+        let replay = "shuffle seed \(seed) (replay: CAIRN_SHUFFLE_SEED=\(seed) swift test --filter \(test))"
+        print("ExternalDirectoryVectorTests.\(test): \(replay)")
+        return (SplitMix64(seed: seed), replay)
+    }
+
     static func parameters(_ flags: String) throws -> ImportParameters {
         try ImportOptions(kuboArguments: flags.isEmpty ? [] : flags.split(separator: " ").map(String.init)).resolve()
     }
@@ -218,8 +227,9 @@ import Testing
                 entries.append(DirectoryEntry(name: Array("file\(i)".utf8), cid: file.root, tsize: file.size))
             }
             var sink = DiscardingSink()
-            let result = try DirectoryBuilder(parameters: parameters).build(entries.shuffled(), into: &sink)
-            #expect(result.root.description == root, "\(flags) threshold \(threshold)")
+            var (random, replay) = Self.shuffler("shardingThresholds")
+            let result = try DirectoryBuilder(parameters: parameters).build(entries.shuffled(using: &random), into: &sink)
+            #expect(result.root.description == root, "\(flags) threshold \(threshold), \(replay)")
         }
     }
 
@@ -233,7 +243,8 @@ import Testing
         #expect(empty.root.description == "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn")
         #expect(empty.size == 4)
         let entries = (0..<200).map { DirectoryEntry(name: Array("DIRNAME\($0)".utf8), cid: empty.root, tsize: empty.size) }
-        #expect(try builder.build(entries.shuffled(), into: &sink).root.description == "QmY89TkSEVHykWMHDmyejSWFj9CYNtvzw4UwnT9xbc4Zjc")
+        var (random, replay) = Self.shuffler("boxoDirBuilding")
+        #expect(try builder.build(entries.shuffled(using: &random), into: &sink).root.description == "QmY89TkSEVHykWMHDmyejSWFj9CYNtvzw4UwnT9xbc4Zjc", "\(replay)")
     }
 
     /// B9 js-ipfs-unixfs "go parity": 1343 long names stay basic, 1344 shard (CIDv1, links estimate).

@@ -180,13 +180,12 @@ import Testing
         #expect(IgnoreRules(["", "# only a comment", "   "]).isEmpty)
     }
 
-    /// Many stars against a long name stay fast (failed positions are remembered).
-    @Test func pathologicalPatternIsFast() {
+    /// Many stars against a long name: no match. How fast that is (failed positions are
+    /// remembered) is measured by Benchmarks/ignore-rules, not asserted here.
+    @Test func pathologicalPatternDoesNotMatch() {
         let rules = IgnoreRules([String(repeating: "*a", count: 30) + "b"])
-        let name = Array(repeating: UInt8(ascii: "a"), count: 250)
-        let clock = ContinuousClock()
-        let elapsed = clock.measure { #expect(!rules.excludes(name: name, isDirectory: false)) }
-        #expect(elapsed < .seconds(2))
+        #expect(!rules.excludes(name: Array(repeating: UInt8(ascii: "a"), count: 250), isDirectory: false))
+        #expect(rules.excludes(name: Array(repeating: UInt8(ascii: "a"), count: 250) + [UInt8(ascii: "b")], isDirectory: false))
     }
 
     /// Rules files: lines split at LF, CRLF accepted, an unreadable file is an error naming it.
@@ -200,13 +199,9 @@ import Testing
         #expect(!rules.excludes(name: Array("keep.o".utf8), isDirectory: false))
         #expect(rules.excludes(name: Array("build".utf8), isDirectory: true))
         let missing = directory.appendingPathComponent("missing").path
-        #expect(throws: ImportError.self) { try IgnoreRules.lines(ofFile: missing) }
-        do {
-            _ = try IgnoreRules.lines(ofFile: missing)
-        } catch {
-            #expect(error.description.contains(missing))
-            #expect(!error.description.contains("\n"))
-        }
+        let error = #expect(throws: ImportError.self) { try IgnoreRules.lines(ofFile: missing) }
+        #expect(error?.description.contains(missing) == true)
+        #expect(error?.description.contains("\n") == false)
         #expect(throws: ImportError.self) { try IgnoreRules.lines(ofFile: directory.path) }
     }
 }

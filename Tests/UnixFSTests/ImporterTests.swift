@@ -174,27 +174,51 @@ import Glibc
         }
     }
 
-    /// procfs files report size 0 but have content: they are read to their end.
+    /// procfs files report size 0 but have content: they are read to their end. The oracle is the
+    /// file as Foundation reads it (to EOF) and the in-memory import of those bytes. The file must
+    /// be stable between reads: /proc/kallsyms (several MB, many chunks) when readable, else
+    /// /proc/version.
     @Test(arguments: [["--chunker=size-262144"], ["--chunker=buzhash"]])
     func fileThatReportsNoSize(flags: [String]) throws {
         let parameters = try ImportOptions(kuboArguments: flags).resolve()
+        let path = try #require(["/proc/kallsyms", "/proc/version"].first { path in
+            (try? FileHandle(forReadingFrom: URL(fileURLWithPath: path)).readToEnd())?.isEmpty == false
+        })
+        var info = stat()
+        #expect(stat(path, &info) == 0 && info.st_size == 0, "\(path) reports a size")
+        let bytes = try #require(try FileHandle(forReadingFrom: URL(fileURLWithPath: path)).readToEnd())
+        var reference = CollectingSink()
+        let expected = try FileImporter(parameters: parameters).importBytes([UInt8](bytes), into: &reference)
         for threads in [1, 2] {
             var sink = CollectingSink()
-            let result = try FileImporter(parameters: parameters, threads: threads).importFile(atPath: "/proc/self/maps", into: &sink)
-            #expect(result.fileSize > 0)
+            let result = try FileImporter(parameters: parameters, threads: threads).importFile(atPath: path, into: &sink)
+            #expect(result.fileSize == UInt64(bytes.count), "\(path), \(threads) threads")
+            #expect(result == expected, "\(path), \(threads) threads")
         }
     }
 
     @Test func inlineAppliesToEveryBlockKind() throws {
         // 40 one-byte chunks: leaves are 1-byte raw blocks (inlined); internal nodes are not.
+        let input = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN".utf8)
         let parameters = try ImportOptions(kuboArguments: ["--inline", "--cid-version=1", "--chunker=size-1", "--max-file-links=4"]).resolve()
         var sink = CollectingSink()
-        _ = try FileImporter(parameters: parameters).importBytes(Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN".utf8), into: &sink)
+        let result = try FileImporter(parameters: parameters).importBytes(input, into: &sink)
+        var inlinedLeaves: [UInt8] = [], stored = 0
         for block in sink.blocks {
             let inlined = block.cid.multihash.code == .identity
             #expect(inlined == (block.bytes.count <= 32))
-            if inlined { #expect(block.cid.multihash.digest == block.bytes) }
+            if inlined {
+                #expect(block.cid.multihash.digest == block.bytes)
+                inlinedLeaves += block.bytes
+            } else {
+                stored += 1
+            }
         }
+        // Both kinds occur: every chunk is an inlined leaf (in order), and the internal nodes,
+        // the root among them, are hashed.
+        #expect(inlinedLeaves == input)
+        #expect(stored > 0)
+        #expect(result.root.multihash.code == .sha2_256)
     }
 }
 

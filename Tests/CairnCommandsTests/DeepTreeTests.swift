@@ -69,7 +69,7 @@ import Glibc
         #expect(lines.count == Self.depth + 2, "one line per directory and the file")
 
         if FileManager.default.isExecutableFile(atPath: KuboReference.python.path) {
-            let kubo = try KuboReference.run([top], in: directory)
+            let kubo = try KuboReference.run([top])
             if !kubo.couldNotIsolate {
                 #expect(kubo.stdout.split(separator: "\t").first.map(String.init) == root, "Kubo printed: \(kubo.stdout)")
             }

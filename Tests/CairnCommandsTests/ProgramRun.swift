@@ -24,7 +24,15 @@ struct ProgramRun {
         process.standardError = errors
         process.standardInput = stdin == nil ? FileHandle.nullDevice : input
         var environment = ProcessInfo.processInfo.environment
-        if environment["CAIRN_HOME"] == nil { environment["CAIRN_HOME"] = CairnProcess.defaultStore.path }
+        // As `CairnProcess.run`: a run that names no store gets one of its own, removed after.
+        var privateStore: URL?
+        if environment["CAIRN_HOME"] == nil && extra["CAIRN_HOME"] == nil {
+            let store = FileManager.default.temporaryDirectory
+                .appendingPathComponent("cairn-run-\(ProcessInfo.processInfo.processIdentifier)-\(UInt64.random(in: 0...UInt64.max))")
+            environment["CAIRN_HOME"] = store.path
+            privateStore = store
+        }
+        defer { if let privateStore { try? FileManager.default.removeItem(at: privateStore) } }
         for (key, value) in extra { environment[key] = value }
         process.environment = environment
         let exited = DispatchSemaphore(value: 0)

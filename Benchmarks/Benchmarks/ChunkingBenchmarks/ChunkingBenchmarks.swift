@@ -2,7 +2,7 @@
 // in memory; the throughput metric counts iterations per second (× 64 MiB = bytes per second).
 // For GiB/s against peers on 1 GiB, run Benchmarks/chunking/compare.sh.
 import Benchmark
-import CairnTestSupport
+import BenchmarkSupport
 import Chunking
 
 let benchmarks: @Sendable () -> Void = {

@@ -1,5 +1,5 @@
 import Benchmark
-import CairnTestSupport
+import BenchmarkSupport
 import Hashing
 
 /// Hashing over 256 KiB buffers (Kubo's default chunk size): one-shot per algorithm on one

@@ -4,7 +4,7 @@
 // usage: HashingThroughput [--seconds S] [--rounds R] [--size BYTES] [algorithm ...]
 // Prints one line per algorithm: `<name> <best MB/s over the rounds>`; with `batch:<name>`
 // the batch API over 64 buffers on all cores is measured instead.
-import CairnTestSupport
+import BenchmarkSupport
 import Foundation
 import Hashing
 

@@ -6,7 +6,7 @@
 //
 //   ChunkingThroughput --write PATH [--mib N] [--seed S]   writes the same data to PATH and exits
 //   ChunkingThroughput --file PATH SPEC ...                 streams PATH through ChunkReader (read cost included)
-import CairnTestSupport
+import BenchmarkSupport
 import Chunking
 
 #if canImport(Glibc)

@@ -1,0 +1,1 @@
+../../Tests/CairnTestSupport/SplitMix64.swift

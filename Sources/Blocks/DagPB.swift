@@ -93,7 +93,7 @@ func linkNameOrder(_ a: PBLink, _ b: PBLink) -> Bool {
 /// go-codec-dagpb `marshal.go`): every link (field 2) first, stably sorted by name bytes, then
 /// `Data` (field 1) if it is non-nil, even when empty. Decoding is strict: see
 /// `init(decoding:requireSortedLinks:)`.
-public struct PBNode: Hashable, Sendable {
+public struct PBNode: Hashable, Sendable, WireEncodable {
     public var links: [PBLink]
     /// `nil` = the Data field is absent; `[]` = present and empty (`0a 00`).
     public var data: [UInt8]?
@@ -151,18 +151,6 @@ public struct PBNode: Hashable, Sendable {
             p += data.count
         }
         return p - base
-    }
-
-    /// Appends the canonical block to `output` (a reusable buffer: keep its capacity around).
-    public func encode(into output: inout [UInt8]) {
-        Wire.append(encodedLength, to: &output) { _ = encode(to: $0) }
-    }
-
-    /// The canonical block bytes.
-    public var bytes: [UInt8] {
-        var out: [UInt8] = []
-        encode(into: &out)
-        return out
     }
 
     // MARK: Decoding

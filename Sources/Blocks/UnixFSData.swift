@@ -59,7 +59,7 @@ public struct UnixFSTime: Hashable, Sendable {
 /// Encoding follows protobuf-go as Kubo runs it: fields in field-number order, only those set;
 /// `Type` always; `blocksizes` one unpacked varint per entry; `mtime.nanos` as fixed32 only when
 /// non-zero; negative seconds as a 10-byte varint.
-public struct UnixFSData: Hashable, Sendable {
+public struct UnixFSData: Hashable, Sendable, WireEncodable {
     public var type: UnixFSType
     /// Field 2; nil = absent. Kubo's leaves carry the chunk here; internal file nodes omit it.
     public var data: [UInt8]?
@@ -158,18 +158,6 @@ public struct UnixFSData: Hashable, Sendable {
             }
         }
         return p - base
-    }
-
-    /// Appends the message to `output`.
-    public func encode(into output: inout [UInt8]) {
-        Wire.append(encodedLength, to: &output) { _ = encode(to: $0) }
-    }
-
-    /// The encoded message.
-    public var bytes: [UInt8] {
-        var out: [UInt8] = []
-        encode(into: &out)
-        return out
     }
 
     /// The whole dag-pb block of a node without links carrying this message (`0a len msg`).

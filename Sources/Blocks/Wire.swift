@@ -168,3 +168,28 @@ func wireTypeName(_ type: UInt8) -> String {
     default: return "invalid wire type \(type)"
     }
 }
+
+/// A value with one canonical encoding written in place (`encode(to:)` into exactly
+/// `encodedLength` bytes): dag-pb nodes and UnixFS `Data` messages. Appending to a reusable
+/// buffer and the encoded bytes come with it.
+public protocol WireEncodable {
+    /// The length of the encoding in bytes.
+    var encodedLength: Int { get }
+    /// Writes the encoding at the start of `buffer` (at least `encodedLength` bytes); returns
+    /// the number of bytes written.
+    func encode(to buffer: UnsafeMutableRawBufferPointer) -> Int
+}
+
+extension WireEncodable {
+    /// Appends the encoding to `output` (a reusable buffer: keep its capacity around).
+    public func encode(into output: inout [UInt8]) {
+        Wire.append(encodedLength, to: &output) { _ = encode(to: $0) }
+    }
+
+    /// The encoded bytes.
+    public var bytes: [UInt8] {
+        var out: [UInt8] = []
+        encode(into: &out)
+        return out
+    }
+}

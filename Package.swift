@@ -23,11 +23,17 @@ let package = Package(
         .library(name: "CAR", targets: ["CAR"]),
         .library(name: "BlockStore", targets: ["BlockStore"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Remote", targets: ["Remote"]),
+        .library(name: "Server", targets: ["Server"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // MARK: - Targets
@@ -87,10 +93,33 @@ let package = Package(
             dependencies: ["Multiformats", "Blocks", "UnixFS", "CAR", "BlockStore", "CairnSystem"],
             swiftSettings: swiftSettings
         ),
+        // Clients for remote block holders: Kubo RPC, IPFS Cluster, trustless gateways (push/fetch).
+        .target(
+            name: "Remote",
+            dependencies: [
+                "Multiformats", "Hashing", "Blocks", "CAR", "BlockStore", "Engine", "CairnSystem",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        // `cairn serve`: the store as a Kubo RPC subset and a trustless gateway.
+        .target(
+            name: "Server",
+            dependencies: [
+                "Multiformats", "Hashing", "Blocks", "UnixFS", "CAR", "BlockStore", "Engine", "CairnSystem",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "CairnCommands",
             dependencies: [
                 "Multiformats", "Hashing", "Chunking", "Blocks", "UnixFS", "CAR", "BlockStore", "Engine", "CairnSystem",
+                "Remote", "Server",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -152,6 +181,26 @@ let package = Package(
         .testTarget(
             name: "EngineTests",
             dependencies: ["Engine", "BlockStore", "UnixFS", "CAR", "Blocks", "Multiformats", "CairnTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "Remote", "Engine", "BlockStore", "CAR", "UnixFS", "Blocks", "Multiformats", "CairnTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "RemoteTests",
+            dependencies: [
+                "Remote", "Server", "Engine", "BlockStore", "CAR", "UnixFS", "Blocks", "Multiformats", "CairnTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

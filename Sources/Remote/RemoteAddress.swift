@@ -1,0 +1,66 @@
+/// Where a remote block holder is, and which protocol it speaks (spec/remote.md §1):
+/// `http(s)://HOST:PORT` or a multiaddr `/ip4/HOST/tcp/PORT` is Kubo RPC,
+/// `cluster+http(s)://…` an IPFS Cluster REST API, `gateway+http(s)://…` a trustless gateway.
+public struct RemoteAddress: Hashable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Hashable, Sendable {
+        case kubo, cluster, gateway
+    }
+
+    public let kind: Kind
+    /// The base URL requests are made against, without a trailing slash (`http://127.0.0.1:5001`).
+    public let baseURL: String
+
+    public init(kind: Kind, baseURL: String) {
+        self.kind = kind
+        self.baseURL = baseURL
+    }
+
+    public init(parsing text: String) throws(RemoteError) {
+        let trimmed = text.trimmingSuffix("/")
+        if trimmed.hasPrefix("/") {
+            self = try Self.multiaddr(trimmed, original: text)
+            return
+        }
+        var kind = Kind.kubo, rest = Substring(trimmed)
+        for (prefix, k) in [("cluster+", Kind.cluster), ("gateway+", Kind.gateway)] where rest.hasPrefix(prefix) {
+            kind = k
+            rest = rest.dropFirst(prefix.count)
+        }
+        guard rest.hasPrefix("http://") || rest.hasPrefix("https://") else {
+            throw RemoteError(.usage, "'\(text)' is not a remote address: use http(s)://HOST:PORT, /ip4/HOST/tcp/PORT, cluster+http(s)://… or gateway+http(s)://…")
+        }
+        let afterScheme = rest.drop(while: { $0 != ":" }).dropFirst(3)
+        guard !afterScheme.isEmpty, !afterScheme.contains(where: { $0 == " " || $0 == "@" }) else {
+            throw RemoteError(.usage, "'\(text)' has no host (or puts credentials in the URL: use --api-auth)")
+        }
+        self.init(kind: kind, baseURL: String(rest))
+    }
+
+    private static func multiaddr(_ text: String, original: String) throws(RemoteError) -> RemoteAddress {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 5 || (parts.count == 6 && parts[5] == "http"),
+              ["ip4", "ip6", "dns", "dns4", "dns6"].contains(parts[1]), parts[3] == "tcp",
+              let port = Int(parts[4]), (1...65535).contains(port), !parts[2].isEmpty
+        else {
+            throw RemoteError(.usage, "'\(original)' is not a multiaddr of the form /ip4/HOST/tcp/PORT")
+        }
+        let host = parts[1] == "ip6" ? "[\(parts[2])]" : String(parts[2])
+        return RemoteAddress(kind: .kubo, baseURL: "http://\(host):\(port)")
+    }
+
+    public var description: String {
+        switch kind {
+        case .kubo: baseURL
+        case .cluster: "cluster+" + baseURL
+        case .gateway: "gateway+" + baseURL
+        }
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: Character) -> String {
+        var text = self
+        while text.count > 1, text.last == suffix { text.removeLast() }
+        return text
+    }
+}

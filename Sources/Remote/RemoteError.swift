@@ -1,0 +1,40 @@
+/// A failure talking to a remote block holder: a code for callers, a one-line message for people.
+public struct RemoteError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let value: Int
+        init(_ value: Int) { self.value = value }
+        /// The address or the request is not usable (exit 64 at the CLI).
+        public static let usage = Code(1)
+        /// The remote answered with an error.
+        public static let remote = Code(2)
+        /// The remote could not be reached, or did not answer in time.
+        public static let unreachable = Code(3)
+        /// The remote sent bytes that do not verify (wrong hash, a block outside the DAG, …).
+        public static let verification = Code(4)
+        /// The credentials were refused.
+        public static let unauthorized = Code(5)
+        /// The remote is too old, or lacks the call, for what was asked.
+        public static let unsupported = Code(6)
+
+        public var description: String {
+            switch value {
+            case 1: "usage"
+            case 2: "remote"
+            case 3: "unreachable"
+            case 4: "verification"
+            case 5: "unauthorized"
+            default: "unsupported"
+            }
+        }
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}

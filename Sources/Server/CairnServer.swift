@@ -1,0 +1,70 @@
+public import Hummingbird
+public import Logging
+import ServiceLifecycle
+public import UnixSignals
+import NIOCore
+
+/// `cairn serve`: the Kubo RPC subset and the trustless gateway over one store, each on its own
+/// listener, run together until a graceful shutdown (SIGINT/SIGTERM or cancellation).
+public struct CairnServer: Sendable {
+    public let configuration: ServerConfiguration
+    public var logger: Logger
+
+    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "cairn.serve")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        for listener in [configuration.api, configuration.gateway].compactMap({ $0 })
+            where !listener.isLoopback && configuration.authFile == nil && !configuration.allowUnauthenticated {
+            throw ServerError("refusing to listen on \(listener) without --auth-file (pass --allow-unauthenticated to do it anyway)")
+        }
+    }
+
+    /// Runs both listeners until shutdown. `ready` is called once per listener with its name
+    /// (`"api"` or `"gateway"`) and the address it is bound to (the real port when 0 was asked).
+    public func run(
+        shutdownSignals: [UnixSignal] = [.sigterm, .sigint],
+        ready: @escaping @Sendable (String, ListenAddress) async -> Void = { _, _ in }
+    ) async throws {
+        let state = try ServerState(configuration: configuration, logger: logger)
+        var services: [any Service] = []
+        if let api = configuration.api {
+            let rpc = RPCResponder(state: state)
+            services.append(application(name: "api", address: api, ready: ready) { request, context in
+                try await rpc.respond(to: request, context: context)
+            })
+        }
+        if let gateway = configuration.gateway {
+            let responder = GatewayResponder(state: state)
+            services.append(application(name: "gateway", address: gateway, ready: ready) { request, context in
+                try await responder.respond(to: request, context: context)
+            })
+        }
+        let group = ServiceGroup(configuration: .init(
+            services: services, gracefulShutdownSignals: shutdownSignals, logger: logger))
+        try await group.run()
+    }
+
+    private func application(
+        name: String, address: ListenAddress,
+        ready: @escaping @Sendable (String, ListenAddress) async -> Void,
+        respond: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
+    ) -> some Service {
+        Application(
+            responder: CallbackResponder(callback: respond),
+            configuration: ApplicationConfiguration(
+                address: .hostname(address.host, port: address.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? address.port
+                await ready(name, ListenAddress(host: address.host, port: port))
+            },
+            logger: logger
+        )
+    }
+}
+
+/// A server start-up or request error: one line, no stack.
+public struct ServerError: Error, Hashable, Sendable, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

@@ -1,0 +1,87 @@
+import Testing
+import Foundation
+import AsyncHTTPClient
+import NIOCore
+import NIOHTTP1
+import Server
+import BlockStore
+import CairnTestSupport
+
+/// Kubo's routing answers (ecosystem.md §1): POST only under /api/v0/, 405 for other methods,
+/// a plain-text 404 for unknown commands; a non-loopback listener needs an auth file.
+@Suite struct ServerRoutingTests {
+    @Test func methodsAndUnknownCommands() async throws {
+        try await withTestServer { api, _ in
+            let client = HTTPClient.shared
+            var get = HTTPClientRequest(url: "http://\(api)/api/v0/version")
+            get.method = .GET
+            let refused = try await client.execute(get, timeout: .seconds(10))
+            #expect(refused.status == .methodNotAllowed)
+
+            var unknown = HTTPClientRequest(url: "http://\(api)/api/v0/no/such/command")
+            unknown.method = .POST
+            let missing = try await client.execute(unknown, timeout: .seconds(10))
+            #expect(missing.status == .notFound)
+            let body = try await missing.body.collect(upTo: 1024)
+            #expect(String(buffer: body) == "404 page not found\n")
+        }
+    }
+
+    @Test func nonLoopbackNeedsAnAuthFile() throws {
+        let store = StoreLayout(root: "/nonexistent-cairn-store")
+        let configuration = ServerConfiguration(
+            store: store, api: ListenAddress(host: "0.0.0.0", port: 5001), gateway: nil)
+        let error = #expect(throws: ServerError.self) { try CairnServer(configuration: configuration) }
+        #expect(error?.message.contains("--auth-file") == true)
+        var allowed = configuration
+        allowed.allowUnauthenticated = true
+        #expect(throws: Never.self) { try CairnServer(configuration: allowed) }
+    }
+
+    @Test(arguments: [
+        ("127.0.0.1:5001", "127.0.0.1", 5001), ("/ip4/127.0.0.1/tcp/0", "127.0.0.1", 0),
+        ("[::1]:8080", "::1", 8080), ("localhost:80", "localhost", 80),
+    ])
+    func listenAddresses(text: String, host: String, port: Int) {
+        #expect(ListenAddress(parsing: text) == ListenAddress(host: host, port: port))
+    }
+
+    @Test(arguments: ["", "5001", "127.0.0.1", "127.0.0.1:x", "127.0.0.1:70000", "/ip4/127.0.0.1/udp/1"])
+    func badListenAddresses(text: String) {
+        #expect(ListenAddress(parsing: text) == nil)
+    }
+}
+
+/// Runs a server on free loopback ports over a fresh temporary store, calls `body` with the
+/// RPC and gateway `HOST:PORT`, then shuts the server down and removes the store.
+func withTestServer(
+    readOnly: Bool = false,
+    _ body: @Sendable (String, String) async throws -> Void
+) async throws {
+    let directory = try makeTemporaryDirectory("serve")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let configuration = ServerConfiguration(
+        store: StoreLayout(root: directory.path + "/store"),
+        api: ListenAddress(host: "127.0.0.1", port: 0),
+        gateway: ListenAddress(host: "127.0.0.1", port: 0),
+        readOnly: readOnly)
+    let server = try CairnServer(configuration: configuration)
+    let (addresses, continuation) = AsyncStream.makeStream(of: (String, ListenAddress).self)
+    let serving = Task {
+        try await server.run(shutdownSignals: []) { name, address in continuation.yield((name, address)) }
+    }
+    var api = "", gateway = ""
+    for await (name, address) in addresses {
+        if name == "api" { api = address.description } else { gateway = address.description }
+        if !api.isEmpty, !gateway.isEmpty { break }
+    }
+    do {
+        try await body(api, gateway)
+    } catch {
+        serving.cancel()
+        _ = try? await serving.value
+        throw error
+    }
+    serving.cancel()
+    try await serving.value
+}

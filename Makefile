@@ -2,10 +2,11 @@
 # `make test` runs the whole suite. Each target installs only what is missing.
 
 SHELL := /bin/bash
-APT_PACKAGES := libssl-dev libsodium-dev pkg-config libsqlite3-dev strace
+APT_PACKAGES := libssl-dev libsodium-dev pkg-config libsqlite3-dev strace zlib1g-dev libzstd-dev \
+  curl chromium umoci skopeo wrk nginx
 PYTHON ?= python3
 VENV := .venv
-PIP_PACKAGES := kubo-python aleph-cid ipfs-car-decoder dag-cbor
+PIP_PACKAGES := kubo-python aleph-cid ipfs-car-decoder dag-cbor aioipfs==0.7.1 "aiohttp<3.12" ipfsspec==0.6.0
 SWIFT_BUILD_FLAGS ?=
 CAIRN := .build/release/cairn
 

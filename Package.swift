@@ -205,7 +205,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CairnCommandsTests",
-            dependencies: ["CairnCommands", "Multiformats", "Hashing", "Blocks", "UnixFS", "CairnTestSupport"],
+            dependencies: ["CairnCommands", "Multiformats", "Hashing", "Blocks", "UnixFS", "CairnSystem", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
     ],

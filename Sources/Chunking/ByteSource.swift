@@ -1,16 +1,34 @@
 import CairnSystem
 
-/// Errors from reading the input of a chunker.
-public enum ChunkingError: Error, Hashable, Sendable, CustomStringConvertible {
-    /// `read(2)` failed with this errno.
-    case readFailed(errno: Int32)
-
-    public var description: String {
-        switch self {
-        case .readFailed(let code):
-            return "read failed: \(String(cString: strerror(code))) (errno \(code))"
-        }
+/// The error of reading a chunker's input, in the project's pattern (spec/api.md §3): a closed
+/// `code` to compare, the `errno` when a system call failed, and a one-line `message`.
+public struct ChunkingError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let raw: UInt8
+        init(_ raw: UInt8) { self.raw = raw }
+        /// `read(2)` on the input failed.
+        public static let readFailed = Code(1)
+        public var description: String { raw == 1 ? "readFailed" : "code\(raw)" }
     }
+
+    public let code: Code
+    /// The system call's errno, when one failed.
+    public let errno: Int32?
+
+    public init(_ code: Code, errno: Int32? = nil) {
+        self.code = code
+        self.errno = errno
+    }
+
+    /// `read(2)` failed with this errno.
+    public static func readFailed(errno: Int32) -> ChunkingError { ChunkingError(.readFailed, errno: errno) }
+
+    public var message: String {
+        guard let errno else { return "read failed" }
+        return "read failed: \(String(cString: strerror(errno))) (errno \(errno))"
+    }
+
+    public var description: String { message }
 }
 
 /// Where a ``ChunkReader`` gets its bytes from.

@@ -71,6 +71,16 @@ extension ChunkerSpec: CustomStringConvertible {
 
 /// A `--chunker` string that cannot be used; `description` is a one-line message naming the problem.
 public struct ChunkerSpecError: Error, Hashable, Sendable, CustomStringConvertible {
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        let raw: UInt8
+        init(_ raw: UInt8) { self.raw = raw }
+        /// The text names no chunker, or its parameters are malformed or out of bounds.
+        public static let invalidSpec = Code(1)
+        public var description: String { raw == 1 ? "invalidSpec" : "code\(raw)" }
+    }
+
+    /// Always `.invalidSpec` today; compare codes, not messages.
+    public var code: Code { .invalidSpec }
     /// The text that was rejected.
     public var spec: String
     /// What is wrong with it.
@@ -81,7 +91,8 @@ public struct ChunkerSpecError: Error, Hashable, Sendable, CustomStringConvertib
         self.reason = reason
     }
 
-    public var description: String { "invalid chunker \"\(spec)\": \(reason)" }
+    public var message: String { "invalid chunker \"\(spec)\": \(reason)" }
+    public var description: String { message }
 }
 
 extension ChunkerSpec {

@@ -2,9 +2,7 @@ import CairnTestSupport
 import Foundation
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import CairnSystem
 
 /// `cairn add` on directories through the built binary: `-r`, `-w`, `-H`, several arguments,
 /// output forms, hostile names.

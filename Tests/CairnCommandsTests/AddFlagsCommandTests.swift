@@ -3,9 +3,7 @@ import Foundation
 import Multiformats
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import CairnSystem
 
 /// `cairn add` flags around the DAG, end to end through the built binary: `--cid-base` and
 /// `--upgrade-cidv0-in-output`, `--ignore`/`--ignore-rules-path`, `--empty-dirs`,

@@ -2,9 +2,7 @@ import CairnTestSupport
 import Foundation
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import CairnSystem
 
 /// `cairn add -r --only-hash` against real Kubo (v0.22 as a library, PyPI `kubo-python`, run by
 /// shared/tools/kubo-reference.py in an empty network namespace) on a tree generated afresh on

@@ -2,9 +2,7 @@ import CairnTestSupport
 import Foundation
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import CairnSystem
 
 /// Issue 15, item 7: `add -r` of a directory nested 2000 deep (a stack overflow before) gives
 /// real Kubo's CID, and `get` writes it back with the right bytes at the bottom.

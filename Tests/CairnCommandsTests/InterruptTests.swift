@@ -2,9 +2,7 @@ import CairnTestSupport
 import Foundation
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import CairnSystem
 
 /// SIGINT and SIGTERM at random moments (spec/system.md §4): the command stops, exits 130 or
 /// 143 with one line on stderr, leaves no temporary file, the store still verifies, and what

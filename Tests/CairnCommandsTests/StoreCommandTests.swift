@@ -6,9 +6,7 @@ import Testing
 import UnixFS
 import Blocks
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import CairnSystem
 
 /// A temporary directory holding a store (`store`) and input files, removed at the end.
 struct StoreSandbox {

@@ -3,9 +3,7 @@ import Foundation
 import Multiformats
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import CairnSystem
 
 /// Crash safety and concurrency of the store, through real `cairn` processes.
 @Suite("Store crash safety and concurrency", .serialized)

@@ -2,9 +2,7 @@ import CairnTestSupport
 import Foundation
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import CairnSystem
 
 /// Issue 15 items 3 and 9: `car import` is all or nothing across pack boundaries; a writer
 /// waiting for the lock says whom it waits for and honours `--lock-timeout`.

@@ -5,11 +5,6 @@ import Foundation
 import Chunking
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Cut points must not depend on how the input arrives: random read sizes (1 byte … megabytes)
 /// from memory, from a file and from a pipe all give the boundary lists of `chunks/`.

@@ -1,11 +1,7 @@
 import CairnTestSupport
 import Chunking
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CairnSystem
 
 /// The boundary-list text of the shared vectors: one `OFFSET LENGTH\n` line per chunk.
 func listText(_ boundaries: [ChunkBoundary]) -> String {

@@ -8,9 +8,6 @@ import Testing
 @testable import UnixFS
 @testable import Blocks
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The pipeline itself: every way of feeding it (memory, memory map, stream with odd read
 /// sizes, any thread count, tiny batches) puts the same blocks in the same order.

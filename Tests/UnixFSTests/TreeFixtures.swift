@@ -3,9 +3,7 @@ import Foundation
 import UnixFS
 import Blocks
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import CairnSystem
 
 /// Builds directory trees for the directory tests in fresh temporary folders.
 enum TreeFixtures {

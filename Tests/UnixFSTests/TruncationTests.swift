@@ -5,9 +5,7 @@ import Testing
 @testable import UnixFS
 @testable import Blocks
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import CairnSystem
 
 /// A file truncated while it is imported (memory-mapped) must give an error, not a SIGBUS.
 @Suite struct TruncationTests {

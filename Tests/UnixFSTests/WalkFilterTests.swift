@@ -5,9 +5,7 @@ import Testing
 @testable import UnixFS
 @testable import Blocks
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import CairnSystem
 
 /// The walk options of `TreeImporter`: ignore rules, empty directories, dereferenced symlinks.
 /// Expected roots never come from the option under test: the test removes the entries itself

@@ -27,6 +27,25 @@ public enum SystemCall {
         try retrying(.open, "open", path: path) { platformOpen(path, flags | O_CLOEXEC, mode) }
     }
 
+    /// `openat(2)` with `O_CLOEXEC`, relative to the directory `directory` (`name` is one path
+    /// component; `path` is what errors show). Fault injection counts it as an `open`.
+    public static func openat(_ directory: Int32, _ name: UnsafePointer<CChar>, _ flags: Int32, _ mode: mode_t = 0o644,
+                              path: @autoclosure () -> String?) throws(SystemError) -> Int32 {
+        try retrying(.open, "openat", path: path()) { platformOpenat(directory, name, flags | O_CLOEXEC, mode) }
+    }
+
+    /// `mkdirat(2)`. Fault injection counts it as an `open`.
+    public static func mkdirat(_ directory: Int32, _ name: UnsafePointer<CChar>, _ mode: mode_t,
+                               path: @autoclosure () -> String?) throws(SystemError) {
+        _ = try retrying(.open, "mkdirat", path: path()) { platformMkdirat(directory, name, mode) }
+    }
+
+    /// `symlinkat(2)`: a link named `name` in `directory` pointing at `target`. Counted as an `open`.
+    public static func symlinkat(_ target: UnsafePointer<CChar>, _ directory: Int32, _ name: UnsafePointer<CChar>,
+                                 path: @autoclosure () -> String?) throws(SystemError) {
+        _ = try retrying(.open, "symlinkat", path: path()) { platformSymlinkat(target, directory, name) }
+    }
+
     /// `read(2)`: up to `buffer.count` bytes; 0 at the end of the input.
     public static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer, path: @autoclosure () -> String?) throws(SystemError) -> Int {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
@@ -98,6 +117,13 @@ public enum SystemCall {
 
 // The C functions under names that the methods above do not shadow.
 func platformOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { open(path, flags, mode) }
+func platformOpenat(_ directory: Int32, _ name: UnsafePointer<CChar>, _ flags: Int32, _ mode: mode_t) -> Int32 {
+    openat(directory, name, flags, mode)
+}
+func platformMkdirat(_ directory: Int32, _ name: UnsafePointer<CChar>, _ mode: mode_t) -> Int32 { mkdirat(directory, name, mode) }
+func platformSymlinkat(_ target: UnsafePointer<CChar>, _ directory: Int32, _ name: UnsafePointer<CChar>) -> Int32 {
+    symlinkat(target, directory, name)
+}
 func platformRead(_ fd: Int32, _ base: UnsafeMutableRawPointer, _ count: Int) -> Int { read(fd, base, count) }
 func platformWrite(_ fd: Int32, _ base: UnsafeRawPointer, _ count: Int) -> Int { write(fd, base, count) }
 func platformFsync(_ fd: Int32) -> Int32 { fsync(fd) }

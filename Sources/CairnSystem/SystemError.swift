@@ -21,7 +21,7 @@ public struct SystemError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What was being done, as a verb phrase (`cannot write`).
     public var action: String {
         switch call {
-        case "open": return "cannot open"
+        case "open", "openat": return "cannot open"
         case "read", "pread": return "cannot read"
         case "write", "pwrite": return "cannot write"
         case "fsync", "fdatasync": return "cannot sync"
@@ -29,7 +29,7 @@ public struct SystemError: Error, Hashable, Sendable, CustomStringConvertible {
         case "fstat", "stat": return "cannot stat"
         case "ftruncate": return "cannot truncate"
         case "unlink": return "cannot remove"
-        case "mkdir": return "cannot create"
+        case "mkdir", "mkdirat", "symlinkat": return "cannot create"
         case "flock": return "cannot lock"
         default: return "\(call) failed on"
         }

@@ -7,8 +7,10 @@ import CairnSystem
 /// (spec/engine.md, "Writing a tree"): everything goes under a temporary name beside the
 /// destination, created with `O_EXCL`/`O_NOFOLLOW` relative to directory descriptors (so
 /// nothing is ever written outside it, not even through a symlink the DAG itself made), and is
-/// renamed into place only once complete. On failure the partial output is removed; a removal
-/// that fails is reported in the error, never silently left.
+/// renamed into place only once complete and durable: every file is fsynced before it is
+/// closed, every directory once its entries exist, and the destination's parent after the
+/// rename (spec/engine.md). On failure the partial output is removed; a removal that fails is
+/// reported in the error, never silently left.
 struct TreeWriter {
     let reader: UnixFSReader
 
@@ -30,11 +32,14 @@ struct TreeWriter {
                 }
                 defer { SystemCall.close(fd) }
                 try reader.readFile(cid) { try Self.writeAll(fd, $0, name: path) }
+                try Self.sync(fd, path)
             case .directory:
                 guard mkdir(temporary, 0o755) == 0 else { throw Self.failure("cannot create", temporary) }
-                let fd = open(temporary, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-                guard fd >= 0 else { throw Self.failure("cannot open", temporary) }
-                defer { close(fd) }
+                let fd: Int32
+                do throws(SystemError) { fd = try SystemCall.open(temporary, O_RDONLY | O_DIRECTORY | O_NOFOLLOW) } catch {
+                    throw EngineError(.io, error.description)
+                }
+                defer { SystemCall.close(fd) }
                 try extractTree(cid, into: fd, path: path)
             case .symlink(let target):
                 try Self.checkTarget(target, cid: cid)
@@ -45,6 +50,30 @@ struct TreeWriter {
             do { try SystemCall.rename(temporary, to: path) } catch { throw EngineError(.io, "cannot rename to \(path): \(error.reason)") }
         } catch {
             throw Self.removePartial(temporary, after: error)
+        }
+        // Not durable until the rename is: if that sync fails, the output is taken back.
+        do { try Self.syncDirectory(parent) } catch { throw Self.removePartial(path, after: error) }
+    }
+
+    /// Runs a system call, its error as an `EngineError.io` naming the call and the path.
+    @discardableResult
+    static func io<T>(_ body: () throws(SystemError) -> T) throws -> T {
+        do { return try body() } catch { throw EngineError(.io, error.description) }
+    }
+
+    /// fsync of a written file or a filled directory; the error names it.
+    static func sync(_ fd: Int32, _ path: String) throws {
+        do { try SystemCall.fsync(fd, path: path) } catch { throw EngineError(.io, error.description) }
+    }
+
+    /// fsync of the directory at `path`, so a rename into it is durable.
+    static func syncDirectory(_ path: String) throws {
+        do {
+            let fd = try SystemCall.open(path, O_RDONLY | O_DIRECTORY)
+            defer { SystemCall.close(fd) }
+            try SystemCall.fsync(fd, path: path)
+        } catch {
+            throw EngineError(.io, error.description)
         }
     }
 
@@ -113,18 +142,19 @@ struct TreeWriter {
         var stack = [Frame(fd: root, cid: cid, path: path)]
         stack[0].subdirectories = try writeEntries(cid, into: root, path: path)
         var onPath: Set<CID> = [cid]
-        defer { for frame in stack.dropFirst() where frame.fd >= 0 { close(frame.fd) } }
+        defer { for frame in stack.dropFirst() where frame.fd >= 0 { SystemCall.close(frame.fd) } }
         while let top = stack.indices.last {
             guard stack[top].next < stack[top].subdirectories.count else {
                 let frame = stack.removeLast()
                 onPath.remove(frame.cid)
                 guard let parent = stack.indices.last else { return }
-                defer { close(frame.fd) }
+                defer { SystemCall.close(frame.fd) }
                 if stack[parent].fd < 0 {
                     // Reopened through `..`: every directory here was made by mkdirat and
                     // opened with O_NOFOLLOW, so the parent of a child is the frame below it.
-                    stack[parent].fd = openat(frame.fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-                    guard stack[parent].fd >= 0 else { throw Self.failure("cannot open", stack[parent].path) }
+                    stack[parent].fd = try Self.io { () throws(SystemError) in
+                        try SystemCall.openat(frame.fd, "..", O_RDONLY | O_DIRECTORY, path: stack[parent].path)
+                    }
                 }
                 continue
             }
@@ -135,13 +165,16 @@ struct TreeWriter {
             }
             let childPath = stack[top].path + "/" + String(decoding: name, as: UTF8.self)
             let parentFD = stack[top].fd
-            let fd = Self.withCString(name) { openat(parentFD, $0, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) }
-            guard fd >= 0 else { throw Self.failure("cannot open", childPath) }
+            let fd = try Self.withCString(name) { name in
+                try Self.io { () throws(SystemError) in
+                    try SystemCall.openat(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, path: childPath)
+                }
+            }
             stack.append(Frame(fd: fd, cid: child, path: childPath))
             stack[stack.count - 1].subdirectories = try writeEntries(child, into: fd, path: childPath)
             let far = stack.count - 1 - Self.openDirectoryLimit
             if far >= 1 && stack[far].fd >= 0 {
-                close(stack[far].fd)
+                SystemCall.close(stack[far].fd)
                 stack[far].fd = -1
             }
         }
@@ -157,21 +190,24 @@ struct TreeWriter {
             try Self.withCString(entry.name) { name in
                 switch try reader.kind(of: entry.cid) {
                 case .file:
-                    let fd = openat(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
-                    guard fd >= 0 else { throw Self.failure("cannot create", childPath) }
-                    defer { close(fd) }
+                    let fd = try Self.io { () throws(SystemError) in
+                        try SystemCall.openat(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644, path: childPath)
+                    }
+                    defer { SystemCall.close(fd) }
                     try reader.readFile(entry.cid) { try Self.writeAll(fd, $0, name: childPath) }
+                    try Self.sync(fd, childPath)
                 case .directory:
-                    guard mkdirat(directory, name, 0o755) == 0 else { throw Self.failure("cannot create", childPath) }
+                    try Self.io { () throws(SystemError) in try SystemCall.mkdirat(directory, name, 0o755, path: childPath) }
                     subdirectories.append((entry.name, entry.cid))
                 case .symlink(let target):
                     try Self.checkTarget(target, cid: entry.cid)
                     try Self.withCString(target) { target in
-                        guard symlinkat(target, directory, name) == 0 else { throw Self.failure("cannot create", childPath) }
+                        try Self.io { () throws(SystemError) in try SystemCall.symlinkat(target, directory, name, path: childPath) }
                     }
                 }
             }
         }
+        try Self.sync(directory, path)
         return subdirectories
     }
 }

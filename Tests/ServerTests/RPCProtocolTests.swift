@@ -127,6 +127,11 @@ import CairnTestSupport
         try export.body.write(to: car)
         let verify = try CairnProcess.run(["car", "verify", car.path])
         #expect(verify.status == 0, "\(verify.stderr)")
+        // Imported again (already present): Kubo's root line, then its stats line.
+        let again = jsonLines(try rpc(server, "dag/import?stats=true", ["-F", "file=@\(car.path)"]).text)
+        #expect(again.count == 2)
+        #expect(((again.first?["Root"] as? [String: Any])?["Cid"] as? [String: Any])?["/"] as? String == Self.fileRoot)
+        #expect((again.last?["Stats"] as? [String: Any])?["BlockCount"] as? Int == 3)  // two leaves and their root
 
         // The last leaf of a 4 MiB file in 1 KiB chunks missing: megabytes are sent first, then
         // the stream ends with the error in the X-Stream-Error trailer. A missing root is a

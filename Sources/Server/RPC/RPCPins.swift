@@ -111,12 +111,23 @@ enum RPCPins {
                 return .object(fields)
             })
         }
-        var keys: [(String, JSONValue)] = []
-        var seen = Set<CID>()
-        for pin in shown where seen.insert(pin.cid).inserted {
+        // Kubo has one pin per CID: a CID pinned under several names shows its first name
+        // (names sort after the unnamed pin, which shows only when it is the only one).
+        var order: [CID] = []
+        var chosen: [CID: Listed] = [:]
+        for pin in shown {
+            if let current = chosen[pin.cid] {
+                if current.name.isEmpty && !pin.name.isEmpty { chosen[pin.cid] = pin }
+            } else {
+                order.append(pin.cid)
+                chosen[pin.cid] = pin
+            }
+        }
+        let keys: [(String, JSONValue)] = order.map { cid in
+            let pin = chosen[cid]!
             var fields: [(String, JSONValue)] = [("Type", .string(quiet ? "" : pin.type))]
             if names { fields.append(("Name", .string(pin.name))) }
-            keys.append((pin.cid.description, .object(fields)))
+            return (cid.description, .object(fields))
         }
         return RPCOutput.once(.object([("Keys", .object(keys))]))
     }

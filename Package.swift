@@ -107,8 +107,11 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Multiformats", "Hashing", "Blocks", "UnixFS", "CAR", "BlockStore", "Engine", "CairnSystem",
+                "Multiformats", "Hashing", "Blocks", "UnixFS", "CAR", "BlockStore", "Engine", "CairnSystem", "CSodium",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

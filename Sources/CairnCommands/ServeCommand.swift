@@ -1,5 +1,6 @@
 import ArgumentParser
 import CairnSystem
+import Logging
 import Server
 
 /// `cairn serve`: the store over HTTP, as a Kubo RPC subset and a trustless gateway (spec/serve.md).
@@ -27,7 +28,19 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Allow a non-loopback listener without --auth-file.")
     var allowUnauthenticated = false
 
+    @Option(help: ArgumentHelp("Largest request body in bytes (default 64 GiB).", valueName: "bytes"))
+    var maxBodyBytes: Int64?
+
+    @Option(help: ArgumentHelp("Request bodies taken at once; more are refused with 503 (default 8).", valueName: "n"))
+    var maxUploads: Int?
+
+    @Option(help: ArgumentHelp("Seconds a connection may stay silent before it is closed (default 60).", valueName: "seconds"))
+    var idleTimeout: Int64?
+
     func validate() throws {
+        if let maxBodyBytes, maxBodyBytes < 1 { throw ValidationError("--max-body-bytes must be at least 1") }
+        if let maxUploads, maxUploads < 1 { throw ValidationError("--max-uploads must be at least 1") }
+        if let idleTimeout, idleTimeout < 1 { throw ValidationError("--idle-timeout must be at least 1") }
         _ = try listen(api, "--api")
         _ = try listen(gateway, "--gateway")
     }
@@ -41,35 +54,42 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        var limits = ServerLimits()
+        if let maxBodyBytes { limits.maxBodyBytes = maxBodyBytes }
+        if let maxUploads { limits.concurrentUploads = maxUploads }
+        if let idleTimeout { limits.idleTimeoutSeconds = idleTimeout }
         let configuration = ServerConfiguration(
             store: store.layout, api: try listen(api, "--api"), gateway: try listen(gateway, "--gateway"),
-            authFile: authFile, readOnly: readOnly, allowUnauthenticated: allowUnauthenticated)
+            authFile: authFile, readOnly: readOnly, allowUnauthenticated: allowUnauthenticated, limits: limits)
+        // Logs go to stderr (stdout carries only the listening lines).
+        LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
+        let logger = Logger(label: "cairn.serve")
         let server: CairnServer
         do {
-            server = try CairnServer(configuration: configuration)
+            server = try CairnServer(configuration: configuration, logger: logger)
         } catch let error as ServerError {
             throw CLIError(error.message)
         }
-        // SIGINT/SIGTERM set the process token (runMain); the watcher then ends the group, which
-        // cancels the server: a graceful shutdown.
+        // SIGINT/SIGTERM set the process token (runMain's handlers): the server then shuts down
+        // gracefully (requests in flight finish) and the command exits 0, as Kubo's daemon does.
         do {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    try await server.run(shutdownSignals: []) { name, address in
-                        let label = name == "api" ? "RPC API server" : "Gateway server"
-                        writeStandardOutput("\(label) listening on \(address.multiaddr)\n")
-                    }
+            try await server.run(shutdownSignals: [], ready: { name, address in
+                let label = name == "api" ? "RPC API server" : "Gateway server"
+                writeStandardOutput("\(label) listening on \(address.multiaddr)\n")
+            }, stop: {
+                while !CancellationToken.process.isCancelled, !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(50))
                 }
-                group.addTask {
-                    while !CancellationToken.process.isCancelled, !Task.isCancelled {
-                        try? await Task.sleep(for: .milliseconds(50))
-                    }
+                if CancellationToken.process.isCancelled {
+                    logger.notice("Received interrupt signal, shutting down...")
                 }
-                try await group.next()
-                group.cancelAll()
-            }
+            })
         } catch let error as ServerError {
             throw CLIError(error.message)
+        }
+        if CancellationToken.process.isCancelled {
+            logger.notice("shut down cleanly")
+            CairnSystem.exit(0)
         }
     }
 }

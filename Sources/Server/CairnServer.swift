@@ -1,4 +1,5 @@
 public import Hummingbird
+import HummingbirdCore
 public import Logging
 import ServiceLifecycle
 public import UnixSignals
@@ -19,11 +20,15 @@ public struct CairnServer: Sendable {
         }
     }
 
-    /// Runs both listeners until shutdown. `ready` is called once per listener with its name
-    /// (`"api"` or `"gateway"`) and the address it is bound to (the real port when 0 was asked).
+    /// Runs both listeners until shutdown: one of `shutdownSignals`, `stop` returning, or the
+    /// task being cancelled. A graceful shutdown stops accepting connections, lets requests in
+    /// flight finish (their commits included), then returns. `ready` is called once per
+    /// listener with its name (`"api"` or `"gateway"`) and the address it is bound to (the
+    /// real port when 0 was asked).
     public func run(
         shutdownSignals: [UnixSignal] = [.sigterm, .sigint],
-        ready: @escaping @Sendable (String, ListenAddress) async -> Void = { _, _ in }
+        ready: @escaping @Sendable (String, ListenAddress) async -> Void = { _, _ in },
+        stop: (@Sendable () async -> Void)? = nil
     ) async throws {
         let state = try ServerState(configuration: configuration, logger: logger)
         var services: [any Service] = []
@@ -41,7 +46,27 @@ public struct CairnServer: Sendable {
         }
         let group = ServiceGroup(configuration: .init(
             services: services, gracefulShutdownSignals: shutdownSignals, logger: logger))
-        try await group.run()
+        do {
+            // `stop` returning starts a graceful shutdown; the group then ends by itself once the
+            // requests in flight are done (cancelling it instead would cut them off).
+            try await withThrowingTaskGroup(of: Bool.self) { tasks in
+                tasks.addTask { try await group.run(); return true }
+                if let stop {
+                    tasks.addTask {
+                        await stop()
+                        if !Task.isCancelled { await group.triggerGracefulShutdown() }
+                        return false
+                    }
+                }
+                while let groupEnded = try await tasks.next() {
+                    if groupEnded { tasks.cancelAll() }
+                }
+            }
+        } catch {
+            await state.pool.shutdown()
+            throw error
+        }
+        await state.pool.shutdown()
     }
 
     private func application(
@@ -49,15 +74,24 @@ public struct CairnServer: Sendable {
         ready: @escaping @Sendable (String, ListenAddress) async -> Void,
         respond: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
     ) -> some Service {
-        Application(
+        let limits = configuration.limits
+        let http = HTTP1Channel.Configuration(
+            idleTimeout: .seconds(limits.idleTimeoutSeconds),
+            httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes,
+                                            maxHeaderFieldCount: 200))
+        // Hummingbird's own logger only for warnings: request lines and start-up chatter stay quiet.
+        var quiet = logger
+        quiet.logLevel = max(logger.logLevel, .warning)
+        return Application(
             responder: CallbackResponder(callback: respond),
+            server: .http1(configuration: http),
             configuration: ApplicationConfiguration(
                 address: .hostname(address.host, port: address.port), serverName: nil),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? address.port
                 await ready(name, ListenAddress(host: address.host, port: port))
             },
-            logger: logger
+            logger: quiet
         )
     }
 }

@@ -56,6 +56,8 @@ public struct ServerConfiguration: Sendable {
     public var readOnly: Bool
     /// Allow a non-loopback listener without an auth file.
     public var allowUnauthenticated: Bool
+    /// Body size, upload count and timeout limits.
+    public var limits: ServerLimits
 
     public init(
         store: StoreLayout,
@@ -63,8 +65,10 @@ public struct ServerConfiguration: Sendable {
         gateway: ListenAddress? = ListenAddress(host: "127.0.0.1", port: 8080),
         authFile: String? = nil,
         readOnly: Bool = false,
-        allowUnauthenticated: Bool = false
+        allowUnauthenticated: Bool = false,
+        limits: ServerLimits = ServerLimits()
     ) {
+        self.limits = limits
         self.store = store
         self.api = api
         self.gateway = gateway

@@ -1,13 +1,47 @@
 import BlockStore
 import Logging
 
-/// What every request handler shares: the configuration and the store.
+/// What every request handler shares: the configuration, the one process-wide store, the pool
+/// blocking store calls run on, and the gates that serialise writes and bound uploads
+/// (spec/serve.md §3).
 final class ServerState: Sendable {
     let configuration: ServerConfiguration
     let logger: Logger
+    /// The store, opened once for the life of the server. Reads run concurrently on the pool.
+    let store: BlockStore
+    /// Blocking store work runs here, never on an event loop.
+    let pool: BlockingPool
+    /// One writer at a time: every request that changes the store holds this gate.
+    let writeGate = AsyncGate(permits: 1)
+    /// At most `limits.concurrentUploads` request bodies stream in at once.
+    let uploadGate: AsyncGate
+    /// Kubo's `API.Authorizations`, if an auth file was given.
+    let authorizations: Authorizations?
 
     init(configuration: ServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        authorizations = try configuration.authFile.map { try Authorizations(file: $0) }
+        do {
+            store = try BlockStore(layout: configuration.store, create: !configuration.readOnly)
+        } catch let error as BlockStoreError {
+            throw ServerError("cannot open the store: \(error.message)")
+        }
+        pool = BlockingPool(threads: configuration.limits.concurrentUploads + 16)
+        uploadGate = AsyncGate(permits: configuration.limits.concurrentUploads)
+    }
+
+    /// Runs a read on the pool.
+    func read<T: Sendable>(_ body: @escaping @Sendable (BlockStore) throws -> T) async throws -> T {
+        let store = store
+        return try await pool.run { try body(store) }
+    }
+
+    /// Runs a write on the pool, holding the one-writer gate; it returns once the store's
+    /// commit is durable.
+    func write<T: Sendable>(_ body: @escaping @Sendable (BlockStore) throws -> T) async throws -> T {
+        let store = store
+        let pool = pool
+        return try await writeGate.withPermit { try await pool.run { try body(store) } }
     }
 }

@@ -67,8 +67,11 @@ func withTestServer(
         readOnly: readOnly)
     let server = try CairnServer(configuration: configuration)
     let (addresses, continuation) = AsyncStream.makeStream(of: (String, ListenAddress).self)
+    // Finishing `stopping` shuts the server down gracefully, as a signal does in `cairn serve`.
+    let (stopping, stop) = AsyncStream.makeStream(of: Void.self)
     let serving = Task {
-        try await server.run(shutdownSignals: []) { name, address in continuation.yield((name, address)) }
+        try await server.run(shutdownSignals: [], ready: { name, address in continuation.yield((name, address)) },
+                             stop: { for await _ in stopping {} })
     }
     var api = "", gateway = ""
     for await (name, address) in addresses {
@@ -78,10 +81,10 @@ func withTestServer(
     do {
         try await body(api, gateway)
     } catch {
-        serving.cancel()
+        stop.finish()
         _ = try? await serving.value
         throw error
     }
-    serving.cancel()
+    stop.finish()
     try await serving.value
 }

@@ -1,0 +1,24 @@
+import CAR
+
+/// The server's limits (spec/serve.md §4).
+public struct ServerLimits: Sendable, Hashable {
+    /// The most bytes one request body may have (multipart framing included).
+    public var maxBodyBytes: Int64 = 64 << 30
+    /// Request bodies streaming in at once; more are refused with 503 rather than queued.
+    public var concurrentUploads = 8
+    /// A connection that sends or receives nothing for this long is closed (it bounds a slow
+    /// header too: no request starts until its head is complete).
+    public var idleTimeoutSeconds: Int64 = 60
+    /// Largest request head (all header fields together).
+    public var maxHeaderBytes = 64 << 10
+
+    public init() {}
+}
+
+/// Block size limits, the CAR reader's (spec/serve.md §4): a block over 2 MiB is refused unless
+/// `allow-big-block=true`, and then up to 8 MiB (go-car's section limit), whether it comes
+/// through `block/put` or in a CAR.
+enum BlockLimits {
+    static let soft = CARReadOptions().maxBlockBytes
+    static let hard = CARReadOptions().maxSectionBytes
+}

@@ -1,0 +1,203 @@
+import CAR
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+
+/// Kubo's response kinds (go-ipfs-cmds http/responseemitter.go `doPreamble`): one JSON value,
+/// a channel of JSON values (NDJSON, `X-Chunked-Output: 1`) or a byte stream
+/// (`X-Stream-Output: 1`). Every response declares `Trailer: X-Stream-Error`; an error after
+/// the 200 head is sent only in that trailer (spec/serve.md §5.2).
+enum RPCOutput {
+    static let streamError = HTTPField.Name("X-Stream-Error")!
+    static let chunkedOutput = HTTPField.Name("X-Chunked-Output")!
+    static let streamOutput = HTTPField.Name("X-Stream-Output")!
+    static let exposed = "X-Stream-Output, X-Chunked-Output, X-Content-Length"
+
+    static func headers(contentType: String) -> HTTPFields {
+        var fields = HTTPFields()
+        fields[.contentType] = contentType
+        fields[.trailer] = "X-Stream-Error"
+        fields[.accessControlAllowHeaders] = exposed
+        fields[.accessControlExposeHeaders] = exposed
+        fields[.vary] = "Origin"
+        return fields
+    }
+
+    /// A single value (`cmds.EmitOnce`).
+    static func once(_ value: JSONValue) -> Response {
+        Response(status: .ok, headers: headers(contentType: "application/json"),
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: value.text + "\n")))
+    }
+
+    /// Values emitted one by one (`res.Emit`), all known now: NDJSON, with an error after
+    /// them in the trailer if `trailerError` is given.
+    static func values(_ values: [JSONValue], trailerError: String? = nil) -> Response {
+        var fields = headers(contentType: "application/json")
+        fields[chunkedOutput] = "1"
+        let text = ByteBuffer(string: values.map { $0.text + "\n" }.joined())
+        guard let trailerError else { return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: text)) }
+        return Response(status: .ok, headers: fields, body: ResponseBody { writer in
+            try await writer.write(text)
+            var trailers = HTTPFields()
+            trailers[streamError] = trailerError
+            try await writer.finish(trailers)
+        })
+    }
+
+    /// The error answer sent before any output.
+    static func error(_ error: RPCError) -> Response {
+        let status = HTTPResponse.Status(code: error.status)
+        if error.plainText {
+            return Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: error.message + "\n")))
+        }
+        let value = JSONValue.object([("Message", .string(error.message)), ("Code", .int(error.code)), ("Type", .string("error"))])
+        return Response(status: status, headers: headers(contentType: "application/json"),
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: value.text + "\n")))
+    }
+
+    /// A stream produced by blocking work on the pool (`produce` writes into the pipe). The
+    /// head waits for the first bytes: a failure before any output is an ordinary error
+    /// answer with Kubo's status; a failure later ends the body with the `X-Stream-Error`
+    /// trailer. A client that goes away fails the pipe, which stops the producer.
+    static func stream(
+        state: ServerState, contentType: String, chunked: Bool, bytes: Bool,
+        produce: @escaping @Sendable (BytePipe) throws -> Void
+    ) async throws -> Response {
+        let pipe = BytePipe(capacity: 2 << 20)
+        let logger = state.logger
+        Task {
+            do {
+                try await state.pool.run {
+                    try produce(pipe)
+                    pipe.finish()
+                }
+            } catch {
+                pipe.fail(RPCError.from(error))
+            }
+        }
+        let first: ByteBuffer?
+        do { first = try await pipe.receive() } catch { throw RPCError.from(error) }
+        var fields = headers(contentType: contentType)
+        if chunked { fields[chunkedOutput] = "1" }
+        if bytes { fields[streamOutput] = "1" }
+        return Response(status: .ok, headers: fields, body: ResponseBody { writer in
+            do {
+                if let first { try await writer.write(first) }
+                while true {
+                    let next: ByteBuffer?
+                    do {
+                        next = try await pipe.receive()
+                    } catch {
+                        let message = RPCError.from(error).message
+                        logger.warning("stream ended with an error", metadata: ["error": "\(message)"])
+                        var trailers = HTTPFields()
+                        trailers[streamError] = message
+                        try await writer.finish(trailers)
+                        return
+                    }
+                    guard let next else { break }
+                    try await writer.write(next)
+                }
+                try await writer.finish(nil)
+            } catch {
+                pipe.fail(error)
+                throw error
+            }
+        })
+    }
+}
+
+/// A CAR output into a pipe (`dag/export`): not seekable, so only CARv1 streams through it.
+final class PipeCAROutput: CAROutput {
+    let pipe: BytePipe
+    private var pending = ByteBuffer()
+
+    init(pipe: BytePipe) { self.pipe = pipe }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws(CARError) {
+        pending.writeBytes(bytes)
+        if pending.readableBytes >= 256 << 10 { try flush() }
+    }
+
+    var isSeekable: Bool { false }
+
+    func replace(_ range: Range<UInt64>, with bytes: UnsafeRawBufferPointer) throws(CARError) {
+        throw CARError(.invalidUse, "a CAR sent over HTTP cannot be edited in place")
+    }
+
+    func flush() throws(CARError) {
+        guard pending.readableBytes > 0 else { return }
+        do { try pipe.sendBlocking(pending) } catch { throw CARError(.io, "the client went away: \(error)") }
+        pending = ByteBuffer()
+    }
+}
+
+/// A JSON value written as Go's `encoding/json` writes Kubo's structs: fields in declaration
+/// order, no spaces, `<`, `>` and `&` escaped as `\u003c`, `\u003e`, `\u0026`.
+indirect enum JSONValue: Sendable {
+    case string(String)
+    case int(Int)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([(String, JSONValue)])
+
+    /// `{"/":"<cid>"}`, how Kubo writes a CID link.
+    static func link(_ cid: String) -> JSONValue { .object([("/", .string(cid))]) }
+
+    var text: String {
+        var out = ""
+        write(into: &out)
+        return out
+    }
+
+    func write(into out: inout String) {
+        switch self {
+        case .string(let text): JSONValue.quote(text, into: &out)
+        case .int(let number): out += String(number)
+        case .bool(let flag): out += flag ? "true" : "false"
+        case .null: out += "null"
+        case .array(let items):
+            out += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { out += "," }
+                item.write(into: &out)
+            }
+            out += "]"
+        case .object(let fields):
+            out += "{"
+            for (index, (key, value)) in fields.enumerated() {
+                if index > 0 { out += "," }
+                JSONValue.quote(key, into: &out)
+                out += ":"
+                value.write(into: &out)
+            }
+            out += "}"
+        }
+    }
+
+    static func quote(_ text: String, into out: inout String) {
+        out += "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case "<", ">", "&", "\u{2028}", "\u{2029}":
+                out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        out += "\""
+    }
+}

@@ -1,0 +1,149 @@
+import Blocks
+import BlockStore
+import Hummingbird
+import Multiformats
+
+/// `pin/add|rm|ls|update` with names (ipfs/kubo core/commands/pin/pin.go).
+enum RPCPins {
+    /// Kubo's limit on a pin name (0.38: at most 255 bytes).
+    static let maxNameBytes = 255
+
+    static func add(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
+        guard !request.arguments.isEmpty else { throw RPCError.client("argument \"ipfs-path\" is required") }
+        let cids = try request.arguments.map(RPCRequest.cid)
+        let recursive = try request.bool("recursive", default: true)
+        let progress = try request.bool("progress", default: false)
+        let name = request.options["name"].flatMap { $0.isEmpty ? nil : $0 }
+        if let name, name.utf8.count > maxNameBytes {
+            throw RPCError.client("pin name is \(name.utf8.count) bytes; the most is \(maxNameBytes)")
+        }
+        try await WriterSession.with(state) { session in
+            try await session.run { writer in
+                for cid in cids {
+                    do {
+                        try writer.pin(cid, recursive: recursive, name: name)
+                    } catch let error as BlockStoreError where error.code == .notFound || error.code == .invalidDAG {
+                        throw RPCError.normal("pin: \(error.message)")
+                    }
+                }
+            }
+        }
+        let pins = JSONValue.object([("Pins", .array(cids.map { .string($0.description) }))])
+        return progress ? RPCOutput.values([pins]) : RPCOutput.once(pins)
+    }
+
+    static func remove(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
+        guard !request.arguments.isEmpty else { throw RPCError.client("argument \"ipfs-path\" is required") }
+        let cids = try request.arguments.map(RPCRequest.cid)
+        try await WriterSession.with(state) { session in
+            try await session.run { writer in
+                for cid in cids {
+                    do { try writer.unpin(cid) } catch let error as BlockStoreError where error.code == .notFound {
+                        throw RPCError.normal("not pinned or pinned indirectly")
+                    }
+                }
+            }
+        }
+        return RPCOutput.once(.object([("Pins", .array(cids.map { .string($0.description) }))]))
+    }
+
+    static func update(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
+        guard request.arguments.count == 2 else { throw RPCError.client("argument \"from-path\" and \"to-path\" are required") }
+        let from = try RPCRequest.cid(request.arguments[0])
+        let to = try RPCRequest.cid(request.arguments[1])
+        let unpin = try request.bool("unpin", default: true)
+        try await WriterSession.with(state) { session in
+            try await session.run { writer in
+                do { try writer.updatePin(from: from, to: to, unpinOld: unpin) } catch let error as BlockStoreError where error.code == .notFound {
+                    throw RPCError.normal("'from' cid was not recursively pinned already")
+                }
+            }
+        }
+        return RPCOutput.once(.object([("Pins", .array([.string(from.description), .string(to.description)]))]))
+    }
+
+    /// One listed pin.
+    struct Listed: Sendable {
+        var cid: CID
+        var type: String
+        var name: String
+    }
+
+    /// Direct, recursive and (for `type=all|indirect`) indirect pins; `name` keeps the pins
+    /// whose name contains it (case-sensitive, as Kubo's filter) and implies `names`.
+    static func list(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
+        let type = request.options["type"] ?? "all"
+        guard ["all", "direct", "recursive", "indirect"].contains(type) else {
+            throw RPCError.client("invalid type '\(type)', must be one of {direct, indirect, recursive, all}")
+        }
+        let filter = request.options["name"].flatMap { $0.isEmpty ? nil : $0 }
+        let names = try request.bool("names", default: false) || filter != nil
+        let stream = try request.bool("stream", default: false)
+        let quiet = try request.bool("quiet", default: false)
+        let wanted = try request.arguments.map(RPCRequest.cid)
+        let listed: [Listed] = try await state.read { store in
+            var listed: [Listed] = []
+            let pins = try store.pins()
+            for pin in pins where type == "all" || type == (pin.recursive ? "recursive" : "direct") {
+                if let filter, !(pin.name ?? "").contains(filter) { continue }
+                listed.append(Listed(cid: pin.cid, type: pin.recursive ? "recursive" : "direct", name: pin.name ?? ""))
+            }
+            if (type == "all" || type == "indirect") && filter == nil {
+                let pinned = Set(pins.map(\.cid))
+                for cid in try indirect(store, roots: pins.filter(\.recursive).map(\.cid)) where !pinned.contains(cid) {
+                    listed.append(Listed(cid: cid, type: "indirect", name: ""))
+                }
+            }
+            return listed
+        }
+        var shown = listed
+        if !wanted.isEmpty {
+            shown = listed.filter { wanted.contains($0.cid) }
+            if let missing = wanted.first(where: { cid in !listed.contains { $0.cid == cid } }) {
+                throw RPCError.normal("path '\(missing)' is not pinned")
+            }
+        }
+        if stream {
+            return RPCOutput.values(shown.map { pin in
+                var fields: [(String, JSONValue)] = [("Cid", .string(pin.cid.description))]
+                if names { fields.append(("Name", .string(pin.name))) }
+                if !quiet { fields.append(("Type", .string(pin.type))) }
+                return .object(fields)
+            })
+        }
+        // Kubo has one pin per CID: a CID pinned under several names shows its first name
+        // (names sort after the unnamed pin, which shows only when it is the only one).
+        var order: [CID] = []
+        var chosen: [CID: Listed] = [:]
+        for pin in shown {
+            if let current = chosen[pin.cid] {
+                if current.name.isEmpty && !pin.name.isEmpty { chosen[pin.cid] = pin }
+            } else {
+                order.append(pin.cid)
+                chosen[pin.cid] = pin
+            }
+        }
+        let keys: [(String, JSONValue)] = order.map { cid in
+            let pin = chosen[cid]!
+            var fields: [(String, JSONValue)] = [("Type", .string(quiet ? "" : pin.type))]
+            if names { fields.append(("Name", .string(pin.name))) }
+            return (cid.description, .object(fields))
+        }
+        return RPCOutput.once(.object([("Keys", .object(keys))]))
+    }
+
+    /// Every block below the recursive pins' roots (the roots themselves excluded), each once.
+    private static func indirect(_ store: BlockStore, roots: [CID]) throws -> [CID] {
+        var seen = Set<CID>(roots)
+        var stack = roots
+        var found: [CID] = []
+        while let cid = stack.popLast() {
+            guard let bytes = try store.getIfPresent(cid, verify: true) else { continue }
+            for child in try links(of: cid, bytes) where seen.insert(child).inserted {
+                found.append(child)
+                stack.append(child)
+            }
+        }
+        return found
+    }
+}

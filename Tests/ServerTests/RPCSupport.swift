@@ -1,0 +1,132 @@
+import Foundation
+import CairnTestSupport
+
+/// A `cairn serve` process (the release binary) on a free loopback port, over its own store.
+final class ServeProcess: @unchecked Sendable {
+    let process = Process()
+    let port: Int
+    let store: String
+    private let stderrPipe = Pipe()
+    private let errors = StderrSink()
+
+    /// Starts `cairn serve --store STORE --api 127.0.0.1:0 --gateway none EXTRA…` and waits for
+    /// its listening line on stdout.
+    init(store: String, extra: [String] = []) throws {
+        guard let binary = CairnProcess.binary else { throw ServeTestError("cairn binary not found") }
+        self.store = store
+        process.executableURL = binary
+        process.arguments = ["serve", "--store", store, "--api", "127.0.0.1:0", "--gateway", "none"] + extra
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = stderrPipe
+        try process.run()
+        let sink = errors
+        let handle = stderrPipe.fileHandleForReading
+        Thread { while case let data = handle.availableData, !data.isEmpty { sink.append(data) } }.start()
+        var seen = ""
+        var found: Int?
+        let reader = out.fileHandleForReading
+        while found == nil {
+            let data = reader.availableData
+            if data.isEmpty { break }
+            seen += String(decoding: data, as: UTF8.self)
+            if let range = seen.range(of: "RPC API server listening on /ip4/127.0.0.1/tcp/"),
+               let line = seen[range.upperBound...].split(separator: "\n").first, seen[range.upperBound...].contains("\n") {
+                found = Int(line)
+            }
+        }
+        guard let found else {
+            process.waitUntilExit()
+            throw ServeTestError("cairn serve did not start: \(seen) \(errors.text)")
+        }
+        port = found
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+    var stderr: String { errors.text }
+
+    /// SIGTERM (or another signal), then waits; returns the exit status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM) -> Int32 {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+        process.waitUntilExit()
+        Thread.sleep(forTimeInterval: 0.05)  // let the stderr reader drain
+        return process.terminationStatus
+    }
+
+    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() } }
+}
+
+final class StderrSink: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func append(_ more: Data) { lock.lock(); data.append(more); lock.unlock() }
+    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
+}
+
+struct ServeTestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// One `curl` exchange: status, head (and trailer) lines, body.
+struct CurlResult {
+    var status: Int
+    var headers: [String: String]
+    var body: Data
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+/// Runs `curl -s` with `arguments` (URL included), capturing the status, the response head and
+/// trailers (curl's `-D` dump has both) and the body.
+func curl(_ arguments: [String]) throws -> CurlResult {
+    let directory = try makeTemporaryDirectory("curl")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let head = directory.appendingPathComponent("head").path
+    let body = directory.appendingPathComponent("body").path
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    process.arguments = ["-s", "-D", head, "-o", body, "-w", "%{http_code}", "--max-time", "60"] + arguments
+    let out = Pipe()
+    process.standardOutput = out
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let status = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    var headers: [String: String] = [:]
+    let headText = (try? String(contentsOfFile: head, encoding: .utf8)) ?? ""
+    for line in headText.split(whereSeparator: \.isNewline) {
+        guard let colon = line.firstIndex(of: ":") else { continue }
+        headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+    }
+    return CurlResult(status: Int(status) ?? 0, headers: headers,
+                      body: FileManager.default.contents(atPath: body) ?? Data())
+}
+
+/// A POST to `cairn serve`'s RPC: `command` with its query, extra curl arguments (a multipart
+/// `-F` file, credentials).
+func rpc(_ server: ServeProcess, _ command: String, _ extra: [String] = []) throws -> CurlResult {
+    try curl(["-X", "POST", "-H", "Expect:"] + extra + ["\(server.url)/api/v0/\(command)"])
+}
+
+/// A fresh directory for one test, removed by the caller.
+func serveDirectory(_ label: String) throws -> URL {
+    try makeTemporaryDirectory("rpc-\(label)")
+}
+
+/// The sm1 SplitMix64 input of the shared vectors (`inputs.tsv`: seed 1, `size` bytes).
+func sm1(_ size: Int) -> Data { Data(SplitMix64.bytes(seed: 1, count: size)) }
+
+/// The JSON object of a response body (or each NDJSON line).
+func jsonLines(_ text: String) -> [[String: Any]] {
+    text.split(separator: "\n").compactMap { line in
+        (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+    }
+}
+
+/// Lower-case hex SHA-256 (the test suite's own independent implementation).
+func sha256Hex(_ data: Data) -> String {
+    var hasher = TestSHA256()
+    hasher.update(data)
+    return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+}

@@ -57,12 +57,12 @@ package enum Wire {
 
 /// A failure inside `WireReader`: where it happened (absolute offset in the outermost block) and why.
 @usableFromInline
-struct WireError: Error {
-    @usableFromInline var offset: Int
-    @usableFromInline var reason: String
+package struct WireError: Error {
+    @usableFromInline package var offset: Int
+    @usableFromInline package var reason: String
 
     @usableFromInline
-    init(offset: Int, reason: String) {
+    package init(offset: Int, reason: String) {
         self.offset = offset
         self.reason = reason
     }
@@ -72,27 +72,27 @@ struct WireError: Error {
 /// the position of its first byte inside the outermost block, so nested messages report
 /// absolute offsets.
 @usableFromInline
-struct WireReader {
-    @usableFromInline let bytes: UnsafeRawBufferPointer
-    @usableFromInline let origin: Int
-    @usableFromInline var position = 0
+package struct WireReader {
+    @usableFromInline package let bytes: UnsafeRawBufferPointer
+    @usableFromInline package let origin: Int
+    @usableFromInline package var position = 0
 
     @usableFromInline
-    init(_ bytes: UnsafeRawBufferPointer, origin: Int = 0) {
+    package init(_ bytes: UnsafeRawBufferPointer, origin: Int = 0) {
         self.bytes = bytes
         self.origin = origin
     }
 
-    @usableFromInline var isAtEnd: Bool { position >= bytes.count }
+    @usableFromInline package var isAtEnd: Bool { position >= bytes.count }
 
     @usableFromInline
-    func fail(_ reason: String, at relative: Int? = nil) -> WireError {
+    package func fail(_ reason: String, at relative: Int? = nil) -> WireError {
         WireError(offset: origin + (relative ?? position), reason: reason)
     }
 
     /// Reads a minimal varint of at most 64 bits.
     @usableFromInline
-    mutating func readVarint(_ what: @autoclosure () -> String) throws(WireError) -> UInt64 {
+    package mutating func readVarint(_ what: @autoclosure () -> String) throws(WireError) -> UInt64 {
         let start = position
         var value: UInt64 = 0
         var shift: UInt64 = 0
@@ -118,14 +118,14 @@ struct WireReader {
 
     /// Reads a field key; returns (field number, wire type).
     @usableFromInline
-    mutating func readKey() throws(WireError) -> (field: UInt64, wireType: UInt8) {
+    package mutating func readKey() throws(WireError) -> (field: UInt64, wireType: UInt8) {
         let key = try readVarint("field key")
         return (key >> 3, UInt8(truncatingIfNeeded: key & 7))
     }
 
     /// Reads a length prefix and returns the payload's range (relative), checking it fits.
     @usableFromInline
-    mutating func readLengthDelimited(_ what: @autoclosure () -> String) throws(WireError) -> Range<Int> {
+    package mutating func readLengthDelimited(_ what: @autoclosure () -> String) throws(WireError) -> Range<Int> {
         let start = position
         let length = try readVarint("length of \(what())")
         let remaining = bytes.count - position
@@ -139,7 +139,7 @@ struct WireReader {
 
     /// Reads 4 little-endian bytes.
     @usableFromInline
-    mutating func readFixed32(_ what: @autoclosure () -> String) throws(WireError) -> UInt32 {
+    package mutating func readFixed32(_ what: @autoclosure () -> String) throws(WireError) -> UInt32 {
         guard bytes.count - position >= 4 else {
             throw fail("\(what()) is truncated (fixed32 needs 4 bytes)")
         }
@@ -150,7 +150,7 @@ struct WireReader {
     }
 
     @usableFromInline
-    func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer {
+    package func slice(_ range: Range<Int>) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: bytes[range])
     }
 }

@@ -204,7 +204,6 @@ public struct DirectoryBuilder: Sendable {
         // Stable: names stay in byte order inside each bucket.
         var byIndex = entries.map { (index: Int(($0.key >> shift) & mask), item: $0) }
         byIndex.sort { $0.index != $1.index ? $0.index < $1.index : DirectoryBuilder.precedes($0.item.entry.name, $1.item.entry.name) }
-        let width = String(fanout - 1, radix: 16).count
         var links: [PBLink] = []
         var bitfield = [UInt8](repeating: 0, count: fanout / 8)
         var start = 0
@@ -213,8 +212,7 @@ public struct DirectoryBuilder: Sendable {
             var end = start + 1
             while end < byIndex.count && byIndex[end].index == index { end += 1 }
             bitfield[fanout / 8 - 1 - index / 8] |= UInt8(1) << UInt8(index % 8)
-            var label = Array(String(index, radix: 16, uppercase: true).utf8)
-            if label.count < width { label = [UInt8](repeating: UInt8(ascii: "0"), count: width - label.count) + label }
+            let label = HAMTBucket.prefix(index, fanout: fanout)
             if end - start == 1 {
                 let entry = byIndex[start].item.entry
                 links.append(PBLink(hash: entry.cid, name: label + entry.name, tsize: entry.tsize))

@@ -1,10 +1,186 @@
+import CAR
+import Foundation
+import HTTPTypes
 import Hummingbird
+import Logging
+import Multiformats
+import NIOCore
 
-/// The trustless gateway under `/ipfs/` and `/ipns/` (spec/serve.md).
+/// The trustless gateway under `/ipfs/` and `/ipns/` (spec/gateway.md).
 struct GatewayResponder: Sendable {
     let state: ServerState
+    let store: GatewayStore
+
+    init(state: ServerState) {
+        self.state = state
+        self.store = GatewayStore(layout: state.configuration.store)
+    }
+
+    static let immutable = "public, max-age=29030400, immutable"
 
     func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
-        .plainText(.notFound, "404 page not found")
+        guard request.method == .get || request.method == .head else {
+            return GatewayResponder.error(GatewayError(405, "method \(request.method) not allowed (GET or HEAD)"), allow: true)
+        }
+        do {
+            let query = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
+            let parsed = try GatewayRequest(path: request.uri.path, query: query, accept: request.headers[.accept])
+            let head = request.method == .head
+            let onlyIfCached = request.headers[.cacheControl]?.contains("only-if-cached") ?? false
+            if parsed.namespace == "ipns" {
+                return try await ipns(parsed, path: request.uri.path, head: head, onlyIfCached: onlyIfCached, range: request.headers[.range])
+            }
+            guard let root = try? CID(parsed.root) else {
+                throw GatewayError(400, "invalid CID \"\(parsed.root)\"")
+            }
+            return try await ipfs(root, parsed, path: request.uri.path, head: head, onlyIfCached: onlyIfCached, range: request.headers[.range])
+        } catch let error as GatewayError {
+            return GatewayResponder.error(error)
+        } catch {
+            state.logger.error("gateway: \(error)")
+            return GatewayResponder.error(GatewayError(500, "\(error)"))
+        }
     }
+
+    /// An `/ipfs/{root}/{path}` request: 404 (412 with `only-if-cached`) when the root block is
+    /// absent, else the raw block or the CAR stream.
+    func ipfs(_ root: CID, _ parsed: GatewayRequest, path: String, head: Bool, onlyIfCached: Bool, range: String?) async throws -> Response {
+        guard try await store.run({ try $0.has(root) }) else {
+            throw GatewayError(onlyIfCached ? 412 : 404, "block \(root) not found")
+        }
+        switch parsed.format {
+        case .raw:
+            return try await raw(root, parsed, path: path, range: range, head: head)
+        case let .car(parameters):
+            return try await car(root, parsed, parameters, path: path, head: head)
+        case .ipnsRecord:
+            throw GatewayError(400, "format=ipns-record is only for /ipns/ names")
+        case .file:
+            return try await file(root, parsed, path: path, head: head)
+        }
+    }
+
+    // MARK: Raw blocks
+
+    private func raw(_ root: CID, _ request: GatewayRequest, path: String, range: String?, head: Bool) async throws -> Response {
+        guard request.segments.isEmpty else {
+            throw GatewayError(400, "a raw block is asked for by CID alone (/ipfs/{cid}), not with a path")
+        }
+        guard let block = try await store.run({ try $0.block(root) }) else {
+            throw GatewayError(404, "block \(root) not found")
+        }
+        var headers = common(path: path, roots: [root], etag: "\"\(root).raw\"")
+        headers[.contentType] = GatewayRequest.rawType
+        headers[.contentDisposition] = attachmentDisposition(request.filename ?? "\(root).bin")
+        headers[.acceptRanges] = "bytes"
+        let ranges = range.flatMap { ByteRanges.parse($0, size: block.count) }
+        switch ranges {
+        case nil:
+            return body(block[...], status: .ok, headers: headers, head: head)
+        case let ranges? where ranges.isEmpty:
+            headers[.contentRange] = "bytes */\(block.count)"
+            return body([], status: .rangeNotSatisfiable, headers: headers, head: head)
+        case let ranges? where ranges.count == 1:
+            headers[.contentRange] = "bytes \(ranges[0].lowerBound)-\(ranges[0].upperBound)/\(block.count)"
+            return body(block[ranges[0]], status: .partialContent, headers: headers, head: head)
+        case let ranges?:
+            let boundary = "cairn-" + String(UInt64.random(in: 1...UInt64.max), radix: 16)
+            var multipart: [UInt8] = []
+            for range in ranges {
+                multipart += Array(("--\(boundary)\r\nContent-Type: \(GatewayRequest.rawType)\r\n"
+                    + "Content-Range: bytes \(range.lowerBound)-\(range.upperBound)/\(block.count)\r\n\r\n").utf8)
+                multipart += block[range]
+                multipart += Array("\r\n".utf8)
+            }
+            multipart += Array("--\(boundary)--\r\n".utf8)
+            headers[.contentType] = "multipart/byteranges; boundary=\(boundary)"
+            return body(multipart[...], status: .partialContent, headers: headers, head: head)
+        }
+    }
+
+    func body(_ bytes: ArraySlice<UInt8>, status: HTTPResponse.Status, headers: HTTPFields, head: Bool) -> Response {
+        var headers = headers
+        headers[.contentLength] = String(bytes.count)
+        return Response(status: status, headers: headers,
+                        body: head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    // MARK: CAR streams
+
+    private func car(_ root: CID, _ request: GatewayRequest, _ parameters: CARParameters, path: String, head: Bool) async throws -> Response {
+        let segments = request.segments
+        let resolved = try await store.run { store in
+            let resolved = try store.resolve(root, segments)
+            guard try store.has(resolved.terminal) else { throw GatewayError(404, "block \(resolved.terminal) not found") }
+            return resolved
+        }
+        let tag = [path, request.scope.rawValue, request.entityBytes.map { "\($0.from):\($0.to.map(String.init) ?? "*")" } ?? "",
+                   parameters.contentType].joined(separator: "|")
+        var headers = common(path: path, roots: resolved.blocks + [resolved.terminal],
+                             etag: "W/\"\(root).car.\(String(fnv1a(tag), radix: 36))\"")
+        headers[.contentType] = parameters.contentType
+        headers[.contentDisposition] = attachmentDisposition(request.filename ?? "\(root).car")
+        headers[.acceptRanges] = "none"
+        if head { return Response(status: .ok, headers: headers, body: ResponseBody()) }
+        let walk = CARWalk(resolved, scope: request.scope, entityBytes: request.entityBytes, duplicates: parameters.duplicates)
+        let store = self.store
+        let logger = state.logger
+        let header = CARv1Header(roots: [root]).framed
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            try await writer.write(ByteBuffer(bytes: header))
+            while true {
+                let batch: [(CID, [UInt8])]
+                do {
+                    batch = try await store.run { try walk.next($0) }
+                } catch {
+                    // Never a bad byte: the stream ends here, without its last chunk.
+                    logger.error("gateway: CAR of \(path) cut short: \(error)")
+                    throw error
+                }
+                if batch.isEmpty { break }
+                var buffer = ByteBuffer()
+                for (cid, bytes) in batch {
+                    let cidBytes = cid.bytes
+                    buffer.writeBytes(Varint.encode(UInt64(cidBytes.count + bytes.count)))
+                    buffer.writeBytes(cidBytes)
+                    buffer.writeBytes(bytes)
+                }
+                try await writer.write(buffer)
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    // MARK: Headers and errors
+
+    func common(path: String, roots: [CID], etag: String) -> HTTPFields {
+        var headers = HTTPFields()
+        headers[.cacheControl] = GatewayResponder.immutable
+        headers[.eTag] = etag
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[.vary] = "Accept"
+        headers[.xIpfsPath] = path
+        headers[.xIpfsRoots] = roots.map(\.description).joined(separator: ",")
+        return headers
+    }
+
+    static func error(_ error: GatewayError, allow: Bool = false) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; charset=utf-8"
+        headers[.xContentTypeOptions] = "nosniff"
+        if allow { headers[.allow] = "GET, HEAD" }
+        return Response(status: HTTPResponse.Status(code: error.status), headers: headers,
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: error.message + "\n")))
+    }
+}
+
+/// FNV-1a (64-bit) of a string: a short, stable tag for weak Etags.
+func fnv1a(_ text: String) -> UInt64 {
+    text.utf8.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x0100_0000_01b3 }
+}
+
+extension HTTPField.Name {
+    static let xIpfsPath = HTTPField.Name("X-Ipfs-Path")!
+    static let xIpfsRoots = HTTPField.Name("X-Ipfs-Roots")!
+    static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
 }

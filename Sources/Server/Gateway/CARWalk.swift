@@ -1,0 +1,116 @@
+import Blocks
+import Multiformats
+
+/// The blocks of a CAR response, in depth-first order (spec/gateway.md §3.2), produced a batch
+/// at a time: the path blocks, then the terminal entity as `dag-scope` and `entity-bytes` say.
+/// Only CIDs are held between batches (the pending stack, and the CIDs sent when duplicates
+/// are left out); every block is read from the store and verified when its turn comes.
+/// Used by one task at a time (the response body writer), hence `@unchecked Sendable`.
+final class CARWalk: @unchecked Sendable {
+    private enum Step {
+        /// Send this block only.
+        case block(CID)
+        /// The block and everything it links to, recursively (any codec).
+        case all(CID)
+        /// The terminal entity: a file whole (or its `entity-bytes`), a directory's own block,
+        /// a HAMT's shards, any other block alone.
+        case entity(CID)
+        /// A file node starting at byte `start` of the file: it and its children that overlap `range`.
+        case file(CID, start: UInt64, range: ClosedRange<UInt64>)
+        /// A HAMT shard and its sub-shards (not the entries).
+        case shard(CID)
+    }
+
+    private var stack: [Step]
+    private var sent = Set<CID>()
+    private let duplicates: Bool
+    private let entityBytes: EntityBytes?
+
+    init(_ path: ResolvedPath, scope: DAGScope, entityBytes: EntityBytes?, duplicates: Bool) {
+        self.duplicates = duplicates
+        self.entityBytes = entityBytes
+        let terminal: Step
+        switch scope {
+        case .block: terminal = .block(path.terminal)
+        case .entity: terminal = .entity(path.terminal)
+        case .all: terminal = .all(path.terminal)
+        }
+        stack = [terminal] + path.blocks.reversed().map { Step.block($0) }
+    }
+
+    /// The next blocks (about `budget` bytes of them, at least one), verified; empty at the end.
+    /// A missing or corrupt block throws: the response is then cut short.
+    func next(_ store: GatewayStore, budget: Int = 1 << 18) throws -> [(CID, [UInt8])] {
+        var batch: [(CID, [UInt8])] = []
+        var bytes = 0
+        while bytes < budget, let step = stack.popLast() {
+            let cid: CID
+            switch step {
+            case let .block(c), let .all(c), let .entity(c), let .file(c, _, _), let .shard(c): cid = c
+            }
+            if cid.multihash.code == .identity { continue }  // never sent as a block
+            let repeated = sent.contains(cid)
+            if case .all = step, repeated, !duplicates { continue }  // its whole DAG went out already
+            guard let block = try store.block(cid) else {
+                throw GatewayError(502, "block \(cid) is missing from the store")
+            }
+            if duplicates || !repeated {
+                batch.append((cid, block))
+                bytes += block.count
+                if !duplicates { sent.insert(cid) }
+            }
+            try expand(step, cid, block, store)
+        }
+        return batch
+    }
+
+    private func expand(_ step: Step, _ cid: CID, _ block: [UInt8], _ store: GatewayStore) throws {
+        switch step {
+        case .block:
+            return
+        case .all:
+            for link in try links(of: cid, block).reversed() { stack.append(.all(link)) }
+        case .shard:
+            try pushShards(cid, block, store)
+        case .entity:
+            guard cid.codec == .dagPB else { return }
+            let (node, data) = try store.unixFS(cid, block)
+            switch data.type {
+            case .file, .raw:
+                let size = data.fileSize ?? data.blockSizes.reduce(UInt64(data.data?.count ?? 0), +)
+                guard let range = (entityBytes ?? EntityBytes("0:*")!).resolve(size: size) else { return }
+                pushChildren(node, data, start: 0, range: range)
+            case .hamtShard:
+                try pushShards(cid, block, store)
+            default:
+                return
+            }
+        case let .file(_, start, range):
+            guard cid.codec == .dagPB else { return }
+            let (node, data) = try store.unixFS(cid, block)
+            pushChildren(node, data, start: start, range: range)
+        }
+    }
+
+    /// Pushes the children of a file node that overlap `range` (children start after the
+    /// node's own data, each `blockSizes[i]` long).
+    private func pushChildren(_ node: PBNode, _ data: UnixFSData, start: UInt64, range: ClosedRange<UInt64>) {
+        var offset = start + UInt64(data.data?.count ?? 0)
+        var children: [Step] = []
+        for (link, size) in zip(node.links, data.blockSizes) {
+            if size > 0, offset <= range.upperBound, offset + size - 1 >= range.lowerBound {
+                children.append(.file(link.hash, start: offset, range: range))
+            }
+            offset += size
+        }
+        stack.append(contentsOf: children.reversed())
+    }
+
+    /// Pushes the sub-shards of a HAMT shard (links named by their bucket prefix only).
+    private func pushShards(_ cid: CID, _ block: [UInt8], _ store: GatewayStore) throws {
+        let (node, data) = try store.unixFS(cid, block)
+        guard let fanout = data.fanout, fanout >= 2 else { return }
+        let width = String(fanout - 1, radix: 16).count
+        for link in node.links.reversed() where link.name?.count == width { stack.append(.shard(link.hash)) }
+    }
+}

@@ -1,0 +1,40 @@
+import Multiformats
+
+/// Path segments resolved inside one dag-cbor block (spec/gateway.md §3.1): map keys and array
+/// indexes are followed until a link (tag 42) is met or the segments run out.
+enum CBORPath {
+    enum Outcome: Equatable {
+        /// A link reached after `consumed` segments.
+        case link(CID, consumed: Int)
+        /// The segments end inside the block, not on a link.
+        case inside
+        case notFound
+    }
+
+    static func resolve(_ bytes: [UInt8], _ segments: ArraySlice<String>) throws(GatewayError) -> Outcome {
+        var cursor = CBORReader(bytes)
+        var consumed = 0
+        for segment in segments {
+            let (major, argument) = try cursor.head()
+            switch major {
+            case 5:  // map: find the key
+                var found = false
+                for _ in 0..<argument {
+                    if try cursor.text() == segment { found = true; break }
+                    try cursor.skip()
+                }
+                if !found { return .notFound }
+            case 4:  // array: an index
+                guard let index = UInt64(segment), index < argument else { return .notFound }
+                for _ in 0..<index { try cursor.skip() }
+            case 6 where argument == 42:
+                return .link(try cursor.linkBody(), consumed: consumed)
+            default:
+                return .notFound
+            }
+            consumed += 1
+        }
+        let (major, argument) = try cursor.head()
+        return major == 6 && argument == 42 ? .link(try cursor.linkBody(), consumed: consumed) : .inside
+    }
+}

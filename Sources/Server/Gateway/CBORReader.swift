@@ -1,0 +1,89 @@
+import Multiformats
+
+/// A bounds-checked cursor over dag-cbor bytes (RFC 8949, definite lengths only), decoding
+/// just what the gateway looks up — path keys (CBORPath) and IPNS record data — and skipping
+/// everything else by its length. Errors are 502-style `GatewayError`s naming the offset.
+struct CBORReader {
+    let bytes: [UInt8]
+    var position = 0
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    var isAtEnd: Bool { position >= bytes.count }
+
+    func invalid(_ reason: String) -> GatewayError {
+        GatewayError(502, "invalid dag-cbor at byte \(position): \(reason)")
+    }
+
+    /// An item head: major type and argument (lengths, counts, tag numbers, small values).
+    mutating func head() throws(GatewayError) -> (major: UInt8, argument: UInt64) {
+        guard position < bytes.count else { throw invalid("truncated") }
+        let initial = bytes[position]
+        position += 1
+        let info = initial & 0x1f
+        let width: Int
+        switch info {
+        case 0..<24: return (initial >> 5, UInt64(info))
+        case 24: width = 1
+        case 25: width = 2
+        case 26: width = 4
+        case 27: width = 8
+        default: throw invalid("unsupported additional information \(info)")
+        }
+        guard position + width <= bytes.count else { throw invalid("truncated") }
+        var value: UInt64 = 0
+        for byte in bytes[position..<position + width] { value = value << 8 | UInt64(byte) }
+        position += width
+        return (initial >> 5, value)
+    }
+
+    mutating func payload(_ count: UInt64) throws(GatewayError) -> ArraySlice<UInt8> {
+        guard count <= UInt64(bytes.count - position) else { throw invalid("truncated") }
+        defer { position += Int(count) }
+        return bytes[position..<position + Int(count)]
+    }
+
+    /// A text string (a map key).
+    mutating func text() throws(GatewayError) -> String {
+        let (major, length) = try head()
+        guard major == 3 else { throw invalid("a text string was expected") }
+        return String(decoding: try payload(length), as: UTF8.self)
+    }
+
+    /// A byte string.
+    mutating func byteString() throws(GatewayError) -> [UInt8] {
+        let (major, length) = try head()
+        guard major == 2 else { throw invalid("a byte string was expected") }
+        return Array(try payload(length))
+    }
+
+    /// An unsigned integer.
+    mutating func unsigned() throws(GatewayError) -> UInt64 {
+        let (major, value) = try head()
+        guard major == 0 else { throw invalid("an unsigned integer was expected") }
+        return value
+    }
+
+    /// The body of a link, once its tag 42 head is read: `0x00 ‖ binary CID`.
+    mutating func linkBody() throws(GatewayError) -> CID {
+        let body = try byteString()
+        guard body.first == 0, let cid = try? CID(bytes: body.dropFirst()) else { throw invalid("a malformed link") }
+        return cid
+    }
+
+    /// Skips one whole item (iteratively: `pending` counts the items still to skip).
+    mutating func skip() throws(GatewayError) {
+        var pending: UInt64 = 1
+        while pending > 0 {
+            pending -= 1
+            let (major, argument) = try head()
+            switch major {
+            case 2, 3: _ = try payload(argument)
+            case 4: pending += argument
+            case 5: pending += argument * 2
+            case 6: pending += 1
+            default: break
+            }
+        }
+    }
+}

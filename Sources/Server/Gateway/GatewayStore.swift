@@ -1,0 +1,51 @@
+import BlockStore
+import Dispatch
+import Multiformats
+import Synchronization
+
+/// The gateway's read-only view of the store, opened on first use (the store may not exist
+/// when the server starts). Every call that touches the disk runs on a Dispatch worker, never
+/// on an event-loop thread.
+final class GatewayStore: Sendable {
+    let layout: StoreLayout
+    private let opened = Mutex<BlockStore?>(nil)
+
+    init(layout: StoreLayout) {
+        self.layout = layout
+    }
+
+    /// The store, or nil when there is none yet (every block is then absent).
+    func store() throws -> BlockStore? {
+        try opened.withLock { store in
+            if let store { return store }
+            do {
+                let fresh = try BlockStore(layout: layout, create: false)
+                store = fresh
+                return fresh
+            } catch let error as BlockStoreError where error.code == .noStore {
+                return nil
+            }
+        }
+    }
+
+    /// The block's bytes, verified against its CID (identity CIDs from the CID itself); nil
+    /// when absent. A block that fails verification throws.
+    func block(_ cid: CID) throws -> [UInt8]? {
+        if cid.multihash.code == .identity { return cid.multihash.digest }
+        return try store()?.getIfPresent(cid, verify: true)
+    }
+
+    func has(_ cid: CID) throws -> Bool {
+        if cid.multihash.code == .identity { return true }
+        return try store()?.has(cid) ?? false
+    }
+
+    /// Runs `body` on a Dispatch worker and returns its result.
+    func run<T: Sendable>(_ body: @escaping @Sendable (GatewayStore) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try body(self) })
+            }
+        }
+    }
+}

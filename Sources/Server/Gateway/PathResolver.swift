@@ -1,0 +1,92 @@
+import Blocks
+import Multiformats
+import UnixFS
+
+/// A content path resolved to its terminal CID (spec/gateway.md §3.1): `blocks` are the CIDs
+/// read on the way, in order (the root first, HAMT shards on the route included), which a CAR
+/// response sends before the terminal entity.
+struct ResolvedPath: Sendable {
+    var blocks: [CID]
+    var terminal: CID
+}
+
+extension GatewayStore {
+    /// Resolves `segments` below `root`: UnixFS directories by link name, HAMT shards by the
+    /// name's bucket (only the shards on its route are read), dag-cbor by keys until a link.
+    /// A missing segment or block is 404.
+    func resolve(_ root: CID, _ segments: [String]) throws -> ResolvedPath {
+        var current = root
+        var blocks: [CID] = []
+        var rest = segments[...]
+        while let segment = rest.first {
+            guard let bytes = try block(current) else {
+                throw GatewayError(404, "block \(current) not found")
+            }
+            blocks.append(current)
+            switch current.codec {
+            case .dagPB:
+                let (node, data) = try unixFS(current, bytes)
+                switch data.type {
+                case .directory:
+                    guard let link = node.links.first(where: { $0.name == Array(segment.utf8) }) else {
+                        throw GatewayError(404, "no link named \"\(segment)\" under \(current)")
+                    }
+                    current = link.hash
+                case .hamtShard:
+                    current = try hamtLookup(current, node, data, name: Array(segment.utf8), route: &blocks)
+                default:
+                    throw GatewayError(404, "\(current) is not a directory: cannot resolve \"\(segment)\"")
+                }
+                rest = rest.dropFirst()
+            case .dagCBOR:
+                switch try CBORPath.resolve(bytes, rest) {
+                case let .link(cid, consumed):
+                    current = cid
+                    rest = rest.dropFirst(consumed)
+                case .inside:
+                    blocks.removeLast()
+                    return ResolvedPath(blocks: blocks, terminal: current)
+                case .notFound:
+                    throw GatewayError(404, "no field \"\(rest.joined(separator: "/"))\" in \(current)")
+                }
+            default:
+                throw GatewayError(404, "cannot resolve \"\(segment)\" inside \(current) (codec \(current.codec))")
+            }
+        }
+        return ResolvedPath(blocks: blocks, terminal: current)
+    }
+
+    /// Finds `name` in the HAMT whose root shard is `shard`, appending the sub-shards read on
+    /// the way to `route`.
+    private func hamtLookup(_ shard: CID, _ root: PBNode, _ rootData: UnixFSData, name: [UInt8], route: inout [CID]) throws -> CID {
+        var node = root
+        var data = rootData
+        var depth = 0
+        while true {
+            guard let fanout = data.fanout.map({ Int(clamping: $0) }), let bucket = HAMTBucket.index(of: name, depth: depth, fanout: fanout) else {
+                throw GatewayError(502, "HAMT shard \(shard) has an invalid fanout")
+            }
+            let prefix = HAMTBucket.prefix(bucket, fanout: fanout)
+            guard let link = node.links.first(where: { ($0.name ?? []).starts(with: prefix) }) else {
+                throw GatewayError(404, "no entry named \"\(String(decoding: name, as: UTF8.self))\" in HAMT \(shard)")
+            }
+            if link.name == prefix + name { return link.hash }
+            guard link.name?.count == prefix.count, let bytes = try block(link.hash) else {
+                throw GatewayError(404, "no entry named \"\(String(decoding: name, as: UTF8.self))\" in HAMT \(shard)")
+            }
+            route.append(link.hash)
+            (node, data) = try unixFS(link.hash, bytes)
+            guard data.type == .hamtShard else { throw GatewayError(502, "HAMT \(shard) links to \(link.hash), which is not a shard") }
+            depth += 1
+        }
+    }
+
+    /// Decodes a dag-pb block with its UnixFS data (502 when it is not UnixFS).
+    func unixFS(_ cid: CID, _ bytes: [UInt8]) throws -> (PBNode, UnixFSData) {
+        guard let node = try? PBNode(decoding: bytes, requireSortedLinks: false),
+              let message = node.data, let data = try? UnixFSData(decoding: message) else {
+            throw GatewayError(502, "\(cid) is not a UnixFS node")
+        }
+        return (node, data)
+    }
+}

@@ -1,0 +1,102 @@
+import AsyncHTTPClient
+import BlockStore
+import Blocks
+import CAR
+import Foundation
+import Multiformats
+import NIOCore
+import NIOHTTP1
+import Server
+import CairnTestSupport
+
+/// The conformance fixtures (`shared/vectors/gateway-conformance/`, ipfs/gateway-conformance v0.13.2).
+enum GatewayFixtures {
+    static let directory = Vectors.directory.appendingPathComponent("gateway-conformance")
+    static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+    /// Every fixture CAR, `all-fixtures-merged.car` included (it holds the blocks of the
+    /// fixtures not copied alone, such as subdir-with-two-single-block-files).
+    static let cars = [
+        "all-fixtures-merged.car", "gateway-raw-block.car", "dir-with-dag-cbor-with-links.car",
+        "dir-with-duplicate-files.car", "subdir-with-mixed-block-files.car",
+        "single-layer-hamt-with-multi-block-files.car", "file-3k-and-3-blocks-missing-block.car",
+    ]
+
+    /// The blocks of a fixture CAR in file order (each verified by the CAR reader).
+    static func blocks(_ name: String) throws -> [(cid: CID, bytes: [UInt8])] {
+        var options = CARVerifyOptions()
+        options.requireRoots = false
+        var blocks: [(cid: CID, bytes: [UInt8])] = []
+        try CARVerifier.verify(path: path(name), options: options) { blocks.append(($0.cid, Array($0.bytes))) }
+        return blocks
+    }
+
+    /// Stores every block of `cars` as `cairn car import --pin=false` does: all of them, reachable
+    /// from a root or not, complete DAGs or not.
+    static func importAll(_ cars: [String], into store: BlockStore) throws {
+        for car in cars { _ = try store.putMany(try blocks(car)) }
+    }
+
+    static func cid(_ text: String) -> CID { try! CID(text) }
+}
+
+/// Runs a gateway (no RPC listener) over a fresh store holding `cars`, and calls `body` with
+/// its `HOST:PORT` and the store.
+func withGateway(
+    cars: [String] = GatewayFixtures.cars,
+    _ body: @Sendable (String, BlockStore) async throws -> Void
+) async throws {
+    let directory = try makeTemporaryDirectory("gateway")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let layout = StoreLayout(root: directory.path + "/store")
+    let store = try BlockStore(layout: layout)
+    try GatewayFixtures.importAll(cars, into: store)
+    let server = try CairnServer(configuration: ServerConfiguration(
+        store: layout, api: nil, gateway: ListenAddress(host: "127.0.0.1", port: 0)))
+    let (addresses, continuation) = AsyncStream.makeStream(of: ListenAddress.self)
+    let serving = Task {
+        try await server.run(shutdownSignals: []) { _, address in continuation.yield(address) }
+    }
+    var gateway = ""
+    for await address in addresses {
+        gateway = address.description
+        break
+    }
+    do {
+        try await body(gateway, store)
+    } catch {
+        serving.cancel()
+        _ = try? await serving.value
+        throw error
+    }
+    serving.cancel()
+    try await serving.value
+}
+
+/// One gateway answer: status, headers, body.
+struct GatewayAnswer: Sendable {
+    var status: Int
+    var headers: HTTPHeaders
+    var body: [UInt8]
+
+    func header(_ name: String) -> String? { headers.first(name: name) }
+
+    /// The CIDs of the CAR body's blocks in order (each verified by the CAR reader).
+    func carBlocks() throws -> [CID] {
+        var options = CARVerifyOptions()
+        options.requireRoots = false
+        var cids: [CID] = []
+        try CARVerifier.verify(CARMemorySource(body), options: options) { cids.append($0.cid) }
+        return cids
+    }
+}
+
+/// `GET` (or another method) of `path` (with its query) on the gateway.
+func gatewayGet(_ gateway: String, _ path: String, method: HTTPMethod = .GET, headers: [(String, String)] = []) async throws -> GatewayAnswer {
+    var request = HTTPClientRequest(url: "http://\(gateway)\(path)")
+    request.method = method
+    for (name, value) in headers { request.headers.add(name: name, value: value) }
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+    let body = try await response.body.collect(upTo: 64 << 20)
+    return GatewayAnswer(status: Int(response.status.code), headers: response.headers, body: Array(buffer: body))
+}

@@ -1,0 +1,132 @@
+import AsyncHTTPClient
+@testable import BlockStore
+import Foundation
+import Multiformats
+import NIOCore
+import NIOHTTP1
+import Testing
+import CairnTestSupport
+
+/// The gateway's own rules beyond the conformance cases (spec/gateway.md; trustless gateway
+/// spec as summarised in shared/reference/ecosystem.md §3).
+@Suite struct GatewayTests {
+    @Test func probeAndIdentityRawBlocks() async throws {
+        try await withGateway(cars: []) { gateway, _ in
+            // The probe path MUST answer 200 with an empty body (ecosystem.md §3).
+            let probe = try await gatewayGet(gateway, "/ipfs/bafkqaaa?format=raw")
+            #expect(probe.status == 200)
+            #expect(probe.body.isEmpty)
+            // An identity CID's block is its digest: the conformance suite's inlined CID.
+            let inline = try await gatewayGet(gateway, "/ipfs/bafkqaf3imvwgy3zaneqgc3janfxgy2lomvscay3jmqfa?format=raw")
+            #expect(inline.status == 200)
+            #expect(inline.body == Array("hello i am inlined cid\n".utf8))
+        }
+    }
+
+    @Test func absentRootIs404Or412WithOnlyIfCached() async throws {
+        try await withGateway(cars: []) { gateway, _ in
+            let cid = GatewayConformanceTests.hello
+            #expect(try await gatewayGet(gateway, "/ipfs/\(cid)?format=raw").status == 404)
+            #expect(try await gatewayGet(gateway, "/ipfs/\(cid)?format=car", method: .HEAD).status == 404)
+            let cached = try await gatewayGet(gateway, "/ipfs/\(cid)", headers: [
+                ("Accept", "application/vnd.ipld.raw"), ("Cache-Control", "only-if-cached")])
+            #expect(cached.status == 412)
+        }
+    }
+
+    @Test func badRequests() async throws {
+        try await withGateway(cars: ["gateway-raw-block.car"]) { gateway, _ in
+            let cid = GatewayConformanceTests.rawASCII
+            // Without a verifiable type only a UnixFS file is answered (its bytes); a directory is 400.
+            let plain = try await gatewayGet(gateway, "/ipfs/\(GatewayConformanceTests.rawDir)")
+            #expect(plain.status == 400)
+            #expect(String(decoding: plain.body, as: UTF8.self).contains("trustless"))
+            let file = try await gatewayGet(gateway, "/ipfs/\(GatewayConformanceTests.rawDir)/ascii.txt")
+            #expect(file.status == 200)
+            #expect(file.body == (try GatewayConformanceTests.rawData(cid)))
+            #expect(try await gatewayGet(gateway, "/ipfs/not-a-cid?format=raw").status == 400)
+            #expect(try await gatewayGet(gateway, "/ipfs/\(cid)?format=tar").status == 400)
+            #expect(try await gatewayGet(gateway, "/ipfs/\(cid)?format=car&dag-scope=most").status == 400)
+            #expect(try await gatewayGet(gateway, "/ipfs/\(cid)?format=car&entity-bytes=9:2").status == 400)
+            #expect(try await gatewayGet(gateway, "/ipfs/\(cid)", headers: [("Accept", "application/vnd.ipld.car; version=2")]).status == 400)
+            // Raw blocks are asked for by CID alone.
+            #expect(try await gatewayGet(gateway, "/ipfs/\(GatewayConformanceTests.rawDir)/ascii.txt?format=raw").status == 400)
+            #expect(try await gatewayGet(gateway, "/ipfs/\(cid)?format=raw", method: .POST).status == 405)
+            #expect(try await gatewayGet(gateway, "/nowhere").status == 404)
+            let unsatisfiable = try await gatewayGet(gateway, "/ipfs/\(cid)?format=raw", headers: [("Range", "bytes=100-200")])
+            #expect(unsatisfiable.status == 416)
+            #expect(unsatisfiable.header("Content-Range") == "bytes */31")
+        }
+    }
+
+    @Test func headAnswersHeadersWithoutBody() async throws {
+        try await withGateway(cars: ["gateway-raw-block.car"]) { gateway, _ in
+            let cid = GatewayConformanceTests.rawASCII
+            let raw = try await gatewayGet(gateway, "/ipfs/\(cid)?format=raw", method: .HEAD)
+            #expect(raw.status == 200)
+            #expect(raw.header("Content-Length") == "31")
+            #expect(raw.body.isEmpty)
+            let car = try await gatewayGet(gateway, "/ipfs/\(GatewayConformanceTests.rawDir)?format=car", method: .HEAD)
+            #expect(car.status == 200)
+            #expect(car.header("Content-Type") == "application/vnd.ipld.car; version=1; order=dfs; dups=n")
+            #expect(car.body.isEmpty)
+        }
+    }
+
+    @Test func carHeadersNameThePathAndItsRoots() async throws {
+        try await withGateway { gateway, _ in
+            let t = GatewayConformanceTests.self
+            let answer = try await gatewayGet(gateway, "/ipfs/\(t.twoFiles)/subdir/ascii.txt?format=car")
+            #expect(answer.status == 200)
+            #expect(answer.header("X-Ipfs-Path") == "/ipfs/\(t.twoFiles)/subdir/ascii.txt")
+            #expect(answer.header("X-Ipfs-Roots") == [t.twoFiles, t.twoFilesSubdir, t.ascii].joined(separator: ","))
+            #expect(answer.header("Cache-Control") == "public, max-age=29030400, immutable")
+            #expect(answer.header("Vary") == "Accept")
+            #expect(answer.header("Etag")?.isEmpty == false)
+            // format= decides the type over a different Accept type
+            let overridden = try await gatewayGet(gateway, "/ipfs/\(t.ascii)?format=raw", headers: [("Accept", "application/vnd.ipld.car")])
+            #expect(overridden.header("Content-Type") == "application/vnd.ipld.raw")
+            // car-dups in the query wins over the Accept parameter
+            let dups = try await gatewayGet(gateway, "/ipfs/\(t.duplicates)?format=car&car-dups=n",
+                                            headers: [("Accept", "application/vnd.ipld.car; dups=y")])
+            #expect(dups.header("Content-Type")?.contains("dups=n") == true)
+        }
+    }
+
+    /// `car import --pin=false` semantics: every block of every fixture is stored, blocks no
+    /// root reaches and the incomplete DAG included.
+    @Test func everyFixtureBlockIsStored() async throws {
+        try await withGateway { _, store in
+            for car in GatewayFixtures.cars {
+                for (cid, _) in try GatewayFixtures.blocks(car) { #expect(try store.has(cid), "\(car): \(cid)") }
+            }
+            #expect(try !store.has(GatewayFixtures.cid("QmSNLTo6Wv9dfroVaw7MFYjLqf9ho7PKrgsjdzYDtv8h1W")))  // the missing one
+        }
+    }
+
+    /// A block whose stored bytes no longer match its CID is never sent: the raw answer is an
+    /// error, the CAR stream is cut short before it, and the server goes on serving.
+    @Test func corruptBlocksAreNeverServed() async throws {
+        try await withGateway(cars: ["dir-with-duplicate-files.car"]) { gateway, store in
+            let t = GatewayConformanceTests.self
+            let victim = GatewayFixtures.cid(t.chunks[2])
+            let location = try #require(try store.location(of: victim))
+            let pack = try FileHandle(forWritingTo: URL(fileURLWithPath: store.layout.packPath(location.pack)))
+            try pack.seek(toOffset: UInt64(location.offset))
+            try pack.write(contentsOf: Data([UInt8](repeating: 0x5a, count: 8)))
+            try pack.close()
+
+            let raw = try await gatewayGet(gateway, "/ipfs/\(t.chunks[2])?format=raw")
+            #expect(raw.status >= 500)
+            #expect(!raw.body.starts(with: [UInt8](repeating: 0x5a, count: 8)))
+            var request = HTTPClientRequest(url: "http://\(gateway)/ipfs/\(t.duplicates)?format=car")
+            request.method = .GET
+            await #expect(throws: (any Error).self) {
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                let body = try await response.body.collect(upTo: 1 << 20)
+                Issue.record("the CAR stream ended normally (\(body.readableBytes) bytes) despite a corrupt block")
+            }
+            #expect(try await gatewayGet(gateway, "/ipfs/\(t.hello)?format=raw").status == 200)
+        }
+    }
+}

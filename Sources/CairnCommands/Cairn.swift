@@ -10,7 +10,7 @@ public struct Cairn: AsyncParsableCommand {
             AddCommand.self, CatCommand.self, GetCommand.self,
             BlockCommand.self, PinCommand.self, GCCommand.self, StoreCommand.self,
             CarCommand.self, ChunkCommand.self, HashCommand.self, CIDCommand.self, BenchCommand.self,
-            ServeCommand.self,
+            ServeCommand.self, PushCommand.self, FetchCommand.self,
         ]
     )
 

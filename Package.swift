@@ -99,6 +99,8 @@ let package = Package(
             dependencies: [
                 "Multiformats", "Hashing", "Blocks", "CAR", "BlockStore", "Engine", "CairnSystem",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -199,8 +201,10 @@ let package = Package(
         .testTarget(
             name: "RemoteTests",
             dependencies: [
-                "Remote", "Server", "Engine", "BlockStore", "CAR", "UnixFS", "Blocks", "Multiformats", "CairnTestSupport",
+                "Remote", "Server", "Engine", "BlockStore", "CAR", "UnixFS", "Blocks", "Multiformats", "Chunking",
+                "CairnTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

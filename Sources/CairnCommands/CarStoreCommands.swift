@@ -80,45 +80,54 @@ struct CarImportCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let blocks = try store.open(create: true)
-        var options = CARVerifyOptions()
-        options.read.allowBigBlock = allowBigBlock
-        options.checkComplete = pin
-        options.requireRoots = pin
-        let writer = try storeCall { try blocks.writer() }
-        // One commit at the end, whatever the number of packs filled: until then the index
-        // knows nothing of the new pack bytes.
-        writer.batchBytes = Int.max
-        writer.batchBlocks = Int.max
-        writer.commitsOnlyWhenAsked = true
-        let summary: CARSummary
-        do {
-            let source = try CARFileSource(path: file)
-            summary = try CARExport.importCAR(from: source, options: options) { cid, bytes in
-                try writer.put(cid, BlockBytes(body: bytes))  // borrowed; the reader verified it
-            }
-        } catch {
-            writer.abandon()
-            throw carFailure(file, error)
-        }
+        let summary = try importCARIntoStore(file, store: try store.open(create: true), pin: pin, pinName: pinName,
+                                             allowBigBlock: allowBigBlock)
         let roots = summary.header.roots
-        do {
-            try storeCall {
-                if pin {
-                    try writer.commit(pinningAll: roots, recursive: true, name: pinName)
-                } else {
-                    try writer.commit()
-                }
-                try writer.close()
-            }
-        } catch {
-            writer.abandon()
-            throw error
-        }
         let rootText = roots.map(\.description).joined(separator: " ")
         writeStandardOutput("imported \(summary.distinctBlocks) blocks (\(summary.blockBytes) bytes)"
             + (pin ? ", pinned \(rootText)" : "") + "\n")
     }
+}
+
+/// Verifies the CAR `file` and stores its blocks (pinning its roots with `pin`) in one commit
+/// at the end: a bad CAR leaves the store unchanged (`car import`, `push FILE.car`).
+func importCARIntoStore(
+    _ file: String, store blocks: BlockStore, pin: Bool, pinName: String?, allowBigBlock: Bool = false
+) throws -> CARSummary {
+    var options = CARVerifyOptions()
+    options.read.allowBigBlock = allowBigBlock
+    options.checkComplete = pin
+    options.requireRoots = pin
+    let writer = try storeCall { try blocks.writer() }
+    // One commit at the end, whatever the number of packs filled: until then the index
+    // knows nothing of the new pack bytes.
+    writer.batchBytes = Int.max
+    writer.batchBlocks = Int.max
+    writer.commitsOnlyWhenAsked = true
+    let summary: CARSummary
+    do {
+        let source = try CARFileSource(path: file)
+        summary = try CARExport.importCAR(from: source, options: options) { cid, bytes in
+            try writer.put(cid, BlockBytes(body: bytes))  // borrowed; the reader verified it
+        }
+    } catch {
+        writer.abandon()
+        throw carFailure(file, error)
+    }
+    do {
+        try storeCall {
+            if pin {
+                try writer.commit(pinningAll: summary.header.roots, recursive: true, name: pinName)
+            } else {
+                try writer.commit()
+            }
+            try writer.close()
+        }
+    } catch {
+        writer.abandon()
+        throw error
+    }
+    return summary
 }
 
 /// Runs a CAR step, turning its errors into one-line CLI errors naming the file.

@@ -7,7 +7,7 @@ struct PinCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pin",
         abstract: "Keep blocks and DAGs from garbage collection.",
-        subcommands: [PinAddCommand.self, PinRmCommand.self, PinLsCommand.self, PinUpdateCommand.self]
+        subcommands: [PinAddCommand.self, PinRmCommand.self, PinLsCommand.self, PinUpdateCommand.self, PinRemoteCommand.self]
     )
 }
 

@@ -30,10 +30,13 @@ public struct RemoteError: Error, Hashable, Sendable, CustomStringConvertible {
 
     public let code: Code
     public let message: String
+    /// Whether trying the same idempotent call again may succeed (a 5xx, a lost connection).
+    public let isTransient: Bool
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, transient: Bool = false) {
         self.code = code
         self.message = message
+        self.isTransient = transient
     }
 
     public var description: String { message }

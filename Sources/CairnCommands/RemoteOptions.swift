@@ -1,0 +1,127 @@
+import ArgumentParser
+import BlockStore
+import Engine
+import Foundation
+import Remote
+
+import CairnSystem
+
+/// The options every command that talks to a remote shares (spec/remote.md §1): credentials,
+/// the call deadline and the calls in flight. The address itself is each command's
+/// `--to`/`--from`; without one, `$IPFS_PATH/api` (else `~/.ipfs/api`) names the node.
+struct RemoteOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp(
+        "Credentials: basic:USER:PASSWORD or bearer:TOKEN (else $CAIRN_API_AUTH). Never printed.",
+        valueName: "secret"))
+    var apiAuth: String?
+
+    @Option(name: .long, help: ArgumentHelp("Deadline of one call (e.g. 30s, 2m; default 120s).", valueName: "duration"))
+    var timeout = "120s"
+
+    @Option(name: .long, help: "Existence checks in flight at once (default 32).")
+    var concurrency = 32
+
+    func validate() throws {
+        guard let limit = parseDuration(timeout), limit > .zero else {
+            throw ValidationError("--timeout takes a duration such as 30s or 2m, not '\(timeout)'")
+        }
+        guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1, got \(concurrency)") }
+        _ = try settings()
+    }
+
+    func settings() throws -> RemoteSettings {
+        let secret = apiAuth ?? ProcessInfo.processInfo.environment["CAIRN_API_AUTH"]
+        var settings = RemoteSettings()
+        do {
+            settings.auth = try secret.map { (text) throws(RemoteError) in try RemoteAuth(parsing: text) }
+        } catch {
+            throw ValidationError(error.message)
+        }
+        settings.callTimeout = parseDuration(timeout) ?? .seconds(120)
+        settings.concurrency = concurrency
+        return settings
+    }
+
+    /// The remote `text` names, else the node `$IPFS_PATH/api` (else `~/.ipfs/api`) names,
+    /// as Kubo's own client finds a running daemon.
+    static func address(_ text: String?) throws -> RemoteAddress {
+        let environment = ProcessInfo.processInfo.environment
+        var given = text
+        if given == nil {
+            let repo = environment["IPFS_PATH"] ?? ((environment["HOME"] ?? "") + "/.ipfs")
+            guard let contents = try? String(contentsOfFile: repo + "/api", encoding: .utf8) else {
+                throw usageError("no address given and no running node found (\(repo)/api): pass --to/--from ADDRESS")
+            }
+            given = contents.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        do {
+            return try RemoteAddress(parsing: given!)
+        } catch {
+            throw usageError(error.message)
+        }
+    }
+
+    /// Opens the backend for `address` and runs `body` with it, closing it afterwards;
+    /// SIGINT/SIGTERM cancel the work (the process then exits 130/143, spec/cli.md).
+    func withRemote<T: Sendable>(
+        _ address: RemoteAddress, _ body: @escaping @Sendable (any RemoteBlockHolder) async throws -> T
+    ) async throws -> T {
+        let remote: any RemoteBlockHolder
+        do { remote = try openRemote(address, settings: try settings()) } catch let error as RemoteError {
+            throw remoteFailure(error)
+        }
+        do {
+            let value = try await cancellable { try await body(remote) }
+            await remote.close()
+            return value
+        } catch {
+            await remote.close()
+            throw remoteFailure(error)
+        }
+    }
+}
+
+/// Runs `body` until it ends or the process is asked to stop.
+func cancellable<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            while !CancellationToken.process.isCancelled {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            throw CancellationError()
+        }
+        defer { group.cancelAll() }
+        while let result = try await group.next() {
+            if let result { return result }
+        }
+        throw CancellationError()
+    }
+}
+
+/// A remote, store or engine error as one CLI line: usage errors exit 64, the others 1.
+func remoteFailure(_ error: any Error) -> any Error {
+    switch error {
+    case let error as RemoteError where error.code == .usage: usageError(error.message)
+    case let error as RemoteError: CLIError(error.message)
+    case let error as BlockStoreError: CLIError(error.message)
+    case let error as EngineError: CLIError(error.message)
+    default: error
+    }
+}
+
+/// The stderr progress line of a remote command, only on a terminal.
+struct RemoteProgress: Sendable {
+    let enabled = isatty(2) != 0
+
+    func show(_ stage: String, _ done: Int, _ total: Int) {
+        guard enabled else { return }
+        let line = "\u{1B}[2K\r\(stage): \(done)/\(total) blocks"
+        Array(line.utf8).withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
+    }
+
+    func clear() {
+        guard enabled else { return }
+        Array("\u{1B}[2K\r".utf8).withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
+    }
+}

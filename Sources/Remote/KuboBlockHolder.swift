@@ -1,0 +1,300 @@
+import AsyncHTTPClient
+import Blocks
+public import Engine
+import Foundation
+public import Multiformats
+import NIOCore
+
+/// The Kubo RPC backend (spec/remote.md §3), after ipfs/kubo core/commands/block.go,
+/// dag/import.go, pin/pin.go and version.go.
+public final class KuboBlockHolder: RemoteBlockHolder {
+    let rpc: KuboRPC
+
+    public init(address: RemoteAddress, settings: RemoteSettings) {
+        rpc = KuboRPC(http: RemoteHTTP(base: address.baseURL, settings: settings))
+    }
+
+    public func close() async { await rpc.http.close() }
+
+    var base: String { rpc.http.base }
+
+    // MARK: Version
+
+    /// The node's version (`version`), as numbers (`0.26.0-dev` is 0.26.0).
+    public func version() async throws -> [Int] {
+        struct Answer: Decodable, Sendable { var Version: String }
+        guard case .value(let answer) = try await rpc.json(Answer.self, "version", idempotent: true) else { return [] }
+        return answer.Version.split(separator: "-").first.map { $0.split(separator: ".").compactMap { Int($0) } } ?? []
+    }
+
+    /// Refuses with a clear message when the node is older than `minimum` (needed for `feature`).
+    func require(_ minimum: [Int], for feature: String) async throws {
+        let found = try await version()
+        guard found.lexicographicallyPrecedes(minimum) == false else {
+            let text = found.map(String.init).joined(separator: ".")
+            throw RemoteError(.unsupported, "\(base) runs Kubo \(text); \(feature) needs Kubo ≥ \(minimum.map(String.init).joined(separator: "."))")
+        }
+    }
+
+    // MARK: Existence
+
+    /// `block/stat?offline=true` per CID, `concurrency` calls in flight: 200 is present, a 500
+    /// saying "not found locally" is absent, any other error is an error.
+    public func has(_ cids: [CID]) async throws -> [Bool] {
+        var result = [Bool](repeating: false, count: cids.count)
+        let width = max(1, rpc.http.settings.concurrency)
+        try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+            var next = 0
+            while next < min(width, cids.count) {
+                let index = next, cid = cids[index]
+                group.addTask { (index, try await self.holds(cid)) }
+                next += 1
+            }
+            while let answer = try await group.next() {
+                result[answer.0] = answer.1
+                if next < cids.count {
+                    let index = next, cid = cids[index]
+                    group.addTask { (index, try await self.holds(cid)) }
+                    next += 1
+                }
+            }
+        }
+        return result
+    }
+
+    private func holds(_ cid: CID) async throws -> Bool {
+        let outcome = try await rpc.call(
+            "block/stat", [("arg", cid.description), ("offline", "true")], idempotent: true,
+            expected: { $0.contains("not found locally") || $0.contains("could not find") }
+        ) { response in _ = try await collectBody(response, "block/stat") }
+        if case .value = outcome { return true }
+        return false
+    }
+
+    /// `pin/ls?arg=ROOT&type=recursive`: a recursive pin answers for the whole DAG.
+    public func isPinnedRecursively(_ root: CID) async throws -> Bool {
+        struct Answer: Decodable, Sendable { var Keys: [String: PinEntry] }
+        let outcome = try await rpc.json(
+            Answer.self, "pin/ls", [("arg", root.description), ("type", "recursive")], idempotent: true,
+            expected: { $0.contains("not pinned") })
+        guard case .value(let answer) = outcome else { return false }
+        return answer.Keys.contains { key, entry in
+            entry.type == "recursive" && (try? CID(key))?.multihash == root.multihash
+        }
+    }
+
+    // MARK: Upload
+
+    /// `dag/import?pin-roots=false&stats=true` of a CAR streamed as it is produced; the
+    /// answer's block count and bytes must equal what was sent. A node without `dag/import`
+    /// (404) gets `block/put` batches instead. Not retried: a rerun sends what is still missing.
+    public func put(_ cids: [CID], root: CID, from blocks: some BlockGetter) async throws -> PutReport {
+        guard !cids.isEmpty else { return PutReport() }
+        let sent = try sizes(of: cids, in: blocks)
+        let upload = CARUpload(cids: cids, root: root, blocks: blocks, boundary: makeBoundary())
+        let stats = StatsBox()
+        let outcome: KuboRPC.Outcome<Void>
+        do {
+            outcome = try await rpc.call(
+                "dag/import", [("pin-roots", "false"), ("stats", "true"), ("allow-big-block", "false")],
+                idempotent: false, timeout: uploadTimeout(sent),
+                body: { (.stream(upload, length: .unknown), upload.contentType) }
+            ) { response in try await Self.readImport(response, into: stats) }
+        } catch let error as RemoteError where error.code == .unsupported {
+            return try await putBlocks(cids, from: blocks)
+        }
+        _ = outcome
+        guard let confirmed = stats.value else {
+            throw RemoteError(.remote, "dag/import on \(base) answered without its block count; nothing confirms the upload")
+        }
+        guard confirmed.blocks == cids.count, confirmed.bytes == sent else {
+            throw RemoteError(.remote, "dag/import on \(base) reports \(confirmed.blocks) blocks (\(confirmed.bytes) bytes); \(cids.count) blocks (\(sent) bytes) were sent")
+        }
+        return confirmed
+    }
+
+    private func sizes(of cids: [CID], in blocks: some BlockGetter) throws -> UInt64 {
+        var total: UInt64 = 0
+        for cid in cids {
+            if let borrowed = try blocks.borrowedBlock(cid) { total += UInt64(borrowed.count) }
+            else if let bytes = try blocks.block(cid, verified: false) { total += UInt64(bytes.count) }
+            else { throw RemoteError(.usage, "block \(cid) is not in the local store") }
+        }
+        return total
+    }
+
+    /// The deadline of an upload: the call deadline, or 4 MiB/s for a large one.
+    private func uploadTimeout(_ bytes: UInt64) -> Duration {
+        max(rpc.http.settings.callTimeout, .seconds(Int64(bytes >> 22)))
+    }
+
+    final class StatsBox: @unchecked Sendable {
+        var value: PutReport?
+    }
+
+    /// dag/import's NDJSON (ipfs/kubo core/commands/dag/dag.go `CarImportOutput`): `Root`
+    /// lines (only when roots are pinned; a `PinErrorMsg` is an error) and one `Stats` line.
+    static func readImport(_ response: HTTPClientResponse, into stats: StatsBox) async throws {
+        struct RootLine: Decodable { var PinErrorMsg: String? }
+        struct StatsLine: Decodable { var BlockCount: Int; var BlockBytesCount: UInt64 }
+        struct Line: Decodable { var Root: RootLine?; var Stats: StatsLine? }
+        try await forEachLine(response, "dag/import") { bytes in
+            let line = try decode(Line.self, bytes, "dag/import")
+            if let message = line.Root?.PinErrorMsg, !message.isEmpty {
+                throw RemoteError(.remote, "dag/import: \(message)")
+            }
+            if let s = line.Stats { stats.value = PutReport(blocks: s.BlockCount, bytes: s.BlockBytesCount) }
+        }
+    }
+
+    /// `block/put` multipart batches (ipfs/kubo core/commands/block.go: one `{"Key","Size"}`
+    /// per part), one batch per codec and hash function; each returned key must carry the
+    /// multihash and codec of the block sent in that place.
+    func putBlocks(_ cids: [CID], from blocks: some BlockGetter) async throws -> PutReport {
+        var report = PutReport()
+        var groups: [[CID]] = []
+        var index: [String: Int] = [:]
+        for cid in cids {
+            let key = "\(cid.codec.rawValue)/\(cid.multihash.code.rawValue)/\(cid.multihash.length)"
+            if let i = index[key] { groups[i].append(cid) } else { index[key] = groups.count; groups.append([cid]) }
+        }
+        for group in groups {
+            var start = 0
+            while start < group.count {
+                try Task.checkCancellation()
+                var batch: [CID] = [], body: [UInt8] = [], sizes: [Int] = []
+                let boundary = makeBoundary()
+                while start < group.count, batch.count < 256, body.count < 8 << 20 {
+                    let cid = group[start]
+                    start += 1
+                    guard let bytes = try blocks.block(cid, verified: false) else {
+                        throw RemoteError(.usage, "block \(cid) is not in the local store")
+                    }
+                    body.append(contentsOf: "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"file\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+                    body.append(contentsOf: bytes)
+                    body.append(contentsOf: "\r\n".utf8)
+                    batch.append(cid)
+                    sizes.append(bytes.count)
+                }
+                body.append(contentsOf: "--\(boundary)--\r\n".utf8)
+                report.blocks += batch.count
+                report.bytes += UInt64(sizes.reduce(0, +))
+                try await putBatch(batch, sizes: sizes, body: body, boundary: boundary)
+            }
+        }
+        return report
+    }
+
+    private func putBatch(_ batch: [CID], sizes: [Int], body: [UInt8], boundary: String) async throws {
+        struct Line: Decodable, Sendable { var Key: String; var Size: Int }
+        let first = batch[0]
+        let query = [
+            ("cid-codec", first.codec.name ?? String(first.codec.rawValue)),
+            ("mhtype", first.multihash.code.name ?? String(first.multihash.code.rawValue)),
+            ("mhlen", String(first.multihash.length)), ("pin", "false"), ("allow-big-block", "false"),
+        ]
+        let buffer = ByteBuffer(bytes: body)
+        let outcome = try await rpc.call(
+            "block/put", query, idempotent: false,
+            body: { (.bytes(buffer), "multipart/form-data; boundary=\(boundary)") }
+        ) { response in
+            var lines: [Line] = []
+            try await forEachLine(response, "block/put") { lines.append(try decode(Line.self, $0, "block/put")) }
+            return lines
+        }
+        guard case .value(let lines) = outcome, lines.count == batch.count else {
+            throw RemoteError(.remote, "block/put on \(base) did not confirm each of the \(batch.count) blocks sent")
+        }
+        for (i, line) in lines.enumerated() {
+            guard let key = try? CID(line.Key), key.multihash == batch[i].multihash, key.codec == batch[i].codec,
+                  line.Size == sizes[i] else {
+                throw RemoteError(.remote, "block/put on \(base) stored \(line.Key) (\(line.Size) bytes) for \(batch[i]) (\(sizes[i]) bytes)")
+            }
+        }
+    }
+
+    // MARK: Pins
+
+    /// `pin/add?arg=ROOT&recursive=true&name=N` (names need Kubo ≥ 0.26); with `replace`, then
+    /// `pin/rm` of every other pin named exactly N.
+    public func pin(root: CID, name: String?, replace: Bool) async throws {
+        struct Answer: Decodable, Sendable { var Pins: [String] }
+        var query = [("arg", root.description), ("recursive", "true")]
+        if let name {
+            try await require([0, 26], for: "a pin name")
+            query.append(("name", name))
+        }
+        guard case .value(let answer) = try await rpc.json(Answer.self, "pin/add", query, idempotent: true),
+              answer.Pins.contains(where: { (try? CID($0))?.multihash == root.multihash }) else {
+            throw RemoteError(.remote, "pin/add on \(base) did not confirm the pin of \(root)")
+        }
+        if replace, let name {
+            for pin in try await pins(name) where pin.cid.multihash != root.multihash {
+                try await unpin(pin.cid)
+            }
+        }
+    }
+
+    /// `pin/rm` of every pin named exactly `name`.
+    public func unpinAll(_ name: String) async throws -> [CID] {
+        let named = try await pins(name)
+        for pin in named { try await unpin(pin.cid) }
+        return named.map(\.cid)
+    }
+
+    private func unpin(_ cid: CID) async throws {
+        struct Answer: Decodable, Sendable { var Pins: [String] }
+        _ = try await rpc.json(Answer.self, "pin/rm", [("arg", cid.description)], idempotent: false)
+    }
+
+    /// `pin/ls?type=recursive&names=true&stream=true`, filtered by exact name here: the server's
+    /// own `name` filter is a substring match (ipfs/kubo core/commands/pin/pin.go). Takes both
+    /// the streamed `{"Cid","Name","Type"}` lines and the one `{"Keys":{…}}` object.
+    public func pins(_ name: String) async throws -> [RemotePin] {
+        try await require([0, 26], for: "pin names")
+        struct Line: Decodable, Sendable {
+            var Cid: String?; var Name: String?; var type: String?
+            var Keys: [String: PinEntry]?
+            enum CodingKeys: String, CodingKey { case Cid, Name, type = "Type", Keys }
+        }
+        let outcome = try await rpc.call(
+            "pin/ls", [("type", "recursive"), ("names", "true"), ("stream", "true")], idempotent: true
+        ) { response in
+            var found: [RemotePin] = []
+            try await forEachLine(response, "pin/ls") { bytes in
+                let line = try decode(Line.self, bytes, "pin/ls")
+                var entries: [(String, String, String)] = []
+                if let cid = line.Cid { entries.append((cid, line.Name ?? "", line.type ?? "")) }
+                for (cid, entry) in line.Keys ?? [:] { entries.append((cid, entry.Name ?? "", entry.type)) }
+                for (text, pinName, type) in entries where pinName == name {
+                    guard let cid = try? CID(text) else { throw RemoteError(.remote, "pin/ls: '\(text)' is not a CID") }
+                    found.append(RemotePin(cid: cid, name: pinName, recursive: type == "recursive"))
+                }
+            }
+            return found
+        }
+        guard case .value(let found) = outcome else { return [] }
+        return found
+    }
+
+    // MARK: Fetch
+
+    /// `dag/export?arg=ROOT&offline=true`: a CARv1 in depth-first order without duplicates,
+    /// verified block by block (`DAGVerifier`).
+    public func fetch(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (CID, [UInt8]) throws -> Void) async throws {
+        let verifier = DAGVerifier(root: root, scope: scope, order: .dfs, duplicates: false)
+        _ = try await rpc.call(
+            "dag/export", [("arg", root.description), ("offline", "true")], idempotent: false,
+            timeout: .seconds(3600)
+        ) { response in
+            try await verifier.consume(response, "dag/export", body)
+        }
+    }
+}
+
+/// One pin in `pin/ls`'s `Keys` map (ipfs/kubo core/commands/pin/pin.go `PinLsType`).
+struct PinEntry: Decodable, Sendable {
+    var type: String
+    var Name: String?
+    enum CodingKeys: String, CodingKey { case type = "Type", Name }
+}

@@ -1,0 +1,101 @@
+public import Multiformats
+public import BlockStore
+import Blocks
+import Engine
+import Foundation
+
+/// What a push found and did (spec/remote.md §4).
+public struct PushSummary: Hashable, Sendable {
+    public var root: CID
+    public var dagBlocks = 0
+    public var dagBytes: UInt64 = 0
+    public var presentBlocks = 0
+    public var presentBytes: UInt64 = 0
+    public var uploadedBlocks = 0
+    public var uploadedBytes: UInt64 = 0
+    /// Whether a recursive pin of the root on the remote answered for the whole DAG.
+    public var rootPinned = false
+    public var seconds = 0.0
+
+    public init(root: CID) { self.root = root }
+}
+
+/// Push: walk the DAG in the local store, ask the remote which blocks it holds, upload only
+/// the others, pin. Rerunning after an interruption sends only what is still missing.
+public struct Pusher: Sendable {
+    public var pinName: String?
+    public var replace = false
+    public var dryRun = false
+    /// Called with (blocks checked or uploaded so far, total) as the push proceeds.
+    public var progress: (@Sendable (String, Int, Int) -> Void)?
+
+    public init() {}
+
+    public func push(_ root: CID, from store: BlockStore, to remote: any RemoteBlockHolder) async throws -> PushSummary {
+        let clock = ContinuousClock.now
+        var summary = PushSummary(root: root)
+        let dag = try Self.walk(root, in: store)
+        summary.dagBlocks = dag.count
+        summary.dagBytes = dag.reduce(0) { $0 + UInt64($1.size) }
+        var missing: [CID] = []
+        if try await remote.isPinnedRecursively(root) {
+            summary.rootPinned = true
+        } else {
+            let batch = 1024
+            var start = 0
+            while start < dag.count {
+                try Task.checkCancellation()
+                let slice = Array(dag[start..<min(start + batch, dag.count)])
+                let present = try await remote.has(slice.map(\.cid))
+                for (entry, held) in zip(slice, present) where !held { missing.append(entry.cid) }
+                start += slice.count
+                progress?("checking", start, dag.count)
+            }
+        }
+        summary.presentBlocks = dag.count - missing.count
+        let missingSet = Set(missing)
+        summary.presentBytes = dag.reduce(0) { $0 + (missingSet.contains($1.cid) ? 0 : UInt64($1.size)) }
+        if !dryRun {
+            if !missing.isEmpty {
+                progress?("uploading", 0, missing.count)
+                let report = try await remote.put(missing, root: root, from: store)
+                summary.uploadedBlocks = report.blocks
+                summary.uploadedBytes = report.bytes
+                progress?("uploading", missing.count, missing.count)
+            }
+            if pinName != nil || !summary.rootPinned {
+                try await remote.pin(root: root, name: pinName, replace: replace)
+            }
+        } else {
+            summary.uploadedBlocks = missing.count
+            summary.uploadedBytes = summary.dagBytes - summary.presentBytes
+        }
+        let elapsed = ContinuousClock.now - clock
+        summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return summary
+    }
+
+    /// Every distinct block of `root`'s DAG (depth first, parents first) with its size; a
+    /// block missing from the store is an error naming it.
+    static func walk(_ root: CID, in store: BlockStore) throws -> [(cid: CID, size: Int)] {
+        var seen: Set<CID> = [], stack = [root], order: [(cid: CID, size: Int)] = []
+        while let cid = stack.popLast() {
+            guard seen.insert(cid).inserted, cid.multihash.code != .identity else { continue }
+            try Task.checkCancellation()
+            var children: [CID] = []
+            var size = 0
+            if let borrowed = try store.borrowedBlock(cid) {
+                size = borrowed.count
+                if hasLinks(cid.codec) { children = try links(of: cid, borrowed) }
+            } else if let bytes = try store.block(cid, verified: true) {
+                size = bytes.count
+                if hasLinks(cid.codec) { children = try links(of: cid, bytes) }
+            } else {
+                throw RemoteError(.usage, "block \(cid) of \(root) is not in the local store")
+            }
+            order.append((cid, size))
+            stack.append(contentsOf: children.reversed())
+        }
+        return order
+    }
+}

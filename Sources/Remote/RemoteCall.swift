@@ -1,0 +1,130 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// One HTTP client per remote session, with as many keep-alive connections as calls in flight
+/// (spec/remote.md §2.1).
+final class RemoteHTTP: Sendable {
+    let client: HTTPClient
+    let settings: RemoteSettings
+    let base: String
+
+    init(base: String, settings: RemoteSettings) {
+        var configuration = HTTPClient.Configuration()
+        configuration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, settings.concurrency))
+        configuration.decompression = .disabled
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.settings = settings
+        self.base = base
+    }
+
+    func close() async {
+        try? await client.shutdown()
+    }
+
+    /// A request to `base + path` with the credentials set.
+    func request(_ path: String, method: HTTPMethod, query: [(String, String)] = []) -> HTTPClientRequest {
+        var url = base + path
+        if !query.isEmpty {
+            url += "?" + query.map { "\($0.0)=\(escape($0.1))" }.joined(separator: "&")
+        }
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        if let auth = settings.auth { request.headers.add(name: "Authorization", value: auth.header) }
+        return request
+    }
+
+    /// Runs `operation` with a deadline: past it, the call is cancelled and a `.unreachable`
+    /// error names what did not answer.
+    func withDeadline<T: Sendable>(
+        _ limit: Duration, _ what: String, _ operation: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await operation() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else {
+                throw RemoteError(.unreachable, "\(what): no answer from \(base) within \(limit.goString)")
+            }
+            return value
+        }
+    }
+
+    /// Runs `attempt` once, or for an idempotent call up to `settings.attempts` times with
+    /// doubling pauses, retrying only what `retryable` says is transient.
+    func retrying<T: Sendable>(idempotent: Bool, _ attempt: @Sendable () async throws -> T) async throws -> T {
+        var pause = settings.backoff
+        var tries = 1
+        while true {
+            do {
+                return try await attempt()
+            } catch let error as RemoteError where idempotent && tries < settings.attempts && error.isTransient {
+                try await Task.sleep(for: pause)
+                pause = pause * 2
+                tries += 1
+            }
+        }
+    }
+
+    /// Maps a transport failure to a one-line error.
+    func transportError(_ error: any Error, _ what: String) -> any Error {
+        if error is RemoteError || error is CancellationError { return error }
+        if let http = error as? HTTPClientError, http == .deadlineExceeded || http == .readTimeout {
+            return RemoteError(.unreachable, "\(what): no answer from \(base) in time", transient: true)
+        }
+        return RemoteError(.unreachable, "\(what): cannot reach \(base): \(error)", transient: true)
+    }
+}
+
+/// Reads a whole (small) body, up to `limit` bytes.
+func collectBody(_ response: HTTPClientResponse, limit: Int = 16 << 20, _ what: String) async throws -> [UInt8] {
+    var bytes: [UInt8] = []
+    for try await buffer in response.body {
+        guard bytes.count + buffer.readableBytes <= limit else {
+            throw RemoteError(.remote, "\(what): the answer is larger than \(limit) bytes")
+        }
+        bytes.append(contentsOf: buffer.readableBytesView)
+    }
+    return bytes
+}
+
+/// Calls `line` for each line of a newline-delimited body (NDJSON).
+func forEachLine(_ response: HTTPClientResponse, _ what: String, _ line: ([UInt8]) throws -> Void) async throws {
+    var pending: [UInt8] = []
+    for try await buffer in response.body {
+        for byte in buffer.readableBytesView {
+            if byte == UInt8(ascii: "\n") {
+                if !pending.isEmpty { try line(pending) }
+                pending.removeAll(keepingCapacity: true)
+            } else {
+                pending.append(byte)
+                guard pending.count <= 16 << 20 else { throw RemoteError(.remote, "\(what): an answer line is too long") }
+            }
+        }
+    }
+    if !pending.isEmpty { try line(pending) }
+}
+
+private let allowed: CharacterSet = {
+    var set = CharacterSet.alphanumerics
+    set.insert(charactersIn: "-._~")
+    return set
+}()
+
+private func escape(_ text: String) -> String {
+    text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+}
+
+extension Duration {
+    /// `30s`, `1.5s`: Go's duration syntax, which Kubo's `timeout=` takes.
+    var goString: String {
+        let (seconds, attoseconds) = components
+        let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms"
+    }
+}

@@ -1,0 +1,105 @@
+import Testing
+import Foundation
+import BlockStore
+import Multiformats
+import Remote
+import CairnTestSupport
+
+/// Fetch accepts only verified blocks of the DAG (spec/remote.md §5).
+@Suite struct FetchTests {
+    static func setUp() throws -> (LocalLayer, CID, [CID: [UInt8]]) {
+        let layer = try LocalLayer("fetch")
+        let root = try layer.add("t", ["f": SplitMix64.bytes(seed: 21, count: 50_000), "g": SplitMix64.bytes(seed: 22, count: 9000)])
+        var blocks: [CID: [UInt8]] = [:]
+        for cid in try layer.dag(root) { blocks[cid] = try layer.store.get(cid) }
+        return (layer, root, blocks)
+    }
+
+    static func fetch(_ base: String, _ root: CID) async throws -> [CID: [UInt8]] {
+        let remote = GatewayBlockHolder(address: try RemoteAddress(parsing: base), settings: RemoteSettings())
+        defer { Task { await remote.close() } }
+        let received = Received()
+        try await remote.fetch(root, scope: .all) { cid, bytes in received.add(cid, bytes) }
+        return received.blocks
+    }
+
+    final class Received: @unchecked Sendable {
+        private let lock = NSLock()
+        private(set) var blocks: [CID: [UInt8]] = [:]
+        func add(_ cid: CID, _ bytes: [UInt8]) { lock.lock(); blocks[cid] = bytes; lock.unlock() }
+    }
+
+    /// A good DAG, however the content type announces it; duplicates are tolerated when the
+    /// gateway says `dups=y` (or says nothing), out-of-order blocks when `order=unk`.
+    @Test(arguments: [
+        (GatewayTestNode.Fault.none, "; version=1; order=dfs; dups=n"), (.none, "; version=1"),
+        (.none, "; version=1; order=unk; dups=y"), (.duplicateBlock, "; version=1; order=dfs; dups=y"),
+        (.duplicateBlock, "; version=1; order=dfs"), (.shuffled, "; version=1; order=unk; dups=n"),
+    ])
+    func verifiedDAG(fault: GatewayTestNode.Fault, parameters: String) async throws {
+        let (layer, root, blocks) = try Self.setUp()
+        defer { layer.remove() }
+        let gateway = GatewayTestNode(blocks: blocks)
+        gateway.fault = fault
+        gateway.carParameters = parameters
+        try await gateway.serve { base in
+            let received = try await Self.fetch(base, root)
+            #expect(received == blocks)
+        }
+    }
+
+    @Test(arguments: [
+        (GatewayTestNode.Fault.corruptBlock, "does not match its CID", "; version=1; order=dfs; dups=n"),
+        (.extraBlock, "outside the DAG", "; version=1; order=dfs; dups=n"),
+        (.extraBlock, "outside the DAG", "; version=1; order=unk; dups=y"),
+        (.duplicateBlock, "sent twice", "; version=1; order=dfs; dups=n"),
+        (.missingBlock, "is missing", "; version=1; order=unk; dups=n"),
+        (.shuffled, "outside the DAG", "; version=1; order=dfs; dups=n"),
+    ])
+    func refusesWhatDoesNotVerify(fault: GatewayTestNode.Fault, message: String, parameters: String) async throws {
+        let (layer, root, blocks) = try Self.setUp()
+        defer { layer.remove() }
+        let gateway = GatewayTestNode(blocks: blocks)
+        gateway.fault = fault
+        gateway.carParameters = parameters
+        try await gateway.serve { base in
+            let error = await #expect(throws: RemoteError.self) { _ = try await Self.fetch(base, root) }
+            #expect(error?.code == .verification)
+            #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
+        }
+    }
+
+    @Test func existenceThroughHead() async throws {
+        let (layer, root, blocks) = try Self.setUp()
+        defer { layer.remove() }
+        let gateway = GatewayTestNode(blocks: blocks)
+        try await gateway.serve { base in
+            let remote = GatewayBlockHolder(address: try RemoteAddress(parsing: base), settings: RemoteSettings())
+            defer { Task { await remote.close() } }
+            #expect(try await remote.has([root, try CID("bafkqaaa")]) == [true, false])
+        }
+    }
+
+    /// Through the binary: a refused fetch leaves the store without a block; a good one stores
+    /// and writes the tree.
+    @Test func cliFetchIsAllOrNothing() async throws {
+        let (layer, root, blocks) = try Self.setUp()
+        defer { layer.remove() }
+        let gateway = GatewayTestNode(blocks: blocks)
+        gateway.fault = .corruptBlock
+        let home = layer.directory.appendingPathComponent("fetch-home").path
+        try await gateway.serve { base in
+            let refused = try await runCairn(["fetch", root.description, "--from", base], environment: ["CAIRN_HOME": home])
+            #expect(refused.status == 1)
+            #expect(refused.stderr.hasPrefix("Error: ") && refused.stderr.contains("does not match its CID"))
+            let stat = try await runCairn(["store", "stat"], environment: ["CAIRN_HOME": home])
+            #expect(stat.status == 0)
+            #expect(stat.stdoutText.contains("\nblocks: 0\n") && stat.stdoutText.contains("\npins: 0"))
+            gateway.fault = .none
+            let out = layer.directory.appendingPathComponent("out").path
+            let fetched = try await runCairn(["fetch", root.description, "--from", base, "-o", out], environment: ["CAIRN_HOME": home])
+            #expect(fetched.status == 0, "\(fetched.stderr)")
+            #expect(FileManager.default.contents(atPath: out + "/f") == Data(SplitMix64.bytes(seed: 21, count: 50_000)))
+        }
+    }
+}

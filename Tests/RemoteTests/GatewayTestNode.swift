@@ -1,0 +1,77 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import NIOCore
+import Blocks
+import CAR
+import Multiformats
+
+/// A trustless gateway in miniature (ipfs/specs src/http-gateways/trustless-gateway.md): CAR
+/// answers whose `Content-Type` declares `order` and `dups`, and misbehaviours on demand.
+final class GatewayTestNode: @unchecked Sendable {
+    enum Fault: Sendable { case none, corruptBlock, extraBlock, duplicateBlock, shuffled, missingBlock }
+
+    let blocks: [CID: [UInt8]]
+    var fault = Fault.none
+    /// The `Content-Type` parameters sent with a CAR (after `application/vnd.ipld.car`).
+    var carParameters = "; version=1; order=dfs; dups=n"
+    /// Answer nothing while set.
+    var hang = false
+    /// Requests seen.
+    private(set) var requests = 0
+
+    init(blocks: [CID: [UInt8]]) { self.blocks = blocks }
+
+    func serve(_ body: @Sendable (String) async throws -> Void) async throws {
+        try await serveOnLoopback("gateway-test-node", respond: { try await self.answer($0) }) { port in
+            try await body("gateway+http://127.0.0.1:\(port)")
+        }
+    }
+
+    func answer(_ request: Request) async throws -> Response {
+        requests += 1
+        while hang { try await Task.sleep(for: .milliseconds(50)) }
+        return try respond(request)
+    }
+
+    func respond(_ request: Request) throws -> Response {
+        let path = request.uri.path
+        guard path.hasPrefix("/ipfs/"), let root = try? CID(String(path.dropFirst(6))) else {
+            return Response(status: .badRequest)
+        }
+        if request.method == .head {
+            return Response(status: blocks[root] == nil ? .notFound : .ok)
+        }
+        guard blocks[root] != nil else { return Response(status: .notFound) }
+        var order: [CID] = []
+        var stack = [root], seen: Set<CID> = []
+        while let cid = stack.popLast() {
+            guard seen.insert(cid).inserted, let bytes = blocks[cid] else { continue }
+            order.append(cid)
+            stack.append(contentsOf: try links(of: cid, bytes).reversed())
+        }
+        var writer = try CARWriter(output: CARMemoryOutput(), roots: [root])
+        switch fault {
+        case .shuffled: order = [order[0]] + order.dropFirst().reversed()
+        case .missingBlock: order.remove(at: order.count / 2)
+        default: break
+        }
+        for (index, cid) in order.enumerated() {
+            var bytes = blocks[cid]!
+            if fault == .corruptBlock, index == order.count / 2 { bytes[0] ^= 1 }
+            try writer.put(cid, bytes)
+            if fault == .duplicateBlock, index == 1 { try writer.put(cid, bytes) }
+        }
+        if fault == .extraBlock {
+            let stray: [UInt8] = Array("not in this DAG".utf8)
+            var sha = TestSHA256()
+            sha.update(stray)
+            try writer.put(CID.v1(codec: .raw, multihash: try Multihash(code: .sha2_256, digest: sha.finalize())), stray)
+        }
+        try writer.finish()
+        return Response(status: .ok, headers: [.contentType: "application/vnd.ipld.car" + carParameters],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: writer.output.bytes)))
+    }
+}
+
+import CairnTestSupport

@@ -1,0 +1,134 @@
+import Testing
+import Foundation
+import BlockStore
+import Multiformats
+import Remote
+import CairnTestSupport
+
+/// Every Kubo RPC call of the client against the recorded dialect (spec/remote.md §3).
+@Suite struct KuboClientTests {
+    @Test func existenceSeparatesAbsentFromErrors() async throws {
+        let layer = try LocalLayer("kubo-has")
+        defer { layer.remove() }
+        let root = try layer.add("t", ["f": SplitMix64.bytes(seed: 9, count: 20_000)])
+        let cids = Array(try layer.dag(root))
+        let node = KuboTestNode()
+        for cid in cids.prefix(2) { node.store(cid, try layer.store.get(cid)) }
+        try await node.serve { base in
+            let remote = try kubo(base)
+            defer { Task { await remote.close() } }
+            let present = try await remote.has(cids)
+            #expect(present == cids.indices.map { $0 < 2 })
+            // Any other 500 is an error, never "absent".
+            node.failEvery = 1
+            node.failCommands = ["block/stat"]
+            let error = await #expect(throws: RemoteError.self) { try await remote.has([cids[0]]) }
+            #expect(error?.message.contains("injected failure") == true)
+            #expect(error?.code == .remote)
+        }
+    }
+
+    @Test func pinNamesNeedKubo026() async throws {
+        let node = KuboTestNode()
+        node.version = "0.25.0"
+        try await node.serve { base in
+            let remote = try kubo(base)
+            defer { Task { await remote.close() } }
+            let cid = try CID("bafkqaaa")
+            let error = await #expect(throws: RemoteError.self) { try await remote.pin(root: cid, name: "x", replace: false) }
+            #expect(error?.code == .unsupported)
+            #expect(error?.message.contains("0.25.0") == true && error?.message.contains("0.26") == true)
+        }
+    }
+
+    /// `replace` pins the new root first, then removes every other pin named exactly N; a pin
+    /// whose name only contains N stays (Kubo's own `name` filter is a substring match).
+    @Test func replacePinsFirstAndMatchesNamesExactly() async throws {
+        let layer = try LocalLayer("kubo-pins")
+        defer { layer.remove() }
+        let old = try layer.add("old", ["f": SplitMix64.bytes(seed: 5, count: 5000)])
+        let other = try layer.add("other", ["f": SplitMix64.bytes(seed: 6, count: 5000)])
+        let new = try layer.add("new", ["f": SplitMix64.bytes(seed: 7, count: 5000)])
+        let node = KuboTestNode()
+        for root in [old, other, new] { for cid in try layer.dag(root) { node.store(cid, try layer.store.get(cid)) } }
+        node.addPin(old, name: "cache")
+        node.addPin(other, name: "cache-old")
+        try await node.serve { base in
+            let remote = try kubo(base)
+            defer { Task { await remote.close() } }
+            #expect(try await remote.pins("cache").map(\.cid) == [old])
+            try await remote.pin(root: new, name: "cache", replace: true)
+            let log = node.callLog
+            let added = try #require(log.firstIndex(of: "pin/add \(new)"))
+            let removed = try #require(log.firstIndex(of: "pin/rm \(old)"))
+            #expect(added < removed)
+            let remaining: Set<CID> = Set(node.pins.map(\.cid))
+            #expect(remaining == [other, new])
+            #expect(try await remote.unpinAll("cache") == [new])
+            #expect(node.pins.map(\.cid) == [other])
+        }
+    }
+
+    /// Without `dag/import` (404), blocks go up through `block/put` batches, each answer checked.
+    @Test func blockPutFallback() async throws {
+        let layer = try LocalLayer("kubo-put")
+        defer { layer.remove() }
+        let root = try layer.add("t", ["f": SplitMix64.bytes(seed: 8, count: 30_000)])
+        let cids = Array(try layer.dag(root))
+        let node = KuboTestNode()
+        node.withoutDagImport = true
+        try await node.serve { base in
+            let remote = try kubo(base)
+            defer { Task { await remote.close() } }
+            let report = try await remote.put(cids, root: root, from: layer.store)
+            #expect(report.blocks == cids.count)
+            #expect(node.uploaded.reduce(0) { $0 + $1.blocks } == cids.count)
+            for cid in cids { #expect(node.block(cid) == (try layer.store.get(cid))) }
+        }
+    }
+
+    @Test func wrongCredentialsAreAClearError() async throws {
+        let node = KuboTestNode()
+        node.requiredAuthorization = "Bearer right-token"
+        try await node.serve { base in
+            let wrong = try kubo(base) { $0.auth = try? RemoteAuth(parsing: "bearer:wrong-token") }
+            defer { Task { await wrong.close() } }
+            let error = await #expect(throws: RemoteError.self) { try await wrong.version() }
+            #expect(error?.code == .unauthorized)
+            #expect(error?.message.contains("wrong-token") == false)
+            let right = try kubo(base) { $0.auth = try? RemoteAuth(parsing: "bearer:right-token") }
+            defer { Task { await right.close() } }
+            #expect(try await right.version() == [0, 26, 0])
+        }
+        #expect(try RemoteAuth(parsing: "basic:alice:pw").description.contains("pw") == false)
+    }
+
+    @Test func hangingNodeTimesOut() async throws {
+        let node = KuboTestNode()
+        node.hang = true
+        try await node.serve { base in
+            defer { node.hang = false }
+            let remote = try kubo(base) { $0.callTimeout = .milliseconds(500); $0.attempts = 1 }
+            defer { Task { await remote.close() } }
+            let error = await #expect(throws: RemoteError.self) { try await remote.version() }
+            #expect(error?.code == .unreachable)
+        }
+    }
+
+    /// A node failing one call in five: idempotent calls are retried and succeed.
+    @Test func retriesIdempotentCalls() async throws {
+        let layer = try LocalLayer("kubo-retry")
+        defer { layer.remove() }
+        let root = try layer.add("t", ["f": SplitMix64.bytes(seed: 10, count: 60_000)])
+        let cids = Array(try layer.dag(root))
+        let node = KuboTestNode()
+        node.failEvery = 5
+        node.failCommands = ["block/stat", "version", "pin/ls"]
+        try await node.serve { base in
+            let remote = try kubo(base) { $0.concurrency = 1 }
+            defer { Task { await remote.close() } }
+            #expect(try await remote.has(cids) == cids.map { _ in false })
+            #expect(node.callLog.count > cids.count)  // the failed calls were made again
+        }
+    }
+}

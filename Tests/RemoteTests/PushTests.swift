@@ -1,0 +1,91 @@
+import Testing
+import Foundation
+import Multiformats
+import Remote
+import CairnTestSupport
+
+/// Push end to end against the test node, counted on the server side (spec/remote.md §4).
+@Suite struct PushTests {
+    @Test func secondVersionUploadsOnlyWhatTheFirstLacked() async throws {
+        let layer = try LocalLayer("push-dedup")
+        defer { layer.remove() }
+        let (files1, files2) = layerVersions()
+        let v1 = try layer.add("v1", files1), v2 = try layer.add("v2", files2)
+        let dag1 = try layer.dag(v1), dag2 = try layer.dag(v2)
+        let node = KuboTestNode()
+        try await node.serve { base in
+            let remote = try kubo(base)
+            defer { Task { await remote.close() } }
+            var pusher = Pusher()
+            pusher.pinName = "layer"
+            pusher.replace = true
+            _ = try await pusher.push(v1, from: layer.store, to: remote)
+            #expect(node.uploaded.map(\.blocks) == [dag1.count])
+            _ = try await pusher.push(v2, from: layer.store, to: remote)
+            #expect(node.uploaded.map(\.blocks) == [dag1.count, dag2.subtracting(dag1).count])
+            #expect(node.pins.map(\.cid) == [v2])
+            #expect(node.firstMissing(below: v2) == nil)
+            // Unchanged content again: the recursive pin answers, nothing is sent.
+            let again = try await pusher.push(v2, from: layer.store, to: remote)
+            #expect(node.uploaded.count == 2)
+            #expect(again.rootPinned && again.uploadedBytes == 0)
+        }
+    }
+
+    /// The node drops the connection mid-upload; the rerun sends only what it still lacks.
+    @Test func rerunAfterABrokenUploadSendsOnlyWhatIsMissing() async throws {
+        let layer = try LocalLayer("push-broken")
+        defer { layer.remove() }
+        let root = try layer.add("v1", layerVersions().v1)
+        let dag = try layer.dag(root)
+        let node = KuboTestNode()
+        node.breakImportAfter = 20
+        try await node.serve { base in
+            let remote = try kubo(base)
+            defer { Task { await remote.close() } }
+            await #expect(throws: (any Error).self) { try await Pusher().push(root, from: layer.store, to: remote) }
+            #expect(node.blockCount == 20)
+            node.breakImportAfter = nil
+            _ = try await Pusher().push(root, from: layer.store, to: remote)
+            #expect(node.uploaded.map(\.blocks) == [20, dag.count - 20])
+            #expect(node.firstMissing(below: root) == nil)
+            #expect(node.pins.map(\.cid) == [root])
+        }
+    }
+
+    /// An upload is not retried: a 500 on dag/import is a clear error, and a rerun completes.
+    @Test func failedUploadIsAClearErrorThenARerunCompletes() async throws {
+        let layer = try LocalLayer("push-500")
+        defer { layer.remove() }
+        let root = try layer.add("v1", ["f": SplitMix64.bytes(seed: 11, count: 40_000)])
+        let node = KuboTestNode()
+        node.failEvery = 1
+        node.failCommands = ["dag/import"]
+        try await node.serve { base in
+            let remote = try kubo(base)
+            defer { Task { await remote.close() } }
+            let error = await #expect(throws: RemoteError.self) { try await Pusher().push(root, from: layer.store, to: remote) }
+            #expect(error?.message.contains("dag/import") == true)
+            #expect(node.callLog.filter { $0 == "dag/import" }.count == 1)
+            node.failEvery = nil
+            _ = try await Pusher().push(root, from: layer.store, to: remote)
+            #expect(node.firstMissing(below: root) == nil)
+        }
+    }
+
+    @Test func dryRunSendsNothing() async throws {
+        let layer = try LocalLayer("push-dry")
+        defer { layer.remove() }
+        let root = try layer.add("v1", ["f": SplitMix64.bytes(seed: 12, count: 40_000)])
+        let node = KuboTestNode()
+        try await node.serve { base in
+            let remote = try kubo(base)
+            defer { Task { await remote.close() } }
+            var pusher = Pusher()
+            pusher.dryRun = true
+            let summary = try await pusher.push(root, from: layer.store, to: remote)
+            #expect(summary.uploadedBlocks == (try layer.dag(root)).count)
+            #expect(node.uploaded.isEmpty && node.pins.isEmpty)
+        }
+    }
+}

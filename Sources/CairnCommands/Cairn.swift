@@ -11,6 +11,7 @@ public struct Cairn: AsyncParsableCommand {
             BlockCommand.self, PinCommand.self, GCCommand.self, StoreCommand.self,
             CarCommand.self, ChunkCommand.self, HashCommand.self, CIDCommand.self, BenchCommand.self,
             ServeCommand.self,
+            OCICommand.self,
         ]
     )
 

@@ -10,8 +10,11 @@ TOTAL=${1:-1073741824}
 LAYERS=${2:-4}
 WORK=${TMPDIR:-/tmp}/cairn-oci-bench
 mkdir -p "$WORK"
-swift build -c release --product cairn >/dev/null
-CAIRN=$PWD/.build/release/cairn
+# CAIRN=path/to/cairn skips the build (e.g. the binary of a test build).
+if [ -z "${CAIRN:-}" ]; then
+  swift build -c release --product cairn >/dev/null
+  CAIRN=$PWD/.build/release/cairn
+fi
 LAYOUT="$WORK/layout-$TOTAL-$LAYERS"
 
 if [ ! -f "$LAYOUT/index.json" ]; then

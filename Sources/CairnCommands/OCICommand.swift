@@ -131,7 +131,7 @@ struct OCICommand: AsyncParsableCommand {
                 guard !layouts.isEmpty else { throw CLIError("expected at least one layout") }
                 try checkThreads(threads)
                 let specs = try chunkers.split(separator: ",").map { text in
-                    do { return try ChunkerSpec(parsing: String(text)) } catch { throw CLIError(error.description) }
+                    do { return try ChunkerSpec(parsing: String(text)) } catch { throw CLIError("\(error)") }
                 }
                 guard !specs.isEmpty else { throw CLIError("--chunkers needs at least one chunker") }
                 return specs

@@ -256,7 +256,9 @@ final class Overlap: @unchecked Sendable {
     private let slots: [UnsafeMutableRawBufferPointer]
     /// Each slot's byte count (-1: the end); written by the producer before it signals.
     private let counts: UnsafeMutablePointer<Int>
-    private let free: DispatchSemaphore
+    /// Created at 0 and signalled once per slot: libdispatch refuses to dispose of a semaphore
+    /// whose value is below the one it was created with.
+    private let free = DispatchSemaphore(value: 0)
     private let filled = DispatchSemaphore(value: 0)
     private let done = DispatchSemaphore(value: 0)
     private var next = 0
@@ -268,7 +270,7 @@ final class Overlap: @unchecked Sendable {
         self.slots = (0..<slots).map { _ in .allocate(byteCount: slotBytes, alignment: 64) }
         counts = .allocate(capacity: slots)
         counts.initialize(repeating: 0, count: slots)
-        free = DispatchSemaphore(value: slots)
+        for _ in 0..<slots { free.signal() }
     }
 
     deinit {

@@ -23,7 +23,13 @@ public struct OCIVerifier: Sendable {
     public func verify(_ layout: OCILayout, stopAtFirst: Bool) throws -> OCIVerification {
         var result = OCIVerification(issues: layout.issues)
         if stopAtFirst && !result.passed { return result }
+        let reported = Set(layout.issues.map(\.blob))
         for blob in layout.blobs {
+            // A document whose check failed during the walk is reported once.
+            if reported.contains(blob.label) {
+                result.entries.append(.init(blob: blob, check: nil))
+                continue
+            }
             do {
                 let reader = try BlobReader(blob: blob, container: layout.container, limits: limits)
                 result.entries.append(.init(blob: blob, check: try reader.drain()))

@@ -56,21 +56,11 @@ import Testing
             }
             return (.mismatch, "layer \(fake): digest \(layer), expected \(fake)")
         case .absurdSize:
-            var size = [UInt8](repeating: 0, count: 12)
-            size[0] = 0x80
-            size[4] = 0x40
-            let (gzip, diffID) = try bomb(TarAndCompressionTests.header(name: "bomb", size: size) + [UInt8](repeating: 0, count: 4096))
+            let (gzip, diffID) = try bomb(TarAndCompressionTests.absurdSizeTar())
             try copy.replaceLayer(gzip, diffID: diffID)
             return (.badTar, "claims 4611686018427387904 bytes")
         case .deepNesting:
-            let path = Array(repeating: "d", count: 1000).joined(separator: "/")
-            let record = "path=\(path)\n"
-            let length = record.utf8.count + 5
-            let body = Array("\(length) \(record)".utf8)
-            var tar = TarAndCompressionTests.header(name: "PaxHeader", octalSize: body.count, type: UInt8(ascii: "x")) + body
-            tar += [UInt8](repeating: 0, count: (512 - body.count % 512) % 512)
-            tar += TarAndCompressionTests.header(name: "x") + [UInt8](repeating: 0, count: 1024)
-            let (gzip, diffID) = try bomb(tar)
+            let (gzip, diffID) = try bomb(TarAndCompressionTests.deepTar(depth: 1000))
             try copy.replaceLayer(gzip, diffID: diffID)
             return (.badTar, "nested 1000 levels deep")
         case .truncatedGzip, .truncatedZstd:

@@ -75,12 +75,27 @@ import Testing
         return block
     }
 
-    @Test func absurdSizeIsRefused() throws {
-        // GNU base-256: 0x80 then 2^62 in the last bytes of the 12-byte field.
+    /// A tar whose one entry claims 2^62 bytes (GNU base-256: 0x80, then the value).
+    static func absurdSizeTar() -> [UInt8] {
         var size = [UInt8](repeating: 0, count: 12)
         size[0] = 0x80
         size[4] = 0x40
-        let bomb = Self.header(name: "bomb", size: size) + [UInt8](repeating: 0, count: 1024)
+        return header(name: "bomb", size: size) + [UInt8](repeating: 0, count: 4096)
+    }
+
+    /// A tar whose one entry's pax path is `depth` components deep.
+    static func deepTar(depth: Int) -> [UInt8] {
+        let record = "path=\(Array(repeating: "d", count: depth).joined(separator: "/"))\n"
+        var length = record.utf8.count + 1
+        length = record.utf8.count + String(length).count + 1
+        let body = Array("\(length) \(record)".utf8)
+        var tar = header(name: "PaxHeader", octalSize: body.count, type: UInt8(ascii: "x")) + body
+        tar += [UInt8](repeating: 0, count: (512 - body.count % 512) % 512)
+        return tar + header(name: "x") + [UInt8](repeating: 0, count: 1024)
+    }
+
+    @Test func absurdSizeIsRefused() throws {
+        let bomb = Self.absurdSizeTar()
         do {
             _ = try Self.scan(bomb)
             Issue.record("a 2^62-byte entry was accepted")
@@ -91,14 +106,7 @@ import Testing
     }
 
     @Test func deepNestingIsRefused() throws {
-        let path = Array(repeating: "a", count: 600).joined(separator: "/")
-        let record = "path=\(path)\n"
-        var length = record.utf8.count + 4
-        length = record.utf8.count + String(length).count + 1
-        let body = Array("\(length) \(record)".utf8)
-        var pax = Self.header(name: "PaxHeader", octalSize: body.count, type: UInt8(ascii: "x")) + body
-        pax += [UInt8](repeating: 0, count: (512 - body.count % 512) % 512)
-        let bytes = pax + Self.header(name: "short") + [UInt8](repeating: 0, count: 1024)
+        let bytes = Self.deepTar(depth: 600)
         do {
             _ = try Self.scan(bytes)
             Issue.record("a 600-level path was accepted")

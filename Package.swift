@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Remote", targets: ["Remote"]),
         .library(name: "Server", targets: ["Server"]),
+        .library(name: "OCI", targets: ["OCI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -90,7 +91,7 @@ let package = Package(
         // network clients share.
         .target(
             name: "Engine",
-            dependencies: ["Multiformats", "Blocks", "UnixFS", "CAR", "BlockStore", "CairnSystem"],
+            dependencies: ["Multiformats", "Chunking", "Blocks", "UnixFS", "CAR", "BlockStore", "CairnSystem"],
             swiftSettings: swiftSettings
         ),
         // Clients for remote block holders: Kubo RPC, IPFS Cluster, trustless gateways (push/fetch).
@@ -120,11 +121,30 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(
+            name: "CZstd",
+            pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]
+        ),
+        // OCI image layouts and archives: read, verify (digests, sizes, diff_ids), add, dedup.
+        .target(
+            name: "OCI",
+            dependencies: [
+                "Multiformats", "Hashing", "Chunking", "Blocks", "UnixFS", "BlockStore", "Engine", "CairnSystem",
+                "CZlib", "CZstd",
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "CairnCommands",
             dependencies: [
                 "Multiformats", "Hashing", "Chunking", "Blocks", "UnixFS", "CAR", "BlockStore", "Engine", "CairnSystem",
-                "Remote", "Server",
+                "Remote", "Server", "OCI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -208,6 +228,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "OCITests",
+            dependencies: ["OCI", "Engine", "BlockStore", "UnixFS", "Chunking", "Hashing", "Multiformats", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

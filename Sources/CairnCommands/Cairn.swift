@@ -12,6 +12,7 @@ public struct Cairn: AsyncParsableCommand {
             CarCommand.self, ChunkCommand.self, HashCommand.self, CIDCommand.self, BenchCommand.self,
             ServeCommand.self, IPNSCommand.self,
             PushCommand.self, FetchCommand.self,
+            OCICommand.self,
         ]
     )
 

@@ -1,0 +1,35 @@
+public import BlockStore
+public import Chunking
+public import UnixFS
+
+extension Adder {
+    /// Adds `count` byte streams, each as one UnixFS file, into `store`, all or nothing
+    /// (spec/engine.md §4): every block goes through one writer that commits only when asked;
+    /// `check` sees each stream's result as soon as it is imported (it throws to refuse it);
+    /// after the last stream one transaction makes every block durable and pins every root
+    /// (unless `pin` is false) under `pinName`. An error from `open`, a source or `check`
+    /// abandons the writer: nothing of this call is stored.
+    public func addStreams<Source: ByteSource & Sendable>(
+        count: Int, to store: BlockStore, pin: Bool = true, pinName: String? = nil,
+        open: (Int) throws -> Source, check: (Int, ImportResult) throws -> Void
+    ) throws -> [ImportResult] {
+        let importer = try FileImporter(parameters: parameters, threads: threads)
+        let writer = try store.writer()
+        defer { writer.abandon() }
+        writer.commitsOnlyWhenAsked = true
+        var sink = AddStoreSink(writer: writer)
+        var results: [ImportResult] = []
+        for index in 0..<count {
+            let result = try importer.importStream(try open(index), into: &sink)
+            try check(index, result)
+            results.append(result)
+        }
+        if pin {
+            try writer.commit(pinningAll: results.map(\.root), recursive: true, name: pinName)
+        } else {
+            try writer.commit()
+        }
+        try writer.close()
+        return results
+    }
+}

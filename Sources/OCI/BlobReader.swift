@@ -1,0 +1,352 @@
+import Chunking
+import Hashing
+import CairnSystem
+import Foundation
+
+/// What reading a blob found.
+public struct BlobCheck: Hashable, Sendable {
+    /// The blob's digest as computed (the declared one's algorithm, else sha256).
+    public var digest: OCIDigest
+    public var size: Int64
+    /// Layers: the sha256 of the uncompressed tar, and what the tar held.
+    public var diffID: OCIDigest?
+    public var tar: TarStatistics?
+}
+
+/// Reads one blob as a stream and verifies it on the way (spec/oci.md §3): its size and
+/// digest against the descriptor, and for a layer the digest of the uncompressed tar against
+/// the config's diff_ids while a tar scanner walks it (limits against tar bombs). It yields
+/// the blob's bytes as stored, or with `uncompressed` the layer's tar. Nothing is held but
+/// two buffers; the checks end with the last byte: the final `read` returns 0 only if every
+/// one passed, else it throws.
+final class BlobReader {
+    enum Output { case stored, uncompressed }
+
+    let blob: OCIBlob
+    let name: String
+    private var region: RegionReader
+    private let output: Output
+    private var storedHasher: StreamingHasher
+    private let storedAlgorithm: OCIDigest.Algorithm
+    private var storedCount: Int64 = 0
+    /// Layers: the decompressor (nil for an uncompressed tar), the tar's hasher and scanner.
+    private let decoder: StreamDecoder?
+    private var tarHasher: StreamingHasher?
+    private var scanner: TarScanner?
+    /// Compressed bytes read but not yet decompressed (`uncompressed` output).
+    private let input: UnsafeMutableRawBufferPointer
+    private var inputStart = 0, inputEnd = 0
+    private var storedEnded = false
+    /// The decoder's buffered output was already flushed.
+    private var decoderDrained = false
+    private(set) var check: BlobCheck?
+
+    init(blob: OCIBlob, container: BlobContainer, output: Output = .stored, limits: TarLimits = TarLimits()) throws(OCIError) {
+        self.blob = blob
+        self.name = "\(container.path): \(blob.role.rawValue) \(blob.label)"
+        do {
+            region = try container.open(blob.path)
+        } catch where error.code == .missingBlob {
+            throw OCIError(.missingBlob, "\(name) is missing (no \(blob.path))")
+        }
+        self.output = blob.role == .layer ? output : .stored
+        storedAlgorithm = blob.digest?.algorithm ?? .sha256
+        storedHasher = storedAlgorithm.hashAlgorithm.makeHasher()
+        let isLayer = blob.role == .layer
+        let compression = blob.compression ?? Compression.none
+        decoder = isLayer ? try StreamDecoders.make(compression, name: name) : nil
+        if isLayer {
+            tarHasher = (blob.diffIDs.first?.algorithm ?? .sha256).hashAlgorithm.makeHasher()
+            scanner = TarScanner(name: "\(name) (uncompressed tar)", limits: limits)
+        }
+        input = .allocate(byteCount: decoder == nil ? 0 : 1 << 20, alignment: 64)
+        if let size = blob.size, size != region.remaining {
+            throw OCIError(.mismatch, "\(name): size \(region.remaining), expected \(size)")
+        }
+    }
+
+    deinit { input.deallocate() }
+
+    /// The next bytes; 0 at the end, once every check has passed.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(OCIError) -> Int {
+        if check != nil { return 0 }
+        do {
+            if output == .stored || decoder == nil {
+                let count = try region.read(into: buffer)
+                if count == 0 {
+                    try finish()
+                    return 0
+                }
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+                absorbStored(bytes)
+                if let decoder { try decompress(bytes, with: decoder) } else if scanner != nil { try absorbTar(bytes) }
+                return count
+            }
+            return try readUncompressed(into: buffer, decoder: decoder!)
+        } catch where error.code == .badCompression || error.code == .badTar {
+            try failLate(error)
+        }
+    }
+
+    /// A damaged stream or tar: the stored bytes are still read to their end, so that a wrong
+    /// size or digest (the cause) is reported before its consequence.
+    private func failLate(_ error: OCIError) throws(OCIError) -> Never {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        while true {
+            let count = try region.read(into: buffer)
+            if count == 0 { break }
+            absorbStored(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+        }
+        _ = try storedDigest()
+        throw error
+    }
+
+    private func readUncompressed(into buffer: UnsafeMutableRawBufferPointer, decoder: StreamDecoder) throws(OCIError) -> Int {
+        while true {
+            if inputStart == inputEnd && !storedEnded {
+                inputStart = 0
+                inputEnd = try region.read(into: input)
+                if inputEnd == 0 { storedEnded = true } else { absorbStored(UnsafeRawBufferPointer(rebasing: input[..<inputEnd])) }
+            }
+            let pending = UnsafeRawBufferPointer(rebasing: input[inputStart..<inputEnd])
+            let (consumed, produced) = try decoder.step(pending, buffer)
+            inputStart += consumed
+            if produced > 0 {
+                try absorbTar(UnsafeRawBufferPointer(rebasing: buffer[..<produced]))
+                return produced
+            }
+            if inputStart == inputEnd && storedEnded {
+                decoderDrained = true
+                try finish()
+                return 0
+            }
+            if consumed == 0 && inputStart < inputEnd {
+                throw OCIError(.badCompression, "\(name): the decompressor made no progress")
+            }
+        }
+    }
+
+    /// Push mode: decompresses `bytes` (with empty `bytes`, what is still buffered) into
+    /// `scratch`, handing each piece to `sink`.
+    private func decompress(_ bytes: UnsafeRawBufferPointer, with decoder: StreamDecoder,
+                            into scratch: () -> UnsafeMutableRawBufferPointer? = { nil },
+                            sink: ((UnsafeMutableRawBufferPointer, Int) throws(OCIError) -> Void)? = nil) throws(OCIError) {
+        var rest = bytes
+        while true {
+            let target = scratch() ?? input
+            let (consumed, produced) = try decoder.step(rest, target)
+            rest = UnsafeRawBufferPointer(rebasing: rest[consumed...])
+            if let sink { try sink(target, produced) } else if produced > 0 { try absorbTar(UnsafeRawBufferPointer(rebasing: target[..<produced])) }
+            if produced == 0 && rest.isEmpty { return }
+            if produced == 0 && consumed == 0 { throw OCIError(.badCompression, "\(name): the decompressor made no progress") }
+        }
+    }
+
+    private func absorbStored(_ bytes: UnsafeRawBufferPointer) {
+        storedHasher.update(bytes)
+        storedCount += Int64(bytes.count)
+    }
+
+    private func absorbTar(_ bytes: UnsafeRawBufferPointer) throws(OCIError) {
+        tarHasher?.update(bytes)
+        try scanner?.feed(bytes)
+    }
+
+    /// The stored bytes' size and digest checks; the computed digest.
+    private func storedDigest() throws(OCIError) -> OCIDigest {
+        let digest = OCIDigest(algorithm: storedAlgorithm, digest: storedHasher.finalize())
+        if let size = blob.size, size != storedCount {
+            throw OCIError(.mismatch, "\(name): size \(storedCount), expected \(size)")
+        }
+        if let expected = blob.digest, expected != digest {
+            throw OCIError(.mismatch, "\(name): digest \(digest), expected \(expected)")
+        }
+        return digest
+    }
+
+    /// The end of the stored bytes: the size, the digest, the end of the compressed stream, the
+    /// tar, the diff_id — the first that fails throws.
+    private func finish() throws(OCIError) {
+        var streamError: OCIError?
+        if let decoder {
+            do {
+                if !decoderDrained { try decompress(UnsafeRawBufferPointer(start: nil, count: 0), with: decoder) }
+                try decoder.finish()
+            } catch {
+                streamError = error
+            }
+        }
+        let digest = try storedDigest()
+        if let streamError { throw streamError }
+        var result = BlobCheck(digest: digest, size: storedCount)
+        if let scanner, let tarHasher {
+            try scanner.finish()
+            let diffID = OCIDigest(algorithm: blob.diffIDs.first?.algorithm ?? .sha256, digest: tarHasher.finalize())
+            for expected in blob.diffIDs where expected != diffID {
+                throw OCIError(.mismatch, "\(name): uncompressed digest (diff_id) \(diffID), expected \(expected)")
+            }
+            result.diffID = diffID
+            result.tar = scanner.statistics
+        }
+        check = result
+    }
+
+    /// Reads to the end (verification only). A compressed layer is decompressed on this
+    /// thread while a second one hashes and scans the tar (`Overlap`).
+    func drain() throws -> BlobCheck {
+        if let decoder, output == .stored { return try drainOverlapped(decoder) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
+        while try read(into: buffer) > 0 {
+            try CancellationToken.process.check()
+        }
+        return check!
+    }
+
+    private func drainOverlapped(_ decoder: StreamDecoder) throws -> BlobCheck {
+        let overlap = Overlap(slots: 4, slotBytes: 1 << 20)
+        let reader = UncheckedSendable(self)  // the tar state is only touched by the worker until it ends
+        let worker = Thread {
+            overlap.consume { bytes throws(OCIError) in try reader.value.absorbTar(bytes) }
+        }
+        worker.stackSize = 1 << 20
+        worker.start()
+        var failure: OCIError?
+        do {
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+            defer { buffer.deallocate() }
+            while failure == nil {
+                let count = try region.read(into: buffer)
+                let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+                absorbStored(bytes)
+                do {
+                    try decompress(bytes, with: decoder, into: { overlap.acquire() }) { slot, produced throws(OCIError) in
+                        overlap.publish(slot, count: produced)
+                    }
+                } catch {
+                    failure = error
+                }
+                if let error = overlap.error { failure = failure ?? error }
+                if count == 0 { break }
+                try CancellationToken.process.check()
+            }
+        } catch {
+            overlap.finishAndWait()
+            throw error
+        }
+        overlap.finishAndWait()
+        if let error = failure ?? overlap.error { try failLate(error) }
+        decoderDrained = true
+        try finish()
+        return check!
+    }
+}
+
+/// A value handed to one other thread that alone uses it meanwhile.
+struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// Two threads over a ring of buffers: the producer acquires a free slot, fills it and
+/// publishes it; the consumer hands each published slot's bytes to its body, in order, then
+/// frees it. The first error of the body is kept (later slots are then only freed).
+final class Overlap: @unchecked Sendable {
+    private let slots: [UnsafeMutableRawBufferPointer]
+    /// Each slot's byte count (-1: the end); written by the producer before it signals.
+    private let counts: UnsafeMutablePointer<Int>
+    /// Created at 0 and signalled once per slot: libdispatch refuses to dispose of a semaphore
+    /// whose value is below the one it was created with.
+    private let free = DispatchSemaphore(value: 0)
+    private let filled = DispatchSemaphore(value: 0)
+    private let done = DispatchSemaphore(value: 0)
+    private var next = 0
+    private let lock = NSLock()
+    private var firstError: OCIError?
+    private var finished = false
+
+    init(slots: Int, slotBytes: Int) {
+        self.slots = (0..<slots).map { _ in .allocate(byteCount: slotBytes, alignment: 64) }
+        counts = .allocate(capacity: slots)
+        counts.initialize(repeating: 0, count: slots)
+        for _ in 0..<slots { free.signal() }
+    }
+
+    deinit {
+        slots.forEach { $0.deallocate() }
+        counts.deallocate()
+    }
+
+    var error: OCIError? { lock.withLock { firstError } }
+
+    /// The next slot to fill (waits for one); `publish` or give it back with a count of 0.
+    func acquire() -> UnsafeMutableRawBufferPointer {
+        free.wait()
+        return slots[next]
+    }
+
+    /// Hands the acquired slot to the consumer (`count` 0: the slot stays free).
+    func publish(_ slot: UnsafeMutableRawBufferPointer, count: Int) {
+        if count == 0 {
+            free.signal()
+            return
+        }
+        counts[next] = count
+        next = (next + 1) % slots.count
+        filled.signal()
+    }
+
+    /// Ends the stream and waits until the consumer has seen every slot.
+    func finishAndWait() {
+        guard !finished else { return }
+        finished = true
+        free.wait()
+        counts[next] = -1
+        filled.signal()
+        done.wait()
+    }
+
+    /// The consumer's loop (on its own thread).
+    func consume(_ body: (UnsafeRawBufferPointer) throws(OCIError) -> Void) {
+        var index = 0
+        while true {
+            filled.wait()
+            let count = counts[index]
+            if count < 0 { break }
+            if error == nil {
+                do { try body(UnsafeRawBufferPointer(rebasing: slots[index][..<count])) } catch { lock.withLock { firstError = error } }
+            }
+            index = (index + 1) % slots.count
+            free.signal()
+        }
+        done.signal()
+    }
+}
+
+/// A blob reader as the importer's byte source. `ByteSource` can only throw `ChunkingError`,
+/// so an OCI failure is kept here and the read fails with `EBADMSG`; the caller then throws
+/// `failure.error` instead of the importer's error.
+struct BlobSource: ByteSource, @unchecked Sendable {
+    let reader: BlobReader
+    let failure: FailureBox
+
+    final class FailureBox: @unchecked Sendable {
+        var error: OCIError?
+    }
+
+    init(_ reader: BlobReader) {
+        self.reader = reader
+        self.failure = FailureBox()
+    }
+
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ChunkingError) -> Int {
+        do {
+            return try reader.read(into: buffer)
+        } catch {
+            failure.error = error
+            throw .readFailed(errno: EBADMSG)
+        }
+    }
+
+}

@@ -1,0 +1,162 @@
+import CairnTestSupport
+import Foundation
+import Testing
+@testable import OCI
+
+/// The streaming tar reader and the decompressors against GNU tar, gzip and zstd.
+@Suite struct TarAndCompressionTests {
+    /// A tree with a long name and a deep path, archived by GNU tar in each format.
+    private static func archive(format: String) throws -> [UInt8] {
+        let directory = try makeTemporaryDirectory("tar-\(format)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let long = String(repeating: "long-name-", count: 9) + ".txt"
+        let deep = (0..<30).map { "d\($0)" }.joined(separator: "/")
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("tree/" + deep), withIntermediateDirectories: true)
+        try Data(repeating: 65, count: 1000).write(to: directory.appendingPathComponent("tree/" + long))
+        try Data(repeating: 66, count: 513).write(to: directory.appendingPathComponent("tree/" + deep + "/file"))
+        try Data().write(to: directory.appendingPathComponent("tree/empty"))
+        let out = directory.appendingPathComponent("out.tar")
+        try Tool.must("tar", ["--format=\(format)", "-C", directory.path, "-cf", out.path, "tree"])
+        return [UInt8](try Data(contentsOf: out))
+    }
+
+    private static func scan(_ bytes: [UInt8], limits: TarLimits = TarLimits(), piece: Int = 777) throws -> (TarStatistics, [String]) {
+        var scanner = TarScanner(name: "test", limits: limits)
+        var names: [String] = []
+        var start = 0
+        while start < bytes.count {
+            let end = min(bytes.count, start + piece)
+            try bytes[start..<end].withUnsafeBytes { buffer in
+                try scanner.feed(buffer) { names.append($0.name) }
+            }
+            start = end
+        }
+        try scanner.finish()
+        return (scanner.statistics, names)
+    }
+
+    @Test(arguments: ["gnu", "pax", "ustar"])
+    func readsWhatGNUTarWrites(format: String) throws {
+        let bytes = try Self.archive(format: format)
+        let (statistics, names) = try Self.scan(bytes)
+        // 31 directories (tree, d0…d29) and 3 files; the deep path is past ustar's 100-byte name.
+        #expect(statistics.files == 3)
+        #expect(statistics.fileBytes == 1513)
+        #expect(statistics.entries == 3 + 31)
+        #expect(names.contains("tree/" + String(repeating: "long-name-", count: 9) + ".txt"))
+        #expect(names.contains("tree/" + (0..<30).map { "d\($0)" }.joined(separator: "/") + "/file"))
+    }
+
+    @Test func truncatedTarIsRefused() throws {
+        let bytes = try Self.archive(format: "pax")
+        // Cut inside the first file's content.
+        #expect(throws: OCIError.self) { try Self.scan(Array(bytes.prefix(2000))) }
+        do {
+            _ = try Self.scan(Array(bytes.prefix(2000)))
+        } catch let error as OCIError {
+            #expect(error.code == .badTar)
+            #expect(error.message.contains("truncated tar"))
+        }
+    }
+
+    /// One ustar header for `name` with `size`, its checksum filled in.
+    static func header(name: String, size: [UInt8]? = nil, octalSize: Int = 0, type: UInt8 = UInt8(ascii: "0")) -> [UInt8] {
+        var block = [UInt8](repeating: 0, count: 512)
+        for (index, byte) in name.utf8.prefix(100).enumerated() { block[index] = byte }
+        for (index, byte) in "0000644\0".utf8.enumerated() { block[100 + index] = byte }
+        let sizeField = size ?? Array(String(format: "%011o\0", octalSize).utf8)
+        for (index, byte) in sizeField.enumerated() { block[124 + index] = byte }
+        for (index, byte) in "14524770400\0".utf8.enumerated() { block[136 + index] = byte }
+        block[156] = type
+        for (index, byte) in "ustar\000".utf8.enumerated() { block[257 + index] = byte }
+        for index in 148..<156 { block[index] = UInt8(ascii: " ") }
+        let sum = block.reduce(0) { $0 + Int($1) }
+        for (index, byte) in String(format: "%06o\0 ", sum).utf8.enumerated() { block[148 + index] = byte }
+        return block
+    }
+
+    /// A tar whose one entry claims 2^62 bytes (GNU base-256: 0x80, then the value).
+    static func absurdSizeTar() -> [UInt8] {
+        var size = [UInt8](repeating: 0, count: 12)
+        size[0] = 0x80
+        size[4] = 0x40
+        return header(name: "bomb", size: size) + [UInt8](repeating: 0, count: 4096)
+    }
+
+    /// A tar whose one entry's pax path is `depth` components deep.
+    static func deepTar(depth: Int) -> [UInt8] {
+        let record = "path=\(Array(repeating: "d", count: depth).joined(separator: "/"))\n"
+        var length = record.utf8.count + 1
+        length = record.utf8.count + String(length).count + 1
+        let body = Array("\(length) \(record)".utf8)
+        var tar = header(name: "PaxHeader", octalSize: body.count, type: UInt8(ascii: "x")) + body
+        tar += [UInt8](repeating: 0, count: (512 - body.count % 512) % 512)
+        return tar + header(name: "x") + [UInt8](repeating: 0, count: 1024)
+    }
+
+    @Test func absurdSizeIsRefused() throws {
+        let bomb = Self.absurdSizeTar()
+        do {
+            _ = try Self.scan(bomb)
+            Issue.record("a 2^62-byte entry was accepted")
+        } catch let error as OCIError {
+            #expect(error.code == .badTar)
+            #expect(error.message.contains("claims 4611686018427387904 bytes"))
+        }
+    }
+
+    @Test func deepNestingIsRefused() throws {
+        let bytes = Self.deepTar(depth: 600)
+        do {
+            _ = try Self.scan(bytes)
+            Issue.record("a 600-level path was accepted")
+        } catch let error as OCIError {
+            #expect(error.code == .badTar)
+            #expect(error.message.contains("nested 600 levels deep"))
+        }
+    }
+
+    @Test func badChecksumIsRefused() throws {
+        var block = Self.header(name: "file")
+        block[0] = UInt8(ascii: "g")  // checksum no longer matches
+        #expect(throws: OCIError(.badTar, "test: bad tar header checksum at byte 0")) { try Self.scan(block + [UInt8](repeating: 0, count: 1024)) }
+    }
+
+    private static func decode(_ decoder: StreamDecoder, _ bytes: [UInt8], piece: Int = 1000) throws -> [UInt8] {
+        var out: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var start = 0
+        while true {
+            let end = min(bytes.count, start + piece)
+            let (consumed, produced) = try bytes[start..<end].withUnsafeBytes { input in
+                try buffer.withUnsafeMutableBytes { try decoder.step(input, $0) }
+            }
+            start += consumed
+            out += buffer.prefix(produced)
+            if produced == 0 && consumed == 0 && start == bytes.count { break }
+        }
+        try decoder.finish()
+        return out
+    }
+
+    @Test func gzipAndZstdRoundTrip() throws {
+        let data = SplitMix64.bytes(seed: 3, count: 300_000) + [UInt8](repeating: 7, count: 200_000)
+        #expect(try Self.decode(try GzipDecoder(name: "g"), try Compress.gzip(data)) == data)
+        #expect(try Self.decode(try ZstdDecoder(name: "z"), try Compress.zstd(data)) == data)
+        // Two gzip members, as eStargz writes them.
+        let halves = try Compress.gzip(Array(data.prefix(1000))) + (try Compress.gzip(Array(data.dropFirst(1000))))
+        #expect(try Self.decode(try GzipDecoder(name: "g"), halves) == data)
+    }
+
+    @Test func truncatedStreamsAreRefused() throws {
+        let data = SplitMix64.bytes(seed: 4, count: 100_000)
+        let gzip = try Compress.gzip(data), zstd = try Compress.zstd(data)
+        #expect(throws: OCIError(.badCompression, "g: truncated gzip stream")) {
+            try Self.decode(try GzipDecoder(name: "g"), Array(gzip.dropLast(10)))
+        }
+        #expect(throws: OCIError(.badCompression, "z: truncated zstd stream")) {
+            try Self.decode(try ZstdDecoder(name: "z"), Array(zstd.dropLast(10)))
+        }
+        #expect(throws: OCIError(.badCompression, "g: truncated gzip stream")) { try Self.decode(try GzipDecoder(name: "g"), []) }
+    }
+}

@@ -47,10 +47,19 @@ struct BenchChunkersReport {
 
     private func color(_ chunker: BenchChunker) -> Int { (chunkers.firstIndex(of: chunker) ?? 0) % Self.paletteSize }
 
+    /// The chunker's number in the table, the legends and the scatter's labels.
+    private func number(_ chunker: BenchChunker) -> Int { (chunkers.firstIndex(of: chunker) ?? 0) + 1 }
+
+    /// A saving axis around the values (5 points of margin), not below 0 unless a value is.
+    static func zoomed(_ values: [Double]) -> SVGChart.Scale {
+        let low = values.min() ?? 0, high = values.max() ?? 0
+        return .linear(low >= 0 ? max(0, low - 0.05) : low - 0.05, max(high + 0.05, low + 0.1))
+    }
+
     private func summaryTable(_ page: inout SVGText) {
-        page.raw("<table id=\"summary\"><thead><tr><th>chunker</th><th>chunks</th><th>upload (MiB)</th><th>saved</th><th>add MB/s</th><th>Pareto</th></tr></thead><tbody>\n")
+        page.raw("<table id=\"summary\"><thead><tr><th>#</th><th>chunker</th><th>chunks</th><th>upload (MiB)</th><th>saved</th><th>add MB/s</th><th>Pareto</th></tr></thead><tbody>\n")
         for summary in summaries {
-            page.raw("<tr><td><span class=\"swatch c\(color(summary.chunker))\"></span>")
+            page.raw("<tr><td>\(number(summary.chunker))</td><td><span class=\"swatch c\(color(summary.chunker))\"></span>")
             page.text(summary.chunker.spec.description)
             page.raw("</td><td>\(summary.chunks)</td><td>\(BenchChunkersOutput.mebibytes(summary.uploadBytes))</td>")
             page.raw("<td>\(BenchChunkersOutput.percent(summary.saving))</td><td>\(Int(summary.addMBps.rounded()))</td>")
@@ -92,12 +101,12 @@ struct BenchChunkersReport {
     }
 
     private func scatter(_ page: inout SVGText) {
-        page.raw("<section id=\"scatter\"><h2>Dedup against throughput</h2><p>Each point is a chunker over all inputs; ")
+        page.raw("<section id=\"scatter\"><h2>Dedup against throughput</h2><p>Each point is a chunker over all inputs, numbered as in the table; ")
         page.raw("ringed points joined by the dashed line are the Pareto front (nothing is both faster and saves more).</p>\n")
         let speeds = summaries.map(\.addMBps), savings = summaries.map(\.saving)
         var chart = SVGChart(width: 760, height: 380, title: nil)
         chart.xScale = .linear(0, (speeds.max() ?? 1) * 1.15)
-        chart.yScale = .linear(min(0, savings.min() ?? 0), max(0.05, (savings.max() ?? 0) * 1.15))
+        chart.yScale = Self.zoomed(savings)
         chart.begin(&page, id: "scatter-chart", classes: "scatter", data: [:])
         chart.axes(&page, xLabel: "chunk + hash throughput, one core (MB/s)", yLabel: "upload bytes saved (%)",
                    xTicks: chart.xScale.ticks(6).map { ($0, "\(Int($0))") },
@@ -114,11 +123,13 @@ struct BenchChunkersReport {
                              "upload": "\(summary.uploadBytes)", "bytes": "\(summary.bytes)"])
             page.raw("><title>")
             page.text("\(summary.chunker.spec): \(BenchChunkersOutput.percent(summary.saving)) saved, \(Int(summary.addMBps.rounded())) MB/s")
-            page.raw("</title></circle><text class=\"label\" x=\"\(svgNumber(x + 9))\" y=\"\(svgNumber(y - 8))\">")
-            page.text(summary.chunker.spec.description)
+            page.raw("</title></circle><text class=\"label\" x=\"\(svgNumber(x + 9))\" y=\"\(svgNumber(y - 7))\">")
+            page.text("\(number(summary.chunker))")
             page.raw("</text>")
         }
-        page.raw("</svg></section>\n")
+        page.raw("</svg>")
+        legend(&page, summaries.map(\.chunker))
+        page.raw("</section>\n")
     }
 
     private func uploads(_ page: inout SVGText, inputs: [String]) {
@@ -172,7 +183,7 @@ struct BenchChunkersReport {
             let savings = points.map(\.1.saving)
             var chart = SVGChart(width: 760, height: 320, title: nil)
             chart.xScale = .linear(first.0 - 0.3, last.0 + 0.3)
-            chart.yScale = .linear(min(0, savings.min()!), max(0.05, savings.max()! * 1.15))
+            chart.yScale = Self.zoomed(savings)
             chart.begin(&page, id: "sweep-\(parameter)", classes: "sweep", data: ["parameter": parameter])
             chart.axes(&page, xLabel: isAverage ? "average chunk size (bytes, log scale)" : "normalization level",
                        yLabel: "upload bytes saved (%)",
@@ -199,7 +210,7 @@ struct BenchChunkersReport {
         page.raw("<ul class=\"legend\">")
         for chunker in chunkers {
             page.raw("<li><span class=\"swatch c\(color(chunker))\"></span>")
-            page.text(chunker.spec.description)
+            page.text("\(number(chunker)) \(chunker.spec)")
             page.raw("</li>")
         }
         page.raw("</ul>")
@@ -228,15 +239,17 @@ struct BenchChunkersReport {
         value == value.rounded() ? "\(Int(value))" : "\((value * 10).rounded() / 10)"
     }
 
-    static let paletteSize = 8
+    static let paletteSize = 12
 
     /// Okabe–Ito colours (told apart with colour-vision deficiencies), darker on light pages,
     /// as given on dark ones; axes and text follow the page's foreground.
     static let style = """
         :root{color-scheme:light dark;--fg:#1b1d21;--bg:#ffffff;--muted:#5b6068;--grid:#d9dce1;
-        --c0:#0072b2;--c1:#d55e00;--c2:#009e73;--c3:#cc79a7;--c4:#b8860b;--c5:#56b4e9;--c6:#7a5195;--c7:#6b6b6b}
+        --c0:#0072b2;--c1:#d55e00;--c2:#009e73;--c3:#cc79a7;--c4:#b8860b;--c5:#56b4e9;--c6:#7a5195;--c7:#6b6b6b;
+        --c8:#8c2d04;--c9:#1b7837;--c10:#c51b7d;--c11:#2d2d8f}
         @media (prefers-color-scheme:dark){:root{--fg:#e8eaed;--bg:#16181c;--muted:#a0a6ad;--grid:#3a3f46;
-        --c0:#56b4e9;--c1:#f28e2b;--c2:#3fcf9f;--c3:#e59fc8;--c4:#f0e442;--c5:#9ad0f5;--c6:#b39ddb;--c7:#bdbdbd}}
+        --c0:#56b4e9;--c1:#f28e2b;--c2:#3fcf9f;--c3:#e59fc8;--c4:#f0e442;--c5:#9ad0f5;--c6:#b39ddb;--c7:#bdbdbd;
+        --c8:#ff9d76;--c9:#a6dba0;--c10:#ff7eb6;--c11:#9fa8ff}}
         @media print{:root{--fg:#000;--bg:#fff;--muted:#333;--grid:#bbb}section{break-inside:avoid}}
         body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg);
         max-width:1040px;margin:1.5em auto;padding:0 1.2em}
@@ -255,5 +268,7 @@ struct BenchChunkersReport {
         .c0{fill:var(--c0);background:var(--c0)}.c1{fill:var(--c1);background:var(--c1)}.c2{fill:var(--c2);background:var(--c2)}
         .c3{fill:var(--c3);background:var(--c3)}.c4{fill:var(--c4);background:var(--c4)}.c5{fill:var(--c5);background:var(--c5)}
         .c6{fill:var(--c6);background:var(--c6)}.c7{fill:var(--c7);background:var(--c7)}
+        .c8{fill:var(--c8);background:var(--c8)}.c9{fill:var(--c9);background:var(--c9)}
+        .c10{fill:var(--c10);background:var(--c10)}.c11{fill:var(--c11);background:var(--c11)}
         """
 }

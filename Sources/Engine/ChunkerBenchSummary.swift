@@ -40,27 +40,38 @@ public struct ChunkerBenchSummary: Sendable {
         return result
     }
 
-    /// The "what to pick" paragraph: the chunker that uploads least against the baseline
-    /// (`size-262144` when measured, else the first chunker), with the price in blocks, then
-    /// the fastest chunker on the Pareto front.
-    public static func advice(_ summaries: [ChunkerBenchSummary]) -> String {
+    /// The "what to pick" paragraph. The baseline is `size-262144` when measured, else the first
+    /// chunker. The pick is the chunker that uploads least among those with at most
+    /// `blockBudget` times the baseline's blocks, with its price in blocks; if another uploads
+    /// less still (for more blocks), a second sentence names it; then the fastest chunker on
+    /// the Pareto front if it is another one.
+    public static func advice(_ summaries: [ChunkerBenchSummary], blockBudget: Double = 1.5) -> String {
         guard let baseline = summaries.first(where: { $0.chunker.spec.description == "size-262144" }) ?? summaries.first,
               baseline.bytes > 0 else { return "Nothing was measured." }
-        let best = summaries.min { ($0.uploadBytes, $0.chunks) < ($1.uploadBytes, $1.chunks) }!
-        var text: String
-        let saved = 1 - Double(best.uploadBytes) / Double(Swift.max(1, baseline.uploadBytes))
-        if best.chunker == baseline.chunker || saved < 0.01 {
-            text = "No chunker uploads even 1 % fewer bytes than \(baseline.chunker.spec) on this data: keep it."
-        } else {
-            let blocks = Double(best.chunks) / Double(Swift.max(1, baseline.chunks)) - 1
-            let price = blocks >= 0 ? "\(percent(blocks)) more blocks" : "\(percent(-blocks)) fewer blocks"
-            text = "\(best.chunker.spec) saves \(percent(saved)) of upload bytes for \(price) than \(baseline.chunker.spec)."
+        func saved(_ summary: ChunkerBenchSummary) -> Double {
+            1 - Double(summary.uploadBytes) / Double(Swift.max(1, baseline.uploadBytes))
         }
-        if let fastest = summaries.filter(\.onParetoFront).max(by: { $0.addMBps < $1.addMBps }), fastest.chunker != best.chunker {
-            text += " The fastest chunker on the Pareto front is \(fastest.chunker.spec) (\(Int(fastest.addMBps.rounded())) MB/s on one core with hashing, \(percent(fastest.saving)) saved)."
+        func blocks(_ summary: ChunkerBenchSummary) -> Double { Double(summary.chunks) / Double(Swift.max(1, baseline.chunks)) }
+        let order: (ChunkerBenchSummary, ChunkerBenchSummary) -> Bool = { ($0.uploadBytes, $0.chunks) < ($1.uploadBytes, $1.chunks) }
+        let pick = summaries.filter { blocks($0) <= blockBudget }.min(by: order) ?? baseline
+        var text: String
+        if pick.chunker == baseline.chunker || saved(pick) < 0.01 {
+            text = "No chunker with at most \(blockBudget)× its blocks uploads even 1 % fewer bytes than \(baseline.chunker.spec) on this data: keep it."
+        } else {
+            let change = blocks(pick) - 1
+            let price = change >= 0 ? "\(percent(change)) more blocks" : "\(percent(-change)) fewer blocks"
+            text = "\(pick.chunker.spec) saves \(percent(saved(pick))) of upload bytes for \(price) than \(baseline.chunker.spec)."
+        }
+        if let least = summaries.min(by: order), least.uploadBytes < pick.uploadBytes, saved(least) - saved(pick) >= 0.01 {
+            text += " If blocks are cheap, \(least.chunker.spec) saves \(percent(saved(least))) for \(ratio(blocks(least)))× the blocks."
+        }
+        if let fastest = summaries.filter(\.onParetoFront).max(by: { $0.addMBps < $1.addMBps }), fastest.chunker != pick.chunker {
+            text += " The fastest chunker on the Pareto front is \(fastest.chunker.spec) (\(Int(fastest.addMBps.rounded())) MB/s on one core with hashing, \(percent(fastest.saving)) of all bytes saved)."
         }
         return text
     }
+
+    static func ratio(_ value: Double) -> String { "\((value * 10).rounded() / 10)" }
 
     /// A fraction as a whole percentage, "41 %".
     public static func percent(_ fraction: Double) -> String { "\(Int((fraction * 100).rounded())) %" }

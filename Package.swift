@@ -91,7 +91,7 @@ let package = Package(
         // network clients share.
         .target(
             name: "Engine",
-            dependencies: ["Multiformats", "Chunking", "Blocks", "UnixFS", "CAR", "BlockStore", "CairnSystem"],
+            dependencies: ["Multiformats", "Hashing", "Chunking", "Blocks", "UnixFS", "CAR", "BlockStore", "CairnSystem"],
             swiftSettings: swiftSettings
         ),
         // Clients for remote block holders: Kubo RPC, IPFS Cluster, trustless gateways (push/fetch).

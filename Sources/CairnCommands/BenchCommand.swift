@@ -9,7 +9,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Cairn's building blocks on this machine.",
-        subcommands: [Hash.self]
+        subcommands: [Hash.self, BenchChunkersCommand.self]
     )
 
     /// `cairn bench hash`: hashing throughput of every kernel of an algorithm.
@@ -167,12 +167,6 @@ struct Region {
     }
 
     func deallocate() { bytes.deallocate() }
-}
-
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
 func pad(_ text: String, _ width: Int) -> String {

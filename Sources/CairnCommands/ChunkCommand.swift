@@ -115,33 +115,6 @@ public struct ChunkCommand: ParsableCommand {
     }
 }
 
-/// Count, mean, standard deviation (population), minimum and maximum of chunk lengths (Welford).
-package struct ChunkStatistics: Sendable {
-    package private(set) var count = 0
-    package private(set) var mean = 0.0
-    private var squares = 0.0
-    package private(set) var minimum = 0
-    package private(set) var maximum = 0
-
-    package init() {}
-
-    package mutating func add(_ length: Int) {
-        if count == 0 {
-            minimum = length
-            maximum = length
-        } else {
-            minimum = min(minimum, length)
-            maximum = max(maximum, length)
-        }
-        count += 1
-        let delta = Double(length) - mean
-        mean += delta / Double(count)
-        squares += delta * (Double(length) - mean)
-    }
-
-    package var standardDeviation: Double { count > 0 ? (squares / Double(count)).squareRoot() : 0 }
-}
-
 /// Where the command writes: a file descriptor in production, memory in tests.
 package protocol ByteSink {
     mutating func append(_ byte: UInt8)

@@ -12,15 +12,17 @@ import CairnTestSupport
 @Suite struct ServerRoutingTests {
     @Test func methodsAndUnknownCommands() async throws {
         try await withTestServer { api, _ in
+            // A generous deadline: in the full parallel suite, tests that wait on processes can
+            // hold the cooperative threads this in-process server answers on for many seconds.
             let client = HTTPClient.shared
             var get = HTTPClientRequest(url: "http://\(api)/api/v0/version")
             get.method = .GET
-            let refused = try await client.execute(get, timeout: .seconds(10))
+            let refused = try await client.execute(get, timeout: .seconds(120))
             #expect(refused.status == .methodNotAllowed)
 
             var unknown = HTTPClientRequest(url: "http://\(api)/api/v0/no/such/command")
             unknown.method = .POST
-            let missing = try await client.execute(unknown, timeout: .seconds(10))
+            let missing = try await client.execute(unknown, timeout: .seconds(120))
             #expect(missing.status == .notFound)
             let body = try await missing.body.collect(upTo: 1024)
             #expect(String(buffer: body) == "404 page not found\n")

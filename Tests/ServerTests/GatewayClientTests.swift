@@ -34,7 +34,7 @@ struct GatewayClientTests {
             defer { try? FileManager.default.removeItem(at: directory) }
             let script = directory.appendingPathComponent("read.py")
             try Self.script.write(to: script, atomically: true, encoding: .utf8)
-            let run = try await Task.detached { try VenvPython.run([script.path, gateway, t.mixed], in: directory) }.value
+            let run = try await offCooperativePool { try VenvPython.run([script.path, gateway, t.mixed], in: directory) }
             #expect(run.status == 0, "\(run.stdout)")
             let answer = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
             #expect(answer?["ascii"] as? String == Hex.encode(blocks[t.ascii]!))
@@ -51,12 +51,16 @@ struct GatewayClientTests {
             let directory = try makeTemporaryDirectory("curl")
             defer { try? FileManager.default.removeItem(at: directory) }
             let headers = directory.appendingPathComponent("headers.txt")
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-            process.arguments = ["-s", "-D", headers.path, "-o", "/dev/null", "-H", "Accept: application/vnd.ipld.raw", "http://\(gateway)/ipfs/\(cid)"]
-            try process.run()
-            process.waitUntilExit()
-            #expect(process.terminationStatus == 0)
+            let url = "http://\(gateway)/ipfs/\(cid)", headersPath = headers.path
+            let status = try await offCooperativePool { () -> Int32 in
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+                process.arguments = ["-s", "-D", headersPath, "-o", "/dev/null", "-H", "Accept: application/vnd.ipld.raw", url]
+                try process.run()
+                process.waitUntilExit()
+                return process.terminationStatus
+            }
+            #expect(status == 0)
             let data = try Data(contentsOf: headers)
             let lines = String(decoding: data, as: UTF8.self).split(separator: "\r\n").map { $0.lowercased() }
             #expect(lines.first?.hasPrefix("http/1.1 200") == true)
@@ -65,5 +69,14 @@ struct GatewayClientTests {
                 #expect(lines.contains(expected), "\(expected)")
             }
         }
+    }
+}
+
+/// Runs a blocking call (a child process that talks to the test server) on a Dispatch thread:
+/// blocking a cooperative-pool thread instead could starve the server's own request tasks
+/// (the pool has one thread per core).
+func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
     }
 }

@@ -49,7 +49,11 @@ import CairnTestSupport
         func links(_ cid: String) throws -> [PBLink] {
             try PBNode(decoding: blocks[GatewayFixtures.cid(cid)]!, requireSortedLinks: false).links
         }
-        var shards: [String] { get throws { try links(GatewayConformanceTests.hamt).filter { $0.name?.count == 2 }.map(\.hash.description) } }
+        /// Every shard below the root (links named by a 2-digit bucket only), depth first.
+        var shards: [String] { get throws { try shards(below: GatewayConformanceTests.hamt) } }
+        func shards(below shard: String) throws -> [String] {
+            try links(shard).filter { $0.name?.count == 2 }.flatMap { [$0.hash.description] + (try shards(below: $0.hash.description)) }
+        }
         func route(to name: String) throws -> (shards: [String], entry: String) {
             for link in try links(GatewayConformanceTests.hamt) {
                 let label = link.name ?? []

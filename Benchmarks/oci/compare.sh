@@ -26,7 +26,7 @@ if [ ! -f "$LAYOUT/index.json" ]; then
   for n in $(seq 1 "$LAYERS"); do
     # Half SplitMix64 (incompressible), half repeated text (compressible).
     python3 scripts/splitmix.py "$n" $((per / 2)) "$WORK/bundle/rootfs/random-$n.bin"
-    yes "layer $n: the quick brown fox jumps over the lazy dog" | head -c $((per / 2)) > "$WORK/bundle/rootfs/text-$n.txt"
+    (yes "layer $n: the quick brown fox jumps over the lazy dog" || true) | head -c $((per / 2)) > "$WORK/bundle/rootfs/text-$n.txt"
     umoci repack --image "$LAYOUT:bench" "$WORK/bundle"
   done
   rm -rf "$WORK/bundle"

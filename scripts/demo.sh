@@ -67,6 +67,38 @@ done
 "$CAIRN" store stat
 "$CAIRN" pin ls | head -6
 
+section "Pushing both versions to a Cairn node (cairn serve on loopback, cairn push)"
+# A second store served over Kubo's RPC on a free loopback port: version 1 goes up whole, then
+# version 2 sends only the blocks the node lacks, pinned under the same name (--replace).
+REMOTE_STORE="$WORK/remote-store"
+rm -rf "$REMOTE_STORE"
+"$CAIRN" serve --store "$REMOTE_STORE" --api 127.0.0.1:0 --gateway none > "$WORK/serve.out" 2> "$WORK/serve.err" &
+SERVE_PID=$!
+trap 'kill $SERVE_PID 2>/dev/null || true' EXIT
+API=""
+for _ in $(seq 1 200); do
+  API=$(sed -n 's/^RPC API server listening on //p' "$WORK/serve.out" | head -1)
+  [ -n "$API" ] && break
+  sleep 0.05
+done
+[ -n "$API" ] || { echo "cairn serve did not start:" >&2; cat "$WORK/serve.err" >&2; exit 1; }
+echo "node: $API"
+push() {
+  "$CAIRN" push "$1" --to "$API" --cid-version 1 --chunker fastcdc-16384-65536-262144 \
+    --pin-name demo-layer --replace --json
+}
+summary() {
+  python3 -c 'import json, sys
+d = json.load(sys.stdin)
+print("%s: %d blocks, %d bytes; already on the node %d blocks; sent %d blocks, %d bytes in %.2f s" % (sys.argv[1],
+      d["DagBlocks"], d["DagBytes"], d["PresentBlocks"], d["UploadedBlocks"], d["UploadedBytes"], d["Seconds"]))' "$1"
+}
+push "$LAYER1" | summary "version 1"
+push "$LAYER2" | summary "version 2"
+push "$LAYER2" | summary "version 2 again"
+kill $SERVE_PID && wait $SERVE_PID 2>/dev/null || true
+trap - EXIT
+
 section "Hashing throughput of this machine, 256 MiB per kernel (cairn bench hash)"
 "$CAIRN" bench hash --total 268435456
 "$CAIRN" bench hash --hash blake3 --total 268435456

@@ -120,24 +120,7 @@ final class AddOutput {
         String(value, radix: 16).leftPadded(to: width)
     }
 
-    static func jsonEscape(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    out += "\\u" + String(scalar.value, radix: 16).leftPadded(to: 4)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out
-    }
+    static func jsonEscape(_ text: String) -> String { JSONText.escaped(text) }
 }
 
 /// The stderr progress line, shown only when stderr is a terminal.

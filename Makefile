@@ -6,7 +6,7 @@ APT_PACKAGES := libssl-dev libsodium-dev pkg-config libsqlite3-dev strace zlib1g
   curl chromium umoci skopeo wrk nginx
 PYTHON ?= python3
 VENV := .venv
-PIP_PACKAGES := kubo-python aleph-cid ipfs-car-decoder dag-cbor aioipfs==0.7.1 "aiohttp<3.12" ipfsspec==0.6.0
+PIP_PACKAGES := kubo-python aleph-cid ipfs-car-decoder dag-cbor aioipfs==0.7.1 aiohttp==3.11.18 ipfsspec==0.6.0
 SWIFT_BUILD_FLAGS ?=
 CAIRN := .build/release/cairn
 
@@ -30,7 +30,7 @@ apt:
 venv: $(VENV)/.stamp
 $(VENV)/.stamp: Makefile
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
-	@if [ -n "$(PIP_PACKAGES)" ]; then $(VENV)/bin/pip install -q $(PIP_PACKAGES); fi
+	$(VENV)/bin/pip install -q $(PIP_PACKAGES)
 	@touch $@
 
 build: apt

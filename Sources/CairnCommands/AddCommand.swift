@@ -93,11 +93,7 @@ struct AddCommand: AsyncParsableCommand {
     // MARK: Block store (see AddStoreSink.swift)
     @OptionGroup var store: StoreOptions
 
-    @Option(name: .long, help: "Pin each added root recursively (true, default) or not (false).")
-    var pin: Bool = true
-
-    @Option(name: .long, help: "Name for the pins of the added roots.")
-    var pinName: String?
+    @OptionGroup var pins: PinOptions
 
     /// Files, `-`, and Kubo's booleans that take an optional `=true|false` (which ArgumentParser
     /// options cannot express), picked out by `KuboArguments`: the import booleans and
@@ -169,7 +165,7 @@ struct AddCommand: AsyncParsableCommand {
         } else if onlyHash {
             destination = .nothing
         } else {
-            destination = .store(try store.open(create: true), pin: pin, pinName: pinName)
+            destination = .store(try store.open(create: true), pin: pins.pin, pinName: pins.pinName)
         }
         do {
             try adder.add(inputs, to: destination) { event in

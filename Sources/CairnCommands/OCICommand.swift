@@ -61,11 +61,7 @@ struct OCICommand: AsyncParsableCommand {
 
         @OptionGroup var store: StoreOptions
 
-        @Option(name: .long, help: "Pin the added roots recursively (true, default) or not (false).")
-        var pin: Bool = true
-
-        @Option(name: .long, help: "Name for the pins of the added roots.")
-        var pinName: String?
+        @OptionGroup var pins: PinOptions
 
         @Argument(parsing: .allUnrecognized, help: ArgumentHelp(
             "The layout (a directory, an oci-archive or a docker-archive). Also accepts, each as --NAME[=true|false]: \(ImportFlags.booleanHelp).",
@@ -89,7 +85,7 @@ struct OCICommand: AsyncParsableCommand {
             let added = try ociCall {
                 let layout = try OCILayout(path: path)
                 if let issue = layout.issues.first { throw issue.error }
-                return try adder.add(layout, to: try store.open(create: true), pin: pin, pinName: pinName)
+                return try adder.add(layout, to: try store.open(create: true), pin: pins.pin, pinName: pins.pinName)
             }
             if json {
                 let items = added.map { item in

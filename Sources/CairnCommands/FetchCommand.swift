@@ -6,7 +6,7 @@ import Multiformats
 import Remote
 
 /// `cairn fetch CID --from ADDRESS [-o PATH | --car OUT.car]`: verified blocks from a remote
-/// into the local store (all or nothing), then written out (spec/remote.md §5).
+/// into the local store (all or nothing), then written out (spec/remote.md §6).
 struct FetchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fetch",
@@ -34,11 +34,17 @@ struct FetchCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Name of the local pin of the root.")
     var pinName: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "From a trustless gateway: car (one CAR; block by block if the gateway refuses CARs) or raw (block by block).",
+        valueName: "mode"))
+    var fetchMode = "car"
+
     @Argument(help: "The root CID.")
     var cid: String
 
     func validate() throws {
         if output != nil && car != nil { throw usageError("give -o PATH or --car OUT.car, not both") }
+        if FetchMode(rawValue: fetchMode) == nil { throw usageError("--fetch-mode takes car or raw, not '\(fetchMode)'") }
         _ = try validating { try parseSecureCID(cid) }
     }
 
@@ -52,7 +58,8 @@ struct FetchCommand: AsyncParsableCommand {
         writer.commitsOnlyWhenAsked = true
         let sink = FetchSink(writer: writer)
         do {
-            try await remote.withRemote(address) { holder in
+            let mode = FetchMode(rawValue: fetchMode) ?? .car
+            try await remote.withRemote(address, configure: { $0.fetchMode = mode }) { holder in
                 try await holder.fetch(root, scope: .all) { cid, bytes in try sink.put(cid, bytes) }
             }
             try storeCall {

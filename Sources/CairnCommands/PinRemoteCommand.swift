@@ -2,7 +2,7 @@ import ArgumentParser
 import Remote
 
 /// `cairn pin remote ls|rm --name N --from ADDRESS`: the pins a remote holds under a name
-/// (exactly that name; spec/remote.md §6).
+/// (exactly that name; spec/remote.md §7).
 struct PinRemoteCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "remote",

@@ -8,7 +8,7 @@ import Remote
 import UnixFS
 
 /// `cairn push PATH|CID|FILE.car --to ADDRESS`: send a remote node only the blocks it lacks,
-/// then pin the root (spec/remote.md §4).
+/// then pin the root (spec/remote.md §5).
 struct PushCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "push",
@@ -18,13 +18,15 @@ struct PushCommand: AsyncParsableCommand {
             FILE.car imported, a CID taken from the store. The remote is asked which blocks it \
             holds (a recursive pin of the root answers for the whole DAG); only the others are \
             sent, in one CAR streamed as it is produced. Interrupted, a rerun sends only what \
-            is still missing.
+            is still missing. A cluster+http:// address is an IPFS Cluster: existence through \
+            its IPFS proxy, upload through POST /add?format=car, pins with replication factors.
             """
     )
 
     @OptionGroup var importFlags: ImportFlags
     @OptionGroup var store: StoreOptions
     @OptionGroup var remote: RemoteOptions
+    @OptionGroup var cluster: ClusterFlags
 
     @Option(name: .long, help: ArgumentHelp("The remote (http://HOST:PORT, /ip4/HOST/tcp/PORT, cluster+http://…).", valueName: "address"))
     var to: String?
@@ -71,7 +73,7 @@ struct PushCommand: AsyncParsableCommand {
         pusher.dryRun = dryRun
         if progress.enabled { pusher.progress = { progress.show($0, $1, $2) } }
         let configured = pusher
-        let summary = try await remote.withRemote(address) { holder in
+        let summary = try await remote.withRemote(address, configure: cluster.apply) { holder in
             try await configured.push(root, from: blockStore, to: holder)
         }
         progress.clear()

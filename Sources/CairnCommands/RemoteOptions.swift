@@ -64,10 +64,13 @@ struct RemoteOptions: ParsableArguments {
     /// Opens the backend for `address` and runs `body` with it, closing it afterwards;
     /// SIGINT/SIGTERM cancel the work (the process then exits 130/143, spec/cli.md).
     func withRemote<T: Sendable>(
-        _ address: RemoteAddress, _ body: @escaping @Sendable (any RemoteBlockHolder) async throws -> T
+        _ address: RemoteAddress, configure: (inout RemoteSettings) -> Void = { _ in },
+        _ body: @escaping @Sendable (any RemoteBlockHolder) async throws -> T
     ) async throws -> T {
         let remote: any RemoteBlockHolder
-        do { remote = try openRemote(address, settings: try settings()) } catch let error as RemoteError {
+        var configured = try settings()
+        configure(&configured)
+        do { remote = try openRemote(address, settings: configured) } catch let error as RemoteError {
             throw remoteFailure(error)
         }
         do {
@@ -123,5 +126,40 @@ struct RemoteProgress: Sendable {
     func clear() {
         guard enabled else { return }
         Array("\u{1B}[2K\r".utf8).withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
+    }
+}
+
+/// The IPFS Cluster options of `cairn push` (spec/remote.md §4); ignored for other remotes.
+struct ClusterFlags: ParsableArguments {
+    @Option(name: .long, help: "Cluster: the minimum number of peers that pin the root (default: the Cluster's).")
+    var replicationMin: Int?
+
+    @Option(name: .long, help: "Cluster: the maximum number of peers that pin the root (default: the Cluster's).")
+    var replicationMax: Int?
+
+    @Option(name: .long, help: ArgumentHelp("Cluster: the Kubo RPC address answering existence checks (default: the Cluster's host, port 9095).", valueName: "address"))
+    var clusterProxy: String?
+
+    @Flag(name: .long, help: "Cluster: wait until the root is pinned on --replication-min peers.")
+    var wait = false
+
+    func validate() throws {
+        for (flag, value) in [("--replication-min", replicationMin), ("--replication-max", replicationMax)] {
+            if let value, value < -1 { throw ValidationError("\(flag) takes -1 (every peer), 0 (the Cluster's default) or a peer count, not \(value)") }
+        }
+        if let min = replicationMin, let max = replicationMax, min > 0, max > 0, min > max {
+            throw ValidationError("--replication-min \(min) is above --replication-max \(max)")
+        }
+        if let clusterProxy, (try? RemoteAddress(parsing: clusterProxy))?.kind != .kubo {
+            throw ValidationError("--cluster-proxy takes a Kubo RPC address (http://HOST:PORT or /ip4/HOST/tcp/PORT), not '\(clusterProxy)'")
+        }
+    }
+
+    /// Sets the Cluster options of `settings`.
+    func apply(to settings: inout RemoteSettings) {
+        settings.cluster.replicationMin = replicationMin
+        settings.cluster.replicationMax = replicationMax
+        settings.cluster.proxy = clusterProxy.flatMap { try? RemoteAddress(parsing: $0) }
+        settings.cluster.wait = wait
     }
 }

@@ -3,7 +3,7 @@ import Blocks
 import Multiformats
 import NIOCore
 
-/// Checks a CARv1 stream against the DAG of `root` (spec/remote.md §5): every block hashed
+/// Checks a CARv1 stream against the DAG of `root` (spec/remote.md §6): every block hashed
 /// against its CID, no block outside the DAG, no duplicate unless the remote said it may send
 /// some (`dups=y`), the DAG complete at the end. With `order: .dfs` a block must be linked from
 /// one already received; with `.unknown` the reachability check runs at the end. The first
@@ -39,6 +39,7 @@ final class DAGVerifier: @unchecked Sendable {
             pending.append(contentsOf: buffer.readableBytesView)
             try drain(body)
         }
+        try checkStreamError(response, what)
         guard offset == pending.count else {
             throw RemoteError(.verification, "\(what): the CAR ends inside a section")
         }
@@ -100,25 +101,12 @@ final class DAGVerifier: @unchecked Sendable {
                 throw RemoteError(.verification, "block \(cid) is outside the DAG of \(root)")
             }
         }
-        guard bytes.count <= Self.maxBlock else {
-            throw RemoteError(.verification, "block \(cid) is \(bytes.count) bytes, over the 2 MiB block limit")
-        }
-        switch BlockVerifier.verdict(cid, bytes) {
-        case .valid: break
-        case .mismatch: throw RemoteError(.verification, "block \(cid) does not match its CID")
-        case .unsupported: throw RemoteError(.verification, "block \(cid) cannot be verified: unsupported hash \(cid.multihash.code)")
-        }
-        let links = scope == .block ? [] : try linksOf(cid, bytes)
+        try requireValidBlock(cid, bytes)
+        let links = scope == .block ? [] : try linksOfFetched(cid, bytes)
         children[cid] = links
         if order == .dfs { for link in links where children[link] == nil && !isIdentity(link) { expected.insert(link) } }
         blockCount += 1
         try body(cid, Array(bytes))
-    }
-
-    private func linksOf(_ cid: CID, _ bytes: UnsafeRawBufferPointer) throws -> [CID] {
-        do { return try links(of: cid, bytes) } catch {
-            throw RemoteError(.verification, "block \(cid) does not decode: \(error)")
-        }
     }
 
     private func isIdentity(_ cid: CID) -> Bool { cid.multihash.code == .identity }
@@ -136,5 +124,24 @@ final class DAGVerifier: @unchecked Sendable {
         if let stray = children.keys.first(where: { !reached.contains($0) }) {
             throw RemoteError(.verification, "block \(stray) is outside the DAG of \(root)")
         }
+    }
+}
+
+/// A fetched block is at most 2 MiB and hashes to its CID, else a `.verification` error.
+func requireValidBlock(_ cid: CID, _ bytes: UnsafeRawBufferPointer) throws {
+    guard bytes.count <= DAGVerifier.maxBlock else {
+        throw RemoteError(.verification, "block \(cid) is \(bytes.count) bytes, over the 2 MiB block limit")
+    }
+    switch BlockVerifier.verdict(cid, bytes) {
+    case .valid: break
+    case .mismatch: throw RemoteError(.verification, "block \(cid) does not match its CID")
+    case .unsupported: throw RemoteError(.verification, "block \(cid) cannot be verified: unsupported hash \(cid.multihash.code)")
+    }
+}
+
+/// The links of a verified block; one that does not decode is a `.verification` error.
+func linksOfFetched(_ cid: CID, _ bytes: UnsafeRawBufferPointer) throws -> [CID] {
+    do { return try links(of: cid, bytes) } catch {
+        throw RemoteError(.verification, "block \(cid) does not decode: \(error)")
     }
 }

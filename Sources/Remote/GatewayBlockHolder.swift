@@ -1,10 +1,11 @@
 import AsyncHTTPClient
+import Foundation
 public import Engine
 public import Multiformats
 import NIOCore
 import NIOHTTP1
 
-/// The trustless-gateway backend, read side only (spec/remote.md §5, after
+/// The trustless-gateway backend, read side only (spec/remote.md §6, after
 /// ipfs/specs src/http-gateways/trustless-gateway.md): existence through
 /// `HEAD /ipfs/{cid}?format=raw` with `Cache-Control: only-if-cached`, fetch through
 /// `GET ?format=car` (the response's `order` and `dups` honoured) or `?format=raw`.
@@ -61,21 +62,71 @@ public final class GatewayBlockHolder: RemoteBlockHolder {
 
     /// `GET /ipfs/{root}?format=car&dag-scope=…` asking for `order=dfs; dups=n`; the
     /// `Content-Type` answered says what came (a missing `order` is `unk`, a missing `dups`
-    /// may hold duplicates), and the stream is checked accordingly.
+    /// may hold duplicates), and the stream is checked accordingly. A gateway that refuses CARs
+    /// (406 or 501), or `fetchMode` `.raw`, is asked block by block instead (`fetchRaw`).
     public func fetch(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (CID, [UInt8]) throws -> Void) async throws {
+        if http.settings.fetchMode == .car, try await fetchCAR(root, scope: scope, into: body) { return }
+        try await fetchRaw(root, scope: scope, into: body)
+    }
+
+    /// The CAR fetch; false when the gateway refuses CARs before sending anything.
+    private func fetchCAR(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (CID, [UInt8]) throws -> Void) async throws -> Bool {
         let http = self.http, what = "GET /ipfs/\(root)"
         var prepared = http.request("/ipfs/\(root)", method: .GET, query: [
             ("format", "car"), ("dag-scope", scope.rawValue), ("car-version", "1"), ("car-order", "dfs"), ("car-dups", "n"),
         ])
         prepared.headers.add(name: "Accept", value: "application/vnd.ipld.car; version=1; order=dfs; dups=n")
         let request = prepared
-        try await http.withDeadline(.seconds(3600), what) {
+        return try await http.withDeadline(.seconds(3600), what) {
             let response = try await Self.execute(http, request, what)
+            if response.status.code == 406 || response.status.code == 501 { return false }
             guard response.status == .ok else { throw Self.failure(response.status, what, http.base) }
             let (order, duplicates) = try Self.carParameters(response.headers["Content-Type"].first ?? "")
             let verifier = DAGVerifier(root: root, scope: scope, order: order, duplicates: duplicates)
             try await verifier.consume(response, what, body)
+            return true
         }
+    }
+
+    /// One `GET /ipfs/{cid}?format=raw` per block, `concurrency` in flight. Each block is hashed
+    /// against its CID before its links are followed, so only blocks of the DAG are ever asked
+    /// for; `body` gets them one at a time, in the order they verify.
+    func fetchRaw(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (CID, [UInt8]) throws -> Void) async throws {
+        let width = max(1, http.settings.concurrency)
+        var queue = [root], seen: Set<CID> = [root]
+        try await withThrowingTaskGroup(of: (CID, [UInt8]).self) { group in
+            var running = 0
+            while true {
+                while running < width, let cid = queue.popLast() {
+                    group.addTask { (cid, try await self.rawBlock(cid)) }
+                    running += 1
+                }
+                guard let (cid, bytes) = try await group.next() else { break }
+                running -= 1
+                let links = try bytes.withUnsafeBytes { raw in
+                    try requireValidBlock(cid, raw)
+                    return scope == .block ? [] : try linksOfFetched(cid, raw)
+                }
+                try body(cid, bytes)
+                for link in links.reversed() where link.multihash.code != .identity && seen.insert(link).inserted {
+                    queue.append(link)
+                }
+            }
+        }
+    }
+
+    /// `GET /ipfs/{cid}?format=raw` with `Accept: application/vnd.ipld.raw`: the block's bytes.
+    private func rawBlock(_ cid: CID) async throws -> [UInt8] {
+        let http = self.http, what = "GET /ipfs/\(cid)?format=raw"
+        return try await http.send(what, limit: http.settings.callTimeout, idempotent: true, request: {
+            var request = http.request("/ipfs/\(cid)", method: .GET, query: [("format", "raw")])
+            request.headers.add(name: "Accept", value: "application/vnd.ipld.raw")
+            return request
+        }, read: { response in
+            try await collectBody(response, limit: DAGVerifier.maxBlock, what)
+        }, failure: { status, _ in
+            throw Self.failure(status, what, http.base)
+        })
     }
 
     /// The `order` and `dups` of a CAR response's content type; a version other than 1 is refused.
@@ -104,13 +155,8 @@ public final class GatewayBlockHolder: RemoteBlockHolder {
     }
 
     static func failure(_ status: HTTPResponseStatus, _ what: String, _ base: String) -> RemoteError {
-        switch status.code {
-        case 401, 403: RemoteError(.unauthorized, "\(base) refused the credentials for \(what) (HTTP \(status.code))")
-        case 404: RemoteError(.remote, "\(what): \(base) does not have it (HTTP 404)")
-        case 500...599: RemoteError(.remote, "\(what) failed on \(base) (HTTP \(status.code))", transient: true)
-        default: RemoteError(.remote, "\(what) failed on \(base) (HTTP \(status.code))")
-        }
+        status.code == 404
+            ? RemoteError(.remote, "\(what): \(base) does not have it (HTTP 404)")
+            : httpFailure(status, "", what: what, base: base)
     }
 }
-
-import Foundation

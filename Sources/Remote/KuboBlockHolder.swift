@@ -90,14 +90,14 @@ public final class KuboBlockHolder: RemoteBlockHolder {
     /// (404) gets `block/put` batches instead. Not retried: a rerun sends what is still missing.
     public func put(_ cids: [CID], root: CID, from blocks: some BlockGetter) async throws -> PutReport {
         guard !cids.isEmpty else { return PutReport() }
-        let sent = try sizes(of: cids, in: blocks)
+        let sent = try uploadSize(of: cids, in: blocks)
         let upload = CARUpload(cids: cids, root: root, blocks: blocks, boundary: makeBoundary())
         let stats = StatsBox()
         let outcome: KuboRPC.Outcome<Void>
         do {
             outcome = try await rpc.call(
                 "dag/import", [("pin-roots", "false"), ("stats", "true"), ("allow-big-block", "false")],
-                idempotent: false, timeout: uploadTimeout(sent),
+                idempotent: false, timeout: uploadTimeout(sent, rpc.http.settings),
                 body: { (.stream(upload, length: .unknown), upload.contentType) }
             ) { response in try await Self.readImport(response, into: stats) }
         } catch let error as RemoteError where error.code == .unsupported {
@@ -111,21 +111,6 @@ public final class KuboBlockHolder: RemoteBlockHolder {
             throw RemoteError(.remote, "dag/import on \(base) reports \(confirmed.blocks) blocks (\(confirmed.bytes) bytes); \(cids.count) blocks (\(sent) bytes) were sent")
         }
         return confirmed
-    }
-
-    private func sizes(of cids: [CID], in blocks: some BlockGetter) throws -> UInt64 {
-        var total: UInt64 = 0
-        for cid in cids {
-            if let borrowed = try blocks.borrowedBlock(cid) { total += UInt64(borrowed.count) }
-            else if let bytes = try blocks.block(cid, verified: false) { total += UInt64(bytes.count) }
-            else { throw RemoteError(.usage, "block \(cid) is not in the local store") }
-        }
-        return total
-    }
-
-    /// The deadline of an upload: the call deadline, or 4 MiB/s for a large one.
-    private func uploadTimeout(_ bytes: UInt64) -> Duration {
-        max(rpc.http.settings.callTimeout, .seconds(Int64(bytes >> 22)))
     }
 
     final class StatsBox: @unchecked Sendable {

@@ -29,32 +29,14 @@ struct KuboRPC: Sendable {
         read: @escaping @Sendable (HTTPClientResponse) async throws -> T
     ) async throws -> Outcome<T> {
         let limit = timeout ?? http.settings.callTimeout
-        let what = command
         let http = self.http
-        return try await http.retrying(idempotent: idempotent) {
-            var prepared = http.request("/api/v0/" + command, method: .POST, query: query + [("timeout", limit.goString)])
-            if let body {
-                let (content, type) = body()
-                prepared.body = content
-                prepared.headers.add(name: "Content-Type", value: type)
-            }
-            let request = prepared
-            return try await http.withDeadline(limit, what) {
-                let response: HTTPClientResponse
-                do {
-                    response = try await http.client.execute(request, timeout: .nanoseconds(Int64(limit.nanoseconds)))
-                } catch {
-                    throw http.transportError(error, what)
-                }
-                if response.status == .ok {
-                    do { return .value(try await read(response)) } catch { throw http.transportError(error, what) }
-                }
-                let text = String(decoding: (try? await collectBody(response, limit: 64 << 10, what)) ?? [], as: UTF8.self)
-                let message = Self.message(of: text)
-                if response.status == .internalServerError, expected(message) { return .expected(message) }
-                throw Self.failure(response.status, message, command: command, base: http.base)
-            }
-        }
+        return try await http.send(command, limit: limit, idempotent: idempotent, request: {
+            http.request("/api/v0/" + command, method: .POST, query: query + [("timeout", limit.goString)], body: body?())
+        }, read: { .value(try await read($0)) }, failure: { status, text in
+            let message = Self.message(of: text)
+            if status == .internalServerError, expected(message) { return .expected(message) }
+            throw Self.failure(status, message, command: command, base: http.base)
+        })
     }
 
     /// The `Message` of a Kubo error body, else its first line.
@@ -67,13 +49,11 @@ struct KuboRPC: Sendable {
     static func failure(_ status: HTTPResponseStatus, _ message: String, command: String, base: String) -> RemoteError {
         switch status.code {
         case 401, 403:
-            return RemoteError(.unauthorized, "\(base) refused the credentials for \(command) (HTTP \(status.code)); check --api-auth")
+            RemoteError(.unauthorized, "\(base) refused the credentials for \(command) (HTTP \(status.code)); check --api-auth")
         case 404, 405:
-            return RemoteError(.unsupported, "\(base) has no /api/v0/\(command) (HTTP \(status.code)): is it a Kubo RPC API?")
-        case 500...599:
-            return RemoteError(.remote, "\(command) failed on \(base) (HTTP \(status.code)): \(message)", transient: true)
+            RemoteError(.unsupported, "\(base) has no /api/v0/\(command) (HTTP \(status.code)): is it a Kubo RPC API?")
         default:
-            return RemoteError(.remote, "\(command) failed on \(base) (HTTP \(status.code)): \(message)")
+            httpFailure(status, message, what: command, base: base)
         }
     }
 

@@ -4,7 +4,7 @@ import Blocks
 import Engine
 import Foundation
 
-/// What a push found and did (spec/remote.md §4).
+/// What a push found and did (spec/remote.md §5).
 public struct PushSummary: Hashable, Sendable {
     public var root: CID
     public var dagBlocks = 0

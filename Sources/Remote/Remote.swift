@@ -1,9 +1,8 @@
-/// Opens the backend an address names (spec/remote.md §1). The IPFS Cluster backend is not
-/// built yet: a `cluster+http(s)://` address is refused with `.unsupported`.
+/// Opens the backend an address names (spec/remote.md §1).
 public func openRemote(_ address: RemoteAddress, settings: RemoteSettings) throws(RemoteError) -> any RemoteBlockHolder {
     switch address.kind {
-    case .kubo: return KuboBlockHolder(address: address, settings: settings)
-    case .gateway: return GatewayBlockHolder(address: address, settings: settings)
-    case .cluster: throw RemoteError(.unsupported, "\(address): the IPFS Cluster backend is not available in this build; use its Kubo RPC proxy (http://HOST:9095)")
+    case .kubo: KuboBlockHolder(address: address, settings: settings)
+    case .gateway: GatewayBlockHolder(address: address, settings: settings)
+    case .cluster: ClusterBlockHolder(address: address, settings: settings)
     }
 }

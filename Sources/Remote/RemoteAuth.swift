@@ -35,8 +35,20 @@ public struct RemoteSettings: Sendable {
     public var attempts = 4
     /// The pause before the first retry; doubled after each.
     public var backoff: Duration = .milliseconds(100)
+    /// The IPFS Cluster backend's options.
+    public var cluster = ClusterOptions()
+    /// How a trustless gateway is fetched from: one CAR, or block by block (`format=raw`).
+    public var fetchMode = FetchMode.car
 
     public init(auth: RemoteAuth? = nil) {
         self.auth = auth
     }
+}
+
+/// How a fetch from a trustless gateway asks for the DAG (spec/remote.md §6).
+public enum FetchMode: String, Sendable, CaseIterable {
+    /// One `?format=car` stream; a gateway refusing it (406, 501) is asked block by block.
+    case car
+    /// One `?format=raw` request per block.
+    case raw
 }

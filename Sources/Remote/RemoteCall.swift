@@ -1,5 +1,7 @@
 import AsyncHTTPClient
+import Engine
 import Foundation
+import Multiformats
 import NIOCore
 import NIOHTTP1
 
@@ -24,8 +26,10 @@ final class RemoteHTTP: Sendable {
         try? await client.shutdown()
     }
 
-    /// A request to `base + path` with the credentials set.
-    func request(_ path: String, method: HTTPMethod, query: [(String, String)] = []) -> HTTPClientRequest {
+    /// A request to `base + path` with the credentials set, and `body` with its content type.
+    func request(
+        _ path: String, method: HTTPMethod, query: [(String, String)] = [], body: (HTTPClientRequest.Body, String)? = nil
+    ) -> HTTPClientRequest {
         var url = base + path
         if !query.isEmpty {
             url += "?" + query.map { "\($0.0)=\(escape($0.1))" }.joined(separator: "&")
@@ -33,7 +37,38 @@ final class RemoteHTTP: Sendable {
         var request = HTTPClientRequest(url: url)
         request.method = method
         if let auth = settings.auth { request.headers.add(name: "Authorization", value: auth.header) }
+        if let (content, type) = body {
+            request.body = content
+            request.headers.add(name: "Content-Type", value: type)
+        }
         return request
+    }
+
+    /// Sends the request `make` builds (once per attempt; retried only when `idempotent`) under
+    /// the deadline `limit`. A 2xx answer goes to `read`; any other status to `failure`, with
+    /// the start of the body as text, which returns an answer or throws.
+    func send<T: Sendable>(
+        _ what: String, limit: Duration, idempotent: Bool,
+        request make: @escaping @Sendable () -> HTTPClientRequest,
+        read: @escaping @Sendable (HTTPClientResponse) async throws -> T,
+        failure: @escaping @Sendable (HTTPResponseStatus, String) throws -> T
+    ) async throws -> T {
+        try await retrying(idempotent: idempotent) {
+            let request = make()
+            return try await self.withDeadline(limit, what) {
+                let response: HTTPClientResponse
+                do {
+                    response = try await self.client.execute(request, timeout: .nanoseconds(limit.nanoseconds))
+                } catch {
+                    throw self.transportError(error, what)
+                }
+                if (200..<300).contains(response.status.code) {
+                    do { return try await read(response) } catch { throw self.transportError(error, what) }
+                }
+                let text = String(decoding: (try? await collectBody(response, limit: 64 << 10, what)) ?? [], as: UTF8.self)
+                return try failure(response.status, text)
+            }
+        }
     }
 
     /// Runs `operation` with a deadline: past it, the call is cancelled and a `.unreachable`
@@ -81,6 +116,25 @@ final class RemoteHTTP: Sendable {
     }
 }
 
+/// A remote error for a failed status: refused credentials, a transient 5xx, or another failure.
+func httpFailure(_ status: HTTPResponseStatus, _ message: String, what: String, base: String) -> RemoteError {
+    let detail = message.isEmpty ? "" : ": \(message)"
+    switch status.code {
+    case 401, 403: return RemoteError(.unauthorized, "\(base) refused the credentials for \(what) (HTTP \(status.code)); check --api-auth")
+    case 500...599: return RemoteError(.remote, "\(what) failed on \(base) (HTTP \(status.code))\(detail)", transient: true)
+    default: return RemoteError(.remote, "\(what) failed on \(base) (HTTP \(status.code))\(detail)")
+    }
+}
+
+/// Fails when a fully read answer ended with an `X-Stream-Error` trailer: Kubo (go-ipfs-cmds
+/// http/responseemitter.go) and the Cluster (api/common/api.go) report an error that happens
+/// after the 200 status line only there.
+func checkStreamError(_ response: HTTPClientResponse, _ what: String) throws {
+    if let message = response.body.trailers?["X-Stream-Error"].first, !message.isEmpty {
+        throw RemoteError(.remote, "\(what): the remote failed while answering: \(message)")
+    }
+}
+
 /// Reads a whole (small) body, up to `limit` bytes.
 func collectBody(_ response: HTTPClientResponse, limit: Int = 16 << 20, _ what: String) async throws -> [UInt8] {
     var bytes: [UInt8] = []
@@ -90,7 +144,24 @@ func collectBody(_ response: HTTPClientResponse, limit: Int = 16 << 20, _ what: 
         }
         bytes.append(contentsOf: buffer.readableBytesView)
     }
+    try checkStreamError(response, what)
     return bytes
+}
+
+/// The bytes of the blocks `cids` in `blocks`; a block missing there is an error naming it.
+func uploadSize(of cids: [CID], in blocks: some BlockGetter) throws -> UInt64 {
+    var total: UInt64 = 0
+    for cid in cids {
+        if let borrowed = try blocks.borrowedBlock(cid) { total += UInt64(borrowed.count) }
+        else if let bytes = try blocks.block(cid, verified: false) { total += UInt64(bytes.count) }
+        else { throw RemoteError(.usage, "block \(cid) is not in the local store") }
+    }
+    return total
+}
+
+/// The deadline of an upload of `bytes`: the call deadline, or 4 MiB/s for a large one.
+func uploadTimeout(_ bytes: UInt64, _ settings: RemoteSettings) -> Duration {
+    max(settings.callTimeout, .seconds(Int64(bytes >> 22)))
 }
 
 /// Calls `line` for each line of a newline-delimited body (NDJSON).
@@ -107,6 +178,7 @@ func forEachLine(_ response: HTTPClientResponse, _ what: String, _ line: ([UInt8
             }
         }
     }
+    try checkStreamError(response, what)
     if !pending.isEmpty { try line(pending) }
 }
 

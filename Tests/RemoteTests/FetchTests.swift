@@ -5,7 +5,7 @@ import Multiformats
 import Remote
 import CairnTestSupport
 
-/// Fetch accepts only verified blocks of the DAG (spec/remote.md §5).
+/// Fetch accepts only verified blocks of the DAG (spec/remote.md §6).
 @Suite struct FetchTests {
     static func setUp() throws -> (LocalLayer, CID, [CID: [UInt8]]) {
         let layer = try LocalLayer("fetch")
@@ -15,8 +15,11 @@ import CairnTestSupport
         return (layer, root, blocks)
     }
 
-    static func fetch(_ base: String, _ root: CID) async throws -> [CID: [UInt8]] {
-        let remote = GatewayBlockHolder(address: try RemoteAddress(parsing: base), settings: RemoteSettings())
+    static func fetch(_ base: String, _ root: CID, mode: FetchMode = .car) async throws -> [CID: [UInt8]] {
+        var settings = RemoteSettings()
+        settings.fetchMode = mode
+        settings.concurrency = 4
+        let remote = GatewayBlockHolder(address: try RemoteAddress(parsing: base), settings: settings)
         defer { Task { await remote.close() } }
         let received = Received()
         try await remote.fetch(root, scope: .all) { cid, bytes in received.add(cid, bytes) }
@@ -69,6 +72,34 @@ import CairnTestSupport
         }
     }
 
+    /// Block by block (`?format=raw`): when the gateway refuses CARs (406), or when asked;
+    /// every block verified before its links are followed, one request per block.
+    @Test(arguments: [(true, FetchMode.car), (false, .raw)])
+    func rawBlocks(rawOnly: Bool, mode: FetchMode) async throws {
+        let (layer, root, blocks) = try Self.setUp()
+        defer { layer.remove() }
+        let gateway = GatewayTestNode(blocks: blocks)
+        gateway.rawOnly = rawOnly
+        try await gateway.serve { base in
+            let received = try await Self.fetch(base, root, mode: mode)
+            #expect(received == blocks)
+            #expect(gateway.rawRequests == blocks.count)
+        }
+    }
+
+    @Test(arguments: [(GatewayTestNode.Fault.corruptBlock, "does not match its CID"), (.missingBlock, "does not have it (HTTP 404)")])
+    func rawBlocksRefuseWhatDoesNotVerify(fault: GatewayTestNode.Fault, message: String) async throws {
+        let (layer, root, blocks) = try Self.setUp()
+        defer { layer.remove() }
+        let gateway = GatewayTestNode(blocks: blocks)
+        gateway.rawOnly = true
+        gateway.fault = fault
+        try await gateway.serve { base in
+            let error = await #expect(throws: RemoteError.self) { _ = try await Self.fetch(base, root) }
+            #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
+        }
+    }
+
     @Test func existenceThroughHead() async throws {
         let (layer, root, blocks) = try Self.setUp()
         defer { layer.remove() }
@@ -100,6 +131,11 @@ import CairnTestSupport
             let fetched = try await runCairn(["fetch", root.description, "--from", base, "-o", out], environment: ["CAIRN_HOME": home])
             #expect(fetched.status == 0, "\(fetched.stderr)")
             #expect(FileManager.default.contents(atPath: out + "/f") == Data(SplitMix64.bytes(seed: 21, count: 50_000)))
+            let raw = try await runCairn(["fetch", root.description, "--from", base, "--fetch-mode", "raw", "--store", home + "/raw", "--car", home + "/raw.car"])
+            #expect(raw.status == 0, "\(raw.stderr)")
+            #expect(gateway.rawRequests == blocks.count)
+            let bad = try await runCairn(["fetch", root.description, "--from", base, "--fetch-mode", "blocks"])
+            #expect(bad.status == 64)
         }
     }
 }

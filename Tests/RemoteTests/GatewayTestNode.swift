@@ -17,6 +17,10 @@ final class GatewayTestNode: @unchecked Sendable {
     var carParameters = "; version=1; order=dfs; dups=n"
     /// Answer nothing while set.
     var hang = false
+    /// Refuse CARs with 406 (a gateway serving raw blocks only).
+    var rawOnly = false
+    /// Raw block requests seen.
+    private(set) var rawRequests = 0
     /// Requests seen.
     private(set) var requests = 0
 
@@ -43,13 +47,9 @@ final class GatewayTestNode: @unchecked Sendable {
             return Response(status: blocks[root] == nil ? .notFound : .ok)
         }
         guard blocks[root] != nil else { return Response(status: .notFound) }
-        var order: [CID] = []
-        var stack = [root], seen: Set<CID> = []
-        while let cid = stack.popLast() {
-            guard seen.insert(cid).inserted, let bytes = blocks[cid] else { continue }
-            order.append(cid)
-            stack.append(contentsOf: try links(of: cid, bytes).reversed())
-        }
+        if request.uri.queryParameters["format"] == "raw" { return try raw(root) }
+        if rawOnly { return Response(status: .notAcceptable) }
+        var order = try dfsOrder(root)
         var writer = try CARWriter(output: CARMemoryOutput(), roots: [root])
         switch fault {
         case .shuffled: order = [order[0]] + order.dropFirst().reversed()
@@ -75,3 +75,34 @@ final class GatewayTestNode: @unchecked Sendable {
 }
 
 import CairnTestSupport
+
+extension GatewayTestNode {
+    /// The DAG under `root` in depth-first order, each block once.
+    func dfsOrder(_ root: CID) throws -> [CID] {
+        var order: [CID] = []
+        var stack = [root], seen: Set<CID> = []
+        while let cid = stack.popLast() {
+            guard seen.insert(cid).inserted, let bytes = blocks[cid] else { continue }
+            order.append(cid)
+            stack.append(contentsOf: try links(of: cid, bytes).reversed())
+        }
+        return order
+    }
+
+    /// One raw block (`application/vnd.ipld.raw`); with `corruptBlock`, the block in the middle
+    /// of a DAG's depth-first order comes back with one bit flipped; `missingBlock` answers 404 for it.
+    func raw(_ cid: CID) throws -> Response {
+        rawRequests += 1
+        var bytes = blocks[cid]!
+        let middle = try blocks.keys.compactMap { key -> CID? in
+            let order = try dfsOrder(key)
+            return order.count > 2 ? order[order.count / 2] : nil
+        }
+        if middle.contains(cid) {
+            if fault == .corruptBlock { bytes[0] ^= 1 }
+            if fault == .missingBlock { return Response(status: .notFound) }
+        }
+        return Response(status: .ok, headers: [.contentType: "application/vnd.ipld.raw"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}

@@ -35,6 +35,8 @@ final class KuboTestNode: @unchecked Sendable {
     var withoutDagImport = false
     /// Send `pin/ls` answers with an error in the `X-Stream-Error` trailer.
     var pinListStreamError: String?
+    /// Break off `dag/export` half-way with this error in the `X-Stream-Error` trailer.
+    var exportStreamError: String?
 
     func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
@@ -187,7 +189,10 @@ final class KuboTestNode: @unchecked Sendable {
             stack.append(contentsOf: ((try? links(of: cid, bytes)) ?? []).reversed())
         }
         try writer.finish()
-        return KuboExchanges.carStream(writer.output.bytes).response()
+        guard let exportStreamError else { return KuboExchanges.carStream(writer.output.bytes).response() }
+        var broken = KuboExchanges.carStream(Array(writer.output.bytes.prefix(writer.output.bytes.count / 2)))
+        broken.trailerError = exportStreamError
+        return broken.response()
     }
 }
 

@@ -4,7 +4,7 @@ import Multiformats
 import Remote
 import CairnTestSupport
 
-/// Push end to end against the test node, counted on the server side (spec/remote.md §4).
+/// Push end to end against the test node, counted on the server side (spec/remote.md §5).
 @Suite struct PushTests {
     @Test func secondVersionUploadsOnlyWhatTheFirstLacked() async throws {
         let layer = try LocalLayer("push-dedup")

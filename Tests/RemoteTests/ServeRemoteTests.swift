@@ -1,0 +1,134 @@
+import Testing
+import Foundation
+import Multiformats
+import Remote
+import CairnTestSupport
+
+/// `cairn push` against a real `cairn serve` process (spec/remote.md §5): the server SIGKILLed
+/// in the middle of an upload, restarted on the same store, and the rerun found through
+/// `$IPFS_PATH/api` as Kubo's own client finds a node.
+@Suite(.serialized) struct ServeRemoteTests {
+    @Test func serverKilledMidPushThenTheRerunSendsOnlyWhatItLacks() async throws {
+        let layer = try LocalLayer("serve-kill")
+        defer { layer.remove() }
+        let shared = SplitMix64.bytes(seed: 71, count: 1 << 20)
+        let v1 = try layer.add("v1", ["a": shared])
+        let v2 = try layer.add("v2", ["a": shared, "b": SplitMix64.bytes(seed: 72, count: 24 << 20)])
+        let dag1 = try layer.dag(v1), dag2 = try layer.dag(v2)
+        let serverStore = layer.directory.appendingPathComponent("server").path
+        let localStore = layer.directory.appendingPathComponent("store").path
+
+        var server = try ServeNode(store: serverStore)
+        let first = try await runCairn(["push", v1.description, "--to", server.url, "--store", localStore])
+        #expect(first.status == 0, "\(first.stderr)")
+        let packBytes = ServeNode.packBytes(serverStore)
+
+        // v2: killed once the server has started writing the upload's blocks.
+        let finished = Finished()
+        let url = server.url
+        let push = Task {
+            defer { finished.set() }
+            return try await runCairn(["push", v2.description, "--to", url, "--store", localStore])
+        }
+        while !finished.value && ServeNode.packBytes(serverStore) < packBytes + (2 << 20) {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        server.stop()
+        let interrupted = try await push.value
+        #expect(interrupted.status == 1, "the push ended before the kill: \(interrupted.stderr)")
+        #expect(interrupted.stderr.hasPrefix("Error: ") && interrupted.stderr.split(separator: "\n").count == 1)
+
+        // Restarted on the same store, found through $IPFS_PATH/api.
+        server = try ServeNode(store: serverStore)
+        defer { server.stop() }
+        let before = try ServeNode.blockCount(serverStore)
+        let repo = layer.directory.appendingPathComponent("ipfs")
+        try FileManager.default.createDirectory(at: repo, withIntermediateDirectories: true)
+        try "/ip4/127.0.0.1/tcp/\(server.port)\n".write(to: repo.appendingPathComponent("api"), atomically: true, encoding: .utf8)
+        let rerun = try await runCairn(["push", v2.description, "--store", localStore, "--json"], environment: ["IPFS_PATH": repo.path])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let summary = try JSONSerialization.jsonObject(with: rerun.stdout) as? [String: Any]
+        let after = try ServeNode.blockCount(serverStore)
+        // Counted on the server: the rerun's blocks are exactly the ones the store lacked.
+        #expect(summary?["UploadedBlocks"] as? Int == after - before)
+        #expect(summary?["PresentBlocks"] as? Int == dag2.count - (after - before))
+        #expect(after == dag1.union(dag2).count)
+        server.stop()
+        let verify = try await runCairn(["store", "verify", "--store", serverStore])
+        #expect(verify.status == 0, "\(verify.stdoutText) \(verify.stderr)")
+    }
+
+    /// No `--from`: the address comes from `$IPFS_PATH/api` (a multiaddr, as Kubo writes it).
+    @Test func addressFromIPFSPath() async throws {
+        let layer = try LocalLayer("ipfs-path")
+        defer { layer.remove() }
+        let node = KuboTestNode()
+        node.addPin(try CID("bafkqaaa"), name: "ci")
+        try await node.serve { base in
+            let port = try #require(base.split(separator: ":").last)
+            try "/ip4/127.0.0.1/tcp/\(port)".write(to: layer.directory.appendingPathComponent("api"), atomically: true, encoding: .utf8)
+            let ls = try await runCairn(["pin", "remote", "ls", "--name", "ci"], environment: ["IPFS_PATH": layer.directory.path])
+            #expect(ls.status == 0, "\(ls.stderr)")
+            #expect(ls.stdoutText == "bafkqaaa recursive ci\n")
+            let none = try await runCairn(["pin", "remote", "ls", "--name", "ci"], environment: ["IPFS_PATH": layer.directory.path + "/absent"])
+            #expect(none.status == 64 && none.stderr.contains("absent/api"))
+        }
+    }
+}
+
+/// A `cairn serve` process on a free loopback port (RPC API only) over `store`.
+struct ServeNode {
+    let process = Process()
+    let port: Int
+
+    init(store: String) throws {
+        process.executableURL = try #require(CairnProcess.binary)
+        process.arguments = ["serve", "--store", store, "--api", "127.0.0.1:0", "--gateway", "none"]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var text = ""
+        let marker = "listening on /ip4/127.0.0.1/tcp/"
+        while !text.contains("\n"), case let data = out.fileHandleForReading.availableData, !data.isEmpty {
+            text += String(decoding: data, as: UTF8.self)
+        }
+        guard let range = text.range(of: marker), let port = Int(text[range.upperBound...].prefix { $0.isNumber }) else {
+            process.terminate()
+            throw ServeNodeError(description: "cairn serve did not start: \(text)")
+        }
+        self.port = port
+    }
+
+    var url: String { "http://127.0.0.1:\(port)" }
+
+    /// SIGKILL, then waits.
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    /// The bytes of the store's pack files.
+    static func packBytes(_ store: String) -> Int {
+        let files = FileManager.default.enumerator(atPath: store)?.compactMap { $0 as? String } ?? []
+        return files.filter { $0.hasSuffix(".pack") }.reduce(0) { total, file in
+            total + ((try? FileManager.default.attributesOfItem(atPath: store + "/" + file)[.size] as? Int) ?? 0)
+        }
+    }
+
+    /// The blocks the store holds, as `cairn store stat` counts them.
+    static func blockCount(_ store: String) throws -> Int {
+        let stat = try CairnProcess.run(["store", "stat", "--store", store])
+        let line = try #require(stat.stdoutText.split(separator: "\n").first { $0.hasPrefix("blocks: ") })
+        return try #require(Int(line.dropFirst("blocks: ".count)))
+    }
+}
+
+struct ServeNodeError: Error, CustomStringConvertible { let description: String }
+
+final class Finished: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    func set() { lock.lock(); done = true; lock.unlock() }
+    var value: Bool { lock.lock(); defer { lock.unlock() }; return done }
+}

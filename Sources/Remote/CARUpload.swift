@@ -7,7 +7,7 @@ import NIOCore
 
 /// A multipart body holding one CARv1 of the blocks `cids`, produced as it is sent
 /// (spec/remote.md §3.3): each `next()` reads blocks from the local store until about 1 MiB is
-/// ready, so neither a temporary file nor the whole layer ever exists.
+/// ready, so neither a temporary file nor the whole layer ever exists, in memory or resident.
 struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let cids: [CID]
@@ -40,9 +40,9 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
             while output.bytes.count < CARUpload.chunkBytes, position < upload.cids.count {
                 let cid = upload.cids[position]
                 position += 1
-                if let borrowed = try upload.blocks.borrowedBlock(cid) {
-                    try writer!.put(cid, borrowed)
-                } else if let bytes = try upload.blocks.block(cid, verified: false) {
+                // A copy read with pread, not a borrowed (mapped) block: the mapped pages of a
+                // whole layer would stay resident for the rest of the upload.
+                if let bytes = try upload.blocks.block(cid, verified: false) {
                     try writer!.put(cid, bytes)
                 } else {
                     throw RemoteError(.usage, "block \(cid) is not in the local store")

@@ -76,7 +76,9 @@ public struct Pusher: Sendable {
     }
 
     /// Every distinct block of `root`'s DAG (depth first, parents first) with its size; a
-    /// block missing from the store is an error naming it.
+    /// block missing from the store is an error naming it. Only blocks with links are read
+    /// (copies, not mapped pages, so a large DAG leaves nothing resident); leaves are sized
+    /// from the index.
     static func walk(_ root: CID, in store: BlockStore) throws -> [(cid: CID, size: Int)] {
         var seen: Set<CID> = [], stack = [root], order: [(cid: CID, size: Int)] = []
         while let cid = stack.popLast() {
@@ -84,9 +86,8 @@ public struct Pusher: Sendable {
             try Task.checkCancellation()
             var children: [CID] = []
             var size = 0
-            if let borrowed = try store.borrowedBlock(cid) {
-                size = borrowed.count
-                if hasLinks(cid.codec) { children = try links(of: cid, borrowed) }
+            if !hasLinks(cid.codec), let known = try store.size(of: cid) {
+                size = known
             } else if let bytes = try store.block(cid, verified: true) {
                 size = bytes.count
                 if hasLinks(cid.codec) { children = try links(of: cid, bytes) }

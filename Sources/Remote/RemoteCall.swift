@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import BlockStore
 import Engine
 import Foundation
 import Multiformats
@@ -148,11 +149,13 @@ func collectBody(_ response: HTTPClientResponse, limit: Int = 16 << 20, _ what: 
     return bytes
 }
 
-/// The bytes of the blocks `cids` in `blocks`; a block missing there is an error naming it.
+/// The bytes of the blocks `cids` in `blocks` (from a store's index: no block is read, nothing
+/// is mapped); a block missing there is an error naming it.
 func uploadSize(of cids: [CID], in blocks: some BlockGetter) throws -> UInt64 {
     var total: UInt64 = 0
+    let store = blocks as? BlockStore
     for cid in cids {
-        if let borrowed = try blocks.borrowedBlock(cid) { total += UInt64(borrowed.count) }
+        if let size = try store?.size(of: cid) { total += UInt64(size) }
         else if let bytes = try blocks.block(cid, verified: false) { total += UInt64(bytes.count) }
         else { throw RemoteError(.usage, "block \(cid) is not in the local store") }
     }

@@ -23,3 +23,15 @@ make_input() {
     fi
     cat "$file" >/dev/null
 }
+
+# start_serve WORK STORE: `cairn serve` (RPC API only) on a free loopback port over STORE,
+# emptied first; sets `server` (its pid), `port` and `addr` (http://127.0.0.1:PORT).
+start_serve() {
+    local work="$1" store="$2"
+    rm -rf "$store"
+    "$cairn" serve --store "$store" --api 127.0.0.1:0 --gateway none >"$work/serve.out" 2>"$work/serve.err" &
+    server=$!
+    for _ in $(seq 100); do grep -q "listening" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
+    port=$(sed -n 's#.*/tcp/\([0-9]*\)$#\1#p' "$work/serve.out" | head -1)
+    addr="http://127.0.0.1:$port"
+}

@@ -30,6 +30,9 @@ public struct ChunkCommand: ParsableCommand {
     @Option(help: "Threads cutting a regular file at once (the parallel chunker: the same cuts); default: the processors available.")
     public var threads: Int?
 
+    @Flag(help: "After the output, print the parallel chunker's own figures to stderr (regular files only).")
+    public var parallelStats = false
+
     @Argument(help: "The file to chunk, or - for standard input.")
     public var file: String
 
@@ -67,6 +70,7 @@ public struct ChunkCommand: ParsableCommand {
             let mapped = try regular ? MappedFile.withMapping(fd, size: size) { region in
                 try Self.render(spec: spec, region: region, threads: Processors.threads(threads), stats: stats, json: json, into: &output)
             } : nil
+            if let mapped, parallelStats { Self.printStatistics(mapped.result) }
             if let mapped {
                 var after = stat()
                 if mapped.damaged || fstat(fd, &after) != 0 || Int(after.st_size) != size {
@@ -96,9 +100,10 @@ public struct ChunkCommand: ParsableCommand {
 
     /// Chunks bytes in memory (a mapped file) on `threads` threads, a window of
     /// ``windowBytesPerThread`` per thread at a time, releasing each window's pages after it.
+    @discardableResult
     package static func render<Output: ByteSink>(
         spec: ChunkerSpec, region: UnsafeRawBufferPointer, threads: Int, stats: Bool, json: Bool, into output: inout Output
-    ) throws {
+    ) throws -> ParallelChunkingStatistics {
         let chunker = ParallelChunker(finder: spec.makeChunker(), threads: threads)
         var statistics = ParallelChunkingStatistics()
         try render(spec: spec, stats: stats, json: json, into: &output) { body in
@@ -114,6 +119,16 @@ public struct ChunkCommand: ParsableCommand {
             }
             return region.count
         }
+        return statistics
+    }
+
+    /// `--parallel-stats`: one line on stderr.
+    static func printStatistics(_ s: ParallelChunkingStatistics) {
+        let edges = s.resynchronised
+        let share = s.bytes == 0 ? 0 : Double(s.resynchronisationBytes) / Double(s.bytes) * 100
+        var line = Array(("parallel: segments \(s.segments) resynchronised \(edges) mean-distance \(format(s.meanResynchronisationBytes)) "
+            + "repeated-bytes \(s.resynchronisationBytes) repeated-percent \(format(share)) serial-bytes \(s.serialBytes) bytes \(s.bytes)\n").utf8)
+        _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
     }
 
     /// Bytes each thread cuts per window of a mapped file.

@@ -1,7 +1,8 @@
 # Shared by the Benchmarks/*/compare.sh scripts (sourced, after `root` is set to the project).
 
-# Builds the release `cairn` and sets `cairn` to its path.
+# Builds the release `cairn` and sets `cairn` to its path (CAIRN_BIN=PATH: use that binary, no build).
 build_cairn() {
+    if [[ -n "${CAIRN_BIN:-}" ]]; then cairn="$CAIRN_BIN"; return; fi
     echo "building release…" >&2
     (cd "$root" && swift build -c release --product cairn >/dev/null)
     cairn="$root/.build/release/cairn"

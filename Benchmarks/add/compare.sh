@@ -107,3 +107,7 @@ if [[ -n "$kubo_wall" ]]; then
     echo "  cairn is $(ratio "$ref_wall" "$cairn_tree")x Kubo on this tree (Kubo's time includes starting its repo)"
 fi
 echo "(the box is shared: wall time includes other users' load; cpu s is this process's own time)"
+
+echo
+# Issue 16: content-defined add against the even split of chunking and hashing over 2 cores.
+"$root/Benchmarks/add/balance.sh" "$size"

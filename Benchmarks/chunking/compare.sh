@@ -85,3 +85,6 @@ row "rabin (Kubo, 87381/262144/393216)" "$(speed "$WORK/ours.txt" rabin)" "resti
 row "buzhash (Kubo)" "$(speed "$WORK/ours.txt" buzhash)" "(no packaged peer; boxo's is Go, not in Debian)" "-"
 row "fastcdc (65536-262144-1048576-1)" "$(speed "$WORK/ours.txt" fastcdc)" "pyfastcdc 0.3.1" "$(speed "$WORK/py.txt" 65536-262144-1048576-1)"
 row "fastcdc-16384-65536-262144-2" "$(speed "$WORK/ours.txt" fastcdc-16384-65536-262144-2)" "pyfastcdc 0.3.1" "$(speed "$WORK/py.txt" 16384-65536-262144-2)"
+
+# Parallel chunking and cairn chunk against pyfastcdc as whole processes (issue 16).
+"$HERE/parallel.sh" "$((MIB << 20))"

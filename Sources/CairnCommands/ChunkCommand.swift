@@ -3,7 +3,7 @@ import Chunking
 
 import CairnSystem
 
-/// `cairn chunk [--chunker SPEC] [--stats] [--json] FILE|-`: the chunk boundaries of a file.
+/// `cairn chunk [--chunker SPEC] [--threads N] [--stats] [--json] FILE|-`: the chunk boundaries of a file.
 ///
 /// Default output is one `OFFSET LENGTH` line per chunk (decimal), the format of
 /// `shared/vectors/chunks/*.txt`. `--stats` prints a summary instead; `--json` switches either to
@@ -27,10 +27,20 @@ public struct ChunkCommand: ParsableCommand {
     @Flag(help: "Print JSON.")
     public var json = false
 
+    @Option(help: "Threads cutting a regular file at once (the parallel chunker: the same cuts); default: the processors available.")
+    public var threads: Int?
+
+    @Flag(help: "After the output, print the parallel chunker's own figures to stderr (regular files only).")
+    public var parallelStats = false
+
     @Argument(help: "The file to chunk, or - for standard input.")
     public var file: String
 
     public init() {}
+
+    public func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
 
     public func run() throws {
         let spec: ChunkerSpec
@@ -44,17 +54,33 @@ public struct ChunkCommand: ParsableCommand {
         if file == "-" {
             fd = 0
         } else {
-            fd = open(file, O_RDONLY)
+            fd = open(file, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
                 Self.printError("cannot open \(file): \(String(cString: strerror(errno)))")
                 throw ExitCode.failure
             }
         }
         defer { if fd != 0 { close(fd) } }
-        var source = FileDescriptorSource(fileDescriptor: fd)
         var output = OutputBuffer()
         do {
-            try Self.render(spec: spec, source: &source, stats: stats, json: json, into: &output)
+            // A regular file is cut in place from a memory map (no copy); anything else streams.
+            var info = stat()
+            let regular = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+            let size = Int(info.st_size)
+            let mapped = try regular ? MappedFile.withMapping(fd, size: size) { region in
+                try Self.render(spec: spec, region: region, threads: Processors.threads(threads), stats: stats, json: json, into: &output)
+            } : nil
+            if let mapped, parallelStats { Self.printStatistics(mapped.result) }
+            if let mapped {
+                var after = stat()
+                if mapped.damaged || fstat(fd, &after) != 0 || Int(after.st_size) != size {
+                    Self.printError("\(file): changed size while it was being read")
+                    throw ExitCode.failure
+                }
+            } else {
+                var source = FileDescriptorSource(fileDescriptor: fd)
+                try Self.render(spec: spec, source: &source, stats: stats, json: json, into: &output)
+            }
             try output.flush()
         } catch let error as ChunkingError {
             Self.printError("\(file == "-" ? "standard input" : file): \(error.description)")
@@ -67,9 +93,56 @@ public struct ChunkCommand: ParsableCommand {
         spec: ChunkerSpec, source: inout Source, stats: Bool, json: Bool, into output: inout Output
     ) throws {
         let reader = ChunkReader(finder: spec.makeChunker())
+        try render(spec: spec, stats: stats, json: json, into: &output) { body in
+            try reader.forEachChunk(from: &source) { offset, chunk in try body(offset, chunk.count) }
+        }
+    }
+
+    /// Chunks bytes in memory (a mapped file) on `threads` threads, a window of
+    /// ``windowBytesPerThread`` per thread at a time, releasing each window's pages after it.
+    @discardableResult
+    package static func render<Output: ByteSink>(
+        spec: ChunkerSpec, region: UnsafeRawBufferPointer, threads: Int, stats: Bool, json: Bool, into output: inout Output
+    ) throws -> ParallelChunkingStatistics {
+        let chunker = ParallelChunker(finder: spec.makeChunker(), threads: threads)
+        var statistics = ParallelChunkingStatistics()
+        try render(spec: spec, stats: stats, json: json, into: &output) { body in
+            var start = 0
+            let window = threads * windowBytesPerThread
+            while start < region.count {
+                for end in chunker.cuts(in: region, from: start, to: start + window, statistics: &statistics) {
+                    try body(start, end - start)
+                    start = end
+                }
+                let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+                _ = madvise(UnsafeMutableRawPointer(mutating: region.baseAddress!), start / page * page, Int32(MADV_DONTNEED))
+            }
+            return region.count
+        }
+        return statistics
+    }
+
+    /// `--parallel-stats`: one line on stderr.
+    static func printStatistics(_ s: ParallelChunkingStatistics) {
+        let edges = s.resynchronised
+        let share = s.bytes == 0 ? 0 : Double(s.resynchronisationBytes) / Double(s.bytes) * 100
+        var line = Array(("parallel: segments \(s.segments) resynchronised \(edges) mean-distance \(format(s.meanResynchronisationBytes)) "
+            + "repeated-bytes \(s.resynchronisationBytes) repeated-percent \(format(share)) serial-bytes \(s.serialBytes) bytes \(s.bytes)\n").utf8)
+        _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    }
+
+    /// Bytes each thread cuts per window of a mapped file.
+    static let windowBytesPerThread = 64 << 20
+
+    /// Prints the chunks that `chunks` reports (`body(offset, length)` per chunk; it returns the
+    /// total byte count): the list, or `--stats`; text or `--json`.
+    static func render<Output: ByteSink>(
+        spec: ChunkerSpec, stats: Bool, json: Bool, into output: inout Output,
+        chunks: (_ body: (Int, Int) throws -> Void) throws -> Int
+    ) throws {
         var summary = ChunkStatistics()
         if stats {
-            let total = try reader.forEachChunk(from: &source) { _, chunk in summary.add(chunk.count) }
+            let total = try chunks { _, length in summary.add(length) }
             if json {
                 output.append("{\"chunker\":\"\(spec)\",\"bytes\":\(total),\"count\":\(summary.count),")
                 output.append("\"mean\":\(format(summary.mean)),\"stddev\":\(format(summary.standardDeviation)),")
@@ -83,17 +156,17 @@ public struct ChunkCommand: ParsableCommand {
         }
         if json { output.append("{\"chunker\":\"\(spec)\",\"chunks\":[") }
         var first = true
-        try reader.forEachChunk(from: &source) { offset, chunk in
+        _ = try chunks { offset, length in
             if json {
                 output.append(first ? "\n{\"offset\":" : ",\n{\"offset\":")
                 output.appendDecimal(offset)
                 output.append(",\"length\":")
-                output.appendDecimal(chunk.count)
+                output.appendDecimal(length)
                 output.append(UInt8(ascii: "}"))
             } else {
                 output.appendDecimal(offset)
                 output.append(UInt8(ascii: " "))
-                output.appendDecimal(chunk.count)
+                output.appendDecimal(length)
                 output.append(UInt8(ascii: "\n"))
             }
             first = false

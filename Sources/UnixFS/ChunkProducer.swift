@@ -11,9 +11,13 @@ protocol ChunkProducer {
     mutating func workAhead() -> Bool
     /// Background work (reading ahead) to run on the hashing stage's thread, between batches.
     var backgroundTask: (@Sendable () -> Void)? { get }
+    /// Whether `fill` cuts on every thread itself (the parallel chunker): hashing then takes
+    /// every thread too, and the two share the cores.
+    var chunksInParallel: Bool { get }
 }
 
 extension ChunkProducer {
     mutating func workAhead() -> Bool { false }
     var backgroundTask: (@Sendable () -> Void)? { nil }
+    var chunksInParallel: Bool { false }
 }

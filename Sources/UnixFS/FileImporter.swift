@@ -1,5 +1,4 @@
 public import Chunking
-internal import CCairnSystem
 import Hashing
 public import Multiformats
 public import Blocks
@@ -122,28 +121,23 @@ public struct FileImporter: Sendable {
         if (info.st_mode & S_IFMT) == S_IFDIR { throw ImportError(.unsupportedFile, "\(name) is a directory") }
         let size = Int(info.st_size)
         let regular = (info.st_mode & S_IFMT) == S_IFREG
-        // Mapped: fixed-size chunks, and small files whatever the chunker (no buffers, no reader
-        // thread per file; a few faults cost less than either).
-        if memoryMapFiles && regular && size > 0 && (parameters.chunker.isFixedSize || size <= FileImporter.smallMappedBytes) {
-            let offset = lseek(fd, 0, SEEK_CUR)
-            if offset == 0, let mapping = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapping != MAP_FAILED {
-                // A guarded mapping: if the file is truncated under us, the pages past its new end
-                // read as zeros instead of raising SIGBUS, and the import fails below.
-                let guardSlot = ccairn_guard_register(mapping, size)
-                defer {
-                    ccairn_guard_unregister(guardSlot)
-                    munmap(mapping, size)
+        // Mapped: fixed-size chunks, small files whatever the chunker (no buffers, no reader
+        // thread per file; a few faults cost less than either), and large files with a
+        // content-defined chunker and several threads (cut by the parallel chunker).
+        let parallelChunking = !parameters.chunker.isFixedSize && threads > 1 && size > FileImporter.smallMappedBytes
+        if memoryMapFiles && regular && size > 0
+            && (parameters.chunker.isFixedSize || size <= FileImporter.smallMappedBytes || parallelChunking) {
+            let mapped = try MappedFile.withMapping(fd, size: size) { region in
+                var producer = RegionProducer(region, finder: Chunker(parameters.chunker), release: true,
+                                              parallelThreads: parallelChunking ? threads : 1)
+                return try run(&producer, into: &sink, metadata: metadata, mapped: true)
+            }
+            if let mapped {
+                var after = stat()
+                if mapped.damaged || fstat(fd, &after) != 0 || Int(after.st_size) != size {
+                    throw ImportError(.changed, "\(name) changed size while it was being read")
                 }
-                if guardSlot >= 0 {
-                    _ = madvise(mapping, size, Int32(MADV_SEQUENTIAL))
-                    var producer = RegionProducer(UnsafeRawBufferPointer(start: mapping, count: size), finder: Chunker(parameters.chunker), release: true)
-                    let result = try run(&producer, into: &sink, metadata: metadata, mapped: true)
-                    var after = stat()
-                    if ccairn_guard_damaged(guardSlot) != 0 || fstat(fd, &after) != 0 || Int(after.st_size) != size {
-                        throw ImportError(.changed, "\(name) changed size while it was being read")
-                    }
-                    return result
-                }
+                return mapped.result
             }
         }
         // A regular file read from offset `start` must give exactly `size − start` bytes and keep

@@ -34,16 +34,17 @@ extension FileImporter {
         let factory = CIDFactory(parameters)
         var assembler = Assembler<Layout>(parameters: parameters, factory: factory)
         assembler.metadata = metadata
-        // A content-defined chunker keeps this thread busy, so the hashing stage leaves it a
-        // core of its own; with fixed-size chunks this thread mostly waits, so hashing takes all.
+        // A serial content-defined chunker keeps this thread busy, so the hashing stage leaves
+        // it a core of its own; with fixed-size chunks this thread mostly waits, and a parallel
+        // chunker shares every core with the hashing, so hashing takes all.
         var hashThreads = threads
-        if !parameters.chunker.isFixedSize && threads > 1 { hashThreads = threads - 1 }
+        if !parameters.chunker.isFixedSize && !producer.chunksInParallel && threads > 1 { hashThreads = threads - 1 }
         let hasher = BatchHasher(algorithm: parameters.hashAlgorithm, threads: hashThreads)
         let capacity = max(1, batchLeaves)
         let batches = [LeafBatch(capacity: capacity), LeafBatch(capacity: capacity)]
         let framing = parameters.rawLeaves ? nil : Layout.leafType
         let limits = BatchLimits(
-            bytes: mapped && !batchBytesChosen && parameters.chunker.isFixedSize
+            bytes: mapped && !batchBytesChosen && (parameters.chunker.isFixedSize || producer.chunksInParallel)
                 ? max(batchBytes, FileImporter.mappedBatchBytes) : max(1, batchBytes),
             leaves: capacity)
 

@@ -25,6 +25,21 @@ import Testing
         }
     }
 
+    /// A regular file's path: cut in place (memory map) by the parallel chunker, same list.
+    @Test(arguments: [1, 2, 3])
+    func mappedFileWithThreads(threads: Int) throws {
+        for (input, spec) in [("sm2_5242880", "buzhash"), ("sm1_1048577", "rabin-16384-65536-131072"), ("sm1_0", "rabin")] {
+            let bytes = try #require(Vectors.input(named: input))
+            var sink = MemorySink()
+            try bytes.withUnsafeBytes { region in
+                try ChunkCommand.render(spec: try ChunkerSpec(parsing: spec), region: region, threads: threads,
+                                        stats: false, json: false, into: &sink)
+            }
+            #expect(sink.text == (try Vectors.text("chunks/\(input).\(spec).txt")), "\(input) \(spec) \(threads) threads")
+        }
+        #expect(throws: (any Error).self) { try ChunkCommand.parse(["--threads", "0", "/dev/null"]) }
+    }
+
     @Test func defaultChunkerIsKubos() throws {
         let bytes = try #require(Vectors.input(named: "sm1_262145"))
         #expect(try Self.render(bytes, []) == (try Vectors.text("chunks/sm1_262145.size-262144.txt")))

@@ -40,6 +40,9 @@ final class BlobReader {
     /// The decoder's buffered output was already flushed.
     private var decoderDrained = false
     private(set) var check: BlobCheck?
+    private let limits: TarLimits
+    /// Decompressed bytes so far (the decompression-bomb limit).
+    private var expanded: Int64 = 0
 
     init(blob: OCIBlob, container: BlobContainer, output: Output = .stored, limits: TarLimits = TarLimits()) throws(OCIError) {
         self.blob = blob
@@ -50,6 +53,7 @@ final class BlobReader {
             throw OCIError(.missingBlob, "\(name) is missing (no \(blob.path))")
         }
         self.output = blob.role == .layer ? output : .stored
+        self.limits = limits
         storedAlgorithm = blob.digest?.algorithm ?? .sha256
         storedHasher = storedAlgorithm.hashAlgorithm.makeHasher()
         let isLayer = blob.role == .layer
@@ -110,7 +114,7 @@ final class BlobReader {
                 if inputEnd == 0 { storedEnded = true } else { absorbStored(UnsafeRawBufferPointer(rebasing: input[..<inputEnd])) }
             }
             let pending = UnsafeRawBufferPointer(rebasing: input[inputStart..<inputEnd])
-            let (consumed, produced) = try decoder.step(pending, buffer)
+            let (consumed, produced) = try step(decoder, pending, buffer)
             inputStart += consumed
             if produced > 0 {
                 try absorbTar(UnsafeRawBufferPointer(rebasing: buffer[..<produced]))
@@ -135,12 +139,23 @@ final class BlobReader {
         var rest = bytes
         while true {
             let target = scratch() ?? input
-            let (consumed, produced) = try decoder.step(rest, target)
+            let (consumed, produced) = try step(decoder, rest, target)
             rest = UnsafeRawBufferPointer(rebasing: rest[consumed...])
             if let sink { try sink(target, produced) } else if produced > 0 { try absorbTar(UnsafeRawBufferPointer(rebasing: target[..<produced])) }
             if produced == 0 && rest.isEmpty { return }
             if produced == 0 && consumed == 0 { throw OCIError(.badCompression, "\(name): the decompressor made no progress") }
         }
+    }
+
+    /// One decompression step, within the expansion limit (spec/oci.md §3).
+    private func step(_ decoder: StreamDecoder, _ input: UnsafeRawBufferPointer,
+                      _ output: UnsafeMutableRawBufferPointer) throws(OCIError) -> (consumed: Int, produced: Int) {
+        let result = try decoder.step(input, output)
+        expanded += Int64(result.produced)
+        if expanded > limits.expansionFloor && Double(expanded) > Double(limits.maximumExpansion) * Double(storedCount) {
+            throw OCIError(.badCompression, "\(name): decompresses to more than \(limits.maximumExpansion)× its size (\(expanded) bytes from \(storedCount)): refused as a decompression bomb")
+        }
+        return result
     }
 
     private func absorbStored(_ bytes: UnsafeRawBufferPointer) {

@@ -52,24 +52,8 @@ struct FetchCommand: AsyncParsableCommand {
         let root = try parseSecureCID(cid)
         let address = try RemoteOptions.address(from)
         let blockStore = try store.open(create: true)
-        let writer = try storeCall { try blockStore.writer() }
-        writer.batchBytes = Int.max
-        writer.batchBlocks = Int.max
-        writer.commitsOnlyWhenAsked = true
-        let sink = FetchSink(writer: writer)
-        do {
-            let mode = FetchMode(rawValue: fetchMode) ?? .car
-            try await remote.withRemote(address, configure: { $0.fetchMode = mode }) { holder in
-                try await holder.fetch(root, scope: .all) { cid, bytes in try sink.put(cid, bytes) }
-            }
-            try storeCall {
-                try writer.commit(pinning: root, recursive: true, name: pinName, checkDAG: false)
-                try writer.close()
-            }
-        } catch {
-            writer.abandon()
-            throw error
-        }
+        let sink = try await fetchIntoStore(root, from: address, remote: remote, store: blockStore, pinName: pinName,
+                                            mode: FetchMode(rawValue: fetchMode) ?? .car)
         let exporter = Exporter(blocks: blockStore)
         if let output {
             try storeCall { try exporter.writeTree(root, to: output) }
@@ -80,6 +64,30 @@ struct FetchCommand: AsyncParsableCommand {
         }
         writeStandardOutput("fetched \(root): \(sink.blocks) blocks (\(sink.bytes) bytes) from \(address)\n")
     }
+}
+
+/// Fetches `root`'s DAG from `address`, every block verified, into `blockStore`, all or
+/// nothing: one transaction stores the blocks and pins the root (under `pinName`).
+func fetchIntoStore(_ root: CID, from address: RemoteAddress, remote: RemoteOptions, store blockStore: BlockStore,
+                    pinName: String?, mode: FetchMode = .car) async throws -> FetchSink {
+    let writer = try storeCall { try blockStore.writer() }
+    writer.batchBytes = Int.max
+    writer.batchBlocks = Int.max
+    writer.commitsOnlyWhenAsked = true
+    let sink = FetchSink(writer: writer)
+    do {
+        try await remote.withRemote(address, configure: { $0.fetchMode = mode }) { holder in
+            try await holder.fetch(root, scope: .all) { cid, bytes in try sink.put(cid, bytes) }
+        }
+        try storeCall {
+            try writer.commit(pinning: root, recursive: true, name: pinName, checkDAG: false)
+            try writer.close()
+        }
+    } catch {
+        writer.abandon()
+        throw error
+    }
+    return sink
 }
 
 /// Hands verified blocks to the store writer (one fetch task at a time).

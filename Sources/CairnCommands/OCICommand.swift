@@ -7,13 +7,13 @@ import UnixFS
 import CairnSystem
 import Foundation
 
-/// `cairn oci verify|add|dedup`: OCI image layouts and archives (spec/oci.md), flags and
+/// `cairn oci verify|add|dedup|push|pull`: OCI image layouts and archives (spec/oci.md), flags and
 /// printing only; the work is the `OCI` module's.
 struct OCICommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "oci",
-        abstract: "Verify, add and measure OCI image layouts, oci-archives and docker-archives.",
-        subcommands: [Verify.self, Add.self, Dedup.self]
+        abstract: "Verify, add, measure, push and pull OCI image layouts, oci-archives and docker-archives.",
+        subcommands: [Verify.self, Add.self, Dedup.self, Push.self, Pull.self]
     )
 
     struct Verify: AsyncParsableCommand {
@@ -161,7 +161,7 @@ struct OCICommand: AsyncParsableCommand {
 
 /// Runs `body`, turning library errors into one-line CLI errors.
 @discardableResult
-private func ociCall<T>(_ body: () throws -> T) throws -> T {
+func ociCall<T>(_ body: () throws -> T) throws -> T {
     do {
         return try storeCall(body)
     } catch let error as OCIError {

@@ -33,12 +33,12 @@ final class AddStoreSession {
 }
 
 /// The `BlockSink` the importer writes to: every block goes to the store writer.
-struct AddStoreSink: BlockSink {
+public struct AddStoreSink: BlockSink {
     let writer: BlockStoreWriter
 
-    var wantsBytes: Bool { true }
+    public var wantsBytes: Bool { true }
 
-    mutating func put(_ cid: CID, _ bytes: BlockBytes) throws {
+    public mutating func put(_ cid: CID, _ bytes: BlockBytes) throws {
         try writer.put(cid, bytes)
     }
 }

@@ -1,17 +1,21 @@
 public import BlockStore
 public import Chunking
 public import UnixFS
+public import Multiformats
 
 extension Adder {
     /// Adds `count` byte streams, each as one UnixFS file, into `store`, all or nothing
     /// (spec/engine.md §4): every block goes through one writer that commits only when asked;
     /// `check` sees each stream's result as soon as it is imported (it throws to refuse it);
     /// after the last stream one transaction makes every block durable and pins every root
-    /// (unless `pin` is false) under `pinName`. An error from `open`, a source or `check`
+    /// (unless `pin` is false) under `pinName`. With `finish`, after the last stream, more
+    /// blocks may be written through the same sink (say, a directory over the files); the roots
+    /// it returns are pinned instead of the streams'. An error from `open`, a source or `check`
     /// abandons the writer: nothing of this call is stored.
     public func addStreams<Source: ByteSource & Sendable>(
         count: Int, to store: BlockStore, pin: Bool = true, pinName: String? = nil,
-        open: (Int) throws -> Source, check: (Int, ImportResult) throws -> Void
+        open: (Int) throws -> Source, check: (Int, ImportResult) throws -> Void,
+        finish: ((inout AddStoreSink, [ImportResult]) throws -> [CID])? = nil
     ) throws -> [ImportResult] {
         let importer = try FileImporter(parameters: parameters, threads: threads)
         let writer = try store.writer()
@@ -24,8 +28,9 @@ extension Adder {
             try check(index, result)
             results.append(result)
         }
+        let roots = try finish?(&sink, results) ?? results.map(\.root)
         if pin {
-            try writer.commit(pinningAll: results.map(\.root), recursive: true, name: pinName)
+            try writer.commit(pinningAll: roots, recursive: true, name: pinName)
         } else {
             try writer.commit()
         }

@@ -40,6 +40,9 @@ final class BlobReader {
     /// The decoder's buffered output was already flushed.
     private var decoderDrained = false
     private(set) var check: BlobCheck?
+    private let limits: TarLimits
+    /// Decompressed bytes so far (the decompression-bomb limit).
+    private var expanded: Int64 = 0
 
     init(blob: OCIBlob, container: BlobContainer, output: Output = .stored, limits: TarLimits = TarLimits()) throws(OCIError) {
         self.blob = blob
@@ -50,6 +53,7 @@ final class BlobReader {
             throw OCIError(.missingBlob, "\(name) is missing (no \(blob.path))")
         }
         self.output = blob.role == .layer ? output : .stored
+        self.limits = limits
         storedAlgorithm = blob.digest?.algorithm ?? .sha256
         storedHasher = storedAlgorithm.hashAlgorithm.makeHasher()
         let isLayer = blob.role == .layer
@@ -65,7 +69,63 @@ final class BlobReader {
         }
     }
 
-    deinit { input.deallocate() }
+    deinit {
+        aside?.finishAndWait()
+        input.deallocate()
+    }
+
+    /// Stored output: the checks of the bytes handed out (digest, decompression, tar) run on a
+    /// second thread, over copies in `Overlap` slots, so that they overlap the caller's work
+    /// (the importer's chunk hashing). Started with the first bytes.
+    private var aside: Overlap?
+    /// The first decompression or tar failure the checking thread met; it then only hashes.
+    private var asideFailure: OCIError?
+
+    private func checkAside(_ bytes: UnsafeRawBufferPointer) {
+        let overlap: Overlap
+        if let aside {
+            overlap = aside
+        } else {
+            overlap = Overlap(slots: 4, slotBytes: 1 << 20)
+            aside = overlap
+            let reader = UncheckedSendable(Unmanaged.passUnretained(self))  // deinit waits for the thread
+            let worker = Thread {
+                overlap.consume { bytes throws(OCIError) in reader.value.takeUnretainedValue().checkStored(bytes) }
+            }
+            worker.stackSize = 1 << 20
+            worker.start()
+        }
+        var rest = bytes
+        while !rest.isEmpty {
+            let slot = overlap.acquire()
+            let count = min(slot.count, rest.count)
+            slot.baseAddress!.copyMemory(from: rest.baseAddress!, byteCount: count)
+            overlap.publish(slot, count: count)
+            rest = UnsafeRawBufferPointer(rebasing: rest[count...])
+        }
+    }
+
+    /// On the checking thread: what `read` used to do with each piece inline.
+    private func checkStored(_ bytes: UnsafeRawBufferPointer) {
+        absorbStored(bytes)
+        guard asideFailure == nil else { return }
+        do throws(OCIError) {
+            if let decoder { try decompress(bytes, with: decoder) } else if scanner != nil { try absorbTar(bytes) }
+        } catch {
+            asideFailure = error
+        }
+    }
+
+    /// The end of the stored bytes: waits for the checking thread, then the final checks (a
+    /// wrong size or digest, the cause, is reported before a damaged stream, its consequence).
+    private func endAside() throws(OCIError) {
+        aside?.finishAndWait()
+        if let failure = asideFailure {
+            _ = try storedDigest()
+            throw failure
+        }
+        try finish()
+    }
 
     /// The next bytes; 0 at the end, once every check has passed.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(OCIError) -> Int {
@@ -74,12 +134,10 @@ final class BlobReader {
             if output == .stored || decoder == nil {
                 let count = try region.read(into: buffer)
                 if count == 0 {
-                    try finish()
+                    try endAside()
                     return 0
                 }
-                let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<count])
-                absorbStored(bytes)
-                if let decoder { try decompress(bytes, with: decoder) } else if scanner != nil { try absorbTar(bytes) }
+                checkAside(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
                 return count
             }
             return try readUncompressed(into: buffer, decoder: decoder!)
@@ -110,7 +168,7 @@ final class BlobReader {
                 if inputEnd == 0 { storedEnded = true } else { absorbStored(UnsafeRawBufferPointer(rebasing: input[..<inputEnd])) }
             }
             let pending = UnsafeRawBufferPointer(rebasing: input[inputStart..<inputEnd])
-            let (consumed, produced) = try decoder.step(pending, buffer)
+            let (consumed, produced) = try step(decoder, pending, buffer)
             inputStart += consumed
             if produced > 0 {
                 try absorbTar(UnsafeRawBufferPointer(rebasing: buffer[..<produced]))
@@ -135,12 +193,23 @@ final class BlobReader {
         var rest = bytes
         while true {
             let target = scratch() ?? input
-            let (consumed, produced) = try decoder.step(rest, target)
+            let (consumed, produced) = try step(decoder, rest, target)
             rest = UnsafeRawBufferPointer(rebasing: rest[consumed...])
             if let sink { try sink(target, produced) } else if produced > 0 { try absorbTar(UnsafeRawBufferPointer(rebasing: target[..<produced])) }
             if produced == 0 && rest.isEmpty { return }
             if produced == 0 && consumed == 0 { throw OCIError(.badCompression, "\(name): the decompressor made no progress") }
         }
+    }
+
+    /// One decompression step, within the expansion limit (spec/oci.md §3).
+    private func step(_ decoder: StreamDecoder, _ input: UnsafeRawBufferPointer,
+                      _ output: UnsafeMutableRawBufferPointer) throws(OCIError) -> (consumed: Int, produced: Int) {
+        let result = try decoder.step(input, output)
+        expanded += Int64(result.produced)
+        if expanded > limits.expansionFloor && Double(expanded) > Double(limits.maximumExpansion) * Double(storedCount) {
+            throw OCIError(.badCompression, "\(name): decompresses to more than \(limits.maximumExpansion)× its size (\(expanded) bytes from \(storedCount)): refused as a decompression bomb")
+        }
+        return result
     }
 
     private func absorbStored(_ bytes: UnsafeRawBufferPointer) {

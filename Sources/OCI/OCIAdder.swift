@@ -8,6 +8,8 @@ public struct OCIAddedBlob: Hashable, Sendable {
     public var blob: OCIBlob
     public var check: BlobCheck
     public var cid: CID
+    /// The cumulative size of the file's DAG (a directory link's `Tsize`).
+    public var tsize: UInt64
     /// True if `cid` is the file of the layer's uncompressed tar.
     public var uncompressed: Bool
 }
@@ -19,19 +21,52 @@ public struct OCIAddedBlob: Hashable, Sendable {
 public struct OCIAdder: Sendable {
     public var adder: Adder
     public var uncompressed = false
+    /// Tar and decompression limits (spec/oci.md §3, §4).
+    public var limits = TarLimits()
 
     public init(adder: Adder) {
         self.adder = adder
     }
 
     public func add(_ layout: OCILayout, to store: BlockStore, pin: Bool = true, pinName: String? = nil) throws -> [OCIAddedBlob] {
+        try add(layout, to: store, pin: pin, pinName: pinName, finish: nil)
+    }
+
+    /// `oci add`, then the IPFS-enabled copy of the layout (spec/oci.md §7) built over the
+    /// blobs' files in the same transaction; only its root is pinned (under `pinName`).
+    public func publish(_ layout: OCILayout, to store: BlockStore, pinName: String? = nil) throws -> IPFSLayout {
+        guard layout.format != .dockerArchive || layout.container.contains("index.json") else {
+            throw OCIError(.invalidLayout, "\(layout.path): a docker-archive without an OCI layout cannot be published; convert it first (skopeo copy docker-archive:… oci:…)")
+        }
+        var published: IPFSLayout?
+        var blobs: [OCIAddedBlob] = []
+        blobs = try add(layout, to: store, pin: true, pinName: pinName) { sink, added in
+            var builder = IPFSLayoutBuilder(layout: layout, blobs: added, parameters: adder.parameters, threads: adder.threads)
+            let result = try builder.build(into: &sink)
+            published = result
+            return [result.root]
+        }
+        guard var published else { throw OCIError(.io, "\(layout.path): the IPFS-enabled layout was not built") }
+        published.blobs = blobs
+        return published
+    }
+
+    private func add(_ layout: OCILayout, to store: BlockStore, pin: Bool, pinName: String?,
+                     finish: ((inout AddStoreSink, [OCIAddedBlob]) throws -> [CID])?) throws -> [OCIAddedBlob] {
         if let issue = layout.issues.first { throw issue.error }
         var readers: [BlobReader] = []
         var failure: BlobSource.FailureBox?
+        let uncompressed = self.uncompressed, limits = self.limits
+        func added(_ results: [ImportResult]) -> [OCIAddedBlob] {
+            zip(readers, results).map { reader, result in
+                OCIAddedBlob(blob: reader.blob, check: reader.check!, cid: result.root, tsize: result.size,
+                             uncompressed: uncompressed && reader.blob.role == .layer)
+            }
+        }
         let results: [ImportResult]
         do {
             results = try adder.addStreams(count: layout.blobs.count, to: store, pin: pin, pinName: pinName, open: { index in
-                let reader = try BlobReader(blob: layout.blobs[index], container: layout.container, output: uncompressed ? .uncompressed : .stored)
+                let reader = try BlobReader(blob: layout.blobs[index], container: layout.container, output: uncompressed ? .uncompressed : .stored, limits: limits)
                 readers.append(reader)
                 let source = BlobSource(reader)
                 failure = source.failure
@@ -39,14 +74,11 @@ public struct OCIAdder: Sendable {
             }, check: { _, _ in
                 // The reader's last read returned 0 only after its checks passed.
                 guard readers.last?.check != nil else { throw OCIError(.io, "\(layout.path): a blob was not read to its end") }
-            })
+            }, finish: finish.map { finish in { sink, results in try finish(&sink, added(results)) } })
         } catch {
             if let error = failure?.error { throw error }
             throw error
         }
-        return zip(readers, results).map { reader, result in
-            OCIAddedBlob(blob: reader.blob, check: reader.check!, cid: result.root,
-                         uncompressed: uncompressed && reader.blob.role == .layer)
-        }
+        return added(results)
     }
 }

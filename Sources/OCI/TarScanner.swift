@@ -8,6 +8,11 @@ public struct TarLimits: Hashable, Sendable {
     public var maximumNameBytes = 16 << 10
     /// The largest pax or GNU long-name record (default 1 MiB).
     public var maximumExtendedHeader = 1 << 20
+    /// Decompression bombs: a layer whose decompressed bytes pass `expansionFloor` (default
+    /// 64 MiB) and exceed `maximumExpansion` (default 1000) times the compressed bytes read so
+    /// far is refused.
+    public var maximumExpansion: Int64 = 1000
+    public var expansionFloor: Int64 = 64 << 20
 
     public init() {}
 }

@@ -160,3 +160,37 @@ import Testing
         #expect(throws: OCIError(.badCompression, "g: truncated gzip stream")) { try Self.decode(try GzipDecoder(name: "g"), []) }
     }
 }
+
+/// The decompression-bomb limit (spec/oci.md §3): a layer of zeros, which gzip and zstd shrink
+/// by far more than 100×, is refused under a limit of 100× past a 1 MiB floor; the same
+/// layout passes under the default floor (64 MiB), and an ordinary layer passes either way.
+@Suite struct DecompressionLimitTests {
+    @Test(arguments: ["gzip", "zstd"])
+    func zerosAreABombUnderATightLimit(tool: String) throws {
+        let fixtures = try Fixtures.get()
+        let copy = try LayoutCopy(of: fixtures.v1, label: "bomb-\(tool)")
+        defer { copy.remove() }
+        let directory = try makeTemporaryDirectory("bomb")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data(count: 4 << 20).write(to: directory.appendingPathComponent("zeros"))
+        let tarFile = directory.appendingPathComponent("zeros.tar")
+        try Tool.must("tar", ["-C", directory.path, "-cf", tarFile.path, "zeros"])
+        let tar = [UInt8](try Data(contentsOf: tarFile))
+        let compressed = tool == "gzip" ? try Compress.gzip(tar) : try Compress.zstd(tar)
+        try copy.replaceLayer(compressed, diffID: LayoutCopy.sha256(tar))
+        try copy.editManifest { manifest in
+            var layers = manifest["layers"] as! [[String: Any]]
+            layers[0]["mediaType"] = "application/vnd.oci.image.layer.v1.tar+\(tool)"
+            manifest["layers"] = layers
+        }
+        var tight = OCIVerifier()
+        tight.limits.maximumExpansion = 100
+        tight.limits.expansionFloor = 1 << 20
+        let refused = try tight.verify(try OCILayout(path: copy.root.path), stopAtFirst: false)
+        #expect(refused.issues.count == 1)
+        #expect(refused.issues.first?.code == .badCompression)
+        #expect(refused.issues.first?.message.contains("refused as a decompression bomb") == true)
+        #expect(try OCIVerifier().verify(try OCILayout(path: copy.root.path), stopAtFirst: false).passed)
+        #expect(try tight.verify(try OCILayout(path: fixtures.v1.path), stopAtFirst: false).passed)
+    }
+}

@@ -12,14 +12,16 @@ struct BenchChunkersCommand: ParsableCommand {
         commandName: "chunkers",
         abstract: "Compare chunkers on your data: chunk sizes, dedup, DAG size, speed.",
         discussion: """
-            Each CORPUS argument is a file or a directory (walked as add -r walks it); tars and \
-            OCI layouts are measured as plain files. With --versions the arguments are \
-            successive versions of one thing, and seen_bytes counts what earlier ones hold. \
-            Chunkers run in parallel, one per core; throughput is per core.
+            Each CORPUS argument is a file or a directory (walked as add -r walks it); an OCI \
+            layout, oci-archive or docker-archive is measured layer by layer, each layer as \
+            stored (e.g. IMAGE@layer-1 (gzip)) and as its tar (IMAGE@layer-1 (tar)). With \
+            --versions the arguments are successive versions of one thing, and seen_bytes \
+            counts what earlier ones hold. Chunkers run in parallel, one per core; throughput \
+            is per core.
             """
     )
 
-    @Argument(help: "Files or directories to measure (with --versions: v1 v2 …).")
+    @Argument(help: "Files, directories or image layouts to measure (with --versions: v1 v2 …).")
     var corpus: [String]
 
     @Option(name: .long, help: "Comma-separated chunker specs (default: size-262144,size-1048576,rabin,buzhash,fastcdc-16384-65536-262144,fastcdc).")
@@ -42,6 +44,9 @@ struct BenchChunkersCommand: ParsableCommand {
 
     @Option(name: .customLong("threads"), help: "Chunkers measured at once (default: the processors available).")
     var threads: Int?
+
+    @Flag(name: .long, help: "Report progress on stderr even when it is not a terminal (one line per update).")
+    var progress = false
 
     func validate() throws {
         guard !(json && csv) else { throw ValidationError("--json and --csv cannot be used together") }
@@ -74,13 +79,17 @@ struct BenchChunkersCommand: ParsableCommand {
     }
 
     func run() throws {
-        let bench = ChunkerBench(inputs: corpus.map { .path($0) }, chunkers: try plannedChunkers(), versions: versions, threads: threads)
+        let bench = ChunkerBench(inputs: try BenchChunkersInputs.inputs(corpus), chunkers: try plannedChunkers(),
+                                 versions: versions, threads: threads)
         let files = try bench.inputFiles()
-        let progress = isatty(2) != 0 ? BenchProgress(total: files.joined().reduce(0) { $0 + Self.size(of: $1) } * bench.chunkers.count) : nil
+        var total = files.joined().reduce(0) { $0 + Self.size(of: $1) }
+        for input in bench.inputs { if case .stream(_, let bytes?, _) = input { total += bytes } }
+        let terminal = isatty(2) != 0
+        let meter = terminal || progress ? BenchProgress(total: total * bench.chunkers.count, terminal: terminal) : nil
         var report: (@Sendable (Int) -> Void)?
-        if let progress { report = { progress.advance($0) } }
+        if let meter { report = { meter.advance($0) } }
         let outcome = bench.run(files: files, progress: report)
-        progress?.finish()
+        meter?.finish()
         // What was measured is written even when a chunker stopped early (Ctrl-C included).
         var output = OutputBuffer()
         if json {
@@ -108,13 +117,18 @@ struct BenchChunkersCommand: ParsableCommand {
     }
 }
 
-/// A one-line progress meter on stderr (only made when stderr is a terminal), redrawn at most
-/// five times a second.
+/// A progress meter on stderr, updated at most five times a second: one line redrawn on a
+/// terminal, else (`--progress`) one line per update. The total is approximate (a layer's tar
+/// length is not known before it is read), so the share is capped at 100 %.
 final class BenchProgress: Sendable {
     let total: Int
+    let terminal: Bool
     let state = Mutex<(done: Int, drawn: Double)>((0, 0))
 
-    init(total: Int) { self.total = Swift.max(1, total) }
+    init(total: Int, terminal: Bool) {
+        self.total = Swift.max(1, total)
+        self.terminal = terminal
+    }
 
     func advance(_ bytes: Int) {
         let line: String? = state.withLock { state in
@@ -122,12 +136,13 @@ final class BenchProgress: Sendable {
             let now = monotonicSeconds()
             guard now - state.drawn >= 0.2 else { return nil }
             state.drawn = now
-            return "\rmeasuring: \(Swift.min(100, state.done * 100 / total)) % of \(total >> 20) MiB × chunkers"
+            let text = "measuring: \(Swift.min(100, state.done * 100 / total)) % of \(total >> 20) MiB × chunkers"
+            return terminal ? "\r" + text : text + "\n"
         }
         if let line { Self.write(line) }
     }
 
-    func finish() { Self.write("\r\u{1B}[K") }
+    func finish() { if terminal { Self.write("\r\u{1B}[K") } }
 
     private static func write(_ text: String) {
         var text = text

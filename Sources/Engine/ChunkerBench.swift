@@ -1,7 +1,6 @@
 public import Chunking
-public import Hashing
 import UnixFS
-import Blocks
+import Hashing
 import Dispatch
 import Synchronization
 
@@ -12,10 +11,10 @@ public import CairnSystem
 /// in order, so that with `versions` the chunks of earlier inputs are known when a later one
 /// is measured.
 ///
-/// Per input and chunker there are two passes: the chunk pass (`ChunkReader` over each file,
-/// every chunk hashed with `hash`, its digest the dedup key, chunking and hashing timed apart
-/// on one core) and the DAG pass (the importer with the chunker, default layout, one thread,
-/// an only-hash sink), which gives the DAG's size as `add` would build it.
+/// Per input and chunker the input is read, cut and hashed once: by the importer `add -r
+/// --only-hash` runs (default layout, one thread), into a sink that takes every figure from
+/// what the importer emits — each leaf's chunk length and digest (the dedup key), the DAG's
+/// size. Reading and chunking alone are timed apart on a bounded prefix (`sampleBytes`).
 public struct ChunkerBench: Sendable {
     public var inputs: [ChunkerBenchInput]
     public var chunkers: [BenchChunker]
@@ -23,7 +22,8 @@ public struct ChunkerBench: Sendable {
     public var versions: Bool
     /// Chunkers measured at once (default: the processors available).
     public var threads: Int?
-    public var hash: HashAlgorithm = .sha2_256
+    /// Bytes from the start of each input read and cut without hashing to time chunking alone.
+    public var sampleBytes = 16 << 20
     public var cancellation: CancellationToken = .process
 
     public init(inputs: [ChunkerBenchInput], chunkers: [BenchChunker], versions: Bool, threads: Int? = nil) {
@@ -40,12 +40,12 @@ public struct ChunkerBench: Sendable {
         public var error: (any Error)?
     }
 
-    /// The content bytes of every input (checks that each can be read).
+    /// The content files of every input (checks that each can be read; none for a stream).
     public func inputFiles() throws -> [[String]] {
         try inputs.map { try $0.streams() }
     }
 
-    /// Measures everything. `progress` is called with the bytes each chunk pass finished.
+    /// Measures everything. `progress` is called with the content bytes imported as they go.
     public func run(files: [[String]], progress: (@Sendable (Int) -> Void)? = nil) -> Outcome {
         let state = RunState(chunkers: chunkers.count, inputs: inputs.count)
         let width = Swift.max(1, Swift.min(chunkers.count, Processors.threads(threads)))
@@ -90,86 +90,115 @@ public struct ChunkerBench: Sendable {
         chunker: BenchChunker, files: [[String]], progress: (@Sendable (Int) -> Void)?,
         finished: (Int, ChunkerBenchRow) -> Void
     ) throws {
-        let reader = ChunkReader(finder: chunker.spec.makeChunker(), cancellation: cancellation)
         var earlier = Set<ChunkKey>()
+        let sample = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(1, sampleBytes), alignment: 64)
+        defer { sample.deallocate() }
         for (index, input) in inputs.enumerated() {
-            var row = ChunkerBenchRow(input: input.label, chunker: chunker)
-            var current = Set<ChunkKey>()
-            var lengths: [Int32] = []
-            var statistics = ChunkStatistics()
-            for path in files[index] {
+            var tally = ChunkTally(row: ChunkerBenchRow(input: input.label, chunker: chunker), earlier: versions ? earlier : nil)
+            try timeChunking(input, files: files[index], chunker: chunker.spec, buffer: sample, into: &tally.row)
+            let start = monotonicSeconds()
+            if chunker.spec.maximumChunkLength <= Chunking.kuboChunkSizeLimit {
+                try importPass(input, chunker: chunker.spec, tally: &tally, progress: progress)
+            } else {
+                try chunkPass(input, files: files[index], chunker: chunker.spec, tally: &tally, progress: progress)
+            }
+            tally.row.addSeconds = monotonicSeconds() - start
+            if versions { earlier.formUnion(tally.current) }
+            finished(index, tally.finish())
+        }
+    }
+
+    /// The importer `add -r --only-hash` runs with this chunker (default layout and CIDs, one
+    /// thread), into a sink that tallies every leaf: the one pass that reads, cuts and hashes.
+    private func importPass(
+        _ input: ChunkerBenchInput, chunker: ChunkerSpec, tally: inout ChunkTally, progress: (@Sendable (Int) -> Void)?
+    ) throws {
+        var files = try FileImporter(parameters: ImportParameters(chunker: chunker), threads: 1)
+        files.cancellation = cancellation
+        var sink = TallySink(tally: tally, progress: progress)
+        let result: ImportResult
+        switch input {
+        case .path(let path):
+            result = try TreeImporter(files: files).importPath(path, recursive: true, into: &sink).result
+        case .stream(_, _, let open):
+            let stream = try open()
+            let failure = stream.failure
+            do {
+                result = try files.importStream(stream, into: &sink)
+            } catch {
+                throw failure.error ?? error
+            }
+        }
+        sink.flushProgress()
+        tally = sink.tally
+        tally.row.dagBytes = result.size
+        tally.row.dagBlocks = sink.blocks
+    }
+
+    /// For a chunker whose chunks exceed Kubo's block limit (`add` refuses it, so there is no
+    /// DAG): every chunk cut by the streaming reader and hashed with SHA-256 for its key.
+    private func chunkPass(
+        _ input: ChunkerBenchInput, files: [String], chunker: ChunkerSpec, tally: inout ChunkTally,
+        progress: (@Sendable (Int) -> Void)?
+    ) throws {
+        let reader = ChunkReader(finder: chunker.makeChunker(), cancellation: cancellation)
+        try forEachSource(of: input, files: files) { source in
+            let read = try reader.forEachChunk(from: &source) { _, chunk in
+                tally.add(length: chunk.count, key: ChunkKey(HashAlgorithm.sha2_256.hash(chunk)))
+            }
+            tally.row.bytes += read
+            progress?(read)
+        }
+    }
+
+    /// Times reading and chunking alone, as `cairn chunk` does them: up to `buffer.count` bytes
+    /// from the start of the input (each file of a directory cut on its own) read into memory,
+    /// then cut with no hashing.
+    private func timeChunking(
+        _ input: ChunkerBenchInput, files: [String], chunker: ChunkerSpec, buffer: UnsafeMutableRawBufferPointer,
+        into row: inout ChunkerBenchRow
+    ) throws {
+        let finder = chunker.makeChunker()
+        try forEachSource(of: input, files: files) { source in
+            let room = buffer.count - row.chunkSampleBytes
+            guard room > 0 else { return }
+            let start = monotonicSeconds()
+            var filled = 0
+            while filled < room {
+                let count = try source.read(into: UnsafeMutableRawBufferPointer(start: buffer.baseAddress! + filled, count: room - filled))
+                if count == 0 { break }
+                filled += count
+            }
+            let piece = UnsafeRawBufferPointer(start: buffer.baseAddress, count: filled)
+            var chunks = 0
+            finder.forEachChunk(in: piece) { _, _ in chunks += 1 }
+            row.chunkSeconds += monotonicSeconds() - start
+            row.chunkSampleBytes += filled
+        }
+    }
+
+    /// Each byte source of the input in order: its files, or its stream. Read errors become
+    /// `EngineError(.io)` naming the file, or the stream's own error.
+    private func forEachSource(of input: ChunkerBenchInput, files: [String], _ body: (inout any ByteSource) throws -> Void) throws {
+        switch input {
+        case .path:
+            for path in files {
+                try cancellation.check()
                 let fd = open(path, O_RDONLY | O_CLOEXEC)
                 guard fd >= 0 else { throw EngineError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
                 defer { close(fd) }
-                var source = FileDescriptorSource(fileDescriptor: fd)
-                var mark = monotonicSeconds()
-                let read: Int
-                do {
-                    read = try reader.forEachChunk(from: &source) { _, chunk in
-                        let cut = monotonicSeconds()
-                        let key = ChunkKey(hash.hash(chunk))
-                        let hashed = monotonicSeconds()
-                        row.chunkSeconds += cut - mark
-                        row.hashSeconds += hashed - cut
-                        mark = hashed
-                        statistics.add(chunk.count)
-                        lengths.append(Int32(chunk.count))
-                        row.histogram[Swift.min(ChunkerBenchRow.histogramClasses - 1, Int.bitWidth - 1 - chunk.count.leadingZeroBitCount)] += 1
-                        let inEarlier = versions && earlier.contains(key)
-                        if inEarlier { row.seenBytes += chunk.count }
-                        if current.insert(key).inserted {
-                            row.uniqueBytes += chunk.count
-                            if !inEarlier { row.newBytes += chunk.count }
-                        }
-                    }
-                } catch let error as ChunkingError {
+                var source: any ByteSource = FileDescriptorSource(fileDescriptor: fd)
+                do { try body(&source) } catch let error as ChunkingError {
                     throw EngineError(.io, "\(path): \(error.description)")
                 }
-                row.chunkSeconds += monotonicSeconds() - mark
-                row.bytes += read
-                progress?(read)
             }
-            row.setDistribution(&lengths, statistics: statistics)
-            try dagPass(input, chunker: chunker.spec, into: &row)
-            if versions { earlier.formUnion(current) }
-            finished(index, row)
+        case .stream(_, _, let open):
+            let stream = try open()
+            let failure = stream.failure
+            var source: any ByteSource = stream
+            do { try body(&source) } catch let error as ChunkingError {
+                throw failure.error ?? EngineError(.io, "\(input.label): \(error.description)")
+            }
         }
-    }
-
-    /// The DAG `add -r` builds with this chunker (default layout and CIDs), into an only-hash sink.
-    private func dagPass(_ input: ChunkerBenchInput, chunker: ChunkerSpec, into row: inout ChunkerBenchRow) throws {
-        guard chunker.maximumChunkLength <= Chunking.kuboChunkSizeLimit else { return }
-        var files = try FileImporter(parameters: ImportParameters(chunker: chunker), threads: 1)
-        files.cancellation = cancellation
-        let tree = try TreeImporter(files: files)
-        var sink = DiscardingSink()
-        switch input {
-        case .path(let path):
-            let top = try tree.importPath(path, recursive: true, into: &sink)
-            row.dagBytes = top.result.size
-        }
-        row.dagBlocks = sink.blockCount
-    }
-}
-
-/// The dedup key of a chunk: the first 32 bytes of its digest, as four words.
-struct ChunkKey: Hashable {
-    var words: (UInt64, UInt64, UInt64, UInt64)
-
-    init(_ digest: Digest) {
-        words = digest.withUnsafeBytes { raw in
-            var padded = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
-            withUnsafeMutableBytes(of: &padded) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw.prefix(32))) }
-            return padded
-        }
-    }
-
-    static func == (lhs: ChunkKey, rhs: ChunkKey) -> Bool {
-        lhs.words.0 == rhs.words.0 && lhs.words.1 == rhs.words.1 && lhs.words.2 == rhs.words.2 && lhs.words.3 == rhs.words.3
-    }
-
-    func hash(into hasher: inout Hasher) {
-        hasher.combine(words.0)
-        hasher.combine(words.1)
     }
 }

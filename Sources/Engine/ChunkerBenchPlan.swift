@@ -3,63 +3,6 @@ import Foundation
 
 import CairnSystem
 
-/// One input of `cairn bench chunkers`: a file, or a directory walked as `add -r` walks it.
-///
-/// Tars and OCI layouts are measured as plain files today. The seam for per-layer input is
-/// `streams()`: a layout reader adds a case whose streams are its layers (compressed and
-/// uncompressed), and everything after it (chunking, dedup, the DAG pass) is unchanged.
-public enum ChunkerBenchInput: Hashable, Sendable {
-    case path(String)
-
-    /// The name printed in the `input` column.
-    public var label: String {
-        switch self {
-        case .path(let path): return path
-        }
-    }
-
-    /// The regular files whose bytes make this input, in the order `add -r` imports them: entry
-    /// names in byte order, names starting with `.` below the argument skipped, symlinks not
-    /// followed (they hold no content bytes). Throws `EngineError(.invalidInput)` if the path
-    /// cannot be read.
-    public func streams() throws -> [String] {
-        switch self {
-        case .path(let path):
-            var info = stat()
-            guard stat(path, &info) == 0 else {
-                throw EngineError(.invalidInput, "cannot open \(path): \(String(cString: strerror(errno)))")
-            }
-            if (info.st_mode & S_IFMT) != S_IFDIR {
-                guard access(path, R_OK) == 0 else {
-                    throw EngineError(.invalidInput, "cannot read \(path): \(String(cString: strerror(errno)))")
-                }
-                return [path]
-            }
-            var files: [String] = []
-            try Self.walk(path, into: &files)
-            return files
-        }
-    }
-
-    private static func walk(_ directory: String, into files: inout [String]) throws {
-        let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
-            throw EngineError(.invalidInput, "cannot list \(directory): \(error.localizedDescription)")
-        }
-        let sorted = names.filter { !$0.hasPrefix(".") }.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        for name in sorted {
-            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-            var info = stat()
-            guard lstat(path, &info) == 0 else { continue }
-            switch info.st_mode & S_IFMT {
-            case S_IFDIR: try walk(path, into: &files)
-            case S_IFREG: files.append(path)
-            default: continue
-            }
-        }
-    }
-}
-
 /// A chunker of the plan, and the sweep points it stands for (from `--sweep`; one spec can be
 /// a point of two sweeps).
 public struct BenchChunker: Hashable, Sendable {

@@ -184,4 +184,87 @@ import Testing
             #expect(run.status == 64, "\(arguments): \(run.stderr)")
         }
     }
+
+    // MARK: - Interruption
+
+    /// SIGINT once progress shows: the run stops with 130 and `Error: interrupted`, the row
+    /// finished before (the first input) is printed as one complete JSON line, the report is a
+    /// complete page written from it, and no temporary file is left. The second input is a
+    /// FIFO fed without end, so the run cannot finish before the signal.
+    @Test func interruptWritesWhatWasMeasured() throws {
+        let first = try file("first", SplitMix64.bytes(seed: 21, count: 3 << 20))
+        let fifo = directory.appendingPathComponent("endless").path
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let report = directory.appendingPathComponent("report.html").path
+        let output = directory.appendingPathComponent("out.json")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        signal(SIGPIPE, SIG_IGN)
+        let feeding = Feeder(path: fifo)
+        defer { feeding.stop() }
+
+        let process = Process()
+        process.executableURL = try #require(CairnProcess.binary)
+        process.arguments = ["bench", "chunkers", "--json", "--progress", "--threads", "1", "--chunkers", "size-65536",
+                             "--html", report, first, fifo]
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        var stderr = ""
+        while !stderr.contains("measuring:") {
+            let data = errors.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            stderr += String(decoding: data, as: UTF8.self)
+        }
+        try #require(stderr.contains("measuring:"), "\(stderr)")
+        process.interrupt()
+        stderr += String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        feeding.stop()
+
+        #expect(process.terminationStatus == 130, "\(stderr)")
+        #expect(stderr.hasSuffix("Error: interrupted\n"), "\(stderr)")
+        let lines = try String(contentsOf: output, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 2 && lines.last == "", "\(lines)")
+        let row = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(row["input"] as? String == first && row["chunker"] as? String == "size-65536")
+        #expect(Self.int(row, "bytes") == 3 << 20 && Self.int(row, "chunks") == 48)
+        let page = try String(contentsOfFile: report, encoding: .utf8)
+        #expect(page.hasPrefix("<!DOCTYPE html>") && page.hasSuffix("</html>\n"))
+        #expect(page.contains("data-chunker=\"size-65536\""))
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        #expect(left == ["endless", "first", "out.json", "report.html"], "\(left)")
+    }
+
+    /// Writes to a FIFO until stopped, waiting a little whenever no reader has it open.
+    final class Feeder: @unchecked Sendable {
+        let path: String
+        private let lock = NSLock()
+        private var stopped = false
+
+        init(path: String) {
+            self.path = path
+            Thread.detachNewThread { [self] in feed() }
+        }
+
+        private func feed() {
+            let fd = open(path, O_WRONLY)
+            guard fd >= 0 else { return }
+            defer { close(fd) }
+            let bytes = SplitMix64.bytes(seed: 22, count: 1 << 16)
+            while !isStopped {
+                let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+                if written < 0 { usleep(1000) }
+            }
+        }
+
+        var isStopped: Bool { lock.withLock { stopped } }
+
+        func stop() {
+            lock.withLock { stopped = true }
+            // A writer still waiting in open() for a reader is released by one that comes and goes.
+            let fd = open(path, O_RDONLY | O_NONBLOCK)
+            if fd >= 0 { close(fd) }
+        }
+    }
 }

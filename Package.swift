@@ -111,7 +111,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Multiformats", "Hashing", "Blocks", "UnixFS", "CAR", "BlockStore", "Engine", "CairnSystem", "CSodium",
+                "Multiformats", "Hashing", "Chunking", "Blocks", "UnixFS", "CAR", "BlockStore", "Engine", "CairnSystem", "CSodium",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,54 +1,122 @@
 #!/usr/bin/env bash
-# cairn serve, the Kubo RPC side: `dag/import` of a 1 GiB CAR (curl, multipart; durable when the
-# response ends) and `block/stat` under wrk (64 connections, 30 s, POST through a Lua script),
-# with the server's peak RSS for each. The gateway cases (and nginx) belong to the gateway's
-# own rows of this script.
-# Usage: Benchmarks/serve/compare.sh [SIZE_BYTES] [WRK_SECONDS]   (run from anywhere; builds release first)
+# cairn serve, side by side in one run, on loopback (issue 12's benchmarks). One server (RPC and
+# gateway on one fresh store) is measured against its goals and against nginx (Debian) serving
+# the same bytes as static files:
+#  1. `dag/import` of a SIZE-byte CAR (curl multipart upload, which sends `Expect: 100-continue`;
+#     the answer comes once the commit is durable): GiB/s, goal ≥ 1 GiB/s;
+#  2. gateway `GET /ipfs/{root}?format=car` of that DAG to `curl -o /dev/null` (every block
+#     verified as it is read): GiB/s, goal ≥ 1 GiB/s;
+#  3. `wrk -c CONNECTIONS` for DURATION seconds on gateway `GET /ipfs/{cid}?format=raw` of BLOCK-byte
+#     blocks (64 distinct leaves, verified on every read) against nginx serving the same blocks
+#     as files: req/s, bytes/s, p99, errors; goal ≥ 0.4× nginx;
+#  4. the same on RPC `POST /api/v0/block/stat?arg={cid}` against nginx serving the same JSON
+#     answer as a file: goal ≥ 0.4× nginx;
+#  5. the server's peak RSS (VmHWM) over the whole run: goal ≤ 128 MiB.
+# One table: each case, Cairn's figure, the peer's (nginx, or the goal), the ratio, the goal.
+# Usage: SIZE=1073741824 DURATION=30 BLOCK=262144 CONNECTIONS=64 Benchmarks/serve/compare.sh
+#        (defaults as shown; CAIRN=path reuses a built binary; run from anywhere)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-size="${1:-1073741824}"
-seconds="${2:-30}"
+size="${SIZE:-1073741824}"
+seconds="${DURATION:-30}"
+block="${BLOCK:-262144}"
+connections="${CONNECTIONS:-64}"
 work="${TMPDIR:-/tmp}/cairn-serve-bench"
 mkdir -p "$work"
-file="$work/sm7_$size"
 
 source "$root/Benchmarks/common.sh"
-build_cairn
+if [[ -n "${CAIRN:-}" ]]; then cairn="$CAIRN"; else build_cairn; fi
+file="$work/sm7_$size"
 make_input "$work" "$size" "$file"
-car="$work/sm7_$size.car"
-[[ -f "$car" ]] || "$cairn" add -Q --cid-version 1 --car "$car" "$file" >/dev/null
+car="$work/sm7_${size}_$block.car"
+[[ -f "$car" ]] || "$cairn" add -Q --cid-version 1 --chunker "size-$block" --car "$car" "$file" >/dev/null
 cat "$car" >/dev/null
+car_bytes=$(stat -c %s "$car")
 
 store="$work/store"
-start_server() {
-    rm -rf "$store"
-    "$cairn" serve --store "$store" --api 127.0.0.1:0 --gateway none >"$work/serve.out" 2>"$work/serve.err" &
-    server=$!
-    for _ in $(seq 100); do grep -q "listening" "$work/serve.out" 2>/dev/null && break; sleep 0.1; done
-    port=$(sed -n 's#.*/tcp/\([0-9]*\)$#\1#p' "$work/serve.out" | head -1)
-    url="http://127.0.0.1:$port/api/v0"
-}
-stop_server() { kill -TERM "$server"; wait "$server" || true; }
-peak_rss() { awk '/VmHWM/ { printf "%d MB", $2 / 1024 }' "/proc/$server/status"; }
+rm -rf "$store" "$work/www"
+"$cairn" serve --store "$store" --api 127.0.0.1:0 --gateway 127.0.0.1:0 >"$work/serve.out" 2>"$work/serve.err" &
+server=$!
+nginx_pid=""
+trap 'kill $server 2>/dev/null || true; [[ -n "$nginx_pid" ]] && kill $nginx_pid 2>/dev/null || true' EXIT
+for _ in $(seq 200); do [[ $(grep -c listening "$work/serve.out" 2>/dev/null) == 2 ]] && break; sleep 0.1; done
+api_port=$(sed -n 's#^RPC API server listening on .*/tcp/\([0-9]*\)$#\1#p' "$work/serve.out")
+gw_port=$(sed -n 's#^Gateway server listening on .*/tcp/\([0-9]*\)$#\1#p' "$work/serve.out")
+api="http://127.0.0.1:$api_port/api/v0"
+gateway="http://127.0.0.1:$gw_port"
 
-printf '%-40s %10s %10s %12s\n' "case" "wall s" "GiB/s" "server peak"
-start_server
+seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+gib_per_s() { awk -v s="$1" -v w="$2" 'BEGIN { printf "%.2f", s / 1073741824 / w }'; }
+
+# 1. dag/import
 begin=$(date +%s.%N)
-curl -sf -X POST -H "Expect:" -F "file=@$car" "$url/dag/import?stats=true" >"$work/import.out"
+curl -sf -X POST -F "file=@$car" "$api/dag/import?stats=true" >"$work/import.out"
 end=$(date +%s.%N)
-wall=$(awk -v a="$begin" -v b="$end" 'BEGIN { printf "%.2f", b - a }')
-printf '%-40s %10s %10s %12s\n' "dag/import $(($(stat -c %s "$car") >> 20)) MiB CAR" "$wall" \
-    "$(awk -v s="$(stat -c %s "$car")" -v w="$wall" 'BEGIN { printf "%.2f", s / 1073741824 / w }')" "$(peak_rss)"
+import_rate=$(gib_per_s "$car_bytes" "$(seconds_between "$begin" "$end")")
+root_cid=$(sed -n 's/.*"Root":{"Cid":{"\/":"\([^"]*\)"}.*/\1/p' "$work/import.out" | head -1)
+[[ -n "$root_cid" ]] || { echo "dag/import failed: $(cat "$work/import.out")" >&2; exit 1; }
 
-cid=$(curl -sf -X POST "$url/refs/local" | head -1 | sed 's/.*"Ref":"\([^"]*\)".*/\1/')
-cat >"$work/stat.lua" <<LUA
-wrk.method = "POST"
-wrk.path = "/api/v0/block/stat?arg=$cid"
+# 2. CAR out of the gateway
+begin=$(date +%s.%N)
+curl -sf -o /dev/null -H "Accept: application/vnd.ipld.car" "$gateway/ipfs/$root_cid?format=car"
+end=$(date +%s.%N)
+export_rate=$(gib_per_s "$car_bytes" "$(seconds_between "$begin" "$end")")
+
+# The same leaves as static files for nginx, and block/stat's answer as a file.
+mkdir -p "$work/www/ipfs" "$work/www/stat"
+"$cairn" car ls "$car" >"$work/car.ls"
+awk -v b="$block" '$2 == b && n < 64 { print $1; n++ }' "$work/car.ls" >"$work/leaves"
+[[ -s "$work/leaves" ]] || { echo "no $block-byte leaves in the CAR (SIZE too small?)" >&2; exit 1; }
+while read -r cid; do curl -sf -o "$work/www/ipfs/$cid" "$gateway/ipfs/$cid?format=raw"; done <"$work/leaves"
+first=$(head -1 "$work/leaves")
+curl -sf -X POST "$api/block/stat?arg=$first" >"$work/www/stat/answer.json"
+cat >"$work/nginx.conf" <<NGX
+worker_processes 2; pid $work/nginx.pid; error_log $work/nginx.err; daemon off;
+events { worker_connections 1024; }
+http { access_log off; sendfile on; server { listen 127.0.0.1:0; root $work/www; } }
+NGX
+# nginx cannot report a port it picked: find a free one.
+nginx_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sed -i "s/listen 127.0.0.1:0/listen 127.0.0.1:$nginx_port/" "$work/nginx.conf"
+nginx -c "$work/nginx.conf" -p "$work" &
+nginx_pid=$!
+for _ in $(seq 50); do curl -sf -o /dev/null "http://127.0.0.1:$nginx_port/stat/answer.json" && break; sleep 0.1; done
+
+# wrk_run NAME METHOD URL_PREFIX URL_SUFFIX: rotates over the leaves; prints "req/s bytes/s p99 errors".
+wrk_run() {
+    cat >"$work/$1.lua" <<LUA
+local paths = {}
+for line in io.lines("$work/leaves") do paths[#paths + 1] = line end
+local i = 0
+request = function()
+  i = i % #paths + 1
+  return wrk.format("$2", "$3" .. paths[i] .. "$4")
+end
 LUA
-wrk -t2 -c64 -d"${seconds}s" --latency -s "$work/stat.lua" "http://127.0.0.1:$port" >"$work/wrk.out"
-rps=$(awk '/Requests\/sec/ { print $2 }' "$work/wrk.out")
-p99=$(awk '$1 == "99%" { print $2 }' "$work/wrk.out")
-errors=$(awk '/Non-2xx|Socket errors/ { print }' "$work/wrk.out")
-printf '%-40s %10s %10s %12s\n' "block/stat wrk -c64 ${seconds}s" "${rps} r/s" "p99 $p99" "$(peak_rss)"
-[[ -z "$errors" ]] || echo "wrk: $errors"
-stop_server
+    wrk -t2 -c"$connections" -d"${seconds}s" --latency -s "$work/$1.lua" "${5}" >"$work/$1.wrk"
+    local rps bps p99 errors
+    rps=$(awk '/Requests\/sec/ { print $2 }' "$work/$1.wrk")
+    bps=$(awk '/Transfer\/sec/ { print $2 }' "$work/$1.wrk")
+    p99=$(awk '$1 == "99%" { print $2 }' "$work/$1.wrk")
+    errors=$(awk '/Non-2xx|Socket errors/ { n++ } END { print n + 0 }' "$work/$1.wrk")
+    echo "$rps $bps $p99 $errors"
+}
+read -r raw_rps raw_bps raw_p99 raw_err < <(wrk_run raw GET "/ipfs/" "?format=raw" "$gateway")
+read -r ngx_rps ngx_bps ngx_p99 ngx_err < <(wrk_run nginx-raw GET "/ipfs/" "" "http://127.0.0.1:$nginx_port")
+read -r stat_rps stat_bps stat_p99 stat_err < <(wrk_run stat POST "/api/v0/block/stat?arg=" "" "http://127.0.0.1:$api_port")
+read -r ngs_rps ngs_bps ngs_p99 ngs_err < <(wrk_run nginx-stat GET "/stat/answer.json?arg=" "" "http://127.0.0.1:$nginx_port")
+rss_mib=$(awk '/VmHWM/ { printf "%d", $2 / 1024 }' "/proc/$server/status")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "-"; else printf "%.2f", a / b }'; }
+row() { printf '| %-50s | %20s | %20s | %6s | %-6s |\n' "$@"; }
+echo
+echo "cairn serve vs nginx $(nginx -v 2>&1 | sed 's/.*\///'), loopback, $((size >> 20)) MiB DAG ($block-byte leaves), wrk -c$connections -d${seconds}s"
+row "case" "cairn" "peer" "ratio" "goal"
+row "--------------------------------------------------" "--------------------" "--------------------" "------" "------"
+row "dag/import $((car_bytes >> 20)) MiB CAR (GiB/s; peer = goal)" "$import_rate" "1.00" "$(ratio "$import_rate" 1)" "≥ 1"
+row "GET ?format=car of the DAG (GiB/s; peer = goal)" "$export_rate" "1.00" "$(ratio "$export_rate" 1)" "≥ 1"
+row "GET ?format=raw $block B blocks (req/s) vs nginx" "$raw_rps" "$ngx_rps" "$(ratio "$raw_rps" "$ngx_rps")" "≥ 0.4"
+row "  bytes/s, p99, errors" "$raw_bps $raw_p99 $raw_err" "$ngx_bps $ngx_p99 $ngx_err" "" ""
+row "POST block/stat (req/s) vs nginx (same JSON)" "$stat_rps" "$ngs_rps" "$(ratio "$stat_rps" "$ngs_rps")" "≥ 0.4"
+row "  p99, errors" "$stat_p99 $stat_err" "$ngs_p99 $ngs_err" "" ""
+row "server peak RSS (MiB; peer = goal)" "$rss_mib" "128" "$(ratio "$rss_mib" 128)" "≤ 1"

@@ -35,7 +35,9 @@ extension BlockStoreWriter {
     ///    is the old file unlinked. Packs with no live block are simply dropped.
     /// A crash at any point leaves a consistent store: index rows always point at durable
     /// bytes, and pack files the index no longer lists are removed by the next writer.
-    public func collectGarbage(compactBelow threshold: Double = 0.5) throws -> GCReport {
+    /// `removed`, if given, sees the multihash of every removed block once its batch is
+    /// committed (a streaming report that never holds the list); if it throws, GC stops there.
+    public func collectGarbage(compactBelow threshold: Double = 0.5, removed: ((Multihash) throws -> Void)? = nil) throws -> GCReport {
         var report = GCReport()
         try commit()
         let store = self.store
@@ -64,6 +66,9 @@ extension BlockStoreWriter {
                     return .commit
                 }
                 report.removedBlocks += dead.count
+                if let removed {
+                    for (key, _) in dead { if let multihash = try? Multihash(bytes: key) { try removed(multihash) } }
+                }
                 report.removedBytes += dead.reduce(0) { $0 + $1.1 }
             }
         }

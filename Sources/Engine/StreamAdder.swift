@@ -17,15 +17,24 @@ extension Adder {
         open: (Int) throws -> Source, check: (Int, ImportResult) throws -> Void,
         finish: ((inout AddStoreSink, [ImportResult]) throws -> [CID])? = nil
     ) throws -> [ImportResult] {
+        try addStreams(to: store, pin: pin, pinName: pinName, next: { index in index < count ? try open(index) : nil }, check: check)
+    }
+
+    /// The same, for streams that come one by one until `next` returns nil (an upload whose
+    /// number of files is known only at its end).
+    public func addStreams<Source: ByteSource & Sendable>(
+        to store: BlockStore, pin: Bool = true, pinName: String? = nil,
+        next: (Int) throws -> Source?, check: (Int, ImportResult) throws -> Void
+    ) throws -> [ImportResult] {
         let importer = try FileImporter(parameters: parameters, threads: threads)
         let writer = try store.writer()
         defer { writer.abandon() }
         writer.commitsOnlyWhenAsked = true
         var sink = AddStoreSink(writer: writer)
         var results: [ImportResult] = []
-        for index in 0..<count {
-            let result = try importer.importStream(try open(index), into: &sink)
-            try check(index, result)
+        while let source = try next(results.count) {
+            let result = try importer.importStream(source, into: &sink)
+            try check(results.count, result)
             results.append(result)
         }
         let roots = try finish?(&sink, results) ?? results.map(\.root)

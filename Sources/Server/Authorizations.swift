@@ -16,23 +16,23 @@ struct Authorizations: Sendable {
 
     init(file: String) throws {
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw ServerError("cannot read the auth file \(file)")
+            throw ServerError(.authFile, "cannot read the auth file \(file)")
         }
         guard var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
-            throw ServerError("the auth file \(file) is not a JSON object")
+            throw ServerError(.authFile, "the auth file \(file) is not a JSON object")
         }
         if let api = object["API"] as? [String: Any], let nested = api["Authorizations"] as? [String: Any] { object = nested }
         var entries: [Entry] = []
         for (name, value) in object.sorted(by: { $0.key < $1.key }) {
             guard let fields = value as? [String: Any], let secret = fields["AuthSecret"] as? String, !secret.isEmpty else {
-                throw ServerError("the auth file \(file): '\(name)' has no AuthSecret")
+                throw ServerError(.authFile, "the auth file \(file): '\(name)' has no AuthSecret")
             }
             guard let paths = fields["AllowedPaths"] as? [String] else {
-                throw ServerError("the auth file \(file): '\(name)' has no AllowedPaths list")
+                throw ServerError(.authFile, "the auth file \(file): '\(name)' has no AllowedPaths list")
             }
             entries.append(Entry(name: name, header: try Authorizations.header(for: secret, name: name, file: file), allowedPaths: paths))
         }
-        guard !entries.isEmpty else { throw ServerError("the auth file \(file) names no authorization") }
+        guard !entries.isEmpty else { throw ServerError(.authFile, "the auth file \(file) names no authorization") }
         self.entries = entries
     }
 
@@ -41,7 +41,7 @@ struct Authorizations: Sendable {
     static func header(for secret: String, name: String, file: String) throws -> String {
         if secret.hasPrefix("basic:") {
             let credentials = String(secret.dropFirst(6))
-            guard credentials.contains(":") else { throw ServerError("the auth file \(file): '\(name)' has a basic secret without user:password") }
+            guard credentials.contains(":") else { throw ServerError(.authFile, "the auth file \(file): '\(name)' has a basic secret without user:password") }
             return "Basic " + Data(credentials.utf8).base64EncodedString()
         }
         if secret.hasPrefix("bearer:") { return "Bearer " + secret.dropFirst(7) }

@@ -16,7 +16,7 @@ public struct CairnServer: Sendable {
         self.logger = logger
         for listener in [configuration.api, configuration.gateway].compactMap({ $0 })
             where !listener.isLoopback && configuration.authFile == nil && !configuration.allowUnauthenticated {
-            throw ServerError("refusing to listen on \(listener) without --auth-file (pass --allow-unauthenticated to do it anyway)")
+            throw ServerError(.unauthenticated, "refusing to listen on \(listener) without --auth-file (pass --allow-unauthenticated to do it anyway)")
         }
     }
 
@@ -75,7 +75,9 @@ public struct CairnServer: Sendable {
         respond: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
     ) -> some Service {
         let limits = configuration.limits
+        let maxBodyBytes = limits.maxBodyBytes
         let http = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBodyBytes)],
             idleTimeout: .seconds(limits.idleTimeoutSeconds),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes,
                                             maxHeaderFieldCount: 200))
@@ -94,11 +96,4 @@ public struct CairnServer: Sendable {
             logger: quiet
         )
     }
-}
-
-/// A server start-up or request error: one line, no stack.
-public struct ServerError: Error, Hashable, Sendable, CustomStringConvertible {
-    public let message: String
-    public init(_ message: String) { self.message = message }
-    public var description: String { message }
 }

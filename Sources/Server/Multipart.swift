@@ -49,21 +49,28 @@ struct MultipartReader<Body: AsyncSequence & Sendable> where Body.Element == Byt
     /// Reads more of the body; false at its end.
     private mutating func fill() async throws -> Bool {
         guard !ended else { return false }
+        try Task.checkCancellation()  // a passed `timeout` stops an upload between reads
         guard var more = try await iterator.next() else { ended = true; return false }
         received += Int64(more.readableBytes)
         guard received <= maxBytes else {
             throw RPCError(status: 413, message: "request body is larger than the server's limit of \(maxBytes) bytes")
         }
         buffer.discardReadBytes()
+        if buffer.readableBytes == 0 && more.readableBytes >= Self.chunkBytes {
+            buffer = more  // a large read needs no copy
+            return true
+        }
+        buffer.reserveCapacity(minimumWritableBytes: max(more.readableBytes, inBody ? Self.chunkBytes + (64 << 10) - buffer.readableBytes : 0))
         buffer.writeBuffer(&more)
         return true
     }
 
-    /// Where `needle` first starts in the unread bytes (memchr for its first byte, then a compare).
-    private func find(_ needle: [UInt8]) -> Int? {
+    /// Where `needle` first starts in the unread bytes at or after `start` (memchr for its
+    /// first byte, then a compare).
+    private func find(_ needle: [UInt8], from start: Int = 0) -> Int? {
         buffer.withUnsafeReadableBytes { bytes -> Int? in
             guard bytes.count >= needle.count, let base = bytes.baseAddress else { return nil }
-            var offset = 0
+            var offset = start
             let last = bytes.count - needle.count
             while offset <= last {
                 guard let hit = memchr(base + offset, Int32(needle[0]), last - offset + 1) else { return nil }
@@ -125,17 +132,30 @@ struct MultipartReader<Body: AsyncSequence & Sendable> where Body.Element == Byt
 
     private var finishedAll = false
 
-    /// The next chunk of the current part's body, or nil at its end.
+    /// How much body a chunk gathers before it is handed on: few, large hand-overs to the
+    /// blocking side (each costs a hop and a lock), at most about this much held.
+    static var chunkBytes: Int { 1 << 20 }
+
+    /// The unread bytes already searched for the delimiter without a match: after a fill the
+    /// search resumes where a delimiter could still start, so each byte is scanned once.
+    private var searched = 0
+
+    /// The next chunk of the current part's body (up to about `chunkBytes`), or nil at its end.
     mutating func nextChunk() async throws -> ByteBuffer? {
         guard inBody else { return nil }
         while true {
-            if let at = find(delimiter) {
+            if let at = find(delimiter, from: max(0, searched - delimiter.count + 1)) {
+                searched = 0
                 if at == 0 { inBody = false; return nil }
                 return buffer.readSlice(length: at)
             }
+            searched = buffer.readableBytes
             // Everything but a possible delimiter prefix at the end is body.
             let safe = buffer.readableBytes - delimiter.count
-            if safe >= 64 << 10 { return buffer.readSlice(length: safe) }
+            if safe >= Self.chunkBytes {
+                searched = delimiter.count
+                return buffer.readSlice(length: safe)
+            }
             guard try await fill() else { throw RPCError.client("malformed multipart body: the body ends inside a part (no closing boundary)") }
         }
     }

@@ -25,7 +25,7 @@ final class ServerState: Sendable {
         do {
             store = try BlockStore(layout: configuration.store, create: !configuration.readOnly)
         } catch let error as BlockStoreError {
-            throw ServerError("cannot open the store: \(error.message)")
+            throw ServerError(.store, "cannot open the store: \(error.message)")
         }
         pool = BlockingPool(threads: configuration.limits.concurrentUploads + 16)
         uploadGate = AsyncGate(permits: configuration.limits.concurrentUploads)
@@ -42,6 +42,9 @@ final class ServerState: Sendable {
     func write<T: Sendable>(_ body: @escaping @Sendable (BlockStore) throws -> T) async throws -> T {
         let store = store
         let pool = pool
-        return try await writeGate.withPermit { try await pool.run { try body(store) } }
+        return try await writeGate.withPermit {
+            try Task.checkCancellation()  // a request past its `timeout` writes nothing
+            return try await pool.run { try body(store) }
+        }
     }
 }

@@ -222,6 +222,11 @@ import CairnTestSupport
             #expect(answer.status == 200)
             #expect(answer.header("Content-Type")?.contains("order=") == true)
             #expect(Set(try answer.carBlocks()) == Set(Self.duplicateFilesAll.map(GatewayFixtures.cid)))
+            // The stream is depth-first, and the answer says so: the trustless gateway spec has
+            // a gateway return an explicit `order` with every parameter it knows (spec/gateway.md §3.3).
+            #expect(answer.header("Content-Type")?.contains("order=dfs") == true)
+            let depthFirst = [Self.duplicates, Self.ascii, Self.hello, Self.multiblock] + Self.chunks
+            #expect(try answer.carBlocks() == depthFirst.map(GatewayFixtures.cid))
         }
     }
 

@@ -43,12 +43,6 @@ import CairnTestSupport
         let mismatch = try rpc(server, "dag/import", ["-F", "file=@\(carURL.path)", "-F", "file=@\(wrong.path)"])
         #expect(mismatch.status == 500 && jsonLines(mismatch.text).first?["Type"] as? String == "error")
         try expectUntouched(server, "a block that does not match its CID (after a good CAR in the same request)")
-        // pin-roots needs complete DAGs: the conformance fixture with missing blocks is refused
-        // whole, and taken with pin-roots=false.
-        let incomplete = Vectors.directory.appendingPathComponent("gateway-conformance/file-3k-and-3-blocks-missing-block.car")
-        #expect(try rpc(server, "dag/import", ["-F", "file=@\(incomplete.path)"]).status == 500)
-        try expectUntouched(server, "incomplete DAG with pin-roots")
-
         // Blocks over 2 MiB need allow-big-block; bodies over --max-body-bytes are refused.
         let big = work.appendingPathComponent("big.bin")
         try sm1((2 << 20) + 1).write(to: big)

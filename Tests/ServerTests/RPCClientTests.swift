@@ -65,6 +65,8 @@ import CairnTestSupport
 
         let pinAdd = try #require(out["pin_add"] as? [[String: Any]])
         #expect(pinAdd.last?["Pins"] as? [String] == [rawCID])
+        // aioipfs asks for progress: Kubo's `{"Progress":N}` comes first (a raw block: one node).
+        #expect(pinAdd.count == 2 && pinAdd.first?["Progress"] as? Int == 1, "\(pinAdd)")
         let keys = try #require((out["pin_ls"] as? [String: Any])?["Keys"] as? [String: Any])
         let entry = keys[rawCID] as? [String: Any]
         #expect(entry?["Type"] as? String == "recursive")

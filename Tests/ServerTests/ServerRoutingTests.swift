@@ -34,7 +34,7 @@ import CairnTestSupport
         let configuration = ServerConfiguration(
             store: store, api: ListenAddress(host: "0.0.0.0", port: 5001), gateway: nil)
         let error = #expect(throws: ServerError.self) { try CairnServer(configuration: configuration) }
-        #expect(error?.message.contains("--auth-file") == true)
+        #expect(error?.code == .unauthenticated && error?.message.contains("--auth-file") == true)
         var allowed = configuration
         allowed.allowUnauthenticated = true
         #expect(throws: Never.self) { try CairnServer(configuration: allowed) }

@@ -10,50 +10,32 @@ import NIOCore
 /// `dag/import` and `dag/export` (ipfs/kubo core/commands/dag/import.go, dag/export.go).
 enum RPCDag {
     /// Every part of the body is a CAR (v1, or v2 read forward), streamed through the CAR
-    /// reader, which verifies every block before it reaches the writer. All parts go into one
-    /// commit with the roots' pins: a bad CAR anywhere leaves the store unchanged, and the
-    /// answer is sent only once that commit is durable.
+    /// reader, which verifies every block before it reaches the writer. A bad CAR anywhere
+    /// leaves the store unchanged. Then, as Kubo does (core/commands/dag/import.go): the blocks
+    /// are committed, and with `pin-roots` each distinct header root is pinned if its DAG is
+    /// complete in the store; one that is not gets the missing block in its `PinErrorMsg` and
+    /// the answer ends with `unable to pin all roots: N out of M failed` in the trailer (no
+    /// stats line then). The answer is sent only once the commit is durable.
     static func importCARs(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
         let pinRoots = try request.bool("pin-roots", default: true)
         let stats = try request.bool("stats", default: false)
         let silent = try request.bool("silent", default: false)
         var options = CARVerifyOptions()
         options.read.allowBigBlock = try request.bool("allow-big-block", default: false)
-        options.checkComplete = pinRoots
-        options.requireRoots = pinRoots
+        options.checkComplete = false
+        options.requireRoots = false
         let carOptions = options
         var reader = try MultipartReader(body: request.request.body, contentType: request.request.headers[.contentType],
                                          maxBytes: state.configuration.limits.maxBodyBytes)
-        let (roots, blocks, bytes) = try await WriterSession.with(state, oneCommit: true) { session in
+        let store = state.store
+        let (results, blocks, bytes) = try await WriterSession.with(state, oneCommit: true) { session in
             var roots: [CID] = []
             var blocks = 0
             var bytes: UInt64 = 0
             var parts = 0
             while try await reader.nextPart() != nil {
                 parts += 1
-                let pipe = BytePipe()
-                let reading = Task {
-                    do {
-                        return try await session.run { writer in
-                            try CARExport.importCAR(from: PipeCARSource(pipe: pipe), options: carOptions) { cid, block in
-                                try writer.put(cid, BlockBytes(body: block))  // borrowed; the reader verified it
-                            }
-                        }
-                    } catch {
-                        pipe.fail(error)
-                        throw error
-                    }
-                }
-                do {
-                    while let chunk = try await reader.nextChunk() { try await pipe.send(chunk) }
-                    pipe.finish()
-                } catch {
-                    pipe.fail(error)
-                    _ = try? await reading.value
-                    throw error
-                }
-                let summary: CARSummary
-                do { summary = try await reading.value } catch { throw RPCError.normal("importing CAR \(parts): \(RPCError.from(error).message)") }
+                let summary = try await importPart(&reader, number: parts, session: session, options: carOptions)
                 roots.append(contentsOf: summary.header.roots)
                 blocks += summary.blockCount
                 bytes += summary.blockBytes
@@ -61,20 +43,58 @@ enum RPCDag {
             guard parts > 0 else { throw RPCError.client("file argument 'path' is required") }
             var unique: [CID] = []
             for root in roots where !unique.contains(root) { unique.append(root) }
-            let pinned = unique
-            try await session.run { writer in
-                if pinRoots { try writer.commit(pinningAll: pinned, recursive: true) } else { try writer.commit() }
+            let distinct = unique
+            try Task.checkCancellation()  // past its `timeout`: nothing is committed
+            let results = try await session.run { writer -> [(CID, String)] in
+                try writer.commit()
+                guard pinRoots else { return [] }
+                let results = try distinct.map { root in
+                    (root, try DAGWalk.firstMissing(under: root, in: store).map { RPCError.notFound($0).message } ?? "")
+                }
+                let complete = results.filter { $0.1.isEmpty }.map(\.0)
+                if !complete.isEmpty { try writer.commit(pinningAll: complete, recursive: true) }
+                return results
             }
-            return (unique, blocks, bytes)
+            return (results, blocks, bytes)
         }
-        guard !silent else { return RPCOutput.values([]) }
-        var values: [JSONValue] = pinRoots ? roots.map { root in
-            .object([("Root", .object([("Cid", .link(root.description)), ("PinErrorMsg", .string(""))]))])
-        } : []
-        if stats {
+        let failed = results.filter { !$0.1.isEmpty }.count
+        let trailer = failed > 0 ? "unable to pin all roots: \(failed) out of \(results.count) failed" : nil
+        guard !silent else { return RPCOutput.values([], trailerError: trailer) }
+        var values: [JSONValue] = results.map { root, message in
+            .object([("Root", .object([("Cid", .link(root.description)), ("PinErrorMsg", .string(message))]))])
+        }
+        if stats && trailer == nil {
             values.append(.object([("Stats", .object([("BlockCount", .int(blocks)), ("BlockBytesCount", .int(Int(bytes)))]))]))
         }
-        return RPCOutput.values(values)
+        return RPCOutput.values(values, trailerError: trailer)
+    }
+
+    /// One part's CAR, streamed from the body through a pipe into the CAR reader on the pool.
+    private static func importPart<Body: AsyncSequence & Sendable>(
+        _ reader: inout MultipartReader<Body>, number: Int, session: WriterSession, options: CARVerifyOptions
+    ) async throws -> CARSummary where Body.Element == ByteBuffer {
+        let pipe = BytePipe()
+        let reading = Task {
+            do {
+                return try await session.run { writer in
+                    try CARExport.importCAR(from: PipeCARSource(pipe: pipe), options: options) { cid, block in
+                        try writer.put(cid, BlockBytes(body: block))  // borrowed; the reader verified it
+                    }
+                }
+            } catch {
+                pipe.fail(error)
+                throw error
+            }
+        }
+        do {
+            while let chunk = try await reader.nextChunk() { try await pipe.send(chunk) }
+            pipe.finish()
+        } catch {
+            pipe.fail(error)
+            _ = try? await reading.value
+            throw error
+        }
+        do { return try await reading.value } catch { throw RPCError.normal("importing CAR \(number): \(RPCError.from(error).message)") }
     }
 
     /// The DAG under the root as a CARv1, depth-first, each block once, every block verified

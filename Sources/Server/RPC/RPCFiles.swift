@@ -9,10 +9,13 @@ import UnixFS
 
 /// `add` and `cat` (ipfs/kubo core/commands/add.go, cat.go).
 enum RPCFiles {
-    /// The multipart files and directories are spooled (streamed, constant memory) into a
-    /// private directory inside the store, then added by Engine's `Adder` exactly as
-    /// `cairn add -r` adds them (the same CIDs, which are Kubo's), committed and pinned before
-    /// the first `{"Name","Hash","Size"}` line is sent. The spool is removed afterwards.
+    /// Plain files (the first part a file at the top level, no `wrap-with-directory`, no
+    /// `only-hash`) stream from the body straight into Engine's `Adder.addStreams`, one file
+    /// per part, with no copy on disk. Directories (and those two options) are spooled
+    /// (streamed, constant memory) into a private directory inside the store, then added by
+    /// `Adder` exactly as `cairn add -r` adds them. Either way the CIDs are Kubo's, and
+    /// everything is committed and pinned before the first `{"Name","Hash","Size"}` line is
+    /// sent. The spool is removed afterwards.
     static func add(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
         for refused in ["preserve-mode", "preserve-mtime"] where try request.bool(refused, default: false) {
             throw RPCError.client("\(refused) is not supported over the RPC: the multipart body carries no file metadata here")
@@ -35,16 +38,28 @@ enum RPCFiles {
         if let pinName, pinName.utf8.count > RPCPins.maxNameBytes {
             throw RPCError.client("pin name is \(pinName.utf8.count) bytes; the most is \(RPCPins.maxNameBytes)")
         }
-        let spool = try await state.pool.run { try Spool(root: state.configuration.store.root) }
-        defer { spool.remove() }
         var reader = try MultipartReader(body: request.request.body, contentType: request.request.headers[.contentType],
                                          maxBytes: state.configuration.limits.maxBodyBytes)
-        while let head = try await reader.nextPart() {
+        let first = try await reader.nextPart()
+        if let first, !first.isDirectory, !(first.filename ?? "").contains("/"), !adder.wrap, !onlyHash {
+            let files = try await streamFiles(first: first, &reader, adder: adder, pin: pin, pinName: pinName, state: state)
+            guard !silent else { return RPCOutput.values([]) }
+            let shown = quieter ? Array(files.suffix(1)) : files
+            return RPCOutput.values(shown.map { name, result in
+                let hash = result.root.description
+                return .object([("Name", .string(name ?? hash)), ("Hash", .string(hash)), ("Size", .string(String(result.size)))])
+            })
+        }
+        let spool = try await state.pool.run { try Spool(root: state.configuration.store.root) }
+        defer { spool.remove() }
+        var next = first
+        while let head = next {
             let file = try await state.pool.run { try spool.begin(head) }
             while let chunk = try await reader.nextChunk() {
                 if let file { try await state.pool.run { try file.write(chunk) } }
             }
             if let file { try await state.pool.run { try file.close() } }
+            next = try await reader.nextPart()
         }
         let inputs = spool.topLevel.map { AddInput.path(spool.path + "/" + $0) }
         guard !inputs.isEmpty else { throw RPCError.client("file argument 'path' is required") }
@@ -70,6 +85,55 @@ enum RPCFiles {
         })
     }
 
+    /// Each part a top-level file, streamed through a pipe into `Adder.addStreams` running on
+    /// the pool under the one-writer gate (one writer, one commit with the pins). Returns each
+    /// file's name (nil for a part without one) and result, in order.
+    private static func streamFiles<Body: AsyncSequence & Sendable>(
+        first: MultipartPartHead, _ reader: inout MultipartReader<Body>, adder: Adder, pin: Bool, pinName: String?,
+        state: ServerState
+    ) async throws -> [(String?, ImportResult)] where Body.Element == ByteBuffer {
+        let feed = PartFeed()
+        let job = Task {
+            do {
+                return try await state.write { store in
+                    try adder.addStreams(to: store, pin: pin, pinName: pinName,
+                                         next: { _ in try feed.nextBlocking().map { PipeByteSource(pipe: $0) } }, check: { _, _ in })
+                }
+            } catch {
+                feed.fail(error)
+                throw error
+            }
+        }
+        var names: [String?] = []
+        do {
+            var head: MultipartPartHead? = first
+            while let part = head {
+                let name = part.filename.flatMap { $0.isEmpty ? nil : $0 }
+                guard !part.isDirectory, !(name ?? "").contains("/") else {
+                    throw RPCError.client("a directory part after a top-level file: send directories first, or files alone")
+                }
+                names.append(name)
+                let pipe = BytePipe()
+                try feed.push(pipe)
+                do {
+                    while let chunk = try await reader.nextChunk() { try await pipe.send(chunk) }
+                    pipe.finish()
+                } catch {
+                    pipe.fail(error)
+                    throw error
+                }
+                head = try await reader.nextPart()
+            }
+            feed.finish()
+        } catch {
+            feed.fail(error)
+            _ = try? await job.value
+            throw error
+        }
+        let results = try await job.value
+        return Array(zip(names, results))
+    }
+
     /// The file's bytes (several files one after another), `offset`/`length` as Kubo takes
     /// them; every block verified before any of its bytes is sent.
     static func cat(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
@@ -91,6 +155,51 @@ enum RPCFiles {
                 }
             }
         }
+    }
+}
+
+/// The parts of an upload handed one by one to the import job on the pool: the async side
+/// pushes each part's pipe, the job takes them in order (waiting), nil after `finish`.
+final class PartFeed: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var pipes: [BytePipe] = []
+    /// Every pipe pushed, so that a failure reaches the one being read too.
+    private var pushed: [BytePipe] = []
+    private var finished = false
+    private var failure: (any Error)?
+
+    func push(_ pipe: BytePipe) throws {
+        condition.lock()
+        defer { condition.unlock() }
+        if let failure { throw failure }
+        pipes.append(pipe)
+        pushed.append(pipe)
+        condition.broadcast()
+    }
+
+    func finish() {
+        condition.lock()
+        finished = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Ends the feed with an error; its pipes fail too (the one being read included).
+    func fail(_ error: any Error) {
+        condition.lock()
+        if failure == nil { failure = error }
+        let left = pushed
+        condition.broadcast()
+        condition.unlock()
+        for pipe in left { pipe.fail(error) }
+    }
+
+    func nextBlocking() throws -> BytePipe? {
+        condition.lock()
+        defer { condition.unlock() }
+        while pipes.isEmpty && !finished && failure == nil { condition.wait() }
+        if let failure { throw failure }
+        return pipes.isEmpty ? nil : pipes.removeFirst()
     }
 }
 

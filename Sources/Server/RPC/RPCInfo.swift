@@ -3,6 +3,7 @@ import CSodium
 import Foundation
 import Hummingbird
 import Multiformats
+import NIOCore
 
 /// `version`, `id`, `refs/local`, `repo/gc` (ipfs/kubo version.go, core/commands/id.go,
 /// refs.go, repo.go).
@@ -47,30 +48,49 @@ enum RPCInfo {
     /// `{"Ref":"<cid>","Err":""}` for every stored block, streamed from the index.
     static func localRefs(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
         try await RPCOutput.stream(state: state, contentType: "application/json", chunked: true, bytes: false) { [store = state.store] pipe in
-            var batch = ""
-            try store.list { cid, _ in
-                batch += JSONValue.object([("Ref", .string(cid.description)), ("Err", .string(""))]).text + "\n"
-                if batch.utf8.count >= 64 << 10 {
-                    try pipe.sendBlocking(ByteBuffer(string: batch))
-                    batch = ""
-                }
-            }
-            if !batch.isEmpty { try pipe.sendBlocking(ByteBuffer(string: batch)) }
+            let lines = NDJSONBatcher(pipe: pipe)
+            try store.list { cid, _ in try lines.append(.object([("Ref", .string(cid.description)), ("Err", .string(""))])) }
+            try lines.flush()
         }
     }
 
-    /// Garbage collection: `{"Key":{"/":"<cid>"}}` for each block removed (the index is read
-    /// before and after, under the one-writer gate).
+    /// Garbage collection, streamed: `{"Key":{"/":CID}}` for each block removed, sent as each
+    /// sweep batch commits (nothing listed up front, constant memory). The CID is the block's
+    /// multihash as a raw CIDv1, as Kubo reports it (boxo/gc walks a blockstore whose keys are
+    /// raw CIDv1). The one-writer gate is held for the whole collection.
     static func collectGarbage(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
         let quiet = try request.bool("quiet", default: false)
-        let removed: [CID] = try await state.write { store in
-            var before = Set<CID>()
-            try store.list { cid, _ in before.insert(cid) }
-            _ = try store.write { writer in try writer.collectGarbage() }
-            try store.list { cid, _ in before.remove(cid) }
-            return before.sorted { $0.description < $1.description }
+        return try await RPCOutput.stream(state: state, contentType: "application/json", chunked: true, bytes: false,
+                                          gate: state.writeGate) { [store = state.store] pipe in
+            let lines = NDJSONBatcher(pipe: pipe)
+            _ = try store.write { writer in
+                try writer.collectGarbage { multihash in
+                    guard !quiet else { return }
+                    try lines.append(.object([("Key", .link(CID.v1(codec: .raw, multihash: multihash).description))]))
+                }
+            }
+            try lines.flush()
         }
-        return RPCOutput.values(quiet ? [] : removed.map { .object([("Key", .link($0.description))]) })
+    }
+}
+
+/// NDJSON lines gathered into writes of about 64 KiB on a pipe (streamed listings).
+final class NDJSONBatcher {
+    private let pipe: BytePipe
+    private var batch = ""
+
+    init(pipe: BytePipe) { self.pipe = pipe }
+
+    func append(_ value: JSONValue) throws {
+        value.write(into: &batch)
+        batch += "\n"
+        if batch.utf8.count >= 64 << 10 { try flush() }
+    }
+
+    func flush() throws {
+        guard !batch.isEmpty else { return }
+        try pipe.sendBlocking(ByteBuffer(string: batch))
+        batch = ""
     }
 }
 

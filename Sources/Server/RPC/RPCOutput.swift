@@ -62,13 +62,18 @@ enum RPCOutput {
     /// head waits for the first bytes: a failure before any output is an ordinary error
     /// answer with Kubo's status; a failure later ends the body with the `X-Stream-Error`
     /// trailer. A client that goes away fails the pipe, which stops the producer.
+    /// With `gate`, the producer holds it (the one-writer gate of `repo/gc`) while it runs. A
+    /// request `timeout` that passes once the head is sent ends the body with Kubo's
+    /// `context deadline exceeded` in the trailer.
     static func stream(
-        state: ServerState, contentType: String, chunked: Bool, bytes: Bool,
+        state: ServerState, contentType: String, chunked: Bool, bytes: Bool, gate: AsyncGate? = nil,
         produce: @escaping @Sendable (BytePipe) throws -> Void
     ) async throws -> Response {
         let pipe = BytePipe(capacity: 2 << 20)
         let logger = state.logger
+        let deadline = RPCDeadline.instant
         Task {
+            await gate?.acquire()
             do {
                 try await state.pool.run {
                     try produce(pipe)
@@ -77,6 +82,7 @@ enum RPCOutput {
             } catch {
                 pipe.fail(RPCError.from(error))
             }
+            await gate?.release()
         }
         let first: ByteBuffer?
         do { first = try await pipe.receive() } catch { throw RPCError.from(error) }
@@ -89,9 +95,11 @@ enum RPCOutput {
                 while true {
                     let next: ByteBuffer?
                     do {
+                        if let deadline, ContinuousClock.now >= deadline { throw RPCError.normal(RPCDeadline.message) }
                         next = try await pipe.receive()
                     } catch {
                         let message = RPCError.from(error).message
+                        pipe.fail(RPCError.normal(message))
                         logger.warning("stream ended with an error", metadata: ["error": "\(message)"])
                         var trailers = HTTPFields()
                         trailers[streamError] = message

@@ -29,7 +29,22 @@ enum RPCPins {
             }
         }
         let pins = JSONValue.object([("Pins", .array(cids.map { .string($0.description) }))])
-        return progress ? RPCOutput.values([pins]) : RPCOutput.once(pins)
+        guard progress else { return RPCOutput.once(pins) }
+        // Kubo (core/commands/pin/pin.go, `AddPinOutput`) streams `{"Progress":N}` (the nodes
+        // its recursive pin's graph walk has visited), then `{"Pins":[…]}`; a direct pin walks
+        // nothing, so only the pins line is sent. The pin here is local: its final count is
+        // the one progress line.
+        var nodes = 0
+        if recursive {
+            nodes = try await state.read { store in
+                try cids.reduce(0) { total, cid in
+                    var count = 0
+                    _ = try DAGWalk.walk(cid, in: store) { _, _ in count += 1 }
+                    return total + count
+                }
+            }
+        }
+        return RPCOutput.values((nodes > 0 ? [.object([("Progress", .int(nodes))])] : []) + [pins])
     }
 
     static func remove(_ request: RPCRequest, _ state: ServerState) async throws -> Response {

@@ -11,6 +11,8 @@ struct RPCRequest: Sendable {
     let arguments: [String]
     let options: [String: String]
     let request: Request
+    /// The `timeout` option in seconds (enforced by `RPCDeadline`).
+    private(set) var timeout: Double?
 
     init(command: String, request: Request) throws {
         self.command = command
@@ -25,8 +27,11 @@ struct RPCRequest: Sendable {
         }
         self.arguments = arguments
         self.options = options
-        if let timeout = options["timeout"], RPCRequest.duration(timeout) == nil {
-            throw RPCError(status: 400, message: "invalid timeout value: \"\(timeout)\"", plainText: true)
+        if let text = options["timeout"] {
+            guard let seconds = RPCRequest.duration(text) else {
+                throw RPCError(status: 400, message: "invalid timeout value: \"\(text)\"", plainText: true)
+            }
+            timeout = seconds
         }
     }
 

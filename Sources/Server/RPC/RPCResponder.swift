@@ -56,22 +56,30 @@ struct RPCResponder: Sendable {
                 throw RPCError(status: 413, message: "request body is larger than the server's limit of \(state.configuration.limits.maxBodyBytes) bytes", plainText: true)
             }
             let rpc = try RPCRequest(command: name, request: request)
-            guard command.upload else { return try await command.run(rpc, state) }
-            guard await state.uploadGate.tryAcquire() else {
-                throw RPCError(status: 503, message: "too many uploads at once (the limit is \(state.configuration.limits.concurrentUploads)); try again later", plainText: true)
-            }
-            do {
-                let response = try await command.run(rpc, state)
-                await state.uploadGate.release()
-                return response
-            } catch {
-                await state.uploadGate.release()
-                throw error
-            }
+            guard let seconds = rpc.timeout else { return try await run(command, rpc) }
+            return try await RPCDeadline.run(seconds: seconds) { try await run(command, rpc) }
         } catch {
             let failure = RPCError.from(error)
             context.logger.info("\(name) failed", metadata: ["status": "\(failure.status)", "error": "\(failure.message)"])
             return RPCOutput.error(failure)
+        }
+    }
+}
+
+extension RPCResponder {
+    /// Runs a command; an upload first takes a slot of the upload limit (503 when none is free).
+    private func run(_ command: Command, _ rpc: RPCRequest) async throws -> Response {
+        guard command.upload else { return try await command.run(rpc, state) }
+        guard await state.uploadGate.tryAcquire() else {
+            throw RPCError(status: 503, message: "too many uploads at once (the limit is \(state.configuration.limits.concurrentUploads)); try again later", plainText: true)
+        }
+        do {
+            let response = try await command.run(rpc, state)
+            await state.uploadGate.release()
+            return response
+        } catch {
+            await state.uploadGate.release()
+            throw error
         }
     }
 }

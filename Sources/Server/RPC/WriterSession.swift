@@ -1,5 +1,7 @@
 import BlockStore
 import CAR
+import Chunking
+import Foundation
 import NIOCore
 
 /// A store writer held across the awaits of one upload (the writer is not thread-safe; the
@@ -35,6 +37,7 @@ final class WriterSession: @unchecked Sendable {
         }
         do {
             let result = try await body(session)
+            try Task.checkCancellation()  // a request past its `timeout` commits nothing
             try await session.run { writer in try writer.close() }
             session.done = true
             await state.writeGate.release()
@@ -59,23 +62,19 @@ struct UncheckedBox<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
-/// A CAR source reading from a pipe fed by a request body.
-final class PipeCARSource: CARSource {
+/// The receiving end of a pipe fed by a request body, read into caller buffers (the CAR
+/// reader's and the importer's sources).
+struct PipeReader {
     let pipe: BytePipe
     private var current = ByteBuffer()
 
     init(pipe: BytePipe) { self.pipe = pipe }
 
-    var size: UInt64? { nil }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws(CARError) -> Int {
+    /// Copies up to `buffer.count` bytes; 0 at the end of the upload.
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while current.readableBytes == 0 {
-            do {
-                guard let next = try pipe.receiveBlocking() else { return 0 }
-                current = next
-            } catch {
-                throw CARError(.io, "the upload failed: \(RPCError.from(error).message)")
-            }
+            guard let next = try pipe.receiveBlocking() else { return 0 }
+            current = next
         }
         let count = min(buffer.count, current.readableBytes)
         current.withUnsafeReadableBytes { source in
@@ -83,5 +82,32 @@ final class PipeCARSource: CARSource {
         }
         current.moveReaderIndex(forwardBy: count)
         return count
+    }
+}
+
+/// A CAR source reading from a pipe fed by a request body.
+final class PipeCARSource: CARSource {
+    private var reader: PipeReader
+
+    init(pipe: BytePipe) { reader = PipeReader(pipe: pipe) }
+
+    var size: UInt64? { nil }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws(CARError) -> Int {
+        do { return try reader.read(into: buffer) } catch {
+            throw CARError(.io, "the upload failed: \(RPCError.from(error).message)")
+        }
+    }
+}
+
+/// A file's bytes for the importer, from a pipe fed by one multipart part (`add`). A failed
+/// upload reads as an I/O error; the request reports the upload's own error.
+struct PipeByteSource: ByteSource, @unchecked Sendable {
+    private var reader: PipeReader
+
+    init(pipe: BytePipe) { reader = PipeReader(pipe: pipe) }
+
+    mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ChunkingError) -> Int {
+        do { return try reader.read(into: buffer) } catch { throw ChunkingError.readFailed(errno: EIO) }
     }
 }

@@ -17,14 +17,16 @@ extension Adder {
         open: (Int) throws -> Source, check: (Int, ImportResult) throws -> Void,
         finish: ((inout AddStoreSink, [ImportResult]) throws -> [CID])? = nil
     ) throws -> [ImportResult] {
-        try addStreams(to: store, pin: pin, pinName: pinName, next: { index in index < count ? try open(index) : nil }, check: check)
+        try addStreams(to: store, pin: pin, pinName: pinName, next: { index in index < count ? try open(index) : nil },
+                       check: check, finish: finish)
     }
 
     /// The same, for streams that come one by one until `next` returns nil (an upload whose
     /// number of files is known only at its end).
     public func addStreams<Source: ByteSource & Sendable>(
         to store: BlockStore, pin: Bool = true, pinName: String? = nil,
-        next: (Int) throws -> Source?, check: (Int, ImportResult) throws -> Void
+        next: (Int) throws -> Source?, check: (Int, ImportResult) throws -> Void,
+        finish: ((inout AddStoreSink, [ImportResult]) throws -> [CID])? = nil
     ) throws -> [ImportResult] {
         let importer = try FileImporter(parameters: parameters, threads: threads)
         let writer = try store.writer()

@@ -39,15 +39,15 @@ best_of() {
 }
 
 printf '%s\n' "cairn bench chunkers vs cairn chunk ×${#chunkers[@]}: $(numfmt --to=iec "$size")B SplitMix64 input, $(nproc) cores, best of $runs"
-printf '%-52s %10s\n' "case" "seconds"
+printf '%-60s %10s\n' "case" "seconds"
 six=0
 for chunker in "${chunkers[@]}"; do
     t=$(best_of "$cairn" chunk --stats --chunker "$chunker" "$input")
-    printf '%-52s %10.2f\n' "cairn chunk --stats --chunker $chunker" "$t"
+    printf '%-60s %10.2f\n' "cairn chunk --stats --chunker $chunker" "$t"
     six=$(echo "$six + $t" | bc -l)
 done
 list=$(IFS=','; echo "${chunkers[*]}")
 bench=$(best_of "$cairn" bench chunkers --json --chunkers "$list" "$input")
-printf '%-52s %10.2f\n' "sum of the ${#chunkers[@]} chunk runs (sequential)" "$six"
-printf '%-52s %10.2f\n' "cairn bench chunkers (${#chunkers[@]} chunkers, parallel)" "$bench"
-printf '%-52s %10.2f   (goal ≤ 1.5)\n' "ratio bench / chunk runs" "$(echo "$bench / $six" | bc -l)"
+printf '%-60s %10.2f\n' "sum of the ${#chunkers[@]} chunk runs (sequential)" "$six"
+printf '%-60s %10.2f\n' "cairn bench chunkers (${#chunkers[@]} chunkers, parallel)" "$bench"
+printf '%-60s %10.2f   (goal ≤ 1.5)\n' "ratio bench / chunk runs" "$(echo "$bench / $six" | bc -l)"

@@ -32,6 +32,8 @@ final class ClusterTestNode: @unchecked Sendable {
     var pinError: String?
     /// `POST /add` fails with a 500 and this message.
     var addError: String?
+    /// `GET /allocations` answers one JSON array (`stream-channels=false`) instead of NDJSON.
+    var allocationsAsArray = false
 
     func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
@@ -71,8 +73,8 @@ final class ClusterTestNode: @unchecked Sendable {
             let body = try await request.collectBody(upTo: 1 << 30)
             return try add(body, request.headers[.contentType] ?? "", query)
         case (.get, "/allocations"):
-            let lines = pins.map { Self.pinJSON($0) + "\n" }.joined()
-            return Self.json(.ok, lines, streamed: true)
+            if allocationsAsArray { return Self.json(.ok, "[" + pins.map(Self.pinJSON).joined(separator: ",") + "]") }
+            return Self.json(.ok, pins.map { Self.pinJSON($0) + "\n" }.joined(), streamed: true)
         case (.get, _) where cid != nil:
             return Self.json(.ok, status(cid!))
         case (.post, _) where cid != nil:

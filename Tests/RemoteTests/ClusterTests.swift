@@ -48,8 +48,11 @@ import CairnTestSupport
         }
     }
 
-    @Test func unpinAllRemovesEveryPinOfTheName() async throws {
+    /// Every pin of the name goes, however `GET /allocations` answers (NDJSON or one array).
+    @Test(arguments: [false, true])
+    func unpinAllRemovesEveryPinOfTheName(asArray: Bool) async throws {
         let node = ClusterTestNode()
+        node.allocationsAsArray = asArray
         let identity = { (byte: UInt8) in CID.v1(codec: .raw, multihash: try Multihash(code: .identity, digest: [byte])) }
         let a = try identity(1), b = try identity(2), c = try identity(3)
         node.addPin(a, name: "ci")

@@ -13,7 +13,7 @@ import CairnTestSupport
         defer { layer.remove() }
         let shared = SplitMix64.bytes(seed: 71, count: 1 << 20)
         let v1 = try layer.add("v1", ["a": shared])
-        let v2 = try layer.add("v2", ["a": shared, "b": SplitMix64.bytes(seed: 72, count: 24 << 20)])
+        let v2 = try layer.add("v2", ["a": shared, "b": SplitMix64.bytes(seed: 72, count: 8 << 20)])
         let dag1 = try layer.dag(v1), dag2 = try layer.dag(v2)
         let serverStore = layer.directory.appendingPathComponent("server").path
         let localStore = layer.directory.appendingPathComponent("store").path
@@ -21,21 +21,15 @@ import CairnTestSupport
         var server = try ServeNode(store: serverStore)
         let first = try await runCairn(["push", v1.description, "--to", server.url, "--store", localStore])
         #expect(first.status == 0, "\(first.stderr)")
-        let packBytes = ServeNode.packBytes(serverStore)
 
-        // v2: killed once the server has started writing the upload's blocks.
-        let finished = Finished()
-        let url = server.url
-        let push = Task {
-            defer { finished.set() }
-            return try await runCairn(["push", v2.description, "--to", url, "--store", localStore])
-        }
-        while !finished.value && ServeNode.packBytes(serverStore) < packBytes + (2 << 20) {
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        server.stop()
-        let interrupted = try await push.value
-        #expect(interrupted.status == 1, "the push ended before the kill: \(interrupted.stderr)")
+        // v2 through a relay that SIGKILLs the server once 1 MiB of one request (the upload's
+        // CAR: existence checks are a few hundred bytes each) has reached it.
+        let target = server
+        let relay = try TripRelay(to: server.port, limit: 1 << 20) { target.stop() }
+        defer { relay.close() }
+        let interrupted = try await runCairn(["push", v2.description, "--to", "http://127.0.0.1:\(relay.port)", "--store", localStore])
+        #expect(relay.tripped)
+        #expect(interrupted.status == 1, "\(interrupted.stderr)")
         #expect(interrupted.stderr.hasPrefix("Error: ") && interrupted.stderr.split(separator: "\n").count == 1)
 
         // Restarted on the same store, found through $IPFS_PATH/api.
@@ -77,7 +71,7 @@ import CairnTestSupport
 }
 
 /// A `cairn serve` process on a free loopback port (RPC API only) over `store`.
-struct ServeNode {
+struct ServeNode: @unchecked Sendable {
     let process = Process()
     let port: Int
 
@@ -108,14 +102,6 @@ struct ServeNode {
         process.waitUntilExit()
     }
 
-    /// The bytes of the store's pack files.
-    static func packBytes(_ store: String) -> Int {
-        let files = FileManager.default.enumerator(atPath: store)?.compactMap { $0 as? String } ?? []
-        return files.filter { $0.hasSuffix(".pack") }.reduce(0) { total, file in
-            total + ((try? FileManager.default.attributesOfItem(atPath: store + "/" + file)[.size] as? Int) ?? 0)
-        }
-    }
-
     /// The blocks the store holds, as `cairn store stat` counts them.
     static func blockCount(_ store: String) throws -> Int {
         let stat = try CairnProcess.run(["store", "stat", "--store", store])
@@ -125,10 +111,3 @@ struct ServeNode {
 }
 
 struct ServeNodeError: Error, CustomStringConvertible { let description: String }
-
-final class Finished: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
-    func set() { lock.lock(); done = true; lock.unlock() }
-    var value: Bool { lock.lock(); defer { lock.unlock() }; return done }
-}

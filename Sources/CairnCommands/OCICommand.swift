@@ -69,11 +69,7 @@ struct OCICommand: AsyncParsableCommand {
         var arguments: [String] = []
 
         private func parameters() throws -> (String, ImportParameters) {
-            try validating {
-                let split = try KuboArguments(arguments)
-                guard split.paths.count == 1 else { throw CLIError("expected one layout (a directory or an archive)") }
-                return (split.paths[0], try importFlags.parameters(booleans: split.importBooleans))
-            }
+            try validating { try layoutArguments(arguments, importFlags) }
         }
 
         func validate() throws { _ = try parameters() }
@@ -157,6 +153,13 @@ struct OCICommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// The one layout path and the import parameters of `oci add` and `oci push`'s free arguments.
+func layoutArguments(_ arguments: [String], _ importFlags: ImportFlags) throws -> (String, ImportParameters) {
+    let split = try KuboArguments(arguments)
+    guard split.paths.count == 1 else { throw CLIError("expected one layout (a directory or an archive)") }
+    return (split.paths[0], try importFlags.parameters(booleans: split.importBooleans))
 }
 
 /// Runs `body`, turning library errors into one-line CLI errors.

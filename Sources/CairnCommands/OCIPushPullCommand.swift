@@ -46,10 +46,8 @@ extension OCICommand {
 
         private func parameters() throws -> (String, ImportParameters) {
             try validating {
-                let split = try KuboArguments(arguments)
-                guard split.paths.count == 1 else { throw CLIError("expected one layout (a directory or an archive)") }
                 guard !pinName.isEmpty else { throw CLIError("--pin-name must not be empty") }
-                return (split.paths[0], try importFlags.parameters(booleans: split.importBooleans))
+                return try layoutArguments(arguments, importFlags)
             }
         }
 

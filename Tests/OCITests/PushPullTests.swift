@@ -132,6 +132,33 @@ import Testing
         }
     }
 
+    /// Usage and refusals: no --pin-name (64), a legacy docker-archive (nothing sent), an
+    /// existing -o, a root that is not a published layout (nothing left at -o).
+    @Test func refusals() async throws {
+        let fixtures = try Fixtures.get()
+        let scratch = try makeTemporaryDirectory("oci-refusals")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let home = ["CAIRN_HOME": scratch.appendingPathComponent("home").path]
+        try Self.withServer(scratch) { server in
+            let usage = try CairnProcess.run(["oci", "push", fixtures.v1.path, "--to", server.url], environment: home)
+            #expect(usage.status == 64)
+            let legacy = try CairnProcess.run(["oci", "push", fixtures.dockerArchive.path, "--to", server.url, "--pin-name", "x"], environment: home)
+            #expect(legacy.status == 1 && legacy.stderr.contains("cannot be published"), "\(legacy.stderr)")
+            #expect(try Self.serverBlocks(server) == 0)
+            let tree = scratch.appendingPathComponent("tree")
+            try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+            try Data("not a layout\n".utf8).write(to: tree.appendingPathComponent("index.json"))
+            let push = try CairnProcess.run(["push", tree.path, "--to", server.url], environment: home)
+            let root = try #require(push.stdoutText.split(separator: " ").first.map(String.init), "\(push.stderr)")
+            let existing = try CairnProcess.run(["oci", "pull", root, "--from", server.url, "-o", tree.path], environment: home)
+            #expect(existing.status == 1 && existing.stderr.contains("already exists"))
+            let pulled = scratch.appendingPathComponent("pulled")
+            let notLayout = try CairnProcess.run(["oci", "pull", root, "--from", server.url, "-o", pulled.path], environment: home)
+            #expect(notLayout.status == 1 && notLayout.stderr.hasPrefix("Error: "), "\(notLayout.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: pulled.path))
+        }
+    }
+
     // MARK: - Support
 
     /// A copy of a fixture layout without unreferenced blobs (`umoci gc`: umoci keeps the empty

@@ -22,6 +22,9 @@ enum RPCDag {
         let silent = try request.bool("silent", default: false)
         var options = CARVerifyOptions()
         options.read.allowBigBlock = try request.bool("allow-big-block", default: false)
+        // Half the CLI's read buffer (still 32 blocks of 256 KiB per hashing batch): the server
+        // keeps an upload within its memory budget next to the pipe and the writer's staging.
+        options.read.bufferBytes = 8 << 20
         options.checkComplete = false
         options.requireRoots = false
         let carOptions = options

@@ -14,10 +14,29 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
     let root: CID
     let blocks: Getter
     let boundary: String
+    /// The bytes of the blocks (sizes from the store's index).
+    let blockBytes: UInt64
+
+    init(cids: [CID], root: CID, blocks: Getter) throws {
+        self.cids = cids
+        self.root = root
+        self.blocks = blocks
+        boundary = makeBoundary()
+        blockBytes = try blockSizes(of: cids, in: blocks).reduce(0) { $0 + UInt64($1) }
+    }
 
     static var chunkBytes: Int { 1 << 20 }
 
     var contentType: String { "multipart/form-data; boundary=\(boundary)" }
+
+    /// The request body (chunked: its length is not known beforehand).
+    var body: (HTTPClientRequest.Body, String) { (.stream(self, length: .unknown), contentType) }
+
+    static func prefix(_ boundary: String) -> String {
+        "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"upload.car\"\r\nContent-Type: application/vnd.ipld.car\r\n\r\n"
+    }
+
+    static func suffix(_ boundary: String) -> String { "\r\n--\(boundary)--\r\n" }
 
     func makeAsyncIterator() -> Iterator { Iterator(upload: self) }
 
@@ -34,7 +53,7 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
             guard !finished else { return nil }
             try Task.checkCancellation()
             if writer == nil {
-                output.bytes.append(contentsOf: "--\(upload.boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"upload.car\"\r\nContent-Type: application/vnd.ipld.car\r\n\r\n".utf8)
+                output.bytes.append(contentsOf: CARUpload.prefix(upload.boundary).utf8)
                 writer = try CARWriter(output: output, roots: [upload.root])
             }
             while output.bytes.count < CARUpload.chunkBytes, position < upload.cids.count {
@@ -50,7 +69,7 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
             }
             if position == upload.cids.count {
                 try writer!.finish()
-                output.bytes.append(contentsOf: "\r\n--\(upload.boundary)--\r\n".utf8)
+                output.bytes.append(contentsOf: CARUpload.suffix(upload.boundary).utf8)
                 finished = true
             }
             defer { output.bytes.removeAll(keepingCapacity: true) }

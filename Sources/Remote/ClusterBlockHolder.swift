@@ -64,12 +64,12 @@ public final class ClusterBlockHolder: RemoteBlockHolder {
     /// with the root only, so the report is what was sent.
     public func put(_ cids: [CID], root: CID, from blocks: some BlockGetter) async throws -> PutReport {
         guard !cids.isEmpty else { return PutReport() }
-        let sent = try uploadSize(of: cids, in: blocks)
-        let upload = CARUpload(cids: cids, root: root, blocks: blocks, boundary: makeBoundary())
+        let upload = try CARUpload(cids: cids, root: root, blocks: blocks)
+        let sent = upload.blockBytes
         let query = [("format", "car"), ("stream-channels", "true")] + replicationQuery
         let added = try await rest.call(
             .POST, "/add", query, idempotent: false, timeout: uploadTimeout(sent, rest.http.settings),
-            body: { (.stream(upload, length: .unknown), upload.contentType) }
+            body: { upload.body }
         ) { response in try decodeList(ClusterAdded.self, try await collectBody(response, "POST /add"), "POST /add") }
         guard let added, added.contains(where: { (try? CID($0.cid))?.multihash == root.multihash }) else {
             throw RemoteError(.remote, "POST /add on \(rest.http.base) did not confirm the root \(root) of the CAR sent")

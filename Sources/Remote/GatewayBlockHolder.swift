@@ -18,14 +18,10 @@ public final class GatewayBlockHolder: RemoteBlockHolder {
 
     public func close() async { await http.close() }
 
-    /// 200 is present; 404 and 412 (not cached) are absent; anything else is an error.
+    /// `HEAD` per CID, `concurrency` in flight: 200 is present; 404 and 412 (not cached) are
+    /// absent; anything else is an error.
     public func has(_ cids: [CID]) async throws -> [Bool] {
-        var result: [Bool] = []
-        for cid in cids {
-            try Task.checkCancellation()
-            result.append(try await has(cid))
-        }
-        return result
+        try await concurrentMap(cids, width: http.settings.concurrency) { try await self.has($0) }
     }
 
     private func has(_ cid: CID) async throws -> Bool {

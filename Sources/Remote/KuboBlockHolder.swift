@@ -41,32 +41,14 @@ public final class KuboBlockHolder: RemoteBlockHolder {
     /// `block/stat?offline=true` per CID, `concurrency` calls in flight: 200 is present, a 500
     /// saying "not found locally" is absent, any other error is an error.
     public func has(_ cids: [CID]) async throws -> [Bool] {
-        var result = [Bool](repeating: false, count: cids.count)
-        let width = max(1, rpc.http.settings.concurrency)
-        try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
-            var next = 0
-            while next < min(width, cids.count) {
-                let index = next, cid = cids[index]
-                group.addTask { (index, try await self.holds(cid)) }
-                next += 1
-            }
-            while let answer = try await group.next() {
-                result[answer.0] = answer.1
-                if next < cids.count {
-                    let index = next, cid = cids[index]
-                    group.addTask { (index, try await self.holds(cid)) }
-                    next += 1
-                }
-            }
-        }
-        return result
+        try await concurrentMap(cids, width: rpc.http.settings.concurrency) { try await self.holds($0) }
     }
 
     private func holds(_ cid: CID) async throws -> Bool {
         let outcome = try await rpc.call(
-            "block/stat", [("arg", cid.description), ("offline", "true")], idempotent: true,
+            "block/stat", [("arg", cid.description), ("offline", "true")], idempotent: true, small: true,
             expected: { $0.contains("not found locally") || $0.contains("could not find") }
-        ) { response in _ = try await collectBody(response, "block/stat") }
+        ) { response in _ = try await collectBody(response, limit: 64 << 10, "block/stat") }
         if case .value = outcome { return true }
         return false
     }
@@ -90,15 +72,15 @@ public final class KuboBlockHolder: RemoteBlockHolder {
     /// (404) gets `block/put` batches instead. Not retried: a rerun sends what is still missing.
     public func put(_ cids: [CID], root: CID, from blocks: some BlockGetter) async throws -> PutReport {
         guard !cids.isEmpty else { return PutReport() }
-        let sent = try uploadSize(of: cids, in: blocks)
-        let upload = CARUpload(cids: cids, root: root, blocks: blocks, boundary: makeBoundary())
+        let upload = try CARUpload(cids: cids, root: root, blocks: blocks)
+        let sent = upload.blockBytes
         let stats = StatsBox()
         let outcome: KuboRPC.Outcome<Void>
         do {
             outcome = try await rpc.call(
                 "dag/import", [("pin-roots", "false"), ("stats", "true"), ("allow-big-block", "false")],
                 idempotent: false, timeout: uploadTimeout(sent, rpc.http.settings),
-                body: { (.stream(upload, length: .unknown), upload.contentType) }
+                body: { upload.body }
             ) { response in try await Self.readImport(response, into: stats) }
         } catch let error as RemoteError where error.code == .unsupported {
             return try await putBlocks(cids, from: blocks)

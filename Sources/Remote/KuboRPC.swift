@@ -18,19 +18,20 @@ struct KuboRPC: Sendable {
     }
 
     /// Calls `command`. `expected` recognises an error message that is an answer, not a
-    /// failure; `read` consumes a 200 answer within the deadline.
+    /// failure; `read` consumes a 200 answer within the deadline (`small`: see `RemoteHTTP.send`).
     func call<T: Sendable>(
         _ command: String,
         _ query: [(String, String)] = [],
         idempotent: Bool,
         timeout: Duration? = nil,
+        small: Bool = false,
         body: (@Sendable () -> (HTTPClientRequest.Body, String))? = nil,
         expected: @escaping @Sendable (String) -> Bool = { _ in false },
         read: @escaping @Sendable (HTTPClientResponse) async throws -> T
     ) async throws -> Outcome<T> {
         let limit = timeout ?? http.settings.callTimeout
         let http = self.http
-        return try await http.send(command, limit: limit, idempotent: idempotent, request: {
+        return try await http.send(command, limit: limit, idempotent: idempotent, small: small, request: {
             http.request("/api/v0/" + command, method: .POST, query: query + [("timeout", limit.goString)], body: body?())
         }, read: { .value(try await read($0)) }, failure: { status, text in
             let message = Self.message(of: text)

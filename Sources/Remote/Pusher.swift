@@ -41,7 +41,7 @@ public struct Pusher: Sendable {
         if try await remote.isPinnedRecursively(root) {
             summary.rootPinned = true
         } else {
-            let batch = 1024
+            let batch = 4096
             var start = 0
             while start < dag.count {
                 try Task.checkCancellation()

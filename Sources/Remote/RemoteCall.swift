@@ -5,6 +5,7 @@ import Foundation
 import Multiformats
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// One HTTP client per remote session, with as many keep-alive connections as calls in flight
 /// (spec/remote.md §2.1).
@@ -18,6 +19,9 @@ final class RemoteHTTP: Sendable {
         configuration.connectionPool = .init(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, settings.concurrency))
         configuration.decompression = .disabled
+        // A quiet connection past the call deadline fails the call even after its answer
+        // began (AHC's own deadline covers only the wait for the status line).
+        configuration.timeout.read = .nanoseconds(settings.callTimeout.nanoseconds)
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.settings = settings
         self.base = base
@@ -47,16 +51,18 @@ final class RemoteHTTP: Sendable {
 
     /// Sends the request `make` builds (once per attempt; retried only when `idempotent`) under
     /// the deadline `limit`. A 2xx answer goes to `read`; any other status to `failure`, with
-    /// the start of the body as text, which returns an answer or throws.
+    /// the start of the body as text, which returns an answer or throws. A `small` answer (a
+    /// few bytes, read at once) needs no deadline task of its own: AHC's deadline covers the
+    /// wait for the status line and its read timeout the rest, which saves two tasks a call.
     func send<T: Sendable>(
-        _ what: String, limit: Duration, idempotent: Bool,
+        _ what: String, limit: Duration, idempotent: Bool, small: Bool = false,
         request make: @escaping @Sendable () -> HTTPClientRequest,
         read: @escaping @Sendable (HTTPClientResponse) async throws -> T,
         failure: @escaping @Sendable (HTTPResponseStatus, String) throws -> T
     ) async throws -> T {
         try await retrying(idempotent: idempotent) {
             let request = make()
-            return try await self.withDeadline(limit, what) {
+            let exchange: @Sendable () async throws -> T = {
                 let response: HTTPClientResponse
                 do {
                     response = try await self.client.execute(request, timeout: .nanoseconds(limit.nanoseconds))
@@ -69,6 +75,7 @@ final class RemoteHTTP: Sendable {
                 let text = String(decoding: (try? await collectBody(response, limit: 64 << 10, what)) ?? [], as: UTF8.self)
                 return try failure(response.status, text)
             }
+            return try await small ? exchange() : self.withDeadline(limit, what, exchange)
         }
     }
 
@@ -149,17 +156,15 @@ func collectBody(_ response: HTTPClientResponse, limit: Int = 16 << 20, _ what: 
     return bytes
 }
 
-/// The bytes of the blocks `cids` in `blocks` (from a store's index: no block is read, nothing
+/// The size of each block `cids` in `blocks` (from a store's index: no block is read, nothing
 /// is mapped); a block missing there is an error naming it.
-func uploadSize(of cids: [CID], in blocks: some BlockGetter) throws -> UInt64 {
-    var total: UInt64 = 0
+func blockSizes(of cids: [CID], in blocks: some BlockGetter) throws -> [Int] {
     let store = blocks as? BlockStore
-    for cid in cids {
-        if let size = try store?.size(of: cid) { total += UInt64(size) }
-        else if let bytes = try blocks.block(cid, verified: false) { total += UInt64(bytes.count) }
-        else { throw RemoteError(.usage, "block \(cid) is not in the local store") }
+    return try cids.map { cid in
+        if let size = try store?.size(of: cid) { return size }
+        if let bytes = try blocks.block(cid, verified: false) { return bytes.count }
+        throw RemoteError(.usage, "block \(cid) is not in the local store")
     }
-    return total
 }
 
 /// The deadline of an upload of `bytes`: the call deadline, or 4 MiB/s for a large one.
@@ -191,8 +196,54 @@ private let allowed: CharacterSet = {
     return set
 }()
 
+/// `text` percent-encoded; a CID or a plain word (the usual query value) is returned as it is.
 private func escape(_ text: String) -> String {
-    text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+    let plain = text.utf8.allSatisfy { byte in
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+             UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"): true
+        default: false
+        }
+    }
+    return plain ? text : text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
+}
+
+/// `transform` applied to every element of `items` by `width` worker tasks that each take the
+/// next unclaimed index (a fixed set of tasks, not one per element); the answers in order.
+func concurrentMap<Item: Sendable, Answer: Sendable>(
+    _ items: [Item], width: Int, _ transform: @escaping @Sendable (Item) async throws -> Answer
+) async throws -> [Answer] {
+    let next = NextIndex()
+    return try await withThrowingTaskGroup(of: [(Int, Answer)].self) { group in
+        for _ in 0..<min(max(1, width), items.count) {
+            group.addTask {
+                var done: [(Int, Answer)] = []
+                while let index = next.claim(below: items.count) {
+                    try Task.checkCancellation()
+                    done.append((index, try await transform(items[index])))
+                }
+                return done
+            }
+        }
+        var answers = [Answer?](repeating: nil, count: items.count)
+        for try await part in group {
+            for (index, answer) in part { answers[index] = answer }
+        }
+        return answers.map { $0! }
+    }
+}
+
+/// The shared position of `concurrentMap`'s workers.
+private final class NextIndex: Sendable {
+    private let value = Mutex(0)
+
+    func claim(below count: Int) -> Int? {
+        value.withLock { next in
+            guard next < count else { return nil }
+            defer { next += 1 }
+            return next
+        }
+    }
 }
 
 extension Duration {

@@ -12,9 +12,8 @@
 /// `maskS = MASKS[log2(average) + level]`, `maskL = MASKS[log2(average) − level]` where `log2`
 /// rounds to nearest and `MASKS` is the crate's table of spread-out bit masks.
 ///
-/// The scan runs four (then two) hash lanes over sub-ranges of each block: the masked bits of the gear
-/// hash depend on the last 48 bytes only, so a lane warms up on the 48 bytes before its range
-/// (never before the first hashed byte) and then agrees with the single-pass hash on every test.
+/// The scan is one hash chain stepping two bytes at a time like the crate; the `maskL` part
+/// restarts from the 48 bytes before it (the masked bits depend on those only).
 public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
     public let minimum: Int
     public let average: Int
@@ -92,126 +91,25 @@ public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
         return h
     }
 
-    /// The crate's own shape, one lane, two bytes per step: `(h << 2) + 2·GEAR[a]` is tested with
-    /// the mask shifted left by one, then `+ GEAR[b]` with the plain mask. Used for block tails and
-    /// to finish a lane after a hit. `from` and `to` must have the same parity.
-    @inline(__always)
-    static func scanPairs(
-        _ p: UnsafePointer<UInt8>, h start: UInt64, from: Int, to: Int, mask: UInt64,
-        _ g: UnsafePointer<UInt64>
-    ) -> Int? {
-        var h = start
-        var i = from
-        let maskShifted = mask &<< 1
-        while i < to {
-            let even = (h &<< 2) &+ g[256 &+ Int(p[i])]
-            if even & maskShifted == 0 { return i }
-            h = even &+ g[Int(p[i + 1])]
-            if h & mask == 0 { return i + 1 }
-            i += 2
-        }
-        return nil
-    }
-
-    /// Two lanes over one block of `2 × segment` bytes at `a0`, each stepping two bytes at a time
-    /// like the crate (`h = (h << 2) + 2·GEAR[a]`, tested with the shifted mask; `h += GEAR[b]`,
-    /// tested with the plain mask). `segment` is even and a literal at every call site, so the lane
-    /// offsets fold into the addressing. Returns the first hit, or nil.
-    @inline(__always)
-    static func laneBlock(
-        _ p: UnsafePointer<UInt8>, first: Int, at a0: Int, segment: Int, mask: UInt64,
-        _ g: UnsafePointer<UInt64>
-    ) -> Int? {
-        var h0 = warmHash(p, first: first, before: a0, g)
-        var h1 = warmHash(p, first: first, before: a0 + segment, g)
-        let maskShifted = mask &<< 1
-        let q = p + a0
-        var j = 0
-        while j < segment {
-            h0 = (h0 &<< 2) &+ g[256 &+ Int(q[j])]
-            if h0 & maskShifted == 0 { break }
-            h0 = h0 &+ g[Int(q[j + 1])]
-            if h0 & mask == 0 { break }
-            h1 = (h1 &<< 2) &+ g[256 &+ Int(q[j + segment])]
-            if h1 & maskShifted == 0 { break }
-            h1 = h1 &+ g[Int(q[j + 1 + segment])]
-            if h1 & mask == 0 { break }
-            j += 2
-        }
-        guard j < segment else { return nil }
-        return resolveHit(p, first: first, at: a0, segment: segment, lanes: 2, step: j, mask: mask, g)
-    }
-
-    /// Four lanes over one block of `4 × segment` bytes at `a0`, like ``laneBlock`` with two:
-    /// four independent hash chains keep more of the core's load and add units busy than the
-    /// one-add-per-byte dependency of a single chain allows.
-    @inline(__always)
-    static func laneBlock4(
-        _ p: UnsafePointer<UInt8>, first: Int, at a0: Int, segment: Int, mask: UInt64,
-        _ g: UnsafePointer<UInt64>
-    ) -> Int? {
-        var h0 = warmHash(p, first: first, before: a0, g)
-        var h1 = warmHash(p, first: first, before: a0 + segment, g)
-        var h2 = warmHash(p, first: first, before: a0 + 2 * segment, g)
-        var h3 = warmHash(p, first: first, before: a0 + 3 * segment, g)
-        let maskShifted = mask &<< 1
-        let q = p + a0
-        var j = 0
-        while j < segment {
-            h0 = (h0 &<< 2) &+ g[256 &+ Int(q[j])]
-            h1 = (h1 &<< 2) &+ g[256 &+ Int(q[j + segment])]
-            h2 = (h2 &<< 2) &+ g[256 &+ Int(q[j + 2 * segment])]
-            h3 = (h3 &<< 2) &+ g[256 &+ Int(q[j + 3 * segment])]
-            if (h0 & maskShifted == 0) || (h1 & maskShifted == 0) || (h2 & maskShifted == 0) || (h3 & maskShifted == 0) { break }
-            h0 = h0 &+ g[Int(q[j + 1])]
-            h1 = h1 &+ g[Int(q[j + 1 + segment])]
-            h2 = h2 &+ g[Int(q[j + 1 + 2 * segment])]
-            h3 = h3 &+ g[Int(q[j + 1 + 3 * segment])]
-            if (h0 & mask == 0) || (h1 & mask == 0) || (h2 & mask == 0) || (h3 & mask == 0) { break }
-            j += 2
-        }
-        guard j < segment else { return nil }
-        return resolveHit(p, first: first, at: a0, segment: segment, lanes: 4, step: j, mask: mask, g)
-    }
-
-    /// After a lane block stopped at step `j`: some lane hit at byte j or j + 1 of its range. Lanes
-    /// below it passed both tests at j and may still hit later in their own (lower) ranges, so
-    /// resolve lane by lane, rebuilding each lane's hash at j from its warm-up window. Kept out of
-    /// line so that the block loop carries no induction variables for it.
-    @inline(never)
-    static func resolveHit(
-        _ p: UnsafePointer<UInt8>, first: Int, at a0: Int, segment: Int, lanes: Int, step j: Int, mask: UInt64,
-        _ g: UnsafePointer<UInt64>
-    ) -> Int {
-        for lane in 0..<lanes {
-            let start = a0 + lane * segment
-            let h = warmHash(p, first: first, before: start + j, g)
-            if let i = scanPairs(p, h: h, from: start + j, to: start + segment, mask: mask, g) { return i }
-        }
-        preconditionFailure("a lane reported a hit that none has")
-    }
-
-    /// The first `i` in `[from, to)` whose hash (started at `first`) has the mask bits zero.
-    /// `from` and `to` are even.
+    /// The first `i` in `[from, to)` whose hash (started at `first`) has the mask bits zero, in the
+    /// crate's own shape: one chain, two bytes per step — `(h << 2) + 2·GEAR[a]` tested with the mask
+    /// shifted left by one, then `+ GEAR[b]` tested with the plain mask (spec/chunking.md proves
+    /// the tests equal the byte-by-byte ones). `from` and `to` are even.
     static func scan(
         _ p: UnsafePointer<UInt8>, first: Int, from: Int, to: Int, mask: UInt64,
         _ g: UnsafePointer<UInt64>
     ) -> Int? {
-        var position = from
-        while to - position >= 4 * 2048 {
-            if let hit = laneBlock4(p, first: first, at: position, segment: 2048, mask: mask, g) { return hit }
-            position += 4 * 2048
+        var h = warmHash(p, first: first, before: from, g)
+        var i = from
+        let maskShifted = mask &<< 1
+        while i < to {
+            h = (h &<< 2) &+ g[256 &+ Int(p[i])]
+            if h & maskShifted == 0 { return i }
+            h = h &+ g[Int(p[i &+ 1])]
+            if h & mask == 0 { return i &+ 1 }
+            i &+= 2
         }
-        while to - position >= 2 * 2048 {
-            if let hit = laneBlock(p, first: first, at: position, segment: 2048, mask: mask, g) { return hit }
-            position += 2 * 2048
-        }
-        while to - position >= 2 * 256 {
-            if let hit = laneBlock(p, first: first, at: position, segment: 256, mask: mask, g) { return hit }
-            position += 2 * 256
-        }
-        let h = warmHash(p, first: first, before: position, g)
-        return scanPairs(p, h: h, from: position, to: to, mask: mask, g)
+        return nil
     }
 
     /// The crate's `MASKS` (nlfiedler/fastcdc-rs `src/v2020/mod.rs`; the same values in pyfastcdc

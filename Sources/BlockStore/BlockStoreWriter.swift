@@ -41,6 +41,11 @@ public final class BlockStoreWriter: BlockSink {
         .flatMap { Int($0) }.map { max($0, 1) } ?? 1 << 16
     /// Rows spilled since the last commit (they are in `temp.pending_rows`).
     private var spilledRows = 0
+    /// The keys of the spilled rows, so that a block not spilled (the common case) costs no
+    /// query of the temporary table.
+    private var spilledKeys = KeyFilter()
+    /// Queries of the temporary table since the writer opened (test hook).
+    private(set) var spillQueries = 0
 
     /// The most CIDs a mark's DFS stack keeps in memory; the rest wait in its scratch table.
     var markFrontierLimit = 4096
@@ -308,6 +313,7 @@ public final class BlockStoreWriter: BlockSink {
                 let insert = try db.cachedStatement(sql:
                     "INSERT OR IGNORE INTO temp.pending_rows(mh, codec, version, pack, offset, length) VALUES (?, ?, ?, ?, ?, ?)")
                 for row in rows where row.movedFrom == nil {
+                    row.key.withUnsafeBytes { spilledKeys.insert($0) }
                     try insert.execute(arguments: [row.key, Int64(bitPattern: row.codec), Int64(bitPattern: row.version),
                                                    row.pack, row.offset, row.length])
                 }
@@ -319,11 +325,13 @@ public final class BlockStoreWriter: BlockSink {
         pendingKeys.removeAll(keepingCapacity: true)
     }
 
-    /// Whether a spilled row already holds this block.
+    /// Whether a spilled row already holds this block (the filter first, then the table).
     private func spilled(_ multihash: Multihash) throws -> Bool {
-        guard spilledRows > 0 else { return false }
+        let key = multihash.key
+        guard spilledRows > 0, key.withUnsafeBytes({ spilledKeys.mayContain($0) }) else { return false }
+        spillQueries += 1
         return try store.writeDatabaseWithoutTransaction { db in
-            try Bool.fetchOne(db, sql: "SELECT 1 FROM temp.pending_rows WHERE mh = ?", arguments: [multihash.key]) ?? false
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM temp.pending_rows WHERE mh = ?", arguments: [key]) ?? false
         }
     }
 
@@ -331,6 +339,7 @@ public final class BlockStoreWriter: BlockSink {
     private func dropSpill() {
         guard spilledRows > 0 else { return }
         spilledRows = 0
+        spilledKeys.removeAll()
         _ = try? store.writeDatabaseWithoutTransaction { db in try db.execute(sql: "DROP TABLE IF EXISTS temp.pending_rows") }
     }
 

@@ -6,8 +6,14 @@ import CairnSystem
 /// A CID as the verifier remembers it: the SHA-256 of its binary form, 32 bytes instead of the
 /// ~104 of a `CID` value (two CIDs share a key only if SHA-256 collides). A CAR of a million
 /// tiny blocks keeps a million of these (spec/car.md, "Memory").
-struct CIDKey: Hashable {
+struct CIDKey: Hashable, Comparable {
     var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
+
+    static let zero = CIDKey(w0: 0, w1: 0, w2: 0, w3: 0)
+
+    init(w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64) { (self.w0, self.w1, self.w2, self.w3) = (w0, w1, w2, w3) }
+
+    static func < (a: CIDKey, b: CIDKey) -> Bool { (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3) }
 
     init(_ cid: CID) {
         let digest = HashAlgorithm.sha2_256.hash(cid.bytes)
@@ -30,6 +36,9 @@ public struct CARVerifyOptions: Hashable, Sendable {
     /// CARv2: the index must be well formed and agree with the payload: every entry names the
     /// section at its offset, and every non-identity block has an entry.
     public var checkIndex = true
+    /// Block keys (32 bytes each) kept in memory before they spill to a temporary file
+    /// (`SpillingKeySet`); `CAIRN_TEST_SPILL_KEYS` lowers the default.
+    public var keysInMemory = SpillingKeySet.defaultMemoryLimit
 
     public init() {}
 }
@@ -66,7 +75,7 @@ public enum CARVerifier {
         if options.requireRoots && header.rootList.isEmpty {
             throw CARError(.missingRoot, "the CAR header lists no roots")
         }
-        var present = Set<CIDKey>()
+        let present = SpillingKeySet(memoryLimit: options.keysInMemory)
         var links: [CIDKey: [CID]] = [:]
         let checkIndex = options.checkIndex && (header.v2?.indexOffset ?? 0) != 0
         var sections: [UInt64: Multihash] = [:]
@@ -74,7 +83,7 @@ public enum CARVerifier {
         let fullyIndexed = header.v2?.isFullyIndexed ?? false
         let (blocks, bytes) = try reader.forEachBlock { block in
             let key = CIDKey(block.cid)
-            let isNew = present.insert(key).inserted
+            let isNew = try present.insert(key)
             if options.checkComplete && isNew && (block.cid.codec == .dagPB || block.cid.codec == .dagCBOR) {
                 do throws(CARError) {
                     links[key] = try CARExport.links(of: block.cid, block.bytes)
@@ -89,7 +98,8 @@ public enum CARVerifier {
             try onBlock(block)
         }
         if options.requireRoots {
-            for root in header.rootList where root.multihash.code != .identity && !present.contains(CIDKey(root)) {
+            for root in header.rootList where root.multihash.code != .identity {
+                guard try !present.contains(CIDKey(root)) else { continue }
                 throw CARError(.missingRoot, "root \(root) is not in the CAR")
             }
         }
@@ -112,7 +122,7 @@ public enum CARVerifier {
             }
         }
         if options.checkComplete {
-            try checkCompleteness(roots: header.rootList, present: present, links: links)
+            try checkCompleteness(roots: header.rootList, present: present, links: links, keysInMemory: options.keysInMemory)
         }
         return CARSummary(header: header, blockCount: blocks, blockBytes: bytes, distinctBlocks: present.count,
                           indexEntries: indexEntries, complete: options.checkComplete)
@@ -126,16 +136,17 @@ public enum CARVerifier {
         try verify(try CARFileSource(path: path), options: options, onBlock: onBlock)
     }
 
-    static func checkCompleteness(roots: some Sequence<CID>, present: Set<CIDKey>, links: [CIDKey: [CID]]) throws {
-        var visited = Set<CIDKey>()
+    static func checkCompleteness(roots: some Sequence<CID>, present: SpillingKeySet, links: [CIDKey: [CID]],
+                                  keysInMemory: Int) throws {
+        let visited = SpillingKeySet(memoryLimit: keysInMemory)
         for root in roots {
             var stack = [root]
             while let cid = stack.popLast() {
                 let key = CIDKey(cid)
-                guard visited.insert(key).inserted else { continue }
+                guard try visited.insert(key) else { continue }
                 if visited.count & 4095 == 0 { try CancellationToken.process.check() }
                 if cid.multihash.code == .identity { continue }
-                guard present.contains(key) else {
+                guard try present.contains(key) else {
                     throw CARError(.incompleteDAG, "the DAG under root \(root) is incomplete: block \(cid) is missing")
                 }
                 switch cid.codec {

@@ -1,0 +1,92 @@
+import CairnSystem
+import Foundation
+import Hashing
+
+/// A set of `CIDKey`s whose memory does not grow with its size: at most `memoryLimit` keys are
+/// kept in memory; past that they are sorted and written as one run to a temporary file
+/// (unlinked at once, so nothing outlives the process), with a `KeyFilter` in front so that a
+/// key never inserted (the common case) costs no read. A look-up the filter lets through
+/// binary-searches each run (spec/car.md, "Memory").
+public final class SpillingKeySet {
+    /// Keys kept in memory (8 MiB of keys); tests lower it with `CAIRN_TEST_SPILL_KEYS`.
+    public static let defaultMemoryLimit = ProcessInfo.processInfo.environment["CAIRN_TEST_SPILL_KEYS"]
+        .flatMap { Int($0) }.map { max($0, 1) } ?? 1 << 18
+
+    private let memoryLimit: Int
+    private var memory: Set<CIDKey>
+    private var filter = KeyFilter()
+    private var fd: Int32 = -1
+    private var path = ""
+    private var runs: [(start: Int64, count: Int)] = []
+    private var fileEnd: Int64 = 0
+    /// Keys in the set.
+    private(set) var count = 0
+    /// Reads of the runs (test hook).
+    private(set) var diskLookups = 0
+
+    init(memoryLimit: Int = SpillingKeySet.defaultMemoryLimit) {
+        self.memoryLimit = memoryLimit
+        memory = Set(minimumCapacity: min(memoryLimit, 1 << 18))
+    }
+
+    deinit { if fd >= 0 { SystemCall.close(fd) } }
+
+    /// Whether some key was written to disk.
+    var hasSpilled: Bool { !runs.isEmpty }
+
+    /// Inserts `key`; false if it was there already.
+    func insert(_ key: CIDKey) throws -> Bool {
+        if memory.contains(key) { return false }
+        if try onDisk(key) { return false }
+        memory.insert(key)
+        count += 1
+        if memory.count >= memoryLimit { try spill() }
+        return true
+    }
+
+    func contains(_ key: CIDKey) throws -> Bool {
+        if memory.contains(key) { return true }
+        return try onDisk(key)
+    }
+
+    private func onDisk(_ key: CIDKey) throws -> Bool {
+        guard !runs.isEmpty, withUnsafeBytes(of: key, { filter.mayContain($0) }) else { return false }
+        diskLookups += 1
+        for run in runs {
+            if try search(run, for: key) { return true }
+        }
+        return false
+    }
+
+    private func search(_ run: (start: Int64, count: Int), for key: CIDKey) throws -> Bool {
+        var low = 0, high = run.count
+        var probe = CIDKey.zero
+        while low < high {
+            let middle = (low + high) / 2
+            let n = try withUnsafeMutableBytes(of: &probe) { raw in
+                try SystemCall.preadFull(fd, raw, at: run.start + Int64(middle * MemoryLayout<CIDKey>.size), path: path)
+            }
+            guard n == MemoryLayout<CIDKey>.size else {
+                throw SystemError(code: EIO, call: "pread", path: path)
+            }
+            if probe == key { return true }
+            if probe < key { low = middle + 1 } else { high = middle }
+        }
+        return false
+    }
+
+    /// Writes the keys in memory as one sorted run and forgets them.
+    private func spill() throws {
+        if fd < 0 {
+            path = FileManager.default.temporaryDirectory.path + "/cairn-keys-\(getpid())-\(UInt64.random(in: 0 ... .max))"
+            fd = try SystemCall.open(path, O_RDWR | O_CREAT | O_EXCL, 0o600)
+            _ = SystemCall.unlink(path)
+        }
+        let sorted = memory.sorted()
+        try sorted.withUnsafeBytes { raw in try SystemCall.pwriteAll(fd, raw, at: fileEnd, path: path) }
+        for key in sorted { withUnsafeBytes(of: key) { filter.insert($0) } }
+        runs.append((fileEnd, sorted.count))
+        fileEnd += Int64(sorted.count * MemoryLayout<CIDKey>.size)
+        memory.removeAll(keepingCapacity: true)
+    }
+}

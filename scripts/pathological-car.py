@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""Writes a pathological CARv1 for memory measurements (issue 15, item 14).
+
+  pathological-car.py tiny N OUT   N raw blocks of 16 bytes each (CIDv1 raw sha2-256), root = the first
+  pathological-car.py roots N OUT  a header of N identity roots (36 bytes each) and one identity block
+
+Measure with: /usr/bin/time -f %M cairn car verify [--complete] OUT (peak RSS in KiB), or
+cairn --store S car import OUT. Standard library only; the bytes are fixed by N.
+"""
+import hashlib
+import struct
+import sys
+
+
+def varint(n):
+    out = bytearray()
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def header(roots_bytes, count):
+    # dag-cbor {"roots": [...], "version": 1}, keys in length-then-bytes order.
+    if count < 24:
+        array = bytes([0x80 + count])
+    elif count < 1 << 8:
+        array = b"\x98" + bytes([count])
+    elif count < 1 << 16:
+        array = b"\x99" + struct.pack(">H", count)
+    else:
+        array = b"\x9a" + struct.pack(">I", count)
+    head = b"\xa2\x65roots" + array + roots_bytes + b"\x67version\x01"
+    return varint(len(head)) + head
+
+
+def tiny(n, out):
+    with open(out, "wb") as f:
+        first = None
+        body = bytearray()
+        for i in range(n):
+            data = struct.pack(">QQ", i, 0x636169726E)  # 16 bytes, distinct per block
+            cid = b"\x01\x55\x12\x20" + hashlib.sha256(data).digest()
+            if first is None:
+                first = cid
+                root = b"\xd8\x2a\x58" + bytes([len(cid) + 1]) + b"\x00" + cid
+                f.write(header(root, 1))
+            body += varint(len(cid) + len(data)) + cid + data
+            if len(body) >= 1 << 20:
+                f.write(body)
+                body.clear()
+        f.write(body)
+
+
+def roots(n, out):
+    with open(out, "wb") as f:
+        parts = bytearray()
+        for i in range(n):
+            # tag 42, bytes(32): 0x00, CIDv1 raw identity of 27 bytes (36 header bytes a root,
+            # so 900 000 roots make a 31 MiB header, the size of the issue's example).
+            parts += b"\xd8\x2a\x58\x20\x00\x01\x55\x00\x1b" + struct.pack(">I", i) + bytes(23)
+        f.write(header(bytes(parts), n))
+        block = b"\x01\x55\x00\x04" + struct.pack(">I", 7) * 2  # identity CID, then its 4 data bytes
+        f.write(varint(len(block)) + block)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4 or sys.argv[1] not in ("tiny", "roots"):
+        sys.exit("usage: pathological-car.py tiny|roots N OUT")
+    {"tiny": tiny, "roots": roots}[sys.argv[1]](int(sys.argv[2]), sys.argv[3])

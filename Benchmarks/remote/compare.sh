@@ -27,13 +27,15 @@ if [[ -n "${CAIRN:-}" ]]; then cairn="$CAIRN"; else build_cairn; fi
 
 server=""
 start_server() { start_serve "$work" "$1"; }
-stop_server() { [[ -n "$server" ]] && { kill -TERM "$server"; wait "$server" || true; server=""; }; }
+stop_server() { if [[ -n "$server" ]]; then kill -TERM "$server"; wait "$server" || true; server=""; fi; }
 trap stop_server EXIT
 
 # seconds CMD…: wall seconds of one run (output discarded).
 seconds() {
     local t0 t1
-    t0=$(date +%s.%N); "$@" >/dev/null; t1=$(date +%s.%N)
+    t0=$(date +%s.%N)
+    "$@" >/dev/null || { echo "compare.sh: failed: $*" >&2; exit 1; }
+    t1=$(date +%s.%N)
     awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
 }
 # peak_mib CMD…: the command's peak RSS in MiB (GNU time).

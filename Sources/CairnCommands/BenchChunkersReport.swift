@@ -91,9 +91,7 @@ struct BenchChunkersReport {
                 let x0 = chart.x(Double(index)) + 1, x1 = chart.x(Double(index + 1)) - 1
                 let y = chart.y(share)
                 page.raw("<rect class=\"bar c\(color(chunker))\" x=\"\(svgNumber(x0))\" y=\"\(svgNumber(y))\" width=\"\(svgNumber(max(0, x1 - x0)))\" height=\"\(svgNumber(chart.y(0) - y))\"")
-                page.raw(" data-class=\"\(index)\" data-count=\"\(counts[index])\"><title>")
-                page.text("\(Self.binary(1 << index))–\(Self.binary(1 << (index + 1))): \(counts[index]) chunks")
-                page.raw("</title></rect>")
+                page.element(" data-class=\"\(index)\" data-count=\"\(counts[index])\"><title>", "\(Self.binary(1 << index))–\(Self.binary(1 << (index + 1))): \(counts[index]) chunks", close: "</title></rect>")
             }
             page.raw("</svg>\n")
         }
@@ -153,9 +151,7 @@ struct BenchChunkersReport {
                 let y = chart.y(Double(row.newBytes) / 1_048_576)
                 page.raw("<rect class=\"bar c\(color(chunker))\" x=\"\(svgNumber(x))\" y=\"\(svgNumber(y))\" width=\"\(svgNumber(max(1, slot - 1)))\" height=\"\(svgNumber(chart.y(0) - y))\"")
                 page.attributes(["chunker": chunker.spec.description, "input": input, "bytes": "\(row.newBytes)"])
-                page.raw("><title>")
-                page.text("\(input), \(chunker.spec): \(BenchChunkersOutput.mebibytes(row.newBytes)) MiB")
-                page.raw("</title></rect>")
+                page.element("><title>", "\(input), \(chunker.spec): \(BenchChunkersOutput.mebibytes(row.newBytes)) MiB", close: "</title></rect>")
             }
         }
         page.raw("</svg>")
@@ -209,9 +205,7 @@ struct BenchChunkersReport {
     private func legend(_ page: inout SVGText, _ chunkers: [BenchChunker]) {
         page.raw("<ul class=\"legend\">")
         for chunker in chunkers {
-            page.raw("<li><span class=\"swatch c\(color(chunker))\"></span>")
-            page.text("\(number(chunker)) \(chunker.spec)")
-            page.raw("</li>")
+            page.element("<li><span class=\"swatch c\(color(chunker))\"></span>", "\(number(chunker)) \(chunker.spec)", close: "</li>")
         }
         page.raw("</ul>")
     }

@@ -4,6 +4,13 @@ struct SVGText {
 
     mutating func raw(_ markup: String) { output += markup }
 
+    /// `open`, then `content` escaped, then `close`: an element around a piece of text.
+    mutating func element(_ open: String, _ content: String, close: String) {
+        raw(open)
+        text(content)
+        raw(close)
+    }
+
     mutating func text(_ content: String) {
         for character in content {
             switch character {
@@ -96,9 +103,7 @@ struct SVGChart {
         page.attributes(data)
         page.raw(">")
         if let title {
-            page.raw("<text class=\"title\" x=\"\(svgNumber(left))\" y=\"18\">")
-            page.text(title)
-            page.raw("</text>")
+            page.element("<text class=\"title\" x=\"\(svgNumber(left))\" y=\"18\">", title, close: "</text>")
         }
     }
 
@@ -108,18 +113,14 @@ struct SVGChart {
         for (value, label) in yTicks {
             let at = y(value)
             page.raw("<line class=\"gridline\" x1=\"\(svgNumber(left))\" x2=\"\(svgNumber(rightX))\" y1=\"\(svgNumber(at))\" y2=\"\(svgNumber(at))\"/>")
-            page.raw("<text x=\"\(svgNumber(left - 6))\" y=\"\(svgNumber(at + 4))\" text-anchor=\"end\">")
-            page.text(label)
-            page.raw("</text>")
+            page.element("<text x=\"\(svgNumber(left - 6))\" y=\"\(svgNumber(at + 4))\" text-anchor=\"end\">", label, close: "</text>")
         }
         page.raw("<line class=\"axis\" x1=\"\(svgNumber(left))\" x2=\"\(svgNumber(rightX))\" y1=\"\(svgNumber(bottomY))\" y2=\"\(svgNumber(bottomY))\"/>")
         page.raw("<line class=\"axis\" x1=\"\(svgNumber(left))\" x2=\"\(svgNumber(left))\" y1=\"\(svgNumber(top))\" y2=\"\(svgNumber(bottomY))\"/>")
         for (value, label) in xTicks {
             let at = x(value)
             page.raw("<line class=\"axis\" x1=\"\(svgNumber(at))\" x2=\"\(svgNumber(at))\" y1=\"\(svgNumber(bottomY))\" y2=\"\(svgNumber(bottomY + 4))\"/>")
-            page.raw("<text x=\"\(svgNumber(at))\" y=\"\(svgNumber(bottomY + 17))\" text-anchor=\"middle\">")
-            page.text(label)
-            page.raw("</text>")
+            page.element("<text x=\"\(svgNumber(at))\" y=\"\(svgNumber(bottomY + 17))\" text-anchor=\"middle\">", label, close: "</text>")
         }
         page.raw("<text class=\"axis-label\" x=\"\(svgNumber((left + rightX) / 2))\" y=\"\(svgNumber(height - 8))\" text-anchor=\"middle\">")
         page.text(xLabel)

@@ -25,6 +25,10 @@ public struct BatchHasher: Sendable {
     /// costs more than it saves.
     public static let parallelThreshold = 128 * 1024
 
+    /// With a cancellation token, one thread checks it after every this many bytes (about
+    /// 2 ms of SHA-256 on one core).
+    public static let sliceBytes = 4 << 20
+
     /// - Parameters:
     ///   - algorithm: the hash applied to each message.
     ///   - threads: worker count; `nil` means the processors available (`Processors.threads`). Values below 1 count as 1.
@@ -57,7 +61,12 @@ public struct BatchHasher: Sendable {
     }
 
     /// Pointer form of `hash(_:into:)`: no array is touched.
-    public func hash(_ inputs: UnsafeBufferPointer<HashInput>, into digests: UnsafeMutableBufferPointer<Digest>) {
+    ///
+    /// With `cancellation`, the work stops soon after the token is cancelled (every worker
+    /// checks it between claims; one thread, between runs of about `sliceBytes`), leaving some
+    /// digests unwritten: the caller must check the token before it uses any digest.
+    public func hash(_ inputs: UnsafeBufferPointer<HashInput>, into digests: UnsafeMutableBufferPointer<Digest>,
+                     cancellation: CancellationToken? = nil) {
         precondition(digests.count >= inputs.count, "digest buffer shorter than the input list")
         guard let output = digests.baseAddress, !inputs.isEmpty else { return }
         var totalBytes = 0
@@ -65,8 +74,19 @@ public struct BatchHasher: Sendable {
         let workers = min(threads, inputs.count)
         if workers <= 1 || totalBytes < BatchHasher.parallelThreshold {
             // One call over everything: a multi-lane kernel's scheduler then refills lanes
-            // (longest messages first) across what would otherwise be group edges.
-            kernel.hash(inputs, into: output)
+            // (longest messages first) across what would otherwise be group edges. Cancellable,
+            // one call per slice of about `sliceBytes`.
+            guard let cancellation, totalBytes > BatchHasher.sliceBytes else {
+                kernel.hash(inputs, into: output)
+                return
+            }
+            var start = 0
+            while start < inputs.count, !cancellation.isCancelled {
+                var end = start, bytes = 0
+                while end < inputs.count && bytes < BatchHasher.sliceBytes { bytes &+= inputs[end].count; end += 1 }
+                kernel.hash(UnsafeBufferPointer(rebasing: inputs[start..<end]), into: output + start)
+                start = end
+            }
             return
         }
         // Claim several small messages at a time so the shared cursor is not a hot spot.
@@ -78,7 +98,7 @@ public struct BatchHasher: Sendable {
             grain = max(1, min(max(grain, kernel.lanes), (inputs.count + workers - 1) / workers))
         }
         let cursor = BatchCursor(count: inputs.count, grain: grain)
-        let job = BatchJob(kernel: kernel, inputs: inputs, output: output, cursor: cursor)
+        let job = BatchJob(kernel: kernel, inputs: inputs, output: output, cursor: cursor, cancellation: cancellation)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in job.work() }
     }
 }
@@ -109,11 +129,13 @@ struct BatchJob: @unchecked Sendable {
     let inputs: UnsafeBufferPointer<HashInput>
     let output: UnsafeMutablePointer<Digest>
     let cursor: BatchCursor
+    let cancellation: CancellationToken?
 
     /// One worker's loop: each claimed range goes to the kernel (Cairn's C kernels run their
-    /// lane scheduler over it; a library kernel hashes its messages one by one).
+    /// lane scheduler over it; a library kernel hashes its messages one by one). A cancelled
+    /// token stops the loop between claims.
     func work() {
-        while let range = cursor.claim() {
+        while cancellation?.isCancelled != true, let range = cursor.claim() {
             kernel.hash(UnsafeBufferPointer(rebasing: inputs[range]), into: output + range.lowerBound)
         }
     }

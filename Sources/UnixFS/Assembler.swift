@@ -2,6 +2,8 @@ import Hashing
 import Multiformats
 import Blocks
 
+import CairnSystem
+
 /// Turns hashed leaves into CIDs, puts them into the sink in order and feeds the layout.
 struct Assembler<Layout: FileLayoutStrategy> {
     let factory: CIDFactory
@@ -16,6 +18,11 @@ struct Assembler<Layout: FileLayoutStrategy> {
     var metadata = UnixFSMetadata()
     var heldLeaf: (cid: CID, block: [UInt8], chunk: [UInt8])? = nil
     var leaves = 0
+    /// Checked before a batch's first leaf (its hashing may have stopped short once the token
+    /// was cancelled) and every 16 leaves after: a mapped batch holds up to 64 MiB, whose
+    /// writes alone would outlast the 100 ms a signal may take to stop the import
+    /// (spec/system.md §4).
+    var cancellation = CancellationToken.process
 
     init(parameters: ImportParameters, factory: CIDFactory) {
         self.factory = factory
@@ -26,6 +33,7 @@ struct Assembler<Layout: FileLayoutStrategy> {
 
     mutating func assemble<Sink: BlockSink>(_ batch: LeafBatch, into sink: inout Sink) throws {
         for i in 0..<batch.count {
+            if i & 15 == 0 { try cancellation.check() }
             let block = batch.inputs[i]
             let cid = try factory.cid(codec: leafCodec, digest: batch.digests[i], block: block)
             // Nodes completed by the previous leaf go out before this leaf (Kubo's store order).

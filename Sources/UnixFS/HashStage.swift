@@ -1,11 +1,14 @@
 import Dispatch
 import Hashing
 
+import CairnSystem
+
 extension BatchHasher {
-    /// Hashes a batch's leaves into its digest slots.
-    func hash(_ batch: LeafBatch) {
+    /// Hashes a batch's leaves into its digest slots; once `cancellation` is cancelled some
+    /// slots may stay unwritten (the assembler checks the token before its first leaf).
+    func hash(_ batch: LeafBatch, cancellation: CancellationToken) {
         hash(UnsafeBufferPointer(start: batch.inputs, count: batch.count),
-             into: UnsafeMutableBufferPointer(start: batch.digests, count: batch.count))
+             into: UnsafeMutableBufferPointer(start: batch.digests, count: batch.count), cancellation: cancellation)
     }
 }
 
@@ -13,17 +16,21 @@ extension BatchHasher {
 /// were started, while the importing thread chunks the next batch.
 final class HashStage: @unchecked Sendable {
     let hasher: BatchHasher
+    let cancellation: CancellationToken
     let queue = DispatchQueue(label: "cairn.unixfs.hash")
     let done = DispatchSemaphore(value: 0)
     /// `poll` saw the oldest started batch finish (and took its signal).
     private var finished = false
 
-    init(hasher: BatchHasher) { self.hasher = hasher }
+    init(hasher: BatchHasher, cancellation: CancellationToken) {
+        self.hasher = hasher
+        self.cancellation = cancellation
+    }
 
     func start(_ batch: LeafBatch) {
-        let hasher = hasher
+        let hasher = hasher, cancellation = cancellation
         queue.async { [done] in
-            hasher.hash(batch)
+            hasher.hash(batch, cancellation: cancellation)
             done.signal()
         }
     }

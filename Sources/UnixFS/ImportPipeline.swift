@@ -34,6 +34,7 @@ extension FileImporter {
         let factory = CIDFactory(parameters)
         var assembler = Assembler<Layout>(parameters: parameters, factory: factory)
         assembler.metadata = metadata
+        assembler.cancellation = cancellation
         // A serial content-defined chunker keeps this thread busy, so the hashing stage leaves
         // it a core of its own; with fixed-size chunks this thread mostly waits, and a parallel
         // chunker shares every core with the hashing, so hashing takes all.
@@ -54,7 +55,7 @@ extension FileImporter {
                 let batch = batches[0]
                 try producer.fill(batch, limits: limits, framing: framing)
                 if batch.count == 0 { break }
-                hasher.hash(batch)
+                hasher.hash(batch, cancellation: cancellation)
                 try assembler.assemble(batch, into: &sink)
                 producer.release(batch)
                 progress?(assembler.fileSize)
@@ -64,7 +65,7 @@ extension FileImporter {
 
         // Two-stage pipeline: the hashing stage works on batch k while this thread reads and
         // chunks batch k+1, then assembles batch k in order.
-        let stage = HashStage(hasher: hasher)
+        let stage = HashStage(hasher: hasher, cancellation: cancellation)
         // On every exit, errors included, no hashing worker may still read a batch (or read
         // ahead into a buffer) when the producer's memory goes away: drain the stage.
         defer { stage.drain() }

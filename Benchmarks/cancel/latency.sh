@@ -8,7 +8,8 @@
 #
 # Usage: Benchmarks/cancel/latency.sh [SIZE_BYTES] [N]   (default 1 GiB, 20 signals per command)
 #   CAIRN=PATH uses that binary (no build); COMMANDS="add add-car …" picks commands;
-#   SEED=N fixes the moments (default 7).
+#   SEED=N fixes the moments (default 7); CHUNKER=SPEC the chunker of every add (default
+#   size-16384: many blocks, so per-block loops show; size-262144 shows per-batch steps).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 SIZE=${1:-1073741824}
@@ -20,16 +21,19 @@ if [[ -z "${CAIRN:-}" ]]; then
     (cd "$root" && swift build -c release --product cairn >/dev/null)
     CAIRN="$root/.build/release/cairn"
 fi
+source "$root/Benchmarks/common.sh"
 INPUT="$WORK/sm7_$SIZE"
-[[ -f "$INPUT" ]] || python3 "$root/scripts/splitmix.py" 7 "$SIZE" "$INPUT"
-cat "$INPUT" >/dev/null
+make_input "$WORK" "$SIZE" "$INPUT"
 
-exec python3 - "$CAIRN" "$INPUT" "$WORK" "$N" "${SEED:-7}" "${COMMANDS:-}" <<'PY'
+CHUNKER=${CHUNKER:-size-16384}
+WORK="$WORK/$CHUNKER"
+mkdir -p "$WORK"
+exec python3 - "$CAIRN" "$INPUT" "$WORK" "$N" "${SEED:-7}" "${COMMANDS:-}" "$CHUNKER" <<'PY'
 import os, random, re, shutil, signal, statistics, subprocess, sys, time
 
-cairn, input_path, work, trials, seed, only = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6].split()
+cairn, input_path, work, trials, seed, only, chunker = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6].split(), sys.argv[7]
 rng = random.Random(seed)
-base = os.path.join(work, "base")          # a store holding INPUT (16 KiB chunks: many blocks)
+base = os.path.join(work, "base")          # a store holding INPUT
 car = os.path.join(work, "input.car")
 
 def cairn_ok(*args, **kw):
@@ -78,7 +82,7 @@ def fresh(directory, with_store=False):
         shutil.copytree(base, os.path.join(directory, "store"))
 
 shutil.rmtree(base, ignore_errors=True)
-root_cid = cairn_ok("add", "-Q", "--chunker", "size-16384", "--store", base, input_path)
+root_cid = cairn_ok("add", "-Q", "--chunker", chunker, "--store", base, input_path)
 if not os.path.exists(car):
     cairn_ok("car", "export", root_cid, "-o", car, "--store", base)
 unpinned = os.path.join(work, "unpinned")
@@ -102,9 +106,9 @@ def remote():
 
 # name: (arguments for a trial directory D, preparation of D)
 commands = {
-    "add":          (lambda d: ["add", "--chunker", "size-16384", "--store", d + "/store", input_path], lambda d: fresh(d)),
-    "add-car":      (lambda d: ["add", "--chunker", "size-16384", "--car", d + "/out.car", input_path], lambda d: fresh(d)),
-    "car-create":   (lambda d: ["car", "create", "--chunker", "size-16384", input_path, "-o", d + "/out.car"], lambda d: fresh(d)),
+    "add":          (lambda d: ["add", "--chunker", chunker, "--store", d + "/store", input_path], lambda d: fresh(d)),
+    "add-car":      (lambda d: ["add", "--chunker", chunker, "--car", d + "/out.car", input_path], lambda d: fresh(d)),
+    "car-create":   (lambda d: ["car", "create", "--chunker", chunker, input_path, "-o", d + "/out.car"], lambda d: fresh(d)),
     "car-export":   (lambda d: ["car", "export", root_cid, "-o", d + "/out.car", "--store", base], lambda d: fresh(d)),
     "car-import":   (lambda d: ["car", "import", car, "--store", d + "/store"], lambda d: fresh(d)),
     "car-verify":   (lambda d: ["car", "verify", car], lambda d: fresh(d)),
@@ -118,7 +122,7 @@ commands = {
 }
 names = only or list(commands)
 
-print(f"| {'command (' + str(os.path.getsize(input_path) >> 20) + ' MiB, ' + str(trials) + ' signals)':<34} | {'run s':>6} | {'median ms':>9} | {'p90 ms':>7} | {'max ms':>7} | {'>100 ms':>7} |")
+print(f"| {'command (' + str(os.path.getsize(input_path) >> 20) + ' MiB, ' + chunker + ', ' + str(trials) + ' signals)':<34} | {'run s':>6} | {'median ms':>9} | {'p90 ms':>7} | {'max ms':>7} | {'>100 ms':>7} |")
 print(f"|{'-' * 36}|{'-' * 8}|{'-' * 11}|{'-' * 9}|{'-' * 9}|{'-' * 9}|")
 failed = False
 try:

@@ -270,7 +270,7 @@ public final class BlockStore: Sendable {
             var checked = 0
             for (_, index) in order {
                 checked += 1
-                if checked & 0xFFFF == 0 { try CancellationToken.process.check() }
+                if checked & 0x3FF == 0 { try CancellationToken.process.check() }  // ~1 ms of lookups
                 let found: Int32 = keys[index].withUnsafeBytes { key in
                     sqlite3_bind_blob(handle, 1, key.baseAddress, Int32(key.count), nil)
                     let step = sqlite3_step(handle)
@@ -395,7 +395,7 @@ public final class BlockStore: Sendable {
             var count = 0
             while let row = try rows.next() {
                 count += 1
-                if count & 0x3FFF == 0 { try CancellationToken.process.check() }
+                if count & 0x3FF == 0 { try CancellationToken.process.check() }  // `body` may be slow
                 let multihash = try IndexEntry.multihash(row, column: 5)
                 let entry = try IndexEntry(row: row, multihash: multihash)
                 try body(entry.cid(multihash), entry.location.length)

@@ -62,7 +62,11 @@ extension BlockStoreWriter {
                 after = last.0
                 try db.inTransaction {
                     let delete = try db.makeStatement(sql: "DELETE FROM main.blocks WHERE mh = ?")
-                    for (key, _) in dead { try delete.execute(arguments: [key]) }
+                    for (index, (key, _)) in dead.enumerated() {
+                        // Cancelled, the batch rolls back: nothing of it was removed.
+                        if index & 1023 == 1023 { try CancellationToken.process.check() }
+                        try delete.execute(arguments: [key])
+                    }
                     return .commit
                 }
                 report.removedBlocks += dead.count

@@ -151,9 +151,10 @@ private struct Marker {
 
     private mutating func tick() throws {
         sinceCommit += 1
+        // Each mark reads a block: 512 take a few ms, 8192 (a commit) could take 100.
+        if sinceCommit & 511 == 0 { try CancellationToken.process.check() }
         if sinceCommit >= 8192 {
             sinceCommit = 0
-            try CancellationToken.process.check()
             try db.execute(sql: "COMMIT")
             try db.execute(sql: "BEGIN")
         }

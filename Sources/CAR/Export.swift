@@ -76,6 +76,7 @@ public enum CARExport {
             for child in links where batchSize < batchBytes {
                 guard !seen.contains(child), ready[child] == nil, child.multihash.code != .identity,
                       queued.insert(child).inserted else { continue }
+                try CancellationToken.process.check()  // a lookup may read from disk
                 try checkCodec(child)
                 let bytes = try getUnverifiedBlock(child)
                 batchSize += bytes.count

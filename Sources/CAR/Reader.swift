@@ -363,7 +363,9 @@ public final class CARReader<Source: CARSource> {
             }
             if !pending.isEmpty {
                 try verifyPending()
-                for p in pending {
+                for (index, p) in pending.enumerated() {
+                    // `body` may write each block (car import): 16 MiB of writes per batch.
+                    if index & 15 == 15 { try CancellationToken.process.check() }
                     let offset = base + UInt64(p.sectionStart)
                     try body(CARBlock(cid: p.cid,
                                       bytes: UnsafeRawBufferPointer(rebasing: buffer[p.dataStart..<(p.dataStart + p.dataCount)]),

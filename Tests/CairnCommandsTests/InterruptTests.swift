@@ -6,13 +6,19 @@ import CairnSystem
 
 /// SIGINT and SIGTERM at random moments (spec/system.md §4): the command stops, exits 130 or
 /// 143 with one line on stderr, leaves no temporary file, the store still verifies, and what
-/// was printed as added can be read back. The moments come from SplitMix64; the seed is in
-/// every failure message (override with `CAIRN_INTERRUPT_SEED`).
+/// was printed as added can be read back, within `latencyBound` of the signal. The moments
+/// come from SplitMix64; the seed is in every failure message (override with
+/// `CAIRN_INTERRUPT_SEED`).
 @Suite("SIGINT/SIGTERM cancel cleanly", .serialized)
 struct InterruptTests {
     static let seed: UInt64 = ProcessInfo.processInfo.environment["CAIRN_INTERRUPT_SEED"].flatMap { UInt64($0) } ?? 20_261_205
     /// Signals per command.
     static let trials = 4
+    /// The most seconds from the signal to the end of the process. The goal is 100 ms
+    /// (spec/system.md §4, measured by Benchmarks/cancel/latency.sh); this bound is ten times
+    /// that, so a loaded machine never fails it, while a loop that checks cancellation only
+    /// per file or per phase (seconds on these inputs) does.
+    static let latencyBound = 1.0
 
     struct Outcome {
         var status: Int32
@@ -21,6 +27,8 @@ struct InterruptTests {
         var stderr: String
         /// Seconds from the signal handlers' installation to the end of the process.
         var workSeconds: Double = 0
+        /// Seconds from the signal to the end of the process (its pipes' end of file), if one was sent.
+        var latency: Double? = nil
     }
 
     /// Starts `cairn ARGUMENTS`, sends `signal` after `delay` seconds, waits for the end.
@@ -40,17 +48,27 @@ struct InterruptTests {
         // The moment counts from the handlers' installation, not from exec: on a loaded
         // machine start-up alone can take longer than the shortest delay.
         waitForSignalHandlers(process.processIdentifier)
-        let ready = Date()
+        let ready = DispatchTime.now()
+        var signalled: DispatchTime? = nil
         if let signal {
             usleep(UInt32(delay * 1_000_000))
+            signalled = DispatchTime.now()
             kill(process.processIdentifier, signal)
         }
+        // Both pipes reach their end when the process has ended (it closes them in exit;
+        // `waitUntilExit` polls, too coarse a clock for the latency).
         let printed = out.fileHandleForReading.readDataToEndOfFile()
         box.done.wait()
+        let ended = DispatchTime.now()
         process.waitUntilExit()
-        let workSeconds = Date().timeIntervalSince(ready)
         return Outcome(status: process.terminationStatus, exited: process.terminationReason == .exit,
-                       stdout: String(decoding: printed, as: UTF8.self), stderr: String(decoding: box.error, as: UTF8.self))
+                       stdout: String(decoding: printed, as: UTF8.self), stderr: String(decoding: box.error, as: UTF8.self),
+                       workSeconds: seconds(from: ready, to: ended),
+                       latency: signalled.map { seconds(from: $0, to: ended) })
+    }
+
+    static func seconds(from start: DispatchTime, to end: DispatchTime) -> Double {
+        Double(end.uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
     }
 
     /// Waits (up to 10 s) until the process catches SIGINT and SIGTERM, read from the
@@ -149,6 +167,9 @@ struct InterruptTests {
             #expect(outcome.exited, "\(context): killed by the signal instead of exiting")
             #expect(outcome.status == 128 + signal, "\(context): status \(outcome.status), stderr \(outcome.stderr)")
             #expect(outcome.stderr == "Error: interrupted\n", "\(context)")
+            if let latency = outcome.latency {
+                #expect(latency <= latencyBound, "\(context): the process ended \(latency) s after the signal")
+            }
             for place in [workload.store(directory), workload.output(directory)] {
                 #expect(leftovers(in: place).isEmpty, "\(context): left \(leftovers(in: place)) in \(place)")
             }
@@ -228,6 +249,25 @@ struct InterruptTests {
                 }
             }
         ), sandbox: fixture.sandbox, seed: Self.seed &+ 1)
+    }
+
+    @Test func carCreate() throws {
+        let fixture = try Fixture()
+        defer { fixture.sandbox.cleanup() }
+        try Self.exercise(Workload(
+            name: "create",
+            arguments: { ["car", "create", "--chunker", "size-16384", fixture.inputPath, "-o", $0 + "/out.car"] },
+            store: { $0 + "/store" }, output: { $0 },
+            afterwards: { directory, outcome, context in
+                // Written under a temporary name, renamed only when complete (then the root is printed).
+                if outcome.stdout.isEmpty {
+                    #expect(!FileManager.default.fileExists(atPath: directory + "/out.car"), "\(context)")
+                } else {
+                    let verify = try CairnProcess.run(["car", "verify", directory + "/out.car"])
+                    #expect(verify.status == 0, "\(context): \(verify.stderr)")
+                }
+            }
+        ), sandbox: fixture.sandbox, seed: Self.seed &+ 6)
     }
 
     @Test func carExport() throws {

@@ -1,14 +1,16 @@
+import CairnSystem
+
 /// The one error type of the `BlockStore` module.
 ///
 /// `code` says what kind of failure it is (stable, for comparisons), `message` is a one-line
 /// description for people, and `errno` carries the operating system's error number when a
 /// system call failed. Shaped after swift-nio's `FileSystemError` / `IOError`.
-public struct BlockStoreError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct BlockStoreError: CairnError {
     /// The kind of failure: a struct with static members so codes can be added later without
     /// breaking callers' `switch`es.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        let raw: UInt8
-        init(_ raw: UInt8) { self.raw = raw }
+    public struct Code: ErrorCode {
+        public let rawValue: UInt8
+        init(_ raw: UInt8) { self.rawValue = raw }
 
         /// A system call failed (see `errno`).
         public static let io = Code(1)
@@ -33,21 +35,10 @@ public struct BlockStoreError: Error, Hashable, Sendable, CustomStringConvertibl
         /// The store lock was not free before the caller's timeout.
         public static let busy = Code(10)
 
-        public var description: String {
-            switch raw {
-            case 1: return "io"
-            case 2: return "corrupt"
-            case 3: return "notFound"
-            case 4: return "formatVersion"
-            case 5: return "invalidInput"
-            case 6: return "database"
-            case 7: return "noStore"
-            case 8: return "refused"
-            case 9: return "invalidDAG"
-            case 10: return "busy"
-            default: return "code\(raw)"
-            }
-        }
+        public static let names = [
+            "io", "corrupt", "notFound", "formatVersion", "invalidInput", "database", "noStore",
+            "refused", "invalidDAG", "busy",
+        ]
     }
 
     public var code: Code

@@ -1,8 +1,10 @@
+import CairnSystem
+
 /// The one error type of the `Blocks` module: a stable code and a one-line message naming the
 /// block (the pattern of `CARError` and `BlockStoreError`).
-public struct BlockError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct BlockError: CairnError {
     /// What kind of failure it is. A struct with static members so codes can be added later.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    public struct Code: ErrorCode {
         public let rawValue: UInt8
         @inlinable init(_ raw: UInt8) { self.rawValue = raw }
 
@@ -13,14 +15,7 @@ public struct BlockError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The CID's hash function (or digest length) is one Cairn cannot verify.
         public static let unsupportedHash = Code(3)
 
-        public var description: String {
-            switch rawValue {
-            case 1: return "invalid block"
-            case 2: return "hash mismatch"
-            case 3: return "unsupported hash"
-            default: return "code \(rawValue)"
-            }
-        }
+        public static let names = ["invalid block", "hash mismatch", "unsupported hash"]
     }
 
     public var code: Code

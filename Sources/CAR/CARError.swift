@@ -1,10 +1,11 @@
 import Blocks
+import CairnSystem
 /// The one error type of the `CAR` module (swift-system style: a stable code and a one-line
 /// message). `offset`, when present, is the byte offset in the CAR file (not the data payload)
 /// where the problem was found.
-public struct CARError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct CARError: CairnError {
     /// What kind of failure it is. A struct with static members so codes can be added later.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    public struct Code: ErrorCode {
         public let rawValue: UInt8
         @inlinable init(_ raw: UInt8) { self.rawValue = raw }
 
@@ -33,23 +34,11 @@ public struct CARError: Error, Hashable, Sendable, CustomStringConvertible {
         /// A CID Kubo refuses as insecure (a weak hash function or a truncated digest).
         public static let insecureCID = Code(12)
 
-        public var description: String {
-            switch rawValue {
-            case 1: return "truncated"
-            case 2: return "invalid header"
-            case 3: return "invalid section"
-            case 4: return "hash mismatch"
-            case 5: return "limit exceeded"
-            case 6: return "missing root"
-            case 7: return "incomplete DAG"
-            case 8: return "invalid index"
-            case 9: return "unsupported"
-            case 10: return "I/O error"
-            case 11: return "invalid use"
-            case 12: return "insecure CID"
-            default: return "code \(rawValue)"
-            }
-        }
+        public static let names = [
+            "truncated", "invalid header", "invalid section", "hash mismatch", "limit exceeded",
+            "missing root", "incomplete DAG", "invalid index", "unsupported", "I/O error",
+            "invalid use", "insecure CID",
+        ]
     }
 
     public let code: Code

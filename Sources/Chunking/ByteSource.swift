@@ -2,13 +2,13 @@ import CairnSystem
 
 /// The error of reading a chunker's input, in the project's pattern (spec/api.md §3): a closed
 /// `code` to compare, the `errno` when a system call failed, and a one-line `message`.
-public struct ChunkingError: Error, Hashable, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        let raw: UInt8
-        init(_ raw: UInt8) { self.raw = raw }
+public struct ChunkingError: CairnError {
+    public struct Code: ErrorCode {
+        public let rawValue: UInt8
+        init(_ raw: UInt8) { self.rawValue = raw }
         /// `read(2)` on the input failed.
         public static let readFailed = Code(1)
-        public var description: String { raw == 1 ? "readFailed" : "code\(raw)" }
+        public static let names = ["readFailed"]
     }
 
     public let code: Code

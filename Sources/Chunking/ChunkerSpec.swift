@@ -1,3 +1,5 @@
+import CairnSystem
+
 /// A parsed and validated `--chunker` string.
 ///
 /// Accepted forms (Kubo's `chunker.FromString` plus FastCDC):
@@ -70,13 +72,13 @@ extension ChunkerSpec: CustomStringConvertible {
 }
 
 /// A `--chunker` string that cannot be used; `description` is a one-line message naming the problem.
-public struct ChunkerSpecError: Error, Hashable, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        let raw: UInt8
-        init(_ raw: UInt8) { self.raw = raw }
+public struct ChunkerSpecError: CairnError {
+    public struct Code: ErrorCode {
+        public let rawValue: UInt8
+        init(_ raw: UInt8) { self.rawValue = raw }
         /// The text names no chunker, or its parameters are malformed or out of bounds.
         public static let invalidSpec = Code(1)
-        public var description: String { raw == 1 ? "invalidSpec" : "code\(raw)" }
+        public static let names = ["invalidSpec"]
     }
 
     /// Always `.invalidSpec` today; compare codes, not messages.

@@ -1,10 +1,12 @@
+import CairnSystem
+
 /// The one error type of the `Engine` module (spec/engine.md): a closed `code` to compare, and
 /// a one-line `message` for people.
-public struct EngineError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct EngineError: CairnError {
     /// The kind of failure; new codes may be added without breaking callers' `switch`es.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        let raw: UInt8
-        init(_ raw: UInt8) { self.raw = raw }
+    public struct Code: ErrorCode {
+        public let rawValue: UInt8
+        init(_ raw: UInt8) { self.rawValue = raw }
 
         /// A block the DAG needs is not available.
         public static let notFound = Code(1)
@@ -18,16 +20,7 @@ public struct EngineError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The caller passed something the operation refuses (an existing output, a range).
         public static let invalidInput = Code(5)
 
-        public var description: String {
-            switch raw {
-            case 1: return "notFound"
-            case 2: return "invalidDAG"
-            case 3: return "unsafeName"
-            case 4: return "io"
-            case 5: return "invalidInput"
-            default: return "code\(raw)"
-            }
-        }
+        public static let names = ["notFound", "invalidDAG", "unsafeName", "io", "invalidInput"]
     }
 
     public let code: Code

@@ -1,9 +1,11 @@
+import CairnSystem
+
 /// The one error type of the `OCI` module (spec/oci.md, spec/api.md §4): a closed `code` and a
 /// one-line `message` naming the layout, the blob, and what was expected and found.
-public struct OCIError: Error, Hashable, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        let raw: UInt8
-        init(_ raw: UInt8) { self.raw = raw }
+public struct OCIError: CairnError {
+    public struct Code: ErrorCode {
+        public let rawValue: UInt8
+        init(_ raw: UInt8) { self.rawValue = raw }
 
         /// Not a layout or archive Cairn reads: no `oci-layout`/`index.json` or `manifest.json`,
         /// malformed JSON, a bad digest string, an unsafe path.
@@ -19,17 +21,9 @@ public struct OCIError: Error, Hashable, Sendable, CustomStringConvertible {
         /// A file-system call failed.
         public static let io = Code(6)
 
-        public var description: String {
-            switch raw {
-            case 1: return "invalidLayout"
-            case 2: return "mismatch"
-            case 3: return "missingBlob"
-            case 4: return "badCompression"
-            case 5: return "badTar"
-            case 6: return "io"
-            default: return "code\(raw)"
-            }
-        }
+        public static let names = [
+            "invalidLayout", "mismatch", "missingBlob", "badCompression", "badTar", "io",
+        ]
     }
 
     public let code: Code

@@ -1,8 +1,10 @@
+import CairnSystem
+
 /// A failure talking to a remote block holder: a code for callers, a one-line message for people.
-public struct RemoteError: Error, Hashable, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        let value: Int
-        init(_ value: Int) { self.value = value }
+public struct RemoteError: CairnError {
+    public struct Code: ErrorCode {
+        public let rawValue: UInt8
+        init(_ raw: UInt8) { self.rawValue = raw }
         /// The address or the request is not usable (exit 64 at the CLI).
         public static let usage = Code(1)
         /// The remote answered with an error.
@@ -16,16 +18,9 @@ public struct RemoteError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The remote is too old, or lacks the call, for what was asked.
         public static let unsupported = Code(6)
 
-        public var description: String {
-            switch value {
-            case 1: "usage"
-            case 2: "remote"
-            case 3: "unreachable"
-            case 4: "verification"
-            case 5: "unauthorized"
-            default: "unsupported"
-            }
-        }
+        public static let names = [
+            "usage", "remote", "unreachable", "verification", "unauthorized", "unsupported",
+        ]
     }
 
     public let code: Code

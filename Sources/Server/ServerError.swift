@@ -1,9 +1,11 @@
+import CairnSystem
+
 /// Why `cairn serve` could not start (spec/api.md §4): a code for callers, a one-line message
 /// for people. Request failures are answered over HTTP instead, never thrown out of the server.
-public struct ServerError: Error, Hashable, Sendable, CustomStringConvertible {
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        let value: Int
-        init(_ value: Int) { self.value = value }
+public struct ServerError: CairnError {
+    public struct Code: ErrorCode {
+        public let rawValue: UInt8
+        init(_ raw: UInt8) { self.rawValue = raw }
         /// A listener on a non-loopback address without `--auth-file` or
         /// `--allow-unauthenticated` (a usage error at the CLI).
         public static let unauthenticated = Code(1)
@@ -12,13 +14,7 @@ public struct ServerError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The store could not be opened (or created).
         public static let store = Code(3)
 
-        public var description: String {
-            switch value {
-            case 1: "unauthenticated"
-            case 2: "authFile"
-            default: "store"
-            }
-        }
+        public static let names = ["unauthenticated", "authFile", "store"]
     }
 
     public let code: Code

@@ -1,8 +1,10 @@
+import CairnSystem
+
 /// A failure during an import (not a bad option): a read error, an impossible CID. The one
 /// error pattern of spec/api.md §4: a stable `code` and a one-line `message`.
-public struct ImportError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct ImportError: CairnError {
     /// The kind of failure: a struct with static members so codes can be added later.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    public struct Code: ErrorCode {
         public let rawValue: UInt8
         init(_ raw: UInt8) { self.rawValue = raw }
 
@@ -22,18 +24,10 @@ public struct ImportError: Error, Hashable, Sendable, CustomStringConvertible {
         /// The parameters do not fit this input (metadata on a raw-leaf file root).
         public static let invalidParameters = Code(7)
 
-        public var description: String {
-            switch rawValue {
-            case 1: return "io"
-            case 2: return "unsupported file"
-            case 3: return "changed"
-            case 4: return "symlink cycle"
-            case 5: return "invalid block"
-            case 6: return "limit exceeded"
-            case 7: return "invalid parameters"
-            default: return "code \(rawValue)"
-            }
-        }
+        public static let names = [
+            "io", "unsupported file", "changed", "symlink cycle", "invalid block", "limit exceeded",
+            "invalid parameters",
+        ]
     }
 
     public var code: Code

@@ -1,4 +1,5 @@
 public import Chunking
+public import CairnSystem
 public import Hashing
 public import Multiformats
 public import Blocks
@@ -111,9 +112,9 @@ public enum ImportProfile: String, Hashable, Sendable, CaseIterable {
 
 /// A refused option or option combination: a stable `code` and a one-line `message`
 /// (spec/api.md §4).
-public struct ImportOptionsError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct ImportOptionsError: CairnError {
     /// The kind of refusal: a struct with static members so codes can be added later.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
+    public struct Code: ErrorCode {
         public let rawValue: UInt8
         init(_ raw: UInt8) { self.rawValue = raw }
 
@@ -124,14 +125,7 @@ public struct ImportOptionsError: Error, Hashable, Sendable, CustomStringConvert
         /// Options that cannot be used together, or one that needs another.
         public static let conflict = Code(3)
 
-        public var description: String {
-            switch rawValue {
-            case 1: return "invalid value"
-            case 2: return "unknown name"
-            case 3: return "conflict"
-            default: return "code \(rawValue)"
-            }
-        }
+        public static let names = ["invalid value", "unknown name", "conflict"]
     }
 
     public var code: Code

@@ -75,11 +75,6 @@ public struct DiscardingSink: BlockSink {
 
 /// Keeps every block in memory, in put order (for tests and small imports).
 public struct CollectingSink: BlockSink {
-    public struct Block: Hashable, Sendable {
-        public var cid: CID
-        public var bytes: [UInt8]
-    }
-
     public private(set) var blocks: [Block] = []
 
     public init() {}

@@ -32,7 +32,7 @@ enum CARTestSupport {
     }
 
     /// Imports `data` with `parameters` and returns the blocks (pipeline order) and the root.
-    static func importBlocks(_ data: [UInt8], _ parameters: ImportParameters = .kuboDefault) throws -> (root: CID, blocks: [CollectingSink.Block]) {
+    static func importBlocks(_ data: [UInt8], _ parameters: ImportParameters = .kuboDefault) throws -> (root: CID, blocks: [Block]) {
         var sink = CollectingSink()
         let result = try FileImporter(parameters: parameters, threads: 1).importBytes(data, into: &sink)
         return (result.root, sink.distinctBlocks)

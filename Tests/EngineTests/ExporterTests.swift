@@ -12,7 +12,7 @@ struct ExporterTests {
     static let input = SplitMix64.bytes(seed: 10, count: 300_000)
 
     /// A balanced tree three levels deep: 1000-byte leaves, 8 links per node.
-    static func file() throws -> (root: CID, blocks: [CollectingSink.Block]) {
+    static func file() throws -> (root: CID, blocks: [Block]) {
         try importFile(input, flags: ["--chunker=size-1000", "--max-file-links=8", "--raw-leaves"])
     }
 

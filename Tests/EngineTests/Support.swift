@@ -12,7 +12,7 @@ final class MemoryBlocks: BlockGetter, @unchecked Sendable {
     private var blocks: [CID: [UInt8]] = [:]
     private var requests: [CID] = []
 
-    init(_ blocks: [CollectingSink.Block] = []) {
+    init(_ blocks: [Block] = []) {
         for block in blocks { self.blocks[block.cid] = block.bytes }
     }
 
@@ -29,7 +29,7 @@ final class MemoryBlocks: BlockGetter, @unchecked Sendable {
 }
 
 /// A file imported with Kubo's flags: its root, and its blocks in put order.
-func importFile(_ input: [UInt8], flags: [String]) throws -> (root: CID, blocks: [CollectingSink.Block]) {
+func importFile(_ input: [UInt8], flags: [String]) throws -> (root: CID, blocks: [Block]) {
     var sink = CollectingSink()
     let result = try FileImporter(parameters: ImportOptions(kuboArguments: flags).resolve()).importBytes(input, into: &sink)
     return (result.root, sink.distinctBlocks)

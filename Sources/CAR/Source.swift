@@ -30,53 +30,27 @@ public struct CARMemorySource: CARSource, Sendable {
 
 /// A CAR read from a file descriptor with `read(2)` (a file, or standard input).
 public final class CARFileSource: CARSource {
-    public let descriptor: Int32
-    public let name: String
+    private let file: InputFile
     public let size: UInt64?
-    private let owned: Bool
+    public var descriptor: Int32 { file.descriptor }
+    public var name: String { file.name }
 
     /// Opens `path` (`-` = standard input).
-    public convenience init(path: String) throws(CARError) {
-        if path == "-" {
-            self.init(descriptor: 0, name: "<stdin>", owned: false)
-            return
-        }
-        let fd: Int32
-        do { fd = try SystemCall.open(path, O_RDONLY) } catch { throw CARError(.io, error.description) }
-        var info = stat()
-        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
-            close(fd)
-            throw CARError(.io, "\(path) is a directory")
-        }
-        self.init(descriptor: fd, name: path, owned: true)
+    public init(path: String) throws(CARError) {
+        do { file = try InputFile(path: path) } catch { throw CARError(.io, error.description) }
+        size = file.remainingSize
         #if os(Linux)
-        _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
+        if path != "-" { _ = posix_fadvise(file.descriptor, 0, 0, Int32(POSIX_FADV_SEQUENTIAL)) }
         #endif
     }
 
     /// Reads an open descriptor (not closed here).
-    public convenience init(descriptor: Int32, name: String = "input") {
-        self.init(descriptor: descriptor, name: name, owned: false)
-    }
-
-    private init(descriptor: Int32, name: String, owned: Bool) {
-        self.descriptor = descriptor
-        self.name = name
-        self.owned = owned
-        var info = stat()
-        if fstat(descriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG {
-            let position = lseek(descriptor, 0, SEEK_CUR)
-            self.size = position >= 0 ? UInt64(info.st_size) - UInt64(position) : nil
-        } else {
-            self.size = nil
-        }
-    }
-
-    deinit {
-        if owned { close(descriptor) }
+    public init(descriptor: Int32, name: String = "input") {
+        file = InputFile(descriptor: descriptor, name: name)
+        size = file.remainingSize
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(CARError) -> Int {
-        do { return try SystemCall.read(descriptor, into: buffer, path: name) } catch { throw CARError(.io, error.description) }
+        do { return try file.read(into: buffer) } catch { throw CARError(.io, error.description) }
     }
 }

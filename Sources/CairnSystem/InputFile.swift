@@ -1,0 +1,65 @@
+/// A file or standard input (`-`) opened for reading: the one opener behind the readers of a
+/// byte stream that a user names by path (`CARFileSource`, the command line's `ByteInput`).
+/// A directory is refused; a descriptor it opened is closed with it.
+public struct InputFile: ~Copyable {
+    public let descriptor: Int32
+    /// The path, or `<stdin>`.
+    public let name: String
+    private let owned: Bool
+
+    /// Why a path cannot be read; `description` is the line to report.
+    public enum Failure: Error, CustomStringConvertible {
+        case system(SystemError)
+        case directory(String)
+
+        public var description: String {
+            switch self {
+            case .system(let error): return error.description
+            case .directory(let path): return "\(path) is a directory"
+            }
+        }
+    }
+
+    public init(path: String) throws(Failure) {
+        if path == "-" {
+            descriptor = 0
+            name = "<stdin>"
+            owned = false
+            return
+        }
+        let fd: Int32
+        do { fd = try SystemCall.open(path, O_RDONLY) } catch { throw .system(error) }
+        var info = stat()
+        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR {
+            close(fd)
+            throw .directory(path)
+        }
+        descriptor = fd
+        name = path
+        owned = true
+    }
+
+    /// An open descriptor, not closed here.
+    public init(descriptor: Int32, name: String) {
+        self.descriptor = descriptor
+        self.name = name
+        self.owned = false
+    }
+
+    deinit {
+        if owned { close(descriptor) }
+    }
+
+    /// The bytes from the current position to the end, for a regular file; nil otherwise.
+    public var remainingSize: UInt64? {
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let position = lseek(descriptor, 0, SEEK_CUR)
+        return position >= 0 ? UInt64(info.st_size) - UInt64(position) : nil
+    }
+
+    /// Reads up to `buffer.count` bytes; 0 at the end (EINTR retried, `SystemCall.read`).
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
+        try SystemCall.read(descriptor, into: buffer, path: name)
+    }
+}

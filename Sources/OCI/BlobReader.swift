@@ -79,7 +79,22 @@ final class BlobReader {
 
     /// Stored output: the checks of the next stored bytes, in order (digest, decompression, tar).
     func checkStored(_ bytes: UnsafeRawBufferPointer) {
-        absorbStored(bytes)
+        hashStored(bytes)
+        checkStream(bytes)
+    }
+
+    /// Whether the stored bytes are more than digested: a layer's stream or tar is checked.
+    var checksStream: Bool { decoder != nil || scanner != nil }
+
+    /// The digest part of `checkStored` (it may run on one thread while `checkStream` runs on
+    /// another over the same bytes: they share no state).
+    func hashStored(_ bytes: UnsafeRawBufferPointer) {
+        storedHasher.update(bytes)
+    }
+
+    /// The rest of `checkStored`: counts the bytes, decompresses a layer, hashes and scans its tar.
+    func checkStream(_ bytes: UnsafeRawBufferPointer) {
+        storedCount += Int64(bytes.count)
         guard streamFailure == nil else { return }
         do throws(OCIError) {
             if let decoder { try decompress(bytes, with: decoder) } else if scanner != nil { try absorbTar(bytes) }

@@ -4,7 +4,9 @@
 #     peers `sha256sum` of the same blobs (target: >= 0.95x for the compressed digests) and
 #     `gzip -dc | sha256sum` of the same layers (target: >= 0.9x for the diff_ids);
 #  2. `cairn oci add` throughput over the blob bytes (target >= 1.5 GiB/s) and its peak RSS
-#     (GNU time's maximum resident set size; target <= 64 MiB);
+#     (GNU time's maximum resident set size; target <= 64 MiB), with the store on disk and
+#     with the store on /dev/shm (tmpfs: no disk, the compute path alone), beside the disk
+#     peer `cp -r LAYOUT` + `sync` (the same bytes written durably once, no hashing);
 #  3. `cairn oci push` of version 2 after version 1 to a `cairn serve` on 127.0.0.1: bytes
 #     uploaded against the bytes of the new layer, for fixed-size (size-262144) and FastCDC
 #     chunking, gzip and uncompressed layers (version 2 = version 1 with one line inserted at
@@ -72,11 +74,21 @@ gunzipsha() { for f in $LAYER_FILES; do gzip -dc "$f" | sha256sum; done; }
 T_SHA=$(best shablobs)
 T_GUNZIP=$(best gunzipsha)
 T_VERIFY=$(best "$CAIRN" oci verify "$LAYOUT")
-addfresh() { rm -rf "$WORK/store"; "$CAIRN" oci add --store "$WORK/store" "$LAYOUT"; }
-T_ADD=$(best addfresh)
-rm -rf "$WORK/store"
-RSS=$( { /usr/bin/time -f '%M' "$CAIRN" oci add --store "$WORK/store" "$LAYOUT" >/dev/null; } 2>&1 | tail -1)
-rm -rf "$WORK/store"
+# oci add three ways: the store on disk (durable writes), the same add with the store on
+# /dev/shm (tmpfs: the compute path alone), and the disk peer `cp -r` + `sync` of the layout.
+SHM=/dev/shm/cairn-oci-bench-$$
+trap 'rm -rf "$SHM"' EXIT
+addfresh() { rm -rf "$1"; "$CAIRN" oci add --store "$1" "$LAYOUT"; }
+copysync() { rm -rf "$WORK/copy"; cp -r "$LAYOUT" "$WORK/copy"; sync; }
+sync
+T_COPY=$(best copysync)
+rm -rf "$WORK/copy"
+T_ADD=$(best addfresh "$WORK/store")
+T_SHM=$(best addfresh "$SHM")
+peak() { rm -rf "$1"; { /usr/bin/time -f '%M' "$CAIRN" oci add --store "$1" "$LAYOUT" >/dev/null; } 2>&1 | tail -1; }
+RSS=$(peak "$WORK/store")
+RSS_SHM=$(peak "$SHM")
+rm -rf "$WORK/store" "$SHM"
 
 gib() { echo "scale=3; $1 / $2 / 1073741824" | bc -l; }
 printf '| %-58s | %8s | %9s |\n' "operation ($((BLOB_BYTES >> 20)) MiB of blobs, $((TAR_BYTES >> 20)) MiB of tars)" "seconds" "GiB/s"
@@ -84,10 +96,12 @@ printf '|%s|%s|%s|\n' "---------------------------------------------------------
 printf '| %-58s | %8.3f | %9s |\n' "sha256sum of every blob" "$T_SHA" "$(gib "$BLOB_BYTES" "$T_SHA")"
 printf '| %-58s | %8.3f | %9s |\n' "gzip -dc | sha256sum of every layer (tar bytes)" "$T_GUNZIP" "$(gib "$TAR_BYTES" "$T_GUNZIP")"
 printf '| %-58s | %8.3f | %9s |\n' "cairn oci verify (digests + diff_ids; tar bytes)" "$T_VERIFY" "$(gib "$TAR_BYTES" "$T_VERIFY")"
-printf '| %-58s | %8.3f | %9s |\n' "cairn oci add (store; blob bytes)" "$T_ADD" "$(gib "$BLOB_BYTES" "$T_ADD")"
+printf '| %-58s | %8.3f | %9s |\n' "cp -r + sync of the layout (disk peer; blob bytes)" "$T_COPY" "$(gib "$BLOB_BYTES" "$T_COPY")"
+printf '| %-58s | %8.3f | %9s |\n' "cairn oci add, store on disk (blob bytes)" "$T_ADD" "$(gib "$BLOB_BYTES" "$T_ADD")"
+printf '| %-58s | %8.3f | %9s |\n' "cairn oci add, store on /dev/shm (blob bytes)" "$T_SHM" "$(gib "$BLOB_BYTES" "$T_SHM")"
 printf '| %-58s | %8s | %9s |\n' "cairn oci verify / sha256sum (compressed digests)" "" "$(echo "scale=2; $T_SHA / $T_VERIFY" | bc -l)x"
 printf '| %-58s | %8s | %9s |\n' "cairn oci verify / gzip -dc | sha256sum (diff_ids)" "" "$(echo "scale=2; $T_GUNZIP / $T_VERIFY" | bc -l)x"
-echo "cairn oci add peak RSS: $((RSS / 1024)) MiB (target <= 64 MiB)"
+echo "cairn oci add peak RSS: $((RSS / 1024)) MiB store on disk, $((RSS_SHM / 1024)) MiB on /dev/shm (target <= 64 MiB)"
 
 # 3. push v2 after v1: two single-layer images that differ by one line at the start of a file.
 PUSH="$WORK/push-$PUSH_BYTES"
@@ -140,7 +154,7 @@ print(manifest["layers"][0]["size"])
 PY
 }
 SERVER_PID=""
-trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true' EXIT
+trap '[ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; rm -rf "$SHM"' EXIT
 push_v2_after_v1() {  # chunker, suffix ("" or raw): prints the bytes the v2 push uploaded
   rm -rf "$WORK/serve-store" "$WORK/push-store" "$WORK/serve.log"
   : > "$WORK/serve.log"

@@ -28,14 +28,27 @@ extension Adder {
         next: (Int) throws -> Source?, check: (Int, ImportResult) throws -> Void,
         finish: ((inout AddStoreSink, [ImportResult]) throws -> [CID])? = nil
     ) throws -> [ImportResult] {
+        try addEach(to: store, pin: pin, pinName: pinName, next: { index, importer, sink in
+            guard let source = try next(index) else { return nil }
+            return try importer.importStream(source, into: &sink)
+        }, check: check, finish: finish)
+    }
+
+    /// The same, for files imported by the caller: `next` imports the file of index `index`
+    /// with `importer` into `sink` (as a stream, or as bytes it maps itself), or returns nil
+    /// after the last one.
+    public func addEach(
+        to store: BlockStore, pin: Bool = true, pinName: String? = nil,
+        next: (Int, FileImporter, inout AddStoreSink) throws -> ImportResult?, check: (Int, ImportResult) throws -> Void,
+        finish: ((inout AddStoreSink, [ImportResult]) throws -> [CID])? = nil
+    ) throws -> [ImportResult] {
         let importer = try FileImporter(parameters: parameters, threads: threads)
         let writer = try store.writer()
         defer { writer.abandon() }
         writer.commitsOnlyWhenAsked = true
         var sink = AddStoreSink(writer: writer)
         var results: [ImportResult] = []
-        while let source = try next(results.count) {
-            let result = try importer.importStream(source, into: &sink)
+        while let result = try next(results.count, importer, &sink) {
             try check(results.count, result)
             results.append(result)
         }

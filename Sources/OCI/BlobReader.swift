@@ -70,62 +70,54 @@ final class BlobReader {
     }
 
     deinit {
-        aside?.finishAndWait()
         input.deallocate()
     }
 
-    /// Stored output: the checks of the bytes handed out (digest, decompression, tar) run on a
-    /// second thread, over copies in `Overlap` slots, so that they overlap the caller's work
-    /// (the importer's chunk hashing). Started with the first bytes.
-    private var aside: Overlap?
-    /// The first decompression or tar failure the checking thread met; it then only hashes.
-    private var asideFailure: OCIError?
+    /// Stored output: the first decompression or tar failure met; from then on the stored
+    /// bytes are only hashed (a wrong size or digest, the cause, is reported first).
+    private var streamFailure: OCIError?
 
-    private func checkAside(_ bytes: UnsafeRawBufferPointer) {
-        let overlap: Overlap
-        if let aside {
-            overlap = aside
-        } else {
-            overlap = Overlap(slots: 4, slotBytes: 1 << 20)
-            aside = overlap
-            let reader = UncheckedSendable(Unmanaged.passUnretained(self))  // deinit waits for the thread
-            let worker = Thread {
-                overlap.consume { bytes throws(OCIError) in reader.value.takeUnretainedValue().checkStored(bytes) }
-            }
-            worker.stackSize = 1 << 20
-            worker.start()
-        }
-        var rest = bytes
-        while !rest.isEmpty {
-            let slot = overlap.acquire()
-            let count = min(slot.count, rest.count)
-            slot.baseAddress!.copyMemory(from: rest.baseAddress!, byteCount: count)
-            overlap.publish(slot, count: count)
-            rest = UnsafeRawBufferPointer(rebasing: rest[count...])
-        }
+    /// Stored output: the checks of the next stored bytes, in order (digest, decompression, tar).
+    func checkStored(_ bytes: UnsafeRawBufferPointer) {
+        hashStored(bytes)
+        checkStream(bytes)
     }
 
-    /// On the checking thread: what `read` used to do with each piece inline.
-    private func checkStored(_ bytes: UnsafeRawBufferPointer) {
-        absorbStored(bytes)
-        guard asideFailure == nil else { return }
+    /// Whether the stored bytes are more than digested: a layer's stream or tar is checked.
+    var checksStream: Bool { decoder != nil || scanner != nil }
+
+    /// The digest part of `checkStored` (it may run on one thread while `checkStream` runs on
+    /// another over the same bytes: they share no state).
+    func hashStored(_ bytes: UnsafeRawBufferPointer) {
+        storedHasher.update(bytes)
+    }
+
+    /// The rest of `checkStored`: counts the bytes, decompresses a layer, hashes and scans its tar.
+    func checkStream(_ bytes: UnsafeRawBufferPointer) {
+        storedCount += Int64(bytes.count)
+        guard streamFailure == nil else { return }
         do throws(OCIError) {
             if let decoder { try decompress(bytes, with: decoder) } else if scanner != nil { try absorbTar(bytes) }
         } catch {
-            asideFailure = error
+            streamFailure = error
         }
     }
 
-    /// The end of the stored bytes: waits for the checking thread, then the final checks (a
-    /// wrong size or digest, the cause, is reported before a damaged stream, its consequence).
-    private func endAside() throws(OCIError) {
-        aside?.finishAndWait()
-        if let failure = asideFailure {
+    /// Stored output, after the last byte went through `checkStored`: the final checks (a
+    /// wrong size or digest is reported before a damaged stream, its consequence).
+    func endStored() throws(OCIError) {
+        if let failure = streamFailure {
             _ = try storedDigest()
             throw failure
         }
         try finish()
     }
+
+    /// Whether the bytes handed out are a layer's tar rather than the blob as stored.
+    var outputsUncompressed: Bool { output == .uncompressed && decoder != nil }
+
+    /// Where the stored bytes are, for a reader that maps them instead of calling `read`.
+    var storedRegion: (file: SharedFile, offset: Int64, length: Int64) { (region.file, region.offset, region.remaining) }
 
     /// The next bytes; 0 at the end, once every check has passed.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws(OCIError) -> Int {
@@ -134,10 +126,10 @@ final class BlobReader {
             if output == .stored || decoder == nil {
                 let count = try region.read(into: buffer)
                 if count == 0 {
-                    try endAside()
+                    try endStored()
                     return 0
                 }
-                checkAside(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+                checkStored(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
                 return count
             }
             return try readUncompressed(into: buffer, decoder: decoder!)

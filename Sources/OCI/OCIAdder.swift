@@ -16,8 +16,8 @@ public struct OCIAddedBlob: Hashable, Sendable {
 
 /// `cairn oci add` as a library call (spec/oci.md §5): every blob of a layout (or, with
 /// `uncompressed`, the decompressed tar of each layer) becomes one UnixFS file through
-/// `Adder.addStreams`, verified while it is read; all or nothing — a layout with any issue
-/// stores nothing.
+/// `Adder.addEach` (mapped and read in place by `MappedBlobImport`), verified while it is
+/// read; all or nothing — a layout with any issue stores nothing.
 public struct OCIAdder: Sendable {
     public var adder: Adder
     public var uncompressed = false
@@ -65,12 +65,16 @@ public struct OCIAdder: Sendable {
         }
         let results: [ImportResult]
         do {
-            results = try adder.addStreams(count: layout.blobs.count, to: store, pin: pin, pinName: pinName, open: { index in
+            results = try adder.addEach(to: store, pin: pin, pinName: pinName, next: { index, importer, sink in
+                guard index < layout.blobs.count else { return nil }
                 let reader = try BlobReader(blob: layout.blobs[index], container: layout.container, output: uncompressed ? .uncompressed : .stored, limits: limits)
                 readers.append(reader)
+                if !reader.outputsUncompressed, let result = try MappedBlobImport.importBlob(reader, importer: importer, into: &sink) {
+                    return result
+                }
                 let source = BlobSource(reader)
                 failure = source.failure
-                return source
+                return try importer.importStream(source, into: &sink)
             }, check: { _, _ in
                 // The reader's last read returned 0 only after its checks passed.
                 guard readers.last?.check != nil else { throw OCIError(.io, "\(layout.path): a blob was not read to its end") }

@@ -1,0 +1,146 @@
+import CairnSystem
+import Foundation
+import UnixFS
+import Blocks
+
+/// `oci add` of a blob as stored (spec/oci.md §5): the blob's bytes are mapped once and read in
+/// place by several threads at the same time, with no copy and no read buffer: the importer
+/// chunks and hashes them on this thread (and its hashing threads) while a checker thread
+/// computes the blob's digest and, for a layer, another one decompresses it and hashes and
+/// scans its tar (`BlobReader`). Memory stays bounded whatever the blob's size: no reader runs
+/// more than `window` bytes ahead of the slowest (it waits), and the pages all are done with
+/// are dropped from the mapping (`MADV_DONTNEED`; they stay in the page cache).
+enum MappedBlobImport {
+    /// The most bytes one reader may run ahead of the slowest.
+    static let window = 2 << 20
+    /// The importer's batches (it touches the pages of one batch beyond what it reported done).
+    static let batchBytes = 4 << 20
+    /// Bytes a checker takes at a time.
+    static let step = 1 << 20
+
+    /// Imports the blob of `reader` with `importer`; nil when its bytes cannot be mapped (the
+    /// caller then streams it). Throws the first failed check after the import, as `read` would.
+    static func importBlob<Sink: BlockSink>(_ reader: BlobReader, importer: FileImporter, into sink: inout Sink) throws -> ImportResult? {
+        let (file, offset, length) = reader.storedRegion
+        guard length > 0, length <= Int64(Int.max) else { return nil }
+        let mapped = try MappedFile.withMapping(file.fd, offset: offset, length: Int(length)) { region in
+            try importMapped(region, reader: reader, importer: importer, into: &sink)
+        }
+        guard let mapped else { return nil }
+        if mapped.damaged { throw OCIError(.io, "\(reader.name): the file changed while it was read") }
+        return mapped.result
+    }
+
+    private static func importMapped<Sink: BlockSink>(_ region: UnsafeRawBufferPointer, reader: BlobReader,
+                                                      importer: FileImporter, into sink: inout Sink) throws -> ImportResult {
+        // The digest on one thread; a layer's decompression and tar on another (they share no
+        // state: `hashStored`, `checkStream`). Reader 0 is the importer.
+        let checks: [(BlobReader) -> (UnsafeRawBufferPointer) -> Void] =
+            reader.checksStream ? [BlobReader.hashStored, BlobReader.checkStream] : [BlobReader.checkStored]
+        let positions = MappedPositions(region, readers: 1 + checks.count, window: window)
+        var importer = importer
+        importer.batchBytes = min(importer.batchBytes, batchBytes)
+        importer.progress = { done in positions.advance(0, to: Int(done)) }
+        let checked = DispatchSemaphore(value: 0)
+        for (index, check) in checks.enumerated() {
+            // Each checker uses only its own part of the reader until `checked`.
+            let shared = UncheckedSendable((check(reader), region))
+            let thread = Thread {
+                let (check, region) = shared.value
+                var position = 0
+                while position < region.count && positions.advance(index + 1, to: position) {
+                    let count = min(step, region.count - position)
+                    check(UnsafeRawBufferPointer(rebasing: region[position..<position + count]))
+                    position += count
+                }
+                positions.end(index + 1)
+                checked.signal()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        let result: ImportResult
+        do {
+            result = try importer.importBytes(region, into: &sink)
+        } catch {
+            positions.stop()
+            for _ in checks { checked.wait() }
+            throw error
+        }
+        positions.end(0)
+        for _ in checks { checked.wait() }
+        try CancellationToken.process.check()
+        try reader.endStored()
+        return result
+    }
+}
+
+/// How far each reader of one mapped region got; keeps each within `window` bytes of the
+/// slowest and drops the pages all have passed.
+final class MappedPositions: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var position: [Int]
+    private var ended: [Bool]
+    private var stopped = false
+    private let region: UnsafeRawBufferPointer
+    private let window: Int
+    private let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+    /// Bytes of the region (from its first whole page) already dropped.
+    private var released = 0
+
+    init(_ region: UnsafeRawBufferPointer, readers: Int, window: Int) {
+        self.region = region
+        self.window = window
+        position = Array(repeating: 0, count: readers)
+        ended = Array(repeating: false, count: readers)
+    }
+
+    /// Reader `reader` is done with the bytes before `offset`; waits while it is more than
+    /// `window` bytes ahead of the slowest other one still reading. False once the import
+    /// stopped (or the process was cancelled).
+    @discardableResult
+    func advance(_ reader: Int, to offset: Int) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        position[reader] = offset
+        release()
+        condition.broadcast()
+        while !stopped && offset - slowest(besides: reader) > window {
+            if CancellationToken.process.isCancelled { stopped = true; break }
+            _ = condition.wait(until: Date(timeIntervalSinceNow: 0.1))
+        }
+        return !stopped
+    }
+
+    /// The position of the slowest reader other than `reader` still reading (under the lock).
+    private func slowest(besides reader: Int) -> Int {
+        position.indices.filter { $0 != reader && !ended[$0] }.map { position[$0] }.min() ?? Int.max
+    }
+
+    /// `reader` read everything (or gave up): the others no longer wait for it.
+    func end(_ reader: Int) {
+        condition.withLock {
+            ended[reader] = true
+            position[reader] = region.count
+            condition.broadcast()
+        }
+    }
+
+    /// The import failed: the checkers stop at their next step.
+    func stop() {
+        condition.withLock {
+            stopped = true
+            condition.broadcast()
+        }
+    }
+
+    /// Drops the whole pages before every position (under the lock).
+    private func release() {
+        guard let base = region.baseAddress else { return }
+        let first = Int(bitPattern: base) / pageSize * pageSize
+        let end = (Int(bitPattern: base) + position.min()!) / pageSize * pageSize
+        guard end - first > released else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: first + released), end - first - released, Int32(MADV_DONTNEED))
+        released = end - first
+    }
+}

@@ -122,8 +122,8 @@ commands = {
 }
 names = only or list(commands)
 
-print(f"| {'command (' + str(os.path.getsize(input_path) >> 20) + ' MiB, ' + chunker + ', ' + str(trials) + ' signals)':<34} | {'run s':>6} | {'median ms':>9} | {'p90 ms':>7} | {'max ms':>7} | {'>100 ms':>7} |")
-print(f"|{'-' * 36}|{'-' * 8}|{'-' * 11}|{'-' * 9}|{'-' * 9}|{'-' * 9}|")
+print(f"| {'command (' + str(os.path.getsize(input_path) >> 20) + ' MiB, ' + chunker + ', ' + str(trials) + ' signals)':<44} | {'run s':>6} | {'median ms':>9} | {'p90 ms':>7} | {'max ms':>7} | {'>100 ms':>7} |")
+print(f"|{'-' * 46}|{'-' * 8}|{'-' * 11}|{'-' * 9}|{'-' * 9}|{'-' * 9}|")
 failed = False
 try:
     for name in names:
@@ -150,7 +150,7 @@ try:
             continue
         samples.sort()
         p90 = samples[min(len(samples) - 1, int(len(samples) * 0.9))]
-        print(f"| {name:<34} | {duration:6.2f} | {statistics.median(samples):9.1f} | {p90:7.1f} | {samples[-1]:7.1f} | {sum(s > 100 for s in samples):7d} |", flush=True)
+        print(f"| {name:<44} | {duration:6.2f} | {statistics.median(samples):9.1f} | {p90:7.1f} | {samples[-1]:7.1f} | {sum(s > 100 for s in samples):7d} |", flush=True)
 finally:
     if serve is not None:
         serve.terminate()

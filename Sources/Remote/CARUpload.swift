@@ -36,10 +36,27 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
     /// The length of the CARv1 of these blocks: the framed header, then per block
     /// `varint(len(cid) + len(data)) cid data` (ipld/go-car, the CARv1 spec).
     static func carLength(root: CID, cids: [CID], sizes: [Int]) -> Int {
-        zip(cids, sizes).reduce(CARv1Header(roots: [root]).framed.count) { total, block in
-            let section = block.0.encodedLength + block.1
-            return total + Varint.encodedLength(UInt64(section)) + section
+        zip(cids, sizes).reduce(CARv1Header(roots: [root]).framed.count) { $0 + sectionLength($1.0, $1.1) }
+    }
+
+    /// The bytes of one CAR section: `varint(len(cid) + len(data)) cid data`.
+    static func sectionLength(_ cid: CID, _ size: Int) -> Int {
+        let section = cid.encodedLength + size
+        return Varint.encodedLength(UInt64(section)) + section
+    }
+
+    /// The bytes of the piece of the body that starts with block `start` (with the multipart
+    /// head and CAR header first, the multipart tail last): blocks are added until about
+    /// `uploadChunkBytes`; returns its length and the block after it.
+    func piece(from start: Int) -> (bytes: Int, end: Int) {
+        var bytes = start == 0 ? Self.prefix(boundary).utf8.count + CARv1Header(roots: [root]).framed.count : 0
+        var end = start
+        while bytes < uploadChunkBytes, end < cids.count {
+            bytes += Self.sectionLength(cids[end], sizes[end])
+            end += 1
         }
+        if end == cids.count { bytes += Self.suffix(boundary).utf8.count }
+        return (bytes, end)
     }
 
     var contentType: String { "multipart/form-data; boundary=\(boundary)" }
@@ -67,11 +84,14 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
         mutating func next() async throws -> ByteBuffer? {
             guard !finished else { return nil }
             try Task.checkCancellation()
+            // One buffer of exactly this piece's size: never regrown, never copied again.
+            let (size, end) = upload.piece(from: position)
+            output.buffer = ByteBufferAllocator().buffer(capacity: size)
             if writer == nil {
                 output.buffer.writeString(CARUpload.prefix(upload.boundary))
                 writer = try CARWriter(output: output, roots: [upload.root])
             }
-            while output.buffer.readableBytes < uploadChunkBytes, position < upload.cids.count {
+            while position < end {
                 let cid = upload.cids[position]
                 // A copy read with pread, not a borrowed (mapped) block: the mapped pages of a
                 // whole layer would stay resident for the rest of the upload.
@@ -89,7 +109,10 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
                 output.buffer.writeString(CARUpload.suffix(upload.boundary))
                 finished = true
             }
-            return output.take()
+            guard output.buffer.readableBytes == size else {
+                throw RemoteError(.usage, "the upload's piece has \(output.buffer.readableBytes) bytes where \(size) were counted")
+            }
+            return output.buffer
         }
     }
 }
@@ -97,19 +120,12 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
 /// About how many bytes each piece of an upload's body holds.
 let uploadChunkBytes = 1 << 20
 
-/// A CAR output that keeps what was written until the upload takes it.
+/// A CAR output into the buffer of the upload's current piece.
 final class PendingBytes: CAROutput {
     var buffer = ByteBuffer()
 
     func write(_ data: UnsafeRawBufferPointer) {
         buffer.writeBytes(data)
-    }
-
-    /// What was written since the last call; the next bytes go to a fresh buffer of the
-    /// same size, so the one handed to the network is never copied or written again.
-    func take() -> ByteBuffer {
-        defer { buffer = ByteBufferAllocator().buffer(capacity: uploadChunkBytes + (256 << 10)) }
-        return buffer
     }
 
     var isSeekable: Bool { false }

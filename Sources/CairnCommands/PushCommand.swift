@@ -40,6 +40,11 @@ struct PushCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Only check: print what would be sent.")
     var dryRun = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Check existence through the remote's list of its blocks (refs/local) when it holds at most N (default 4 × the DAG's blocks, at least 65536; 0: block/stat for each).",
+        valueName: "N"))
+    var listLimit: Int?
+
     @Flag(name: .long, help: "Print the summary as one JSON object.")
     var json = false
 
@@ -50,6 +55,7 @@ struct PushCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try source()
         if replace && pinName == nil { throw usageError("--replace needs --pin-name") }
+        if let listLimit, listLimit < 0 { throw usageError("--list-limit must be 0 or more, got \(listLimit)") }
     }
 
     private func source() throws -> (String, KuboArguments, ImportParameters) {
@@ -71,6 +77,7 @@ struct PushCommand: AsyncParsableCommand {
         pusher.pinName = pinName
         pusher.replace = replace
         pusher.dryRun = dryRun
+        pusher.listingLimit = listLimit
         if progress.enabled { pusher.progress = { progress.show($0, $1, $2) } }
         let configured = pusher
         let summary = try await remote.withRemote(address, configure: cluster.apply) { holder in

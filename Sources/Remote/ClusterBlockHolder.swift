@@ -43,6 +43,11 @@ public final class ClusterBlockHolder: RemoteBlockHolder {
     /// Asked of the IPFS proxy (`block/stat?offline=true`, as for Kubo).
     public func has(_ cids: [CID]) async throws -> [Bool] { try await proxy.has(cids) }
 
+    /// The IPFS proxy's `refs/local` listing, as for Kubo.
+    public func listedPresence(of cids: [CID], limit: Int) async throws -> [Bool]? {
+        try await proxy.listedPresence(of: cids, limit: limit)
+    }
+
     /// `GET /pins/{cid}`: pinned when at least one peer reports `pinned` (that peer holds the
     /// whole DAG); an unknown CID (404, or every peer `unpinned`) is not pinned.
     public func isPinnedRecursively(_ root: CID) async throws -> Bool {

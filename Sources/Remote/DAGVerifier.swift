@@ -111,8 +111,17 @@ final class DAGVerifier: @unchecked Sendable {
 
     private func isIdentity(_ cid: CID) -> Bool { cid.multihash.code == .identity }
 
-    /// The DAG is complete, and (order unknown) nothing received lies outside it.
+    /// The DAG is complete, and (order unknown) nothing received lies outside it. In
+    /// depth-first order every block was taken only when a received block linked to it, so
+    /// the DAG is complete exactly when no link is still expected: no second set of every
+    /// CID is built at the end (the peak of a large fetch).
     func finish() throws {
+        if order == .dfs || scope == .block {
+            if let missing = expected.first(where: { !isIdentity($0) }) {
+                throw RemoteError(.verification, "the DAG of \(root) is incomplete: block \(missing) is missing")
+            }
+            return
+        }
         var reached: Set<CID> = [], stack = [root]
         while let cid = stack.popLast() {
             guard !isIdentity(cid), reached.insert(cid).inserted else { continue }

@@ -26,6 +26,9 @@ public struct Pusher: Sendable {
     public var pinName: String?
     public var replace = false
     public var dryRun = false
+    /// The most blocks the remote may list for its listing to answer the existence check
+    /// (nil: 4 × the DAG's blocks, at least 65 536; 0: never list, ask block by block).
+    public var listingLimit: Int?
     /// Called with (blocks checked or uploaded so far, total) as the push proceeds.
     public var progress: (@Sendable (String, Int, Int) -> Void)?
 
@@ -41,16 +44,7 @@ public struct Pusher: Sendable {
         if try await remote.isPinnedRecursively(root) {
             summary.rootPinned = true
         } else {
-            let batch = 4096
-            var start = 0
-            while start < dag.count {
-                try Task.checkCancellation()
-                let slice = Array(dag[start..<min(start + batch, dag.count)])
-                let present = try await remote.has(slice.map(\.cid))
-                for (entry, held) in zip(slice, present) where !held { missing.append(entry.cid) }
-                start += slice.count
-                progress?("checking", start, dag.count)
-            }
+            missing = try await absent(dag.map(\.cid), on: remote)
         }
         summary.presentBlocks = dag.count - missing.count
         let missingSet = Set(missing)
@@ -73,6 +67,25 @@ public struct Pusher: Sendable {
         let elapsed = ContinuousClock.now - clock
         summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         return summary
+    }
+
+    /// The blocks of `cids` the remote lacks: from its listing when it holds few enough
+    /// blocks, else asked in batches of 4096 (`has`, bounded concurrency).
+    func absent(_ cids: [CID], on remote: any RemoteBlockHolder) async throws -> [CID] {
+        let limit = listingLimit ?? max(65_536, 4 * cids.count)
+        if limit > 0, let present = try await remote.listedPresence(of: cids, limit: limit) {
+            progress?("checking", cids.count, cids.count)
+            return zip(cids, present).filter { !$0.1 }.map(\.0)
+        }
+        var missing: [CID] = [], start = 0
+        while start < cids.count {
+            try Task.checkCancellation()
+            let slice = Array(cids[start..<min(start + 4096, cids.count)])
+            for (cid, held) in zip(slice, try await remote.has(slice)) where !held { missing.append(cid) }
+            start += slice.count
+            progress?("checking", start, cids.count)
+        }
+        return missing
     }
 
     /// Every distinct block of `root`'s DAG (depth first, parents first) with its size; a

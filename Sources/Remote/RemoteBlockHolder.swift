@@ -39,6 +39,9 @@ public enum FetchScope: String, Hashable, Sendable {
 public protocol RemoteBlockHolder: Sendable {
     /// Which of `cids` the remote holds, in order.
     func has(_ cids: [CID]) async throws -> [Bool]
+    /// Which of `cids` the remote holds, from one listing of every block it holds; nil when
+    /// it holds more than `limit` blocks or cannot list them (then `has` answers).
+    func listedPresence(of cids: [CID], limit: Int) async throws -> [Bool]?
     /// Whether a recursive pin of `root` exists, which answers for the whole DAG.
     func isPinnedRecursively(_ root: CID) async throws -> Bool
     /// Uploads the blocks `cids` (read from `blocks`) of the DAG under `root`; the remote's
@@ -58,4 +61,9 @@ public protocol RemoteBlockHolder: Sendable {
     func fetch(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (CID, [UInt8]) throws -> Void) async throws
     /// Releases the connections.
     func close() async
+}
+
+extension RemoteBlockHolder {
+    /// No listing: every block is asked for with `has`.
+    public func listedPresence(of cids: [CID], limit: Int) async throws -> [Bool]? { nil }
 }

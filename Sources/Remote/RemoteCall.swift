@@ -174,11 +174,17 @@ func uploadTimeout(_ bytes: UInt64, _ settings: RemoteSettings) -> Duration {
 
 /// Calls `line` for each line of a newline-delimited body (NDJSON).
 func forEachLine(_ response: HTTPClientResponse, _ what: String, _ line: ([UInt8]) throws -> Void) async throws {
+    _ = try await readLines(response, what) { try line($0); return true }
+}
+
+/// Calls `line` for each line of a newline-delimited body until it returns false; whether
+/// the whole body was read (false: the rest is left unread and the connection dropped).
+func readLines(_ response: HTTPClientResponse, _ what: String, while line: ([UInt8]) throws -> Bool) async throws -> Bool {
     var pending: [UInt8] = []
     for try await buffer in response.body {
         for byte in buffer.readableBytesView {
             if byte == UInt8(ascii: "\n") {
-                if !pending.isEmpty { try line(pending) }
+                if !pending.isEmpty, try !line(pending) { return false }
                 pending.removeAll(keepingCapacity: true)
             } else {
                 pending.append(byte)
@@ -187,7 +193,8 @@ func forEachLine(_ response: HTTPClientResponse, _ what: String, _ line: ([UInt8
         }
     }
     try checkStreamError(response, what)
-    if !pending.isEmpty { try line(pending) }
+    if !pending.isEmpty { return try line(pending) }
+    return true
 }
 
 private let allowed: CharacterSet = {

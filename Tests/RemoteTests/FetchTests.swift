@@ -57,6 +57,7 @@ import CairnTestSupport
         (.extraBlock, "outside the DAG", "; version=1; order=unk; dups=y"),
         (.duplicateBlock, "sent twice", "; version=1; order=dfs; dups=n"),
         (.missingBlock, "is missing", "; version=1; order=unk; dups=n"),
+        (.missingBlock, "is missing", "; version=1; order=dfs; dups=n"),
         (.shuffled, "outside the DAG", "; version=1; order=dfs; dups=n"),
     ])
     func refusesWhatDoesNotVerify(fault: GatewayTestNode.Fault, message: String, parameters: String) async throws {

@@ -28,6 +28,58 @@ import CairnTestSupport
         }
     }
 
+    /// `refs/local` answers for every CID when the node lists no more than the limit (its raw
+    /// CIDv1s match dag-pb CIDs by multihash); past the limit, without the command or with an
+    /// `Err` line, it does not answer as "absent".
+    @Test func listingAnswersExistenceWithinItsLimit() async throws {
+        let layer = try LocalLayer("kubo-list")
+        defer { layer.remove() }
+        let root = try layer.add("t", ["f": SplitMix64.bytes(seed: 11, count: 20_000)])
+        let other = try layer.add("o", ["g": SplitMix64.bytes(seed: 12, count: 3000)])
+        let cids = try [root] + layer.dag(root).filter { $0 != root }
+        let node = KuboTestNode()
+        for cid in [cids[0], cids[2]] + Array(try layer.dag(other)) { node.store(cid, try layer.store.get(cid)) }
+        #expect(cids[0].codec == .dagPB)
+        try await node.serve { base in
+            let remote = try kubo(base)
+            defer { Task { await remote.close() } }
+            let held = node.blockCount
+            #expect(try await remote.listedPresence(of: cids, limit: held) == cids.indices.map { $0 == 0 || $0 == 2 })
+            #expect(try await remote.listedPresence(of: cids, limit: held - 1) == nil)
+            #expect(!node.callLog.contains { $0.hasPrefix("block/stat") })
+            node.refsLocalError = "listing broke"
+            let error = await #expect(throws: RemoteError.self) { try await remote.listedPresence(of: cids, limit: 100) }
+            #expect(error?.message.contains("listing broke") == true)
+            node.withoutRefsLocal = true
+            #expect(try await remote.listedPresence(of: cids, limit: 100) == nil)
+        }
+    }
+
+    /// A push asks the listing first, and block by block only when it is too long or off.
+    @Test func pushChecksExistenceByListingThenByBlock() async throws {
+        let layer = try LocalLayer("kubo-list-push")
+        defer { layer.remove() }
+        let root = try layer.add("t", ["f": SplitMix64.bytes(seed: 13, count: 20_000)])
+        let cids = Array(try layer.dag(root))
+        let node = KuboTestNode()
+        node.store(cids[1], try layer.store.get(cids[1]))
+        try await node.serve { base in
+            let remote = try kubo(base)
+            defer { Task { await remote.close() } }
+            for limit in [nil, 0] {
+                var pusher = Pusher()
+                pusher.dryRun = true
+                pusher.listingLimit = limit
+                let before = node.callLog.count
+                let summary = try await pusher.push(root, from: layer.store, to: remote)
+                #expect(summary.presentBlocks == 1 && summary.uploadedBlocks == cids.count - 1)
+                let calls = node.callLog.dropFirst(before)
+                #expect(calls.filter { $0.hasPrefix("block/stat") }.count == (limit == 0 ? cids.count : 0))
+                #expect(calls.contains("refs/local") == (limit == nil))
+            }
+        }
+    }
+
     @Test func pinNamesNeedKubo026() async throws {
         let node = KuboTestNode()
         node.version = "0.25.0"

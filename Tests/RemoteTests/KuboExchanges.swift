@@ -84,6 +84,14 @@ struct KuboExchanges {
         return exchange
     }
 
+    /// ipfs/kubo core/commands/refs.go `RefsLocalCmd`: one `RefWrapper` per blockstore key,
+    /// "CIDv1-Raw CIDs" whatever the block's codec; an error is a line with `Err` set.
+    static func localRefs(_ keys: [Multihash], error: String?) -> Self {
+        var lines = keys.map { "{\"Ref\":\"\(CID.v1(codec: .raw, multihash: $0))\",\"Err\":\"\"}\n" }
+        if let error { lines.append("{\"Ref\":\"\",\"Err\":\"\(error)\"}\n") }
+        return json(lines.joined(), chunked: true, source: "ipfs/kubo core/commands/refs.go (RefsLocalCmd, RefWrapper)")
+    }
+
     static func importStats(blocks: Int, bytes: Int) -> Self {
         json("{\"Stats\":{\"BlockCount\":\(blocks),\"BlockBytesCount\":\(bytes)}}\n", chunked: true,
              source: "ipfs/kubo core/commands/dag/dag.go (CarImportOutput, stats=true, pin-roots=false)")

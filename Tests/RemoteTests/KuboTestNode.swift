@@ -35,6 +35,10 @@ final class KuboTestNode: @unchecked Sendable {
     var withoutDagImport = false
     /// Send `pin/ls` answers with an error in the `X-Stream-Error` trailer.
     var pinListStreamError: String?
+    /// Answer `refs/local` with 404, as a node without it does.
+    var withoutRefsLocal = false
+    /// End the `refs/local` listing with a `{"Ref":"","Err":…}` line.
+    var refsLocalError: String?
     /// Break off `dag/export` half-way with this error in the `X-Stream-Error` trailer.
     var exportStreamError: String?
 
@@ -87,6 +91,9 @@ final class KuboTestNode: @unchecked Sendable {
             guard let arg, let cid = try? CID(arg) else { return KuboExchanges.badArgument.response() }
             guard let bytes = block(cid) else { return KuboExchanges.notFoundLocally(cid).response() }
             return KuboExchanges.blockStat(cid, size: bytes.count).response()
+        case "refs/local":
+            if withoutRefsLocal { return KuboExchanges.unknownCommand.response() }
+            return KuboExchanges.localRefs(locked { Array(blocks.keys) }, error: refsLocalError).response()
         case "dag/import":
             if withoutDagImport { return KuboExchanges.unknownCommand.response() }
             let body = try await request.collectBody(upTo: 1 << 30)

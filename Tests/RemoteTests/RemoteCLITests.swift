@@ -41,6 +41,8 @@ import CairnTestSupport
             #expect(!run.stderr.contains("wrong"))
             let usage = try await runCairn(["push", "x", "--to", "gateway+" + base])
             #expect(usage.status == 64)
+            let negative = try await runCairn(["push", "x", "--to", base, "--list-limit", "-1"])
+            #expect(negative.status == 64 && negative.stderr.contains("--list-limit"))
         }
     }
 

@@ -136,22 +136,27 @@ struct GatewayResponder: Sendable {
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             try await writer.write(ByteBuffer(bytes: header))
             while true {
-                let batch: [(CID, [UInt8])]
+                let buffer: ByteBuffer
                 do {
-                    batch = try await store.run { try walk.next($0) }
+                    // Framed on the pool thread that read and verified the blocks: the event
+                    // loop gets one buffer per ~1 MiB, ready to write.
+                    buffer = try await store.run { store in
+                        var buffer = ByteBuffer()
+                        buffer.reserveCapacity(5 << 18)
+                        for (cid, bytes) in try walk.next(store, budget: 1 << 20) {
+                            let cidBytes = cid.bytes
+                            buffer.writeBytes(Varint.encode(UInt64(cidBytes.count + bytes.count)))
+                            buffer.writeBytes(cidBytes)
+                            buffer.writeBytes(bytes)
+                        }
+                        return buffer
+                    }
                 } catch {
                     // Never a bad byte: the stream ends here, without its last chunk.
                     logger.error("gateway: CAR of \(path) cut short: \(error)")
                     throw error
                 }
-                if batch.isEmpty { break }
-                var buffer = ByteBuffer()
-                for (cid, bytes) in batch {
-                    let cidBytes = cid.bytes
-                    buffer.writeBytes(Varint.encode(UInt64(cidBytes.count + bytes.count)))
-                    buffer.writeBytes(cidBytes)
-                    buffer.writeBytes(bytes)
-                }
+                if buffer.readableBytes == 0 { break }
                 try await writer.write(buffer)
             }
             try await writer.finish(nil)

@@ -133,30 +133,38 @@ struct GatewayResponder: Sendable {
         let store = self.store
         let logger = state.logger
         let header = CARv1Header(roots: [root]).framed
+        // The next batch is read and verified while the event loop sends this one (at most two
+        // batches, about 2 MiB, in memory; the walk still runs one batch at a time).
+        let nextBatch = { @Sendable in
+            Task {
+                try await store.run { store in
+                    var buffer = ByteBuffer()
+                    buffer.reserveCapacity(5 << 18)
+                    for (cid, bytes) in try walk.next(store, budget: 1 << 20) {
+                        let cidBytes = cid.bytes
+                        buffer.writeBytes(Varint.encode(UInt64(cidBytes.count + bytes.count)))
+                        buffer.writeBytes(cidBytes)
+                        buffer.writeBytes(bytes)
+                    }
+                    return buffer
+                }
+            }
+        }
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             try await writer.write(ByteBuffer(bytes: header))
+            var pending = nextBatch()
+            defer { pending.cancel() }
             while true {
                 let buffer: ByteBuffer
                 do {
-                    // Framed on the pool thread that read and verified the blocks: the event
-                    // loop gets one buffer per ~1 MiB, ready to write.
-                    buffer = try await store.run { store in
-                        var buffer = ByteBuffer()
-                        buffer.reserveCapacity(5 << 18)
-                        for (cid, bytes) in try walk.next(store, budget: 1 << 20) {
-                            let cidBytes = cid.bytes
-                            buffer.writeBytes(Varint.encode(UInt64(cidBytes.count + bytes.count)))
-                            buffer.writeBytes(cidBytes)
-                            buffer.writeBytes(bytes)
-                        }
-                        return buffer
-                    }
+                    buffer = try await pending.value
                 } catch {
                     // Never a bad byte: the stream ends here, without its last chunk.
                     logger.error("gateway: CAR of \(path) cut short: \(error)")
                     throw error
                 }
                 if buffer.readableBytes == 0 { break }
+                pending = nextBatch()
                 try await writer.write(buffer)
             }
             try await writer.finish(nil)

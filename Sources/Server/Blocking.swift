@@ -139,6 +139,9 @@ final class BytePipe: @unchecked Sendable {
 
     private func takeLocked() -> ByteBuffer {
         let buffer = chunks[head]
+        // Let go of it now: a taken chunk left in the array until the next compaction kept
+        // up to 64 of them (64 MiB of 1 MiB upload chunks) alive.
+        chunks[head] = ByteBuffer()
         head += 1
         buffered -= buffer.readableBytes
         if head > 64 && head * 2 > chunks.count {

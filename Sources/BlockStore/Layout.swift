@@ -21,7 +21,8 @@ public struct StoreLayout: Sendable, Hashable {
         return StoreLayout(root: userHome + "/.cairn")
     }
 
-    var databasePath: String { root + "/index.sqlite" }
+    /// The index (spec/blockstore.md §2); SQLite keeps its WAL beside it, with `-wal` appended.
+    public var databasePath: String { root + "/index.sqlite" }
     var lockPath: String { root + "/lock" }
     var packsPath: String { root + "/packs" }
     var formatPath: String { root + "/FORMAT" }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// Runs blocking store work off the event loops: every store call (SQLite, pack I/O, fsync,
 /// hashing) goes through `run`, on the server's own thread pool, never on a NIO event loop.
@@ -138,6 +139,9 @@ final class BytePipe: @unchecked Sendable {
 
     private func takeLocked() -> ByteBuffer {
         let buffer = chunks[head]
+        // Let go of it now: a taken chunk left in the array until the next compaction kept
+        // up to 64 of them (64 MiB of 1 MiB upload chunks) alive.
+        chunks[head] = ByteBuffer()
         head += 1
         buffered -= buffer.readableBytes
         if head > 64 && head * 2 > chunks.count {
@@ -152,8 +156,13 @@ final class BytePipe: @unchecked Sendable {
 actor AsyncGate {
     private var available: Int
     private var waiting: [CheckedContinuation<Void, Never>] = []
+    /// Called on every release, before the next holder goes on.
+    private let released: (@Sendable () -> Void)?
 
-    init(permits: Int) { available = permits }
+    init(permits: Int, released: (@Sendable () -> Void)? = nil) {
+        available = permits
+        self.released = released
+    }
 
     /// Takes a permit, waiting for one.
     func acquire() async {
@@ -169,6 +178,7 @@ actor AsyncGate {
     }
 
     func release() {
+        released?()
         if waiting.isEmpty { available += 1 } else { waiting.removeFirst().resume() }
     }
 
@@ -183,4 +193,14 @@ actor AsyncGate {
             throw error
         }
     }
+}
+
+/// A count that only goes up, shared between threads: how many times the server's one writer
+/// has let go of the store (the gateway's cache of verified blocks starts afresh after each).
+final class Counter: Sendable {
+    private let count = Atomic<UInt64>(0)
+
+    var value: UInt64 { count.load(ordering: .acquiring) }
+
+    func increment() { count.add(1, ordering: .releasing) }
 }

@@ -30,6 +30,7 @@ public struct CairnServer: Sendable {
         ready: @escaping @Sendable (String, ListenAddress) async -> Void = { _, _ in },
         stop: (@Sendable () async -> Void)? = nil
     ) async throws {
+        ProcessMemory.bound()
         let state = try ServerState(configuration: configuration, logger: logger)
         var services: [any Service] = []
         if let api = configuration.api {

@@ -11,6 +11,8 @@ public struct ServerLimits: Sendable, Hashable {
     public var idleTimeoutSeconds: Int64 = 60
     /// Largest request head (all header fields together).
     public var maxHeaderBytes = 64 << 10
+    /// Bytes of verified raw blocks the gateway keeps in memory (0: none; spec/gateway.md §5.1).
+    public var verifiedBlockCacheBytes = 32 << 20
 
     public init() {}
 }

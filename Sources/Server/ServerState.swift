@@ -12,7 +12,9 @@ final class ServerState: Sendable {
     /// Blocking store work runs here, never on an event loop.
     let pool: BlockingPool
     /// One writer at a time: every request that changes the store holds this gate.
-    let writeGate = AsyncGate(permits: 1)
+    let writeGate: AsyncGate
+    /// How many times the write gate was released: a write may have changed the store.
+    let writes: Counter
     /// At most `limits.concurrentUploads` request bodies stream in at once.
     let uploadGate: AsyncGate
     /// Kubo's `API.Authorizations`, if an auth file was given.
@@ -29,6 +31,9 @@ final class ServerState: Sendable {
         }
         pool = BlockingPool(threads: configuration.limits.concurrentUploads + 16)
         uploadGate = AsyncGate(permits: configuration.limits.concurrentUploads)
+        let writes = Counter()
+        self.writes = writes
+        writeGate = AsyncGate(permits: 1, released: { writes.increment() })
     }
 
     /// Runs a read on the pool.

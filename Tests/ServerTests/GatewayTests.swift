@@ -104,6 +104,23 @@ import CairnTestSupport
         }
     }
 
+    /// A raw block answered from the cache of verified blocks (spec/gateway.md §5.1) is answered
+    /// 404 as soon as the store no longer has it, even when another writer removed it.
+    @Test func removedBlocksLeaveTheVerifiedCache() async throws {
+        try await withGateway(cars: ["gateway-raw-block.car"]) { gateway, store in
+            let cid = GatewayConformanceTests.rawASCII
+            let expected = try GatewayConformanceTests.rawData(cid)
+            for _ in 0..<2 {
+                let answer = try await gatewayGet(gateway, "/ipfs/\(cid)?format=raw")
+                #expect(answer.status == 200)
+                #expect(answer.body == expected)
+            }
+            // Not through the server: only the index files tell the gateway that it changed.
+            try store.write { writer in _ = try writer.delete(GatewayFixtures.cid(cid), force: true) }
+            #expect(try await gatewayGet(gateway, "/ipfs/\(cid)?format=raw").status == 404)
+        }
+    }
+
     /// A block whose stored bytes no longer match its CID is never sent: the raw answer is an
     /// error, the CAR stream is cut short before it, and the server goes on serving.
     @Test func corruptBlocksAreNeverServed() async throws {

@@ -10,10 +10,12 @@ import NIOCore
 struct GatewayResponder: Sendable {
     let state: ServerState
     let store: GatewayStore
+    let verified: VerifiedBlocks
 
     init(state: ServerState) {
         self.state = state
         self.store = GatewayStore(layout: state.configuration.store)
+        verified = VerifiedBlocks(layout: state.configuration.store, capacity: state.configuration.limits.verifiedBlockCacheBytes)
     }
 
     static let immutable = "public, max-age=29030400, immutable"
@@ -45,12 +47,21 @@ struct GatewayResponder: Sendable {
     /// An `/ipfs/{root}/{path}` request: 404 (412 with `only-if-cached`) when the root block is
     /// absent, else the raw block or the CAR stream.
     func ipfs(_ root: CID, _ parsed: GatewayRequest, path: String, head: Bool, onlyIfCached: Bool, range: String?) async throws -> Response {
-        guard try await store.run({ try $0.has(root) }) else {
-            throw GatewayError(onlyIfCached ? 412 : 404, "block \(root) not found")
+        let absent = GatewayError(onlyIfCached ? 412 : 404, "block \(root) not found")
+        if case .raw = parsed.format, parsed.segments.isEmpty {
+            let generation = verified.generation(writes: state.writes.value)
+            if let block = verified.block(root, at: generation) {
+                return raw(root, block, parsed, path: path, range: range, head: head)
+            }
+            // One trip to the store: the lookup, the read and the hash together.
+            guard let block = try await store.run({ try $0.verifiedBuffer(root) }) else { throw absent }
+            if root.multihash.code != .identity { verified.insert(root, block, at: generation) }
+            return raw(root, block, parsed, path: path, range: range, head: head)
         }
+        guard try await store.run({ try $0.has(root) }) else { throw absent }
         switch parsed.format {
         case .raw:
-            return try await raw(root, parsed, path: path, range: range, head: head)
+            throw GatewayError(400, "a raw block is asked for by CID alone (/ipfs/{cid}), not with a path")
         case let .car(parameters):
             return try await car(root, parsed, parameters, path: path, head: head)
         case .ipnsRecord:
@@ -62,47 +73,43 @@ struct GatewayResponder: Sendable {
 
     // MARK: Raw blocks
 
-    private func raw(_ root: CID, _ request: GatewayRequest, path: String, range: String?, head: Bool) async throws -> Response {
-        guard request.segments.isEmpty else {
-            throw GatewayError(400, "a raw block is asked for by CID alone (/ipfs/{cid}), not with a path")
-        }
-        guard let block = try await store.run({ try $0.block(root) }) else {
-            throw GatewayError(404, "block \(root) not found")
-        }
-        var headers = common(path: path, roots: [root], etag: "\"\(root).raw\"")
+    /// A verified raw block: whole, one range, or several (`multipart/byteranges`).
+    private func raw(_ root: CID, _ block: ByteBuffer, _ request: GatewayRequest, path: String, range: String?, head: Bool) -> Response {
+        let name = root.description
+        let size = block.readableBytes
+        var headers = common(path: path, roots: name, etag: "\"\(name).raw\"")
         headers[.contentType] = GatewayRequest.rawType
-        headers[.contentDisposition] = attachmentDisposition(request.filename ?? "\(root).bin")
+        headers[.contentDisposition] = attachmentDisposition(request.filename ?? "\(name).bin")
         headers[.acceptRanges] = "bytes"
-        let ranges = range.flatMap { ByteRanges.parse($0, size: block.count) }
+        let ranges = range.flatMap { ByteRanges.parse($0, size: size) }
         switch ranges {
         case nil:
-            return body(block[...], status: .ok, headers: headers, head: head)
+            return body(block, status: .ok, headers: headers, head: head)
         case let ranges? where ranges.isEmpty:
-            headers[.contentRange] = "bytes */\(block.count)"
-            return body([], status: .rangeNotSatisfiable, headers: headers, head: head)
+            headers[.contentRange] = "bytes */\(size)"
+            return body(ByteBuffer(), status: .rangeNotSatisfiable, headers: headers, head: head)
         case let ranges? where ranges.count == 1:
-            headers[.contentRange] = "bytes \(ranges[0].lowerBound)-\(ranges[0].upperBound)/\(block.count)"
-            return body(block[ranges[0]], status: .partialContent, headers: headers, head: head)
+            headers[.contentRange] = "bytes \(ranges[0].lowerBound)-\(ranges[0].upperBound)/\(size)"
+            return body(block.getSlice(at: ranges[0].lowerBound, length: ranges[0].count)!, status: .partialContent, headers: headers, head: head)
         case let ranges?:
             let boundary = "cairn-" + String(UInt64.random(in: 1...UInt64.max), radix: 16)
-            var multipart: [UInt8] = []
+            var multipart = ByteBuffer()
             for range in ranges {
-                multipart += Array(("--\(boundary)\r\nContent-Type: \(GatewayRequest.rawType)\r\n"
-                    + "Content-Range: bytes \(range.lowerBound)-\(range.upperBound)/\(block.count)\r\n\r\n").utf8)
-                multipart += block[range]
-                multipart += Array("\r\n".utf8)
+                multipart.writeString("--\(boundary)\r\nContent-Type: \(GatewayRequest.rawType)\r\n"
+                    + "Content-Range: bytes \(range.lowerBound)-\(range.upperBound)/\(size)\r\n\r\n")
+                multipart.writeImmutableBuffer(block.getSlice(at: range.lowerBound, length: range.count)!)
+                multipart.writeString("\r\n")
             }
-            multipart += Array("--\(boundary)--\r\n".utf8)
+            multipart.writeString("--\(boundary)--\r\n")
             headers[.contentType] = "multipart/byteranges; boundary=\(boundary)"
-            return body(multipart[...], status: .partialContent, headers: headers, head: head)
+            return body(multipart, status: .partialContent, headers: headers, head: head)
         }
     }
 
-    func body(_ bytes: ArraySlice<UInt8>, status: HTTPResponse.Status, headers: HTTPFields, head: Bool) -> Response {
+    func body(_ bytes: ByteBuffer, status: HTTPResponse.Status, headers: HTTPFields, head: Bool) -> Response {
         var headers = headers
-        headers[.contentLength] = String(bytes.count)
-        return Response(status: status, headers: headers,
-                        body: head ? ResponseBody() : ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        headers[.contentLength] = String(bytes.readableBytes)
+        return Response(status: status, headers: headers, body: head ? ResponseBody() : ResponseBody(byteBuffer: bytes))
     }
 
     // MARK: CAR streams
@@ -126,25 +133,38 @@ struct GatewayResponder: Sendable {
         let store = self.store
         let logger = state.logger
         let header = CARv1Header(roots: [root]).framed
+        // The next batch is read and verified while the event loop sends this one (at most two
+        // batches, about 2 MiB, in memory; the walk still runs one batch at a time).
+        let nextBatch = { @Sendable in
+            Task {
+                try await store.run { store in
+                    var buffer = ByteBuffer()
+                    buffer.reserveCapacity(5 << 18)
+                    for (cid, bytes) in try walk.next(store, budget: 1 << 20) {
+                        let cidBytes = cid.bytes
+                        buffer.writeBytes(Varint.encode(UInt64(cidBytes.count + bytes.count)))
+                        buffer.writeBytes(cidBytes)
+                        buffer.writeBytes(bytes)
+                    }
+                    return buffer
+                }
+            }
+        }
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             try await writer.write(ByteBuffer(bytes: header))
+            var pending = nextBatch()
+            defer { pending.cancel() }
             while true {
-                let batch: [(CID, [UInt8])]
+                let buffer: ByteBuffer
                 do {
-                    batch = try await store.run { try walk.next($0) }
+                    buffer = try await pending.value
                 } catch {
                     // Never a bad byte: the stream ends here, without its last chunk.
                     logger.error("gateway: CAR of \(path) cut short: \(error)")
                     throw error
                 }
-                if batch.isEmpty { break }
-                var buffer = ByteBuffer()
-                for (cid, bytes) in batch {
-                    let cidBytes = cid.bytes
-                    buffer.writeBytes(Varint.encode(UInt64(cidBytes.count + bytes.count)))
-                    buffer.writeBytes(cidBytes)
-                    buffer.writeBytes(bytes)
-                }
+                if buffer.readableBytes == 0 { break }
+                pending = nextBatch()
                 try await writer.write(buffer)
             }
             try await writer.finish(nil)
@@ -154,13 +174,18 @@ struct GatewayResponder: Sendable {
     // MARK: Headers and errors
 
     func common(path: String, roots: [CID], etag: String) -> HTTPFields {
+        common(path: path, roots: roots.map(\.description).joined(separator: ","), etag: etag)
+    }
+
+    /// The headers every successful answer carries; `roots` is `X-Ipfs-Roots`, already joined.
+    func common(path: String, roots: String, etag: String) -> HTTPFields {
         var headers = HTTPFields()
         headers[.cacheControl] = GatewayResponder.immutable
         headers[.eTag] = etag
         headers[.xContentTypeOptions] = "nosniff"
         headers[.vary] = "Accept"
         headers[.xIpfsPath] = path
-        headers[.xIpfsRoots] = roots.map(\.description).joined(separator: ",")
+        headers[.xIpfsRoots] = roots
         return headers
     }
 

@@ -1,6 +1,7 @@
 import BlockStore
 import Dispatch
 import Multiformats
+import NIOCore
 import Synchronization
 
 /// The gateway's read-only view of the store, opened on first use (the store may not exist
@@ -33,6 +34,11 @@ final class GatewayStore: Sendable {
     func block(_ cid: CID) throws -> [UInt8]? {
         if cid.multihash.code == .identity { return cid.multihash.digest }
         return try store()?.getIfPresent(cid, verify: true)
+    }
+
+    /// The block's bytes, verified, in a buffer ready to send; nil when absent.
+    func verifiedBuffer(_ cid: CID) throws -> ByteBuffer? {
+        try block(cid).map { ByteBuffer(bytes: $0) }
     }
 
     func has(_ cid: CID) throws -> Bool {

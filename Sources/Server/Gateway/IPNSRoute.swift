@@ -26,7 +26,7 @@ extension GatewayResponder {
             headers[.eTag] = "\"\(String(fnv1a(String(decoding: record.bytes, as: UTF8.self)), radix: 36))\""
             headers[.xContentTypeOptions] = "nosniff"
             headers[.vary] = "Accept"
-            return body(record.bytes[...], status: .ok, headers: headers, head: head)
+            return body(ByteBuffer(bytes: record.bytes), status: .ok, headers: headers, head: head)
         }
         let parts = record.value.split(separator: "/").map(String.init)
         guard parts.first == "ipfs", parts.count >= 2, let root = try? CID(parts[1]) else {

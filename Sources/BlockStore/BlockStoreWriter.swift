@@ -81,6 +81,8 @@ public final class BlockStoreWriter: BlockSink {
     private var nextPackID: Int64 = 1
     private var lastWritebackStart: Int64 = 0
 
+    /// The staging buffer: 4 MiB, written to the pack in one `pwrite` when full.
+    static let stagingBytes = 4 << 20
     private let staging: UnsafeMutableRawBufferPointer
     private var stagingUsed = 0
     /// The pack offset where `staging[0]` goes.
@@ -105,7 +107,7 @@ public final class BlockStoreWriter: BlockSink {
     init(store: BlockStore) throws {
         self.store = store
         lock = try FileLock(path: store.layout.lockPath, wait: store.lockWait)
-        staging = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 << 20, alignment: 4096)
+        staging = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.stagingBytes, alignment: 4096)
         do {
             try recover()
         } catch {

@@ -82,7 +82,7 @@ public final class BlockStore: Sendable {
     /// SQLite's page cache per connection, in KiB…
     static let cacheKiB = 65536
     /// …and on the writer's connection during an import (`BlockStoreWriter.commitsOnlyWhenAsked`).
-    static let importCacheKiB = 4096
+    static let importCacheKiB = 16384
 
     /// Opens the index. A read-write pool makes every commit durable: GRDB sets
     /// `synchronous = NORMAL` on the writer connection when it enables WAL mode (after

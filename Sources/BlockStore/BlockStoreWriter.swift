@@ -332,6 +332,7 @@ public final class BlockStoreWriter: BlockSink {
     /// An import (`commitsOnlyWhenAsked`) keeps the index connection's page cache small
     /// (`BlockStore.importCacheKiB`): its one transaction may insert millions of rows, whose
     /// pages SQLite would otherwise hold up to the full cache; dirty pages past it go to the WAL.
+    /// It fills in the final commit, once the CAR reader's buffers are freed.
     private func setCache(importing: Bool) {
         let kibibytes = importing ? BlockStore.importCacheKiB : BlockStore.cacheKiB
         _ = try? store.writeDatabaseWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -\(kibibytes)") }

@@ -79,6 +79,11 @@ public final class BlockStore: Sendable {
         }
     }
 
+    /// SQLite's page cache per connection, in KiB…
+    static let cacheKiB = 65536
+    /// …and on the writer's connection during an import (`BlockStoreWriter.commitsOnlyWhenAsked`).
+    static let importCacheKiB = 16384
+
     /// Opens the index. A read-write pool makes every commit durable: GRDB sets
     /// `synchronous = NORMAL` on the writer connection when it enables WAL mode (after
     /// `prepareDatabase`), so FULL is set again once the pool is open, on that one connection
@@ -90,7 +95,7 @@ public final class BlockStore: Sendable {
         configuration.readonly = readOnly
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA mmap_size = 1073741824")
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)")
             if !readOnly {
                 var persist: Int32 = 1
                 sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)

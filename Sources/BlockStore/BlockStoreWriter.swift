@@ -38,7 +38,7 @@ public final class BlockStoreWriter: BlockSink {
     /// file), and the commit moves them into `blocks` in its one transaction. Tests lower it
     /// through `CAIRN_TEST_SPILL_ROWS`.
     var spillRows: Int = ProcessInfo.processInfo.environment["CAIRN_TEST_SPILL_ROWS"]
-        .flatMap { Int($0) }.map { max($0, 1) } ?? 1 << 16
+        .flatMap { Int($0) }.map { max($0, 1) } ?? 1 << 13
     /// Rows spilled since the last commit (they are in `temp.pending_rows`).
     private var spilledRows = 0
     /// The keys of the spilled rows, so that a block not spilled (the common case) costs no
@@ -81,6 +81,8 @@ public final class BlockStoreWriter: BlockSink {
     private var nextPackID: Int64 = 1
     private var lastWritebackStart: Int64 = 0
 
+    /// The staging buffer: 4 MiB, written to the pack in one `pwrite` when full.
+    static let stagingBytes = 4 << 20
     private let staging: UnsafeMutableRawBufferPointer
     private var stagingUsed = 0
     /// The pack offset where `staging[0]` goes.
@@ -96,14 +98,16 @@ public final class BlockStoreWriter: BlockSink {
     /// When true, filling a pack does not commit: the full pack is synced and sealed, and its
     /// rows wait for the next explicit `commit` (`cairn car import`: one transaction whatever
     /// the number of packs, spec/blockstore.md §5).
-    public var commitsOnlyWhenAsked = false
+    public var commitsOnlyWhenAsked = false {
+        didSet { if commitsOnlyWhenAsked != oldValue { setCache(importing: commitsOnlyWhenAsked) } }
+    }
     private var pendingKeys = Set<Multihash>()
     private var pendingBytes = 0
 
     init(store: BlockStore) throws {
         self.store = store
         lock = try FileLock(path: store.layout.lockPath, wait: store.lockWait)
-        staging = UnsafeMutableRawBufferPointer.allocate(byteCount: 8 << 20, alignment: 4096)
+        staging = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.stagingBytes, alignment: 4096)
         do {
             try recover()
         } catch {
@@ -325,6 +329,15 @@ public final class BlockStoreWriter: BlockSink {
         pendingKeys.removeAll(keepingCapacity: true)
     }
 
+    /// An import (`commitsOnlyWhenAsked`) keeps the index connection's page cache small
+    /// (`BlockStore.importCacheKiB`): its one transaction may insert millions of rows, whose
+    /// pages SQLite would otherwise hold up to the full cache; dirty pages past it go to the WAL.
+    /// It fills in the final commit, once the CAR reader's buffers are freed.
+    private func setCache(importing: Bool) {
+        let kibibytes = importing ? BlockStore.importCacheKiB : BlockStore.cacheKiB
+        _ = try? store.writeDatabaseWithoutTransaction { db in try db.execute(sql: "PRAGMA cache_size = -\(kibibytes)") }
+    }
+
     /// Whether a spilled row already holds this block (the filter first, then the table).
     private func spilled(_ multihash: Multihash) throws -> Bool {
         let key = multihash.key
@@ -464,7 +477,7 @@ public final class BlockStoreWriter: BlockSink {
             if spilled {
                 try db.execute(sql: """
                     INSERT OR IGNORE INTO blocks(mh, codec, version, pack, offset, length)
-                    SELECT mh, codec, version, pack, offset, length FROM temp.pending_rows
+                    SELECT mh, codec, version, pack, offset, length FROM temp.pending_rows ORDER BY mh
                     """)
             }
             try extra?(db)
@@ -491,6 +504,7 @@ public final class BlockStoreWriter: BlockSink {
         isOpen = false
         if packFD >= 0 { Sys.close(packFD) }
         packFD = -1
+        commitsOnlyWhenAsked = false
         lock.unlock()
     }
 
@@ -517,6 +531,7 @@ public final class BlockStoreWriter: BlockSink {
         pending.removeAll()
         pendingKeys.removeAll()
         dropSpill()
+        commitsOnlyWhenAsked = false
         lock.unlock()
     }
 

@@ -70,10 +70,17 @@ extension BlockStoreWriter {
     /// Commits pending blocks and pins on every one of `cids` in one transaction (the end of
     /// `cairn car import`, whose reader has already checked that each DAG is complete).
     public func commit(pinningAll cids: [CID], recursive: Bool = true, name: String? = nil) throws {
-        try commit { db in
-            for cid in cids {
-                try db.execute(sql: "INSERT OR REPLACE INTO pins(cid, name, recursive) VALUES (?, ?, ?)",
-                               arguments: [Data(cid.bytes), name ?? "", recursive])
+        try commit(pinningEach: cids.forEach, recursive: recursive, name: name)
+    }
+
+    /// The same for CIDs that `forEachCID` hands out one at a time (the roots of a CAR header
+    /// that may list hundreds of thousands: never held as one array).
+    public func commit(pinningEach forEachCID: ((CID) throws -> Void) throws -> Void,
+                       recursive: Bool = true, name: String? = nil) throws {
+        try withoutActuallyEscaping(forEachCID) { forEachCID in
+            try commit { db in
+                let insert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO pins(cid, name, recursive) VALUES (?, ?, ?)")
+                try forEachCID { cid in try insert.execute(arguments: [Data(cid.bytes), name ?? "", recursive]) }
             }
         }
     }

@@ -1,4 +1,6 @@
 public import Multiformats
+import CairnSystem
+import Foundation
 
 /// The CARv1 header: a dag-cbor map `{"roots": [CID…], "version": 1}`.
 ///
@@ -61,50 +63,119 @@ public struct CARv1Header: Hashable, Sendable {
     /// keys, indefinite lengths, non-minimal integer heads, a CID not prefixed by `0x00`) is
     /// rejected with a one-line error.
     public static func decode(_ bytes: UnsafeRawBufferPointer, fileOffset: UInt64 = 0) throws(CARError) -> CARv1Header {
-        var reader = CBOR.Reader(bytes: bytes, base: fileOffset)
-        let (major, count) = try reader.head()
-        guard major == 5 else { throw reader.error("the CAR header is not a dag-cbor map") }
+        var input = WholeHeader(bytes: bytes, base: fileOffset)
+        return try decode(from: &input, rootsInMemory: Int.max)
+    }
+
+    /// The same, from `input` read item by item (a header bigger than the read buffer is never
+    /// held whole); past `rootsInMemory` bytes the roots spill to a temporary file (`CARRoots`).
+    static func decode(from input: inout some HeaderInput, rootsInMemory: Int) throws(CARError) -> CARv1Header {
+        let start = input.offset
+        var r = try input.reader()
+        let (major, count) = try r.head()
+        input.advance(r.position)
+        guard major == 5 else { throw CARError(.invalidHeader, "the CAR header is not a dag-cbor map", offset: start) }
         var roots: CARRoots? = nil
         var version: UInt64? = nil
         for _ in 0..<count {
-            let key = try reader.text()
+            let keyAt = input.offset
+            r = try input.reader()
+            let key = try r.text()
+            input.advance(r.position)
+            func fail(_ message: String) -> CARError { CARError(.invalidHeader, message, offset: keyAt) }
             switch key {
             case "roots":
-                guard roots == nil else { throw reader.error("the CAR header has 'roots' twice") }
-                let (arrayMajor, n) = try reader.head()
-                guard arrayMajor == 4 else { throw reader.error("the CAR header's 'roots' is not an array") }
-                guard n <= UInt64(bytes.count) else { throw reader.error("the CAR header's 'roots' array is longer than the header") }
-                var list = CARRoots()
-                list.reserveCapacity(count: Int(n), bytes: bytes.count - reader.position)
-                for _ in 0..<n { list.append(try reader.cidLink()) }
+                guard roots == nil else { throw fail("the CAR header has 'roots' twice") }
+                r = try input.reader()
+                let (arrayMajor, n) = try r.head()
+                input.advance(r.position)
+                guard arrayMajor == 4 else { throw fail("the CAR header's 'roots' is not an array") }
+                guard n <= UInt64(input.remaining) else { throw fail("the CAR header's 'roots' array is longer than the header") }
+                var list = CARRoots(memoryLimit: rootsInMemory)
+                for _ in 0..<n {
+                    r = try input.reader()
+                    try list.appendSpilling(try r.cidLink())
+                    input.advance(r.position)
+                }
                 roots = list
             case "version":
-                guard version == nil else { throw reader.error("the CAR header has 'version' twice") }
-                let (intMajor, value) = try reader.head()
-                guard intMajor == 0 else { throw reader.error("the CAR header's 'version' is not an unsigned integer") }
+                guard version == nil else { throw fail("the CAR header has 'version' twice") }
+                r = try input.reader()
+                let (intMajor, value) = try r.head()
+                input.advance(r.position)
+                guard intMajor == 0 else { throw fail("the CAR header's 'version' is not an unsigned integer") }
                 version = value
             default:
-                throw reader.error("unexpected key '\(key)' in the CAR header")
+                throw fail("unexpected key '\(key)' in the CAR header")
             }
         }
-        guard reader.position == bytes.count else {
-            throw reader.error("\(bytes.count - reader.position) bytes after the CAR header map")
+        guard input.remaining == 0 else {
+            throw CARError(.invalidHeader, "\(input.remaining) bytes after the CAR header map", offset: input.offset)
         }
-        guard let version else { throw CARError(.invalidHeader, "the CAR header has no 'version'", offset: fileOffset) }
+        guard let version else { throw CARError(.invalidHeader, "the CAR header has no 'version'", offset: start) }
         if version == 1 && roots == nil {
-            throw CARError(.invalidHeader, "the CARv1 header has no 'roots'", offset: fileOffset)
+            throw CARError(.invalidHeader, "the CARv1 header has no 'roots'", offset: start)
         }
         return CARv1Header(rootList: roots ?? CARRoots(), version: version)
     }
 }
 
-/// CIDs kept in their binary form one after another, decoded one at a time when read: a header
-/// with 900 000 roots costs about 33 MB here instead of about 100 MB as `[CID]` (spec/car.md,
-/// "Memory").
-public struct CARRoots: RandomAccessCollection, Hashable, Sendable {
-    private var bytes: [UInt8] = []
-    /// Where each CID ends in `bytes`.
-    private var ends: [UInt32] = []
+/// A CARv1 header's bytes, handed to the decoder one dag-cbor item at a time: the whole header
+/// at once (`WholeHeader`), or the reader's buffer piece by piece (`CARReader`), so that a
+/// 32 MiB header is never copied whole.
+protocol HeaderInput {
+    /// File offset of the cursor.
+    var offset: UInt64 { get }
+    /// Header bytes after the cursor.
+    var remaining: Int { get }
+    /// At least `min(count, remaining)` header bytes from the cursor (not past the header).
+    mutating func window(_ count: Int) throws(CARError) -> UnsafeRawBufferPointer
+    mutating func advance(_ count: Int)
+}
+
+extension HeaderInput {
+    /// The most bytes one item may take: a root's tag, head, prefix and longest CID fit.
+    static var itemWindow: Int { 16 << 10 }
+
+    /// A reader of the next item (the caller advances past what it read).
+    mutating func reader() throws(CARError) -> CBOR.Reader {
+        CBOR.Reader(bytes: try window(Self.itemWindow), base: offset)
+    }
+}
+
+/// A header held whole in memory.
+struct WholeHeader: HeaderInput {
+    let bytes: UnsafeRawBufferPointer
+    let base: UInt64
+    var position = 0
+
+    var offset: UInt64 { base + UInt64(position) }
+    var remaining: Int { bytes.count - position }
+    func window(_ count: Int) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: bytes[position..<(position + min(count, remaining))])
+    }
+    mutating func advance(_ count: Int) { position += count }
+}
+
+/// The roots of a header, one after another in their binary form (each behind a 2-byte
+/// length), decoded one at a time when read. A header decoded by the reader keeps at most
+/// `memoryLimit` bytes of them in memory (1 MiB; `CAIRN_TEST_SPILL_ROOTS` lowers it): the rest
+/// go to a temporary file (unlinked at once), so 900 000 roots cost no more memory than ten
+/// (spec/car.md, "Memory"). Read them with `forEachRoot`, which reports a read error; the
+/// sequence's iterator stops at one.
+public struct CARRoots: Sequence, Hashable, Sendable {
+    /// Root bytes kept in memory by a header the reader decodes.
+    static let defaultMemoryLimit = ProcessInfo.processInfo.environment["CAIRN_TEST_SPILL_ROOTS"]
+        .flatMap { Int($0) }.map { Swift.max($0, 1) } ?? 1 << 20
+
+    /// Records not yet written to `file` (all of them when nothing spilled).
+    private var memory: [UInt8] = []
+    private var file: RootsFile? = nil
+    private var memoryLimit = Int.max
+    /// Number of roots.
+    public private(set) var count = 0
+    /// The bytes of the binary CIDs.
+    public private(set) var byteCount = 0
 
     public init() {}
 
@@ -112,28 +183,135 @@ public struct CARRoots: RandomAccessCollection, Hashable, Sendable {
         for cid in cids { append(cid) }
     }
 
-    /// Room for `count` CIDs of `bytes` bytes in all, without regrowing.
-    public mutating func reserveCapacity(count: Int, bytes: Int) {
-        ends.reserveCapacity(count)
-        self.bytes.reserveCapacity(bytes)
-    }
+    init(memoryLimit: Int) { self.memoryLimit = memoryLimit }
 
+    public var isEmpty: Bool { count == 0 }
+
+    /// Appends in memory.
     public mutating func append(_ cid: CID) {
-        cid.encode(into: &bytes)
-        ends.append(UInt32(bytes.count))
+        let start = memory.count
+        memory += [0, 0]
+        cid.encode(into: &memory)
+        let length = memory.count - start - 2
+        memory[start] = UInt8(truncatingIfNeeded: length)
+        memory[start + 1] = UInt8(truncatingIfNeeded: length >> 8)
+        count += 1
+        byteCount += length
     }
 
-    /// The bytes of the binary CIDs.
-    public var byteCount: Int { bytes.count }
+    /// Appends, writing the records to the temporary file past `memoryLimit` bytes.
+    mutating func appendSpilling(_ cid: CID) throws(CARError) {
+        append(cid)
+        guard memory.count >= memoryLimit else { return }
+        do {
+            if file == nil { file = try RootsFile() }
+            try file!.append(memory)
+        } catch {
+            throw CARError(.io, "cannot keep the CAR header's roots in a temporary file: \(error)")
+        }
+        memory.removeAll(keepingCapacity: true)
+    }
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { ends.count }
+    /// Whether the roots went to a temporary file (test hook).
+    var hasSpilled: Bool { file != nil }
 
-    public subscript(position: Int) -> CID {
-        let start = position == 0 ? 0 : Int(ends[position - 1])
-        let end = Int(ends[position])
-        // These bytes were encoded from a CID by `append`: they decode.
-        return bytes.withUnsafeBytes { try! CID(bytes: UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+    /// Calls `body` with each root in order.
+    public func forEachRoot(_ body: (CID) throws -> Void) throws {
+        var iterator = makeIterator()
+        while let root = try iterator.nextRoot() { try body(root) }
+    }
+
+    public func makeIterator() -> Iterator { Iterator(roots: self) }
+
+    public struct Iterator: IteratorProtocol {
+        let roots: CARRoots
+        /// Bytes of the file read so far into `chunk`, and the cursor in it.
+        private var fileOffset: Int64 = 0
+        private var chunk: [UInt8] = []
+        private var position = 0
+        private var inMemory = false
+
+        init(roots: CARRoots) {
+            self.roots = roots
+            inMemory = roots.file == nil
+        }
+
+        /// The next root; a read error of the temporary file ends the sequence.
+        public mutating func next() -> CID? { try? nextRoot() }
+
+        mutating func nextRoot() throws(CARError) -> CID? {
+            if !inMemory {
+                if let root = try nextFromFile() { return root }
+                inMemory = true
+                position = 0
+            }
+            guard let (start, end) = Self.record(in: roots.memory, at: position) else { return nil }
+            position = end
+            return Self.decode(roots.memory, start, end)
+        }
+
+        private mutating func nextFromFile() throws(CARError) -> CID? {
+            guard let file = roots.file else { return nil }
+            if Self.record(in: chunk, at: position) == nil {
+                fileOffset += Int64(position)
+                guard fileOffset < file.size else { return nil }
+                chunk = [UInt8](repeating: 0, count: Int(Swift.min(Int64(64 << 10), file.size - fileOffset)))
+                do {
+                    try file.read(into: &chunk, at: fileOffset)
+                } catch {
+                    throw CARError(.io, "cannot read the CAR header's roots back from their temporary file: \(error)")
+                }
+                position = 0
+            }
+            guard let (start, end) = Self.record(in: chunk, at: position) else { return nil }
+            position = end
+            return Self.decode(chunk, start, end)
+        }
+
+        /// The CID bytes of the record at `at`, if it is whole in `bytes`.
+        private static func record(in bytes: [UInt8], at: Int) -> (start: Int, end: Int)? {
+            guard at + 2 <= bytes.count else { return nil }
+            let end = at + 2 + (Int(bytes[at]) | Int(bytes[at + 1]) << 8)
+            return end <= bytes.count ? (at + 2, end) : nil
+        }
+
+        private static func decode(_ bytes: [UInt8], _ start: Int, _ end: Int) -> CID {
+            // These bytes were encoded from a CID by `append`: they decode.
+            bytes.withUnsafeBytes { try! CID(bytes: UnsafeRawBufferPointer(rebasing: $0[start..<end])) }
+        }
+    }
+
+    public static func == (a: CARRoots, b: CARRoots) -> Bool {
+        a.count == b.count && a.elementsEqual(b)
+    }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(count) }
+}
+
+/// The spilled roots: an unlinked temporary file written once while the header is decoded
+/// (before the roots are shared), then only read.
+final class RootsFile: @unchecked Sendable {
+    private let fd: Int32
+    private let path: String
+    private(set) var size: Int64 = 0
+
+    init() throws {
+        path = FileManager.default.temporaryDirectory.path + "/cairn-roots-\(getpid())-\(UInt64.random(in: 0 ... .max))"
+        fd = try SystemCall.open(path, O_RDWR | O_CREAT | O_EXCL, 0o600)
+        _ = SystemCall.unlink(path)
+    }
+
+    deinit { SystemCall.close(fd) }
+
+    func append(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try SystemCall.pwriteAll(fd, $0, at: size, path: path) }
+        size += Int64(bytes.count)
+    }
+
+    /// Fills `buffer` from `offset`.
+    func read(into buffer: inout [UInt8], at offset: Int64) throws {
+        let n = try buffer.withUnsafeMutableBytes { try SystemCall.preadFull(fd, $0, at: offset, path: path) }
+        guard n == buffer.count else { throw SystemError(code: EIO, call: "pread", path: path) }
     }
 }
 

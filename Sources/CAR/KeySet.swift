@@ -8,9 +8,10 @@ import Hashing
 /// key never inserted (the common case) costs no read. A look-up the filter lets through
 /// binary-searches each run (spec/car.md, "Memory").
 public final class SpillingKeySet {
-    /// Keys kept in memory (8 MiB of keys); tests lower it with `CAIRN_TEST_SPILL_KEYS`.
+    /// Keys kept in memory (2 MiB of keys, a 4 MiB hash table); tests lower it with
+    /// `CAIRN_TEST_SPILL_KEYS`.
     public static let defaultMemoryLimit = ProcessInfo.processInfo.environment["CAIRN_TEST_SPILL_KEYS"]
-        .flatMap { Int($0) }.map { max($0, 1) } ?? 1 << 18
+        .flatMap { Int($0) }.map { max($0, 1) } ?? 1 << 16
 
     private let memoryLimit: Int
     private var memory: Set<CIDKey>

@@ -17,8 +17,13 @@ public struct CARReadOptions: Hashable, Sendable {
     public var allowBigBlock = false
     /// Threads hashing each batch of blocks; nil = all active processors.
     public var hashThreads: Int? = nil
-    /// The reusable read buffer (at least `maxSectionBytes` + 64; raised if smaller).
-    public var bufferBytes = 16 << 20
+    /// Bytes of header roots kept in memory; past them the roots spill to a temporary file
+    /// (`CARRoots`; `CAIRN_TEST_SPILL_ROOTS` lowers the default).
+    public var rootsInMemory = CARRoots.defaultMemoryLimit
+    /// The reusable read buffer (at least `maxSectionBytes` + 64; raised if smaller): by
+    /// default room for the largest section and 64 KiB more (it is most of a pathological
+    /// CAR's memory, spec/car.md "Memory").
+    public var bufferBytes = (8 << 20) + (64 << 10)
 
     public init() {}
 }
@@ -223,33 +228,32 @@ public final class CARReader<Source: CARSource> {
         guard length <= UInt64(options.maxHeaderBytes) else {
             throw CARError(.limitExceeded, "the \(what) is \(length) bytes, over the limit of \(options.maxHeaderBytes)", offset: at)
         }
-        let count = Int(length)
-        let bodyOffset = position
-        let header: CARv1Header
-        if count <= buffer.count / 2 {
-            guard try ensure(count) else {
-                throw CARError(.truncated, "the CAR ends inside its \(what) (\(visibleEnd - start) of \(count) bytes)", offset: position)
-            }
-            header = try CARv1Header.decode(UnsafeRawBufferPointer(rebasing: buffer[start..<(start + count)]), fileOffset: bodyOffset)
-            start += count
-        } else {
-            // A header bigger than half the buffer (allowed up to maxHeaderBytes): copied out.
-            var bytes = [UInt8]()
-            bytes.reserveCapacity(count)
-            while bytes.count < count {
-                guard try ensure(1) else {
-                    throw CARError(.truncated, "the CAR ends inside its \(what) (\(bytes.count) of \(count) bytes)", offset: position)
-                }
-                let n = min(count - bytes.count, visibleEnd - start)
-                bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<(start + n)]))
-                start += n
-            }
-            let decoded = bytes.withUnsafeBytes { raw in
-                Result { () throws(CARError) in try CARv1Header.decode(raw, fileOffset: bodyOffset) }
-            }
-            header = try decoded.get()
-        }
+        var input = HeaderWindow(reader: self, end: position + length, what: what)
+        let header = try CARv1Header.decode(from: &input, rootsInMemory: options.rootsInMemory)
         return (header, position - at)
+    }
+
+    /// The header seen through the read buffer, one item at a time (`HeaderInput`).
+    private struct HeaderWindow: HeaderInput {
+        let reader: CARReader
+        /// File offset where the header ends.
+        let end: UInt64
+        let what: String
+
+        var offset: UInt64 { reader.position }
+        var remaining: Int { Int(end - reader.position) }
+
+        func window(_ count: Int) throws(CARError) -> UnsafeRawBufferPointer {
+            let want = min(count, remaining)
+            guard try reader.ensure(want) else {
+                throw CARError(.truncated, "the CAR ends inside its \(what) (\(reader.visibleEnd - reader.start) of \(remaining) bytes left)",
+                               offset: reader.position)
+            }
+            let visible = min(reader.visibleEnd - reader.start, remaining)
+            return UnsafeRawBufferPointer(rebasing: reader.buffer[reader.start..<(reader.start + visible)])
+        }
+
+        func advance(_ count: Int) { reader.start += count }
     }
 
     private func readHeaders() throws(CARError) {

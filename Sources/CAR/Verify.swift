@@ -98,8 +98,8 @@ public enum CARVerifier {
             try onBlock(block)
         }
         if options.requireRoots {
-            for root in header.rootList where root.multihash.code != .identity {
-                guard try !present.contains(CIDKey(root)) else { continue }
+            try header.rootList.forEachRoot { root in
+                guard root.multihash.code != .identity, try !present.contains(CIDKey(root)) else { return }
                 throw CARError(.missingRoot, "root \(root) is not in the CAR")
             }
         }
@@ -136,10 +136,10 @@ public enum CARVerifier {
         try verify(try CARFileSource(path: path), options: options, onBlock: onBlock)
     }
 
-    static func checkCompleteness(roots: some Sequence<CID>, present: SpillingKeySet, links: [CIDKey: [CID]],
+    static func checkCompleteness(roots: CARRoots, present: SpillingKeySet, links: [CIDKey: [CID]],
                                   keysInMemory: Int) throws {
         let visited = SpillingKeySet(memoryLimit: keysInMemory)
-        for root in roots {
+        try roots.forEachRoot { root in
             var stack = [root]
             while let cid = stack.popLast() {
                 let key = CIDKey(cid)

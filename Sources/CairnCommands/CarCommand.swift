@@ -59,13 +59,7 @@ struct CarVerifyCommand: AsyncParsableCommand {
         let summary = try carCall(file) { try CARVerifier.verify(path: file, options: options) }
         // The roots line is written in pieces: a header may list hundreds of thousands.
         var text = "version: \(summary.header.version)\nroots:"
-        for root in summary.header.rootList {
-            text += " \(root)"
-            if text.utf8.count >= 1 << 16 {
-                writeStandardOutput(text)
-                text = ""
-            }
-        }
+        try writeRoots(summary.header.rootList, after: &text)
         text += "\nblocks: \(summary.blockCount) (\(summary.distinctBlocks) distinct)\n"
         text += "bytes: \(summary.blockBytes)\n"
         if let entries = summary.indexEntries { text += "index: \(entries) entries\n" }
@@ -166,5 +160,17 @@ struct CarCreateCommand: AsyncParsableCommand {
             throw carFailure(output, error)
         }
         writeStandardOutput("\(root)\n")
+    }
+}
+
+/// Appends " ROOT" for each root to `text`, writing it to standard output in 64 KiB pieces
+/// (a header may list hundreds of thousands of roots); the caller writes the rest.
+func writeRoots(_ roots: CARRoots, after text: inout String) throws {
+    try roots.forEachRoot { root in
+        text += " \(root)"
+        if text.utf8.count >= 1 << 16 {
+            writeStandardOutput(text)
+            text = ""
+        }
     }
 }

@@ -82,10 +82,12 @@ struct CarImportCommand: AsyncParsableCommand {
     func run() async throws {
         let summary = try importCARIntoStore(file, store: try store.open(create: true), pin: pin, pinName: pinName,
                                              allowBigBlock: allowBigBlock)
-        let roots = summary.header.roots
-        let rootText = roots.map(\.description).joined(separator: " ")
-        writeStandardOutput("imported \(summary.distinctBlocks) blocks (\(summary.blockBytes) bytes)"
-            + (pin ? ", pinned \(rootText)" : "") + "\n")
+        var text = "imported \(summary.distinctBlocks) blocks (\(summary.blockBytes) bytes)"
+        if pin {
+            text += ", pinned"
+            try writeRoots(summary.header.rootList, after: &text)
+        }
+        writeStandardOutput(text + "\n")
     }
 }
 
@@ -117,7 +119,7 @@ func importCARIntoStore(
     do {
         try storeCall {
             if pin {
-                try writer.commit(pinningAll: summary.header.roots, recursive: true, name: pinName)
+                try writer.commit(pinningEach: summary.header.rootList.forEachRoot, recursive: true, name: pinName)
             } else {
                 try writer.commit()
             }

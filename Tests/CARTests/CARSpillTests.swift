@@ -71,4 +71,62 @@ import Testing
         #expect(summary.header.rootList.count == 70_000)
         #expect(summary.blockCount == 1)
     }
+
+    /// The identity roots `CARMemoryBoundTests.manyRootsCAR` writes, from their bytes.
+    static func identityRoots(_ count: Int) throws -> [CID] {
+        try (0..<count).map { i in
+            try ([0x01, 0x55, 0x00, 0x04] + withUnsafeBytes(of: UInt32(i).bigEndian, Array.init)).withUnsafeBytes { try CID(bytes: $0) }
+        }
+    }
+
+    /// A read buffer of 64 KiB (the smallest), so that a header of 70 000 roots (840 KB; the
+    /// helper writes a 4-byte array head, canonical from 2^16) is read through it in pieces,
+    /// and at most 100 bytes of roots in memory.
+    static var smallBuffers: CARVerifyOptions {
+        var options = CARVerifyOptions()
+        options.read.maxSectionBytes = 1024
+        options.read.bufferBytes = 0
+        options.read.rootsInMemory = 100
+        return options
+    }
+
+    @Test func rootsSpillToDiskAndReadBackInOrder() throws {
+        let directory = try makeTemporaryDirectory("car-spill-roots")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("roots.car").path
+        try CARMemoryBoundTests.manyRootsCAR(count: 70_000, to: path)
+        let expected = try Self.identityRoots(70_000)
+        let spilled = try CARVerifier.verify(path: path, options: Self.smallBuffers)
+        #expect(spilled.header.rootList.hasSpilled)
+        #expect(spilled.header.rootList.count == 70_000)
+        var read: [CID] = []
+        try spilled.header.rootList.forEachRoot { read.append($0) }
+        #expect(read == expected)
+        #expect(spilled.header.roots == expected)
+        let plain = try CARVerifier.verify(path: path)
+        #expect(!plain.header.rootList.hasSpilled)
+        #expect(plain.header.roots == expected)
+        #expect(plain == spilled)
+    }
+
+    @Test func aHeaderLargerThanTheBufferReportsTruncationAndBadRootsAtTheirOffset() throws {
+        let directory = try makeTemporaryDirectory("car-big-header")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("roots.car").path
+        try CARMemoryBoundTests.manyRootsCAR(count: 70_000, to: path)
+        let car = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        // 3-byte length varint, map head and "roots" (7 bytes), 5-byte array head, then 12 bytes a root.
+        let rootAt = { (i: Int) in 3 + 7 + 5 + 12 * i }
+        for cut in [rootAt(10), rootAt(40_000) + 5, car.count - 20] {
+            let error = CARTestSupport.verifyError(Array(car[..<cut]), Self.smallBuffers)
+            #expect(error?.code == .truncated, "cut at \(cut): \(String(describing: error))")
+        }
+        var bad = car
+        bad[rootAt(60_000) + 3] = 1                       // the 0x00 multibase prefix of root 60 000
+        let error = CARTestSupport.verifyError(bad, Self.smallBuffers)
+        #expect(error?.code == .invalidHeader)
+        // Reported at the root's byte string (after its 2-byte tag), as with the header whole.
+        #expect(error?.offset == UInt64(rootAt(60_000) + 2), "\(String(describing: error))")
+        #expect(CARTestSupport.verifyError(bad)?.offset == UInt64(rootAt(60_000) + 2))
+    }
 }

@@ -49,6 +49,29 @@ struct CarStoreTests {
         }
     }
 
+    /// Issue 15, item 14: a header whose roots spill to a temporary file (forced small with
+    /// `CAIRN_TEST_SPILL_ROOTS`) still pins and prints every root, in order.
+    @Test func importPinsEveryRootOfAHeaderThatSpills() throws {
+        let box = try StoreSandbox()
+        defer { box.cleanup() }
+        let count = 3000
+        // CIDv1 raw identity roots of 4 bytes each, and one identity block.
+        let roots = try (0..<count).map { i in
+            try ([0x01, 0x55, 0x00, 0x04] + withUnsafeBytes(of: UInt32(i).bigEndian, Array.init)).withUnsafeBytes { try CID(bytes: $0) }
+        }
+        var header: [UInt8] = [0xa2, 0x65] + Array("roots".utf8) + [0x99, UInt8(count >> 8), UInt8(count & 0xff)]
+        for root in roots { header += [0xd8, 0x2a, 0x49, 0x00] + root.bytes }
+        header += [0x67] + Array("version".utf8) + [0x01]
+        let block: [UInt8] = [0x01, 0x55, 0x00, 0x04, 0, 0, 0, 7, 0, 0, 0, 7]
+        let car = try box.write("roots.car", Varint.encode(UInt64(header.count)) + header + [UInt8(block.count)] + block)
+        let result = try CairnProcess.run(["car", "import", car, "--store", box.store], environment: ["CAIRN_TEST_SPILL_ROOTS": "64"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutText.hasSuffix(", pinned " + roots.map(\.description).joined(separator: " ") + "\n"))
+        let pins = try box.cairn(["pin", "ls"]).stdoutText
+        for root in [roots[0], roots[1500], roots[count - 1]] { #expect(pins.contains(root.description)) }
+        #expect(pins.split(separator: "\n").count == count)
+    }
+
     @Test func badCARsLeaveTheStoreUnchanged() throws {
         let a = try StoreSandbox()
         defer { a.cleanup() }

@@ -49,7 +49,8 @@ extension ChunkerBench {
         }
     }
 
-    /// Times `add` on the first `addSampleBytes` of a file or stream: the real importer (one
+    /// Times `add` on the first `addSampleBytes` of a file or stream (of the files in order,
+    /// each on its own, for a directory measured without a DAG): the real importer (one
     /// thread, default layout, into a sink that keeps nothing); for a chunker above Kubo's
     /// block limit, which `add` refuses, cutting and SHA-256 of every chunk instead.
     func timeAdd(
@@ -67,7 +68,8 @@ extension ChunkerBench {
                 _ = try importer.importBytes(UnsafeRawBufferPointer(rebasing: region.prefix(bytes)), into: &sink)
             } else {
                 try forEachSource(of: input, files: files) { source in
-                    let prefix = PrefixSource(source: source, limit: addSampleBytes)
+                    guard bytes < addSampleBytes else { return }
+                    let prefix = PrefixSource(source: source, limit: addSampleBytes - bytes)
                     _ = try importer.importStream(prefix, into: &sink)
                     bytes += prefix.limit - prefix.left.value.load(ordering: .relaxed)
                 }
@@ -75,7 +77,8 @@ extension ChunkerBench {
         } else {
             let reader = ChunkReader(finder: chunker.makeChunker(), cancellation: cancellation)
             try forEachSource(of: input, files: files) { source in
-                var prefix = PrefixSource(source: source, limit: addSampleBytes)
+                guard bytes < addSampleBytes else { return }
+                var prefix = PrefixSource(source: source, limit: addSampleBytes - bytes)
                 bytes += try reader.forEachChunk(from: &prefix) { _, chunk in _ = HashAlgorithm.sha2_256.hash(chunk) }
             }
         }

@@ -157,11 +157,16 @@ enum BenchMappings {
                 regions.append(nil)
                 return map(index + 1)
             }
-            defer { close(fd) }
+            // The mapping outlives the descriptor: close it at once, so that many inputs
+            // never hold many descriptors.
+            var descriptorOpen = true
             let mapped = MappedFile.withMapping(fd, size: Int(info.st_size), advice: Int32(MADV_NORMAL)) { region in
+                close(fd)
+                descriptorOpen = false
                 regions.append(region)
                 map(index + 1)
             }
+            if descriptorOpen { close(fd) }
             if mapped == nil {
                 regions.append(nil)
                 map(index + 1)

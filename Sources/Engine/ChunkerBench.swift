@@ -7,14 +7,16 @@ import Synchronization
 public import CairnSystem
 
 /// `cairn bench chunkers` as a library call: every chunker measured on every input, from the
-/// real pipeline (spec/cli.md). Chunkers run in parallel, one per core; each takes the inputs
-/// in order, so that with `versions` the chunks of earlier inputs are known when a later one
-/// is measured.
+/// real pipeline (spec/cli.md). Chunkers run in parallel, one per core, the slowest first; each
+/// takes the inputs in order, so that with `versions` the chunks of earlier inputs are known
+/// when a later one is measured.
 ///
-/// Per input and chunker the input is read, cut and hashed once: by the importer `add -r
-/// --only-hash` runs (default layout, one thread), into a sink that takes every figure from
-/// what the importer emits — each leaf's chunk length and digest (the dedup key), the DAG's
-/// size. Reading and chunking alone are timed apart on a bounded prefix (`sampleBytes`).
+/// A file is mapped once and every chunker cuts it from the same mapping (a stream is read by
+/// each); each chunk is keyed with ``Key128`` for dedup, and the DAG `add` would build is sized
+/// from the chunk lengths (``BalancedDAGSize``). Throughput is timed on bounded prefixes: the
+/// real importer (`add -r --only-hash`, one thread) for `add_mb_s`, reading and cutting alone
+/// for `chunk_mb_s`. A directory is imported whole by the real importer instead (its DAG holds
+/// directory nodes), every leaf tallied as it is put.
 public struct ChunkerBench: Sendable {
     public var inputs: [ChunkerBenchInput]
     public var chunkers: [BenchChunker]
@@ -24,6 +26,8 @@ public struct ChunkerBench: Sendable {
     public var threads: Int?
     /// Bytes from the start of each input read and cut without hashing to time chunking alone.
     public var sampleBytes = 16 << 20
+    /// Bytes from the start of each file or stream imported to time `add` (`add_mb_s`).
+    public var addSampleBytes = 32 << 20
     public var cancellation: CancellationToken = .process
 
     public init(inputs: [ChunkerBenchInput], chunkers: [BenchChunker], versions: Bool, threads: Int? = nil) {
@@ -45,29 +49,38 @@ public struct ChunkerBench: Sendable {
         try inputs.map { try $0.streams() }
     }
 
-    /// Measures everything. `progress` is called with the content bytes imported as they go.
+    /// Measures everything. `progress` is called with the content bytes measured as they go.
     public func run(files: [[String]], progress: (@Sendable (Int) -> Void)? = nil) -> Outcome {
         let state = RunState(chunkers: chunkers.count, inputs: inputs.count)
+        let order = chunkers.indices.sorted { BenchCost.of(chunkers[$0].spec) > BenchCost.of(chunkers[$1].spec) }
         let width = Swift.max(1, Swift.min(chunkers.count, Processors.threads(threads)))
-        DispatchQueue.concurrentPerform(iterations: width) { _ in
-            while true {
-                let job = state.next.add(1, ordering: .relaxed).oldValue
-                guard job < chunkers.count else { return }
-                do {
-                    try measure(chunker: chunkers[job], files: files, progress: progress) { index, row in
-                        state.results.withLock { $0.rows[job][index] = row }
+        let damaged = BenchMappings.withMappings(of: inputs, files: files) { mapped in
+            let regions = BenchMappings.Regions(mapped)
+            DispatchQueue.concurrentPerform(iterations: width) { _ in
+                while true {
+                    let next = state.next.add(1, ordering: .relaxed).oldValue
+                    guard next < order.count else { return }
+                    let job = order[next]
+                    do {
+                        try measure(chunker: chunkers[job], files: files, regions: regions.all, progress: progress) { index, row in
+                            state.results.withLock { $0.rows[job][index] = row }
+                        }
+                    } catch {
+                        state.results.withLock { if $0.error == nil || $0.error is CancellationError { $0.error = error } }
                     }
-                } catch {
-                    state.results.withLock { if $0.error == nil || $0.error is CancellationError { $0.error = error } }
                 }
             }
         }
         return state.results.withLock { results in
             var rows: [ChunkerBenchRow] = []
-            for index in inputs.indices {
+            for index in inputs.indices where !damaged.contains(index) {
                 for job in chunkers.indices { if let row = results.rows[job][index] { rows.append(row) } }
             }
-            return Outcome(rows: rows, error: results.error)
+            var error = results.error
+            if let index = damaged.first, error == nil || error is CancellationError {
+                error = EngineError(.io, "\(inputs[index].label): changed size while it was being read")
+            }
+            return Outcome(rows: rows, error: error)
         }
     }
 
@@ -87,68 +100,54 @@ public struct ChunkerBench: Sendable {
     }
 
     private func measure(
-        chunker: BenchChunker, files: [[String]], progress: (@Sendable (Int) -> Void)?,
+        chunker: BenchChunker, files: [[String]], regions: [UnsafeRawBufferPointer?], progress: (@Sendable (Int) -> Void)?,
         finished: (Int, ChunkerBenchRow) -> Void
     ) throws {
         var earlier = Set<ChunkKey>()
         let sample = UnsafeMutableRawBufferPointer.allocate(byteCount: Swift.max(1, sampleBytes), alignment: 64)
         defer { sample.deallocate() }
+        let buildsDAG = chunker.spec.maximumChunkLength <= Chunking.kuboChunkSizeLimit
         for (index, input) in inputs.enumerated() {
             var tally = ChunkTally(row: ChunkerBenchRow(input: input.label, chunker: chunker), earlier: versions ? earlier : nil)
             try timeChunking(input, files: files[index], chunker: chunker.spec, buffer: sample, into: &tally.row)
-            let start = monotonicSeconds()
-            if chunker.spec.maximumChunkLength <= Chunking.kuboChunkSizeLimit {
+            if buildsDAG && BenchMappings.isDirectory(input) {
+                let start = monotonicSeconds()
                 try importPass(input, chunker: chunker.spec, tally: &tally, progress: progress)
+                tally.row.addSeconds = monotonicSeconds() - start
+                tally.row.addSampleBytes = tally.row.bytes
             } else {
-                try chunkPass(input, files: files[index], chunker: chunker.spec, tally: &tally, progress: progress)
+                // Timed first: the cutting pass, which reports progress, then ends the row.
+                try timeAdd(input, region: regions[index], files: files[index], chunker: chunker.spec, into: &tally.row)
+                var dag = buildsDAG ? BalancedDAGSize(maxLinks: ImportParameters.defaultMaxLinks) : nil
+                if let region = regions[index] {
+                    try scan(region, chunker: chunker.spec, tally: &tally, dag: &dag, progress: progress)
+                } else {
+                    try scan(input, files: files[index], chunker: chunker.spec, tally: &tally, dag: &dag, progress: progress)
+                }
+                if var dag {
+                    tally.row.dagBytes = dag.finish()
+                    tally.row.dagBlocks = dag.blocks
+                }
             }
-            tally.row.addSeconds = monotonicSeconds() - start
             if versions { earlier.formUnion(tally.current) }
             finished(index, tally.finish())
         }
     }
 
-    /// The importer `add -r --only-hash` runs with this chunker (default layout and CIDs, one
-    /// thread), into a sink that tallies every leaf: the one pass that reads, cuts and hashes.
+    /// A directory: imported whole as `add -r --only-hash` imports it with this chunker
+    /// (default layout and CIDs, one thread), into a sink that tallies every leaf.
     private func importPass(
         _ input: ChunkerBenchInput, chunker: ChunkerSpec, tally: inout ChunkTally, progress: (@Sendable (Int) -> Void)?
     ) throws {
+        guard case .path(let path) = input else { return }
         var files = try FileImporter(parameters: ImportParameters(chunker: chunker), threads: 1)
         files.cancellation = cancellation
         var sink = TallySink(tally: tally, progress: progress)
-        let result: ImportResult
-        switch input {
-        case .path(let path):
-            result = try TreeImporter(files: files).importPath(path, recursive: true, into: &sink).result
-        case .stream(_, _, let open):
-            let stream = try open()
-            let failure = stream.failure
-            do {
-                result = try files.importStream(stream, into: &sink)
-            } catch {
-                throw failure.error ?? error
-            }
-        }
+        let result = try TreeImporter(files: files).importPath(path, recursive: true, into: &sink).result
         sink.flushProgress()
         tally = sink.tally
         tally.row.dagBytes = result.size
         tally.row.dagBlocks = sink.blocks
-    }
-
-    /// For a chunker whose chunks exceed Kubo's block limit (`add` refuses it, so there is no
-    /// DAG): every chunk cut by the streaming reader and hashed with SHA-256 for its key.
-    private func chunkPass(
-        _ input: ChunkerBenchInput, files: [String], chunker: ChunkerSpec, tally: inout ChunkTally,
-        progress: (@Sendable (Int) -> Void)?
-    ) throws {
-        let reader = ChunkReader(finder: chunker.makeChunker(), cancellation: cancellation)
-        try forEachSource(of: input, files: files) { source in
-            let read = try reader.forEachChunk(from: &source) { _, chunk in
-                tally.add(length: chunk.count, key: ChunkKey(HashAlgorithm.sha2_256.hash(chunk)))
-            }
-            tally.row.bytes += read
-            progress?(read)
-        }
     }
 
     /// Times reading and chunking alone, as `cairn chunk` does them: up to `buffer.count` bytes
@@ -179,7 +178,7 @@ public struct ChunkerBench: Sendable {
 
     /// Each byte source of the input in order: its files, or its stream. Read errors become
     /// `EngineError(.io)` naming the file, or the stream's own error.
-    private func forEachSource(of input: ChunkerBenchInput, files: [String], _ body: (inout any ByteSource) throws -> Void) throws {
+    func forEachSource(of input: ChunkerBenchInput, files: [String], _ body: (inout any ByteSource) throws -> Void) throws {
         switch input {
         case .path:
             for path in files {

@@ -28,8 +28,10 @@ public struct ChunkerBenchRow: Sendable {
     /// One core: seconds spent cutting `chunkSampleBytes` from the input's start, held in memory.
     public var chunkSeconds = 0.0
     public var chunkSampleBytes = 0
-    /// One core: seconds of the pass that reads, cuts, hashes and builds the DAG as `add` does.
+    /// One core: seconds `add` (the real importer) took to read, cut, hash and build the DAG
+    /// of `addSampleBytes` from the input's start (all of it for a directory).
     public var addSeconds = 0.0
+    public var addSampleBytes = 0
     /// Chunk counts by size class: entry i counts chunks of 2^i … 2^(i+1) − 1 bytes.
     public var histogram = [Int](repeating: 0, count: ChunkerBenchRow.histogramClasses)
 
@@ -43,7 +45,7 @@ public struct ChunkerBenchRow: Sendable {
     /// Chunking alone, MB/s (10^6 bytes).
     public var chunkMBps: Double { chunkSeconds > 0 ? Double(chunkSampleBytes) / 1e6 / chunkSeconds : 0 }
     /// Reading, chunking, hashing and the DAG, MB/s.
-    public var addMBps: Double { addSeconds > 0 ? Double(bytes) / 1e6 / addSeconds : 0 }
+    public var addMBps: Double { addSeconds > 0 ? Double(addSampleBytes) / 1e6 / addSeconds : 0 }
     /// Chunks per GiB of content.
     public var blocksPerGiB: Double { bytes > 0 ? Double(chunks) * Double(1 << 30) / Double(bytes) : 0 }
     /// DAG bytes beyond the content, as a fraction of the content.

@@ -9,13 +9,14 @@ public struct ChunkerBenchSummary: Sendable {
     public var uploadBytes = 0
     public var chunks = 0
     public var addSeconds = 0.0
+    public var addSampleBytes = 0
     /// On the Pareto front of (dedup saving, add throughput): no other chunker is at least as
     /// good on both and better on one.
     public var onParetoFront = false
 
     /// The fraction of the content bytes a push does not upload.
     public var saving: Double { bytes > 0 ? 1 - Double(uploadBytes) / Double(bytes) : 0 }
-    public var addMBps: Double { addSeconds > 0 ? Double(bytes) / 1e6 / addSeconds : 0 }
+    public var addMBps: Double { addSeconds > 0 ? Double(addSampleBytes) / 1e6 / addSeconds : 0 }
 
     /// One summary per chunker, in the order of `chunkers`, over the rows measured.
     public static func summaries(of rows: [ChunkerBenchRow], chunkers: [BenchChunker]) -> [ChunkerBenchSummary] {
@@ -26,6 +27,7 @@ public struct ChunkerBenchSummary: Sendable {
             result[index].uploadBytes += row.newBytes
             result[index].chunks += row.chunks
             result[index].addSeconds += row.addSeconds
+            result[index].addSampleBytes += row.addSampleBytes
         }
         result.removeAll { $0.bytes == 0 && $0.chunks == 0 }
         for index in result.indices {

@@ -37,11 +37,10 @@ struct ChunkTally {
     }
 }
 
-/// The importer's sink for the bench: keeps nothing, counts every block, and tallies every
-/// leaf. The importer hands a dag-pb leaf over as its chunk (`body`) between its UnixFS
-/// framing (`prefix`, `suffix`); internal nodes (and the node of an empty file) come as one
-/// segment. A leaf's key is its CID's digest: the framing depends only on the chunk's length,
-/// so two leaves have the same digest exactly when their chunks are equal.
+/// The importer's sink for the bench (directory inputs): keeps nothing, counts every block,
+/// and tallies every leaf. The importer hands a dag-pb leaf over as its chunk (`body`) between
+/// its UnixFS framing (`prefix`, `suffix`); internal nodes (and the node of an empty file) come
+/// as one segment. A leaf's key is its chunk's ``ChunkKey``, as for every other input.
 struct TallySink: BlockSink {
     var tally: ChunkTally
     let progress: (@Sendable (Int) -> Void)?
@@ -59,7 +58,7 @@ struct TallySink: BlockSink {
         blocks += 1
         guard !bytes.prefix.isEmpty else { return }
         let length = bytes.body.count
-        tally.add(length: length, key: cid.multihash.withUnsafeDigest { ChunkKey($0) })
+        tally.add(length: length, key: ChunkKey(chunk: bytes.body))
         tally.row.bytes += length
         unreported += length
         if unreported >= 4 << 20 { flushProgress() }
@@ -71,18 +70,12 @@ struct TallySink: BlockSink {
     }
 }
 
-/// The dedup key of a chunk: the first 16 bytes of its digest.
+/// The dedup key of a chunk: its ``Key128`` (spec/cli.md, "Dedup key").
 struct ChunkKey: Hashable {
     var high: UInt64
     var low: UInt64
 
-    init(_ digest: UnsafeRawBufferPointer) {
-        var words = (UInt64(0), UInt64(0))
-        withUnsafeMutableBytes(of: &words) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: digest.prefix(16))) }
-        (high, low) = words
-    }
-
-    init(_ digest: Digest) {
-        self = digest.withUnsafeBytes { ChunkKey($0) }
+    init(chunk: UnsafeRawBufferPointer) {
+        (high, low) = Key128.hash(chunk)
     }
 }

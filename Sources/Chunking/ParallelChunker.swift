@@ -1,4 +1,3 @@
-import Dispatch
 import Synchronization
 
 /// Content-defined chunking of one contiguous input on several threads, with exactly the cut
@@ -128,8 +127,9 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
         }
     }
 
-    /// Runs `body(0 ..< count)` on at most `width` threads (the calling thread alone for one);
-    /// the threads take the next index as they finish one, so a slow core delays no other.
+    /// Runs `body(0 ..< count)` on at most `width` threads (the calling thread alone for one;
+    /// ``WorkerThreads``, not Dispatch: see there); the threads take the next index as they finish
+    /// one, so a slow core delays no other.
     private func forEach(_ count: Int, width: Int, _ body: (Int) -> Void) {
         guard count > 0 else { return }
         if width <= 1 || count == 1 {
@@ -137,14 +137,11 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
             return
         }
         let next = Atomic<Int>(0)
-        withoutActuallyEscaping(body) { body in
-            let work = UncheckedBox(body)
-            DispatchQueue.concurrentPerform(iterations: Swift.min(width, count)) { _ in
-                while true {
-                    let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    if k >= count { return }
-                    work.value(k)
-                }
+        WorkerThreads.run(Swift.min(width, count)) { _ in
+            while true {
+                let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if k >= count { return }
+                body(k)
             }
         }
     }
@@ -197,10 +194,4 @@ final class SharedSlots<Element>: @unchecked Sendable {
         get { slots[index]! }
         set { slots[index] = newValue }
     }
-}
-
-/// A closure handed to worker threads that only run while the caller waits for them.
-private struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

@@ -99,7 +99,8 @@ public struct ChunkCommand: ParsableCommand {
     }
 
     /// Chunks bytes in memory (a mapped file) on `threads` threads, a window of
-    /// ``windowBytesPerThread`` per thread at a time, releasing each window's pages after it.
+    /// ``windowBytesPerThread`` per thread at a time; each thread releases its segment's pages
+    /// as soon as it has chunked them (in parallel, not after the window).
     @discardableResult
     package static func render<Output: ByteSink>(
         spec: ChunkerSpec, region: UnsafeRawBufferPointer, threads: Int, stats: Bool, json: Bool, into output: inout Output
@@ -110,12 +111,11 @@ public struct ChunkCommand: ParsableCommand {
             var start = 0
             let window = threads * windowBytesPerThread
             while start < region.count {
-                for end in chunker.cuts(in: region, from: start, to: start + window, statistics: &statistics) {
+                let ends = chunker.cuts(in: region, from: start, to: start + window, releasingPages: true, statistics: &statistics)
+                for end in ends {
                     try body(start, end - start)
                     start = end
                 }
-                let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-                _ = madvise(UnsafeMutableRawPointer(mutating: region.baseAddress!), start / page * page, Int32(MADV_DONTNEED))
             }
             return region.count
         }

@@ -1,3 +1,4 @@
+import CairnSystem
 import Synchronization
 
 /// Content-defined chunking of one contiguous input on several threads, with exactly the cut
@@ -36,9 +37,13 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
     /// at or past `limit` (or the end of `bytes`). `start` must be a true cut (0, or an end
     /// returned before). `segmentStarts` (increasing, the first equal to `start`, all below
     /// `limit`) overrides the default split; tests use it to place segment edges anywhere.
+    /// `releasingPages` (for a memory map read once): each thread drops the whole pages of its
+    /// segment from the map (`MADV_DONTNEED`) as soon as it has chunked it, so the page tables
+    /// are torn down in parallel instead of by one thread after the range; a page read again
+    /// (a walk or the stitch) is mapped again from the page cache.
     public func cuts(
         in bytes: UnsafeRawBufferPointer, from start: Int, to limit: Int, segmentStarts given: [Int]? = nil,
-        statistics: inout ParallelChunkingStatistics
+        releasingPages: Bool = false, statistics: inout ParallelChunkingStatistics
     ) -> [Int] {
         let count = bytes.count
         guard start < count else { return [] }
@@ -54,6 +59,7 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
         forEach(segments, width: width) { k in
             let end = k + 1 < segments ? starts[k + 1] : limit
             chains[k] = Self.chain(finder, bytes, from: starts[k], reaching: end)
+            if releasingPages { Self.release(bytes, from: starts[k], to: end) }
         }
         forEach(segments - 1, width: width) { k in
             walks[k] = Self.walk(finder, bytes, from: chains[k].last!, against: chains[k + 1])
@@ -92,6 +98,16 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
                 walk = Self.walk(finder, bytes, from: walk.position, against: chains[k + 1])
             }
         }
+    }
+
+    /// Drops the whole pages of `bytes[from ..< to]` from the map.
+    static func release(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let base = Int(bitPattern: bytes.baseAddress!)
+        let first = (base + from + page - 1) / page * page
+        let last = (base + to) / page * page
+        guard last > first else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, Int32(MADV_DONTNEED))
     }
 
     /// Chunk ends from `start` (included, as the chain's first position) up to the first at or

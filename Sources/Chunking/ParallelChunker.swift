@@ -58,7 +58,7 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
         let width = Swift.min(threads, segments)
         forEach(segments, width: width) { k in
             let end = k + 1 < segments ? starts[k + 1] : limit
-            chains[k] = Self.chain(finder, bytes, from: starts[k], reaching: end)
+            chains[k] = Self.chain(finder, bytes, from: starts[k], reaching: end, releasingPages: releasingPages)
             if releasingPages { Self.release(bytes, from: starts[k], to: end) }
         }
         forEach(segments - 1, width: width) { k in
@@ -112,16 +112,28 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
 
     /// Chunk ends from `start` (included, as the chain's first position) up to the first at or
     /// past `end` (included), or the end of `bytes`.
-    static func chain(_ finder: Finder, _ bytes: UnsafeRawBufferPointer, from start: Int, reaching end: Int) -> [Int] {
+    /// `releasingPages`: the pages behind the chain are dropped every ``releaseBytes`` on the way
+    /// (a chunk only reads forward from its start), so a long segment keeps few pages mapped.
+    static func chain(
+        _ finder: Finder, _ bytes: UnsafeRawBufferPointer, from start: Int, reaching end: Int, releasingPages: Bool = false
+    ) -> [Int] {
         var positions = [start]
         var position = start
+        var released = start
         let base = bytes.baseAddress!
         while position < end && position < bytes.count {
             position += finder.checkedCut(in: UnsafeRawBufferPointer(start: base + position, count: bytes.count - position))
             positions.append(position)
+            if releasingPages && position - released >= releaseBytes && position < end {
+                release(bytes, from: released, to: position)
+                released = position
+            }
         }
         return positions
     }
+
+    /// How far a chain gets between two releases of the pages behind it.
+    static var releaseBytes: Int { 8 << 20 }
 
     /// Cuts serially from the true position `start` until a position is one of `chain`'s (the
     /// index is `coincidedAt`) or passes its last. `ends` are the positions after `start`.

@@ -7,7 +7,8 @@
 #   2. the same `cairn chunk` with `--threads 2` against its own one-thread time — target ≥ 1.85×;
 #   3. the parallel chunker's own figures (`--parallel-stats`) for 2 and 16 threads: segments,
 #      resynchronisation distance measured on this data, bytes chunked twice, and the speed-up
-#      they project for a 16-core host (16 × S / (S + d), S = 64 MiB per thread per window).
+#      they project for a 16-core host (16 × S / (S + d), S = the segment length: the file over
+#      16 threads, at most 512 MiB, the longest range per thread of `cairn chunk` for this spec).
 # Both chunk every byte of the file; both print the chunk count, which must agree.
 #
 #   Benchmarks/chunking/parallel.sh [SIZE_BYTES]     (default 1 GiB; CAIRN_BIN=PATH skips the build)
@@ -78,4 +79,4 @@ for threads in 2 16; do
     printf '| %-7s | %8s | %14s | %22s | %14s | %12s | %18s |\n' "$threads" "$seg" "$res" "$dist" "$rep" "$pct" "$ser"
     [[ "$threads" == 16 ]] && dist16=$dist
 done
-awk -v d="$dist16" 'BEGIN { s = 64 * 1048576; printf "projection for 16 cores (64 MiB per thread per window, distance %.0f B): %.2fx one core, %.3f %% of the work repeated (memory bandwidth permitting)\n", d, 16 * s / (s + d), d / s * 100 }'
+awk -v d="$dist16" -v b="$size" 'BEGIN { s = b / 16; if (s > 512 * 1048576) s = 512 * 1048576; printf "projection for 16 cores (segments of %.0f MiB, distance %.0f B): %.2fx one core, %.3f %% of the work repeated (memory bandwidth permitting)\n", s / 1048576, d, 16 * s / (s + d), d / s * 100 }'

@@ -99,7 +99,8 @@ public struct ChunkCommand: ParsableCommand {
     }
 
     /// Chunks bytes in memory (a mapped file) on `threads` threads, a window of
-    /// ``windowBytesPerThread`` per thread at a time, releasing each window's pages after it.
+    /// ``windowBytesPerThread`` per thread at a time; each thread releases its segment's pages
+    /// as soon as it has chunked them (in parallel, not after the window).
     @discardableResult
     package static func render<Output: ByteSink>(
         spec: ChunkerSpec, region: UnsafeRawBufferPointer, threads: Int, stats: Bool, json: Bool, into output: inout Output
@@ -108,14 +109,13 @@ public struct ChunkCommand: ParsableCommand {
         var statistics = ParallelChunkingStatistics()
         try render(spec: spec, stats: stats, json: json, into: &output) { body in
             var start = 0
-            let window = threads * windowBytesPerThread
+            let window = threads * windowBytesPerThread(chunker.finder.maximumChunkLength)
             while start < region.count {
-                for end in chunker.cuts(in: region, from: start, to: start + window, statistics: &statistics) {
+                let ends = chunker.cuts(in: region, from: start, to: start + window, releasingPages: true, statistics: &statistics)
+                for end in ends {
                     try body(start, end - start)
                     start = end
                 }
-                let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-                _ = madvise(UnsafeMutableRawPointer(mutating: region.baseAddress!), start / page * page, Int32(MADV_DONTNEED))
             }
             return region.count
         }
@@ -131,8 +131,13 @@ public struct ChunkCommand: ParsableCommand {
         _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
     }
 
-    /// Bytes each thread cuts per window of a mapped file.
-    static let windowBytesPerThread = 64 << 20
+    /// Bytes each thread cuts per window of a mapped file: long windows (one per thread reaches
+    /// 512 MiB for the large-chunk specs) so that the threads meet rarely, each window's cut list
+    /// bounded by 1024 maximum chunks per thread (at least 64 MiB). The pages stay few: each
+    /// thread drops those behind it as it goes.
+    static func windowBytesPerThread(_ maximumChunk: Int) -> Int {
+        Swift.min(512 << 20, Swift.max(64 << 20, 1024 * maximumChunk))
+    }
 
     /// Prints the chunks that `chunks` reports (`body(offset, length)` per chunk; it returns the
     /// total byte count): the list, or `--stats`; text or `--json`.

@@ -20,10 +20,22 @@ public struct BuzhashChunker: ChunkBoundaryFinder, Hashable {
         guard n >= Self.minimum, let raw = window.baseAddress else { return n }
         let limit = Swift.min(n, Self.maximum)
         let p = raw.assumingMemoryBound(to: UInt8.self)
-        return Self.table.withUnsafeBufferPointer { table in
-            Self.scan(p, from: Self.minimum, to: limit, table.baseAddress!) ?? limit
-        }
+        return Self.scan(p, from: Self.minimum, to: limit, Self.tables) ?? limit
     }
+
+    /// ``table`` twice in memory that is never freed: `[0, 256)` for the hash, `[256, 512)` for the
+    /// odd-step test, where the compiler must not know it is the same table (see ``scan``).
+    nonisolated(unsafe) static let tables: UnsafePointer<UInt32> = {
+        let tables = UnsafeMutablePointer<UInt32>.allocate(capacity: 512)
+        for i in 0..<256 {
+            tables[i] = table[i]
+            tables[256 + i] = table[i]
+        }
+        return UnsafePointer(tables)
+    }()
+
+    @inline(__always)
+    static func rotated(_ x: UInt32, by k: UInt32) -> UInt32 { (x &<< k) | (x &>> (32 &- k)) }
 
     /// The hash of the 32 bytes before `p + end`.
     @inline(__always)
@@ -31,25 +43,43 @@ public struct BuzhashChunker: ChunkBoundaryFinder, Hashable {
         var state: UInt32 = 0
         var q = end - 32
         while q < end {
-            state = ((state &<< 1) | (state &>> 31)) ^ h[Int(p[q])]
+            state = rotated(state, by: 1) ^ h[Int(p[q])]
             q += 1
         }
         return state
     }
 
     /// The smallest `L` in `[from, to)` whose window hash has the mask bits zero.
+    ///
+    /// One step is `s' = rotl(s, 1) ^ x` with `x = T[p[L − 32]] ^ T[p[L]]` (the byte leaving the
+    /// window needs no rotation: it has been rotated 32 times, the identity). The loop takes two
+    /// steps at once, `s'' = rotl(s, 2) ^ y` with `y = rotl(x₀, 1) ^ x₁`, so the chain through `s`
+    /// is one rotation and one xor per two bytes (`y` does not depend on `s`). The state in between
+    /// is tested through `s''`: `s' = rotr(s'' ^ x₁, 1)`, so its low 17 bits are zero exactly when
+    /// `(s'' ^ x₁) & (mask << 1)` is zero. That `x₁` is read from the second copy of the table so
+    /// that the compiler cannot fold the test's terms back into the chain (spec/chunking.md).
     @inline(__always)
     static func scan(_ p: UnsafePointer<UInt8>, from: Int, to: Int, _ h: UnsafePointer<UInt32>) -> Int? {
         guard from < to else { return nil }
         var state = windowHash(p, endingAt: from, h)
         var length = from
-        // The byte leaving the window needs no rotation: it has been rotated 32 times (identity).
-        while true {
-            if state & mask == 0 { return length }
-            if length + 1 == to { return nil }
-            state = ((state &<< 1) | (state &>> 31)) ^ h[Int(p[length - 32])] ^ h[Int(p[length])]
-            length += 1
+        if state & mask == 0 { return length }
+        while length &+ 2 < to {
+            let x0 = h[Int(p[length &- 32])] ^ h[Int(p[length])]
+            let out1 = Int(p[length &- 31]), in1 = Int(p[length &+ 1])
+            let y = rotated(x0, by: 1) ^ h[out1] ^ h[in1]
+            let r = rotated(state, by: 2)
+            state = r ^ y
+            if (r ^ (y ^ h[256 &+ out1] ^ h[256 &+ in1])) & (mask &<< 1) == 0 { return length &+ 1 }
+            if state & mask == 0 { return length &+ 2 }
+            length &+= 2
         }
+        while length &+ 1 < to {
+            state = rotated(state, by: 1) ^ h[Int(p[length &- 32])] ^ h[Int(p[length])]
+            length &+= 1
+            if state & mask == 0 { return length }
+        }
+        return nil
     }
 
     /// boxo's `bytehash` table: 256 32-bit values, `ipfs/boxo:chunker/buzhash.go` (boxo v0.42.0,

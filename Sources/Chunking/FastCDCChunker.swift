@@ -95,6 +95,12 @@ public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
     /// crate's own shape: one chain, two bytes per step — `(h << 2) + 2·GEAR[a]` tested with the mask
     /// shifted left by one, then `+ GEAR[b]` tested with the plain mask (spec/chunking.md proves
     /// the tests equal the byte-by-byte ones). `from` and `to` are even.
+    ///
+    /// The chain itself is `h ← (h << 2) + (2·GEAR[a] + GEAR[b])`: the sum of the two table
+    /// entries does not depend on `h`, so each step waits for one `lea` instead of a shift and two
+    /// additions. The even test adds `2·GEAR[a]` back as that sum minus `GEAR[b]` read from the
+    /// table's second plain copy (``GearTable/combined`` `[512, 768)`): the compiler cannot see
+    /// that copy equals the first, so it cannot fold the sum back into the chain (spec/chunking.md).
     static func scan(
         _ p: UnsafePointer<UInt8>, first: Int, from: Int, to: Int, mask: UInt64,
         _ g: UnsafePointer<UInt64>
@@ -103,9 +109,11 @@ public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
         var i = from
         let maskShifted = mask &<< 1
         while i < to {
-            h = (h &<< 2) &+ g[256 &+ Int(p[i])]
-            if h & maskShifted == 0 { return i }
-            h = h &+ g[Int(p[i &+ 1])]
+            let b = Int(p[i &+ 1])
+            let pair = g[256 &+ Int(p[i])] &+ g[b]
+            let shifted = h &<< 2
+            h = shifted &+ pair
+            if (shifted &+ (pair &- g[512 &+ b])) & maskShifted == 0 { return i }
             if h & mask == 0 { return i &+ 1 }
             i &+= 2
         }

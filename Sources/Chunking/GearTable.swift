@@ -10,14 +10,16 @@ enum GearTable {
         return digest.prefix(8).reduce(0) { ($0 << 8) | UInt64($1) }
     }
 
-    /// 512 entries in memory that is never freed, for the hot loops: `[0, 256)` the table,
-    /// `[256, 512)` the table shifted left by one bit (the crate's `GEAR_LS`). One base register
-    /// serves both lookups.
+    /// 768 entries in memory that is never freed, for the hot loops: `[0, 256)` the table,
+    /// `[256, 512)` the table shifted left by one bit (the crate's `GEAR_LS`), `[512, 768)` the
+    /// table again (``FastCDCChunker`` reads it where the compiler must not know it is the same).
+    /// One base register serves every lookup.
     nonisolated(unsafe) static let combined: UnsafePointer<UInt64> = {
-        let table = UnsafeMutablePointer<UInt64>.allocate(capacity: 512)
+        let table = UnsafeMutablePointer<UInt64>.allocate(capacity: 768)
         for i in 0..<256 {
             table[i] = values[i]
             table[256 + i] = values[i] &<< 1
+            table[512 + i] = values[i]
         }
         return UnsafePointer(table)
     }()

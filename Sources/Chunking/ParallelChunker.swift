@@ -1,4 +1,4 @@
-import Dispatch
+import CairnSystem
 import Synchronization
 
 /// Content-defined chunking of one contiguous input on several threads, with exactly the cut
@@ -37,9 +37,13 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
     /// at or past `limit` (or the end of `bytes`). `start` must be a true cut (0, or an end
     /// returned before). `segmentStarts` (increasing, the first equal to `start`, all below
     /// `limit`) overrides the default split; tests use it to place segment edges anywhere.
+    /// `releasingPages` (for a memory map read once): each thread drops the whole pages of its
+    /// segment from the map (`MADV_DONTNEED`) as soon as it has chunked it, so the page tables
+    /// are torn down in parallel instead of by one thread after the range; a page read again
+    /// (a walk or the stitch) is mapped again from the page cache.
     public func cuts(
         in bytes: UnsafeRawBufferPointer, from start: Int, to limit: Int, segmentStarts given: [Int]? = nil,
-        statistics: inout ParallelChunkingStatistics
+        releasingPages: Bool = false, statistics: inout ParallelChunkingStatistics
     ) -> [Int] {
         let count = bytes.count
         guard start < count else { return [] }
@@ -54,7 +58,8 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
         let width = Swift.min(threads, segments)
         forEach(segments, width: width) { k in
             let end = k + 1 < segments ? starts[k + 1] : limit
-            chains[k] = Self.chain(finder, bytes, from: starts[k], reaching: end)
+            chains[k] = Self.chain(finder, bytes, from: starts[k], reaching: end, releasingPages: releasingPages)
+            if releasingPages { Self.release(bytes, from: starts[k], to: end) }
         }
         forEach(segments - 1, width: width) { k in
             walks[k] = Self.walk(finder, bytes, from: chains[k].last!, against: chains[k + 1])
@@ -95,18 +100,40 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
         }
     }
 
+    /// Drops the whole pages of `bytes[from ..< to]` from the map.
+    static func release(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let base = Int(bitPattern: bytes.baseAddress!)
+        let first = (base + from + page - 1) / page * page
+        let last = (base + to) / page * page
+        guard last > first else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, Int32(MADV_DONTNEED))
+    }
+
     /// Chunk ends from `start` (included, as the chain's first position) up to the first at or
     /// past `end` (included), or the end of `bytes`.
-    static func chain(_ finder: Finder, _ bytes: UnsafeRawBufferPointer, from start: Int, reaching end: Int) -> [Int] {
+    /// `releasingPages`: the pages behind the chain are dropped every ``releaseBytes`` on the way
+    /// (a chunk only reads forward from its start), so a long segment keeps few pages mapped.
+    static func chain(
+        _ finder: Finder, _ bytes: UnsafeRawBufferPointer, from start: Int, reaching end: Int, releasingPages: Bool = false
+    ) -> [Int] {
         var positions = [start]
         var position = start
+        var released = start
         let base = bytes.baseAddress!
         while position < end && position < bytes.count {
             position += finder.checkedCut(in: UnsafeRawBufferPointer(start: base + position, count: bytes.count - position))
             positions.append(position)
+            if releasingPages && position - released >= releaseBytes && position < end {
+                release(bytes, from: released, to: position)
+                released = position
+            }
         }
         return positions
     }
+
+    /// How far a chain gets between two releases of the pages behind it.
+    static var releaseBytes: Int { 8 << 20 }
 
     /// Cuts serially from the true position `start` until a position is one of `chain`'s (the
     /// index is `coincidedAt`) or passes its last. `ends` are the positions after `start`.
@@ -128,8 +155,9 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
         }
     }
 
-    /// Runs `body(0 ..< count)` on at most `width` threads (the calling thread alone for one);
-    /// the threads take the next index as they finish one, so a slow core delays no other.
+    /// Runs `body(0 ..< count)` on at most `width` threads (the calling thread alone for one;
+    /// ``WorkerThreads``, not Dispatch: see there); the threads take the next index as they finish
+    /// one, so a slow core delays no other.
     private func forEach(_ count: Int, width: Int, _ body: (Int) -> Void) {
         guard count > 0 else { return }
         if width <= 1 || count == 1 {
@@ -137,14 +165,11 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
             return
         }
         let next = Atomic<Int>(0)
-        withoutActuallyEscaping(body) { body in
-            let work = UncheckedBox(body)
-            DispatchQueue.concurrentPerform(iterations: Swift.min(width, count)) { _ in
-                while true {
-                    let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    if k >= count { return }
-                    work.value(k)
-                }
+        WorkerThreads.run(Swift.min(width, count)) { _ in
+            while true {
+                let k = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                if k >= count { return }
+                body(k)
             }
         }
     }
@@ -197,10 +222,4 @@ final class SharedSlots<Element>: @unchecked Sendable {
         get { slots[index]! }
         set { slots[index] = newValue }
     }
-}
-
-/// A closure handed to worker threads that only run while the caller waits for them.
-private struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }

@@ -6,9 +6,42 @@ import CairnSystem
 extension BatchHasher {
     /// Hashes a batch's leaves into its digest slots; once `cancellation` is cancelled some
     /// slots may stay unwritten (the assembler checks the token before its first leaf).
+    ///
+    /// Leaves of one length (fixed-size chunks) go to the hasher's own work sharing. Leaves of
+    /// varied lengths (content-defined chunks) with a multi-lane kernel are split instead into
+    /// one contiguous run per thread, of about equal bytes, each hashed by one kernel call: the
+    /// kernel's scheduler then refills every lane that finishes with the longest leaf left in
+    /// the run, whereas claims of one lane-group each (16 leaves of 64 KiB … 1 MiB) leave most
+    /// lanes idle while the longest leaf of the group finishes.
     func hash(_ batch: LeafBatch, cancellation: CancellationToken) {
-        hash(UnsafeBufferPointer(start: batch.inputs, count: batch.count),
-             into: UnsafeMutableBufferPointer(start: batch.digests, count: batch.count), cancellation: cancellation)
+        let inputs = UnsafeBufferPointer(start: batch.inputs, count: batch.count)
+        let parts = Swift.min(threads, batch.count / Swift.max(1, 2 * kernel.lanes))
+        guard kernel.lanes > 1, parts > 1, !Self.oneLength(inputs) else {
+            hash(inputs, into: UnsafeMutableBufferPointer(start: batch.digests, count: batch.count),
+                 cancellation: cancellation)
+            return
+        }
+        var total = 0
+        for input in inputs { total &+= input.count }
+        // Run p ends after the first leaf whose running total reaches (p + 1) / parts of the bytes.
+        var ends: [Int] = []
+        var sum = 0
+        for (index, input) in inputs.enumerated() {
+            sum &+= input.count
+            if sum * parts >= (ends.count + 1) * total { ends.append(index + 1) }
+        }
+        ends[ends.count - 1] = inputs.count
+        let runs = LeafRuns(kernel: kernel, inputs: inputs, digests: batch.digests, ends: ends)
+        // One run is at most a batch's bytes / threads (a few tens of ms of hashing): checked before each.
+        DispatchQueue.concurrentPerform(iterations: ends.count) { part in
+            if !cancellation.isCancelled { runs.hash(part) }
+        }
+    }
+
+    /// Whether every input but the last has the length of the first.
+    private static func oneLength(_ inputs: UnsafeBufferPointer<HashInput>) -> Bool {
+        guard let first = inputs.first else { return true }
+        return inputs.dropLast().allSatisfy { $0.count == first.count }
     }
 }
 
@@ -58,5 +91,19 @@ final class HashStage: @unchecked Sendable {
     func poll() -> Bool {
         if !finished { finished = done.wait(timeout: .now()) == .success }
         return finished
+    }
+}
+
+/// Contiguous runs of a batch's leaves, one per thread; each thread writes its run's digests only.
+private struct LeafRuns: @unchecked Sendable {
+    let kernel: HashKernel
+    let inputs: UnsafeBufferPointer<HashInput>
+    let digests: UnsafeMutablePointer<Digest>
+    /// Run `p` is `ends[p − 1] ..< ends[p]` (from 0 for the first).
+    let ends: [Int]
+
+    func hash(_ p: Int) {
+        let start = p == 0 ? 0 : ends[p - 1]
+        kernel.hash(UnsafeBufferPointer(rebasing: inputs[start..<ends[p]]), into: digests + start)
     }
 }

@@ -1,4 +1,5 @@
 import Blocks
+import CairnSystem
 import Hashing
 import Testing
 @testable import UnixFS
@@ -26,7 +27,7 @@ import Testing
                              framing: index % 2 == 0 ? .file : nil)
                 offset += length
             }
-            BatchHasher(algorithm: .sha2_256, threads: threads).hash(batch)
+            BatchHasher(algorithm: .sha2_256, threads: threads).hash(batch, cancellation: CancellationToken())
             let inputs = UnsafeBufferPointer(start: batch.inputs, count: batch.count)
             var expected = [Digest](repeating: Digest(), count: batch.count)
             expected.withUnsafeMutableBufferPointer { reference.hash(inputs, into: $0.baseAddress!) }

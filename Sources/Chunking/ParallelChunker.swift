@@ -121,15 +121,29 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
         var position = start
         var released = start
         let base = bytes.baseAddress!
+        if releasingPages { populate(bytes, from: start, count: 2 * releaseBytes) }
         while position < end && position < bytes.count {
             position += finder.checkedCut(in: UnsafeRawBufferPointer(start: base + position, count: bytes.count - position))
             positions.append(position)
             if releasingPages && position - released >= releaseBytes && position < end {
                 release(bytes, from: released, to: position)
                 released = position
+                populate(bytes, from: position + releaseBytes, count: releaseBytes)
             }
         }
         return positions
+    }
+
+    /// Maps the pages of `bytes[from ..< from + count]` ahead of the chain in one call
+    /// (`MADV_POPULATE_READ`, Linux 5.14; 22 in the kernel's headers) instead of a page fault
+    /// per few pages; a kernel without it answers EINVAL and the faults happen as before.
+    static func populate(_ bytes: UnsafeRawBufferPointer, from: Int, count: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let base = Int(bitPattern: bytes.baseAddress!)
+        let first = (base + from) / page * page
+        let last = min(base + from + count, base + bytes.count)
+        guard last > first, from < bytes.count else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, 22)
     }
 
     /// How far a chain gets between two releases of the pages behind it.

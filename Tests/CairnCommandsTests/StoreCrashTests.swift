@@ -82,10 +82,18 @@ struct StoreCrashTests {
         #expect(addsKilledMidWrite >= 12, "only \(addsKilledMidWrite) of 15 adds were killed mid-write")
         // Garbage for gc: unpinned blocks, then 15 kills of `cairn gc` forced to compact.
         var gcsKilledRunning = 0
+        // The kill points are drawn within the first 5–65 % of one whole gc run on this machine,
+        // timed once here (an unkilled run over the same amount of garbage), so a faster or a
+        // loaded machine moves them with the command instead of letting it finish first.
+        let sample = try box.write("junk", SplitMix64.bytes(seed: 899, count: 400_000))
+        #expect(try box.cairn(["add", "--pin=false", "-Q", sample]).status == 0)
+        let started = DispatchTime.now().uptimeNanoseconds
+        #expect(try box.cairn(["gc", "--compact-threshold", "1"]).status == 0)
+        let gcSeconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         for round in 0..<15 {
             let junk = try box.write("junk", SplitMix64.bytes(seed: UInt64(900 + round), count: 400_000))
             #expect(try box.cairn(["add", "--pin=false", "-Q", junk]).status == 0)
-            let delay = Double(rng.next() % 150) / 1000
+            let delay = gcSeconds * (0.05 + 0.6 * Double(rng.next() % 1000) / 1000)
             if try Self.runAndKill(["gc", "--store", box.store, "--compact-threshold", "1"], after: delay).killedRunning {
                 gcsKilledRunning += 1
             }

@@ -58,7 +58,9 @@ final class BlobReader {
         storedHasher = storedAlgorithm.hashAlgorithm.makeHasher()
         let isLayer = blob.role == .layer
         let compression = blob.compression ?? Compression.none
-        decoder = isLayer ? try StreamDecoders.make(compression, name: name) : nil
+        // A layer with a diff_id has every uncompressed byte checked by its digest: gzip's CRC-32
+        // adds nothing then and is skipped (spec/oci.md §3).
+        decoder = isLayer ? try StreamDecoders.make(compression, name: name, outputDigested: !blob.diffIDs.isEmpty) : nil
         if isLayer {
             tarHasher = (blob.diffIDs.first?.algorithm ?? .sha256).hashAlgorithm.makeHasher()
             scanner = TarScanner(name: "\(name) (uncompressed tar)", limits: limits)

@@ -148,6 +148,69 @@ import Testing
         #expect(try Self.decode(try GzipDecoder(name: "g"), halves) == data)
     }
 
+    /// CRC-32 as RFC 1952 §8 defines it (bitwise, reflected polynomial 0xEDB88320).
+    private static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xffff_ffff
+        for byte in bytes {
+            crc ^= UInt32(byte)
+            for _ in 0..<8 { crc = crc & 1 != 0 ? (crc >> 1) ^ 0xedb8_8320 : crc >> 1 }
+        }
+        return ~crc
+    }
+
+    /// A member whose header carries every optional field of RFC 1952 §2.3.1 (FEXTRA, FNAME,
+    /// FCOMMENT, FHCRC), around the deflate data of `gzip -n`; GNU gzip reads it back.
+    @Test(arguments: [1, 7, 1000])
+    func gzipHeaderFieldsAreRead(piece: Int) throws {
+        let data = SplitMix64.bytes(seed: 5, count: 20_000) + [UInt8](repeating: 9, count: 20_000)
+        let plain = try Compress.gzip(data)
+        var header: [UInt8] = [0x1f, 0x8b, 8, 2 | 4 | 8 | 16, 1, 2, 3, 4, 0, 3]
+        header += [5, 0] + [UInt8]("ab\u{1}\u{0}z".utf8) + [UInt8]("name.tar".utf8) + [0] + [UInt8]("a comment".utf8) + [0]
+        let crc = Self.crc32(header)
+        header += [UInt8(crc & 0xff), UInt8(crc >> 8 & 0xff)]
+        let member = header + plain.dropFirst(10)
+        #expect(try Compress.gunzip(member) == data)
+        for checkCRC in [true, false] {
+            #expect(try Self.decode(try GzipDecoder(name: "g", checkCRC: checkCRC), member, piece: piece) == data)
+            #expect(try Self.decode(try GzipDecoder(name: "g", checkCRC: checkCRC), member + plain, piece: piece) == data + data)
+        }
+        var badHeader = member
+        badHeader[header.count - 1] ^= 1
+        #expect(throws: OCIError(.badCompression, "g: damaged gzip stream (header crc mismatch)")) {
+            try Self.decode(try GzipDecoder(name: "g", checkCRC: false), badHeader, piece: piece)
+        }
+    }
+
+    /// The trailer (RFC 1952 §2.3.1): a wrong CRC-32 is refused when it is checked and ignored
+    /// when the output's digest is (`checkCRC: false`); a wrong ISIZE is refused either way;
+    /// bytes after a member that are not a member are refused.
+    @Test func gzipTrailerIsChecked() throws {
+        let data = SplitMix64.bytes(seed: 6, count: 50_000)
+        let gzip = try Compress.gzip(data)
+        var badCRC = gzip
+        badCRC[gzip.count - 8] ^= 0x40
+        #expect(throws: OCIError(.badCompression, "g: damaged gzip stream (incorrect data check)")) {
+            try Self.decode(try GzipDecoder(name: "g"), badCRC)
+        }
+        #expect(try Self.decode(try GzipDecoder(name: "g", checkCRC: false), badCRC) == data)
+        var badSize = gzip
+        badSize[gzip.count - 4] ^= 1
+        for checkCRC in [true, false] {
+            #expect(throws: OCIError(.badCompression, "g: damaged gzip stream (incorrect length check)")) {
+                try Self.decode(try GzipDecoder(name: "g", checkCRC: checkCRC), badSize)
+            }
+            #expect(throws: OCIError(.badCompression, "g: damaged gzip stream (incorrect header check)")) {
+                try Self.decode(try GzipDecoder(name: "g", checkCRC: checkCRC), gzip + [0, 0, 0, 0])
+            }
+            #expect(throws: OCIError(.badCompression, "g: truncated gzip stream")) {
+                try Self.decode(try GzipDecoder(name: "g", checkCRC: checkCRC), Array(gzip.dropLast(3)))
+            }
+            #expect(throws: OCIError(.badCompression, "g: truncated gzip stream")) {
+                try Self.decode(try GzipDecoder(name: "g", checkCRC: checkCRC), Array(gzip.prefix(5)))
+            }
+        }
+    }
+
     @Test func truncatedStreamsAreRefused() throws {
         let data = SplitMix64.bytes(seed: 4, count: 100_000)
         let gzip = try Compress.gzip(data), zstd = try Compress.zstd(data)

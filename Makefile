@@ -70,7 +70,7 @@ fuzz: apt
 # The whole test suite under AddressSanitizer, then ThreadSanitizer (own scratch paths, lowest
 # priority; CAIRN_SANITIZER tells the few tests that cannot hold under one to skip, see
 # Fuzz/README.md). SANITIZE_FILTER="--filter CARTests" narrows it. Time on 2 shared cores: see
-# Fuzz/README.md (each sanitizer's build alone is 35–40 minutes).
+# Fuzz/README.md (each sanitizer's build alone: 35–40 minutes quiet, over an hour loaded).
 sanitize: deps
 	CAIRN_SANITIZER=address nice -n 19 swift test $(TEST_BUILD_FLAGS) --sanitize=address \
 	  --scratch-path .build-asan $(SANITIZE_FILTER)

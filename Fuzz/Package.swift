@@ -11,12 +11,12 @@ let targets: [(name: String, dependencies: [String])] = [
     ("FuzzCIDBinary", ["Multiformats"]),
     ("FuzzCIDString", ["Multiformats"]),
     ("FuzzMultibase", ["Multiformats"]),
-    ("FuzzDagPB", ["Multiformats", "UnixFS"]),
-    ("FuzzUnixFSData", ["UnixFS"]),
-    ("FuzzDagCBOR", ["Multiformats", "UnixFS"]),
+    ("FuzzDagPB", ["Multiformats", "Blocks"]),
+    ("FuzzUnixFSData", ["Blocks"]),
+    ("FuzzDagCBOR", ["Multiformats", "Blocks"]),
     ("FuzzCAR", ["Multiformats", "Hashing", "CAR"]),
     ("FuzzChunkerSpec", ["Chunking"]),
-    ("FuzzStore", ["Multiformats", "Hashing", "UnixFS", "BlockStore"]),
+    ("FuzzStore", ["Multiformats", "Hashing", "Blocks", "Engine", "BlockStore"]),
 ]
 
 let package = Package(

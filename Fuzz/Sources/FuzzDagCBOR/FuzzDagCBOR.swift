@@ -3,7 +3,7 @@
 // byte-string payload), and both entry points agree.
 import FuzzSupport
 import Multiformats
-import UnixFS
+import Blocks
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzDagCBOR(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {

@@ -2,7 +2,7 @@
 // re-encodes to exactly its bytes; a block accepted with sorted links is accepted without the
 // check too, to the same node. When the node's Data parses as UnixFS, that is checked as well.
 import FuzzSupport
-import UnixFS
+import Blocks
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzDagPB(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {

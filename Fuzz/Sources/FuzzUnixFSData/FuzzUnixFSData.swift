@@ -1,7 +1,7 @@
 // UnixFS Data messages (spec/unixfs.md): the decoder is strict, so a message it accepts
 // re-encodes to exactly its bytes.
 import FuzzSupport
-import UnixFS
+import Blocks
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzUnixFSData(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {

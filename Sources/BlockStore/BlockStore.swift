@@ -29,6 +29,8 @@ public final class BlockStore: Sendable {
     /// compaction has since unlinked still reads the old (verified) bytes.
     private let readHandles = Mutex<[Int64: Int32]>([:])
     let packMappings = PackMappings()
+    /// Point lookups on plain read-only connections (GRDB's pool is the fallback).
+    let lookups: IndexLookups
 
     /// Opens the store at `layout.root`. With `create`, a missing store is created and the
     /// index is opened for writing; without it, a missing store is `.noStore` and the index is
@@ -36,6 +38,7 @@ public final class BlockStore: Sendable {
     public init(layout: StoreLayout, create: Bool = true, lockWait: LockWait = LockWait()) throws {
         self.layout = layout
         self.lockWait = lockWait
+        lookups = IndexLookups(path: layout.databasePath)
         let exists = Sys.exists(layout.databasePath)
         if !exists {
             // Packs without an index are a store whose index was lost: never start over.
@@ -226,7 +229,11 @@ public final class BlockStore: Sendable {
     static let entrySQL = "SELECT \(IndexEntry.columns) FROM blocks WHERE mh = ?"
 
     func entry(_ multihash: Multihash) throws -> IndexEntry? {
-        try readDatabase { db in try BlockStore.entry(multihash, in: db) }
+        switch lookups.entry(multihash) {
+        case .found(let entry): return entry
+        case .absent: return nil
+        case nil: return try readDatabase { db in try BlockStore.entry(multihash, in: db) }
+        }
     }
 
     static func entry(_ multihash: Multihash, in db: Database) throws -> IndexEntry? {
@@ -237,6 +244,11 @@ public final class BlockStore: Sendable {
     /// Whether the block is in the store (identity CIDs always are: they are their own bytes).
     public func has(_ cid: CID) throws -> Bool {
         if cid.multihash.code == .identity { return true }
+        switch lookups.entry(cid.multihash) {
+        case .found: return true
+        case .absent: return false
+        case nil: break
+        }
         return try readDatabase { db in
             try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM blocks WHERE mh = ?"),
                               arguments: [cid.multihash.key]) ?? false
@@ -325,6 +337,39 @@ public final class BlockStore: Sendable {
         return nil
     }
 
+    /// `getIfPresent` into memory the caller provides, with no copy: `receive(length, read)`
+    /// gets the block's length and calls `read` once with a buffer of exactly that many bytes,
+    /// which `read` fills from the pack and (unless `verify` is false) checks against the CID,
+    /// throwing `.corrupt` as `getIfPresent` does. False when the block is absent (identity
+    /// CIDs included: their bytes are the CID's). The gateway reads raw blocks straight into
+    /// the buffer it sends (spec/gateway.md §5.1).
+    public func readIfPresent(
+        _ cid: CID, verify: Bool = true,
+        _ receive: (_ length: Int, _ read: (UnsafeMutableRawBufferPointer) throws -> Void) throws -> Void
+    ) throws -> Bool {
+        if cid.multihash.code == .identity { return false }
+        for attempt in 0..<3 {
+            guard let entry = try entry(cid.multihash) else { return false }
+            let location = entry.location
+            do {
+                let fd = try readHandle(location.pack)
+                try receive(location.length) { buffer in
+                    precondition(buffer.count == location.length, "readIfPresent: the buffer must hold the block exactly")
+                    let count = try Sys.preadFull(fd, buffer, at: location.offset, path: self.layout.packPath(location.pack))
+                    guard count == location.length else {
+                        throw BlockStoreError(.corrupt,
+                            "block \(cid) is corrupt: \(location) extends past the end of the pack (only \(count) bytes there)")
+                    }
+                    if verify { try BlockStore.check(UnsafeRawBufferPointer(buffer), cid: cid, location: location) }
+                }
+            } catch let error as BlockStoreError where error.errno == ENOENT && attempt < 2 {
+                continue
+            }
+            return true
+        }
+        return false
+    }
+
     /// The block's bytes (verified unless `verify` is false); `.notFound` when absent.
     public func get(_ cid: CID, verify: Bool = true) throws -> [UInt8] {
         guard let bytes = try getIfPresent(cid, verify: verify) else {
@@ -377,7 +422,11 @@ public final class BlockStore: Sendable {
 
     /// Throws `.corrupt` unless `bytes` hash to `cid`'s multihash (`BlockVerifier`).
     static func check(_ bytes: [UInt8], cid: CID, location: BlockLocation) throws {
-        switch bytes.withUnsafeBytes({ BlockVerifier.verdict(cid, $0) }) {
+        try bytes.withUnsafeBytes { try check($0, cid: cid, location: location) }
+    }
+
+    static func check(_ bytes: UnsafeRawBufferPointer, cid: CID, location: BlockLocation) throws {
+        switch BlockVerifier.verdict(cid, bytes) {
         case .valid: return
         case .mismatch:
             throw BlockStoreError(.corrupt, "block \(cid) is corrupt: its bytes at \(location) do not hash to its CID")

@@ -40,6 +40,24 @@ enum Sys {
         do { try SystemCall.pwriteAll(fd, bytes, at: offset, path: nil) } catch { throw BlockStoreError(error, "cannot write \(path())") }
     }
 
+    /// Writes all of `first` then all of `second` at `offset`, in one `pwritev` when the kernel
+    /// takes everything at once (else the rest with `pwrite`).
+    static func pwriteAll(_ fd: Int32, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer, at offset: Int64,
+                          path: @autoclosure () -> String) throws(BlockStoreError) {
+        var vectors = [iovec(iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress), iov_len: first.count),
+                       iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count)]
+        let written: Int = try syscall("cannot write \(path())") {
+            vectors.withUnsafeMutableBufferPointer { pwritev(fd, $0.baseAddress, 2, off_t(offset)) }
+        }
+        if written < first.count {
+            try pwriteAll(fd, UnsafeRawBufferPointer(rebasing: first[written...]), at: offset + Int64(written), path: path())
+            try pwriteAll(fd, second, at: offset + Int64(first.count), path: path())
+        } else if written < first.count + second.count {
+            let done = written - first.count
+            try pwriteAll(fd, UnsafeRawBufferPointer(rebasing: second[done...]), at: offset + Int64(written), path: path())
+        }
+    }
+
     /// Reads up to `buffer.count` bytes at `offset`; returns the count (short only at end of file).
     static func preadFull(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: Int64, path: @autoclosure () -> String) throws(BlockStoreError) -> Int {
         do { return try SystemCall.preadFull(fd, buffer, at: offset, path: nil) } catch { throw BlockStoreError(error, "cannot read \(path())") }

@@ -46,21 +46,26 @@ struct MultipartReader<Body: AsyncSequence & Sendable> where Body.Element == Byt
         return nil
     }
 
-    /// Reads more of the body; false at its end.
-    private mutating func fill() async throws -> Bool {
-        guard !ended else { return false }
+    /// The next buffer of the request body as received (nil at its end), counted against the limit.
+    private mutating func receive() async throws -> ByteBuffer? {
+        guard !ended else { return nil }
         try Task.checkCancellation()  // a passed `timeout` stops an upload between reads
-        guard var more = try await iterator.next() else { ended = true; return false }
+        guard let more = try await iterator.next() else { ended = true; return nil }
         received += Int64(more.readableBytes)
         guard received <= maxBytes else {
             throw RPCError(status: 413, message: "request body is larger than the server's limit of \(maxBytes) bytes")
         }
-        buffer.discardReadBytes()
-        if buffer.readableBytes == 0 && more.readableBytes >= Self.chunkBytes {
-            buffer = more  // a large read needs no copy
+        return more
+    }
+
+    /// Reads more of the body into `buffer` (part heads and delimiters); false at its end.
+    private mutating func fill() async throws -> Bool {
+        guard var more = try await receive() else { return false }
+        if buffer.readableBytes == 0 {
+            buffer = more  // no copy
             return true
         }
-        buffer.reserveCapacity(minimumWritableBytes: max(more.readableBytes, inBody ? Self.chunkBytes + (64 << 10) - buffer.readableBytes : 0))
+        buffer.discardReadBytes()
         buffer.writeBuffer(&more)
         return true
     }
@@ -132,31 +137,55 @@ struct MultipartReader<Body: AsyncSequence & Sendable> where Body.Element == Byt
 
     private var finishedAll = false
 
-    /// How much body a chunk gathers before it is handed on: few, large hand-overs to the
-    /// blocking side (each costs a hop and a lock), at most about this much held.
-    static var chunkBytes: Int { 1 << 20 }
-
-    /// The unread bytes already searched for the delimiter without a match: after a fill the
-    /// search resumes where a delimiter could still start, so each byte is scanned once.
-    private var searched = 0
-
-    /// The next chunk of the current part's body (up to about `chunkBytes`), or nil at its end.
+    /// The next piece of the current part's body, or nil at its end. Pieces are slices of the
+    /// buffers the body arrives in (no copy, none larger than one received buffer): only the
+    /// last `delimiter.count - 1` bytes of a buffer are held back, since a delimiter may start
+    /// there and end in the next buffer. Those few bytes and the first bytes of the next buffer
+    /// are checked together in a small bridge; only if a delimiter does straddle the two are
+    /// they joined (once per part). Each byte is searched at most twice.
     mutating func nextChunk() async throws -> ByteBuffer? {
         guard inBody else { return nil }
+        let held = delimiter.count - 1
         while true {
-            if let at = find(delimiter, from: max(0, searched - delimiter.count + 1)) {
-                searched = 0
+            if let at = find(delimiter) {
                 if at == 0 { inBody = false; return nil }
                 return buffer.readSlice(length: at)
             }
-            searched = buffer.readableBytes
-            // Everything but a possible delimiter prefix at the end is body.
-            let safe = buffer.readableBytes - delimiter.count
-            if safe >= Self.chunkBytes {
-                searched = delimiter.count
-                return buffer.readSlice(length: safe)
+            // No delimiter in `buffer`: all but its last `held` bytes are body.
+            if buffer.readableBytes > held { return buffer.readSlice(length: buffer.readableBytes - held) }
+            guard var more = try await receive() else {
+                throw RPCError.client("malformed multipart body: the body ends inside a part (no closing boundary)")
             }
-            guard try await fill() else { throw RPCError.client("malformed multipart body: the body ends inside a part (no closing boundary)") }
+            if buffer.readableBytes == 0 { buffer = more; continue }
+            if more.readableBytes >= held {
+                var bridge = ByteBuffer()
+                bridge.reserveCapacity(buffer.readableBytes + held)
+                bridge.writeImmutableBuffer(buffer)
+                bridge.writeImmutableBuffer(more.getSlice(at: more.readerIndex, length: held)!)
+                if MultipartReader.index(of: delimiter, in: bridge) == nil {
+                    // The held bytes are body; the new buffer is searched on its own.
+                    let body = buffer
+                    buffer = more
+                    return body
+                }
+            }
+            buffer.writeBuffer(&more)  // a delimiter straddles the two, or `more` is tiny
+        }
+    }
+
+    /// Where `needle` first starts in `bytes`' unread bytes.
+    private static func index(of needle: [UInt8], in bytes: ByteBuffer) -> Int? {
+        bytes.withUnsafeReadableBytes { raw -> Int? in
+            guard raw.count >= needle.count, let base = raw.baseAddress else { return nil }
+            var offset = 0
+            let last = raw.count - needle.count
+            while offset <= last {
+                guard let hit = memchr(base + offset, Int32(needle[0]), last - offset + 1) else { return nil }
+                let at = base.distance(to: UnsafeRawPointer(hit))
+                if memcmp(base + at, needle, needle.count) == 0 { return at }
+                offset = at + 1
+            }
+            return nil
         }
     }
 

@@ -42,6 +42,13 @@ final class ServerState: Sendable {
         return try await pool.run { try body(store) }
     }
 
+    /// Runs an index point lookup (`size(of:)`, `has`) on the caller's own task, without the
+    /// hop to the pool: one primary-key SELECT on a free read-only connection of the store's
+    /// (`IndexLookups`), a few microseconds on the memory-mapped index (spec/serve.md §3).
+    func lookup<T>(_ body: (BlockStore) throws -> T) throws -> T {
+        try body(store)
+    }
+
     /// Runs a write on the pool, holding the one-writer gate; it returns once the store's
     /// commit is durable.
     func write<T: Sendable>(_ body: @escaping @Sendable (BlockStore) throws -> T) async throws -> T {

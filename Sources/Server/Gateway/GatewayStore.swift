@@ -37,8 +37,21 @@ final class GatewayStore: Sendable {
     }
 
     /// The block's bytes, verified, in a buffer ready to send; nil when absent.
+    /// The pack's bytes are read straight into the buffer, hashed there and sent from it (no
+    /// intermediate array, no copy).
     func verifiedBuffer(_ cid: CID) throws -> ByteBuffer? {
-        try block(cid).map { ByteBuffer(bytes: $0) }
+        if cid.multihash.code == .identity { return ByteBuffer(bytes: cid.multihash.digest) }
+        guard let store = try store() else { return nil }
+        var result: ByteBuffer?
+        let found = try store.readIfPresent(cid, verify: true) { length, read in
+            var buffer = ByteBufferAllocator().buffer(capacity: length)
+            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in
+                try read(UnsafeMutableRawBufferPointer(rebasing: raw[0..<length]))
+                return length
+            }
+            result = buffer
+        }
+        return found ? result : nil
     }
 
     func has(_ cid: CID) throws -> Bool {

@@ -9,7 +9,7 @@ import NIOCore
 enum RPCBlocks {
     static func stat(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
         let cid = try RPCRequest.cid(try request.argument("cid"))
-        guard let size = try await state.read({ try $0.size(of: cid) }) else { throw RPCError.notFound(cid) }
+        guard let size = try state.lookup({ try $0.size(of: cid) }) else { throw RPCError.notFound(cid) }
         return RPCOutput.once(.object([("Key", .string(cid.description)), ("Size", .int(size))]))
     }
 

@@ -1,0 +1,115 @@
+import Foundation
+import GRDBSQLite
+import Multiformats
+import Synchronization
+
+/// Point lookups of the index (`has`, `size(of:)`, `location(of:)`, every block read) on plain
+/// read-only SQLite connections, one per concurrent caller, without GRDB's reader queues and
+/// explicit read transactions (spec/blockstore.md §4.1).
+///
+/// A lookup is one `SELECT … WHERE mh = ?` on the primary key, which SQLite runs in its own
+/// implicit read transaction (WAL: it sees the last commit, never part of one); GRDB's pool
+/// adds a dispatch hop and BEGIN/COMMIT around it, several times the query's own cost. The
+/// connections wait in a free list; a caller takes one (or opens one), runs the prepared
+/// statement and gives it back, so the calling thread does the work. Anything unusual (the
+/// index cannot be opened this way, a busy or failing step, a row whose fields are not
+/// integers in range) answers `nil` from here and the caller takes GRDB's path, which reports
+/// it exactly as before.
+final class IndexLookups: Sendable {
+    private final class Connection: @unchecked Sendable {
+        let db: OpaquePointer
+        let statement: OpaquePointer
+
+        init?(path: String) {
+            var handle: OpaquePointer?
+            let flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+            guard sqlite3_open_v2(path, &handle, flags, nil) == SQLITE_OK, let handle else {
+                if let handle { sqlite3_close_v2(handle) }
+                return nil
+            }
+            sqlite3_busy_timeout(handle, 0)
+            _ = sqlite3_exec(handle, "PRAGMA mmap_size = 1073741824", nil, nil, nil)
+            var prepared: OpaquePointer?
+            let sql = "SELECT \(IndexEntry.columns) FROM blocks WHERE mh = ?"
+            guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil) == SQLITE_OK,
+                  let prepared else {
+                sqlite3_close_v2(handle)
+                return nil
+            }
+            db = handle
+            statement = prepared
+        }
+
+        deinit {
+            sqlite3_finalize(statement)
+            sqlite3_close_v2(db)
+        }
+    }
+
+    /// What a lookup found.
+    enum Answer {
+        case found(IndexEntry)
+        case absent
+    }
+
+    private let path: String
+    private let idle = Mutex<[Connection]>([])
+    /// Set once opening failed: every lookup goes through GRDB then.
+    private let disabled = Atomic<Bool>(false)
+    /// Idle connections kept (more callers at once open more, closed when given back).
+    static let keep = 32
+
+    init(path: String) {
+        self.path = path
+    }
+
+    /// The row of `multihash`; nil when this path cannot answer (the caller asks GRDB).
+    func entry(_ multihash: Multihash) -> Answer? {
+        guard !disabled.load(ordering: .relaxed) else { return nil }
+        guard let connection = idle.withLock({ $0.popLast() }) ?? open() else { return nil }
+        let answer = Self.lookup(multihash, on: connection)
+        idle.withLock { list in if list.count < Self.keep { list.append(connection) } }
+        return answer
+    }
+
+    private func open() -> Connection? {
+        guard let connection = Connection(path: path) else {
+            disabled.store(true, ordering: .relaxed)
+            return nil
+        }
+        return connection
+    }
+
+    private static func lookup(_ multihash: Multihash, on connection: Connection) -> Answer? {
+        let statement = connection.statement
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        let bound = multihash.bytes.withUnsafeBytes { key in
+            sqlite3_bind_blob(statement, 1, key.baseAddress, Int32(key.count), SQLITE_TRANSIENT_FAST)
+        }
+        guard bound == SQLITE_OK else { return nil }
+        switch sqlite3_step(statement) {
+        case SQLITE_DONE: return .absent
+        case SQLITE_ROW: break
+        default: return nil
+        }
+        func field(_ column: Int32, _ range: ClosedRange<Int64>) -> Int64? {
+            guard sqlite3_column_type(statement, column) == SQLITE_INTEGER else { return nil }
+            let value = sqlite3_column_int64(statement, column)
+            return range.contains(value) ? value : nil
+        }
+        // The ranges `IndexEntry(row:multihash:)` checks; a row outside them goes to GRDB,
+        // which names the damage.
+        guard let codec = field(0, 0...Int64(Int32.max)), let version = field(1, 0...1),
+              let pack = field(2, 1...Int64(Int32.max) * 1024),
+              let offset = field(3, Int64(PackFormat.headerSize)...(Int64.max / 2)),
+              let length = field(4, 0...Int64(PackFormat.maxBlockSize)) else { return nil }
+        return .found(IndexEntry(codec: UInt64(codec), version: UInt64(version),
+                                 location: BlockLocation(pack: pack, offset: offset, length: Int(length))))
+    }
+}
+
+/// SQLITE_TRANSIENT (SQLite copies the key before `bind` returns).
+private let SQLITE_TRANSIENT_FAST = unsafeBitCast(OpaquePointer(bitPattern: -1), to: sqlite3_destructor_type.self)

@@ -354,6 +354,9 @@ public final class BlockStoreWriter: BlockSink {
         guard spilledRows > 0 else { return }
         spilledRows = 0
         spilledKeys.removeAll()
+        // Dropping a large temporary table journals its pages (hundreds of ms for a 1 GiB
+        // import); when a signal is ending the process, the connection's end discards it.
+        guard CancellationToken.process.signal == nil else { return }
         _ = try? store.writeDatabaseWithoutTransaction { db in try db.execute(sql: "DROP TABLE IF EXISTS temp.pending_rows") }
     }
 
@@ -533,14 +536,22 @@ public final class BlockStoreWriter: BlockSink {
             let path = store.layout.packPath(packID)
             if packIsNew {
                 try? Sys.unlink(path)
-            } else if packEnd > packCommittedEnd {
-                try? Sys.truncate(packFD, to: packCommittedEnd, path: path)
+                // Freeing the pack's pages (and waiting for their writeback) can take longer
+                // than a signal allows: handed off when one is ending the process.
+                FileDisposal.closeUnlinked([packFD])
+            } else {
+                if packEnd > packCommittedEnd { try? Sys.truncate(packFD, to: packCommittedEnd, path: path) }
+                Sys.close(packFD)
             }
-            Sys.close(packFD)
         }
         packFD = -1
-        for id in uncommittedNewPacks { try? Sys.unlink(store.layout.packPath(id)) }
-        if !uncommittedNewPacks.isEmpty { try? Sys.syncDirectory(store.layout.packsPath) }
+        FileDisposal.remove(uncommittedNewPacks.map { store.layout.packPath($0) })
+        // Syncing the directory can wait for a journal commit (hundreds of ms under load); when a
+        // signal is ending the process it is skipped: a removal lost to a crash leaves packs
+        // the index does not list, which the next writer's recovery removes (as after SIGKILL).
+        if !uncommittedNewPacks.isEmpty && CancellationToken.process.signal == nil {
+            try? Sys.syncDirectory(store.layout.packsPath)
+        }
         uncommittedNewPacks.removeAll()
         sealedPacks.removeAll()
         pending.removeAll()

@@ -2,7 +2,8 @@ import CairnSystem
 import Foundation
 import Hashing
 
-/// A set of `CIDKey`s whose memory does not grow with its size: at most `memoryLimit` keys are
+/// A set of `CIDKey`s, each with a 64-bit value (the verifier's link-list position; 0 when
+/// unused), whose memory does not grow with its size: at most `memoryLimit` keys are
 /// kept in memory; past that they are sorted and written as one run to a temporary file
 /// (unlinked at once, so nothing outlives the process), with a `KeyFilter` in front so that a
 /// key never inserted (the common case) costs no read. A look-up the filter lets through
@@ -14,7 +15,7 @@ public final class SpillingKeySet {
         .flatMap { Int($0) }.map { max($0, 1) } ?? 1 << 16
 
     private let memoryLimit: Int
-    private var memory: Set<CIDKey>
+    private var memory: [CIDKey: UInt64]
     private var filter = KeyFilter()
     private var fd: Int32 = -1
     private var path = ""
@@ -27,7 +28,7 @@ public final class SpillingKeySet {
 
     init(memoryLimit: Int = SpillingKeySet.defaultMemoryLimit) {
         self.memoryLimit = memoryLimit
-        memory = Set(minimumCapacity: min(memoryLimit, 1 << 18))
+        memory = Dictionary(minimumCapacity: min(memoryLimit, 1 << 18))
     }
 
     deinit { if fd >= 0 { SystemCall.close(fd) } }
@@ -35,45 +36,57 @@ public final class SpillingKeySet {
     /// Whether some key was written to disk.
     var hasSpilled: Bool { !runs.isEmpty }
 
-    /// Inserts `key`; false if it was there already.
-    func insert(_ key: CIDKey) throws -> Bool {
-        if memory.contains(key) { return false }
-        if try onDisk(key) { return false }
-        memory.insert(key)
+    /// Inserts `key` with `value`; false if it was there already (its value is kept).
+    func insert(_ key: CIDKey, value: UInt64 = 0) throws -> Bool {
+        if memory[key] != nil { return false }
+        if try onDisk(key) != nil { return false }
+        memory[key] = value
         count += 1
         if memory.count >= memoryLimit { try spill() }
         return true
     }
 
     func contains(_ key: CIDKey) throws -> Bool {
-        if memory.contains(key) { return true }
+        try value(for: key) != nil
+    }
+
+    /// The value inserted with `key`, nil if `key` is not in the set.
+    func value(for key: CIDKey) throws -> UInt64? {
+        if let value = memory[key] { return value }
         return try onDisk(key)
     }
 
-    private func onDisk(_ key: CIDKey) throws -> Bool {
-        guard !runs.isEmpty, withUnsafeBytes(of: key, { filter.mayContain($0) }) else { return false }
-        diskLookups += 1
-        for run in runs {
-            if try search(run, for: key) { return true }
-        }
-        return false
+    /// One spilled entry: the key, then its value (40 bytes on disk).
+    private struct Record {
+        var key: CIDKey
+        var value: UInt64
     }
 
-    private func search(_ run: (start: Int64, count: Int), for key: CIDKey) throws -> Bool {
+    private func onDisk(_ key: CIDKey) throws -> UInt64? {
+        guard !runs.isEmpty, withUnsafeBytes(of: key, { filter.mayContain($0) }) else { return nil }
+        diskLookups += 1
+        for run in runs {
+            if let value = try search(run, for: key) { return value }
+        }
+        return nil
+    }
+
+    private func search(_ run: (start: Int64, count: Int), for key: CIDKey) throws -> UInt64? {
         var low = 0, high = run.count
-        var probe = CIDKey.zero
+        var probe = Record(key: .zero, value: 0)
+        let size = MemoryLayout<Record>.stride
         while low < high {
             let middle = (low + high) / 2
             let n = try withUnsafeMutableBytes(of: &probe) { raw in
-                try SystemCall.preadFull(fd, raw, at: run.start + Int64(middle * MemoryLayout<CIDKey>.size), path: path)
+                try SystemCall.preadFull(fd, UnsafeMutableRawBufferPointer(rebasing: raw[0..<size]), at: run.start + Int64(middle * size), path: path)
             }
-            guard n == MemoryLayout<CIDKey>.size else {
+            guard n == size else {
                 throw SystemError(code: EIO, call: "pread", path: path)
             }
-            if probe == key { return true }
-            if probe < key { low = middle + 1 } else { high = middle }
+            if probe.key == key { return probe.value }
+            if probe.key < key { low = middle + 1 } else { high = middle }
         }
-        return false
+        return nil
     }
 
     /// Writes the keys in memory as one sorted run and forgets them.
@@ -83,11 +96,11 @@ public final class SpillingKeySet {
             fd = try SystemCall.open(path, O_RDWR | O_CREAT | O_EXCL, 0o600)
             _ = SystemCall.unlink(path)
         }
-        let sorted = memory.sorted()
+        let sorted = memory.map { Record(key: $0.key, value: $0.value) }.sorted { $0.key < $1.key }
         try sorted.withUnsafeBytes { raw in try SystemCall.pwriteAll(fd, raw, at: fileEnd, path: path) }
-        for key in sorted { withUnsafeBytes(of: key) { filter.insert($0) } }
+        for record in sorted { withUnsafeBytes(of: record.key) { filter.insert($0) } }
         runs.append((fileEnd, sorted.count))
-        fileEnd += Int64(sorted.count * MemoryLayout<CIDKey>.size)
+        fileEnd += Int64(sorted.count * MemoryLayout<Record>.stride)
         memory.removeAll(keepingCapacity: true)
     }
 }

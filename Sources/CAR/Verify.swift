@@ -15,6 +15,14 @@ struct CIDKey: Hashable, Comparable {
 
     static func < (a: CIDKey, b: CIDKey) -> Bool { (a.w0, a.w1, a.w2, a.w3) < (b.w0, b.w1, b.w2, b.w3) }
 
+    /// The SHA-256 of `bytes` (a multihash digest, for the CARv2 index check).
+    init(hashing bytes: UnsafeRawBufferPointer) {
+        (w0, w1, w2, w3) = HashAlgorithm.sha2_256.hash(Array(bytes)).bytes.withUnsafeBytes { raw in
+            (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+             raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        }
+    }
+
     init(_ cid: CID) {
         let digest = HashAlgorithm.sha2_256.hash(cid.bytes)
         (w0, w1, w2, w3) = digest.withUnsafeBytes { raw in
@@ -60,9 +68,10 @@ public struct CARSummary: Hashable, Sendable {
 
 /// `car verify` / `dag import` checks in one streaming pass.
 ///
-/// Memory: the read buffer, plus per distinct block one CID (for duplicates and root checks),
-/// with `checkComplete` the links of each dag-pb or dag-cbor block, and for a CARv2 index check one
-/// offset and multihash per block: metadata only, never block bytes.
+/// Memory: the read buffer, and bounded spills of what must be remembered: the keys of the
+/// distinct blocks and of the visited ones (`SpillingKeySet`), the links of `checkComplete`
+/// (`SpillingLinkLists`) and the sections for the CARv2 index check (`SpillingSectionIndex`):
+/// metadata only, never block bytes (spec/car.md, "Memory").
 public enum CARVerifier {
     /// Verifies a CAR from any source; `onBlock` sees each verified block (borrowed) in file
     /// order, e.g. to store it (`car import`) or list it (`car ls`).
@@ -75,24 +84,30 @@ public enum CARVerifier {
         if options.requireRoots && header.rootList.isEmpty {
             throw CARError(.missingRoot, "the CAR header lists no roots")
         }
+        // Each present block's value: 1 + the position of its links in `links` (--complete), or 0.
         let present = SpillingKeySet(memoryLimit: options.keysInMemory)
-        var links: [CIDKey: [CID]] = [:]
+        let links = SpillingLinkLists(memoryLimit: options.keysInMemory == SpillingKeySet.defaultMemoryLimit
+                                      ? SpillingLinkLists.defaultMemoryLimit : max(options.keysInMemory * 40, 64))
         let checkIndex = options.checkIndex && (header.v2?.indexOffset ?? 0) != 0
-        var sections: [UInt64: Multihash] = [:]
+        let sections = SpillingSectionIndex(memoryLimit: options.keysInMemory)
         var indexRequired = 0
         let fullyIndexed = header.v2?.isFullyIndexed ?? false
         let (blocks, bytes) = try reader.forEachBlock { block in
             let key = CIDKey(block.cid)
-            let isNew = try present.insert(key)
-            if options.checkComplete && isNew && (block.cid.codec == .dagPB || block.cid.codec == .dagCBOR) {
+            if options.checkComplete && (block.cid.codec == .dagPB || block.cid.codec == .dagCBOR) {
+                let found: [CID]
                 do throws(CARError) {
-                    links[key] = try CARExport.links(of: block.cid, block.bytes)
+                    found = try CARExport.links(of: block.cid, block.bytes)
                 } catch {
                     throw CARError(error.code, error.message, offset: block.offset)
                 }
+                let position = try links.append(found)
+                if try !present.insert(key, value: position + 1) { links.removeLast(from: position) }
+            } else {
+                _ = try present.insert(key)
             }
             if checkIndex {
-                sections[block.payloadOffset] = block.cid.multihash
+                try sections.append(offset: block.payloadOffset, multihash: block.cid.multihash)
                 if block.cid.multihash.code != .identity || fullyIndexed { indexRequired += 1 }
             }
             try onBlock(block)
@@ -105,20 +120,23 @@ public enum CARVerifier {
         }
         var indexEntries: Int? = nil
         if checkIndex {
-            var matched = Set<UInt64>()
+            var matched = 0
             indexEntries = try reader.forEachIndexEntry { entry in
-                guard let multihash = sections[entry.offset] else {
+                let result = try entry.digest.withUnsafeBytes { digest in
+                    try sections.match(offset: entry.offset, code: entry.code?.rawValue, digest: digest)
+                }
+                switch result {
+                case .noSection:
                     throw CARError(.invalidIndex, "index entry points at payload offset \(entry.offset), where no section starts")
+                case .different(let code):
+                    let name = Multicodec(rawValue: code).map { "\($0)" } ?? "0x\(String(code, radix: 16))"
+                    throw CARError(.invalidIndex, "index entry for payload offset \(entry.offset) does not name the block there (a \(name) multihash)")
+                case .matched(let first):
+                    if first { matched += 1 }
                 }
-                let same = multihash.withUnsafeDigest { $0.elementsEqual(entry.digest) }
-                    && (entry.code == nil || entry.code == multihash.code)
-                guard same else {
-                    throw CARError(.invalidIndex, "index entry for payload offset \(entry.offset) does not name the block there (\(multihash))")
-                }
-                matched.insert(entry.offset)
             }
-            if matched.count < indexRequired {
-                throw CARError(.invalidIndex, "\(indexRequired - matched.count) of \(indexRequired) blocks are missing from the index")
+            if matched < indexRequired {
+                throw CARError(.invalidIndex, "\(indexRequired - matched) of \(indexRequired) blocks are missing from the index")
             }
         }
         if options.checkComplete {
@@ -136,7 +154,7 @@ public enum CARVerifier {
         try verify(try CARFileSource(path: path), options: options, onBlock: onBlock)
     }
 
-    static func checkCompleteness(roots: CARRoots, present: SpillingKeySet, links: [CIDKey: [CID]],
+    static func checkCompleteness(roots: CARRoots, present: SpillingKeySet, links: SpillingLinkLists,
                                   keysInMemory: Int) throws {
         let visited = SpillingKeySet(memoryLimit: keysInMemory)
         try roots.forEachRoot { root in
@@ -146,12 +164,13 @@ public enum CARVerifier {
                 guard try visited.insert(key) else { continue }
                 if visited.count & 4095 == 0 { try CancellationToken.process.check() }
                 if cid.multihash.code == .identity { continue }
-                guard try present.contains(key) else {
+                guard let value = try present.value(for: key) else {
                     throw CARError(.incompleteDAG, "the DAG under root \(root) is incomplete: block \(cid) is missing")
                 }
                 switch cid.codec {
                 case .raw: continue
-                case .dagPB, .dagCBOR: stack.append(contentsOf: (links[key] ?? []).reversed())
+                case .dagPB, .dagCBOR:
+                    if value > 0 { stack.append(contentsOf: try links.links(at: value - 1).reversed()) }
                 default:
                     throw CARError(.unsupported, "cannot check completeness under block \(cid): Cairn follows links of dag-pb and dag-cbor only, not \(cid.codec)")
                 }

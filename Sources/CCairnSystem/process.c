@@ -1,7 +1,9 @@
 /* Signals that cancel, and the processors available to the process (see CCairnSystem.h). */
 #define _GNU_SOURCE
 #include "CCairnSystem.h"
+#include <fcntl.h>
 #include <sched.h>
+#include <spawn.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -39,4 +41,56 @@ int ccairn_available_processors(void) {
 #endif
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     return online > 0 ? (int)online : 1;
+}
+
+extern char **environ;
+
+int ccairn_hand_off_files(const int *fds, int count) {
+#if defined(__linux__) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    if (count <= 0 || count > 64) return -1;
+    int ends[2];
+    if (pipe2(ends, O_CLOEXEC) != 0) return -1;
+    /* The child waits for end of file on its standard input: the write end stays open here
+     * (close-on-exec, never closed) until this process ends. */
+    int high = ends[0] > ends[1] ? ends[0] : ends[1];
+    for (int i = 0; i < count; i++) if (fds[i] > high) high = fds[i];
+    if (high < 3 + count) high = 3 + count;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    /* Park the files above every source, then bring them down to 3, 4, ...: no action
+     * overwrites a descriptor a later one reads. */
+    for (int i = 0; i < count; i++) posix_spawn_file_actions_adddup2(&actions, fds[i], high + 1 + i);
+    posix_spawn_file_actions_adddup2(&actions, ends[0], 0);
+    for (int i = 0; i < count; i++) posix_spawn_file_actions_adddup2(&actions, high + 1 + i, 3 + i);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 3 + count);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    /* A new process group: a terminal's next ^C goes to this process, not the child. */
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    char *argv[] = { "sh", "-c", "read _ || :", NULL };
+    pid_t child;
+    int failed = posix_spawn(&child, "/bin/sh", &actions, &attributes, argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    close(ends[0]);
+    if (failed) {
+        close(ends[1]);
+        return -1;
+    }
+    return 0;
+#else
+    (void)fds; (void)count;
+    return -1;
+#endif
 }

@@ -33,8 +33,9 @@ public struct CAROutputFile: Sendable {
             try syncDirectory()
             return result
         } catch {
-            if unlink(temporary) != 0 && errno != ENOENT {
-                throw EngineError(.io, "\(Self.describe(error, writing: path)); the partial file \(temporary) could not be removed: \(String(cString: strerror(errno)))")
+            let failure = FileDisposal.remove([temporary])
+            if failure != 0 && failure != ENOENT {
+                throw EngineError(.io, "\(Self.describe(error, writing: path)); the partial file \(temporary) could not be removed: \(String(cString: strerror(failure)))")
             }
             throw error
         }

@@ -32,6 +32,16 @@ void ccairn_guard_unregister(int slot);
 void ccairn_signals_install(void);
 int ccairn_signal_received(void);
 
+/*
+ * Hands the open files fds[0..<count] (already unlinked) to a child process that holds them
+ * until this process ends, then exits: the kernel frees the files' pages and waits for their
+ * writeback in the child, not in this process's exit. The child (/bin/sh) inherits nothing
+ * else (standard streams on /dev/null, every other descriptor closed). Returns 0 once the
+ * child holds them (the caller then closes its own descriptors), -1 if it could not start
+ * (the caller closes them itself).
+ */
+int ccairn_hand_off_files(const int *fds, int count);
+
 /* The processors this process may run on: its CPU affinity mask on Linux, else the online
  * processors. At least 1. */
 int ccairn_available_processors(void);

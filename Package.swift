@@ -14,6 +14,7 @@ let package = Package(
     products: [
         .executable(name: "cairn", targets: ["cairn"]),
         // Only the library modules are products (spec/api.md §1).
+        .library(name: "CairnErrors", targets: ["CairnErrors"]),
         .library(name: "Multiformats", targets: ["Multiformats"]),
         .library(name: "CairnSystem", targets: ["CairnSystem"]),
         .library(name: "Hashing", targets: ["Hashing"]),
@@ -39,7 +40,10 @@ let package = Package(
     ],
     targets: [
         // MARK: - Targets
-        .target(name: "Multiformats", swiftSettings: swiftSettings),
+        // The one error shape (`CairnError`, `ErrorCode`, `CairnFailure`): below every module,
+        // Multiformats included, and importing nothing.
+        .target(name: "CairnErrors", swiftSettings: swiftSettings),
+        .target(name: "Multiformats", dependencies: ["CairnErrors"], swiftSettings: swiftSettings),
         .systemLibrary(
             name: "CCrypto",
             pkgConfig: "libcrypto",
@@ -60,7 +64,7 @@ let package = Package(
         .target(name: "CCairnSystem"),
         // The platform shim, the one system-call helper (EINTR, errors, fault injection),
         // cancellation and the thread-count policy.
-        .target(name: "CairnSystem", dependencies: ["CCairnSystem"], swiftSettings: swiftSettings),
+        .target(name: "CairnSystem", dependencies: ["CairnErrors", "CCairnSystem"], swiftSettings: swiftSettings),
         .target(
             name: "Hashing",
             dependencies: ["CCrypto", "CSodium", "CCairnSIMD", "CairnSystem"],

@@ -7,7 +7,7 @@ import Hashing
 public import Multiformats
 import Synchronization
 
-import Blocks
+public import Blocks
 import CairnSystem
 
 /// A content-addressed block store on disk.
@@ -513,20 +513,20 @@ public final class BlockStore: Sendable {
     }
 
     /// Stores one block, verified against its CID first unless `verify` is false: the caller
-    /// then promises that it computed `cid` from these very bytes (`cairn block put` hashes
+    /// then promises that it computed the CID from these very bytes (`cairn block put` hashes
     /// each block once). Returns false if it was already there.
     @discardableResult
-    public func put(_ cid: CID, _ bytes: [UInt8], verify: Bool = true) throws -> Bool {
-        try write { writer in try writer.put(cid, bytes: bytes, verify: verify) }
+    public func put(_ block: Block, verify: Bool = true) throws -> Bool {
+        try write { writer in try writer.put(block, verify: verify) }
     }
 
     /// Stores many blocks in one durable batch (each verified against its CID); returns how
     /// many were new. Blocks already present cost a lookup.
     @discardableResult
-    public func putMany(_ blocks: [(cid: CID, bytes: [UInt8])]) throws -> Int {
+    public func putMany(_ blocks: some Sequence<Block>) throws -> Int {
         try write { writer in
             var added = 0
-            for (cid, bytes) in blocks where try writer.put(cid, bytes: bytes, verify: true) { added += 1 }
+            for block in blocks where try writer.put(block, verify: true) { added += 1 }
             return added
         }
     }

@@ -1,3 +1,4 @@
+@_exported public import CairnErrors
 import CairnSystem
 
 /// The one error type of the `BlockStore` module.

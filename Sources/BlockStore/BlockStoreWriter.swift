@@ -230,11 +230,12 @@ public final class BlockStoreWriter: BlockSink {
         _ = try put(cid, segments: bytes)
     }
 
-    /// Stores a block; with `verify`, first checks that `bytes` hash to `cid` (`.invalidInput`
-    /// if not). Returns false if the block was already there (nothing written).
+    /// Stores a block; with `verify`, first checks that its bytes hash to its CID
+    /// (`.invalidInput` if not). Returns false if the block was already there (nothing written).
     @discardableResult
-    public func put(_ cid: CID, bytes: [UInt8], verify: Bool = true) throws -> Bool {
-        try bytes.withUnsafeBytes { (buffer) throws -> Bool in
+    public func put(_ block: Block, verify: Bool = true) throws -> Bool {
+        let cid = block.cid
+        return try block.bytes.withUnsafeBytes { (buffer) throws -> Bool in
             if verify && cid.multihash.code != .identity {
                 switch BlockVerifier.verdict(cid, buffer) {
                 case .valid: break

@@ -1,4 +1,5 @@
 import Blocks
+@_exported public import CairnErrors
 import CairnSystem
 /// The one error type of the `CAR` module (swift-system style: a stable code and a one-line
 /// message). `offset`, when present, is the byte offset in the CAR file (not the data payload)

@@ -126,9 +126,10 @@ public struct CARWriter<Output: CAROutput> {
         try put(cid, BlockBytes(body: bytes))
     }
 
-    /// Appends one section.
-    public mutating func put(_ cid: CID, _ bytes: [UInt8]) throws {
-        try bytes.withUnsafeBytes { raw in try put(cid, BlockBytes(body: raw)) }
+    /// Appends one section: an owned block (the two forms above are the borrowed ones, for
+    /// the importer's and the exporter's hot paths).
+    public mutating func put(_ block: Block) throws {
+        try block.bytes.withUnsafeBytes { raw in try put(block.cid, BlockBytes(body: raw)) }
     }
 
     /// Ends the CAR: replaces the roots if `roots` is given, writes the CARv2 index and header,

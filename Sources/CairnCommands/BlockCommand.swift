@@ -74,7 +74,7 @@ struct BlockPutCommand: AsyncParsableCommand {
             let cid = cidVersion == 0 ? try CID.v0(multihash) : CID.v1(codec: codec, multihash: multihash)
             try cid.checkSecure()  // always true of the hashes offered; the rule is Kubo's (CIDSecurity)
             // The CID was just computed from these bytes: the store need not hash them again.
-            try storeCall { try blockStore.put(cid, bytes, verify: false) }
+            try storeCall { try blockStore.put(Block(cid: cid, bytes: bytes), verify: false) }
             writeStandardOutput("\(cid)\n")
         }
     }

@@ -77,7 +77,7 @@ func fetchIntoStore(_ root: CID, from address: RemoteAddress, remote: RemoteOpti
     let sink = FetchSink(writer: writer)
     do {
         try await remote.withRemote(address, configure: { $0.fetchMode = mode }) { holder in
-            try await holder.fetch(root, scope: .all) { cid, bytes in try sink.put(cid, bytes) }
+            try await holder.fetch(root, scope: .all) { block in try sink.put(block) }
         }
         try storeCall {
             try writer.commit(pinning: root, recursive: true, name: pinName, checkDAG: false)
@@ -98,9 +98,9 @@ final class FetchSink: @unchecked Sendable {
 
     init(writer: BlockStoreWriter) { self.writer = writer }
 
-    func put(_ cid: CID, _ data: [UInt8]) throws {
-        _ = try writer.put(cid, bytes: data, verify: false)  // DAGVerifier checked it
+    func put(_ block: Block) throws {
+        _ = try writer.put(block, verify: false)  // DAGVerifier checked it
         blocks += 1
-        bytes += data.count
+        bytes += block.bytes.count
     }
 }

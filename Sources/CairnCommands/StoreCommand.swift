@@ -1,5 +1,6 @@
 import ArgumentParser
 import BlockStore
+import Blocks
 import Foundation
 import Hashing
 import Multiformats
@@ -77,11 +78,11 @@ struct StoreBenchHasCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Lookups per round (half present, half absent).")
     var lookups: Int = 1_000_000
 
-    static func block(_ i: Int) -> (CID, [UInt8]) {
+    static func block(_ i: Int) -> Block {
         var bytes = [UInt8](repeating: 0, count: 64)
         withUnsafeBytes(of: UInt64(i).littleEndian) { bytes.replaceSubrange(0..<8, with: $0) }
         let digest = HashAlgorithm.sha2_256.hash(bytes)
-        return (CID.v1(codec: .raw, multihash: try! Multihash(code: .sha2_256, digest: digest.bytes)), bytes)
+        return Block(cid: CID.v1(codec: .raw, multihash: try! Multihash(code: .sha2_256, digest: digest.bytes)), bytes: bytes)
     }
 
     func run() async throws {
@@ -93,15 +94,14 @@ struct StoreBenchHasCommand: AsyncParsableCommand {
                 try blockStore.write { writer in
                     writer.batchBlocks = 200_000
                     for i in have..<blocks {
-                        let (cid, bytes) = Self.block(i)
-                        try writer.put(cid, bytes: bytes, verify: false)
+                        try writer.put(Self.block(i), verify: false)
                     }
                 }
             }
             writeStandardOutput("filled \(blocks - have) blocks in \(ContinuousClock.now - start)\n")
         }
         var rng = SystemRandomNumberGenerator()
-        let cids = (0..<lookups).map { i in Self.block(i % 2 == 0 ? Int.random(in: 0..<blocks, using: &rng) : blocks + i).0 }
+        let cids = (0..<lookups).map { i in Self.block(i % 2 == 0 ? Int.random(in: 0..<blocks, using: &rng) : blocks + i).cid }
         var best = Duration.seconds(1_000)
         var found = 0
         for _ in 0..<3 {

@@ -1,3 +1,4 @@
+@_exported public import CairnErrors
 import CairnSystem
 
 /// The error of reading a chunker's input, in the project's pattern (spec/api.md §3): a closed

@@ -1,15 +1,17 @@
+@_exported public import CairnErrors
+
 /// The one error type of the `Multiformats` module.
 ///
 /// `code` says what kind of problem it is (stable, for `switch`/comparison), `offset` says where
 /// (a byte offset into the input the failing call was given, when there is one), and
 /// `description` is a one-line message for people, e.g.
 /// `invalid base32 character 'x' at offset 7`.
-public struct MultiformatsError: Error, Hashable, Sendable, CustomStringConvertible {
+public struct MultiformatsError: CairnError {
     /// The kind of failure. A struct with static members so new codes can be added without
     /// breaking exhaustive `switch`es in callers.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        @usableFromInline let raw: UInt8
-        @inlinable init(_ raw: UInt8) { self.raw = raw }
+    public struct Code: ErrorCode {
+        public let rawValue: UInt8
+        @inlinable init(_ raw: UInt8) { self.rawValue = raw }
 
         /// A varint ended (the input ran out) while its last byte still had the continuation bit.
         public static let varintTruncated = Code(1)
@@ -42,26 +44,12 @@ public struct MultiformatsError: Error, Hashable, Sendable, CustomStringConverti
         /// A CID whose hash function or digest length Kubo refuses as insecure (go-verifcid).
         public static let insecureCID = Code(15)
 
-        public var description: String {
-            switch raw {
-            case 1: return "varintTruncated"
-            case 2: return "varintNotMinimal"
-            case 3: return "varintOverflow"
-            case 4: return "unknownMultibase"
-            case 5: return "invalidCharacter"
-            case 6: return "invalidPadding"
-            case 7: return "invalidLength"
-            case 8: return "nonCanonical"
-            case 9: return "unknownCodec"
-            case 10: return "digestLength"
-            case 11: return "invalidCID"
-            case 12: return "unsupportedCIDVersion"
-            case 13: return "trailingBytes"
-            case 14: return "unsupportedEncoding"
-            case 15: return "insecureCID"
-            default: return "code\(raw)"
-            }
-        }
+        public static let names = [
+            "varintTruncated", "varintNotMinimal", "varintOverflow", "unknownMultibase",
+            "invalidCharacter", "invalidPadding", "invalidLength", "nonCanonical", "unknownCodec",
+            "digestLength", "invalidCID", "unsupportedCIDVersion", "trailingBytes",
+            "unsupportedEncoding", "insecureCID",
+        ]
     }
 
     /// What went wrong.

@@ -1,38 +1,29 @@
-import CairnSystem
+@_exported public import CairnErrors
 
 /// The one error type of the `OCI` module (spec/oci.md, spec/api.md §4): a closed `code` and a
 /// one-line `message` naming the layout, the blob, and what was expected and found.
-public struct OCIError: CairnError {
-    public struct Code: ErrorCode {
-        public let rawValue: UInt8
-        init(_ raw: UInt8) { self.rawValue = raw }
+public typealias OCIError = CairnFailure<OCIErrorCode>
 
-        /// Not a layout or archive Cairn reads: no `oci-layout`/`index.json` or `manifest.json`,
-        /// malformed JSON, a bad digest string, an unsafe path.
-        public static let invalidLayout = Code(1)
-        /// A blob's size, digest or uncompressed digest (`diff_id`) is not the one declared.
-        public static let mismatch = Code(2)
-        /// A blob the layout refers to is not in it.
-        public static let missingBlob = Code(3)
-        /// A gzip or zstd stream is damaged or truncated.
-        public static let badCompression = Code(4)
-        /// A tar stream is malformed, truncated, or past a limit (a tar bomb).
-        public static let badTar = Code(5)
-        /// A file-system call failed.
-        public static let io = Code(6)
+/// The kinds of `OCIError` (its `Code`).
+public struct OCIErrorCode: ErrorCode {
+    public let rawValue: UInt8
+    init(_ raw: UInt8) { self.rawValue = raw }
 
-        public static let names = [
-            "invalidLayout", "mismatch", "missingBlob", "badCompression", "badTar", "io",
-        ]
-    }
+    /// Not a layout or archive Cairn reads: no `oci-layout`/`index.json` or `manifest.json`,
+    /// malformed JSON, a bad digest string, an unsafe path.
+    public static let invalidLayout = OCIErrorCode(1)
+    /// A blob's size, digest or uncompressed digest (`diff_id`) is not the one declared.
+    public static let mismatch = OCIErrorCode(2)
+    /// A blob the layout refers to is not in it.
+    public static let missingBlob = OCIErrorCode(3)
+    /// A gzip or zstd stream is damaged or truncated.
+    public static let badCompression = OCIErrorCode(4)
+    /// A tar stream is malformed, truncated, or past a limit (a tar bomb).
+    public static let badTar = OCIErrorCode(5)
+    /// A file-system call failed.
+    public static let io = OCIErrorCode(6)
 
-    public let code: Code
-    public let message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { message }
+    public static let names = [
+        "invalidLayout", "mismatch", "missingBlob", "badCompression", "badTar", "io",
+    ]
 }

@@ -101,7 +101,7 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
                 guard bytes.count == upload.sizes[position] else {
                     throw RemoteError(.usage, "block \(cid) has \(bytes.count) bytes; the store's index says \(upload.sizes[position])")
                 }
-                try writer!.put(cid, bytes)
+                try writer!.put(Block(cid: cid, bytes: bytes))
                 position += 1
             }
             if position == upload.cids.count {

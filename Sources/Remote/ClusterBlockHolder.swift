@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import Blocks
+public import Blocks
 public import Engine
 import Foundation
 public import Multiformats
@@ -157,7 +157,7 @@ public final class ClusterBlockHolder: RemoteBlockHolder {
     // MARK: Fetch
 
     /// Through the IPFS proxy (`dag/export`, verified as for Kubo).
-    public func fetch(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (CID, [UInt8]) throws -> Void) async throws {
+    public func fetch(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (Block) throws -> Void) async throws {
         try await proxy.fetch(root, scope: scope, into: body)
     }
 }

@@ -34,7 +34,7 @@ final class DAGVerifier: @unchecked Sendable {
     }
 
     /// Reads the whole body, then checks the DAG's completeness.
-    func consume(_ response: HTTPClientResponse, _ what: String, _ body: (CID, [UInt8]) throws -> Void) async throws {
+    func consume(_ response: HTTPClientResponse, _ what: String, _ body: (Block) throws -> Void) async throws {
         for try await buffer in response.body {
             pending.append(contentsOf: buffer.readableBytesView)
             try drain(body)
@@ -47,7 +47,7 @@ final class DAGVerifier: @unchecked Sendable {
     }
 
     /// Takes every complete header or section out of `pending`.
-    func drain(_ body: (CID, [UInt8]) throws -> Void) throws {
+    func drain(_ body: (Block) throws -> Void) throws {
         while let entry = try varint() {
             let (length, varintBytes) = entry
             guard length <= UInt64(Self.maxSection) else {
@@ -91,7 +91,7 @@ final class DAGVerifier: @unchecked Sendable {
         return nil
     }
 
-    private func accept(_ cid: CID, _ bytes: UnsafeRawBufferPointer, _ body: (CID, [UInt8]) throws -> Void) throws {
+    private func accept(_ cid: CID, _ bytes: UnsafeRawBufferPointer, _ body: (Block) throws -> Void) throws {
         if children[cid] != nil {
             guard duplicates else { throw RemoteError(.verification, "block \(cid) was sent twice (the remote promised dups=n)") }
             return
@@ -106,7 +106,7 @@ final class DAGVerifier: @unchecked Sendable {
         children[cid] = links
         if order == .dfs { for link in links where children[link] == nil && !isIdentity(link) { expected.insert(link) } }
         blockCount += 1
-        try body(cid, Array(bytes))
+        try body(Block(cid: cid, bytes: Array(bytes)))
     }
 
     private func isIdentity(_ cid: CID) -> Bool { cid.multihash.code == .identity }

@@ -4,6 +4,7 @@ public import Engine
 public import Multiformats
 import NIOCore
 import NIOHTTP1
+public import Blocks
 
 /// The trustless-gateway backend, read side only (spec/remote.md §6, after
 /// ipfs/specs src/http-gateways/trustless-gateway.md): existence through
@@ -60,13 +61,13 @@ public final class GatewayBlockHolder: RemoteBlockHolder {
     /// `Content-Type` answered says what came (a missing `order` is `unk`, a missing `dups`
     /// may hold duplicates), and the stream is checked accordingly. A gateway that refuses CARs
     /// (406 or 501), or `fetchMode` `.raw`, is asked block by block instead (`fetchRaw`).
-    public func fetch(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (CID, [UInt8]) throws -> Void) async throws {
+    public func fetch(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (Block) throws -> Void) async throws {
         if http.settings.fetchMode == .car, try await fetchCAR(root, scope: scope, into: body) { return }
         try await fetchRaw(root, scope: scope, into: body)
     }
 
     /// The CAR fetch; false when the gateway refuses CARs before sending anything.
-    private func fetchCAR(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (CID, [UInt8]) throws -> Void) async throws -> Bool {
+    private func fetchCAR(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (Block) throws -> Void) async throws -> Bool {
         let http = self.http, what = "GET /ipfs/\(root)"
         var prepared = http.request("/ipfs/\(root)", method: .GET, query: [
             ("format", "car"), ("dag-scope", scope.rawValue), ("car-version", "1"), ("car-order", "dfs"), ("car-dups", "n"),
@@ -87,7 +88,7 @@ public final class GatewayBlockHolder: RemoteBlockHolder {
     /// One `GET /ipfs/{cid}?format=raw` per block, `concurrency` in flight. Each block is hashed
     /// against its CID before its links are followed, so only blocks of the DAG are ever asked
     /// for; `body` gets them one at a time, in the order they verify.
-    func fetchRaw(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (CID, [UInt8]) throws -> Void) async throws {
+    func fetchRaw(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (Block) throws -> Void) async throws {
         let width = max(1, http.settings.concurrency)
         var queue = [root], seen: Set<CID> = [root]
         try await withThrowingTaskGroup(of: (CID, [UInt8]).self) { group in
@@ -103,7 +104,7 @@ public final class GatewayBlockHolder: RemoteBlockHolder {
                     try requireValidBlock(cid, raw)
                     return scope == .block ? [] : try linksOfFetched(cid, raw)
                 }
-                try body(cid, bytes)
+                try body(Block(cid: cid, bytes: bytes))
                 for link in links.reversed() where link.multihash.code != .identity && seen.insert(link).inserted {
                     queue.append(link)
                 }

@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import Blocks
+public import Blocks
 public import Engine
 import Foundation
 public import Multiformats
@@ -248,7 +248,7 @@ public final class KuboBlockHolder: RemoteBlockHolder {
 
     /// `dag/export?arg=ROOT&offline=true`: a CARv1 in depth-first order without duplicates,
     /// verified block by block (`DAGVerifier`).
-    public func fetch(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (CID, [UInt8]) throws -> Void) async throws {
+    public func fetch(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (Block) throws -> Void) async throws {
         let verifier = DAGVerifier(root: root, scope: scope, order: .dfs, duplicates: false)
         _ = try await rpc.call(
             "dag/export", [("arg", root.description), ("offline", "true")], idempotent: false,

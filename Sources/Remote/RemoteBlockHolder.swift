@@ -1,5 +1,6 @@
 public import Multiformats
 public import Engine
+public import Blocks
 
 /// A pin held by a remote node: its root, its name (empty when unnamed) and whether it is
 /// recursive (spec/remote.md §3.4).
@@ -58,7 +59,7 @@ public protocol RemoteBlockHolder: Sendable {
     /// DAG complete at the end (else a `.verification` error naming the first wrong or missing
     /// block). `body` is called once per verified block, in the order received; the caller
     /// keeps nothing unless `fetch` returns normally.
-    func fetch(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (CID, [UInt8]) throws -> Void) async throws
+    func fetch(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (Block) throws -> Void) async throws
     /// Releases the connections.
     func close() async
 }

@@ -1,3 +1,4 @@
+@_exported public import CairnErrors
 import CairnSystem
 
 /// A failure talking to a remote block holder: a code for callers, a one-line message for people.

@@ -112,32 +112,21 @@ public enum ImportProfile: String, Hashable, Sendable, CaseIterable {
 
 /// A refused option or option combination: a stable `code` and a one-line `message`
 /// (spec/api.md §4).
-public struct ImportOptionsError: CairnError {
-    /// The kind of refusal: a struct with static members so codes can be added later.
-    public struct Code: ErrorCode {
-        public let rawValue: UInt8
-        init(_ raw: UInt8) { self.rawValue = raw }
+public typealias ImportOptionsError = CairnFailure<ImportOptionsErrorCode>
 
-        /// A value out of its range or of the wrong form (not a number, not a boolean).
-        public static let invalidValue = Code(1)
-        /// A name that is not known: an option, a profile, a hash function, a CID version.
-        public static let unknownName = Code(2)
-        /// Options that cannot be used together, or one that needs another.
-        public static let conflict = Code(3)
+/// The kind of refusal: a struct with static members so codes can be added later.
+public struct ImportOptionsErrorCode: ErrorCode {
+    public let rawValue: UInt8
+    init(_ raw: UInt8) { self.rawValue = raw }
 
-        public static let names = ["invalid value", "unknown name", "conflict"]
-    }
+    /// A value out of its range or of the wrong form (not a number, not a boolean).
+    public static let invalidValue = ImportOptionsErrorCode(1)
+    /// A name that is not known: an option, a profile, a hash function, a CID version.
+    public static let unknownName = ImportOptionsErrorCode(2)
+    /// Options that cannot be used together, or one that needs another.
+    public static let conflict = ImportOptionsErrorCode(3)
 
-    public var code: Code
-    /// One line for people, naming the option.
-    public var message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { message }
+    public static let names = ["invalid value", "unknown name", "conflict"]
 }
 
 /// Kubo's `ipfs add` options as given (nil = not given), resolved by Kubo's precedence rules

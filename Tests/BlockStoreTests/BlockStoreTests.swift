@@ -18,7 +18,7 @@ struct BlockStoreCoreTests {
         let sizeAfterFirst = try fileSize(temp.path + "/packs/" + temp.packFiles()[0])
         // Everything already present: no new bytes anywhere.
         #expect(try temp.store.putMany(blocks) == 0)
-        #expect(try temp.store.put(blocks[7].cid, blocks[7].bytes) == false)
+        #expect(try temp.store.put(blocks[7]) == false)
         #expect(try fileSize(temp.path + "/packs/" + temp.packFiles()[0]) == sizeAfterFirst)
         let reopened = try temp.reopen()
         for block in blocks {
@@ -55,7 +55,7 @@ struct BlockStoreCoreTests {
         defer { temp.cleanup() }
         let payload = Array("tiny".utf8)
         let cid = CID.v1(codec: .raw, multihash: try Multihash(code: .identity, digest: payload))
-        #expect(try temp.store.put(cid, payload) == false)
+        #expect(try temp.store.put(Block(cid: cid, bytes: payload)) == false)
         #expect(try temp.store.stat().blocks == 0)
         #expect(try temp.store.has(cid))
         #expect(try temp.store.get(cid) == payload)
@@ -65,7 +65,7 @@ struct BlockStoreCoreTests {
         let temp = try TemporaryStore()
         defer { temp.cleanup() }
         let block = try rawBlock(Array("hello".utf8))
-        let error = #expect(throws: BlockStoreError.self) { try temp.store.put(block.cid, Array("hellO".utf8)) }
+        let error = #expect(throws: BlockStoreError.self) { try temp.store.put(Block(cid: block.cid, bytes: Array("hellO".utf8))) }
         #expect(error?.code == .invalidInput)
         #expect(try temp.store.stat().blocks == 0)
     }
@@ -75,7 +75,7 @@ struct BlockStoreCoreTests {
         defer { temp.cleanup() }
         for algorithm in [HashAlgorithm.blake3, .sha2_512, .blake2b_256] {
             let block = try rawBlock(Array("payload \(algorithm)".utf8), hash: algorithm)
-            try temp.store.put(block.cid, block.bytes)
+            try temp.store.put(block)
             #expect(try temp.store.get(block.cid) == block.bytes)
         }
     }
@@ -129,10 +129,10 @@ struct BlockStoreCoreTests {
         let committedSize = try fileSize(pack)
         // A writer that dies before committing: its bytes are in the pack, its rows nowhere.
         let writer = try temp.store.writer()
-        for block in try randomBlocks(seed: 7, count: 5) { try writer.put(block.cid, bytes: block.bytes) }
+        for block in try randomBlocks(seed: 7, count: 5) { try writer.put(block) }
         writer.batchBytes = .max
         try writer.commit(with: nil)   // commits the five
-        for block in try randomBlocks(seed: 8, count: 5) { try writer.put(block.cid, bytes: block.bytes) }
+        for block in try randomBlocks(seed: 8, count: 5) { try writer.put(block) }
         writer.abandon()
         #expect(try fileSize(pack) > committedSize)
         // And a stray pack file from a compaction that never committed.
@@ -196,10 +196,10 @@ struct BlockStoreCoreTests {
         defer { temporary.cleanup() }
         let block = try rawBlock(Array("checked once".utf8))
         let other = Array("other bytes".utf8)
-        #expect(throws: BlockStoreError.self) { try temporary.store.put(block.cid, other) }
+        #expect(throws: BlockStoreError.self) { try temporary.store.put(Block(cid: block.cid, bytes: other)) }
         // Not hashed again: even wrong bytes go in (the caller's promise broken on purpose),
         // and only a verified read finds them out.
-        #expect(try temporary.store.put(block.cid, other, verify: false))
+        #expect(try temporary.store.put(Block(cid: block.cid, bytes: other), verify: false))
         #expect(try temporary.store.get(block.cid, verify: false) == other)
         #expect(throws: BlockStoreError.self) { try temporary.store.get(block.cid) }
     }

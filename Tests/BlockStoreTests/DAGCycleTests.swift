@@ -15,24 +15,24 @@ import Engine
 @Suite struct DAGCycleTests {
     /// A dag-pb block whose CID has a 1-byte sha2-256 digest, made by `encode(digest, salt)`
     /// for the first (digest, salt) where the block's hash starts with `digest`.
-    static func selfLinked(_ encode: (CID, UInt64) -> [UInt8]) throws -> (cid: CID, bytes: [UInt8]) {
+    static func selfLinked(_ encode: (CID, UInt64) -> [UInt8]) throws -> Block {
         for salt: UInt64 in 0..<64 {
             for digest in 0...255 {
                 let cid = CID.v1(codec: .dagPB, multihash: try Multihash(code: .sha2_256, digest: [UInt8(digest)]))
                 let bytes = encode(cid, salt)
-                if HashAlgorithm.sha2_256.hash(bytes).bytes[0] == UInt8(digest) { return (cid, bytes) }
+                if HashAlgorithm.sha2_256.hash(bytes).bytes[0] == UInt8(digest) { return Block(cid: cid, bytes: bytes) }
             }
         }
         throw CocoaError(.featureUnsupported)
     }
 
-    static func dagPB(_ node: PBNode) throws -> (cid: CID, bytes: [UInt8]) {
+    static func dagPB(_ node: PBNode) throws -> Block {
         let bytes = node.bytes
-        return (CID.v1(codec: .dagPB, multihash: try Multihash(code: .sha2_256, digest: HashAlgorithm.sha2_256.hash(bytes).bytes)), bytes)
+        return Block(cid: CID.v1(codec: .dagPB, multihash: try Multihash(code: .sha2_256, digest: HashAlgorithm.sha2_256.hash(bytes).bytes)), bytes: bytes)
     }
 
     /// A file node that is its own only child (the reproduction), below a secure root.
-    static func fileCycle() throws -> (root: CID, blocks: [(CID, [UInt8])]) {
+    static func fileCycle() throws -> (root: CID, blocks: [Block]) {
         let loop = try selfLinked { cid, salt in
             PBNode(links: [PBLink(hash: cid, name: nil, tsize: 10 + salt)], data: UnixFSData.fileNode(blockSizes: [5]).bytes).bytes
         }
@@ -42,7 +42,7 @@ import Engine
 
     /// A HAMT shard linking to itself twice (each visit would double the work), below a
     /// secure root shard.
-    static func shardCycle() throws -> (root: CID, blocks: [(CID, [UInt8])]) {
+    static func shardCycle() throws -> (root: CID, blocks: [Block]) {
         let data = UnixFSData.hamtShard(bitfield: [0xC0], fanout: 256).bytes
         let loop = try selfLinked { cid, salt in
             var node = PBNode(links: [PBLink(hash: cid, name: "FE", tsize: salt), PBLink(hash: cid, name: "FF", tsize: salt)], data: data)
@@ -54,9 +54,9 @@ import Engine
     }
 
     /// A store holding `blocks` as an older Cairn could have written them.
-    static func store(_ blocks: [(CID, [UInt8])]) throws -> TemporaryStore {
+    static func store(_ blocks: [Block]) throws -> TemporaryStore {
         let temporary = try TemporaryStore()
-        for (cid, bytes) in blocks { try temporary.store.put(cid, bytes) }
+        for block in blocks { try temporary.store.put(block) }
         return temporary
     }
 
@@ -78,7 +78,7 @@ import Engine
         #expect(get.status == 1 && get.stderr.contains("cycle"), "\(get.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out))
         // The looping block's own CID is refused as an argument (Kubo's rules, CIDSecurity).
-        let insecure = try CairnProcess.run(["cat", "--store", temporary.path, blocks[0].0.description])
+        let insecure = try CairnProcess.run(["cat", "--store", temporary.path, blocks[0].cid.description])
         #expect(insecure.status == 1 && insecure.stderr.contains("digest too small"), "\(insecure.stderr)")
     }
 

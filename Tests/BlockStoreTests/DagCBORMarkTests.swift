@@ -14,9 +14,9 @@ import Blocks
         return [0xd8, 0x2a, 0x58, UInt8(payload.count)] + payload
     }
 
-    static func cborBlock(_ bytes: [UInt8]) throws -> (cid: CID, bytes: [UInt8]) {
+    static func cborBlock(_ bytes: [UInt8]) throws -> Block {
         let multihash = try Multihash(code: .sha2_256, digest: HashAlgorithm.sha2_256.hash(bytes).bytes)
-        return (CID.v1(codec: .dagCBOR, multihash: multihash), bytes)
+        return Block(cid: CID.v1(codec: .dagCBOR, multihash: multihash), bytes: bytes)
     }
 
     @Test func gcKeepsWhatADagCBORPinReaches() throws {
@@ -35,7 +35,7 @@ import Blocks
         let root = try Self.cborBlock(rootBytes)
         let report = try temp.store.write { writer in
             for block in [leaf, child, node, unrelated, inner, root] {
-                try writer.put(block.cid, bytes: block.bytes, verify: true)
+                try writer.put(block, verify: true)
             }
             try writer.pin(root.cid, recursive: true)
             return try writer.collectGarbage()
@@ -53,7 +53,7 @@ import Blocks
         let root = try Self.cborBlock([0x82, 0x00] + Self.cborLink(missing.cid))
         #expect(throws: BlockStoreError.self) {
             try temp.store.write { writer in
-                try writer.put(root.cid, bytes: root.bytes, verify: true)
+                try writer.put(root, verify: true)
                 try writer.pin(root.cid, recursive: true)
             }
         }
@@ -67,8 +67,8 @@ import Blocks
         let bad = try Self.cborBlock([0x9f, 0x01, 0xff])  // indefinite-length array
         do {
             try temp.store.write { writer in
-                try writer.put(loose.cid, bytes: loose.bytes, verify: true)
-                try writer.put(bad.cid, bytes: bad.bytes, verify: true)
+                try writer.put(loose, verify: true)
+                try writer.put(bad, verify: true)
                 try writer.commit(pinning: bad.cid, recursive: true, checkDAG: false)
                 _ = try writer.collectGarbage()
             }

@@ -9,7 +9,7 @@ import Blocks
 /// GC's mark runs on disk (a scratch SQLite table) with a bounded in-memory frontier.
 @Suite struct GCMarkTests {
     /// Block `i` of the test DAG: 8 little-endian bytes of `i` plus a tag, so all differ.
-    private static func leaf(_ i: Int) throws -> (cid: CID, bytes: [UInt8]) {
+    private static func leaf(_ i: Int) throws -> Block {
         var bytes = [UInt8](repeating: 0x5A, count: 9)
         for k in 0..<8 { bytes[k] = UInt8(truncatingIfNeeded: i >> (8 * k)) }
         return try rawBlock(bytes)
@@ -26,13 +26,13 @@ import Blocks
         try temp.store.write { writer in
             for i in 0..<(groups * perGroup + loose) {
                 let block = try Self.leaf(i)
-                try writer.put(block.cid, bytes: block.bytes, verify: false)
+                try writer.put(block, verify: false)
                 leaves.append(block.cid)
             }
             for g in 0..<groups {
                 let links = (0..<perGroup).map { (name: String(format: "%03d", $0), cid: leaves[g * perGroup + $0]) }
                 let node = try dagNode(UnixFSData(type: .file), links: links)
-                try writer.put(node.cid, bytes: node.bytes, verify: false)
+                try writer.put(node, verify: false)
                 groupNodes.append(node.cid)
             }
         }
@@ -59,8 +59,8 @@ import Blocks
 
         let store = temp.store
         let report = try store.write { writer in
-            try writer.put(root.cid, bytes: root.bytes, verify: true)
-            try writer.put(orphan.cid, bytes: orphan.bytes, verify: true)
+            try writer.put(root, verify: true)
+            try writer.put(orphan, verify: true)
             try writer.pin(root.cid, recursive: true, name: "root")
             for g in directGroups { try writer.pin(groupNodes[g], recursive: false) }
             try writer.commit(pinningAll: directLoose.map { leaves[groups * perGroup + $0] }, recursive: false)
@@ -97,7 +97,7 @@ import Blocks
             #expect(try writer.delete(c.cid))
             // Unpinned leaf deleted under a pinned DAG: GC must stop before removing anything.
             #expect(try writer.delete(b.cid, force: true))
-            try writer.put(c.cid, bytes: c.bytes, verify: true)
+            try writer.put(c, verify: true)
             let missing = #expect(throws: BlockStoreError.self) { try writer.collectGarbage() }
             #expect(missing?.code == .notFound)
             #expect(missing?.message.contains(b.cid.description) == true)

@@ -23,7 +23,7 @@ struct IndexLossTests {
         let temp = try TemporaryStore()
         defer { temp.cleanup() }
         let block = try rawBlock(Array("hello pack".utf8))
-        try temp.store.put(block.cid, block.bytes)
+        try temp.store.put(block)
         let pack = [UInt8](try Data(contentsOf: URL(fileURLWithPath: temp.store.layout.packPath(1))))
         // Header: "CAIRNPK", version 2, 8 zero bytes (spec §3).
         #expect(Array(pack[0..<8]) == Array("CAIRNPK".utf8) + [2])
@@ -83,7 +83,7 @@ struct IndexLossTests {
     }
 
     /// A format-2 record (spec §3) of `block`, built by hand.
-    static func record(_ block: (cid: CID, bytes: [UInt8])) -> [UInt8] {
+    static func record(_ block: Block) -> [UInt8] {
         let cid = block.cid.bytes
         let length = withUnsafeBytes(of: UInt32(cid.count + block.bytes.count).littleEndian) { Array($0) }
         let crc = withUnsafeBytes(of: CRC32C.checksum(length + cid).littleEndian) { Array($0) }
@@ -118,7 +118,7 @@ struct IndexLossTests {
         let loose = try randomBlocks(seed: 46, count: 4)
         try temp.store.write { writer in
             writer.batchBlocks = 3   // several batches
-            for block in leaves + [file] + loose { try writer.put(block.cid, bytes: block.bytes) }
+            for block in leaves + [file] + loose { try writer.put(block) }
             try writer.commit(pinning: file.cid)
         }
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temp.path + "/index.sqlite" + suffix) }

@@ -1,4 +1,5 @@
 import CairnTestSupport
+import Blocks
 import Foundation
 import Multiformats
 import Testing

@@ -1,4 +1,5 @@
 import CairnTestSupport
+import Blocks
 import Foundation
 import GRDB
 import Hashing
@@ -34,15 +35,15 @@ struct SpillTests {
         let writer = try temp.store.writer()
         writer.commitsOnlyWhenAsked = true
         writer.spillRows = 3
-        for block in first { #expect(try writer.put(block.cid, bytes: block.bytes)) }
+        for block in first { #expect(try writer.put(block)) }
         // 39 of the 40 rows are spilled (13 spills of 3); none of them was a query.
         #expect(writer.spillQueries == 0)
         #expect(try Self.rowCount(temp.store) == 0)
         // Every repeat is found (in memory or in the table) and stores nothing.
-        for block in first { #expect(try !writer.put(block.cid, bytes: block.bytes)) }
+        for block in first { #expect(try !writer.put(block)) }
         #expect(writer.spillQueries == 39)
         // Blocks never seen pass the filter without a query.
-        for block in later { #expect(try writer.put(block.cid, bytes: block.bytes)) }
+        for block in later { #expect(try writer.put(block)) }
         #expect(writer.spillQueries == 39)
         try writer.close()
         #expect(try Self.rowCount(temp.store) == 70)
@@ -55,14 +56,14 @@ struct SpillTests {
         let writer = try temp.store.writer()
         writer.commitsOnlyWhenAsked = true
         writer.spillRows = 2
-        for block in try randomBlocks(seed: 24, count: 9, size: 64) { try writer.put(block.cid, bytes: block.bytes) }
+        for block in try randomBlocks(seed: 24, count: 9, size: 64) { try writer.put(block) }
         writer.abandon()
         #expect(try Self.rowCount(temp.store) == 0)
         // The next writer starts with no spill: the same blocks are new again.
         let again = try temp.store.writer()
         again.commitsOnlyWhenAsked = true
         again.spillRows = 2
-        for block in try randomBlocks(seed: 24, count: 9, size: 64) { #expect(try again.put(block.cid, bytes: block.bytes)) }
+        for block in try randomBlocks(seed: 24, count: 9, size: 64) { #expect(try again.put(block)) }
         #expect(again.spillQueries == 0)
         try again.close()
         #expect(try Self.rowCount(temp.store) == 9)

@@ -29,23 +29,23 @@ struct TemporaryStore {
 }
 
 /// A raw-codec CIDv1 block (sha2-256) of `bytes`.
-func rawBlock(_ bytes: [UInt8], hash: HashAlgorithm = .sha2_256) throws -> (cid: CID, bytes: [UInt8]) {
+func rawBlock(_ bytes: [UInt8], hash: HashAlgorithm = .sha2_256) throws -> Block {
     let digest = hash.hash(bytes)
     let multihash = try Multihash(code: Multicodec(rawValue: hash.multihashCode)!, digest: digest.bytes)
-    return (CID.v1(codec: .raw, multihash: multihash), bytes)
+    return Block(cid: CID.v1(codec: .raw, multihash: multihash), bytes: bytes)
 }
 
 /// A dag-pb block (sha2-256, CIDv0) linking to `children` under the given names.
-func dagNode(_ data: UnixFSData, links: [(name: String, cid: CID)]) throws -> (cid: CID, bytes: [UInt8]) {
+func dagNode(_ data: UnixFSData, links: [(name: String, cid: CID)]) throws -> Block {
     var node = PBNode(links: links.map { PBLink(hash: $0.cid, name: $0.name, tsize: 0) }, data: data.bytes)
     node.sortLinks()
     let bytes = node.bytes
     let multihash = try Multihash(code: .sha2_256, digest: HashAlgorithm.sha2_256.hash(bytes).bytes)
-    return (try CID.v0(multihash), bytes)
+    return Block(cid: try CID.v0(multihash), bytes: bytes)
 }
 
 /// `count` distinct small raw blocks from a seeded generator.
-func randomBlocks(seed: UInt64, count: Int, size: Int = 100) throws -> [(cid: CID, bytes: [UInt8])] {
+func randomBlocks(seed: UInt64, count: Int, size: Int = 100) throws -> [Block] {
     var rng = SplitMix64(seed: seed)
     return try (0..<count).map { _ in
         var bytes = [UInt8](repeating: 0, count: size)

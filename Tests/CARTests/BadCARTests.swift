@@ -84,7 +84,7 @@ import Blocks
         let other = CARTestSupport.rawCID(Array("not in this CAR".utf8))
         var writer = try CARWriter(output: CARMemoryOutput(), roots: [other])
         let (_, blocks) = try CARTestSupport.readAll(car)
-        for (cid, bytes, _) in blocks { try writer.put(cid, bytes) }
+        for (cid, bytes, _) in blocks { try writer.put(Block(cid: cid, bytes: bytes)) }
         try writer.finish()
         let error = CARTestSupport.verifyError(writer.output.bytes)
         expectOneLine(error, .missingRoot)
@@ -121,7 +121,7 @@ import Blocks
         let big = SplitMix64.bytes(seed: 1, count: (2 << 20) + 1)
         let cid = CARTestSupport.rawCID(big)
         var writer = try CARWriter(output: CARMemoryOutput(), roots: [cid])
-        try writer.put(cid, big)
+        try writer.put(Block(cid: cid, bytes: big))
         try writer.finish()
         expectOneLine(CARTestSupport.verifyError(writer.output.bytes), .limitExceeded, "block > 2 MiB")
         var allow = CARVerifyOptions()
@@ -154,13 +154,13 @@ import Blocks
         // sha1 is a valid multihash Cairn does not compute: refused, not trusted.
         let sha1 = CID.v1(codec: .raw, multihash: try Multihash(code: .sha1, digest: [UInt8](repeating: 7, count: 20)))
         var writer = try CARWriter(output: CARMemoryOutput(), roots: [sha1])
-        try writer.put(sha1, [1, 2, 3])
+        try writer.put(Block(cid: sha1, bytes: [1, 2, 3]))
         try writer.finish()
         expectOneLine(CARTestSupport.verifyError(writer.output.bytes), .unsupported, "sha1")
         // Identity CID whose digest is not the data.
         let identity = CID.v1(codec: .raw, multihash: try Multihash(code: .identity, digest: Array("abc".utf8)))
         var second = try CARWriter(output: CARMemoryOutput(), roots: [identity])
-        try second.put(identity, Array("abd".utf8))
+        try second.put(Block(cid: identity, bytes: Array("abd".utf8)))
         try second.finish()
         expectOneLine(CARTestSupport.verifyError(second.output.bytes), .hashMismatch, "identity")
     }

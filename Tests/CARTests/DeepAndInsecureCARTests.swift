@@ -27,7 +27,7 @@ import Blocks
             blocks.append((child, bytes))
         }
         var writer = try CARWriter(output: CARMemoryOutput(), roots: [child])
-        for (cid, bytes) in blocks.reversed() { try writer.put(cid, bytes) }
+        for (cid, bytes) in blocks.reversed() { try writer.put(Block(cid: cid, bytes: bytes)) }
         try writer.finish()
         try Data(writer.output.bytes).write(to: URL(fileURLWithPath: path))
         return child
@@ -70,7 +70,7 @@ import Blocks
         let good = try Self.sha256CID(.raw, bytes)
         for (name, root, block) in [("block", good, short), ("root", short, good)] {
             var writer = try CARWriter(output: CARMemoryOutput(), roots: [root])
-            try writer.put(block, bytes)
+            try writer.put(Block(cid: block, bytes: bytes))
             try writer.finish()
             let car = directory.appendingPathComponent("\(name).car").path
             try Data(writer.output.bytes).write(to: URL(fileURLWithPath: car))

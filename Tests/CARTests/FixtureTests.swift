@@ -1,5 +1,6 @@
 @testable import CAR
 import CairnTestSupport
+import Blocks
 import Multiformats
 import Testing
 
@@ -27,7 +28,7 @@ import Testing
         options.requireRoots = true
         let (summary, blocks) = try CARTestSupport.readAll(car, options: options)
         var writer = try CARWriter(output: CARMemoryOutput(), roots: summary.header.roots)
-        for (cid, bytes, _) in blocks { try writer.put(cid, bytes) }
+        for (cid, bytes, _) in blocks { try writer.put(Block(cid: cid, bytes: bytes)) }
         try writer.finish()
         #expect(writer.output.bytes == car)
     }
@@ -81,7 +82,7 @@ import Testing
         options.checkIndex = false
         let (summary, blocks) = try CARTestSupport.readAll(car, options: options)
         var writer = try CARWriter(output: CARMemoryOutput(), roots: summary.header.roots, format: .v2(index: .sorted))
-        for (cid, bytes, _) in blocks { try writer.put(cid, bytes) }
+        for (cid, bytes, _) in blocks { try writer.put(Block(cid: cid, bytes: bytes)) }
         let written = try writer.finish()
         #expect(writer.output.bytes == Self.withCodec(car))
         #expect(written.indexEntries == 5)

@@ -61,7 +61,7 @@ struct ExporterTests {
         let directory = try makeTemporaryDirectory("engine-exporter")
         defer { try? FileManager.default.removeItem(at: directory) }
         let store = try BlockStore(path: directory.path + "/store")
-        for block in blocks { _ = try store.put(block.cid, block.bytes) }
+        for block in blocks { _ = try store.put(block) }
         let exporter = Exporter(blocks: store)
         #expect(try Self.cat(exporter, root, offset: 0, length: nil) == Self.input)
         #expect(try Self.cat(exporter, root, offset: 4321, length: 7) == Array(Self.input[4321..<4328]))

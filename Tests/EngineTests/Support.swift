@@ -36,17 +36,17 @@ func importFile(_ input: [UInt8], flags: [String]) throws -> (root: CID, blocks:
 }
 
 /// A dag-pb node (sha2-256, CIDv0) with `data` and links to `children` under the given names.
-func dagNode(_ data: UnixFSData, links: [(name: String, cid: CID)]) throws -> (cid: CID, bytes: [UInt8]) {
+func dagNode(_ data: UnixFSData, links: [(name: String, cid: CID)]) throws -> Block {
     let node = PBNode(links: links.map { PBLink(hash: $0.cid, name: $0.name, tsize: 0) }, data: data.bytes)
     let bytes = node.bytes
     let multihash = try Multihash(code: .sha2_256, digest: sha256(bytes))
-    return (try CID.v0(multihash), bytes)
+    return Block(cid: try CID.v0(multihash), bytes: bytes)
 }
 
 /// A raw-codec CIDv1 block of `bytes` (hashed by the test's own SHA-256).
-func rawBlock(_ bytes: [UInt8]) throws -> (cid: CID, bytes: [UInt8]) {
+func rawBlock(_ bytes: [UInt8]) throws -> Block {
     let multihash = try Multihash(code: .sha2_256, digest: sha256(bytes))
-    return (CID.v1(codec: .raw, multihash: multihash), bytes)
+    return Block(cid: CID.v1(codec: .raw, multihash: multihash), bytes: bytes)
 }
 
 func sha256(_ bytes: [UInt8]) -> [UInt8] {

@@ -1,4 +1,5 @@
 import Testing
+import Blocks
 import Foundation
 import BlockStore
 import Multiformats
@@ -22,7 +23,7 @@ import CairnTestSupport
         let remote = GatewayBlockHolder(address: try RemoteAddress(parsing: base), settings: settings)
         defer { Task { await remote.close() } }
         let received = Received()
-        try await remote.fetch(root, scope: .all) { cid, bytes in received.add(cid, bytes) }
+        try await remote.fetch(root, scope: .all) { block in received.add(block.cid, block.bytes) }
         return received.blocks
     }
 

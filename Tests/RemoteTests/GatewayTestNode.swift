@@ -59,14 +59,14 @@ final class GatewayTestNode: @unchecked Sendable {
         for (index, cid) in order.enumerated() {
             var bytes = blocks[cid]!
             if fault == .corruptBlock, index == order.count / 2 { bytes[0] ^= 1 }
-            try writer.put(cid, bytes)
-            if fault == .duplicateBlock, index == 1 { try writer.put(cid, bytes) }
+            try writer.put(Block(cid: cid, bytes: bytes))
+            if fault == .duplicateBlock, index == 1 { try writer.put(Block(cid: cid, bytes: bytes)) }
         }
         if fault == .extraBlock {
             let stray: [UInt8] = Array("not in this DAG".utf8)
             var sha = TestSHA256()
             sha.update(stray)
-            try writer.put(CID.v1(codec: .raw, multihash: try Multihash(code: .sha2_256, digest: sha.finalize())), stray)
+            try writer.put(Block(cid: CID.v1(codec: .raw, multihash: try Multihash(code: .sha2_256, digest: sha.finalize())), bytes: stray))
         }
         try writer.finish()
         return Response(status: .ok, headers: [.contentType: "application/vnd.ipld.car" + carParameters],

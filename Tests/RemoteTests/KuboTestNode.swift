@@ -192,7 +192,7 @@ final class KuboTestNode: @unchecked Sendable {
         var stack = [root], seen: Set<CID> = []
         while let cid = stack.popLast() {
             guard seen.insert(cid).inserted, let bytes = block(cid) else { continue }
-            try writer.put(cid, bytes)
+            try writer.put(Block(cid: cid, bytes: bytes))
             stack.append(contentsOf: ((try? links(of: cid, bytes)) ?? []).reversed())
         }
         try writer.finish()

@@ -1,4 +1,5 @@
 import Testing
+import Blocks
 import Foundation
 import Multiformats
 import Remote
@@ -56,7 +57,7 @@ func realNodeFlow(
     #expect(again.rootPinned && again.uploadedBytes == 0)
     if fetchBack {
         let received = FetchTests.Received()
-        try await remote.fetch(root, scope: .all) { cid, bytes in received.add(cid, bytes) }
+        try await remote.fetch(root, scope: .all) { block in received.add(block.cid, block.bytes) }
         #expect(Set(received.blocks.keys) == (try layer.dag(root)))
     }
     #expect(try await remote.pins("cairn-test-\(nonce)").map(\.cid) == [root])

@@ -36,7 +36,7 @@ import CairnTestSupport
             let remote = try kubo(base)
             defer { Task { await remote.close() } }
             let error = await #expect(throws: RemoteError.self) {
-                try await remote.fetch(root, scope: .all) { _, _ in }
+                try await remote.fetch(root, scope: .all) { _ in }
             }
             #expect(error?.message.contains("dag/export: the remote failed while answering: ipld: could not find bafkreiexample") == true, "\(error?.message ?? "")")
         }

@@ -44,7 +44,7 @@ import CairnTestSupport
     struct HAMTFixture {
         var blocks: [CID: [UInt8]] = [:]
         init() throws {
-            for (cid, bytes) in try GatewayFixtures.blocks("single-layer-hamt-with-multi-block-files.car") { blocks[cid] = bytes }
+            for block in try GatewayFixtures.blocks("single-layer-hamt-with-multi-block-files.car") { blocks[block.cid] = block.bytes }
         }
         func links(_ cid: String) throws -> [PBLink] {
             try PBNode(decoding: blocks[GatewayFixtures.cid(cid)]!, requireSortedLinks: false).links

@@ -23,11 +23,11 @@ enum GatewayFixtures {
     ]
 
     /// The blocks of a fixture CAR in file order (each verified by the CAR reader).
-    static func blocks(_ name: String) throws -> [(cid: CID, bytes: [UInt8])] {
+    static func blocks(_ name: String) throws -> [Block] {
         var options = CARVerifyOptions()
         options.requireRoots = false
-        var blocks: [(cid: CID, bytes: [UInt8])] = []
-        try CARVerifier.verify(path: path(name), options: options) { blocks.append(($0.cid, Array($0.bytes))) }
+        var blocks: [Block] = []
+        try CARVerifier.verify(path: path(name), options: options) { blocks.append(Block(cid: $0.cid, bytes: Array($0.bytes))) }
         return blocks
     }
 

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 @testable import BlockStore
+import Blocks
 import Foundation
 import Multiformats
 import NIOCore
@@ -98,7 +99,7 @@ import CairnTestSupport
     @Test func everyFixtureBlockIsStored() async throws {
         try await withGateway { _, store in
             for car in GatewayFixtures.cars {
-                for (cid, _) in try GatewayFixtures.blocks(car) { #expect(try store.has(cid), "\(car): \(cid)") }
+                for block in try GatewayFixtures.blocks(car) { #expect(try store.has(block.cid), "\(car): \(block.cid)") }
             }
             #expect(try !store.has(GatewayFixtures.cid("QmSNLTo6Wv9dfroVaw7MFYjLqf9ho7PKrgsjdzYDtv8h1W")))  // the missing one
         }

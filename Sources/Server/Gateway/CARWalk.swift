@@ -40,8 +40,8 @@ final class CARWalk: @unchecked Sendable {
 
     /// The next blocks (about `budget` bytes of them, at least one), verified; empty at the end.
     /// A missing or corrupt block throws: the response is then cut short.
-    func next(_ store: GatewayStore, budget: Int = 1 << 18) throws -> [(CID, [UInt8])] {
-        var batch: [(CID, [UInt8])] = []
+    func next(_ store: GatewayStore, budget: Int = 1 << 18) throws -> [Block] {
+        var batch: [Block] = []
         var bytes = 0
         while bytes < budget, let step = stack.popLast() {
             let cid: CID
@@ -55,7 +55,7 @@ final class CARWalk: @unchecked Sendable {
                 throw GatewayError(502, "block \(cid) is missing from the store")
             }
             if duplicates || !repeated {
-                batch.append((cid, block))
+                batch.append(Block(cid: cid, bytes: block))
                 bytes += block.count
                 if !duplicates { sent.insert(cid) }
             }

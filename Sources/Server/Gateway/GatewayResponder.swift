@@ -1,3 +1,4 @@
+import Blocks
 import CAR
 import Foundation
 import HTTPTypes
@@ -140,11 +141,11 @@ struct GatewayResponder: Sendable {
                 try await store.run { store in
                     var buffer = ByteBuffer()
                     buffer.reserveCapacity(5 << 18)
-                    for (cid, bytes) in try walk.next(store, budget: 1 << 20) {
-                        let cidBytes = cid.bytes
-                        buffer.writeBytes(Varint.encode(UInt64(cidBytes.count + bytes.count)))
+                    for block in try walk.next(store, budget: 1 << 20) {
+                        let cidBytes = block.cid.bytes
+                        buffer.writeBytes(Varint.encode(UInt64(cidBytes.count + block.bytes.count)))
                         buffer.writeBytes(cidBytes)
-                        buffer.writeBytes(bytes)
+                        buffer.writeBytes(block.bytes)
                     }
                     return buffer
                 }

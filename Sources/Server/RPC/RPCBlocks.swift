@@ -88,7 +88,7 @@ enum RPCBlocks {
                 let cid = try format.cid(of: block)
                 try await session.run { writer in
                     // The CID was just computed from these bytes: the store need not hash them again.
-                    _ = try writer.put(cid, bytes: block, verify: false)
+                    _ = try writer.put(Block(cid: cid, bytes: block), verify: false)
                     if pin { try writer.pin(cid, recursive: true) }
                 }
                 results.append(.object([("Key", .string(cid.description)), ("Size", .int(block.count))]))

@@ -100,15 +100,27 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
         }
     }
 
-    /// Drops the whole pages of `bytes[from ..< to]` from the map.
+    /// Drops the whole pages of `bytes[from ..< to]` from the map (only those: a page shared
+    /// with the bytes around the range may still be read).
     static func release(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let base = Int(bitPattern: bytes.baseAddress!)
-        let first = (base + from + page - 1) / page * page
-        let last = (base + to) / page * page
-        guard last > first else { return }
-        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, Int32(MADV_DONTNEED))
+        advise(bytes, from: from, to: to, Int32(MADV_DONTNEED), wholePagesOnly: true)
     }
+
+    /// `madvise(advice)` over the pages of `bytes[from ..< to]` (clipped to `bytes`): the pages
+    /// wholly inside the range (`wholePagesOnly`), or every page the range touches.
+    static func advise(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int, _ advice: Int32, wholePagesOnly: Bool) {
+        let page = pageSize
+        let base = Int(bitPattern: bytes.baseAddress!)
+        let lower = base + Swift.max(0, from)
+        let upper = base + Swift.min(to, bytes.count)
+        guard lower < upper else { return }
+        let first = wholePagesOnly ? (lower + page - 1) / page * page : lower / page * page
+        let last = wholePagesOnly ? upper / page * page : (upper + page - 1) / page * page
+        guard last > first else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, advice)
+    }
+
+    static var pageSize: Int { parallelChunkerPageSize }
 
     /// Chunk ends from `start` (included, as the chain's first position) up to the first at or
     /// past `end` (included), or the end of `bytes`.
@@ -138,12 +150,7 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
     /// (`MADV_POPULATE_READ`, Linux 5.14; 22 in the kernel's headers) instead of a page fault
     /// per few pages; a kernel without it answers EINVAL and the faults happen as before.
     static func populate(_ bytes: UnsafeRawBufferPointer, from: Int, count: Int) {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let base = Int(bitPattern: bytes.baseAddress!)
-        let first = (base + from) / page * page
-        let last = min(base + from + count, base + bytes.count)
-        guard last > first, from < bytes.count else { return }
-        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, 22)
+        advise(bytes, from: from, to: from + count, 22, wholePagesOnly: false)
     }
 
     /// How far a chain gets between two releases of the pages behind it.
@@ -188,6 +195,9 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
         }
     }
 }
+
+/// The page size, read once (a generic type cannot hold a static stored property).
+private let parallelChunkerPageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
 /// The serial continuation out of one segment's chain.
 struct Walk: Sendable {

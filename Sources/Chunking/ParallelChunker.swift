@@ -26,11 +26,23 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
     /// that the bytes chunked twice (about one chunk per segment) stay a small share.
     public var minimumSegmentLength: Int { Swift.max(1 << 20, 16 * finder.maximumChunkLength) }
 
-    /// Segment starts for `start ..< limit`: one segment per thread, fewer when the range is short.
+    /// Segment starts for `start ..< limit`. One thread: one segment. Several: segments of
+    /// decreasing length, each a `1 / (threads + 1)` share of what is left but at least
+    /// ``minimumSegmentLength`` (the last one the rest, under twice that), taken by the
+    /// threads in order as they finish one ("guided self-scheduling"): the long first segments
+    /// keep the edges (bytes chunked twice) few, the short last ones let the threads finish
+    /// close together even when one core is slowed or one segment resynchronises late.
     public func segmentStarts(from start: Int, to limit: Int) -> [Int] {
-        let length = limit - start
-        let count = Swift.max(1, Swift.min(threads, length / minimumSegmentLength))
-        return (0..<count).map { start + length / count * $0 }
+        let minimum = minimumSegmentLength
+        guard threads > 1, limit - start >= 2 * minimum else { return [start] }
+        var starts: [Int] = []
+        var position = start
+        while limit - position >= 2 * minimum {
+            starts.append(position)
+            position += Swift.max(minimum, (limit - position) / (threads + 1))
+        }
+        starts.append(position)  // the rest: at least `minimum`, less than twice it
+        return starts
     }
 
     /// The true chunk ends from `start` on: every cut in order, up to and including the first end
@@ -133,24 +145,26 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
         var position = start
         var released = start
         let base = bytes.baseAddress!
-        if releasingPages { populate(bytes, from: start, count: 2 * releaseBytes) }
+        // Ahead of the chain, but not past its segment: the pages after it are the next
+        // segment's, which another thread maps (and may already have released).
+        if releasingPages { populate(bytes, from: start, to: Swift.min(start + 2 * releaseBytes, end)) }
         while position < end && position < bytes.count {
             position += finder.checkedCut(in: UnsafeRawBufferPointer(start: base + position, count: bytes.count - position))
             positions.append(position)
             if releasingPages && position - released >= releaseBytes && position < end {
                 release(bytes, from: released, to: position)
                 released = position
-                populate(bytes, from: position + releaseBytes, count: releaseBytes)
+                populate(bytes, from: position + releaseBytes, to: Swift.min(position + 2 * releaseBytes, end))
             }
         }
         return positions
     }
 
-    /// Maps the pages of `bytes[from ..< from + count]` ahead of the chain in one call
+    /// Maps the pages of `bytes[from ..< to]` ahead of the chain in one call
     /// (`MADV_POPULATE_READ`, Linux 5.14; 22 in the kernel's headers) instead of a page fault
     /// per few pages; a kernel without it answers EINVAL and the faults happen as before.
-    static func populate(_ bytes: UnsafeRawBufferPointer, from: Int, count: Int) {
-        advise(bytes, from: from, to: from + count, 22, wholePagesOnly: false)
+    static func populate(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) {
+        advise(bytes, from: from, to: to, 22, wholePagesOnly: false)
     }
 
     /// How far a chain gets between two releases of the pages behind it.

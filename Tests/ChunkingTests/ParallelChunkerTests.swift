@@ -48,7 +48,7 @@ import Testing
         for row in Self.rows {
             let input = InputCache.input(row["input"]!)
             let spec = try ChunkerSpec(parsing: row["spec"]!)
-            // 0: the default split (one segment per thread), in windows of 8 MiB like the importer.
+            // 0: the default split (guided: one or more segments per thread), in windows of 8 MiB like the importer.
             let ends = segmentLength == 0
                 ? Self.parallelEnds(spec.makeChunker(), input, window: 8 << 20, statistics: &statistics)
                 : Self.parallelEnds(spec.makeChunker(), input, statistics: &statistics, segments: Self.every(segmentLength))

@@ -42,10 +42,103 @@ public struct ChunkCommand: ParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    public func run() throws {
+    /// The parsed arguments as plain values.
+    package var arguments: Arguments {
+        Arguments(chunker: chunker, stats: stats, json: json, threads: threads, parallelStats: parallelStats, file: file)
+    }
+
+    public func run() throws { try Self.run(arguments) }
+
+    /// The command's arguments as plain values: what ``run(_:)`` needs, whether they came from
+    /// ArgumentParser or from ``quickArguments(_:)``.
+    package struct Arguments: Equatable, Sendable {
+        package var chunker = ChunkerSpec.kuboDefault.description
+        package var stats = false
+        package var json = false
+        package var threads: Int?
+        package var parallelStats = false
+        package var file = ""
+
+        package init(chunker: String = ChunkerSpec.kuboDefault.description, stats: Bool = false, json: Bool = false,
+                     threads: Int? = nil, parallelStats: Bool = false, file: String = "") {
+            self.chunker = chunker
+            self.stats = stats
+            self.json = json
+            self.threads = threads
+            self.parallelStats = parallelStats
+            self.file = file
+        }
+    }
+
+    /// The arguments after `chunk` read without ArgumentParser, for the forms people and scripts
+    /// type: `--chunker SPEC`, `--chunker=SPEC`, `-c SPEC`, `--threads N`, `--threads=N`
+    /// (N ≥ 1, digits only), `--stats`, `--json`, `--parallel-stats`, each at most once, and one
+    /// FILE (`-` or a path not starting with `-`), in any order. Anything else (help, version,
+    /// `--`, an unknown or repeated option, a bad value, a second FILE, `help`) gives nil and
+    /// the caller parses with ArgumentParser, whose messages stay the only ones users see.
+    /// Why: ArgumentParser builds the whole command tree by reflection first, about a third of a
+    /// small `cairn chunk` run's CPU time and serial time before the chunk threads can start
+    /// (spec/chunking.md, "Start-up"). `ChunkCommandTests` checks that wherever this answers, it
+    /// answers as ArgumentParser does.
+    package static func quickArguments(_ words: [String]) -> Arguments? {
+        var result = Arguments()
+        var seen: Set<String> = []
+        var file: String?
+        var i = 0
+        func value(_ word: String) -> String? {
+            guard !word.hasPrefix("-") else { return nil }
+            return word
+        }
+        while i < words.count {
+            let word = words[i]
+            i += 1
+            var name = word
+            var inline: String?
+            if word.hasPrefix("--"), let equals = word.firstIndex(of: "=") {
+                name = String(word[..<equals])
+                inline = String(word[word.index(after: equals)...])
+            }
+            if name == "-c" { name = "--chunker" }
+            guard word == "-" || !word.hasPrefix("-") else {
+                guard seen.insert(name).inserted else { return nil }
+                switch name {
+                case "--chunker", "--threads":
+                    let given: String
+                    if let inline {
+                        guard !inline.isEmpty else { return nil }
+                        given = inline
+                    } else {
+                        guard i < words.count, let next = value(words[i]) else { return nil }
+                        given = next
+                        i += 1
+                    }
+                    if name == "--chunker" {
+                        result.chunker = given
+                    } else {
+                        guard given.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
+                              let threads = Int(given), threads >= 1 else { return nil }
+                        result.threads = threads
+                    }
+                case "--stats" where inline == nil: result.stats = true
+                case "--json" where inline == nil: result.json = true
+                case "--parallel-stats" where inline == nil: result.parallelStats = true
+                default: return nil
+                }
+                continue
+            }
+            guard file == nil, word != "help" else { return nil }
+            file = word
+        }
+        guard let file else { return nil }
+        result.file = file
+        return result
+    }
+
+    package static func run(_ arguments: Arguments) throws {
+        let file = arguments.file
         let spec: ChunkerSpec
         do {
-            spec = try ChunkerSpec(parsing: chunker)
+            spec = try ChunkerSpec(parsing: arguments.chunker)
         } catch {
             Self.printError(error.description)
             throw ExitCode.validationFailure
@@ -68,9 +161,9 @@ public struct ChunkCommand: ParsableCommand {
             let regular = fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
             let size = Int(info.st_size)
             let mapped = try regular ? MappedFile.withMapping(fd, size: size) { region in
-                try Self.render(spec: spec, region: region, threads: Processors.threads(threads), stats: stats, json: json, into: &output)
+                try Self.render(spec: spec, region: region, threads: Processors.threads(arguments.threads), stats: arguments.stats, json: arguments.json, into: &output)
             } : nil
-            if let mapped, parallelStats { Self.printStatistics(mapped.result) }
+            if let mapped, arguments.parallelStats { Self.printStatistics(mapped.result) }
             if let mapped {
                 var after = stat()
                 if mapped.damaged || fstat(fd, &after) != 0 || Int(after.st_size) != size {
@@ -79,7 +172,7 @@ public struct ChunkCommand: ParsableCommand {
                 }
             } else {
                 var source = FileDescriptorSource(fileDescriptor: fd)
-                try Self.render(spec: spec, source: &source, stats: stats, json: json, into: &output)
+                try Self.render(spec: spec, source: &source, stats: arguments.stats, json: arguments.json, into: &output)
             }
             try output.flush()
         } catch let error as ChunkingError {

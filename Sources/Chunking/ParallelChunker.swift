@@ -26,11 +26,23 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
     /// that the bytes chunked twice (about one chunk per segment) stay a small share.
     public var minimumSegmentLength: Int { Swift.max(1 << 20, 16 * finder.maximumChunkLength) }
 
-    /// Segment starts for `start ..< limit`: one segment per thread, fewer when the range is short.
+    /// Segment starts for `start ..< limit`. One thread: one segment. Several: segments of
+    /// decreasing length, each a `1 / (threads + 1)` share of what is left but at least
+    /// ``minimumSegmentLength`` (the last one the rest, under twice that), taken by the
+    /// threads in order as they finish one ("guided self-scheduling"): the long first segments
+    /// keep the edges (bytes chunked twice) few, the short last ones let the threads finish
+    /// close together even when one core is slowed or one segment resynchronises late.
     public func segmentStarts(from start: Int, to limit: Int) -> [Int] {
-        let length = limit - start
-        let count = Swift.max(1, Swift.min(threads, length / minimumSegmentLength))
-        return (0..<count).map { start + length / count * $0 }
+        let minimum = minimumSegmentLength
+        guard threads > 1, limit - start >= 2 * minimum else { return [start] }
+        var starts: [Int] = []
+        var position = start
+        while limit - position >= 2 * minimum {
+            starts.append(position)
+            position += Swift.max(minimum, (limit - position) / (threads + 1))
+        }
+        starts.append(position)  // the rest: at least `minimum`, less than twice it
+        return starts
     }
 
     /// The true chunk ends from `start` on: every cut in order, up to and including the first end
@@ -100,15 +112,27 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
         }
     }
 
-    /// Drops the whole pages of `bytes[from ..< to]` from the map.
+    /// Drops the whole pages of `bytes[from ..< to]` from the map (only those: a page shared
+    /// with the bytes around the range may still be read).
     static func release(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let base = Int(bitPattern: bytes.baseAddress!)
-        let first = (base + from + page - 1) / page * page
-        let last = (base + to) / page * page
-        guard last > first else { return }
-        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, Int32(MADV_DONTNEED))
+        advise(bytes, from: from, to: to, Int32(MADV_DONTNEED), wholePagesOnly: true)
     }
+
+    /// `madvise(advice)` over the pages of `bytes[from ..< to]` (clipped to `bytes`): the pages
+    /// wholly inside the range (`wholePagesOnly`), or every page the range touches.
+    static func advise(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int, _ advice: Int32, wholePagesOnly: Bool) {
+        let page = pageSize
+        let base = Int(bitPattern: bytes.baseAddress!)
+        let lower = base + Swift.max(0, from)
+        let upper = base + Swift.min(to, bytes.count)
+        guard lower < upper else { return }
+        let first = wholePagesOnly ? (lower + page - 1) / page * page : lower / page * page
+        let last = wholePagesOnly ? upper / page * page : (upper + page - 1) / page * page
+        guard last > first else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, advice)
+    }
+
+    static var pageSize: Int { parallelChunkerPageSize }
 
     /// Chunk ends from `start` (included, as the chain's first position) up to the first at or
     /// past `end` (included), or the end of `bytes`.
@@ -121,29 +145,26 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
         var position = start
         var released = start
         let base = bytes.baseAddress!
-        if releasingPages { populate(bytes, from: start, count: 2 * releaseBytes) }
+        // Ahead of the chain, but not past its segment: the pages after it are the next
+        // segment's, which another thread maps (and may already have released).
+        if releasingPages { populate(bytes, from: start, to: Swift.min(start + 2 * releaseBytes, end)) }
         while position < end && position < bytes.count {
             position += finder.checkedCut(in: UnsafeRawBufferPointer(start: base + position, count: bytes.count - position))
             positions.append(position)
             if releasingPages && position - released >= releaseBytes && position < end {
                 release(bytes, from: released, to: position)
                 released = position
-                populate(bytes, from: position + releaseBytes, count: releaseBytes)
+                populate(bytes, from: position + releaseBytes, to: Swift.min(position + 2 * releaseBytes, end))
             }
         }
         return positions
     }
 
-    /// Maps the pages of `bytes[from ..< from + count]` ahead of the chain in one call
+    /// Maps the pages of `bytes[from ..< to]` ahead of the chain in one call
     /// (`MADV_POPULATE_READ`, Linux 5.14; 22 in the kernel's headers) instead of a page fault
     /// per few pages; a kernel without it answers EINVAL and the faults happen as before.
-    static func populate(_ bytes: UnsafeRawBufferPointer, from: Int, count: Int) {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let base = Int(bitPattern: bytes.baseAddress!)
-        let first = (base + from) / page * page
-        let last = min(base + from + count, base + bytes.count)
-        guard last > first, from < bytes.count else { return }
-        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, 22)
+    static func populate(_ bytes: UnsafeRawBufferPointer, from: Int, to: Int) {
+        advise(bytes, from: from, to: to, 22, wholePagesOnly: false)
     }
 
     /// How far a chain gets between two releases of the pages behind it.
@@ -188,6 +209,9 @@ public struct ParallelChunker<Finder: ChunkBoundaryFinder>: Sendable {
         }
     }
 }
+
+/// The page size, read once (a generic type cannot hold a static stored property).
+private let parallelChunkerPageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
 /// The serial continuation out of one segment's chain.
 struct Walk: Sendable {

@@ -94,4 +94,31 @@ import Testing
         let command = try Cairn.parseAsRoot(["chunk", "--chunker", "buzhash", "-"])
         #expect(command is ChunkCommand)
     }
+
+    /// `cairn chunk`'s quick argument reading answers as ArgumentParser does wherever it answers,
+    /// and leaves everything else (help, errors, unusual forms) to ArgumentParser.
+    @Test func quickArgumentsAgreeWithArgumentParser() throws {
+        let answered: [[String]] = [
+            ["f"], ["-"], [""], ["help.txt"],
+            ["--chunker", "fastcdc-65536-262144-1048576", "f"], ["-c", "buzhash", "f"], ["--chunker=rabin", "f"],
+            ["--threads", "2", "f"], ["--threads=16", "f"], ["--threads", "007", "f"],
+            ["--stats", "--json", "--parallel-stats", "f"], ["f", "--stats"], ["f", "-c", "size-1000", "--threads", "1"],
+            ["--chunker", "help", "f"], ["--chunker", "not-a-spec", "f"], ["--json", "-"], ["a=b"],
+        ]
+        for words in answered {
+            let quick = try #require(ChunkCommand.quickArguments(words), "\(words)")
+            let parsed = try #require(try Cairn.parseAsRoot(["chunk"] + words) as? ChunkCommand, "\(words)")
+            #expect(quick == parsed.arguments, "\(words)")
+        }
+        let declined: [[String]] = [
+            [], ["-h"], ["--help"], ["help"], ["--version"], ["--", "f"], ["-x"], ["--unknown", "f"], ["f", "g"],
+            ["--threads", "0", "f"], ["--threads", "-1", "f"], ["--threads", "+2", "f"], ["--threads", "x", "f"],
+            ["--threads", "f"], ["--threads=", "f"], ["--chunker", "f"], ["--chunker", "-", "f"], ["--chunker"],
+            ["-c", "rabin", "--chunker", "buzhash", "f"], ["--stats", "--stats", "f"], ["--stats=true", "f"],
+            ["-cbuzhash", "f"], ["-c=buzhash", "f"], ["-sf"], ["--json", "--", "-"], ["-file"],
+        ]
+        for words in declined {
+            #expect(ChunkCommand.quickArguments(words) == nil, "\(words)")
+        }
+    }
 }

@@ -48,7 +48,7 @@ import Testing
         for row in Self.rows {
             let input = InputCache.input(row["input"]!)
             let spec = try ChunkerSpec(parsing: row["spec"]!)
-            // 0: the default split (one segment per thread), in windows of 8 MiB like the importer.
+            // 0: the default split (guided: one or more segments per thread), in windows of 8 MiB like the importer.
             let ends = segmentLength == 0
                 ? Self.parallelEnds(spec.makeChunker(), input, window: 8 << 20, statistics: &statistics)
                 : Self.parallelEnds(spec.makeChunker(), input, statistics: &statistics, segments: Self.every(segmentLength))
@@ -168,11 +168,24 @@ import Testing
         #expect(statistics.resynchronised > 20)
     }
 
-    /// The default split: one segment per thread, for ranges long enough.
+    /// The default split (spec/chunking.md, Parallel chunking): one segment on one thread; on
+    /// several, each segment a 1 / (threads + 1) share of what is left, at least the minimum
+    /// length, the last one the rest.
     @Test func defaultSegments() throws {
         let chunker = ParallelChunker(finder: try ChunkerSpec(parsing: "fastcdc").makeChunker(), threads: 4)
-        #expect(chunker.minimumSegmentLength == 16 << 20)
-        #expect(chunker.segmentStarts(from: 0, to: 10 << 20) == [0])
-        #expect(chunker.segmentStarts(from: 8, to: 8 + (64 << 20)) == [8, 8 + (16 << 20), 8 + (32 << 20), 8 + (48 << 20)])
+        let mib = 1 << 20
+        #expect(chunker.minimumSegmentLength == 16 * mib)
+        #expect(chunker.segmentStarts(from: 0, to: 10 * mib) == [0])
+        #expect(chunker.segmentStarts(from: 0, to: 31 * mib) == [0])
+        #expect(chunker.segmentStarts(from: 8, to: 8 + 64 * mib) == [8, 8 + 16 * mib, 8 + 32 * mib, 8 + 48 * mib])
+        let one = ParallelChunker(finder: try ChunkerSpec(parsing: "fastcdc").makeChunker(), threads: 1)
+        #expect(one.segmentStarts(from: 0, to: 1024 * mib) == [0])
+        let three = ParallelChunker(finder: try ChunkerSpec(parsing: "fastcdc").makeChunker(), threads: 3)
+        // 1 GiB on three threads: a quarter of what is left each time, then 16 MiB twice, then the rest.
+        let lengths: [Double] = [256, 192, 144, 108, 81, 60.75, 45.5625, 34.171875, 25.62890625, 19.2216796875, 16, 16]
+        var expected = [0]
+        for length in lengths { expected.append(expected.last! + Int(length * Double(mib))) }
+        #expect(three.segmentStarts(from: 0, to: 1024 * mib) == expected)
+        #expect(1024 * mib - expected.last! >= 16 * mib && 1024 * mib - expected.last! < 32 * mib)
     }
 }

@@ -14,6 +14,15 @@ extension Cairn {
         _ = FaultPlan.active  // read CAIRN_FAULT(_COUNT) now, so the counts are reported at exit
         StandardOutput.prepare()
         do {
+            // `cairn chunk` in its common forms skips ArgumentParser's reflection of the whole
+            // command tree (ChunkCommand.quickArguments): its serial start-up bounds `--threads`.
+            let words = arguments ?? Array(CommandLine.arguments.dropFirst())
+            if words.first == "chunk", let quick = ChunkCommand.quickArguments(Array(words.dropFirst())) {
+                try ChunkCommand.run(quick)
+                try StandardOutput.check()
+                exitIfInterrupted()
+                exit()
+            }
             var command = try parseAsRoot(arguments)
             if var command = command as? AsyncParsableCommand {
                 try await command.run()

@@ -21,22 +21,14 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 size="${1:-1073741824}"
 cids="${2:-10000}"
 rss_size="${3:-4294967296}"
-work="${TMPDIR:-/tmp}/cairn-remote-bench"
-mkdir -p "$work"
 
 source "$root/Benchmarks/common.sh"
-if [[ -n "${CAIRN:-}" ]]; then cairn="$CAIRN"; else build_cairn; fi
+bench_setup remote
 
 server=""
-# start_server STORE: start_serve, waiting up to 60 s more for a loaded machine to print the port.
-start_server() {
-    start_serve "$work" "$1"
-    for _ in $(seq 600); do [[ -n "$port" ]] && break; sleep 0.1; port=$(sed -n 's#.*/tcp/\([0-9]*\)$#\1#p' "$work/serve.out" | head -1); done
-    [[ -n "$port" ]] || { echo "compare.sh: cairn serve did not start (see $work/serve.err)" >&2; exit 1; }
-    addr="http://127.0.0.1:$port"
-}
-stop_server() { if [[ -n "$server" ]]; then kill -TERM "$server"; wait "$server" || true; server=""; fi; }
-trap stop_server EXIT
+start_server() { start_serve "$work" "$1"; }
+stop_server() { stop_serve; }
+trap stop_serve EXIT
 
 # seconds CMD…: wall seconds of one run (output discarded).
 seconds() {
@@ -44,16 +36,14 @@ seconds() {
     t0=$(date +%s.%N)
     "$@" >/dev/null || { echo "compare.sh: failed: $*" >&2; exit 1; }
     t1=$(date +%s.%N)
-    awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+    seconds_between "$t0" "$t1"
 }
 # peak_mib CMD…: the command's peak RSS in MiB (GNU time).
 peak_mib() {
     /usr/bin/time -v "$@" 2>"$work/time.err" >/dev/null
     awk -F: '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$work/time.err"
 }
-least() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b + 0 < a + 0) ? b : a }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
-gibps() { awk -v s="$1" -v w="$2" 'BEGIN { if (w > 0) printf "%.2f", s / 1073741824 / w; else print "-" }'; }
 
 # add_local NAME BYTES CHUNKER: a SplitMix64 file of BYTES added to its own local store; prints the root.
 add_local() {
@@ -104,7 +94,7 @@ rm -f "$work/copy.car"
 t_cp=$(seconds sh -c "cp '$work/push.car' '$work/copy.car' && sync '$work/copy.car'")
 rm -f "$work/copy.car"
 mib=$((car_bytes >> 20))
-row "push $mib MiB, all new (GiB/s)" "curl -F CAR dag/import" "$(gibps "$car_bytes" "$t_push")" "$(gibps "$car_bytes" "$t_curl")" "$(ratio "$t_curl" "$t_push")" "≥ 1 GiB/s"
+row "push $mib MiB, all new (GiB/s)" "curl -F CAR dag/import" "$(gib_per_s "$car_bytes" "$t_push")" "$(gib_per_s "$car_bytes" "$t_curl")" "$(ratio "$t_curl" "$t_push")" "≥ 1 GiB/s"
 row "push $mib MiB, all new (s)" "cp CAR + sync" "$t_push" "$t_cp" "$(ratio "$t_cp" "$t_push")" "-"
 uploaded=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["UploadedBytes"])' "$again")
 row "push $mib MiB again, unchanged (s)" "-" "$t_again" "-" "-" "≤ 0.2 s, 0 B (sent $uploaded B)"

@@ -25,11 +25,9 @@ size="${SIZE:-1073741824}"
 seconds="${DURATION:-30}"
 block="${BLOCK:-262144}"
 connections="${CONNECTIONS:-64}"
-work="${TMPDIR:-/tmp}/cairn-serve-bench"
-mkdir -p "$work"
 
 source "$root/Benchmarks/common.sh"
-if [[ -n "${CAIRN:-}" ]]; then cairn="$CAIRN"; else build_cairn; fi
+bench_setup serve
 file="$work/sm7_$size"
 make_input "$work" "$size" "$file"
 car="$work/sm7_${size}_$block.car"
@@ -49,8 +47,6 @@ gw_port=$(sed -n 's#^Gateway server listening on .*/tcp/\([0-9]*\)$#\1#p' "$work
 api="http://127.0.0.1:$api_port/api/v0"
 gateway="http://127.0.0.1:$gw_port"
 
-seconds_between() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
-gib_per_s() { awk -v s="$1" -v w="$2" 'BEGIN { printf "%.2f", s / 1073741824 / w }'; }
 
 # Peak RSS per phase: VmHWM after writing 5 to clear_refs (Linux ≥ 4.0, same user) starts over.
 peak_reset() { echo 5 >"/proc/$server/clear_refs" 2>/dev/null && hwm_reset="" || hwm_reset=" (since start)"; }

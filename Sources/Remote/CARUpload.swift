@@ -1,19 +1,24 @@
 import AsyncHTTPClient
 import Blocks
+import BlockStore
 import CAR
 import Engine
 import Multiformats
 import NIOCore
 
 /// A multipart body holding one CARv1 of the blocks `cids`, produced as it is sent
-/// (spec/remote.md §3.3): each `next()` reads blocks from the local store until about 1 MiB is
-/// ready, so neither a temporary file nor the whole layer ever exists, in memory or resident.
-/// Its length is known beforehand (block sizes from the store's index), so it goes with a
-/// `Content-Length`, not chunked.
+/// (spec/remote.md §3.3): each `next()` fills about 1 MiB, so neither a temporary file nor the
+/// whole layer ever exists, in memory or resident. From a `BlockStore` the blocks go in pack
+/// order (their locations looked up in one read transaction), each read with one `pread`
+/// straight into the piece's buffer and verified there; the few buffers of the pieces are
+/// reused once the connection has written them. Its length is known beforehand (block sizes
+/// from the store's index), so it goes with a `Content-Length`, not chunked.
 struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
     let cids: [CID]
     let sizes: [Int]
+    /// Where each block is, when the getter is a `BlockStore`.
+    let locations: [BlockLocation]?
     let root: CID
     let blocks: Getter
     let boundary: String
@@ -23,13 +28,32 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
     let length: Int
 
     init(cids: [CID], root: CID, blocks: Getter) throws {
-        self.cids = cids
         self.root = root
         self.blocks = blocks
         boundary = makeBoundary()
-        sizes = try blockSizes(of: cids, in: blocks)
+        if let store = blocks as? BlockStore {
+            let found = try store.locations(of: cids)
+            var placed: [(cid: CID, location: BlockLocation)] = []
+            placed.reserveCapacity(cids.count)
+            for (cid, location) in zip(cids, found) {
+                guard let location else { throw RemoteError(.usage, "block \(cid) is not in the local store") }
+                placed.append((cid, location))
+            }
+            // Pack order: sequential reads (a CAR's blocks may come in any order, dag/import
+            // stores them all before anything is pinned).
+            placed.sort { a, b in
+                a.location.pack != b.location.pack ? a.location.pack < b.location.pack : a.location.offset < b.location.offset
+            }
+            self.cids = placed.map(\.cid)
+            locations = placed.map(\.location)
+            sizes = placed.map(\.location.length)
+        } else {
+            self.cids = cids
+            locations = nil
+            sizes = try blockSizes(of: cids, in: blocks)
+        }
         blockBytes = sizes.reduce(0) { $0 + UInt64($1) }
-        length = Self.prefix(boundary).utf8.count + Self.carLength(root: root, cids: cids, sizes: sizes)
+        length = Self.prefix(boundary).utf8.count + Self.carLength(root: root, cids: self.cids, sizes: sizes)
             + Self.suffix(boundary).utf8.count
     }
 
@@ -74,68 +98,82 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
 
     struct Iterator: AsyncIteratorProtocol {
         let upload: CARUpload
-        let output = PendingBytes()
-        var writer: CARWriter<PendingBytes>?
+        let store: BlockStore?
         var position = 0
         var finished = false
+        /// The buffers of the last pieces handed out; one is filled again once the connection
+        /// has let go of it (else `clear` gives it fresh storage), so a long upload keeps
+        /// reusing the same few pages instead of mapping new ones for every piece.
+        var ring: [ByteBuffer] = []
+        var turn = 0
 
-        init(upload: CARUpload) { self.upload = upload }
+        init(upload: CARUpload) {
+            self.upload = upload
+            store = upload.blocks as? BlockStore
+        }
 
         mutating func next() async throws -> ByteBuffer? {
             guard !finished else { return nil }
             try Task.checkCancellation()
-            // One buffer of exactly this piece's size: never regrown, never copied again.
             let (size, end) = upload.piece(from: position)
-            output.buffer = ByteBufferAllocator().buffer(capacity: size)
-            if writer == nil {
-                output.buffer.writeString(CARUpload.prefix(upload.boundary))
-                writer = try CARWriter(output: output, roots: [upload.root])
+            var buffer: ByteBuffer
+            if ring.count < uploadRingBuffers {
+                buffer = ByteBufferAllocator().buffer(capacity: Swift.max(size, uploadChunkBytes + uploadChunkBytes / 4))
+                ring.append(ByteBuffer())
+            } else {
+                buffer = ring[turn]
+                ring[turn] = ByteBuffer()  // let go of it here, so that only the connection may still hold it
+                buffer.clear(minimumCapacity: size)
+            }
+            if position == 0 {
+                buffer.writeString(CARUpload.prefix(upload.boundary))
+                buffer.writeBytes(CARv1Header(roots: [upload.root]).framed)
             }
             while position < end {
-                let cid = upload.cids[position]
-                // A copy read with pread, not a borrowed (mapped) block: the mapped pages of a
-                // whole layer would stay resident for the rest of the upload.
-                guard let bytes = try upload.blocks.block(cid, verified: false) else {
-                    throw RemoteError(.usage, "block \(cid) is not in the local store")
-                }
-                guard bytes.count == upload.sizes[position] else {
-                    throw RemoteError(.usage, "block \(cid) has \(bytes.count) bytes; the store's index says \(upload.sizes[position])")
-                }
-                try writer!.put(Block(cid: cid, bytes: bytes))
+                try put(position, into: &buffer)
                 position += 1
             }
             if position == upload.cids.count {
-                try writer!.finish()
-                output.buffer.writeString(CARUpload.suffix(upload.boundary))
+                buffer.writeString(CARUpload.suffix(upload.boundary))
                 finished = true
             }
-            guard output.buffer.readableBytes == size else {
-                throw RemoteError(.usage, "the upload's piece has \(output.buffer.readableBytes) bytes where \(size) were counted")
+            guard buffer.readableBytes == size else {
+                throw RemoteError(.usage, "the upload's piece has \(buffer.readableBytes) bytes where \(size) were counted")
             }
-            return output.buffer
+            ring[turn] = buffer
+            turn = (turn + 1) % uploadRingBuffers
+            return buffer
+        }
+
+        /// Appends block `index`'s CAR section, its bytes verified against its CID.
+        func put(_ index: Int, into buffer: inout ByteBuffer) throws {
+            let cid = upload.cids[index], size = upload.sizes[index]
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Varint.maxLength + cid.encodedLength) { raw in
+                let n = Varint.encode(UInt64(cid.encodedLength + size), to: raw)
+                return n + cid.encode(to: UnsafeMutableRawBufferPointer(rebasing: raw[n...]))
+            }
+            if let store, let locations = upload.locations {
+                try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+                    try store.read(cid, at: locations[index], into: raw, verify: true)
+                    return size
+                }
+                return
+            }
+            guard let bytes = try upload.blocks.block(cid, verified: true) else {
+                throw RemoteError(.usage, "block \(cid) is not in the local store")
+            }
+            guard bytes.count == size else {
+                throw RemoteError(.usage, "block \(cid) has \(bytes.count) bytes; the store's index says \(size)")
+            }
+            buffer.writeBytes(bytes)
         }
     }
 }
 
-/// About how many bytes each piece of an upload's body holds.
+/// About how many bytes each piece of an upload's body holds…
 let uploadChunkBytes = 1 << 20
-
-/// A CAR output into the buffer of the upload's current piece.
-final class PendingBytes: CAROutput {
-    var buffer = ByteBuffer()
-
-    func write(_ data: UnsafeRawBufferPointer) {
-        buffer.writeBytes(data)
-    }
-
-    var isSeekable: Bool { false }
-
-    func replace(_ range: Range<UInt64>, with bytes: UnsafeRawBufferPointer) throws(CARError) {
-        throw CARError(.invalidUse, "an upload cannot be rewritten")
-    }
-
-    func flush() {}
-}
+/// …and how many pieces' buffers an upload cycles through.
+let uploadRingBuffers = 4
 
 /// A random multipart boundary.
 func makeBoundary() -> String {

@@ -91,25 +91,38 @@ public struct Pusher: Sendable {
     /// Every distinct block of `root`'s DAG (depth first, parents first) with its size; a
     /// block missing from the store is an error naming it. Only blocks with links are read
     /// (copies, not mapped pages, so a large DAG leaves nothing resident); leaves are sized
-    /// from the index.
+    /// from the index, looked up in batches of 4096 (one read transaction each).
     static func walk(_ root: CID, in store: BlockStore) throws -> [(cid: CID, size: Int)] {
         var seen: Set<CID> = [], stack = [root], order: [(cid: CID, size: Int)] = []
+        var pending: [Int] = []  // places in `order` of leaves not yet sized
+        func sizePending() throws {
+            let found = try store.locations(of: pending.map { order[$0].cid })
+            for (place, location) in zip(pending, found) {
+                guard let location else {
+                    throw RemoteError(.usage, "block \(order[place].cid) of \(root) is not in the local store")
+                }
+                order[place].size = location.length
+            }
+            pending.removeAll(keepingCapacity: true)
+        }
         while let cid = stack.popLast() {
             guard seen.insert(cid).inserted, cid.multihash.code != .identity else { continue }
             try Task.checkCancellation()
             var children: [CID] = []
             var size = 0
-            if !hasLinks(cid.codec), let known = try store.size(of: cid) {
-                size = known
+            if !hasLinks(cid.codec) {
+                pending.append(order.count)
+                if pending.count == 4096 { order.append((cid, 0)); try sizePending(); continue }
             } else if let bytes = try store.block(cid, verified: true) {
                 size = bytes.count
-                if hasLinks(cid.codec) { children = try links(of: cid, bytes) }
+                children = try links(of: cid, bytes)
             } else {
                 throw RemoteError(.usage, "block \(cid) of \(root) is not in the local store")
             }
             order.append((cid, size))
             stack.append(contentsOf: children.reversed())
         }
+        try sizePending()
         return order
     }
 }

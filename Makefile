@@ -82,8 +82,9 @@ crash: apt
 	swift build $(TEST_BUILD_FLAGS) --product cairn
 	$(PYTHON) scripts/crash-loop.py --cairn $(CAIRN) --kills $(CRASH_KILLS) $(if $(CRASH_SEED),--seed $(CRASH_SEED))
 
-# The whole fault matrix (spec/system.md §5): every call of every kind failed with ENOSPC and
-# EIO for every command that writes; a summary line per command (runs, failing runs).
+# The whole fault matrix (spec/system.md §5): every call of every kind (ours, and SQLite's own
+# I/O through the cairn-fault VFS: sqlite-open/write/truncate/sync) failed with ENOSPC and EIO
+# for every command that writes; a summary line per command (runs, failing runs).
 faults: deps
 	swift build -c release -Xswiftc -enable-testing --build-tests $(SWIFT_BUILD_FLAGS)
 	@CAIRN_FAULT_MATRIX=full swift test -c release -Xswiftc -enable-testing --skip-build \

@@ -62,6 +62,9 @@ let package = Package(
         // Guarded file mappings (SIGBUS on a truncated mapped file becomes an error, not a crash),
         // signals that cancel, the processors available to the process.
         .target(name: "CCairnSystem"),
+        // Tests only: a SQLite VFS that forwards to the default one and lets `CAIRN_FAULT` fail
+        // SQLite's own open/write/truncate/sync calls (registered only when a plan is active).
+        .target(name: "CCairnFaultVFS", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The platform shim, the one system-call helper (EINTR, errors, fault injection),
         // cancellation and the thread-count policy.
         .target(name: "CairnSystem", dependencies: ["CairnErrors", "CCairnSystem"], swiftSettings: swiftSettings),
@@ -86,7 +89,7 @@ let package = Package(
         .target(
             name: "BlockStore",
             dependencies: [
-                "Multiformats", "Hashing", "Blocks", "CairnSystem", "CCairnSystem",
+                "Multiformats", "Hashing", "Blocks", "CairnSystem", "CCairnSystem", "CCairnFaultVFS",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],

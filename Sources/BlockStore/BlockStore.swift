@@ -61,6 +61,8 @@ public final class BlockStore: Sendable {
                 guard try db.tableExists("meta") else { return nil }
                 return try Row.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'format'")?.text(0)
             }
+        } catch let error as DatabaseError where SQLiteFaults.isIOError(error) {
+            throw SQLiteFaults.ioError(error, path: layout.databasePath)!
         } catch {
             throw BlockStoreError(.database, "cannot read the index \(layout.databasePath): \(error); "
                 + "`cairn store repair` rebuilds it from the packs")
@@ -104,6 +106,7 @@ public final class BlockStore: Sendable {
                 sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)
             }
         }
+        SQLiteFaults.install()
         do {
             let pool = try DatabasePool(path: layout.databasePath, configuration: configuration)
             if !readOnly {
@@ -112,8 +115,9 @@ public final class BlockStore: Sendable {
                 try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             }
             return pool
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
-            throw BlockStoreError(.io, "cannot open the index \(layout.databasePath): \(String(cString: strerror(ENOSPC)))", errno: ENOSPC)
+        } catch let error as DatabaseError where SQLiteFaults.isIOError(error) {
+            // Disk full, or an I/O call failed: the index is not damaged, repair would not help.
+            throw SQLiteFaults.ioError(error, path: layout.databasePath)!
         } catch {
             throw BlockStoreError(.database, "cannot open the index \(layout.databasePath): \(error); "
                 + "`cairn store repair` rebuilds it from the packs")
@@ -217,8 +221,9 @@ public final class BlockStore: Sendable {
             return try body()
         } catch let error as BlockStoreError {
             throw error
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
-            throw BlockStoreError(.io, "index \(layout.databasePath): \(String(cString: strerror(ENOSPC)))", errno: ENOSPC)
+        } catch let error as DatabaseError {
+            throw SQLiteFaults.ioError(error, path: layout.databasePath)
+                ?? BlockStoreError(.database, "index \(layout.databasePath): \(error)")
         } catch {
             throw BlockStoreError(.database, "index \(layout.databasePath): \(error)")
         }

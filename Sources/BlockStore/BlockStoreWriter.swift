@@ -95,6 +95,11 @@ public final class BlockStoreWriter: BlockSink {
     private var sealedPacks: [(id: Int64, end: Int64)] = []
     /// Packs created since the last commit (unlisted: `abandon` removes them).
     private var uncommittedNewPacks: [Int64] = []
+    /// The index transaction of a commit failed in SQLite's I/O (spec §5, "SQLite's own I/O"):
+    /// whether it committed is unknown (a failed WAL sync after the commit frame was written is
+    /// undone in this process but replayed by the next opener's WAL recovery), so `abandon`
+    /// leaves the synced pack bytes of the batch for the next writer's recovery to resolve.
+    private var commitOutcomeUnknown = false
 
     /// When true, filling a pack does not commit: the full pack is synced and sealed, and its
     /// rows wait for the next explicit `commit` (`cairn car import`: one transaction whatever
@@ -474,6 +479,25 @@ public final class BlockStoreWriter: BlockSink {
         var packs = sealedPacks
         if packFD >= 0 && (packEnd > packCommittedEnd || packIsNew) { packs.append((packID, packEnd)) }
         let next = nextPackID
+        do {
+            try commitRows(rows, packs: packs, next: next, spilled: spilled, extra: extra)
+        } catch let error as BlockStoreError where error.code == .io || error.code == .database {
+            commitOutcomeUnknown = true
+            throw error
+        }
+        dropSpill()
+        packCommittedEnd = packEnd
+        packIsNew = false
+        sealedPacks.removeAll()
+        uncommittedNewPacks.removeAll()
+        pending.removeAll(keepingCapacity: true)
+        pendingKeys.removeAll(keepingCapacity: true)
+        pendingBytes = 0
+    }
+
+    /// The index transaction of `commit`.
+    private func commitRows(_ rows: [PendingRow], packs: [(id: Int64, end: Int64)], next: Int64, spilled: Bool,
+                            extra: ((Database) throws -> Void)?) throws {
         try store.writeDatabase { db in
             for (pack, end) in packs {
                 try db.execute(sql: "INSERT OR REPLACE INTO packs(id, size) VALUES (?, ?)", arguments: [pack, end])
@@ -501,14 +525,6 @@ public final class BlockStoreWriter: BlockSink {
             }
             try extra?(db)
         }
-        dropSpill()
-        packCommittedEnd = packEnd
-        packIsNew = false
-        sealedPacks.removeAll()
-        uncommittedNewPacks.removeAll()
-        pending.removeAll(keepingCapacity: true)
-        pendingKeys.removeAll(keepingCapacity: true)
-        pendingBytes = 0
     }
 
     /// Commits and releases the write lock.
@@ -533,7 +549,11 @@ public final class BlockStoreWriter: BlockSink {
     public func abandon() {
         guard isOpen else { return }
         isOpen = false
-        if packFD >= 0 {
+        if commitOutcomeUnknown {
+            // Nothing is removed: the index may yet list these bytes (see commitOutcomeUnknown).
+            if packFD >= 0 { Sys.close(packFD) }
+            uncommittedNewPacks.removeAll()
+        } else if packFD >= 0 {
             let path = store.layout.packPath(packID)
             if packIsNew {
                 try? Sys.unlink(path)

@@ -52,6 +52,7 @@ extension BlockStore {
         let removeRebuild = { for suffix in ["", "-journal", "-wal", "-shm"] { try? Sys.unlink(rebuild + suffix) } }
         do {
             do {
+                SQLiteFaults.install()
                 let queue = try DatabaseQueue(path: rebuild)
                 try queue.write { db in
                     for statement in IndexSchema.statements { try db.execute(sql: statement) }
@@ -69,6 +70,8 @@ extension BlockStore {
                 try queue.close()
             } catch let error as BlockStoreError {
                 throw error
+            } catch let error as DatabaseError where SQLiteFaults.isIOError(error) {
+                throw SQLiteFaults.ioError(error, path: rebuild)!
             } catch {
                 throw BlockStoreError(.database, "cannot build the new index \(rebuild): \(error)")
             }
@@ -174,6 +177,7 @@ extension BlockStore {
     private static func readPins(_ path: String) throws -> [(cid: Data, name: String, recursive: Bool)] {
         var configuration = Configuration()
         configuration.readonly = true
+        SQLiteFaults.install()
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         defer { try? queue.close() }
         return try queue.read { db in

@@ -8,9 +8,13 @@ import Synchronization
 /// (counted from 1 across the whole process). An injected `EINTR` is retried like a real one.
 public final class FaultPlan: Sendable {
     /// What fault injection counts. `read` counts `read` and `pread`, `write` counts `write`
-    /// and `pwrite`.
+    /// and `pwrite` (the calls made through `SystemCall`). The `sqlite-*` kinds count SQLite's
+    /// own I/O on the index (spec/blockstore.md §5): the opens, writes, truncations and syncs
+    /// that its VFS makes, seen through the `cairn-fault` VFS shim (`CCairnFaultVFS`), which
+    /// BlockStore registers only when a plan is active.
     public enum Kind: Int, CaseIterable, Sendable {
         case open, read, write, fsync, fdatasync, rename
+        case sqliteOpen, sqliteWrite, sqliteTruncate, sqliteSync
 
         public init?(name: String) {
             switch name {
@@ -20,7 +24,27 @@ public final class FaultPlan: Sendable {
             case "fsync": self = .fsync
             case "fdatasync": self = .fdatasync
             case "rename": self = .rename
+            case "sqlite-open": self = .sqliteOpen
+            case "sqlite-write": self = .sqliteWrite
+            case "sqlite-truncate": self = .sqliteTruncate
+            case "sqlite-sync": self = .sqliteSync
             default: return nil
+            }
+        }
+
+        /// The name `CAIRN_FAULT` and the counts use.
+        public var name: String {
+            switch self {
+            case .open: "open"
+            case .read: "read"
+            case .write: "write"
+            case .fsync: "fsync"
+            case .fdatasync: "fdatasync"
+            case .rename: "rename"
+            case .sqliteOpen: "sqlite-open"
+            case .sqliteWrite: "sqlite-write"
+            case .sqliteTruncate: "sqlite-truncate"
+            case .sqliteSync: "sqlite-sync"
             }
         }
     }
@@ -78,10 +102,14 @@ public final class FaultPlan: Sendable {
         }
     }()
 
-    /// The calls counted so far, one `KIND=COUNT` per kind: `open=3 read=9 write=4 fsync=1 fdatasync=2 rename=1`.
+    /// Whether any call is counted (a rule, or `counting`): without it fault injection costs nothing.
+    public var isActive: Bool { !rules.isEmpty || counting }
+
+    /// The calls counted so far, one `KIND=COUNT` per kind: `open=3 read=9 write=4 fsync=1
+    /// fdatasync=2 rename=1 sqlite-open=3 sqlite-write=12 sqlite-truncate=0 sqlite-sync=4`.
     public var countsDescription: String {
         let counts = counts.withLock { $0 }
-        return Kind.allCases.map { "\($0)=\(counts[$0.rawValue])" }.joined(separator: " ")
+        return Kind.allCases.map { "\($0.name)=\(counts[$0.rawValue])" }.joined(separator: " ")
     }
 
     /// Writes `cairn: system calls: COUNTS` on stderr (tests use it to choose which call to fail).

@@ -33,9 +33,10 @@ struct CrashLoopTests {
         for command in ["add", "car-import", "gc", "pin"] {
             #expect(summary.killsPerCommand[command, default: 0] > 0, "no kill of \(command)")
         }
-        // Kill moments are uniform from just before each command's first write (measured on a
-        // first, uninterrupted run) to its end, so most land mid-write: at least half must, or
-        // the loop tests little.
+        // Four kills in five are drawn within each command's write window (measured on a first,
+        // uninterrupted run) counted from the moment that round's own first write is seen, the
+        // rest just before the first write: so most land mid-write however fast or loaded the
+        // machine is. At least half must, or the loop tests little.
         #expect(summary.midWrite * 2 >= summary.kills, "only \(summary.midWrite) of \(summary.kills) kills were mid-write")
         #expect(summary.acknowledgedRoots > 0, "nothing was acknowledged before a kill")
     }

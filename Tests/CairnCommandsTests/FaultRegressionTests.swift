@@ -106,4 +106,32 @@ struct FaultRegressionTests {
         #expect(repaired.status == 0, "\(repaired.stderr)")
         #expect(try box.cairn(["pin", "ls"]).stdoutText == pins)
     }
+
+    /// SQLite's own I/O on the index can fail too (the `cairn-fault` VFS, spec/blockstore.md
+    /// §5). A failed sync of the WAL at commit left the commit frame on disk: this process
+    /// rolled back and cut its pack bytes, but the next opener's WAL recovery replayed the
+    /// commit, so the index listed blocks whose bytes were gone (`store verify`: "pack has
+    /// 300274 bytes, the index committed 400330"). Now the outcome counts as unknown and the
+    /// synced pack bytes stay; the error is one line that names the index and the call.
+    @Test(arguments: ["sqlite-sync:1:EIO", "sqlite-write:1:ENOSPC", "sqlite-write:5:EIO", "sqlite-open:2:EIO"])
+    func aFailedIndexCommitLeavesAConsistentStore(fault: String) throws {
+        let box = try StoreSandbox()
+        defer { box.cleanup() }
+        let kept = try box.write("kept", SplitMix64.bytes(seed: 1610, count: 300_000))
+        let keptRoot = try box.cairn(["add", "-Q", kept]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let input = try box.write("in", SplitMix64.bytes(seed: 1611, count: 100_000))
+        let failed = try Self.run(["add", input, "--store", box.store], fault: fault)
+        #expect(failed.status == 1)
+        let line = try #require(Self.errorLine(failed), "\(failed.stderr)")
+        let action = ["sqlite-sync": "cannot sync", "sqlite-write": "cannot write", "sqlite-open": "cannot open"][String(fault.prefix { $0 != ":" })]!
+        let reason = fault.hasSuffix("EIO") ? "Input/output error" : "No space left on device"
+        #expect(line == "Error: \(action) the index \(box.store)/index.sqlite: \(reason)", "\(line)")
+        #expect(failed.stdout.isEmpty, "nothing acknowledged")
+        #expect(try box.cairn(["store", "verify"]).status == 0)
+        #expect(try box.cairn(["cat", keptRoot]).stdout == Data(try box.read(kept)))
+        let rerun = try box.cairn(["add", "-Q", input])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        #expect(try box.cairn(["store", "verify"]).status == 0)
+        #expect(try box.cairn(["cat", rerun.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)]).stdout == Data(try box.read(input)))
+    }
 }

@@ -56,15 +56,4 @@ extension BlockStore {
             return
         }
     }
-
-    /// Throws `.corrupt` unless `bytes` hash to `cid`'s multihash (`BlockVerifier`).
-    static func check(_ bytes: UnsafeRawBufferPointer, cid: CID, location: BlockLocation) throws {
-        switch BlockVerifier.verdict(cid, bytes) {
-        case .valid: return
-        case .mismatch:
-            throw BlockStoreError(.corrupt, "block \(cid) is corrupt: its bytes at \(location) do not hash to its CID")
-        case .unsupported:
-            throw BlockStoreError(.corrupt, "block \(cid) at \(location) cannot be verified: unsupported hash function \(cid.multihash.code)")
-        }
-    }
 }

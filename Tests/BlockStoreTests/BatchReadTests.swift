@@ -1,3 +1,4 @@
+import Blocks
 import CairnTestSupport
 import Foundation
 import Multiformats

@@ -271,7 +271,13 @@ struct InterruptTests {
             arguments: { ["car", "export", fixture.root, "-o", $0 + "/out.car", "--store", fixture.sandbox.store] },
             store: { _ in fixture.sandbox.store }, output: { $0 },
             afterwards: { directory, _, context in
-                #expect(!FileManager.default.fileExists(atPath: directory + "/out.car"), "\(context)")
+                // Written under a temporary name and renamed only when complete: a signal that lands
+                // after the rename (the work done, the process on its way out) leaves the whole CAR,
+                // never a part of it, so an out.car that exists must verify completely.
+                if FileManager.default.fileExists(atPath: directory + "/out.car") {
+                    let verify = try CairnProcess.run(["car", "verify", "--complete", directory + "/out.car"])
+                    #expect(verify.status == 0, "\(context): out.car exists but is not a complete CAR: \(verify.stderr)")
+                }
             }
         ), sandbox: fixture.sandbox, seed: Self.seed &+ 2)
     }

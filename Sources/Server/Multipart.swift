@@ -73,18 +73,7 @@ struct MultipartReader<Body: AsyncSequence & Sendable> where Body.Element == Byt
     /// Where `needle` first starts in the unread bytes at or after `start` (memchr for its
     /// first byte, then a compare).
     private func find(_ needle: [UInt8], from start: Int = 0) -> Int? {
-        buffer.withUnsafeReadableBytes { bytes -> Int? in
-            guard bytes.count >= needle.count, let base = bytes.baseAddress else { return nil }
-            var offset = start
-            let last = bytes.count - needle.count
-            while offset <= last {
-                guard let hit = memchr(base + offset, Int32(needle[0]), last - offset + 1) else { return nil }
-                let at = base.distance(to: UnsafeRawPointer(hit))
-                if memcmp(base + at, needle, needle.count) == 0 { return at }
-                offset = at + 1
-            }
-            return nil
-        }
+        Self.index(of: needle, in: buffer, from: start)
     }
 
     /// The next part's head, or nil after the closing boundary. Skips what is left of the
@@ -173,11 +162,12 @@ struct MultipartReader<Body: AsyncSequence & Sendable> where Body.Element == Byt
         }
     }
 
-    /// Where `needle` first starts in `bytes`' unread bytes.
-    private static func index(of needle: [UInt8], in bytes: ByteBuffer) -> Int? {
+    /// Where `needle` first starts in `bytes`' unread bytes at or after `start` (memchr for its
+    /// first byte, then a compare).
+    private static func index(of needle: [UInt8], in bytes: ByteBuffer, from start: Int = 0) -> Int? {
         bytes.withUnsafeReadableBytes { raw -> Int? in
             guard raw.count >= needle.count, let base = raw.baseAddress else { return nil }
-            var offset = 0
+            var offset = start
             let last = raw.count - needle.count
             while offset <= last {
                 guard let hit = memchr(base + offset, Int32(needle[0]), last - offset + 1) else { return nil }

@@ -98,9 +98,12 @@ public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
     ///
     /// The chain itself is `h ← (h << 2) + (2·GEAR[a] + GEAR[b])`: the sum of the two table
     /// entries does not depend on `h`, so each step waits for one `lea` instead of a shift and two
-    /// additions. The even test adds `2·GEAR[a]` back as that sum minus `GEAR[b]` read from the
-    /// table's second plain copy (``GearTable/combined`` `[512, 768)`): the compiler cannot see
-    /// that copy equals the first, so it cannot fold the sum back into the chain (spec/chunking.md).
+    /// additions. The even test takes `2·GEAR[a]` back out as `h − GEAR[b]`, reusing the `GEAR[b]`
+    /// loaded for the sum. The sum goes through `⊕ veil`, zero at run time (two copies of the table
+    /// agree) but unknown to the compiler: without it the compiler reassociates the additions and
+    /// puts one of them back on the chain, or folds the test's value into it. Two table loads and
+    /// two byte loads per step, not three and two: on cores with two load ports the loads were the
+    /// bound (spec/chunking.md). Four steps per bounds check.
     static func scan(
         _ p: UnsafePointer<UInt8>, first: Int, from: Int, to: Int, mask: UInt64,
         _ g: UnsafePointer<UInt64>
@@ -108,15 +111,31 @@ public struct FastCDCChunker: ChunkBoundaryFinder, Hashable {
         var h = warmHash(p, first: first, before: from, g)
         var i = from
         let maskShifted = mask &<< 1
+        let veil = g[512] ^ g[0]
+        while i &+ 8 <= to {
+            if let hit = step(p, i, &h, g, veil, mask, maskShifted) { return hit }
+            if let hit = step(p, i &+ 2, &h, g, veil, mask, maskShifted) { return hit }
+            if let hit = step(p, i &+ 4, &h, g, veil, mask, maskShifted) { return hit }
+            if let hit = step(p, i &+ 6, &h, g, veil, mask, maskShifted) { return hit }
+            i &+= 8
+        }
         while i < to {
-            let b = Int(p[i &+ 1])
-            let pair = g[256 &+ Int(p[i])] &+ g[b]
-            let shifted = h &<< 2
-            h = shifted &+ pair
-            if (shifted &+ (pair &- g[512 &+ b])) & maskShifted == 0 { return i }
-            if h & mask == 0 { return i &+ 1 }
+            if let hit = step(p, i, &h, g, veil, mask, maskShifted) { return hit }
             i &+= 2
         }
+        return nil
+    }
+
+    /// Bytes `i` and `i + 1` into `h`; the cut position if either test hits.
+    @inline(__always)
+    static func step(
+        _ p: UnsafePointer<UInt8>, _ i: Int, _ h: inout UInt64, _ g: UnsafePointer<UInt64>,
+        _ veil: UInt64, _ mask: UInt64, _ maskShifted: UInt64
+    ) -> Int? {
+        let gb = g[Int(p[i &+ 1])]
+        h = (h &<< 2) &+ ((g[256 &+ Int(p[i])] &+ gb) ^ veil)
+        if (h &- gb) & maskShifted == 0 { return i }
+        if h & mask == 0 { return i &+ 1 }
         return nil
     }
 

@@ -70,7 +70,9 @@ struct PushCommand: AsyncParsableCommand {
         let (input, _, parameters) = try source()
         let address = try RemoteOptions.address(to)
         if address.kind == .gateway { throw usageError("\(address) is a trustless gateway: it cannot take a push") }
-        let blockStore = try store.open(create: true)
+        // A CID already in the store needs no writer: open read-only (readers never write).
+        let pushesStoredCID = !FileManager.default.fileExists(atPath: input) && (try? CID(input)) != nil
+        let blockStore = try store.open(create: !pushesStoredCID)
         let root = try localRoot(input, parameters: parameters, store: blockStore)
         let progress = RemoteProgress()
         var pusher = Pusher()

@@ -81,6 +81,9 @@ public final class BlockStoreWriter: BlockSink {
     private var packCommittedEnd: Int64 = 0
     private var nextPackID: Int64 = 1
     private var lastWritebackStart: Int64 = 0
+    /// Where the last background flush of the active pack was started (`flushBytes`).
+    private var lastFlushStart: Int64 = 0
+    private let flusher = PackFlusher()
 
     /// The staging buffer: 4 MiB, written to the pack in one `pwrite` when full.
     static let stagingBytes = 4 << 20
@@ -226,6 +229,7 @@ public final class BlockStoreWriter: BlockSink {
         packCommittedEnd = committed
         stagingOffset = committed
         lastWritebackStart = committed
+        lastFlushStart = committed
     }
 
     // MARK: Putting blocks
@@ -398,7 +402,7 @@ public final class BlockStoreWriter: BlockSink {
             stagingOffset += Int64(stagingUsed + bytes.count)
             stagingUsed = 0
             packEnd += Int64(bytes.count)
-            startWritebackIfDue()
+            try startWritebackIfDue()
             return
         }
         if stagingUsed + bytes.count > staging.count { try drainStaging() }
@@ -414,16 +418,28 @@ public final class BlockStoreWriter: BlockSink {
                           path: store.layout.packPath(packID))
         stagingOffset += Int64(stagingUsed)
         stagingUsed = 0
-        startWritebackIfDue()
+        try startWritebackIfDue()
     }
 
-    /// Starts the writeback of every 8 MiB written (so the commit's `fdatasync` finds little left).
-    private func startWritebackIfDue() {
+    /// Starts the writeback of every 8 MiB written (so the commit's `fdatasync` finds little left)
+    /// and a background flush of every `flushBytes` (`PackFlusher`), after the previous one
+    /// has ended: a writer faster than the device waits for it here, a signal ending the process
+    /// stops that wait.
+    private func startWritebackIfDue() throws {
         if stagingOffset - lastWritebackStart >= 8 << 20 {
             Sys.startWriteback(packFD, offset: lastWritebackStart, count: Int(stagingOffset - lastWritebackStart))
             lastWritebackStart = stagingOffset
         }
+        if stagingOffset - lastFlushStart >= Self.flushBytes {
+            try flusher.wait(cancellable: true)
+            flusher.start(packFD, path: store.layout.packPath(packID))
+            lastFlushStart = stagingOffset
+        }
     }
+
+    /// Bytes of pack written between two background flushes: the most a commit's `fsync`, or
+    /// a signal's wait for a flush under way, has left to flush (about 40 ms here).
+    static let flushBytes: Int64 = 16 << 20
 
     /// Commits what is pending, then opens a fresh pack file (not yet in the index).
     private func startNewPack() throws {
@@ -449,6 +465,7 @@ public final class BlockStoreWriter: BlockSink {
         packCommittedEnd = 0
         stagingOffset = 0
         lastWritebackStart = 0
+        lastFlushStart = 0
         try PackFormat.header.withUnsafeBytes { (h) throws in try append(h) }
     }
 
@@ -458,6 +475,7 @@ public final class BlockStoreWriter: BlockSink {
     /// directory entry too).
     private func syncActivePack() throws {
         try drainStaging()
+        try flusher.wait(cancellable: true)
         if packIsNew {
             try Sys.fsync(packFD, path: store.layout.packPath(packID))
             try Sys.syncDirectory(store.layout.packsPath)
@@ -549,6 +567,9 @@ public final class BlockStoreWriter: BlockSink {
     public func abandon() {
         guard isOpen else { return }
         isOpen = false
+        // A flush under way is left to end in its thread when a signal is ending the process
+        // (it holds its own descriptor); otherwise it ends first, its failure moot.
+        if CancellationToken.process.signal == nil { try? flusher.wait(cancellable: false) }
         if commitOutcomeUnknown {
             // Nothing is removed: the index may yet list these bytes (see commitOutcomeUnknown).
             if packFD >= 0 { Sys.close(packFD) }

@@ -221,6 +221,8 @@ public final class BlockStore: Sendable {
             return try body()
         } catch let error as BlockStoreError {
             throw error
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_INTERRUPT && CancellationToken.process.signal != nil {
+            throw CancellationError()  // a statement aborted for a signal (BlockStoreWriter.abortOnSignal): rolled back
         } catch let error as DatabaseError {
             throw SQLiteFaults.ioError(error, path: layout.databasePath)
                 ?? BlockStoreError(.database, "index \(layout.databasePath): \(error)")
@@ -352,27 +354,25 @@ public final class BlockStore: Sendable {
         _ cid: CID, verify: Bool = true,
         _ receive: (_ length: Int, _ read: (UnsafeMutableRawBufferPointer) throws -> Void) throws -> Void
     ) throws -> Bool {
-        if cid.multihash.code == .identity { return false }
-        for attempt in 0..<3 {
-            guard let entry = try entry(cid.multihash) else { return false }
-            let location = entry.location
-            do {
-                let fd = try readHandle(location.pack)
-                try receive(location.length) { buffer in
-                    precondition(buffer.count == location.length, "readIfPresent: the buffer must hold the block exactly")
-                    let count = try Sys.preadFull(fd, buffer, at: location.offset, path: self.layout.packPath(location.pack))
-                    guard count == location.length else {
-                        throw BlockStoreError(.corrupt,
-                            "block \(cid) is corrupt: \(location) extends past the end of the pack (only \(count) bytes there)")
-                    }
-                    if verify { try BlockStore.check(UnsafeRawBufferPointer(buffer), cid: cid, location: location) }
+        guard let location = try location(of: cid) else { return false }
+        // The one body of a read into the caller's memory is `read(_:at:into:verify:)`
+        // (BatchReads.swift), which follows a block compaction moved; one removed meanwhile
+        // is absent here, as if the lookup had come a moment later.
+        var removed = false
+        do {
+            try receive(location.length) { buffer in
+                precondition(buffer.count == location.length, "readIfPresent: the buffer must hold the block exactly")
+                do {
+                    try self.read(cid, at: location, into: buffer, verify: verify)
+                } catch let error as BlockStoreError where error.code == .notFound {
+                    removed = true
+                    throw error
                 }
-            } catch let error as BlockStoreError where error.errno == ENOENT && attempt < 2 {
-                continue
             }
-            return true
+        } catch where removed {
+            return false
         }
-        return false
+        return true
     }
 
     /// The block's bytes (verified unless `verify` is false); `.notFound` when absent.

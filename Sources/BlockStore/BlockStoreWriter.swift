@@ -1,6 +1,7 @@
 import Foundation
 import Hashing
 import GRDB
+import GRDBSQLite
 public import Multiformats
 public import Blocks
 
@@ -81,6 +82,9 @@ public final class BlockStoreWriter: BlockSink {
     private var packCommittedEnd: Int64 = 0
     private var nextPackID: Int64 = 1
     private var lastWritebackStart: Int64 = 0
+    /// Where the last background flush of the active pack was started (`flushBytes`).
+    private var lastFlushStart: Int64 = 0
+    private let flusher = PackFlusher()
 
     /// The staging buffer: 4 MiB, written to the pack in one `pwrite` when full.
     static let stagingBytes = 4 << 20
@@ -226,6 +230,7 @@ public final class BlockStoreWriter: BlockSink {
         packCommittedEnd = committed
         stagingOffset = committed
         lastWritebackStart = committed
+        lastFlushStart = committed
     }
 
     // MARK: Putting blocks
@@ -398,7 +403,7 @@ public final class BlockStoreWriter: BlockSink {
             stagingOffset += Int64(stagingUsed + bytes.count)
             stagingUsed = 0
             packEnd += Int64(bytes.count)
-            startWritebackIfDue()
+            try startWritebackIfDue()
             return
         }
         if stagingUsed + bytes.count > staging.count { try drainStaging() }
@@ -414,16 +419,28 @@ public final class BlockStoreWriter: BlockSink {
                           path: store.layout.packPath(packID))
         stagingOffset += Int64(stagingUsed)
         stagingUsed = 0
-        startWritebackIfDue()
+        try startWritebackIfDue()
     }
 
-    /// Starts the writeback of every 8 MiB written (so the commit's `fdatasync` finds little left).
-    private func startWritebackIfDue() {
+    /// Starts the writeback of every 8 MiB written (so the commit's `fdatasync` finds little left)
+    /// and a background flush of every `flushBytes` (`PackFlusher`), after the previous one
+    /// has ended: a writer faster than the device waits for it here, a signal ending the process
+    /// stops that wait.
+    private func startWritebackIfDue() throws {
         if stagingOffset - lastWritebackStart >= 8 << 20 {
             Sys.startWriteback(packFD, offset: lastWritebackStart, count: Int(stagingOffset - lastWritebackStart))
             lastWritebackStart = stagingOffset
         }
+        if stagingOffset - lastFlushStart >= Self.flushBytes {
+            try flusher.wait(cancellable: true)
+            flusher.start(packFD, path: store.layout.packPath(packID))
+            lastFlushStart = stagingOffset
+        }
     }
+
+    /// Bytes of pack written between two background flushes: the most a commit's `fsync`, or
+    /// a signal's wait for a flush under way, has left to flush (about 40 ms here).
+    static let flushBytes: Int64 = 16 << 20
 
     /// Commits what is pending, then opens a fresh pack file (not yet in the index).
     private func startNewPack() throws {
@@ -449,6 +466,7 @@ public final class BlockStoreWriter: BlockSink {
         packCommittedEnd = 0
         stagingOffset = 0
         lastWritebackStart = 0
+        lastFlushStart = 0
         try PackFormat.header.withUnsafeBytes { (h) throws in try append(h) }
     }
 
@@ -458,6 +476,7 @@ public final class BlockStoreWriter: BlockSink {
     /// directory entry too).
     private func syncActivePack() throws {
         try drainStaging()
+        try flusher.wait(cancellable: true)
         if packIsNew {
             try Sys.fsync(packFD, path: store.layout.packPath(packID))
             try Sys.syncDirectory(store.layout.packsPath)
@@ -499,6 +518,11 @@ public final class BlockStoreWriter: BlockSink {
     private func commitRows(_ rows: [PendingRow], packs: [(id: Int64, end: Int64)], next: Int64, spilled: Bool,
                             extra: ((Database) throws -> Void)?) throws {
         try store.writeDatabase { db in
+            // A batch of many rows takes SQLite a while (170 ms for 16 000 rows and their pins
+            // here): a signal ending the process aborts it (the transaction rolls back, nothing
+            // of the batch is committed). Not the COMMIT itself: the handler is gone by then.
+            BlockStoreWriter.abortOnSignal(db, true)
+            defer { BlockStoreWriter.abortOnSignal(db, false) }
             for (pack, end) in packs {
                 try db.execute(sql: "INSERT OR REPLACE INTO packs(id, size) VALUES (?, ?)", arguments: [pack, end])
             }
@@ -527,6 +551,17 @@ public final class BlockStoreWriter: BlockSink {
         }
     }
 
+    /// Installs (or removes) a progress handler that makes the connection's statement under way
+    /// fail with `SQLITE_INTERRUPT` once a signal is ending the process (checked every 1000
+    /// virtual-machine steps); `BlockStore` turns that failure into `CancellationError`.
+    private static func abortOnSignal(_ db: Database, _ on: Bool) {
+        if on {
+            sqlite3_progress_handler(db.sqliteConnection, 1000, { _ in CancellationToken.process.signal != nil ? 1 : 0 }, nil)
+        } else {
+            sqlite3_progress_handler(db.sqliteConnection, 0, nil, nil)
+        }
+    }
+
     /// Commits and releases the write lock.
     public func close() throws {
         guard isOpen else { return }
@@ -549,6 +584,9 @@ public final class BlockStoreWriter: BlockSink {
     public func abandon() {
         guard isOpen else { return }
         isOpen = false
+        // A flush under way is left to end in its thread when a signal is ending the process
+        // (it holds its own descriptor); otherwise it ends first, its failure moot.
+        if CancellationToken.process.signal == nil { try? flusher.wait(cancellable: false) }
         if commitOutcomeUnknown {
             // Nothing is removed: the index may yet list these bytes (see commitOutcomeUnknown).
             if packFD >= 0 { Sys.close(packFD) }

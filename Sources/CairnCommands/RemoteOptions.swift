@@ -84,13 +84,17 @@ struct RemoteOptions: ParsableArguments {
     }
 }
 
-/// Runs `body` until it ends or the process is asked to stop.
+/// Runs `body` until it ends or the process is asked to stop: a second task of the group
+/// watches `CancellationToken.process` (the signal's flag, every 10 ms) and, once it is
+/// cancelled, ends the group, which cancels `body`'s task and the HTTP request it awaits
+/// (spec/system.md §4: within 100 ms, the remote client's shutdown and the store writer's
+/// abandon included).
 func cancellable<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask { try await body() }
         group.addTask {
             while !CancellationToken.process.isCancelled {
-                try await Task.sleep(for: .milliseconds(50))
+                try await Task.sleep(for: .milliseconds(10))
             }
             throw CancellationError()
         }

@@ -1,5 +1,6 @@
 import Blocks
 import Multiformats
+import NIOCore
 
 /// The blocks of a CAR response, in depth-first order (spec/gateway.md §3.2), produced a batch
 /// at a time: the path blocks, then the terminal entity as `dag-scope` and `entity-bytes` say.
@@ -38,11 +39,13 @@ final class CARWalk: @unchecked Sendable {
         stack = [terminal] + path.blocks.reversed().map { Step.block($0) }
     }
 
-    /// The next blocks (about `budget` bytes of them, at least one), verified; empty at the end.
-    /// A missing or corrupt block throws: the response is then cut short.
-    func next(_ store: GatewayStore, budget: Int = 1 << 18) throws -> [Block] {
-        var batch: [Block] = []
+    /// Appends the next blocks (about `budget` bytes of them, at least one) to `buffer` as CAR
+    /// sections, each read from its pack straight into `buffer` and verified there (no array
+    /// per block); false at the end, with nothing appended. A missing or corrupt block throws:
+    /// the response is then cut short (the caller drops `buffer`, its last section partial).
+    func next(_ store: GatewayStore, budget: Int = 1 << 18, into buffer: inout ByteBuffer) throws -> Bool {
         var bytes = 0
+        var appended = false
         while bytes < budget, let step = stack.popLast() {
             let cid: CID
             switch step {
@@ -51,43 +54,53 @@ final class CARWalk: @unchecked Sendable {
             if cid.multihash.code == .identity { continue }  // never sent as a block
             let repeated = sent.contains(cid)
             if case .all = step, repeated, !duplicates { continue }  // its whole DAG went out already
-            guard let block = try store.block(cid) else {
-                throw GatewayError(502, "block \(cid) is missing from the store")
-            }
             if duplicates || !repeated {
-                batch.append(Block(cid: cid, bytes: block))
-                bytes += block.count
+                guard let length = try store.appendSection(cid, to: &buffer) else {
+                    throw GatewayError(502, "block \(cid) is missing from the store")
+                }
+                bytes += length
+                appended = true
                 if !duplicates { sent.insert(cid) }
+                try buffer.withUnsafeReadableBytes { readable in
+                    try expand(step, cid, UnsafeRawBufferPointer(rebasing: readable[(readable.count - length)...]), store)
+                }
+            } else {
+                // Sent before, needed again for its links only (a block and its repeat in one DAG).
+                guard let block = try store.block(cid) else {
+                    throw GatewayError(502, "block \(cid) is missing from the store")
+                }
+                try block.withUnsafeBytes { try expand(step, cid, $0, store) }
             }
-            try expand(step, cid, block, store)
         }
-        return batch
+        return appended
     }
 
-    private func expand(_ step: Step, _ cid: CID, _ block: [UInt8], _ store: GatewayStore) throws {
+    /// Pushes what follows `cid` for `step`. Raw blocks (a file's leaves, most of the bytes)
+    /// are looked at where they lie; a dag-pb node is copied for its decoder.
+    private func expand(_ step: Step, _ cid: CID, _ block: UnsafeRawBufferPointer, _ store: GatewayStore) throws {
         switch step {
         case .block:
             return
         case .all:
             for link in try links(of: cid, block).reversed() { stack.append(.all(link)) }
         case .shard:
-            try pushShards(cid, block, store)
+            try pushShards(cid, Array(block), store)
         case .entity:
             guard cid.codec == .dagPB else { return }
-            let (node, data) = try store.unixFS(cid, block)
+            let (node, data) = try store.unixFS(cid, Array(block))
             switch data.type {
             case .file, .raw:
                 let size = data.fileSize ?? data.blockSizes.reduce(UInt64(data.data?.count ?? 0), +)
                 guard let range = (entityBytes ?? EntityBytes("0:*")!).resolve(size: size) else { return }
                 pushChildren(node, data, start: 0, range: range)
             case .hamtShard:
-                try pushShards(cid, block, store)
+                try pushShards(cid, Array(block), store)
             default:
                 return
             }
         case let .file(_, start, range):
             guard cid.codec == .dagPB else { return }
-            let (node, data) = try store.unixFS(cid, block)
+            let (node, data) = try store.unixFS(cid, Array(block))
             pushChildren(node, data, start: start, range: range)
         }
     }

@@ -141,12 +141,7 @@ struct GatewayResponder: Sendable {
                 try await store.run { store in
                     var buffer = ByteBuffer()
                     buffer.reserveCapacity(5 << 18)
-                    for block in try walk.next(store, budget: 1 << 20) {
-                        let cidBytes = block.cid.bytes
-                        buffer.writeBytes(Varint.encode(UInt64(cidBytes.count + block.bytes.count)))
-                        buffer.writeBytes(cidBytes)
-                        buffer.writeBytes(block.bytes)
-                    }
+                    _ = try walk.next(store, budget: 1 << 20, into: &buffer)
                     return buffer
                 }
             }

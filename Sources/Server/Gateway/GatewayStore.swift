@@ -36,6 +36,26 @@ final class GatewayStore: Sendable {
         return try store()?.getIfPresent(cid, verify: true)
     }
 
+    /// Appends the CAR section of `cid` (its length as a varint, the CID, the block) to
+    /// `buffer`, the block read from its pack straight into `buffer` and verified there; the
+    /// block's length, or nil when absent (nothing appended). A failed read or check throws
+    /// with the section partly written: the caller drops `buffer`.
+    func appendSection(_ cid: CID, to buffer: inout ByteBuffer) throws -> Int? {
+        guard let store = try store() else { return nil }
+        let cidBytes = cid.bytes
+        var appended: Int?
+        let found = try store.readIfPresent(cid, verify: true) { length, read in
+            buffer.writeBytes(Varint.encode(UInt64(cidBytes.count + length)))
+            buffer.writeBytes(cidBytes)
+            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in
+                try read(UnsafeMutableRawBufferPointer(rebasing: raw[0..<length]))
+                return length
+            }
+            appended = length
+        }
+        return found ? appended : nil
+    }
+
     /// The block's bytes, verified, in a buffer ready to send; nil when absent.
     /// The pack's bytes are read straight into the buffer, hashed there and sent from it (no
     /// intermediate array, no copy).

@@ -30,8 +30,15 @@ final class BlobReader {
     private let storedAlgorithm: OCIDigest.Algorithm
     private var storedCount: Int64 = 0
     /// Layers: the decompressor (nil for an uncompressed tar), the tar's hasher and scanner.
+    /// An uncompressed layer whose diff_id has the blob digest's algorithm has no tar hasher:
+    /// the tar is the blob, its digest the blob's (`tarIsStored`).
     private let decoder: StreamDecoder?
     private var tarHasher: StreamingHasher?
+    private let tarAlgorithm: OCIDigest.Algorithm
+    private let tarIsStored: Bool
+    /// The blob's digest and the tar's through one two-lane SHA-256 instead of `storedHasher`
+    /// and `tarHasher` (`pairDigests`).
+    private var pair: SHA256Pair?
     private var scanner: TarScanner?
     /// Compressed bytes read but not yet decompressed (`uncompressed` output).
     private let input: UnsafeMutableRawBufferPointer
@@ -44,7 +51,11 @@ final class BlobReader {
     /// Decompressed bytes so far (the decompression-bomb limit).
     private var expanded: Int64 = 0
 
-    init(blob: OCIBlob, container: BlobContainer, output: Output = .stored, limits: TarLimits = TarLimits()) throws(OCIError) {
+    /// `checkLayer` false (stored output only): a layer is only sized and digested like any
+    /// other blob — not decompressed, its diff_id and tar not checked (`oci add
+    /// --verify-diff-ids=false`, spec/oci.md §5).
+    init(blob: OCIBlob, container: BlobContainer, output: Output = .stored, limits: TarLimits = TarLimits(),
+         checkLayer: Bool = true) throws(OCIError) {
         self.blob = blob
         self.name = "\(container.path): \(blob.role.rawValue) \(blob.label)"
         do {
@@ -56,13 +67,15 @@ final class BlobReader {
         self.limits = limits
         storedAlgorithm = blob.digest?.algorithm ?? .sha256
         storedHasher = storedAlgorithm.hashAlgorithm.makeHasher()
-        let isLayer = blob.role == .layer
+        let isLayer = blob.role == .layer && (checkLayer || output == .uncompressed)
         let compression = blob.compression ?? Compression.none
         // A layer with a diff_id has every uncompressed byte checked by its digest: gzip's CRC-32
         // adds nothing then and is skipped (spec/oci.md §3).
         decoder = isLayer ? try StreamDecoders.make(compression, name: name, outputDigested: !blob.diffIDs.isEmpty) : nil
+        tarAlgorithm = blob.diffIDs.first?.algorithm ?? .sha256
+        tarIsStored = isLayer && decoder == nil && tarAlgorithm == storedAlgorithm
         if isLayer {
-            tarHasher = (blob.diffIDs.first?.algorithm ?? .sha256).hashAlgorithm.makeHasher()
+            if !tarIsStored { tarHasher = tarAlgorithm.hashAlgorithm.makeHasher() }
             scanner = TarScanner(name: "\(name) (uncompressed tar)", limits: limits)
         }
         input = .allocate(byteCount: decoder == nil ? 0 : 1 << 20, alignment: 64)
@@ -91,7 +104,46 @@ final class BlobReader {
     /// The digest part of `checkStored` (it may run on one thread while `checkStream` runs on
     /// another over the same bytes: they share no state).
     func hashStored(_ bytes: UnsafeRawBufferPointer) {
-        storedHasher.update(bytes)
+        if let pair { pair.update(first: bytes, second: UnsafeRawBufferPointer(start: nil, count: 0)) } else { storedHasher.update(bytes) }
+    }
+
+    /// Whether pairing is allowed (`CAIRN_OCI_PAIRED_DIGESTS=0` turns it off: the digest and
+    /// the stream checks then run on two threads, as for other algorithms or CPUs).
+    static let pairingAllowed = ProcessInfo.processInfo.environment["CAIRN_OCI_PAIRED_DIGESTS"] != "0"
+
+    /// Before the first byte, for a compressed layer read as stored whose digest and diff_id
+    /// are both SHA-256, on a CPU with the two-lane SHA-NI kernel: from now on both digests go
+    /// through one `SHA256Pair`, and `checkPaired` does all of `checkStored` on one thread
+    /// (spec/oci.md §5). False: nothing changed.
+    func pairDigests() -> Bool {
+        guard Self.pairingAllowed, pair == nil, storedCount == 0, output == .stored, decoder != nil, tarHasher != nil,
+              storedAlgorithm == .sha256, tarAlgorithm == .sha256, SHA256Pair.isAccelerated else { return false }
+        pair = SHA256Pair()
+        return true
+    }
+
+    /// `checkStored` once `pairDigests` said yes: each piece of the tar that the decompressor
+    /// makes is scanned, then hashed beside as many of the stored bytes not yet hashed (two
+    /// lanes); stored bytes left over at the end are hashed alone.
+    func checkPaired(_ bytes: UnsafeRawBufferPointer) {
+        guard let pair, let decoder else { return checkStored(bytes) }
+        storedCount += Int64(bytes.count)
+        var unhashed = bytes
+        if streamFailure == nil {
+            do throws(OCIError) {
+                try decompress(bytes, with: decoder, sink: { target, produced throws(OCIError) in
+                    guard produced > 0 else { return }
+                    let tar = UnsafeRawBufferPointer(rebasing: target[..<produced])
+                    try self.scanner?.feed(tar)
+                    let paired = min(unhashed.count, produced)
+                    pair.update(first: UnsafeRawBufferPointer(rebasing: unhashed[..<paired]), second: tar)
+                    unhashed = UnsafeRawBufferPointer(rebasing: unhashed[paired...])
+                })
+            } catch {
+                streamFailure = error
+            }
+        }
+        if !unhashed.isEmpty { pair.update(first: unhashed, second: UnsafeRawBufferPointer(start: nil, count: 0)) }
     }
 
     /// The rest of `checkStored`: counts the bytes, decompresses a layer, hashes and scans its tar.
@@ -207,18 +259,18 @@ final class BlobReader {
     }
 
     private func absorbStored(_ bytes: UnsafeRawBufferPointer) {
-        storedHasher.update(bytes)
+        hashStored(bytes)
         storedCount += Int64(bytes.count)
     }
 
     private func absorbTar(_ bytes: UnsafeRawBufferPointer) throws(OCIError) {
-        tarHasher?.update(bytes)
+        if let pair { pair.update(first: UnsafeRawBufferPointer(start: nil, count: 0), second: bytes) } else { tarHasher?.update(bytes) }
         try scanner?.feed(bytes)
     }
 
     /// The stored bytes' size and digest checks; the computed digest.
     private func storedDigest() throws(OCIError) -> OCIDigest {
-        let digest = OCIDigest(algorithm: storedAlgorithm, digest: storedHasher.finalize())
+        let digest = OCIDigest(algorithm: storedAlgorithm, digest: pair?.first ?? storedHasher.finalize())
         if let size = blob.size, size != storedCount {
             throw OCIError(.mismatch, "\(name): size \(storedCount), expected \(size)")
         }
@@ -243,9 +295,10 @@ final class BlobReader {
         let digest = try storedDigest()
         if let streamError { throw streamError }
         var result = BlobCheck(digest: digest, size: storedCount)
-        if let scanner, let tarHasher {
+        if let scanner {
             try scanner.finish()
-            let diffID = OCIDigest(algorithm: blob.diffIDs.first?.algorithm ?? .sha256, digest: tarHasher.finalize())
+            let diffID = tarIsStored ? digest
+                : OCIDigest(algorithm: tarAlgorithm, digest: pair?.second ?? tarHasher!.finalize())
             for expected in blob.diffIDs where expected != diffID {
                 throw OCIError(.mismatch, "\(name): uncompressed digest (diff_id) \(diffID), expected \(expected)")
             }

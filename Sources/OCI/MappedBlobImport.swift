@@ -33,10 +33,14 @@ enum MappedBlobImport {
 
     private static func importMapped<Sink: BlockSink>(_ region: UnsafeRawBufferPointer, reader: BlobReader,
                                                       importer: FileImporter, into sink: inout Sink) throws -> ImportResult {
-        // The digest on one thread; a layer's decompression and tar on another (they share no
-        // state: `hashStored`, `checkStream`). Reader 0 is the importer.
+        // A compressed layer whose two digests are SHA-256: one thread decompresses and scans
+        // it and hashes the blob and the tar as the two lanes of one SHA-NI kernel
+        // (`checkPaired`). Other layers: the digest on one thread, the decompression and the
+        // tar on another (they share no state: `hashStored`, `checkStream`). Other blobs: the
+        // digest. Reader 0 is the importer.
         let checks: [(BlobReader) -> (UnsafeRawBufferPointer) -> Void] =
-            reader.checksStream ? [BlobReader.hashStored, BlobReader.checkStream] : [BlobReader.checkStored]
+            !reader.checksStream ? [BlobReader.checkStored]
+            : reader.pairDigests() ? [BlobReader.checkPaired] : [BlobReader.hashStored, BlobReader.checkStream]
         let positions = MappedPositions(region, readers: 1 + checks.count, window: window)
         var importer = importer
         importer.batchBytes = min(importer.batchBytes, batchBytes)

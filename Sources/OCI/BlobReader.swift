@@ -113,7 +113,7 @@ final class BlobReader {
 
     /// Before the first byte, for a compressed layer read as stored whose digest and diff_id
     /// are both SHA-256, on a CPU with the two-lane SHA-NI kernel: from now on both digests go
-    /// through one `SHA256Pair`, and `checkPaired` does all of `checkStored` on one thread
+    /// through one `SHA256Pair`, and `decompressForPair` and `hashPair` do all of `checkStored`
     /// (spec/oci.md §5). False: nothing changed.
     func pairDigests() -> Bool {
         guard Self.pairingAllowed, pair == nil, storedCount == 0, output == .stored, decoder != nil, tarHasher != nil,
@@ -122,28 +122,40 @@ final class BlobReader {
         return true
     }
 
-    /// `checkStored` once `pairDigests` said yes: each piece of the tar that the decompressor
-    /// makes is scanned, then hashed beside as many of the stored bytes not yet hashed (two
-    /// lanes); stored bytes left over at the end are hashed alone.
-    func checkPaired(_ bytes: UnsafeRawBufferPointer) {
-        guard let pair, let decoder else { return checkStored(bytes) }
+    /// Once `pairDigests` said yes, the decompressing half of the checks (on one thread of
+    /// `MappedBlobImport`): decompresses and scans the stored bytes at `offset`, and hands each
+    /// piece of the tar to `ring` with the range of stored bytes (offsets into the blob) to hash
+    /// beside it, as many as the piece is long; stored bytes of this step left over go alone,
+    /// with an empty piece. `hashPair`, on the ring's consumer thread, hashes them. (Measured:
+    /// the same work on one thread costs the same CPU time but leaves that thread the longest
+    /// of the process.)
+    func decompressForPair(_ bytes: UnsafeRawBufferPointer, at offset: Int, ring: Overlap) {
+        guard let decoder else { return }
         storedCount += Int64(bytes.count)
-        var unhashed = bytes
+        var next = offset
+        let end = offset + bytes.count
         if streamFailure == nil {
             do throws(OCIError) {
-                try decompress(bytes, with: decoder, sink: { target, produced throws(OCIError) in
-                    guard produced > 0 else { return }
-                    let tar = UnsafeRawBufferPointer(rebasing: target[..<produced])
-                    try self.scanner?.feed(tar)
-                    let paired = min(unhashed.count, produced)
-                    pair.update(first: UnsafeRawBufferPointer(rebasing: unhashed[..<paired]), second: tar)
-                    unhashed = UnsafeRawBufferPointer(rebasing: unhashed[paired...])
+                try decompress(bytes, with: decoder, into: { ring.acquire() }, sink: { slot, produced throws(OCIError) in
+                    var failure: OCIError?
+                    if produced > 0 {
+                        do throws(OCIError) { try self.scanner?.feed(UnsafeRawBufferPointer(rebasing: slot[..<produced])) } catch { failure = error }
+                    }
+                    let paired = min(end - next, produced)
+                    ring.publish(slot, count: produced, range: next..<next + paired)
+                    next += paired
+                    if let failure { throw failure }
                 })
             } catch {
                 streamFailure = error
             }
         }
-        if !unhashed.isEmpty { pair.update(first: unhashed, second: UnsafeRawBufferPointer(start: nil, count: 0)) }
+        if next < end { ring.publish(ring.acquire(), count: 0, range: next..<end) }
+    }
+
+    /// The hashing half: `stored` beside `tar`, as the two lanes.
+    func hashPair(stored: UnsafeRawBufferPointer, tar: UnsafeRawBufferPointer) {
+        pair?.update(first: stored, second: tar)
     }
 
     /// The rest of `checkStored`: counts the bytes, decompresses a layer, hashes and scans its tar.
@@ -372,6 +384,8 @@ final class Overlap: @unchecked Sendable {
     private let slots: [UnsafeMutableRawBufferPointer]
     /// Each slot's byte count (-1: the end); written by the producer before it signals.
     private let counts: UnsafeMutablePointer<Int>
+    /// Each slot's range of the producer's own (`publish(_:count:range:)`).
+    private let ranges: UnsafeMutablePointer<Range<Int>>
     /// Created at 0 and signalled once per slot: libdispatch refuses to dispose of a semaphore
     /// whose value is below the one it was created with.
     private let free = DispatchSemaphore(value: 0)
@@ -386,12 +400,16 @@ final class Overlap: @unchecked Sendable {
         self.slots = (0..<slots).map { _ in .allocate(byteCount: slotBytes, alignment: 64) }
         counts = .allocate(capacity: slots)
         counts.initialize(repeating: 0, count: slots)
+        ranges = .allocate(capacity: slots)
+        ranges.initialize(repeating: 0..<0, count: slots)
         for _ in 0..<slots { free.signal() }
     }
 
     deinit {
         slots.forEach { $0.deallocate() }
         counts.deallocate()
+        ranges.deinitialize(count: slots.count)
+        ranges.deallocate()
     }
 
     var error: OCIError? { lock.withLock { firstError } }
@@ -404,11 +422,18 @@ final class Overlap: @unchecked Sendable {
 
     /// Hands the acquired slot to the consumer (`count` 0: the slot stays free).
     func publish(_ slot: UnsafeMutableRawBufferPointer, count: Int) {
-        if count == 0 {
+        publish(slot, count: count, range: 0..<0)
+    }
+
+    /// Hands the acquired slot to the consumer with a range that travels with it (`count` 0
+    /// and an empty range: the slot stays free).
+    func publish(_ slot: UnsafeMutableRawBufferPointer, count: Int, range: Range<Int>) {
+        if count == 0 && range.isEmpty {
             free.signal()
             return
         }
         counts[next] = count
+        ranges[next] = range
         next = (next + 1) % slots.count
         filled.signal()
     }
@@ -425,13 +450,18 @@ final class Overlap: @unchecked Sendable {
 
     /// The consumer's loop (on its own thread).
     func consume(_ body: (UnsafeRawBufferPointer) throws(OCIError) -> Void) {
+        consume { bytes, _ throws(OCIError) in try body(bytes) }
+    }
+
+    /// The consumer's loop, each slot with its range.
+    func consume(_ body: (UnsafeRawBufferPointer, Range<Int>) throws(OCIError) -> Void) {
         var index = 0
         while true {
             filled.wait()
             let count = counts[index]
             if count < 0 { break }
             if error == nil {
-                do { try body(UnsafeRawBufferPointer(rebasing: slots[index][..<count])) } catch { lock.withLock { firstError = error } }
+                do { try body(UnsafeRawBufferPointer(rebasing: slots[index][..<count]), ranges[index]) } catch { lock.withLock { firstError = error } }
             }
             index = (index + 1) % slots.count
             free.signal()

@@ -69,8 +69,109 @@ SHANI_TARGET static inline void store_state(uint32_t s[8], __m128i abef, __m128i
         for (int l = 0; l < LANES; l++) store_state(state[l], abef[l], cdgh[l]);                   \
     }
 
-DEFINE_SHANI(1, ccairn_sha256_blocks_shani_x1)
-DEFINE_SHANI(2, ccairn_sha256_blocks_shani_x2)
 DEFINE_SHANI(4, ccairn_sha256_blocks_shani_x4)
+
+/*
+ * One and two lanes written out with named message registers instead of the generic loop
+ * above: clang keeps every vector in a register then, and these run about a fifth faster
+ * than the generic ones (one lane: as fast as OpenSSL's SHA-NI code). W[16..63] of each
+ * group of four rounds comes from the four previous groups (msg1, the alignr add, msg2).
+ */
+#define SHANI_LOAD(S, ABEF, CDGH) load_state((S), &(ABEF), &(CDGH))
+#define SHANI_WORDS(M0, M1, M2, M3, P)                                                      \
+    __m128i M0 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)((P) + 0)), bswap);      \
+    __m128i M1 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)((P) + 16)), bswap);     \
+    __m128i M2 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)((P) + 32)), bswap);     \
+    __m128i M3 = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)((P) + 48)), bswap);
+#define SHANI_SCHEDULE(A, B, C, D) \
+    A = _mm_sha256msg2_epu32(_mm_add_epi32(_mm_sha256msg1_epu32(A, B), _mm_alignr_epi8(D, C, 4)), D)
+#define SHANI_ROUNDS(ABEF, CDGH, W, K)                                                       \
+    do {                                                                                    \
+        __m128i wk = _mm_add_epi32((W), (K));                                               \
+        CDGH = _mm_sha256rnds2_epu32(CDGH, ABEF, wk);                                       \
+        ABEF = _mm_sha256rnds2_epu32(ABEF, CDGH, _mm_shuffle_epi32(wk, 0x0E));              \
+    } while (0)
+#define SHANI_K(G) _mm_loadu_si128((const __m128i *)(ccairn_sha256_k + 4 * (G)))
+
+SHANI_TARGET void ccairn_sha256_blocks_shani_x1(uint32_t (*state)[8], const uint8_t *const *data, size_t nblocks) {
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i abef, cdgh;
+    SHANI_LOAD(state[0], abef, cdgh);
+    const uint8_t *p = data[0];
+    for (size_t blk = 0; blk < nblocks; blk++, p += 64) {
+        const __m128i save_abef = abef, save_cdgh = cdgh;
+        SHANI_WORDS(m0, m1, m2, m3, p)
+        SHANI_ROUNDS(abef, cdgh, m0, SHANI_K(0));
+        SHANI_ROUNDS(abef, cdgh, m1, SHANI_K(1));
+        SHANI_ROUNDS(abef, cdgh, m2, SHANI_K(2));
+        SHANI_ROUNDS(abef, cdgh, m3, SHANI_K(3));
+        for (int g = 4; g < 16; g += 4) {
+            SHANI_SCHEDULE(m0, m1, m2, m3);
+            SHANI_ROUNDS(abef, cdgh, m0, SHANI_K(g));
+            SHANI_SCHEDULE(m1, m2, m3, m0);
+            SHANI_ROUNDS(abef, cdgh, m1, SHANI_K(g + 1));
+            SHANI_SCHEDULE(m2, m3, m0, m1);
+            SHANI_ROUNDS(abef, cdgh, m2, SHANI_K(g + 2));
+            SHANI_SCHEDULE(m3, m0, m1, m2);
+            SHANI_ROUNDS(abef, cdgh, m3, SHANI_K(g + 3));
+        }
+        abef = _mm_add_epi32(abef, save_abef);
+        cdgh = _mm_add_epi32(cdgh, save_cdgh);
+    }
+    store_state(state[0], abef, cdgh);
+}
+
+SHANI_TARGET void ccairn_sha256_blocks_shani_x2(uint32_t (*state)[8], const uint8_t *const *data, size_t nblocks) {
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+    __m128i abef0, cdgh0, abef1, cdgh1;
+    SHANI_LOAD(state[0], abef0, cdgh0);
+    SHANI_LOAD(state[1], abef1, cdgh1);
+    const uint8_t *p = data[0], *q = data[1];
+    for (size_t blk = 0; blk < nblocks; blk++, p += 64, q += 64) {
+        const __m128i save_abef0 = abef0, save_cdgh0 = cdgh0, save_abef1 = abef1, save_cdgh1 = cdgh1;
+        SHANI_WORDS(m0, m1, m2, m3, p)
+        SHANI_WORDS(n0, n1, n2, n3, q)
+        __m128i k = SHANI_K(0);
+        SHANI_ROUNDS(abef0, cdgh0, m0, k);
+        SHANI_ROUNDS(abef1, cdgh1, n0, k);
+        k = SHANI_K(1);
+        SHANI_ROUNDS(abef0, cdgh0, m1, k);
+        SHANI_ROUNDS(abef1, cdgh1, n1, k);
+        k = SHANI_K(2);
+        SHANI_ROUNDS(abef0, cdgh0, m2, k);
+        SHANI_ROUNDS(abef1, cdgh1, n2, k);
+        k = SHANI_K(3);
+        SHANI_ROUNDS(abef0, cdgh0, m3, k);
+        SHANI_ROUNDS(abef1, cdgh1, n3, k);
+        for (int g = 4; g < 16; g += 4) {
+            SHANI_SCHEDULE(m0, m1, m2, m3);
+            SHANI_SCHEDULE(n0, n1, n2, n3);
+            k = SHANI_K(g);
+            SHANI_ROUNDS(abef0, cdgh0, m0, k);
+            SHANI_ROUNDS(abef1, cdgh1, n0, k);
+            SHANI_SCHEDULE(m1, m2, m3, m0);
+            SHANI_SCHEDULE(n1, n2, n3, n0);
+            k = SHANI_K(g + 1);
+            SHANI_ROUNDS(abef0, cdgh0, m1, k);
+            SHANI_ROUNDS(abef1, cdgh1, n1, k);
+            SHANI_SCHEDULE(m2, m3, m0, m1);
+            SHANI_SCHEDULE(n2, n3, n0, n1);
+            k = SHANI_K(g + 2);
+            SHANI_ROUNDS(abef0, cdgh0, m2, k);
+            SHANI_ROUNDS(abef1, cdgh1, n2, k);
+            SHANI_SCHEDULE(m3, m0, m1, m2);
+            SHANI_SCHEDULE(n3, n0, n1, n2);
+            k = SHANI_K(g + 3);
+            SHANI_ROUNDS(abef0, cdgh0, m3, k);
+            SHANI_ROUNDS(abef1, cdgh1, n3, k);
+        }
+        abef0 = _mm_add_epi32(abef0, save_abef0);
+        cdgh0 = _mm_add_epi32(cdgh0, save_cdgh0);
+        abef1 = _mm_add_epi32(abef1, save_abef1);
+        cdgh1 = _mm_add_epi32(cdgh1, save_cdgh1);
+    }
+    store_state(state[0], abef0, cdgh0);
+    store_state(state[1], abef1, cdgh1);
+}
 
 #endif

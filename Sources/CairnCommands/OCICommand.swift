@@ -56,6 +56,9 @@ struct OCICommand: AsyncParsableCommand {
         @Flag(name: .long, help: "Add each layer's decompressed tar instead of the compressed blob.")
         var uncompressed = false
 
+        @Option(name: .customLong("verify-diff-ids"), help: "Decompress each layer and check its uncompressed digest (diff_id) and tar (true, default); false only sizes and digests it like any other blob (faster; --uncompressed always checks).")
+        var verifyDiffIDs: Bool = true
+
         @Flag(name: .long, help: "Print one JSON object: the digest → CID map.")
         var json = false
 
@@ -78,6 +81,7 @@ struct OCICommand: AsyncParsableCommand {
             let (path, parameters) = try parameters()
             var adder = OCIAdder(adder: Adder(parameters: parameters, threads: importFlags.threads))
             adder.uncompressed = uncompressed
+            adder.verifyDiffIDs = verifyDiffIDs
             let added = try ociCall {
                 let layout = try OCILayout(path: path)
                 if let issue = layout.issues.first { throw issue.error }

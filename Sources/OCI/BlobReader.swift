@@ -30,8 +30,15 @@ final class BlobReader {
     private let storedAlgorithm: OCIDigest.Algorithm
     private var storedCount: Int64 = 0
     /// Layers: the decompressor (nil for an uncompressed tar), the tar's hasher and scanner.
+    /// An uncompressed layer whose diff_id has the blob digest's algorithm has no tar hasher:
+    /// the tar is the blob, its digest the blob's (`tarIsStored`).
     private let decoder: StreamDecoder?
     private var tarHasher: StreamingHasher?
+    private let tarAlgorithm: OCIDigest.Algorithm
+    private let tarIsStored: Bool
+    /// The blob's digest and the tar's through one two-lane SHA-256 instead of `storedHasher`
+    /// and `tarHasher` (`pairDigests`).
+    private var pair: SHA256Pair?
     private var scanner: TarScanner?
     /// Compressed bytes read but not yet decompressed (`uncompressed` output).
     private let input: UnsafeMutableRawBufferPointer
@@ -44,7 +51,11 @@ final class BlobReader {
     /// Decompressed bytes so far (the decompression-bomb limit).
     private var expanded: Int64 = 0
 
-    init(blob: OCIBlob, container: BlobContainer, output: Output = .stored, limits: TarLimits = TarLimits()) throws(OCIError) {
+    /// `checkLayer` false (stored output only): a layer is only sized and digested like any
+    /// other blob — not decompressed, its diff_id and tar not checked (`oci add
+    /// --verify-diff-ids=false`, spec/oci.md §5).
+    init(blob: OCIBlob, container: BlobContainer, output: Output = .stored, limits: TarLimits = TarLimits(),
+         checkLayer: Bool = true) throws(OCIError) {
         self.blob = blob
         self.name = "\(container.path): \(blob.role.rawValue) \(blob.label)"
         do {
@@ -56,13 +67,15 @@ final class BlobReader {
         self.limits = limits
         storedAlgorithm = blob.digest?.algorithm ?? .sha256
         storedHasher = storedAlgorithm.hashAlgorithm.makeHasher()
-        let isLayer = blob.role == .layer
+        let isLayer = blob.role == .layer && (checkLayer || output == .uncompressed)
         let compression = blob.compression ?? Compression.none
         // A layer with a diff_id has every uncompressed byte checked by its digest: gzip's CRC-32
         // adds nothing then and is skipped (spec/oci.md §3).
         decoder = isLayer ? try StreamDecoders.make(compression, name: name, outputDigested: !blob.diffIDs.isEmpty) : nil
+        tarAlgorithm = blob.diffIDs.first?.algorithm ?? .sha256
+        tarIsStored = isLayer && decoder == nil && tarAlgorithm == storedAlgorithm
         if isLayer {
-            tarHasher = (blob.diffIDs.first?.algorithm ?? .sha256).hashAlgorithm.makeHasher()
+            if !tarIsStored { tarHasher = tarAlgorithm.hashAlgorithm.makeHasher() }
             scanner = TarScanner(name: "\(name) (uncompressed tar)", limits: limits)
         }
         input = .allocate(byteCount: decoder == nil ? 0 : 1 << 20, alignment: 64)
@@ -91,7 +104,58 @@ final class BlobReader {
     /// The digest part of `checkStored` (it may run on one thread while `checkStream` runs on
     /// another over the same bytes: they share no state).
     func hashStored(_ bytes: UnsafeRawBufferPointer) {
-        storedHasher.update(bytes)
+        if let pair { pair.update(first: bytes, second: UnsafeRawBufferPointer(start: nil, count: 0)) } else { storedHasher.update(bytes) }
+    }
+
+    /// Whether pairing is allowed (`CAIRN_OCI_PAIRED_DIGESTS=0` turns it off: the digest and
+    /// the stream checks then run on two threads, as for other algorithms or CPUs).
+    static let pairingAllowed = ProcessInfo.processInfo.environment["CAIRN_OCI_PAIRED_DIGESTS"] != "0"
+
+    /// Before the first byte, for a compressed layer read as stored whose digest and diff_id
+    /// are both SHA-256, on a CPU with the two-lane SHA-NI kernel: from now on both digests go
+    /// through one `SHA256Pair`, and `decompressForPair` and `hashPair` do all of `checkStored`
+    /// (spec/oci.md §5). False: nothing changed.
+    func pairDigests() -> Bool {
+        guard Self.pairingAllowed, pair == nil, storedCount == 0, output == .stored, decoder != nil, tarHasher != nil,
+              storedAlgorithm == .sha256, tarAlgorithm == .sha256, SHA256Pair.isAccelerated else { return false }
+        pair = SHA256Pair()
+        return true
+    }
+
+    /// Once `pairDigests` said yes, the decompressing half of the checks (on one thread of
+    /// `MappedBlobImport`): decompresses and scans the stored bytes at `offset`, and hands each
+    /// piece of the tar to `ring` with the range of stored bytes (offsets into the blob) to hash
+    /// beside it, as many as the piece is long; stored bytes of this step left over go alone,
+    /// with an empty piece. `hashPair`, on the ring's consumer thread, hashes them. (Measured:
+    /// the same work on one thread costs the same CPU time but leaves that thread the longest
+    /// of the process.)
+    func decompressForPair(_ bytes: UnsafeRawBufferPointer, at offset: Int, ring: Overlap) {
+        guard let decoder else { return }
+        storedCount += Int64(bytes.count)
+        var next = offset
+        let end = offset + bytes.count
+        if streamFailure == nil {
+            do throws(OCIError) {
+                try decompress(bytes, with: decoder, into: { ring.acquire() }, sink: { slot, produced throws(OCIError) in
+                    var failure: OCIError?
+                    if produced > 0 {
+                        do throws(OCIError) { try self.scanner?.feed(UnsafeRawBufferPointer(rebasing: slot[..<produced])) } catch { failure = error }
+                    }
+                    let paired = min(end - next, produced)
+                    ring.publish(slot, count: produced, range: next..<next + paired)
+                    next += paired
+                    if let failure { throw failure }
+                })
+            } catch {
+                streamFailure = error
+            }
+        }
+        if next < end { ring.publish(ring.acquire(), count: 0, range: next..<end) }
+    }
+
+    /// The hashing half: `stored` beside `tar`, as the two lanes.
+    func hashPair(stored: UnsafeRawBufferPointer, tar: UnsafeRawBufferPointer) {
+        pair?.update(first: stored, second: tar)
     }
 
     /// The rest of `checkStored`: counts the bytes, decompresses a layer, hashes and scans its tar.
@@ -207,18 +271,18 @@ final class BlobReader {
     }
 
     private func absorbStored(_ bytes: UnsafeRawBufferPointer) {
-        storedHasher.update(bytes)
+        hashStored(bytes)
         storedCount += Int64(bytes.count)
     }
 
     private func absorbTar(_ bytes: UnsafeRawBufferPointer) throws(OCIError) {
-        tarHasher?.update(bytes)
+        if let pair { pair.update(first: UnsafeRawBufferPointer(start: nil, count: 0), second: bytes) } else { tarHasher?.update(bytes) }
         try scanner?.feed(bytes)
     }
 
     /// The stored bytes' size and digest checks; the computed digest.
     private func storedDigest() throws(OCIError) -> OCIDigest {
-        let digest = OCIDigest(algorithm: storedAlgorithm, digest: storedHasher.finalize())
+        let digest = OCIDigest(algorithm: storedAlgorithm, digest: pair?.first ?? storedHasher.finalize())
         if let size = blob.size, size != storedCount {
             throw OCIError(.mismatch, "\(name): size \(storedCount), expected \(size)")
         }
@@ -243,9 +307,10 @@ final class BlobReader {
         let digest = try storedDigest()
         if let streamError { throw streamError }
         var result = BlobCheck(digest: digest, size: storedCount)
-        if let scanner, let tarHasher {
+        if let scanner {
             try scanner.finish()
-            let diffID = OCIDigest(algorithm: blob.diffIDs.first?.algorithm ?? .sha256, digest: tarHasher.finalize())
+            let diffID = tarIsStored ? digest
+                : OCIDigest(algorithm: tarAlgorithm, digest: pair?.second ?? tarHasher!.finalize())
             for expected in blob.diffIDs where expected != diffID {
                 throw OCIError(.mismatch, "\(name): uncompressed digest (diff_id) \(diffID), expected \(expected)")
             }
@@ -319,6 +384,8 @@ final class Overlap: @unchecked Sendable {
     private let slots: [UnsafeMutableRawBufferPointer]
     /// Each slot's byte count (-1: the end); written by the producer before it signals.
     private let counts: UnsafeMutablePointer<Int>
+    /// Each slot's range of the producer's own (`publish(_:count:range:)`).
+    private let ranges: UnsafeMutablePointer<Range<Int>>
     /// Created at 0 and signalled once per slot: libdispatch refuses to dispose of a semaphore
     /// whose value is below the one it was created with.
     private let free = DispatchSemaphore(value: 0)
@@ -333,12 +400,16 @@ final class Overlap: @unchecked Sendable {
         self.slots = (0..<slots).map { _ in .allocate(byteCount: slotBytes, alignment: 64) }
         counts = .allocate(capacity: slots)
         counts.initialize(repeating: 0, count: slots)
+        ranges = .allocate(capacity: slots)
+        ranges.initialize(repeating: 0..<0, count: slots)
         for _ in 0..<slots { free.signal() }
     }
 
     deinit {
         slots.forEach { $0.deallocate() }
         counts.deallocate()
+        ranges.deinitialize(count: slots.count)
+        ranges.deallocate()
     }
 
     var error: OCIError? { lock.withLock { firstError } }
@@ -351,11 +422,18 @@ final class Overlap: @unchecked Sendable {
 
     /// Hands the acquired slot to the consumer (`count` 0: the slot stays free).
     func publish(_ slot: UnsafeMutableRawBufferPointer, count: Int) {
-        if count == 0 {
+        publish(slot, count: count, range: 0..<0)
+    }
+
+    /// Hands the acquired slot to the consumer with a range that travels with it (`count` 0
+    /// and an empty range: the slot stays free).
+    func publish(_ slot: UnsafeMutableRawBufferPointer, count: Int, range: Range<Int>) {
+        if count == 0 && range.isEmpty {
             free.signal()
             return
         }
         counts[next] = count
+        ranges[next] = range
         next = (next + 1) % slots.count
         filled.signal()
     }
@@ -372,13 +450,18 @@ final class Overlap: @unchecked Sendable {
 
     /// The consumer's loop (on its own thread).
     func consume(_ body: (UnsafeRawBufferPointer) throws(OCIError) -> Void) {
+        consume { bytes, _ throws(OCIError) in try body(bytes) }
+    }
+
+    /// The consumer's loop, each slot with its range.
+    func consume(_ body: (UnsafeRawBufferPointer, Range<Int>) throws(OCIError) -> Void) {
         var index = 0
         while true {
             filled.wait()
             let count = counts[index]
             if count < 0 { break }
             if error == nil {
-                do { try body(UnsafeRawBufferPointer(rebasing: slots[index][..<count])) } catch { lock.withLock { firstError = error } }
+                do { try body(UnsafeRawBufferPointer(rebasing: slots[index][..<count]), ranges[index]) } catch { lock.withLock { firstError = error } }
             }
             index = (index + 1) % slots.count
             free.signal()

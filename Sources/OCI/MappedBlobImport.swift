@@ -33,26 +33,53 @@ enum MappedBlobImport {
 
     private static func importMapped<Sink: BlockSink>(_ region: UnsafeRawBufferPointer, reader: BlobReader,
                                                       importer: FileImporter, into sink: inout Sink) throws -> ImportResult {
-        // The digest on one thread; a layer's decompression and tar on another (they share no
-        // state: `hashStored`, `checkStream`). Reader 0 is the importer.
-        let checks: [(BlobReader) -> (UnsafeRawBufferPointer) -> Void] =
-            reader.checksStream ? [BlobReader.hashStored, BlobReader.checkStream] : [BlobReader.checkStored]
-        let positions = MappedPositions(region, readers: 1 + checks.count, window: window)
+        // A compressed layer whose two digests are SHA-256 (`pairDigests`): one thread
+        // decompresses and scans it and hands each piece of the tar, with as many of the blob's
+        // bytes, to a second that hashes the two as the lanes of one SHA-NI kernel
+        // (`decompressForPair`, `hashPair`). Other layers: the digest on one thread, the
+        // decompression and the tar on another (they share no state: `hashStored`,
+        // `checkStream`). Other blobs: the digest. Reader 0 is the importer.
+        let paired = reader.checksStream && reader.pairDigests()
+        let bodies: [@Sendable (Int, MappedPositions) -> Void]
+        let shared = UncheckedSendable((reader, region))
+        if paired {
+            let ring = UncheckedSendable(Overlap(slots: 4, slotBytes: 1 << 20))
+            bodies = [
+                { index, positions in
+                    let (reader, region) = shared.value
+                    stepping(region, index, positions) { bytes, offset in reader.decompressForPair(bytes, at: offset, ring: ring.value) }
+                    ring.value.finishAndWait()
+                },
+                { index, positions in
+                    // Never waits on the others: it follows the decompressing thread.
+                    let (reader, region) = shared.value
+                    ring.value.consume { tar, range in
+                        reader.hashPair(stored: UnsafeRawBufferPointer(rebasing: region[range]), tar: tar)
+                        positions.report(index, at: range.upperBound)
+                    }
+                },
+            ]
+        } else {
+            let checks: [(BlobReader) -> (UnsafeRawBufferPointer) -> Void] =
+                reader.checksStream ? [BlobReader.hashStored, BlobReader.checkStream] : [BlobReader.checkStored]
+            bodies = checks.map { check in
+                let check = UncheckedSendable(check)
+                return { index, positions in
+                    let (reader, region) = shared.value
+                    let body = check.value(reader)
+                    stepping(region, index, positions) { bytes, _ in body(bytes) }
+                }
+            }
+        }
+        let positions = MappedPositions(region, readers: 1 + bodies.count, window: window)
         var importer = importer
         importer.batchBytes = min(importer.batchBytes, batchBytes)
         importer.progress = { done in positions.advance(0, to: Int(done)) }
         let checked = DispatchSemaphore(value: 0)
-        for (index, check) in checks.enumerated() {
+        for (index, body) in bodies.enumerated() {
             // Each checker uses only its own part of the reader until `checked`.
-            let shared = UncheckedSendable((check(reader), region))
             let thread = Thread {
-                let (check, region) = shared.value
-                var position = 0
-                while position < region.count && positions.advance(index + 1, to: position) {
-                    let count = min(step, region.count - position)
-                    check(UnsafeRawBufferPointer(rebasing: region[position..<position + count]))
-                    position += count
-                }
+                body(index + 1, positions)
                 positions.end(index + 1)
                 checked.signal()
             }
@@ -64,14 +91,26 @@ enum MappedBlobImport {
             result = try importer.importBytes(region, into: &sink)
         } catch {
             positions.stop()
-            for _ in checks { checked.wait() }
+            for _ in bodies { checked.wait() }
             throw error
         }
         positions.end(0)
-        for _ in checks { checked.wait() }
+        for _ in bodies { checked.wait() }
         try CancellationToken.process.check()
         try reader.endStored()
         return result
+    }
+}
+
+/// A checker's walk over the mapped region, `MappedBlobImport.step` bytes at a time, each step
+/// after `positions` let it (it stays within the window); stops early once the import stopped.
+private func stepping(_ region: UnsafeRawBufferPointer, _ index: Int, _ positions: MappedPositions,
+                      _ body: (UnsafeRawBufferPointer, Int) -> Void) {
+    var position = 0
+    while position < region.count && positions.advance(index, to: position) {
+        let count = min(MappedBlobImport.step, region.count - position)
+        body(UnsafeRawBufferPointer(rebasing: region[position..<position + count]), position)
+        position += count
     }
 }
 
@@ -93,6 +132,16 @@ final class MappedPositions: @unchecked Sendable {
         self.window = window
         position = Array(repeating: 0, count: readers)
         ended = Array(repeating: false, count: readers)
+    }
+
+    /// Reader `reader` is done with the bytes before `offset`, and waits for no one (a reader
+    /// that follows another one's output).
+    func report(_ reader: Int, at offset: Int) {
+        condition.withLock {
+            position[reader] = offset
+            release()
+            condition.broadcast()
+        }
     }
 
     /// Reader `reader` is done with the bytes before `offset`; waits while it is more than

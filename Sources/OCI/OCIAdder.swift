@@ -21,6 +21,10 @@ public struct OCIAddedBlob: Hashable, Sendable {
 public struct OCIAdder: Sendable {
     public var adder: Adder
     public var uncompressed = false
+    /// Whether each layer added as stored is also decompressed and its diff_id and tar checked
+    /// (spec/oci.md §3, §5); false digests it like any other blob (`--verify-diff-ids=false`).
+    /// A layer added `uncompressed` is always checked.
+    public var verifyDiffIDs = true
     /// Tar and decompression limits (spec/oci.md §3, §4).
     public var limits = TarLimits()
 
@@ -56,7 +60,7 @@ public struct OCIAdder: Sendable {
         if let issue = layout.issues.first { throw issue.error }
         var readers: [BlobReader] = []
         var failure: BlobSource.FailureBox?
-        let uncompressed = self.uncompressed, limits = self.limits
+        let uncompressed = self.uncompressed, limits = self.limits, verifyDiffIDs = self.verifyDiffIDs
         func added(_ results: [ImportResult]) -> [OCIAddedBlob] {
             zip(readers, results).map { reader, result in
                 OCIAddedBlob(blob: reader.blob, check: reader.check!, cid: result.root, tsize: result.size,
@@ -67,7 +71,8 @@ public struct OCIAdder: Sendable {
         do {
             results = try adder.addEach(to: store, pin: pin, pinName: pinName, next: { index, importer, sink in
                 guard index < layout.blobs.count else { return nil }
-                let reader = try BlobReader(blob: layout.blobs[index], container: layout.container, output: uncompressed ? .uncompressed : .stored, limits: limits)
+                let reader = try BlobReader(blob: layout.blobs[index], container: layout.container, output: uncompressed ? .uncompressed : .stored, limits: limits,
+                                            checkLayer: verifyDiffIDs)
                 readers.append(reader)
                 if !reader.outputsUncompressed, let result = try MappedBlobImport.importBlob(reader, importer: importer, into: &sink) {
                     return result

@@ -49,6 +49,20 @@ import Testing
             let cat = try CairnProcess.run(["cat", cid], environment: ["CAIRN_HOME": home.path])
             #expect(cat.stdout == (try Data(contentsOf: URL(fileURLWithPath: file))))
         }
+        // Without the diff_id check the same blobs give the same CIDs.
+        let otherHome = try makeTemporaryDirectory("oci-add-unchecked")
+        defer { try? FileManager.default.removeItem(at: otherHome) }
+        let unchecked = try CairnProcess.run(["oci", "add", "--verify-diff-ids=false", fixtures.v1.path], environment: ["CAIRN_HOME": otherHome.path])
+        #expect(unchecked.status == 0, "\(unchecked.stderr)")
+        #expect(unchecked.stdoutText == run.stdoutText)
+        // The layer's two digests on two threads instead of one two-lane SHA-256 (spec/oci.md §5):
+        // the same CIDs.
+        let splitHome = try makeTemporaryDirectory("oci-add-split")
+        defer { try? FileManager.default.removeItem(at: splitHome) }
+        let split = try CairnProcess.run(["oci", "add", fixtures.v1.path],
+                                         environment: ["CAIRN_HOME": splitHome.path, "CAIRN_OCI_PAIRED_DIGESTS": "0"])
+        #expect(split.status == 0, "\(split.stderr)")
+        #expect(split.stdoutText == run.stdoutText)
     }
 
     @Test func addUncompressedFromAnArchive() throws {

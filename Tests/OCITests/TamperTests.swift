@@ -94,6 +94,26 @@ import Testing
         #expect(add.stdout.isEmpty)
         let counts = try storeCounts(home: home)
         #expect(counts.blocks == 0 && counts.pins == 0, "\(kind): the failed add left \(counts)")
+        // The same with a layer's two digests on two threads instead of one two-lane SHA-256.
+        let split = try CairnProcess.run(["oci", "add", copy.root.path],
+                                         environment: ["CAIRN_HOME": home.path, "CAIRN_OCI_PAIRED_DIGESTS": "0"])
+        #expect(split.status == 1 && split.stderr == add.stderr, "\(kind): \(split.stderr)")
+        #expect(try storeCounts(home: home).blocks == 0)
+
+        // --verify-diff-ids=false (spec/oci.md §5): a layer is sized and digested like any
+        // other blob, so damage inside its stream or tar goes unseen; damage to the blob as
+        // stored is refused as before.
+        let unchecked = try CairnProcess.run(["oci", "add", "--verify-diff-ids=false", copy.root.path],
+                                             environment: ["CAIRN_HOME": home.path])
+        switch kind {
+        case .wrongDiffID, .absurdSize, .deepNesting, .truncatedGzip, .truncatedZstd:
+            #expect(unchecked.status == 0, "\(kind): \(unchecked.stderr)")
+            // One line per blob: the manifest, its config and its one layer (Fixtures: one layer each).
+            #expect(unchecked.stdoutText.split(separator: "\n").count == 3, "\(unchecked.stdoutText)")
+        case .flippedByte, .wrongSize, .missingBlob, .otherDigest:
+            #expect(unchecked.status == 1, "\(kind): \(unchecked.stderr)")
+            #expect(unchecked.stderr.contains(fragment), "\(unchecked.stderr)")
+        }
     }
 
     @Test func jsonListsEveryIssue() throws {

@@ -49,6 +49,29 @@ int ccairn_sha256_kernel_lanes(ccairn_sha256_kernel kernel);
  */
 int ccairn_sha256_hash_jobs(ccairn_sha256_kernel kernel, ccairn_sha256_job *jobs, size_t count);
 
+
+/*
+ * Two messages streamed side by side on one thread (for example a blob's digest and the
+ * digest of its decompressed bytes): the blocks both have go through the two-lane SHA-NI
+ * kernel together, the rest through the one-lane kernel (the portable code without SHA-NI).
+ * Each message is fed in pieces of any length; nothing is allocated.
+ */
+typedef struct {
+    uint32_t state[8];
+    uint64_t length;      /* message bytes so far */
+    uint8_t buffer[64];   /* the bytes of a block not yet complete */
+    size_t buffered;
+} ccairn_sha256_stream;
+
+/* Whether the two-lane kernel runs on this CPU (else two messages cost what two do alone). */
+int ccairn_sha256_pair_accelerated(void);
+void ccairn_sha256_stream_init(ccairn_sha256_stream *stream);
+/* Appends `na` bytes to `a` and `nb` bytes to `b` (either count may be 0). */
+void ccairn_sha256_stream_update2(ccairn_sha256_stream *a, const uint8_t *pa, size_t na,
+                                  ccairn_sha256_stream *b, const uint8_t *pb, size_t nb);
+/* The digest of the message so far (the stream is unchanged). */
+void ccairn_sha256_stream_digest(const ccairn_sha256_stream *stream, uint8_t digest[32]);
+
 #ifdef __cplusplus
 }
 #endif

@@ -72,7 +72,7 @@ fuzz: apt
 # Fuzz/README.md). SANITIZE_FILTER="--filter CARTests" narrows it. Time on 2 shared cores: see
 # Fuzz/README.md (each sanitizer's build alone: 35–40 minutes quiet, over an hour loaded).
 sanitize: deps
-	CAIRN_SANITIZER=address nice -n 19 swift test $(TEST_BUILD_FLAGS) --sanitize=address \
+	CAIRN_SANITIZER=address LSAN_OPTIONS="suppressions=$(CURDIR)/scripts/lsan.supp" nice -n 19 swift test $(TEST_BUILD_FLAGS) --sanitize=address \
 	  --scratch-path .build-asan $(SANITIZE_FILTER)
 	CAIRN_SANITIZER=thread TSAN_OPTIONS="suppressions=$(CURDIR)/scripts/tsan.supp" nice -n 19 \
 	  swift test $(TEST_BUILD_FLAGS) --sanitize=thread --scratch-path .build-tsan $(SANITIZE_FILTER)

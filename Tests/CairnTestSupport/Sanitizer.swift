@@ -8,4 +8,8 @@ public enum Sanitizer {
         guard let name = ProcessInfo.processInfo.environment["CAIRN_SANITIZER"], !name.isEmpty else { return nil }
         return name
     }()
+
+    /// How much longer a deadline in a test may be under a sanitizer (several times slower, and
+    /// `make sanitize` runs at the lowest priority): 4, else 1.
+    public static var deadlineScale: Int64 { active == nil ? 1 : 4 }
 }

@@ -96,7 +96,7 @@ func gatewayGet(_ gateway: String, _ path: String, method: HTTPMethod = .GET, he
     var request = HTTPClientRequest(url: "http://\(gateway)\(path)")
     request.method = method
     for (name, value) in headers { request.headers.add(name: name, value: value) }
-    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30 * Sanitizer.deadlineScale))
     let body = try await response.body.collect(upTo: 64 << 20)
     return GatewayAnswer(status: Int(response.status.code), headers: response.headers, body: Array(buffer: body))
 }

@@ -140,7 +140,7 @@ import CairnTestSupport
             var request = HTTPClientRequest(url: "http://\(gateway)/ipfs/\(t.duplicates)?format=car")
             request.method = .GET
             await #expect(throws: (any Error).self) {
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30 * Sanitizer.deadlineScale))
                 let body = try await response.body.collect(upTo: 1 << 20)
                 Issue.record("the CAR stream ended normally (\(body.readableBytes) bytes) despite a corrupt block")
             }

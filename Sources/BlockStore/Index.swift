@@ -107,11 +107,32 @@ struct IndexEntry: Sendable {
     }
 
     /// A column value as an error message shows it: on one line, at most 80 characters of a
-    /// text (a damaged index can hold any text, newlines and megabytes included).
+    /// text (a damaged index can hold any text, megabytes included), quoted, with every control
+    /// character and line or paragraph separator escaped (`\u{85}`: NEL, U+2028 and U+2029
+    /// end lines too; found by the `index-row` fuzz target).
     static func shown(_ value: DatabaseValue) -> String {
         guard case .string(let text) = value.storage else { return value.description }
-        let clipped = text.count > 80 ? String(text.prefix(80)) + "…" : text
-        return String(reflecting: clipped)
+        var shown = "\""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count == 80 {
+                shown += "…"
+                break
+            }
+            count += 1
+            switch scalar {
+            case "\"": shown += "\\\""
+            case "\\": shown += "\\\\"
+            default:
+                switch scalar.properties.generalCategory {
+                case .control, .lineSeparator, .paragraphSeparator, .format:
+                    shown += "\\u{" + String(scalar.value, radix: 16) + "}"
+                default:
+                    shown.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return shown + "\""
     }
 
     /// How a row is named in errors: its CIDv1 (raw) form, which shows the multihash.

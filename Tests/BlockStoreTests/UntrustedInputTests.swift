@@ -134,7 +134,8 @@ struct UntrustedInputTests {
         #expect(error?.message.contains(shown + ";") == true, "\(error?.message ?? "")")
     }
 
-    /// A damaged index can hold any text: the error stays one short line.
+    /// A damaged index can hold any text: the error stays one short line (80 characters of the
+    /// text at most, each escaped to at most 9, around ~250 of message).
     @Test func aHugeTextInARowGivesAOneLineError() throws {
         let text = String(repeating: "x\ny", count: 100_000)
         var values = [0x55, 1, 1, 16, 10].map { Int64($0).databaseValue }
@@ -142,11 +143,26 @@ struct UntrustedInputTests {
         let error = #expect(throws: BlockStoreError.self) { try Self.entry(values) }
         let message = try #require(error?.message)
         #expect(!message.contains("\n"))
-        #expect(message.count < 400)
+        #expect(message.count < 1100)
         let pinError = #expect(throws: BlockStoreError.self) {
             try Pin(cid: .null, name: text.databaseValue, recursive: Int64(1).databaseValue, layout: StoreLayout(root: "/s"))
         }
-        #expect(pinError.map { !$0.message.contains("\n") && $0.message.count < 400 } == true)
+        #expect(pinError.map { !$0.message.contains("\n") && $0.message.count < 1100 } == true)
+    }
+
+    /// Found by the `index-row` fuzz target: a text holding NEL (U+0085) made a two-line error
+    /// (`String(reflecting:)` leaves it as is); so would U+2028 and U+2029.
+    @Test(arguments: ["a\u{85}b", "a\u{2028}b", "a\u{2029}b", "a\r\nb", "a\u{0B}b\u{0C}", "a\u{200E}b"])
+    func aTextWithALineBreakOfAnyKindGivesAOneLineError(_ text: String) throws {
+        var values = [0x55, 1, 1, 16, 10].map { Int64($0).databaseValue }
+        values[2] = text.databaseValue
+        let error = #expect(throws: BlockStoreError.self) { try Self.entry(values) }
+        let message = try #require(error?.message)
+        let lines = message.split(whereSeparator: \.isNewline).count
+        #expect(lines == 1, "\(message)")
+        #expect(message.contains("pack is \"a\\u{"))
+        let key = #expect(throws: BlockStoreError.self) { try IndexEntry.multihash(text.databaseValue) }
+        #expect(key.map { !$0.message.contains(where: \.isNewline) } == true)
     }
 
     @Test func aKeyThatIsNoMultihashIsCorrupt() throws {

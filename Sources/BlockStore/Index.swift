@@ -61,30 +61,78 @@ struct IndexEntry: Sendable {
     /// Decodes `codec, version, pack, offset, length` (columns 0–4) of the row of `multihash`,
     /// checking each is an integer in its range: a damaged row is `.corrupt`, naming it.
     init(row: Row, multihash: Multihash) throws {
-        func field(_ index: Int, _ name: String, _ range: ClosedRange<Int64>) throws -> Int64 {
-            guard let value = row.integer(index), range.contains(value) else {
-                let shown = (row[index] as DatabaseValue).description
-                throw BlockStoreError(.corrupt, "corrupt index row for block \(IndexEntry.name(multihash)): \(name) is \(shown); "
+        try self.init(codec: row[0], version: row[1], pack: row[2], offset: row[3], length: row[4], multihash: multihash)
+    }
+
+    /// The ranges a row's fields must lie in (spec/blockstore.md §4).
+    static let codecRange: ClosedRange<Int64> = 0...Int64(Int32.max)
+    static let versionRange: ClosedRange<Int64> = 0...1
+    static let packRange: ClosedRange<Int64> = 1...Int64(Int32.max) * 1024
+    static let offsetRange: ClosedRange<Int64> = Int64(PackFormat.headerSize)...(Int64.max / 2)
+    static let lengthRange: ClosedRange<Int64> = 0...Int64(PackFormat.maxBlockSize)
+
+    /// The one check of a `blocks` row, over its column values as SQLite returned them (NULL,
+    /// text, real or blob where an integer belongs included): every read of a row goes through
+    /// it (`IndexLookups` too), and the `index-row` fuzz target calls it directly.
+    init(codec: DatabaseValue, version: DatabaseValue, pack: DatabaseValue, offset: DatabaseValue, length: DatabaseValue,
+         multihash: Multihash) throws {
+        func field(_ value: DatabaseValue, _ name: String, _ range: ClosedRange<Int64>) throws -> Int64 {
+            guard case .int64(let number) = value.storage, range.contains(number) else {
+                throw BlockStoreError(.corrupt, "corrupt index row for block \(IndexEntry.name(multihash)): \(name) is \(IndexEntry.shown(value)); "
                     + "`cairn store verify` lists the damage, `cairn store repair` rebuilds the index from the packs")
             }
-            return value
+            return number
         }
-        let codec = try field(0, "codec", 0...Int64(Int32.max))
-        let version = try field(1, "version", 0...1)
-        let pack = try field(2, "pack", 1...Int64(Int32.max) * 1024)
-        let length = try field(4, "length", 0...Int64(PackFormat.maxBlockSize))
-        let offset = try field(3, "offset", Int64(PackFormat.headerSize)...(Int64.max / 2))
+        let codec = try field(codec, "codec", IndexEntry.codecRange)
+        let version = try field(version, "version", IndexEntry.versionRange)
+        let pack = try field(pack, "pack", IndexEntry.packRange)
+        let length = try field(length, "length", IndexEntry.lengthRange)
+        let offset = try field(offset, "offset", IndexEntry.offsetRange)
         self.init(codec: UInt64(codec), version: UInt64(version),
                   location: BlockLocation(pack: pack, offset: offset, length: Int(length)))
     }
 
     /// The multihash key in column `column` of a row, `.corrupt` when it is not one.
     static func multihash(_ row: Row, column: Int) throws -> Multihash {
-        guard let key = row.blob(column), let multihash = try? Multihash(bytes: key) else {
-            throw BlockStoreError(.corrupt, "corrupt index row in blocks: its key \((row[column] as DatabaseValue).description) is not a multihash; "
+        try multihash(row[column])
+    }
+
+    /// The multihash a row's key holds, `.corrupt` when it is not one.
+    static func multihash(_ key: DatabaseValue) throws -> Multihash {
+        guard case .blob(let bytes) = key.storage, let multihash = try? Multihash(bytes: bytes) else {
+            throw BlockStoreError(.corrupt, "corrupt index row in blocks: its key \(IndexEntry.shown(key)) is not a multihash; "
                 + "`cairn store repair` rebuilds the index from the packs")
         }
         return multihash
+    }
+
+    /// A column value as an error message shows it: on one line, at most 80 characters of a
+    /// text (a damaged index can hold any text, megabytes included), quoted, with every control
+    /// character and line or paragraph separator escaped (`\u{85}`: NEL, U+2028 and U+2029
+    /// end lines too; found by the `index-row` fuzz target).
+    static func shown(_ value: DatabaseValue) -> String {
+        guard case .string(let text) = value.storage else { return value.description }
+        var shown = "\""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            if count == 80 {
+                shown += "…"
+                break
+            }
+            count += 1
+            switch scalar {
+            case "\"": shown += "\\\""
+            case "\\": shown += "\\\\"
+            default:
+                switch scalar.properties.generalCategory {
+                case .control, .lineSeparator, .paragraphSeparator, .format:
+                    shown += "\\u{" + String(scalar.value, radix: 16) + "}"
+                default:
+                    shown.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return shown + "\""
     }
 
     /// How a row is named in errors: its CIDv1 (raw) form, which shows the multihash.

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import GRDBSQLite
 import Multiformats
 import Synchronization
@@ -95,19 +96,15 @@ final class IndexLookups: Sendable {
         case SQLITE_ROW: break
         default: return nil
         }
-        func field(_ column: Int32, _ range: ClosedRange<Int64>) -> Int64? {
-            guard sqlite3_column_type(statement, column) == SQLITE_INTEGER else { return nil }
-            let value = sqlite3_column_int64(statement, column)
-            return range.contains(value) ? value : nil
+        // Integers as they are, anything else as NULL: the one row check
+        // (`IndexEntry(codec:version:pack:offset:length:multihash:)`) decides; a row it refuses
+        // goes to GRDB's path, which names the damage with the real values.
+        func value(_ column: Int32) -> DatabaseValue {
+            sqlite3_column_type(statement, column) == SQLITE_INTEGER ? sqlite3_column_int64(statement, column).databaseValue : .null
         }
-        // The ranges `IndexEntry(row:multihash:)` checks; a row outside them goes to GRDB,
-        // which names the damage.
-        guard let codec = field(0, 0...Int64(Int32.max)), let version = field(1, 0...1),
-              let pack = field(2, 1...Int64(Int32.max) * 1024),
-              let offset = field(3, Int64(PackFormat.headerSize)...(Int64.max / 2)),
-              let length = field(4, 0...Int64(PackFormat.maxBlockSize)) else { return nil }
-        return .found(IndexEntry(codec: UInt64(codec), version: UInt64(version),
-                                 location: BlockLocation(pack: pack, offset: offset, length: Int(length))))
+        guard let entry = try? IndexEntry(codec: value(0), version: value(1), pack: value(2), offset: value(3), length: value(4),
+                                          multihash: multihash) else { return nil }
+        return .found(entry)
     }
 }
 

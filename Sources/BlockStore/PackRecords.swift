@@ -35,8 +35,18 @@ struct PackRecord {
 }
 
 /// Reading pack files by their own structure (no index): recovery, `verify`, `store repair`.
+///
+/// Every read goes through `read(into:at:)`, the one place that knows where the bytes are: an
+/// open file (what the store uses) or a byte buffer (`init(bytes:)`, what the `pack-record`
+/// fuzz target and tests use), so the record parser and the resyncing walk are the same code
+/// over either.
 struct PackFile {
-    let fd: Int32
+    private enum Storage {
+        case file(Int32)
+        case memory([UInt8])
+    }
+
+    private let storage: Storage
     let path: String
     /// The pack format version of its header, nil when the file does not start with one.
     let version: UInt8?
@@ -46,12 +56,44 @@ struct PackFile {
     static let maxCIDLength = 160
 
     init(fd: Int32, path: String) throws {
-        self.fd = fd
+        storage = .file(fd)
         self.path = path
         size = try Sys.fileSize(fd, path: path)
+        version = try PackFile.readVersion(storage, path: path)
+    }
+
+    /// A pack held in memory, read exactly as a file holding `bytes` would be.
+    init(bytes: [UInt8], path: String = "(pack in memory)") {
+        storage = .memory(bytes)
+        self.path = path
+        size = Int64(bytes.count)
+        version = try? PackFile.readVersion(storage, path: path)
+    }
+
+    private static func readVersion(_ storage: Storage, path: String) throws -> UInt8? {
         var header = [UInt8](repeating: 0, count: PackFormat.headerSize)
-        let got = try header.withUnsafeMutableBytes { try Sys.preadFull(fd, $0, at: 0, path: path) }
-        version = got == PackFormat.headerSize ? PackFormat.version(ofHeader: header) : nil
+        let got = try header.withUnsafeMutableBytes { try read(storage, into: $0, at: 0, path: path) }
+        return got == PackFormat.headerSize ? PackFormat.version(ofHeader: header) : nil
+    }
+
+    /// Reads up to `buffer.count` bytes at `offset` (fewer only at the end); returns how many.
+    private static func read(_ storage: Storage, into buffer: UnsafeMutableRawBufferPointer, at offset: Int64,
+                             path: String) throws -> Int {
+        switch storage {
+        case .file(let fd):
+            return try Sys.preadFull(fd, buffer, at: offset, path: path)
+        case .memory(let bytes):
+            guard offset >= 0, offset < Int64(bytes.count), !buffer.isEmpty else { return 0 }
+            let count = min(buffer.count, bytes.count - Int(offset))
+            bytes.withUnsafeBytes { source in
+                buffer.baseAddress!.copyMemory(from: source.baseAddress! + Int(offset), byteCount: count)
+            }
+            return count
+        }
+    }
+
+    private func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws -> Int {
+        try PackFile.read(storage, into: buffer, at: offset, path: path)
     }
 
     /// The record at `offset` if a complete, well-formed one is there (its length, its CID and,
@@ -59,7 +101,7 @@ struct PackFile {
     func record(at offset: Int64) throws -> PackRecord? {
         guard let version, offset >= Int64(PackFormat.headerSize) else { return nil }
         var head = [UInt8](repeating: 0, count: PackFormat.recordHeaderSize(version: version) + PackFile.maxCIDLength)
-        let got = try head.withUnsafeMutableBytes { try Sys.preadFull(fd, $0, at: offset, path: path) }
+        let got = try head.withUnsafeMutableBytes { try read(into: $0, at: offset) }
         return head.withUnsafeBytes { parse(UnsafeRawBufferPointer(rebasing: $0[0..<got]), at: offset) }
     }
 
@@ -93,7 +135,7 @@ struct PackFile {
 
     private func verified(_ record: PackRecord) throws -> (record: PackRecord, bytes: [UInt8])? {
         let bytes = try [UInt8](unsafeUninitializedCapacity: record.length) { buffer, count in
-            count = try Sys.preadFull(fd, UnsafeMutableRawBufferPointer(buffer), at: record.blockOffset, path: path)
+            count = try read(into: UnsafeMutableRawBufferPointer(buffer), at: record.blockOffset)
         }
         guard bytes.count == record.length,
               bytes.withUnsafeBytes({ BlockVerifier.verdict(record.cid, $0) }) == .valid else { return nil }
@@ -134,11 +176,14 @@ struct PackFile {
     private func nextRecord(after offset: Int64) throws -> (record: PackRecord, bytes: [UInt8])? {
         guard let version else { return nil }
         let reach = PackFormat.recordHeaderSize(version: version) + PackFile.maxCIDLength
-        var window = [UInt8](repeating: 0, count: (1 << 20) + reach)
+        // Windows of 1 MiB (less when less of the file is left), plus the reach of a header
+        // that starts in the window's last byte.
+        let windowPositions = Int(max(0, min(Int64(1 << 20), size - offset - 1)))
+        var window = [UInt8](repeating: 0, count: windowPositions + reach)
         var base = offset + 1
         while base < size {
-            let got = try window.withUnsafeMutableBytes { try Sys.preadFull(fd, $0, at: base, path: path) }
-            let positions = max(0, min(got, 1 << 20))
+            let got = try window.withUnsafeMutableBytes { try read(into: $0, at: base) }
+            let positions = max(0, min(got, windowPositions))
             for position in 0..<positions {
                 let candidate = window.withUnsafeBytes {
                     parse(UnsafeRawBufferPointer(rebasing: $0[position..<min(got, position + reach)]), at: base + Int64(position))

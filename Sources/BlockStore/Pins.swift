@@ -22,12 +22,18 @@ extension Pin {
     /// A `cid, name, recursive` row of `pins`, checked (`.corrupt` naming the row if damaged);
     /// the stored name `''` (an unnamed pin) becomes nil.
     init(row: Row, layout: StoreLayout) throws {
-        guard let bytes = row.blob(0), let cid = try? CID(bytes: bytes), let name = row.text(1),
-              let recursive = row.integer(2), recursive == 0 || recursive == 1 else {
-            throw BlockStoreError.corruptRow(layout, "pins", (0...2).map { (row[$0] as DatabaseValue).description }.joined(separator: ", "),
+        try self.init(cid: row[0], name: row[1], recursive: row[2], layout: layout)
+    }
+
+    /// The check of a `pins` row over its column values as SQLite returned them (the
+    /// `index-row` fuzz target calls it directly).
+    init(cid: DatabaseValue, name: DatabaseValue, recursive: DatabaseValue, layout: StoreLayout) throws {
+        guard case .blob(let bytes) = cid.storage, let parsed = try? CID(bytes: bytes), case .string(let text) = name.storage,
+              case .int64(let flag) = recursive.storage, flag == 0 || flag == 1 else {
+            throw BlockStoreError.corruptRow(layout, "pins", [cid, name, recursive].map(IndexEntry.shown).joined(separator: ", "),
                                              "expected a CID, a name and 0 or 1")
         }
-        self.init(cid: cid, recursive: recursive == 1, name: name.isEmpty ? nil : name)
+        self.init(cid: parsed, recursive: flag == 1, name: text.isEmpty ? nil : text)
     }
 }
 

@@ -19,7 +19,7 @@ private final class Fixture: @unchecked Sendable {
     let root: String
     let store: BlockStore
     let index: DatabaseQueue
-    let blocks: [(cid: CID, bytes: [UInt8])]
+    let blocks: [Block]
     let file: CID
     let fileBytes = Array("hello world".utf8)
     /// Original rows: mh, codec, version, pack, offset, length.
@@ -36,9 +36,9 @@ private final class Fixture: @unchecked Sendable {
         root = tmp + "cairn-fuzz-store-\(getpid())"
         try? FileManager.default.removeItem(atPath: root)
         store = try BlockStore(path: root)
-        func block(_ codec: Multicodec, _ bytes: [UInt8]) throws -> (cid: CID, bytes: [UInt8]) {
+        func block(_ codec: Multicodec, _ bytes: [UInt8]) throws -> Block {
             let digest = HashAlgorithm.sha2_256.hash(bytes).bytes
-            return (CID.v1(codec: codec, multihash: try Multihash(code: .sha2_256, digest: digest)), bytes)
+            return Block(cid: CID.v1(codec: codec, multihash: try Multihash(code: .sha2_256, digest: digest)), bytes: bytes)
         }
         let leaves = [try block(.raw, Array("hello ".utf8)), try block(.raw, Array("world".utf8))]
         var data: [UInt8] = []
@@ -134,7 +134,8 @@ public func fuzzStore(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
 /// Every read path on the damaged store; none may crash or return a wrong byte.
 private func exercise() {
     let store = fixture.store
-    for (cid, bytes) in fixture.blocks {
+    for block in fixture.blocks {
+        let (cid, bytes) = (block.cid, block.bytes)
         if let got = try? store.getIfPresent(cid) {
             require(got == bytes, "get(\(cid)) returned bytes that are not the block")
         }

@@ -25,6 +25,9 @@ struct InterruptTests {
         var workSeconds: Double = 0
         /// Seconds from the signal to the end of the process (its pipes' end of file), if one was sent.
         var latency: Double? = nil
+        /// The process had already ended (a zombie) when the signal was due: it finished its
+        /// work first, so it owes a normal exit, not an interruption.
+        var endedBeforeSignal = false
     }
 
     /// Starts `cairn ARGUMENTS`, sends `signal` after `delay` seconds, waits for the end.
@@ -46,8 +49,10 @@ struct InterruptTests {
         waitForSignalHandlers(process.processIdentifier)
         let ready = DispatchTime.now()
         var signalled: DispatchTime? = nil
+        var endedBeforeSignal = false
         if let signal {
             usleep(UInt32(delay * 1_000_000))
+            endedBeforeSignal = isZombie(process.processIdentifier)
             signalled = DispatchTime.now()
             kill(process.processIdentifier, signal)
         }
@@ -60,7 +65,13 @@ struct InterruptTests {
         return Outcome(status: process.terminationStatus, exited: process.terminationReason == .exit,
                        stdout: String(decoding: printed, as: UTF8.self), stderr: String(decoding: box.error, as: UTF8.self),
                        workSeconds: seconds(from: ready, to: ended),
-                       latency: signalled.map { seconds(from: $0, to: ended) })
+                       latency: signalled.map { seconds(from: $0, to: ended) }, endedBeforeSignal: endedBeforeSignal)
+    }
+
+    /// Whether the process has ended and waits to be reaped (`State: Z` in /proc/PID/status).
+    static func isZombie(_ pid: pid_t) -> Bool {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return false }
+        return text.contains("State:\tZ")
     }
 
     static func seconds(from start: DispatchTime, to end: DispatchTime) -> Double {
@@ -161,8 +172,14 @@ struct InterruptTests {
             let context = "\(workload.name), seed \(seed), trial \(trial), signal \(signal) after \(delay) s"
             let outcome = try run(workload.arguments(directory), signal: signal, after: delay)
             #expect(outcome.exited, "\(context): killed by the signal instead of exiting")
-            #expect(outcome.status == 128 + signal, "\(context): status \(outcome.status), stderr \(outcome.stderr)")
-            #expect(outcome.stderr == "Error: interrupted\n", "\(context)")
+            if outcome.endedBeforeSignal {
+                // This run was faster than the baseline and ended before its moment (the load
+                // varies): a normal, complete run; the checks below still apply.
+                #expect(outcome.status == 0, "\(context): ended before the signal with status \(outcome.status), stderr \(outcome.stderr)")
+            } else {
+                #expect(outcome.status == 128 + signal, "\(context): status \(outcome.status), stderr \(outcome.stderr)")
+                #expect(outcome.stderr == "Error: interrupted\n", "\(context)")
+            }
             for place in [workload.store(directory), workload.output(directory)] {
                 #expect(leftovers(in: place).isEmpty, "\(context): left \(leftovers(in: place)) in \(place)")
             }

@@ -2,18 +2,17 @@
 """Builds the seed corpora in Fuzz/corpus/<target>/ from the shared vectors and the test
 fixtures (run once; the output is committed). Usage: make-corpus.py SHARED_VECTORS REPO_ROOT"""
 import base64, hashlib, os, sys
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus_files
+from corpus_files import varint
 
 shared, repo = sys.argv[1], sys.argv[2]
 out = os.path.join(repo, "Fuzz", "corpus")
-B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 
 def put(target, data):
-    if isinstance(data, str):
-        data = data.encode()
-    d = os.path.join(out, target)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, hashlib.sha1(data).hexdigest()), "wb") as f:
-        f.write(data)
+    corpus_files.put(out, target, data)
+B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+
 
 def b58decode(s):
     n = 0
@@ -29,14 +28,6 @@ def cid_bytes(text):
     body = text[1:].upper()
     return base64.b32decode(body + "=" * (-len(body) % 8))
 
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 def read_varint(b, i):
     n = shift = 0

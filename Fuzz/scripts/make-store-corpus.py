@@ -6,15 +6,16 @@ records without the header checksum), a flipped byte, a torn tail, an identity-C
 rows as the index holds them and damaged ones (NULL, text, real, negative, huge).
 Usage: make-store-corpus.py CAIRN_BINARY REPO_ROOT"""
 import hashlib, os, sqlite3, struct, subprocess, sys, tempfile
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corpus_files
+from corpus_files import varint
 
 cairn, repo = sys.argv[1], sys.argv[2]
 out = os.path.join(repo, "Fuzz", "corpus")
 
 def put(target, data):
-    d = os.path.join(out, target)
-    os.makedirs(d, exist_ok=True)
-    with open(os.path.join(d, hashlib.sha1(data).hexdigest()), "wb") as f:
-        f.write(data)
+    corpus_files.put(out, target, data)
+
 
 def crc32c(data):
     crc = 0xFFFFFFFF
@@ -24,14 +25,6 @@ def crc32c(data):
             crc = (crc >> 1) ^ 0x82F63B78 if crc & 1 else crc >> 1
     return crc ^ 0xFFFFFFFF
 
-def varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
 
 def record(version, cid, block):
     length = struct.pack("<I", len(cid) + len(block))

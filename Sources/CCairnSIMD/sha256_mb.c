@@ -80,12 +80,7 @@ static void lane_prepare(lane_t *lane) {
         return;
     }
     /* The message ends here: append the padding (FIPS 180-4 section 5.1.1). */
-    uint64_t bits = lane->consumed * 8;
-    size_t blocks = filled + 1 + 8 <= 64 ? 1 : 2;
-    lane->staging[filled] = 0x80;
-    memset(lane->staging + filled + 1, 0, blocks * 64 - filled - 1 - 8);
-    for (int i = 0; i < 8; i++) lane->staging[blocks * 64 - 1 - i] = (uint8_t)(bits >> (8 * i));
-    lane->ready_blocks = blocks;
+    lane->ready_blocks = ccairn_sha256_pad(lane->staging, filled, lane->consumed);
     lane->last = 1;
 }
 

@@ -112,15 +112,11 @@ void ccairn_sha256_stream_update2(ccairn_sha256_stream *a, const uint8_t *pa, si
 }
 
 void ccairn_sha256_stream_digest(const ccairn_sha256_stream *stream, uint8_t digest[32]) {
-    /* The padding of FIPS 180-4 section 5.1.1 after the buffered bytes. */
+    /* The buffered bytes, then the padding. */
     uint8_t last[128];
     size_t filled = stream->buffered;
     memcpy(last, stream->buffer, filled);
-    size_t blocks = filled + 1 + 8 <= 64 ? 1 : 2;
-    last[filled] = 0x80;
-    memset(last + filled + 1, 0, blocks * 64 - filled - 1 - 8);
-    uint64_t bits = stream->length * 8;
-    for (int i = 0; i < 8; i++) last[blocks * 64 - 1 - i] = (uint8_t)(bits >> (8 * i));
+    size_t blocks = ccairn_sha256_pad(last, filled, stream->length);
     uint32_t state[1][8];
     memcpy(state[0], stream->state, 32);
     const uint8_t *data[1] = {last};

@@ -8,7 +8,7 @@
 #
 # Usage: Benchmarks/cancel/latency.sh [SIZE_BYTES] [N]   (default 1 GiB, 20 signals per command)
 #   CAIRN=PATH uses that binary (no build); COMMANDS="add add-car …" picks commands;
-#   SEED=N fixes the moments (default 7); CHUNKER=SPEC the chunker of every add (default
+#   SEED=N fixes the moments (default 7); VERBOSE=1 prints every sample on stderr; CHUNKER=SPEC the chunker of every add (default
 #   size-16384: many blocks, so per-block loops show; size-262144 shows per-batch steps).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -146,6 +146,8 @@ try:
                 failed = True
             if status == 128 + sig:
                 samples.append(latency * 1000)
+            if os.environ.get("VERBOSE"):
+                print(f"{name}: signal {int(sig)} at {delay:.3f} s of {duration:.2f} s: status {status}, {latency * 1000:.1f} ms", file=sys.stderr)
         if not samples:
             continue
         samples.sort()

@@ -88,6 +88,8 @@ public final class BlockStore: Sendable {
     static let cacheKiB = 65536
     /// …and on the writer's connection during an import (`BlockStoreWriter.commitsOnlyWhenAsked`).
     static let importCacheKiB = 16384
+    /// The page cache of an import's temporary table of spilled rows (`BlockStoreWriter`).
+    static let spillCacheKiB = 8192
 
     /// Opens the index. A read-write pool makes every commit durable: GRDB sets
     /// `synchronous = NORMAL` on the writer connection when it enables WAL mode (after

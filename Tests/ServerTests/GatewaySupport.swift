@@ -46,31 +46,35 @@ func withGateway(
     cars: [String] = GatewayFixtures.cars,
     _ body: @Sendable (String, BlockStore) async throws -> Void
 ) async throws {
-    let directory = try makeTemporaryDirectory("gateway")
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let layout = StoreLayout(root: directory.path + "/store")
-    let store = try BlockStore(layout: layout)
-    try GatewayFixtures.importAll(cars, into: store)
-    let server = try CairnServer(configuration: ServerConfiguration(
-        store: layout, api: nil, gateway: ListenAddress(host: "127.0.0.1", port: 0)))
-    let (addresses, continuation) = AsyncStream.makeStream(of: ListenAddress.self)
-    let serving = Task {
-        try await server.run(shutdownSignals: []) { _, address in continuation.yield(address) }
-    }
-    var gateway = ""
-    for await address in addresses {
-        gateway = address.description
-        break
-    }
-    do {
-        try await body(gateway, store)
-    } catch {
+    // Server and requests on threads of their own (DedicatedExecutor: the suite's synchronous
+    // tests may hold every thread of Swift concurrency's pool meanwhile).
+    try await withTaskExecutorPreference(DedicatedExecutor.shared) {
+        let directory = try makeTemporaryDirectory("gateway")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let layout = StoreLayout(root: directory.path + "/store")
+        let store = try BlockStore(layout: layout)
+        try GatewayFixtures.importAll(cars, into: store)
+        let server = try CairnServer(configuration: ServerConfiguration(
+            store: layout, api: nil, gateway: ListenAddress(host: "127.0.0.1", port: 0)))
+        let (addresses, continuation) = AsyncStream.makeStream(of: ListenAddress.self)
+        let serving = Task(executorPreference: DedicatedExecutor.shared) {
+            try await server.run(shutdownSignals: []) { _, address in continuation.yield(address) }
+        }
+        var gateway = ""
+        for await address in addresses {
+            gateway = address.description
+            break
+        }
+        do {
+            try await body(gateway, store)
+        } catch {
+            serving.cancel()
+            _ = try? await serving.value
+            throw error
+        }
         serving.cancel()
-        _ = try? await serving.value
-        throw error
+        try await serving.value
     }
-    serving.cancel()
-    try await serving.value
 }
 
 /// One gateway answer: status, headers, body.

@@ -60,33 +60,36 @@ func withTestServer(
     readOnly: Bool = false,
     _ body: @Sendable (String, String) async throws -> Void
 ) async throws {
-    let directory = try makeTemporaryDirectory("serve")
-    defer { try? FileManager.default.removeItem(at: directory) }
-    let configuration = ServerConfiguration(
-        store: StoreLayout(root: directory.path + "/store"),
-        api: ListenAddress(host: "127.0.0.1", port: 0),
-        gateway: ListenAddress(host: "127.0.0.1", port: 0),
-        readOnly: readOnly)
-    let server = try CairnServer(configuration: configuration)
-    let (addresses, continuation) = AsyncStream.makeStream(of: (String, ListenAddress).self)
-    // Finishing `stopping` shuts the server down gracefully, as a signal does in `cairn serve`.
-    let (stopping, stop) = AsyncStream.makeStream(of: Void.self)
-    let serving = Task {
-        try await server.run(shutdownSignals: [], ready: { name, address in continuation.yield((name, address)) },
-                             stop: { for await _ in stopping {} })
-    }
-    var api = "", gateway = ""
-    for await (name, address) in addresses {
-        if name == "api" { api = address.description } else { gateway = address.description }
-        if !api.isEmpty, !gateway.isEmpty { break }
-    }
-    do {
-        try await body(api, gateway)
-    } catch {
+    // On threads of its own, like withGateway (DedicatedExecutor).
+    try await withTaskExecutorPreference(DedicatedExecutor.shared) {
+        let directory = try makeTemporaryDirectory("serve")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let configuration = ServerConfiguration(
+            store: StoreLayout(root: directory.path + "/store"),
+            api: ListenAddress(host: "127.0.0.1", port: 0),
+            gateway: ListenAddress(host: "127.0.0.1", port: 0),
+            readOnly: readOnly)
+        let server = try CairnServer(configuration: configuration)
+        let (addresses, continuation) = AsyncStream.makeStream(of: (String, ListenAddress).self)
+        // Finishing `stopping` shuts the server down gracefully, as a signal does in `cairn serve`.
+        let (stopping, stop) = AsyncStream.makeStream(of: Void.self)
+        let serving = Task(executorPreference: DedicatedExecutor.shared) {
+            try await server.run(shutdownSignals: [], ready: { name, address in continuation.yield((name, address)) },
+                                 stop: { for await _ in stopping {} })
+        }
+        var api = "", gateway = ""
+        for await (name, address) in addresses {
+            if name == "api" { api = address.description } else { gateway = address.description }
+            if !api.isEmpty, !gateway.isEmpty { break }
+        }
+        do {
+            try await body(api, gateway)
+        } catch {
+            stop.finish()
+            _ = try? await serving.value
+            throw error
+        }
         stop.finish()
-        _ = try? await serving.value
-        throw error
+        try await serving.value
     }
-    stop.finish()
-    try await serving.value
 }

@@ -15,7 +15,7 @@ struct GatewayResponder: Sendable {
 
     init(state: ServerState) {
         self.state = state
-        self.store = GatewayStore(layout: state.configuration.store)
+        self.store = GatewayStore(layout: state.configuration.store, pool: state.pool)
         verified = VerifiedBlocks(layout: state.configuration.store, capacity: state.configuration.limits.verifiedBlockCacheBytes)
     }
 
@@ -135,33 +135,35 @@ struct GatewayResponder: Sendable {
         let logger = state.logger
         let header = CARv1Header(roots: [root]).framed
         // The next batch is read and verified while the event loop sends this one (at most two
-        // batches, about 2 MiB, in memory; the walk still runs one batch at a time).
-        let nextBatch = { @Sendable in
-            Task {
-                try await store.run { store in
-                    var buffer = ByteBuffer()
-                    buffer.reserveCapacity(5 << 18)
-                    _ = try walk.next(store, budget: 1 << 20, into: &buffer)
-                    return buffer
-                }
+        // batches, about 2 MiB, in memory; the walk still runs one batch at a time). A child task
+        // (`async let`), so that it runs wherever the response's task runs.
+        @Sendable func nextBatch() async throws -> ByteBuffer {
+            try await store.run { store in
+                var buffer = ByteBuffer()
+                buffer.reserveCapacity(5 << 18)
+                _ = try walk.next(store, budget: 1 << 20, into: &buffer)
+                return buffer
             }
         }
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             try await writer.write(ByteBuffer(bytes: header))
-            var pending = nextBatch()
-            defer { pending.cancel() }
-            while true {
-                let buffer: ByteBuffer
+            var buffer: ByteBuffer
+            do {
+                buffer = try await nextBatch()
+            } catch {
+                logger.error("gateway: CAR of \(path) cut short: \(error)")
+                throw error
+            }
+            while buffer.readableBytes > 0 {
+                async let following = nextBatch()
+                try await writer.write(buffer)
                 do {
-                    buffer = try await pending.value
+                    buffer = try await following
                 } catch {
                     // Never a bad byte: the stream ends here, without its last chunk.
                     logger.error("gateway: CAR of \(path) cut short: \(error)")
                     throw error
                 }
-                if buffer.readableBytes == 0 { break }
-                pending = nextBatch()
-                try await writer.write(buffer)
             }
             try await writer.finish(nil)
         })

@@ -1,18 +1,22 @@
 import BlockStore
-import Dispatch
 import Multiformats
 import NIOCore
 import Synchronization
 
 /// The gateway's read-only view of the store, opened on first use (the store may not exist
-/// when the server starts). Every call that touches the disk runs on a Dispatch worker, never
-/// on an event-loop thread.
+/// when the server starts). Every call that touches the disk runs on the server's own thread
+/// pool (`BlockingPool`), never on an event-loop thread nor on the threads Swift concurrency
+/// and `DispatchQueue.global()` share: on Linux those are as many as the cores, and a process
+/// embedding the server that blocks them (a test runner's synchronous tests, say) stalled the
+/// gateway's CAR streams past their clients' deadlines.
 final class GatewayStore: Sendable {
     let layout: StoreLayout
+    private let pool: BlockingPool
     private let opened = Mutex<BlockStore?>(nil)
 
-    init(layout: StoreLayout) {
+    init(layout: StoreLayout, pool: BlockingPool) {
         self.layout = layout
+        self.pool = pool
     }
 
     /// The store, or nil when there is none yet (every block is then absent).
@@ -79,12 +83,8 @@ final class GatewayStore: Sendable {
         return try store()?.has(cid) ?? false
     }
 
-    /// Runs `body` on a Dispatch worker and returns its result.
+    /// Runs `body` on the server's thread pool and returns its result.
     func run<T: Sendable>(_ body: @escaping @Sendable (GatewayStore) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try body(self) })
-            }
-        }
+        try await pool.run { try body(self) }
     }
 }

@@ -35,6 +35,10 @@ import Testing
             (["add", "--car", car, input], 100, "File too large"),
             (["add", "--car", car, "--car-v2", input], 100, "File too large"),
         ] as [([String], Int?, String)] {
+            // ThreadSanitizer's runtime dies of SIGBUS in its own shadow memory under a file-size
+            // limit (gdb: MemoryAccessRangeT in the strlen interceptor, as Dispatch starts a
+            // worker), before Cairn's code runs: those cases are left to the other builds.
+            if limit != nil && Sanitizer.active == "thread" { continue }
             let run = try Self.cairn(arguments, fileLimit: limit)
             #expect(run.status == 1, "\(arguments): status \(run.status) \(run.stderr)")
             #expect(run.stdout.isEmpty, "\(arguments) printed \(String(decoding: run.stdout, as: UTF8.self))")

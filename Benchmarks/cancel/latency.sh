@@ -34,7 +34,7 @@ import os, random, re, shutil, signal, statistics, subprocess, sys, time
 cairn, input_path, work, trials, seed, only, chunker = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6].split(), sys.argv[7]
 rng = random.Random(seed)
 base = os.path.join(work, "base")          # a store holding INPUT
-car = os.path.join(work, "input.car")
+car = os.path.join(work, f"input-{os.path.getsize(input_path)}.car")  # one per size: a CAR of another size never stands in
 
 def cairn_ok(*args, **kw):
     done = subprocess.run([cairn, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)

@@ -8,7 +8,7 @@
 #
 # Usage: Benchmarks/cancel/latency.sh [SIZE_BYTES] [N]   (default 1 GiB, 20 signals per command)
 #   CAIRN=PATH uses that binary (no build); COMMANDS="add add-car …" picks commands;
-#   SEED=N fixes the moments (default 7); VERBOSE=1 prints every sample on stderr; CHUNKER=SPEC the chunker of every add (default
+#   SEED=N fixes the moments (default 7); VERBOSE=1 prints every sample on stderr; SETTLE=S pauses S seconds after each trial (default 1); CHUNKER=SPEC the chunker of every add (default
 #   size-16384: many blocks, so per-block loops show; size-262144 shows per-batch steps).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -141,6 +141,10 @@ try:
             sig = rng.choice([signal.SIGINT, signal.SIGTERM])
             delay = duration * rng.uniform(0.1, 0.9)
             status, _, latency, err = run(arguments(directory), sig, delay)
+            # The removed output's blocks are freed by the hand-off child after the command
+            # ended (FileDisposal; a discard of 1 GiB takes 0.2-0.5 s on a `discard` mount):
+            # the next trial starts once the device is done with it, not during.
+            time.sleep(float(os.environ.get("SETTLE", "1")))
             if status not in (128 + sig, 0):
                 print(f"{name}: signal {int(sig)} after {delay:.3f} s: status {status}, {err.strip()}", file=sys.stderr)
                 failed = True

@@ -81,10 +81,9 @@ public final class BlockStoreWriter: BlockSink {
     private var packEnd: Int64 = 0
     private var packCommittedEnd: Int64 = 0
     private var nextPackID: Int64 = 1
-    private var lastWritebackStart: Int64 = 0
-    /// Where the last background flush of the active pack was started (`flushBytes`).
-    private var lastFlushStart: Int64 = 0
-    private let flusher = PackFlusher()
+    /// When the active pack's writeback and background flushes start (`BackgroundFlusher`).
+    private var pacing = BackgroundFlusher.Pacing()
+    private let flusher = BackgroundFlusher()
 
     /// The staging buffer: 4 MiB, written to the pack in one `pwrite` when full.
     static let stagingBytes = 4 << 20
@@ -229,8 +228,7 @@ public final class BlockStoreWriter: BlockSink {
         packEnd = committed
         packCommittedEnd = committed
         stagingOffset = committed
-        lastWritebackStart = committed
-        lastFlushStart = committed
+        pacing = BackgroundFlusher.Pacing(from: committed)
     }
 
     // MARK: Putting blocks
@@ -437,25 +435,26 @@ public final class BlockStoreWriter: BlockSink {
         try startWritebackIfDue()
     }
 
-    /// Starts the writeback of every 8 MiB written (so the commit's `fdatasync` finds little left)
-    /// and a background flush of every `flushBytes` (`PackFlusher`), after the previous one
-    /// has ended: a writer faster than the device waits for it here, a signal ending the process
-    /// stops that wait.
+    /// Starts the writeback of every 8 MiB written and a background flush of every 16 MiB
+    /// (`BackgroundFlusher.Pacing`), so that a commit's `fdatasync` finds little left; a writer
+    /// faster than the device waits for the previous flush here, a signal stops that wait.
     private func startWritebackIfDue() throws {
-        if stagingOffset - lastWritebackStart >= 8 << 20 {
-            Sys.startWriteback(packFD, offset: lastWritebackStart, count: Int(stagingOffset - lastWritebackStart))
-            lastWritebackStart = stagingOffset
-        }
-        if stagingOffset - lastFlushStart >= Self.flushBytes {
-            try flusher.wait(cancellable: true)
-            flusher.start(packFD, path: store.layout.packPath(packID))
-            lastFlushStart = stagingOffset
+        let path = store.layout.packPath(packID)
+        do {
+            try pacing.wrote(upTo: stagingOffset, fd: packFD, path: path, flusher: flusher)
+        } catch let error as SystemError {
+            throw BlockStoreError(error, "cannot sync \(path)")
         }
     }
 
-    /// Bytes of pack written between two background flushes: the most a commit's `fsync`, or
-    /// a signal's wait for a flush under way, has left to flush (about 40 ms here).
-    static let flushBytes: Int64 = 16 << 20
+    /// Waits for a background flush under way (a signal stops the wait) and throws its failure.
+    private func waitForFlush() throws {
+        do {
+            try flusher.wait(cancellable: true)
+        } catch let error as SystemError {
+            throw BlockStoreError(error, "cannot sync \(error.path ?? store.layout.packPath(packID))")
+        }
+    }
 
     /// Commits what is pending, then opens a fresh pack file (not yet in the index).
     private func startNewPack() throws {
@@ -480,8 +479,7 @@ public final class BlockStoreWriter: BlockSink {
         packEnd = 0
         packCommittedEnd = 0
         stagingOffset = 0
-        lastWritebackStart = 0
-        lastFlushStart = 0
+        pacing = BackgroundFlusher.Pacing()
         try PackFormat.header.withUnsafeBytes { (h) throws in try append(h) }
     }
 
@@ -491,7 +489,7 @@ public final class BlockStoreWriter: BlockSink {
     /// directory entry too).
     private func syncActivePack() throws {
         try drainStaging()
-        try flusher.wait(cancellable: true)
+        try waitForFlush()
         if packIsNew {
             try Sys.fsync(packFD, path: store.layout.packPath(packID))
             try Sys.syncDirectory(store.layout.packsPath)

@@ -18,14 +18,6 @@ extension BlockStoreError {
     }
 }
 
-#if os(Linux)
-/// `sync_file_range(2)`, which Glibc's Swift module does not export (it needs _GNU_SOURCE).
-private let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
-    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
-    return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
-}()
-#endif
-
 enum Sys {
     static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o644) throws(BlockStoreError) -> Int32 {
         do { return try SystemCall.open(path, flags, mode) } catch { throw BlockStoreError(error, "cannot open \(path)") }
@@ -79,9 +71,7 @@ enum Sys {
     /// Asks the kernel to start writing a range back now, without waiting: the final
     /// `fdatasync` then finds most pages already clean (writing overlaps hashing).
     static func startWriteback(_ fd: Int32, offset: Int64, count: Int) {
-        #if os(Linux)
-        if let call = syncFileRange { _ = call(fd, offset, Int64(count), 2 /* SYNC_FILE_RANGE_WRITE */) }
-        #endif
+        SystemCall.startWriteback(fd, offset: offset, count: count)
     }
 
     /// Makes the directory entries of `path` durable (after creating or unlinking files in it).

@@ -113,7 +113,24 @@ public enum SystemCall {
     public static func close(_ fd: Int32) {
         _ = platformClose(fd)
     }
+
+    /// Starts the writeback of `count` bytes at `offset` without waiting for it
+    /// (`sync_file_range(SYNC_FILE_RANGE_WRITE)` on Linux; nothing elsewhere). A hint: its
+    /// failure is ignored, the writer's own sync decides durability.
+    public static func startWriteback(_ fd: Int32, offset: Int64, count: Int) {
+        #if os(Linux)
+        if let call = syncFileRange { _ = call(fd, offset, Int64(count), 2 /* SYNC_FILE_RANGE_WRITE */) }
+        #endif
+    }
 }
+
+#if os(Linux)
+/// `sync_file_range(2)`, which Glibc's Swift module does not export (it needs _GNU_SOURCE).
+private let syncFileRange: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32)? = {
+    guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "sync_file_range") else { return nil }
+    return unsafeBitCast(symbol, to: (@convention(c) (Int32, Int64, Int64, UInt32) -> Int32).self)
+}()
+#endif
 
 // The C functions under names that the methods above do not shadow.
 func platformOpen(_ path: String, _ flags: Int32, _ mode: mode_t) -> Int32 { open(path, flags, mode) }

@@ -13,6 +13,9 @@ import CairnSystem
 /// reported in the error, never silently left.
 struct TreeWriter {
     let reader: UnixFSReader
+    /// Flushes each file in the background as it grows (one file at a time), so that its
+    /// final fsync has at most 16 MiB left (`BackgroundFlusher`).
+    let flusher = BackgroundFlusher()
 
     /// At most this many directory descriptors stay open below the output's own.
     static let openDirectoryLimit = 64
@@ -31,8 +34,7 @@ struct TreeWriter {
                     throw EngineError(.io, "cannot create \(temporary): \(error.reason)")
                 }
                 defer { SystemCall.close(fd) }
-                try reader.readFile(cid) { try Self.writeAll(fd, $0, name: path) }
-                try Self.sync(fd, path)
+                try writeFile(cid, to: fd, name: path)
             case .directory:
                 guard mkdir(temporary, 0o755) == 0 else { throw Self.failure("cannot create", temporary) }
                 let fd: Int32
@@ -61,6 +63,24 @@ struct TreeWriter {
         do { return try body() } catch { throw EngineError(.io, error.description) }
     }
 
+    /// Writes the UnixFS file `cid` into `fd` and makes it durable: flushed in the background
+    /// every 16 MiB as it grows, then fsynced (a signal stops the waits for a flush).
+    func writeFile(_ cid: CID, to fd: Int32, name: String) throws {
+        var pacing = BackgroundFlusher.Pacing()
+        var written: Int64 = 0
+        do {
+            try reader.readFile(cid) { bytes in
+                try Self.writeAll(fd, bytes, name: name)
+                written += Int64(bytes.count)
+                try pacing.wrote(upTo: written, fd: fd, path: name, flusher: flusher)
+            }
+            try flusher.wait(cancellable: true)
+        } catch let error as SystemError {
+            throw EngineError(.io, error.description)
+        }
+        try Self.sync(fd, name)
+    }
+
     /// fsync of a written file or a filled directory; the error names it.
     static func sync(_ fd: Int32, _ path: String) throws {
         do { try SystemCall.fsync(fd, path: path) } catch { throw EngineError(.io, error.description) }
@@ -81,6 +101,26 @@ struct TreeWriter {
     /// with the partial output named when it could not be removed.
     static func removePartial(_ temporary: String, after error: any Error) -> any Error {
         var info = stat()
+        guard lstat(temporary, &info) == 0 else { return error }
+        // Large files go through FileDisposal: removing one frees its blocks, which on a mount
+        // with `discard` waits for the device (0.2-0.5 s for 1 GiB here, past the 100 ms a
+        // signal allows); when a signal is ending the process that is left to a child.
+        var large: [String] = []
+        if (info.st_mode & S_IFMT) == S_IFREG {
+            large = [temporary]
+        } else if (info.st_mode & S_IFMT) == S_IFDIR, let walker = FileManager.default.enumerator(atPath: temporary) {
+            for case let relative as String in walker {
+                let path = temporary + "/" + relative
+                var entry = stat()
+                if lstat(path, &entry) == 0 && (entry.st_mode & S_IFMT) == S_IFREG && entry.st_size >= 1 << 20 { large.append(path) }
+            }
+        }
+        for start in stride(from: 0, to: large.count, by: 64) {
+            let failure = FileDisposal.remove(Array(large[start..<min(start + 64, large.count)]))
+            if failure != 0 && failure != ENOENT {
+                return EngineError(.io, "\(error); the partial output \(temporary) could not be removed: \(String(cString: strerror(failure)))")
+            }
+        }
         guard lstat(temporary, &info) == 0 else { return error }
         do {
             try FileManager.default.removeItem(atPath: temporary)
@@ -194,8 +234,7 @@ struct TreeWriter {
                         try SystemCall.openat(directory, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o644, path: childPath)
                     }
                     defer { SystemCall.close(fd) }
-                    try reader.readFile(entry.cid) { try Self.writeAll(fd, $0, name: childPath) }
-                    try Self.sync(fd, childPath)
+                    try writeFile(entry.cid, to: fd, name: childPath)
                 case .directory:
                     try Self.io { () throws(SystemError) in try SystemCall.mkdirat(directory, name, 0o755, path: childPath) }
                     subdirectories.append((entry.name, entry.cid))

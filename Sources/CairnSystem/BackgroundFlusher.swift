@@ -1,0 +1,114 @@
+import Dispatch
+import Synchronization
+
+/// Flushes a file being written on a thread of its own, while the writer goes on appending.
+///
+/// The cost of an `fsync` is the device's: it writes every byte the disk's cache (a VM host's
+/// page cache, say) holds, about 2.5 ms per MiB here, so one `fsync` of a 256 MiB pack or a
+/// 1 GiB CAR blocked for 0.4 to 2.5 s, uninterruptibly, far past the 100 ms a signal allows
+/// (spec/system.md §4). A writer paced by `BackgroundFlusher.Pacing` starts the writeback of
+/// every 8 MiB it writes and a flush of the file every 16 MiB (one at a time: it waits for the
+/// previous one first), so that the flushing overlaps the writing and the `fsync` that makes
+/// the file durable finds at most 16 MiB left. Used by the store's pack writer and by every
+/// output file (CARs, `get`'s files).
+///
+/// A background flush is not where durability is decided (the writer's own final sync is), so
+/// the fault plan does not count it; its failure is kept and thrown by the next `wait`, never
+/// lost (the kernel reports a write-back error once per open file, possibly to this flush only).
+public final class BackgroundFlusher: Sendable {
+    private struct State {
+        var running = false
+        var failure: SystemError?
+    }
+
+    private let state = Mutex(State())
+    private let done = DispatchSemaphore(value: 0)
+    private let queue = DispatchQueue(label: "cairn.background-flush")
+
+    public init() {}
+
+    /// Whether a flush is queued or running.
+    public var isRunning: Bool { state.withLock { $0.running } }
+
+    /// Starts flushing the file `fd` refers to, on a duplicate of `fd` (the writer may close
+    /// its own descriptor meanwhile). Call only when no flush is running (`wait` first).
+    public func start(_ fd: Int32, path: String) {
+        let own = dup(fd)
+        guard own >= 0 else { return }  // no descriptor left: the writer's final sync does it all
+        state.withLock { $0.running = true }
+        queue.async { [self] in
+            var failure: SystemError?
+            do throws(SystemError) {
+                #if os(Linux)
+                _ = try SystemCall.retrying(nil, "fdatasync", path: path) { fdatasync(own) }
+                #else
+                _ = try SystemCall.retrying(nil, "fsync", path: path) { fsync(own) }
+                #endif
+            } catch {
+                failure = error
+            }
+            // Past a signal the writer may have removed the file meanwhile: this descriptor can
+            // be its last reference, and freeing the blocks (a discard on some mounts: 0.2-0.5 s
+            // for 1 GiB) is then handed to a child, not left to delay the exit (FileDisposal).
+            FileDisposal.closeUnlinked([own])
+            state.withLock { state in
+                state.running = false
+                if state.failure == nil { state.failure = failure }
+            }
+            done.signal()
+        }
+    }
+
+    /// Waits until no flush runs, then throws the failure of one that failed (`SystemError`).
+    /// With `cancellable`, a signal ending the process stops the wait (`CancellationError`):
+    /// the flush goes on in its thread, bounded by `Pacing.flushBytes`.
+    public func wait(cancellable: Bool) throws {
+        while isRunning {
+            if cancellable && CancellationToken.process.signal != nil { throw CancellationError() }
+            _ = done.wait(timeout: .now() + .milliseconds(5))
+        }
+        if let failure = state.withLock({ state -> SystemError? in
+            defer { state.failure = nil }
+            return state.failure
+        }) {
+            throw failure
+        }
+    }
+
+    /// When a writer of a file starts writeback and background flushes (offsets in the file).
+    public struct Pacing: Sendable {
+        /// Bytes between two starts of writeback (`sync_file_range`, no waiting)…
+        public static let writebackBytes: Int64 = 8 << 20
+        /// …and between two background flushes: the most a final `fsync`, or a signal's wait
+        /// for a flush under way, has left to flush (about 40 ms here).
+        public static let flushBytes: Int64 = 16 << 20
+
+        private var lastWriteback: Int64 = 0
+        private var lastFlush: Int64 = 0
+
+        public init() {}
+
+        /// Pacing for a file whose first `offset` bytes are already durable (a pack reopened
+        /// for appending).
+        public init(from offset: Int64) {
+            lastWriteback = offset
+            lastFlush = offset
+        }
+
+        /// Call after the file has grown to `end` bytes (written, not yet synced): starts the
+        /// writeback of what was written since the last one, and, every `flushBytes`, a
+        /// background flush once the previous one has ended. Throws the failure of an earlier
+        /// flush (`SystemError`), or `CancellationError` when a signal ends a wait for one.
+        public mutating func wrote(upTo end: Int64, fd: Int32, path: String, flusher: BackgroundFlusher) throws {
+            if end - lastWriteback >= Self.writebackBytes {
+                SystemCall.startWriteback(fd, offset: lastWriteback, count: Int(end - lastWriteback))
+                lastWriteback = end
+            }
+            if end - lastFlush >= Self.flushBytes {
+                try flusher.wait(cancellable: true)
+                flusher.start(fd, path: path)
+                lastFlush = end
+            }
+        }
+    }
+}

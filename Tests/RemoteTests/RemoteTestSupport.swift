@@ -79,25 +79,29 @@ func serveOnLoopback(
     _ label: String, respond: @escaping @Sendable (Request) async throws -> Response,
     _ body: @Sendable (Int) async throws -> Void
 ) async throws {
-    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    var logger = Logger(label: label)
-    logger.logLevel = .critical
-    let app = Application(
-        responder: CallbackResponder { (request: Request, _: BasicRequestContext) in try await respond(request) },
-        configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-        logger: logger
-    )
-    let serving = Task { try await app.runService(gracefulShutdownSignals: []) }
-    var port = 0
-    for await p in ports { port = p; break }
-    do {
-        try await body(port)
-    } catch {
+    // Server and requests on threads of their own (DedicatedExecutor), as the gateway tests do:
+    // under a sanitizer, synchronous tests held the shared pool past the client's deadline.
+    try await withTaskExecutorPreference(DedicatedExecutor.shared) {
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: label)
+        logger.logLevel = .critical
+        let app = Application(
+            responder: CallbackResponder { (request: Request, _: BasicRequestContext) in try await respond(request) },
+            configuration: ApplicationConfiguration(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        let serving = Task(executorPreference: DedicatedExecutor.shared) { try await app.runService(gracefulShutdownSignals: []) }
+        var port = 0
+        for await p in ports { port = p; break }
+        do {
+            try await body(port)
+        } catch {
+            serving.cancel()
+            _ = try? await serving.value
+            throw error
+        }
         serving.cancel()
         _ = try? await serving.value
-        throw error
     }
-    serving.cancel()
-    _ = try? await serving.value
 }

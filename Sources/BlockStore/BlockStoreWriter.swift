@@ -81,8 +81,7 @@ public final class BlockStoreWriter: BlockSink {
     private var packEnd: Int64 = 0
     private var packCommittedEnd: Int64 = 0
     private var nextPackID: Int64 = 1
-    /// When the active pack's writeback and background flushes start (`BackgroundFlusher`).
-    private var pacing = BackgroundFlusher.Pacing()
+    /// Starts the active pack's writeback and background flushes as it grows.
     private let flusher = BackgroundFlusher()
 
     /// The staging buffer: 4 MiB, written to the pack in one `pwrite` when full.
@@ -228,7 +227,7 @@ public final class BlockStoreWriter: BlockSink {
         packEnd = committed
         packCommittedEnd = committed
         stagingOffset = committed
-        pacing = BackgroundFlusher.Pacing(from: committed)
+        flusher.restart(from: committed)
     }
 
     // MARK: Putting blocks
@@ -436,12 +435,12 @@ public final class BlockStoreWriter: BlockSink {
     }
 
     /// Starts the writeback of every 8 MiB written and a background flush of every 16 MiB
-    /// (`BackgroundFlusher.Pacing`), so that a commit's `fdatasync` finds little left; a writer
+    /// (`BackgroundFlusher`), so that a commit's `fdatasync` finds little left; a writer
     /// faster than the device waits for the previous flush here, a signal stops that wait.
     private func startWritebackIfDue() throws {
         let path = store.layout.packPath(packID)
         do {
-            try pacing.wrote(upTo: stagingOffset, fd: packFD, path: path, flusher: flusher)
+            try flusher.wrote(upTo: stagingOffset, fd: packFD, path: path)
         } catch let error as SystemError {
             throw BlockStoreError(error, "cannot sync \(path)")
         }
@@ -479,7 +478,7 @@ public final class BlockStoreWriter: BlockSink {
         packEnd = 0
         packCommittedEnd = 0
         stagingOffset = 0
-        pacing = BackgroundFlusher.Pacing()
+        flusher.restart()
         try PackFormat.header.withUnsafeBytes { (h) throws in try append(h) }
     }
 

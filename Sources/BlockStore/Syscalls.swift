@@ -68,12 +68,6 @@ enum Sys {
         do { try SystemCall.rename(source, to: destination) } catch { throw BlockStoreError(error, "cannot rename \(source)") }
     }
 
-    /// Asks the kernel to start writing a range back now, without waiting: the final
-    /// `fdatasync` then finds most pages already clean (writing overlaps hashing).
-    static func startWriteback(_ fd: Int32, offset: Int64, count: Int) {
-        SystemCall.startWriteback(fd, offset: offset, count: count)
-    }
-
     /// Makes the directory entries of `path` durable (after creating or unlinking files in it).
     static func syncDirectory(_ path: String) throws(BlockStoreError) {
         let fd = try open(path, O_RDONLY | O_DIRECTORY)

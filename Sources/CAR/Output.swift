@@ -51,7 +51,6 @@ public final class CARFileOutput: CAROutput {
     /// so that `close`'s `fsync` has at most 16 MiB left: a signal during it waits that long at
     /// most, not the 2.5 s a whole 1 GiB CAR took here.
     private let flusher = BackgroundFlusher()
-    private var pacing = BackgroundFlusher.Pacing()
 
     public static let bufferSize = 1 << 20
 
@@ -128,7 +127,7 @@ public final class CARFileOutput: CAROutput {
         flushedSize += UInt64(bytes.count)
         guard owned else { return }
         do {
-            try pacing.wrote(upTo: Int64(flushedSize), fd: descriptor, path: name, flusher: flusher)
+            try flusher.wrote(upTo: Int64(flushedSize), fd: descriptor, path: name)
         } catch let error as SystemError {
             throw CARError(.io, "cannot sync \(name): \(error.reason)")
         } catch {

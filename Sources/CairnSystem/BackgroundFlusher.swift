@@ -6,7 +6,7 @@ import Synchronization
 /// The cost of an `fsync` is the device's: it writes every byte the disk's cache (a VM host's
 /// page cache, say) holds, about 2.5 ms per MiB here, so one `fsync` of a 256 MiB pack or a
 /// 1 GiB CAR blocked for 0.4 to 2.5 s, uninterruptibly, far past the 100 ms a signal allows
-/// (spec/system.md §4). A writer paced by `BackgroundFlusher.Pacing` starts the writeback of
+/// (spec/system.md §4). A writer that reports its progress (`wrote(upTo:)`) starts the writeback of
 /// every 8 MiB it writes and a flush of the file every 16 MiB (one at a time: it waits for the
 /// previous one first), so that the flushing overlaps the writing and the `fsync` that makes
 /// the file durable finds at most 16 MiB left. Used by the store's pack writer and by every
@@ -19,6 +19,9 @@ public final class BackgroundFlusher: Sendable {
     private struct State {
         var running = false
         var failure: SystemError?
+        /// The writer's side (`wrote`): where the last writeback and the last flush started.
+        var lastWriteback: Int64 = 0
+        var lastFlush: Int64 = 0
     }
 
     private let state = Mutex(State())
@@ -61,7 +64,7 @@ public final class BackgroundFlusher: Sendable {
 
     /// Waits until no flush runs, then throws the failure of one that failed (`SystemError`).
     /// With `cancellable`, a signal ending the process stops the wait (`CancellationError`):
-    /// the flush goes on in its thread, bounded by `Pacing.flushBytes`.
+    /// the flush goes on in its thread, bounded by `flushBytes`.
     public func wait(cancellable: Bool) throws {
         while isRunning {
             if cancellable && CancellationToken.process.signal != nil { throw CancellationError() }
@@ -75,40 +78,39 @@ public final class BackgroundFlusher: Sendable {
         }
     }
 
-    /// When a writer of a file starts writeback and background flushes (offsets in the file).
-    public struct Pacing: Sendable {
-        /// Bytes between two starts of writeback (`sync_file_range`, no waiting)…
-        public static let writebackBytes: Int64 = 8 << 20
-        /// …and between two background flushes: the most a final `fsync`, or a signal's wait
-        /// for a flush under way, has left to flush (about 40 ms here).
-        public static let flushBytes: Int64 = 16 << 20
+    /// Bytes between two starts of writeback (`sync_file_range`, no waiting)…
+    public static let writebackBytes: Int64 = 8 << 20
+    /// …and between two background flushes: the most a final `fsync`, or a signal's wait for a
+    /// flush under way, has left to flush (about 40 ms here).
+    public static let flushBytes: Int64 = 16 << 20
 
-        private var lastWriteback: Int64 = 0
-        private var lastFlush: Int64 = 0
-
-        public init() {}
-
-        /// Pacing for a file whose first `offset` bytes are already durable (a pack reopened
-        /// for appending).
-        public init(from offset: Int64) {
-            lastWriteback = offset
-            lastFlush = offset
+    /// Starts the pacing of a new file (or of one whose first `offset` bytes are already
+    /// durable: a pack reopened for appending).
+    public func restart(from offset: Int64 = 0) {
+        state.withLock { state in
+            state.lastWriteback = offset
+            state.lastFlush = offset
         }
+    }
 
-        /// Call after the file has grown to `end` bytes (written, not yet synced): starts the
-        /// writeback of what was written since the last one, and, every `flushBytes`, a
-        /// background flush once the previous one has ended. Throws the failure of an earlier
-        /// flush (`SystemError`), or `CancellationError` when a signal ends a wait for one.
-        public mutating func wrote(upTo end: Int64, fd: Int32, path: String, flusher: BackgroundFlusher) throws {
-            if end - lastWriteback >= Self.writebackBytes {
-                SystemCall.startWriteback(fd, offset: lastWriteback, count: Int(end - lastWriteback))
-                lastWriteback = end
+    /// Call after the file has grown to `end` bytes (written, not yet synced): starts the
+    /// writeback of what was written since the last one, and, every `flushBytes`, a background
+    /// flush once the previous one has ended. Throws the failure of an earlier flush
+    /// (`SystemError`), or `CancellationError` when a signal ends a wait for one.
+    public func wrote(upTo end: Int64, fd: Int32, path: String) throws {
+        let (writebackFrom, flushDue) = state.withLock { state -> (Int64?, Bool) in
+            var from: Int64?
+            if end - state.lastWriteback >= Self.writebackBytes {
+                from = state.lastWriteback
+                state.lastWriteback = end
             }
-            if end - lastFlush >= Self.flushBytes {
-                try flusher.wait(cancellable: true)
-                flusher.start(fd, path: path)
-                lastFlush = end
-            }
+            return (from, end - state.lastFlush >= Self.flushBytes)
+        }
+        if let writebackFrom { SystemCall.startWriteback(fd, offset: writebackFrom, count: Int(end - writebackFrom)) }
+        if flushDue {
+            try wait(cancellable: true)
+            start(fd, path: path)
+            state.withLock { $0.lastFlush = end }
         }
     }
 }

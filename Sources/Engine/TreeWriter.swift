@@ -66,13 +66,13 @@ struct TreeWriter {
     /// Writes the UnixFS file `cid` into `fd` and makes it durable: flushed in the background
     /// every 16 MiB as it grows, then fsynced (a signal stops the waits for a flush).
     func writeFile(_ cid: CID, to fd: Int32, name: String) throws {
-        var pacing = BackgroundFlusher.Pacing()
+        flusher.restart()
         var written: Int64 = 0
         do {
             try reader.readFile(cid) { bytes in
                 try Self.writeAll(fd, bytes, name: name)
                 written += Int64(bytes.count)
-                try pacing.wrote(upTo: written, fd: fd, path: name, flusher: flusher)
+                try flusher.wrote(upTo: written, fd: fd, path: name)
             }
             try flusher.wait(cancellable: true)
         } catch let error as SystemError {

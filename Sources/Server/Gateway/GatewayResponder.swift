@@ -137,33 +137,27 @@ struct GatewayResponder: Sendable {
         // The next batch is read and verified while the event loop sends this one (at most two
         // batches, about 2 MiB, in memory; the walk still runs one batch at a time). A child task
         // (`async let`), so that it runs wherever the response's task runs.
+        // A failed batch ends the stream without its last chunk (never a bad byte), logged here.
         @Sendable func nextBatch() async throws -> ByteBuffer {
-            try await store.run { store in
-                var buffer = ByteBuffer()
-                buffer.reserveCapacity(5 << 18)
-                _ = try walk.next(store, budget: 1 << 20, into: &buffer)
-                return buffer
-            }
-        }
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            try await writer.write(ByteBuffer(bytes: header))
-            var buffer: ByteBuffer
             do {
-                buffer = try await nextBatch()
+                return try await store.run { store in
+                    var buffer = ByteBuffer()
+                    buffer.reserveCapacity(5 << 18)
+                    _ = try walk.next(store, budget: 1 << 20, into: &buffer)
+                    return buffer
+                }
             } catch {
                 logger.error("gateway: CAR of \(path) cut short: \(error)")
                 throw error
             }
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            try await writer.write(ByteBuffer(bytes: header))
+            var buffer = try await nextBatch()
             while buffer.readableBytes > 0 {
                 async let following = nextBatch()
                 try await writer.write(buffer)
-                do {
-                    buffer = try await following
-                } catch {
-                    // Never a bad byte: the stream ends here, without its last chunk.
-                    logger.error("gateway: CAR of \(path) cut short: \(error)")
-                    throw error
-                }
+                buffer = try await following
             }
             try await writer.finish(nil)
         })

@@ -94,3 +94,48 @@ int ccairn_hand_off_files(const int *fds, int count) {
     return -1;
 #endif
 }
+
+pid_t ccairn_spawn_flush(int fd) {
+#if defined(__linux__) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+    static const char *const tools[] = { "/usr/bin/sync", "/bin/sync" };
+    const char *tool = NULL;
+    for (unsigned i = 0; i < sizeof tools / sizeof tools[0]; i++) {
+        if (access(tools[i], X_OK) == 0) { tool = tools[i]; break; }
+    }
+    if (tool == NULL || fd < 0) return -1;
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    /* The file becomes descriptor 3 of the child (dup2 clears close-on-exec, also when fd is
+     * already 3), which names it /proc/self/fd/3: a name the file keeps even when it is
+     * renamed or removed here meanwhile. */
+    posix_spawn_file_actions_adddup2(&actions, fd, 3);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addclosefrom_np(&actions, 4);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    /* Its own process group, default signal dispositions and an empty mask: a terminal's ^C
+     * is for this process, and the child ends by itself when its flush is done. */
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    char *argv[] = { "sync", "--data", "/proc/self/fd/3", NULL };
+    char *env[] = { "LC_ALL=C", NULL };
+    pid_t child;
+    int failed = posix_spawn(&child, tool, &actions, &attributes, argv, env);
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    return failed ? -1 : child;
+#else
+    (void)fd;
+    return -1;
+#endif
+}

@@ -1,7 +1,9 @@
+import CCairnSystem
 import Dispatch
 import Synchronization
 
-/// Flushes a file being written on a thread of its own, while the writer goes on appending.
+/// Flushes a file being written in the background (a child process on Linux, else a thread),
+/// while the writer goes on appending.
 ///
 /// The cost of an `fsync` is the device's: it writes every byte the disk's cache (a VM host's
 /// page cache, say) holds, about 2.5 ms per MiB here, so one `fsync` of a 256 MiB pack or a
@@ -33,9 +35,25 @@ public final class BackgroundFlusher: Sendable {
     /// Whether a flush is queued or running.
     public var isRunning: Bool { state.withLock { $0.running } }
 
-    /// Starts flushing the file `fd` refers to, on a duplicate of `fd` (the writer may close
-    /// its own descriptor meanwhile). Call only when no flush is running (`wait` first).
+    /// Starts flushing the file `fd` refers to. Call only when no flush is running (`wait`
+    /// first); the writer may close its own descriptor meanwhile.
+    ///
+    /// On Linux the flush runs in a child process (`ccairn_spawn_flush`): a thread blocked in
+    /// `fdatasync` cannot be interrupted, and the exit a signal asks for waits for every thread
+    /// of the process (0.2 to 1.2 s here when one was flushing). A thread of this process only
+    /// reaps the child, an interruptible wait. Elsewhere, or when no child can start, a thread
+    /// flushes a duplicate of `fd` itself.
     public func start(_ fd: Int32, path: String) {
+        #if os(Linux)
+        let child = ccairn_spawn_flush(fd)
+        if child > 0 {
+            state.withLock { $0.running = true }
+            queue.async { [self] in
+                finish(Self.reap(child) ? nil : SystemError(code: EIO, call: "fdatasync", path: path))
+            }
+            return
+        }
+        #endif
         let own = dup(fd)
         guard own >= 0 else { return }  // no descriptor left: the writer's final sync does it all
         state.withLock { $0.running = true }
@@ -54,12 +72,27 @@ public final class BackgroundFlusher: Sendable {
             // be its last reference, and freeing the blocks (a discard on some mounts: 0.2-0.5 s
             // for 1 GiB) is then handed to a child, not left to delay the exit (FileDisposal).
             FileDisposal.closeUnlinked([own])
-            state.withLock { state in
-                state.running = false
-                if state.failure == nil { state.failure = failure }
-            }
-            done.signal()
+            finish(failure)
         }
+    }
+
+    private func finish(_ failure: SystemError?) {
+        state.withLock { state in
+            state.running = false
+            if state.failure == nil { state.failure = failure }
+        }
+        done.signal()
+    }
+
+    /// Waits for the flushing child; whether it flushed. A child that cannot be waited for
+    /// (reaped elsewhere) counts as flushed: the writer's final sync decides durability anyway.
+    private static func reap(_ child: pid_t) -> Bool {
+        var status: Int32 = 0
+        while waitpid(child, &status, 0) < 0 {
+            if errno != EINTR { return true }
+        }
+        // WIFEXITED and WEXITSTATUS: terminated normally (low 7 bits 0) with status 0.
+        return status & 0x7f == 0 && (status >> 8) & 0xff == 0
     }
 
     /// Waits until no flush runs, then throws the failure of one that failed (`SystemError`).

@@ -9,6 +9,7 @@
  * A SIGBUS outside every guarded mapping gets the default action.
  */
 #include <stddef.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -41,6 +42,16 @@ int ccairn_signal_received(void);
  * (the caller closes them itself).
  */
 int ccairn_hand_off_files(const int *fds, int count);
+
+/*
+ * Starts flushing the file open at fd to the device in a child process (`sync --data` on the
+ * child's copy of the descriptor), so that an exit of this process never waits for the flush:
+ * a thread in fdatasync cannot be stopped, and a process's exit waits for all its threads.
+ * The child inherits nothing else (standard streams on /dev/null, its own process group).
+ * Returns the child's pid (the caller reaps it; exit status 0 when the flush succeeded), or
+ * -1 if it could not start (no such tool, or not Linux): the caller then flushes itself.
+ */
+pid_t ccairn_spawn_flush(int fd);
 
 /* The processors this process may run on: its CPU affinity mask on Linux, else the online
  * processors. At least 1. */

@@ -45,6 +45,31 @@ int ccairn_available_processors(void) {
 
 extern char **environ;
 
+#if defined(__linux__) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+/* Spawns `tool` with `actions` (destroyed here) in a process group of its own, with an empty
+ * signal mask and SIGINT, SIGTERM and SIGPIPE at their defaults: a terminal's next ^C goes to
+ * this process, not the child, which ends by itself. 0, or posix_spawn's error. */
+static int spawn_detached(pid_t *child, const char *tool, posix_spawn_file_actions_t *actions,
+                          char *const argv[], char *const env[]) {
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+    posix_spawnattr_setpgroup(&attributes, 0);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    sigaddset(&defaults, SIGINT);
+    sigaddset(&defaults, SIGTERM);
+    sigaddset(&defaults, SIGPIPE);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    int failed = posix_spawn(child, tool, actions, &attributes, argv, env);
+    posix_spawn_file_actions_destroy(actions);
+    posix_spawnattr_destroy(&attributes);
+    return failed;
+}
+#endif
+
 int ccairn_hand_off_files(const int *fds, int count) {
 #if defined(__linux__) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
     if (count <= 0 || count > 64) return -1;
@@ -65,24 +90,9 @@ int ccairn_hand_off_files(const int *fds, int count) {
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addclosefrom_np(&actions, 3 + count);
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    /* A new process group: a terminal's next ^C goes to this process, not the child. */
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&attributes, 0);
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGINT);
-    sigaddset(&defaults, SIGTERM);
-    sigaddset(&defaults, SIGPIPE);
-    posix_spawnattr_setsigmask(&attributes, &none);
-    posix_spawnattr_setsigdefault(&attributes, &defaults);
     char *argv[] = { "sh", "-c", "read _ || :", NULL };
     pid_t child;
-    int failed = posix_spawn(&child, "/bin/sh", &actions, &attributes, argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
+    int failed = spawn_detached(&child, "/bin/sh", &actions, argv, environ);
     close(ends[0]);
     if (failed) {
         close(ends[1]);
@@ -113,26 +123,10 @@ pid_t ccairn_spawn_flush(int fd) {
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_addclosefrom_np(&actions, 4);
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    /* Its own process group, default signal dispositions and an empty mask: a terminal's ^C
-     * is for this process, and the child ends by itself when its flush is done. */
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    posix_spawnattr_setpgroup(&attributes, 0);
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGINT);
-    sigaddset(&defaults, SIGTERM);
-    sigaddset(&defaults, SIGPIPE);
-    posix_spawnattr_setsigmask(&attributes, &none);
-    posix_spawnattr_setsigdefault(&attributes, &defaults);
     char *argv[] = { "sync", "--data", "/proc/self/fd/3", NULL };
     char *env[] = { "LC_ALL=C", NULL };
     pid_t child;
-    int failed = posix_spawn(&child, tool, &actions, &attributes, argv, env);
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
+    int failed = spawn_detached(&child, tool, &actions, argv, env);
     return failed ? -1 : child;
 #else
     (void)fd;

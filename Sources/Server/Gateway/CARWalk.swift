@@ -1,4 +1,5 @@
 import Blocks
+import Hashing
 import Multiformats
 import NIOCore
 
@@ -24,6 +25,14 @@ final class CARWalk: @unchecked Sendable {
 
     private var stack: [Step]
     private var sent = Set<CID>()
+    /// The blocks of the batch under way, read but not yet verified: where each lies in the
+    /// batch's buffer.
+    private var unverified: [(cid: CID, offset: Int, length: Int)] = []
+    private var verdicts: [BlockVerdict] = []
+    /// Verifies a batch's blocks together: grouped by hash function, on the multi-buffer
+    /// kernels and every core (a 1 GiB CAR went at 0.68 GiB/s when each block was hashed
+    /// alone, one at a time, by the thread that read it).
+    private var verifier = BlockVerifier()
     private let duplicates: Bool
     private let entityBytes: EntityBytes?
 
@@ -40,12 +49,15 @@ final class CARWalk: @unchecked Sendable {
     }
 
     /// Appends the next blocks (about `budget` bytes of them, at least one) to `buffer` as CAR
-    /// sections, each read from its pack straight into `buffer` and verified there (no array
-    /// per block); false at the end, with nothing appended. A missing or corrupt block throws:
-    /// the response is then cut short (the caller drops `buffer`, its last section partial).
+    /// sections, each read from its pack straight into `buffer` (no array per block); false at
+    /// the end, with nothing appended. Every block appended is verified before this returns,
+    /// all of them together (`BlockVerifier`); links are followed before that, which is safe
+    /// because a batch with one bad block is never sent. A missing or corrupt block throws:
+    /// the response is then cut short (the caller drops `buffer`).
     func next(_ store: GatewayStore, budget: Int = 1 << 18, into buffer: inout ByteBuffer) throws -> Bool {
         var bytes = 0
         var appended = false
+        unverified.removeAll(keepingCapacity: true)
         while bytes < budget, let step = stack.popLast() {
             let cid: CID
             switch step {
@@ -55,12 +67,13 @@ final class CARWalk: @unchecked Sendable {
             let repeated = sent.contains(cid)
             if case .all = step, repeated, !duplicates { continue }  // its whole DAG went out already
             if duplicates || !repeated {
-                guard let length = try store.appendSection(cid, to: &buffer) else {
+                guard let length = try store.appendSection(cid, to: &buffer, verify: false) else {
                     throw GatewayError(502, "block \(cid) is missing from the store")
                 }
                 bytes += length
                 appended = true
                 if !duplicates { sent.insert(cid) }
+                unverified.append((cid, buffer.writerIndex - buffer.readerIndex - length, length))
                 try buffer.withUnsafeReadableBytes { readable in
                     try expand(step, cid, UnsafeRawBufferPointer(rebasing: readable[(readable.count - length)...]), store)
                 }
@@ -72,7 +85,22 @@ final class CARWalk: @unchecked Sendable {
                 try block.withUnsafeBytes { try expand(step, cid, $0, store) }
             }
         }
+        try verifyBatch(buffer)
         return appended
+    }
+
+    /// Checks the blocks read into `buffer` by this batch; throws for the first bad one.
+    private func verifyBatch(_ buffer: ByteBuffer) throws {
+        guard !unverified.isEmpty else { return }
+        try buffer.withUnsafeReadableBytes { readable in
+            let blocks = unverified
+            verifier.check(count: blocks.count, into: &verdicts) { i in
+                (blocks[i].cid, BlockBytes(UnsafeRawBufferPointer(rebasing: readable[blocks[i].offset..<(blocks[i].offset + blocks[i].length)])))
+            }
+            for (i, verdict) in verdicts.enumerated() where verdict != .valid {
+                try BlockVerifier.throwing(verdict, blocks[i].cid, count: blocks[i].length)
+            }
+        }
     }
 
     /// Pushes what follows `cid` for `step`. Raw blocks (a file's leaves, most of the bytes)

@@ -41,14 +41,15 @@ final class GatewayStore: Sendable {
     }
 
     /// Appends the CAR section of `cid` (its length as a varint, the CID, the block) to
-    /// `buffer`, the block read from its pack straight into `buffer` and verified there; the
+    /// `buffer`, the block read from its pack straight into `buffer` and, with `verify`,
+    /// verified there (without, the caller verifies it before a byte of `buffer` is sent); the
     /// block's length, or nil when absent (nothing appended). A failed read or check throws
     /// with the section partly written: the caller drops `buffer`.
-    func appendSection(_ cid: CID, to buffer: inout ByteBuffer) throws -> Int? {
+    func appendSection(_ cid: CID, to buffer: inout ByteBuffer, verify: Bool = true) throws -> Int? {
         guard let store = try store() else { return nil }
         let cidBytes = cid.bytes
         var appended: Int?
-        let found = try store.readIfPresent(cid, verify: true) { length, read in
+        let found = try store.readIfPresent(cid, verify: verify) { length, read in
             buffer.writeBytes(Varint.encode(UInt64(cidBytes.count + length)))
             buffer.writeBytes(cidBytes)
             try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import NIOCore
+import Synchronization
 import Blocks
 import CAR
 import Multiformats
@@ -12,17 +13,41 @@ final class GatewayTestNode: @unchecked Sendable {
     enum Fault: Sendable { case none, corruptBlock, extraBlock, duplicateBlock, shuffled, missingBlock }
 
     let blocks: [CID: [UInt8]]
-    var fault = Fault.none
+
+    /// Settings and counters, read and written by the test and by concurrent requests.
+    private struct State {
+        var fault = Fault.none
+        var carParameters = "; version=1; order=dfs; dups=n"
+        var hang = false
+        var rawOnly = false
+        var rawRequests = 0
+        var requests = 0
+    }
+    private let state = Mutex(State())
+
+    var fault: Fault {
+        get { state.withLock { $0.fault } }
+        set { state.withLock { $0.fault = newValue } }
+    }
     /// The `Content-Type` parameters sent with a CAR (after `application/vnd.ipld.car`).
-    var carParameters = "; version=1; order=dfs; dups=n"
+    var carParameters: String {
+        get { state.withLock { $0.carParameters } }
+        set { state.withLock { $0.carParameters = newValue } }
+    }
     /// Answer nothing while set.
-    var hang = false
+    var hang: Bool {
+        get { state.withLock { $0.hang } }
+        set { state.withLock { $0.hang = newValue } }
+    }
     /// Refuse CARs with 406 (a gateway serving raw blocks only).
-    var rawOnly = false
+    var rawOnly: Bool {
+        get { state.withLock { $0.rawOnly } }
+        set { state.withLock { $0.rawOnly = newValue } }
+    }
     /// Raw block requests seen.
-    private(set) var rawRequests = 0
+    var rawRequests: Int { state.withLock { $0.rawRequests } }
     /// Requests seen.
-    private(set) var requests = 0
+    var requests: Int { state.withLock { $0.requests } }
 
     init(blocks: [CID: [UInt8]]) { self.blocks = blocks }
 
@@ -33,7 +58,7 @@ final class GatewayTestNode: @unchecked Sendable {
     }
 
     func answer(_ request: Request) async throws -> Response {
-        requests += 1
+        state.withLock { $0.requests += 1 }
         while hang { try await Task.sleep(for: .milliseconds(50)) }
         return try respond(request)
     }
@@ -92,7 +117,7 @@ extension GatewayTestNode {
     /// One raw block (`application/vnd.ipld.raw`); with `corruptBlock`, the block in the middle
     /// of a DAG's depth-first order comes back with one bit flipped; `missingBlock` answers 404 for it.
     func raw(_ cid: CID) throws -> Response {
-        rawRequests += 1
+        state.withLock { $0.rawRequests += 1 }
         var bytes = blocks[cid]!
         let middle = try blocks.keys.compactMap { key -> CID? in
             let order = try dfsOrder(key)

@@ -153,8 +153,8 @@ public final class CARReader<Source: CARSource> {
         return end
     }
 
-    /// Compacts, then reads once (up to the phase limit). Returns the bytes read; 0 at the
-    /// end of the input or of the phase.
+    /// Compacts, then reads until the buffer is full (up to the phase limit) or the input
+    /// ends. Returns the bytes read; 0 at the end of the input or of the phase.
     private func fill() throws(CARError) -> Int {
         if start > 0 {
             let keep = end - start
@@ -168,10 +168,19 @@ public final class CARReader<Source: CARSource> {
             let filled = base + UInt64(end)
             room = limit > filled ? min(room, Int(clamping: limit - filled)) : 0
         }
-        guard room > 0 else { return 0 }
-        let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end..<(end + room)]))
-        end += n
-        return n
+        // Until the buffer is full or the input ends: a stream (an upload through a pipe, stdin)
+        // gives a network chunk per read, and verifying what one read brought, a block or none,
+        // hashed one block at a time on one core (dag/import: 0.42 GiB/s into a store in
+        // memory); a full buffer is a batch of 32 blocks for the multi-buffer kernels on every core.
+        var total = 0
+        while room > 0 {
+            let n = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end..<(end + room)]))
+            guard n > 0 else { break }
+            end += n
+            room -= n
+            total += n
+        }
+        return total
     }
 
     /// Makes `n` bytes visible at the cursor if the input has them.

@@ -25,29 +25,20 @@ final class GatewayTestNode: @unchecked Sendable {
     }
     private let state = Mutex(State())
 
-    var fault: Fault {
-        get { state.withLock { $0.fault } }
-        set { state.withLock { $0.fault = newValue } }
-    }
+    private func read<T: Sendable>(_ key: KeyPath<State, T>) -> T { state.withLock { $0[keyPath: key] } }
+    private func write<T: Sendable>(_ key: WritableKeyPath<State, T>, _ value: T) { state.withLock { $0[keyPath: key] = value } }
+
+    var fault: Fault { get { read(\.fault) } set { write(\.fault, newValue) } }
     /// The `Content-Type` parameters sent with a CAR (after `application/vnd.ipld.car`).
-    var carParameters: String {
-        get { state.withLock { $0.carParameters } }
-        set { state.withLock { $0.carParameters = newValue } }
-    }
+    var carParameters: String { get { read(\.carParameters) } set { write(\.carParameters, newValue) } }
     /// Answer nothing while set.
-    var hang: Bool {
-        get { state.withLock { $0.hang } }
-        set { state.withLock { $0.hang = newValue } }
-    }
+    var hang: Bool { get { read(\.hang) } set { write(\.hang, newValue) } }
     /// Refuse CARs with 406 (a gateway serving raw blocks only).
-    var rawOnly: Bool {
-        get { state.withLock { $0.rawOnly } }
-        set { state.withLock { $0.rawOnly = newValue } }
-    }
+    var rawOnly: Bool { get { read(\.rawOnly) } set { write(\.rawOnly, newValue) } }
     /// Raw block requests seen.
-    var rawRequests: Int { state.withLock { $0.rawRequests } }
+    var rawRequests: Int { read(\.rawRequests) }
     /// Requests seen.
-    var requests: Int { state.withLock { $0.requests } }
+    var requests: Int { read(\.requests) }
 
     init(blocks: [CID: [UInt8]]) { self.blocks = blocks }
 

@@ -596,8 +596,8 @@ public final class BlockStoreWriter: BlockSink {
     public func abandon() {
         guard isOpen else { return }
         isOpen = false
-        // A flush under way is left to end in its thread when a signal is ending the process
-        // (it holds its own descriptor); otherwise it ends first, its failure moot.
+        // A flush under way is left to end in its child process (or thread) when a signal is
+        // ending the process (it holds its own descriptor); otherwise it ends first, its failure moot.
         if CancellationToken.process.signal == nil { try? flusher.wait(cancellable: false) }
         if commitOutcomeUnknown {
             // Nothing is removed: the index may yet list these bytes (see commitOutcomeUnknown).

@@ -23,6 +23,10 @@ struct InterruptTests {
         var stderr: String
         /// Seconds from the signal handlers' installation to the end of the process.
         var workSeconds: Double = 0
+        /// Seconds from the signal handlers' installation to the last bytes on standard output
+        /// (nil if it printed nothing): the end of the work, without the exit after it (which a
+        /// sanitizer's runtime makes last seconds, a time in which a signal finds the work done).
+        var outputSeconds: Double? = nil
         /// Seconds from the signal to the end of the process (its pipes' end of file), if one was sent.
         var latency: Double? = nil
         /// The process had already ended (a zombie) when the signal was due: it finished its
@@ -58,13 +62,21 @@ struct InterruptTests {
         }
         // Both pipes reach their end when the process has ended (it closes them in exit;
         // `waitUntilExit` polls, too coarse a clock for the latency).
-        let printed = out.fileHandleForReading.readDataToEndOfFile()
+        var printed = Data()
+        var lastOutput: DispatchTime? = nil
+        while true {
+            let chunk = out.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            printed.append(chunk)
+            lastOutput = DispatchTime.now()
+        }
         box.done.wait()
         let ended = DispatchTime.now()
         process.waitUntilExit()
         return Outcome(status: process.terminationStatus, exited: process.terminationReason == .exit,
                        stdout: String(decoding: printed, as: UTF8.self), stderr: String(decoding: box.error, as: UTF8.self),
                        workSeconds: seconds(from: ready, to: ended),
+                       outputSeconds: lastOutput.map { seconds(from: ready, to: $0) },
                        latency: signalled.map { seconds(from: $0, to: ended) }, endedBeforeSignal: endedBeforeSignal)
     }
 
@@ -159,7 +171,9 @@ struct InterruptTests {
         try FileManager.default.createDirectory(atPath: baselineDirectory, withIntermediateDirectories: true)
         try workload.prepare(baselineDirectory)
         let baseline = try run(workload.arguments(baselineDirectory), signal: nil, after: 0)
-        let duration = baseline.workSeconds
+        // The work's end: its last output when it prints something (a summary at the end),
+        // else the process's end.
+        let duration = min(baseline.outputSeconds ?? baseline.workSeconds, baseline.workSeconds)
         try #require(baseline.status == 0, "\(workload.name) without a signal: \(baseline.stderr)")
         for trial in 0..<trials {
             let directory = sandbox.root + "/\(workload.name)-\(trial)"

@@ -19,7 +19,6 @@ import Synchronization
 /// lost (the kernel reports a write-back error once per open file, possibly to this flush only).
 public final class BackgroundFlusher: Sendable {
     private struct State {
-        var running = false
         var failure: SystemError?
         /// The writer's side (`wrote`): where the last writeback and the last flush started.
         var lastWriteback: Int64 = 0
@@ -27,13 +26,19 @@ public final class BackgroundFlusher: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Whether a flush is queued or running: set by the writer before it queues one, cleared
+    /// (release) by the flush once its failure is recorded, read (acquire) by `wait`. An atomic
+    /// rather than a field under the lock: the writer polls it while the flush ends, and TSan
+    /// reported that pair as a race although both held the `Mutex` (presumably the lock's
+    /// contended path, in the uninstrumented Synchronization library, which TSan does not see).
+    private let running = Atomic<Bool>(false)
     private let done = DispatchSemaphore(value: 0)
     private let queue = DispatchQueue(label: "cairn.background-flush")
 
     public init() {}
 
     /// Whether a flush is queued or running.
-    public var isRunning: Bool { state.withLock { $0.running } }
+    public var isRunning: Bool { running.load(ordering: .acquiring) }
 
     /// Starts flushing the file `fd` refers to. Call only when no flush is running (`wait`
     /// first); the writer may close its own descriptor meanwhile.
@@ -47,7 +52,7 @@ public final class BackgroundFlusher: Sendable {
         #if os(Linux)
         let child = ccairn_spawn_flush(fd)
         if child > 0 {
-            state.withLock { $0.running = true }
+            running.store(true, ordering: .releasing)
             queue.async { [self] in
                 finish(Self.reap(child) ? nil : SystemError(code: EIO, call: "fdatasync", path: path))
             }
@@ -56,7 +61,7 @@ public final class BackgroundFlusher: Sendable {
         #endif
         let own = dup(fd)
         guard own >= 0 else { return }  // no descriptor left: the writer's final sync does it all
-        state.withLock { $0.running = true }
+        running.store(true, ordering: .releasing)
         queue.async { [self] in
             var failure: SystemError?
             do throws(SystemError) {
@@ -78,9 +83,9 @@ public final class BackgroundFlusher: Sendable {
 
     private func finish(_ failure: SystemError?) {
         state.withLock { state in
-            state.running = false
             if state.failure == nil { state.failure = failure }
         }
+        running.store(false, ordering: .releasing)
         done.signal()
     }
 

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Foundation
 import Blocks
 import BlockStore
 import CAR
@@ -21,7 +22,8 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
     /// Where each block is, when the getter is a `BlockStore`.
     let locations: [BlockLocation]?
     let root: CID
-    let blocks: Getter
+    /// The getter and the pieces' buffers, until the request has ended (`end()`).
+    let lease: Lease
     let boundary: String
     /// The bytes of the blocks (sizes from the store's index).
     let blockBytes: UInt64
@@ -30,7 +32,7 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
 
     init(cids: [CID], root: CID, blocks: Getter) throws {
         self.root = root
-        self.blocks = blocks
+        lease = Lease(blocks)
         boundary = makeBoundary()
         if let store = blocks as? BlockStore {
             let found = try store.locations(of: cids)
@@ -86,6 +88,40 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
 
     var contentType: String { "multipart/form-data; boundary=\(boundary)" }
 
+    /// What an upload holds while its body is produced: the block getter (a store, with its
+    /// index connections) and the pieces' buffers. Let go of by `end()` once the request has
+    /// ended, however it ended: AsyncHTTPClient may leave the task that iterates a request
+    /// body suspended for good when the server answers before the body is sent (a refused
+    /// upload), and that task would otherwise keep the store and about 5 MiB of buffers alive
+    /// for the rest of the process.
+    final class Lease: @unchecked Sendable {
+        private let lock = NSLock()
+        private var getter: Getter?
+        private var buffers: [ByteBuffer] = []
+
+        init(_ getter: Getter) { self.getter = getter }
+
+        /// The getter, or nil once the upload has ended.
+        var current: Getter? { lock.withLock { getter } }
+
+        /// Exchanges the ring of piece buffers (the iterator's own state, kept here so that
+        /// `end` can drop it).
+        func withBuffers<T>(_ body: (inout [ByteBuffer]) throws -> T) rethrows -> T {
+            try lock.withLock { try body(&buffers) }
+        }
+
+        func end() {
+            lock.withLock {
+                getter = nil
+                buffers = []
+            }
+        }
+    }
+
+    /// Lets go of the getter and the buffers (call when the request has ended); a body still
+    /// being iterated then fails with `CancellationError`.
+    func end() { lease.end() }
+
     /// The request body, with its length.
     var body: (HTTPClientRequest.Body, String) { (.stream(self, length: .known(Int64(length))), contentType) }
 
@@ -99,13 +135,11 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
 
     struct Iterator: AsyncIteratorProtocol {
         let upload: CARUpload
-        let store: BlockStore?
         var position = 0
         var finished = false
-        /// The buffers of the last pieces handed out; one is filled again once the connection
-        /// has let go of it (else `clear` gives it fresh storage), so a long upload keeps
-        /// reusing the same few pages instead of mapping new ones for every piece.
-        var ring: [ByteBuffer] = []
+        /// The piece buffer to fill next, of the ring the lease keeps: one is filled again once
+        /// the connection has let go of it (else `clear` gives it fresh storage), so a long
+        /// upload keeps reusing the same few pages instead of mapping new ones for every piece.
         var turn = 0
         /// The blocks of the piece under way read from the store unverified, where each lies in
         /// the piece's buffer: checked together before the piece is handed out (`BlockVerifier`:
@@ -117,21 +151,23 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
 
         init(upload: CARUpload) {
             self.upload = upload
-            store = upload.blocks as? BlockStore
         }
 
         mutating func next() async throws -> ByteBuffer? {
             guard !finished else { return nil }
             try Task.checkCancellation()
+            guard let blocks = upload.lease.current else { throw CancellationError() }  // the request has ended
             let (size, end) = upload.piece(from: position)
-            var buffer: ByteBuffer
-            if ring.count < uploadRingBuffers {
-                buffer = ByteBufferAllocator().buffer(capacity: Swift.max(size, uploadChunkBytes + uploadChunkBytes / 4))
-                ring.append(ByteBuffer())
-            } else {
-                buffer = ring[turn]
+            let turn = self.turn
+            var buffer = upload.lease.withBuffers { ring -> ByteBuffer in
+                if ring.count < uploadRingBuffers {
+                    ring.append(ByteBuffer())
+                    return ByteBufferAllocator().buffer(capacity: Swift.max(size, uploadChunkBytes + uploadChunkBytes / 4))
+                }
+                var reused = ring[turn]
                 ring[turn] = ByteBuffer()  // let go of it here, so that only the connection may still hold it
-                buffer.clear(minimumCapacity: size)
+                reused.clear(minimumCapacity: size)
+                return reused
             }
             if position == 0 {
                 buffer.writeString(CARUpload.prefix(upload.boundary))
@@ -139,7 +175,7 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
             }
             unverified.removeAll(keepingCapacity: true)
             while position < end {
-                try put(position, into: &buffer)
+                try put(position, from: blocks, into: &buffer)
                 position += 1
             }
             try verifyPiece(buffer)
@@ -150,8 +186,8 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
             guard buffer.readableBytes == size else {
                 throw RemoteError(.usage, "the upload's piece has \(buffer.readableBytes) bytes where \(size) were counted")
             }
-            ring[turn] = buffer
-            turn = (turn + 1) % uploadRingBuffers
+            upload.lease.withBuffers { ring in if turn < ring.count { ring[turn] = buffer } }
+            self.turn = (turn + 1) % uploadRingBuffers
             return buffer
         }
 
@@ -171,13 +207,13 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
 
         /// Appends block `index`'s CAR section: read from the store unverified (checked with
         /// the rest of the piece, `verifyPiece`), or through `block(_:verified:)` verified.
-        mutating func put(_ index: Int, into buffer: inout ByteBuffer) throws {
+        mutating func put(_ index: Int, from blocks: Getter, into buffer: inout ByteBuffer) throws {
             let cid = upload.cids[index], size = upload.sizes[index]
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Varint.maxLength + cid.encodedLength) { raw in
                 let n = Varint.encode(UInt64(cid.encodedLength + size), to: raw)
                 return n + cid.encode(to: UnsafeMutableRawBufferPointer(rebasing: raw[n...]))
             }
-            if let store, let locations = upload.locations {
+            if let store = blocks as? BlockStore, let locations = upload.locations {
                 try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
                     try store.read(cid, at: locations[index], into: raw, verify: false)
                     return size
@@ -185,7 +221,7 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
                 unverified.append((cid, buffer.writerIndex - buffer.readerIndex - size, size))
                 return
             }
-            guard let bytes = try upload.blocks.block(cid, verified: true) else {
+            guard let bytes = try blocks.block(cid, verified: true) else {
                 throw RemoteError(.usage, "block \(cid) is not in the local store")
             }
             guard bytes.count == size else {

@@ -73,6 +73,7 @@ public final class KuboBlockHolder: RemoteBlockHolder {
     public func put(_ cids: [CID], root: CID, from blocks: some BlockGetter) async throws -> PutReport {
         guard !cids.isEmpty else { return PutReport() }
         let upload = try CARUpload(cids: cids, root: root, blocks: blocks)
+        defer { upload.end() }  // whatever became of the request (CARUpload.Lease)
         let sent = upload.blockBytes
         let stats = StatsBox()
         let outcome: KuboRPC.Outcome<Void>

@@ -3,6 +3,7 @@ import Foundation
 import Multiformats
 import Remote
 import CairnTestSupport
+import BlockStore
 
 /// Push end to end against the test node, counted on the server side (spec/remote.md §5).
 @Suite struct PushTests {
@@ -87,5 +88,33 @@ import CairnTestSupport
             #expect(summary.uploadedBlocks == (try layer.dag(root)).count)
             #expect(node.uploaded.isEmpty && node.pins.isEmpty)
         }
+    }
+
+    /// A refused upload lets go of the local store and its buffers once the push has failed.
+    /// AsyncHTTPClient may leave the task iterating a request body suspended when the answer
+    /// comes first; before `CARUpload.Lease`, that task kept the store alive for good
+    /// (LeakSanitizer: the store's index connections and 6 MiB of piece buffers per failure).
+    @Test func refusedUploadLetsGoOfTheStore() async throws {
+        final class Watch: @unchecked Sendable { weak var store: BlockStore? }
+        let watch = Watch()
+        var directory: URL?
+        do {
+            let layer = try LocalLayer("push-release")
+            directory = layer.directory
+            let root = try layer.add("v1", ["f": SplitMix64.bytes(seed: 12, count: 40_000)])
+            watch.store = layer.store
+            let node = KuboTestNode()
+            node.failEvery = 1
+            node.failCommands = ["dag/import"]
+            try await node.serve { base in
+                let remote = try kubo(base)
+                await #expect(throws: RemoteError.self) { try await Pusher().push(root, from: layer.store, to: remote) }
+                await remote.close()
+            }
+        }
+        defer { if let directory { try? FileManager.default.removeItem(at: directory) } }
+        // The release happens as the push returns; allow the connection's tasks a moment.
+        for _ in 0..<100 where watch.store != nil { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(watch.store == nil, "the store outlived the failed push")
     }
 }

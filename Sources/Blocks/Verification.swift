@@ -24,6 +24,7 @@ public struct BlockVerifier {
     private var groups: [HashAlgorithm: [Int]] = [:]
     private var inputs: [HashInput] = []
     private var digests: [Digest] = []
+    private var verdicts: [BlockVerdict] = []
 
     public init(threads: Int? = nil) {
         self.threads = threads
@@ -106,6 +107,21 @@ public struct BlockVerifier {
                 let multihash = block(index).cid.multihash
                 if !multihash.withUnsafeDigest({ digests[position].starts(with: $0) }) { verdicts[index] = .mismatch }
             }
+        }
+    }
+
+    /// Checks the blocks laid out in `bytes` (each CID with where its bytes lie) together, as
+    /// `check` does, and throws `BlockError` for the first one, in order, that is not valid.
+    /// For a buffer filled with blocks read unverified and checked before any of it goes out.
+    public mutating func verify(_ blocks: [(cid: CID, offset: Int, length: Int)], in bytes: UnsafeRawBufferPointer) throws(BlockError) {
+        guard !blocks.isEmpty else { return }
+        var verdicts = self.verdicts
+        defer { self.verdicts = verdicts }
+        check(count: blocks.count, into: &verdicts) { i in
+            (blocks[i].cid, BlockBytes(UnsafeRawBufferPointer(rebasing: bytes[blocks[i].offset..<(blocks[i].offset + blocks[i].length)])))
+        }
+        for (i, verdict) in verdicts.enumerated() where verdict != .valid {
+            try BlockVerifier.throwing(verdict, blocks[i].cid, count: blocks[i].length)
         }
     }
 

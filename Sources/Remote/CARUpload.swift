@@ -146,7 +146,6 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
         /// the multi-buffer kernels on every core; one block at a time through OpenSSL, the
         /// client's hashing took as much CPU as the server's and slowed the push on 2 cores).
         var unverified: [(cid: CID, offset: Int, length: Int)] = []
-        var verdicts: [BlockVerdict] = []
         var verifier = BlockVerifier()
 
         init(upload: CARUpload) {
@@ -178,7 +177,7 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
                 try put(position, from: blocks, into: &buffer)
                 position += 1
             }
-            try verifyPiece(buffer)
+            try buffer.withUnsafeReadableBytes { try verifier.verify(unverified, in: $0) }
             if position == upload.cids.count {
                 buffer.writeString(CARUpload.suffix(upload.boundary))
                 finished = true
@@ -191,22 +190,8 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
             return buffer
         }
 
-        /// Checks the blocks `put` read unverified into `buffer`; throws for the first bad one.
-        mutating func verifyPiece(_ buffer: ByteBuffer) throws {
-            guard !unverified.isEmpty else { return }
-            let blocks = unverified
-            try buffer.withUnsafeReadableBytes { readable in
-                verifier.check(count: blocks.count, into: &verdicts) { i in
-                    (blocks[i].cid, BlockBytes(UnsafeRawBufferPointer(rebasing: readable[blocks[i].offset..<(blocks[i].offset + blocks[i].length)])))
-                }
-                for (i, verdict) in verdicts.enumerated() where verdict != .valid {
-                    try BlockVerifier.throwing(verdict, blocks[i].cid, count: blocks[i].length)
-                }
-            }
-        }
-
         /// Appends block `index`'s CAR section: read from the store unverified (checked with
-        /// the rest of the piece, `verifyPiece`), or through `block(_:verified:)` verified.
+        /// the rest of the piece, `BlockVerifier.verify(_:in:)`), or through `block(_:verified:)` verified.
         mutating func put(_ index: Int, from blocks: Getter, into buffer: inout ByteBuffer) throws {
             let cid = upload.cids[index], size = upload.sizes[index]
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Varint.maxLength + cid.encodedLength) { raw in

@@ -156,6 +156,7 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
             guard !finished else { return nil }
             try Task.checkCancellation()
             guard let blocks = upload.lease.current else { throw CancellationError() }  // the request has ended
+            let store = blocks as? BlockStore  // once a piece, not once a block
             let (size, end) = upload.piece(from: position)
             let turn = self.turn
             var buffer = upload.lease.withBuffers { ring -> ByteBuffer in
@@ -174,7 +175,7 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
             }
             unverified.removeAll(keepingCapacity: true)
             while position < end {
-                try put(position, from: blocks, into: &buffer)
+                try put(position, from: blocks, store: store, into: &buffer)
                 position += 1
             }
             try buffer.withUnsafeReadableBytes { try verifier.verify(unverified, in: $0) }
@@ -192,13 +193,13 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
 
         /// Appends block `index`'s CAR section: read from the store unverified (checked with
         /// the rest of the piece, `BlockVerifier.verify(_:in:)`), or through `block(_:verified:)` verified.
-        mutating func put(_ index: Int, from blocks: Getter, into buffer: inout ByteBuffer) throws {
+        mutating func put(_ index: Int, from blocks: Getter, store: BlockStore?, into buffer: inout ByteBuffer) throws {
             let cid = upload.cids[index], size = upload.sizes[index]
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Varint.maxLength + cid.encodedLength) { raw in
                 let n = Varint.encode(UInt64(cid.encodedLength + size), to: raw)
                 return n + cid.encode(to: UnsafeMutableRawBufferPointer(rebasing: raw[n...]))
             }
-            if let store = blocks as? BlockStore, let locations = upload.locations {
+            if let store, let locations = upload.locations {
                 try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
                     try store.read(cid, at: locations[index], into: raw, verify: false)
                     return size

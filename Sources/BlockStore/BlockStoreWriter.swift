@@ -438,11 +438,11 @@ public final class BlockStoreWriter: BlockSink {
     /// (`BackgroundFlusher`), so that a commit's `fdatasync` finds little left; a writer
     /// faster than the device waits for the previous flush here, a signal stops that wait.
     private func startWritebackIfDue() throws {
-        let path = store.layout.packPath(packID)
         do {
-            try flusher.wrote(upTo: stagingOffset, fd: packFD, path: path)
+            // The path is made only when a flush starts (every 16 MiB), not per block.
+            try flusher.wrote(upTo: stagingOffset, fd: packFD, path: store.layout.packPath(packID))
         } catch let error as SystemError {
-            throw BlockStoreError(error, "cannot sync \(path)")
+            throw BlockStoreError(error, "cannot sync \(error.path ?? store.layout.packPath(packID))")
         }
     }
 

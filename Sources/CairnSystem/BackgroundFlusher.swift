@@ -135,7 +135,7 @@ public final class BackgroundFlusher: Sendable {
     /// writeback of what was written since the last one, and, every `flushBytes`, a background
     /// flush once the previous one has ended. Throws the failure of an earlier flush
     /// (`SystemError`), or `CancellationError` when a signal ends a wait for one.
-    public func wrote(upTo end: Int64, fd: Int32, path: String) throws {
+    public func wrote(upTo end: Int64, fd: Int32, path: @autoclosure () -> String) throws {
         let (writebackFrom, flushDue) = state.withLock { state -> (Int64?, Bool) in
             var from: Int64?
             if end - state.lastWriteback >= Self.writebackBytes {
@@ -147,7 +147,7 @@ public final class BackgroundFlusher: Sendable {
         if let writebackFrom { SystemCall.startWriteback(fd, offset: writebackFrom, count: Int(end - writebackFrom)) }
         if flushDue {
             try wait(cancellable: true)
-            start(fd, path: path)
+            start(fd, path: path())
             state.withLock { $0.lastFlush = end }
         }
     }

@@ -43,6 +43,12 @@ run: deps release
 	@bash scripts/demo.sh $(CAIRN)
 
 # Tests run optimised: the suite pushes tens of megabytes through chunkers and hashers.
+# At most 8 tests at once: Swift Testing otherwise starts all 529 together, and the synchronous
+# ones (each waiting on `cairn` children) queue on the two cooperative threads of a 2-core host
+# for about two minutes; an async test's next step (a push's request body, which
+# AsyncHTTPClient iterates in a task of its own on that pool) then waited behind the whole queue,
+# past the client's 120 s deadline. With 8 the queue ahead of it is short, and the suite is faster.
+export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH ?= 8
 test: deps
 	swift test -c release -Xswiftc -enable-testing $(SWIFT_BUILD_FLAGS)
 

@@ -57,6 +57,11 @@ pid_t ccairn_spawn_flush(int fd);
  * processors. At least 1. */
 int ccairn_available_processors(void);
 
+/* Where the `needle_length` bytes of `needle` first occur in the `length` bytes at
+ * `haystack`: their offset, or -1. (glibc's memmem, which Swift's Glibc module does not
+ * declare: it needs _GNU_SOURCE.) */
+long ccairn_find_bytes(const void *haystack, size_t length, const void *needle, size_t needle_length);
+
 #ifdef __cplusplus
 }
 #endif

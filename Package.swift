@@ -219,7 +219,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Remote", "Engine", "BlockStore", "CAR", "UnixFS", "Blocks", "Multiformats", "CairnTestSupport",
+                "Server", "Remote", "Engine", "BlockStore", "CAR", "UnixFS", "Chunking", "Blocks", "Multiformats", "CairnTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,12 +1,15 @@
 import AsyncHTTPClient
 @testable import BlockStore
 import Blocks
+import Engine
 import Foundation
 import Multiformats
 import NIOCore
 import NIOHTTP1
 import Testing
+import UnixFS
 import CairnTestSupport
+import Chunking
 
 /// The gateway's own rules beyond the conformance cases (spec/gateway.md; trustless gateway
 /// spec as summarised in shared/reference/ecosystem.md §3).
@@ -145,6 +148,52 @@ import CairnTestSupport
                 Issue.record("the CAR stream ended normally (\(body.readableBytes) bytes) despite a corrupt block")
             }
             #expect(try await gatewayGet(gateway, "/ipfs/\(t.hello)?format=raw").status == 200)
+        }
+    }
+
+    /// A CAR of several batches with a bad block far in: what is sent before the stream is cut
+    /// is a prefix of the good CAR that ends before that block (spec/gateway.md §3.4: the
+    /// batches before it were verified and sent while the next ones were read and checked).
+    @Test func corruptBlockFarIntoALongCARIsNeverSent() async throws {
+        try await withGateway(cars: []) { gateway, store in
+            let work = try makeTemporaryDirectory("gateway-long-car")
+            defer { try? FileManager.default.removeItem(at: work) }
+            let file = work.appendingPathComponent("file")
+            let bytes = SplitMix64.bytes(seed: 91, count: 20 << 20)  // 80 leaves of 256 KiB, 5 batches
+            try Data(bytes).write(to: file)
+            let adder = Adder(parameters: ImportParameters(chunker: .fixed(size: 262_144), cidVersion: .v1, rawLeaves: true),
+                              threads: 2, walk: WalkSettings(recursive: false))
+            let root = try adder.add([.path(file.path)], to: .store(store, pin: true)) { _ in }
+            let good = try await gatewayGet(gateway, "/ipfs/\(root)?format=car")
+            #expect(good.status == 200)
+            // Leaf 60 (bytes 15 MiB on): where its bytes lie in the good CAR and in its pack.
+            let leaf = Data(bytes[(60 << 18)..<(61 << 18)])
+            let inCAR = try #require(Data(good.body).range(of: leaf.prefix(64))).lowerBound
+            let packs = try FileManager.default.contentsOfDirectory(atPath: store.layout.root + "/packs").filter { $0.hasSuffix(".pack") }
+            var damaged = false
+            for name in packs {
+                let path = store.layout.root + "/packs/" + name
+                guard let at = try Data(contentsOf: URL(fileURLWithPath: path)).range(of: leaf.prefix(64))?.lowerBound else { continue }
+                let pack = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+                try pack.seek(toOffset: UInt64(at + 100_000))
+                try pack.write(contentsOf: Data(repeating: 0x5a, count: 8))
+                try pack.close()
+                damaged = true
+            }
+            #expect(damaged)
+            var request = HTTPClientRequest(url: "http://\(gateway)/ipfs/\(root)?format=car")
+            request.method = .GET
+            var received: [UInt8] = []
+            var cut = false
+            do {
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30 * Sanitizer.deadlineScale))
+                for try await chunk in response.body { received += chunk.readableBytesView }
+            } catch {
+                cut = true
+            }
+            #expect(cut, "the CAR stream ended normally (\(received.count) bytes) despite a corrupt block")
+            #expect(received.count < inCAR, "bytes of the corrupt block were sent")
+            #expect(received == Array(good.body.prefix(received.count)), "what was sent is not a prefix of the good CAR")
         }
     }
 }

@@ -25,13 +25,6 @@ final class CARWalk: @unchecked Sendable {
 
     private var stack: [Step]
     private var sent = Set<CID>()
-    /// The blocks of the batch under way, read but not yet verified: where each lies in the
-    /// batch's buffer.
-    private var unverified: [(cid: CID, offset: Int, length: Int)] = []
-    /// Verifies a batch's blocks together: grouped by hash function, on the multi-buffer
-    /// kernels and every core (a 1 GiB CAR went at 0.68 GiB/s when each block was hashed
-    /// alone, one at a time, by the thread that read it).
-    private var verifier = BlockVerifier()
     private let duplicates: Bool
     private let entityBytes: EntityBytes?
 
@@ -48,15 +41,15 @@ final class CARWalk: @unchecked Sendable {
     }
 
     /// Appends the next blocks (about `budget` bytes of them, at least one) to `buffer` as CAR
-    /// sections, each read from its pack straight into `buffer` (no array per block); false at
-    /// the end, with nothing appended. Every block appended is verified before this returns,
-    /// all of them together (`BlockVerifier`); links are followed before that, which is safe
-    /// because a batch with one bad block is never sent. A missing or corrupt block throws:
+    /// sections, each read from its pack straight into `buffer` (no array per block), and
+    /// returns where each lies in `buffer`, unverified: the caller checks them together
+    /// (`BatchCheck`) before any byte of `buffer` is sent, possibly while the next batch is
+    /// read. Links are followed before that check, which is safe because a batch with one bad
+    /// block is never sent. Empty at the end, with nothing appended. A missing block throws:
     /// the response is then cut short (the caller drops `buffer`).
-    func next(_ store: GatewayStore, budget: Int = 1 << 18, into buffer: inout ByteBuffer) throws -> Bool {
+    func read(_ store: GatewayStore, budget: Int = 1 << 18, into buffer: inout ByteBuffer) throws -> [(cid: CID, offset: Int, length: Int)] {
         var bytes = 0
-        var appended = false
-        unverified.removeAll(keepingCapacity: true)
+        var unverified: [(cid: CID, offset: Int, length: Int)] = []
         while bytes < budget, let step = stack.popLast() {
             let cid: CID
             switch step {
@@ -70,7 +63,6 @@ final class CARWalk: @unchecked Sendable {
                     throw GatewayError(502, "block \(cid) is missing from the store")
                 }
                 bytes += length
-                appended = true
                 if !duplicates { sent.insert(cid) }
                 unverified.append((cid, buffer.writerIndex - buffer.readerIndex - length, length))
                 try buffer.withUnsafeReadableBytes { readable in
@@ -84,8 +76,7 @@ final class CARWalk: @unchecked Sendable {
                 try block.withUnsafeBytes { try expand(step, cid, $0, store) }
             }
         }
-        try buffer.withUnsafeReadableBytes { try verifier.verify(unverified, in: $0) }
-        return appended
+        return unverified
     }
 
     /// Pushes what follows `cid` for `step`. Raw blocks (a file's leaves, most of the bytes)
@@ -138,5 +129,18 @@ final class CARWalk: @unchecked Sendable {
         guard let fanout = data.fanout, fanout >= 2 else { return }
         let width = String(fanout - 1, radix: 16).count
         for link in node.links.reversed() where link.name?.count == width { stack.append(.shard(link.hash)) }
+    }
+}
+
+/// The check of a batch's blocks, read unverified by `CARWalk.read`: all together, grouped by
+/// hash function, on the multi-buffer kernels and every core (a 1 GiB CAR went at 0.68 GiB/s
+/// when each block was hashed alone, one at a time, by the thread that read it). Used by one
+/// batch at a time, in turn (the response's pipeline awaits each check before the next),
+/// hence `@unchecked Sendable`.
+final class BatchCheck: @unchecked Sendable {
+    private var verifier = BlockVerifier()
+
+    func verify(_ blocks: [(cid: CID, offset: Int, length: Int)], in buffer: ByteBuffer) throws {
+        try buffer.withUnsafeReadableBytes { try verifier.verify(blocks, in: $0) }
     }
 }

@@ -10,9 +10,9 @@ final class BufferRing: Sendable {
     private let state: Mutex<(buffers: [ByteBuffer], turn: Int)>
     private let capacity: Int
 
-    /// `slots` buffers of at least `capacity` bytes: the one being filled, the one being sent
-    /// and one the connection may still hold.
-    init(slots: Int = 3, capacity: Int) {
+    /// `slots` buffers of at least `capacity` bytes: for a CAR stream, the batch being read,
+    /// the one being verified, the one being sent and one the connection may still hold.
+    init(slots: Int = 4, capacity: Int) {
         state = Mutex((Array(repeating: ByteBuffer(), count: slots), 0))
         self.capacity = capacity
     }

@@ -142,7 +142,7 @@ struct GatewayResponder: Sendable {
         // (1 MiB batches: 0.74 GiB/s; 4 and 8 MiB: 0.95 read and verified in one stage).
         // Child tasks (`async let`), so that they run wherever the response's task runs.
         // A failed batch ends the stream without its last chunk (never a bad byte), logged here.
-        let ring = BufferRing(slots: 4, capacity: 5 << 20)
+        let ring = BufferRing(capacity: 5 << 20)
         let check = BatchCheck()
         struct Batch: Sendable {
             var buffer: ByteBuffer

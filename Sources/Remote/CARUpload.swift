@@ -3,6 +3,7 @@ import Foundation
 import Blocks
 import BlockStore
 import CAR
+import CairnSystem
 import Engine
 import Hashing
 import Multiformats
@@ -97,24 +98,17 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
     final class Lease: @unchecked Sendable {
         private let lock = NSLock()
         private var getter: Getter?
-        private var buffers: [ByteBuffer] = []
+        /// The pieces' buffers, in turn.
+        let ring = BufferRing<ByteBuffer>(slots: uploadRingBuffers)
 
         init(_ getter: Getter) { self.getter = getter }
 
         /// The getter, or nil once the upload has ended.
         var current: Getter? { lock.withLock { getter } }
 
-        /// Exchanges the ring of piece buffers (the iterator's own state, kept here so that
-        /// `end` can drop it).
-        func withBuffers<T>(_ body: (inout [ByteBuffer]) throws -> T) rethrows -> T {
-            try lock.withLock { try body(&buffers) }
-        }
-
         func end() {
-            lock.withLock {
-                getter = nil
-                buffers = []
-            }
+            lock.withLock { getter = nil }
+            ring.release()
         }
     }
 
@@ -137,10 +131,6 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
         let upload: CARUpload
         var position = 0
         var finished = false
-        /// The piece buffer to fill next, of the ring the lease keeps: one is filled again once
-        /// the connection has let go of it (else `clear` gives it fresh storage), so a long
-        /// upload keeps reusing the same few pages instead of mapping new ones for every piece.
-        var turn = 0
         /// The blocks of the piece under way read from the store unverified, where each lies in
         /// the piece's buffer: checked together before the piece is handed out (`BlockVerifier`:
         /// the multi-buffer kernels on every core; one block at a time through OpenSSL, the
@@ -158,16 +148,13 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
             guard let blocks = upload.lease.current else { throw CancellationError() }  // the request has ended
             let store = blocks as? BlockStore  // once a piece, not once a block
             let (size, end) = upload.piece(from: position)
-            let turn = self.turn
-            var buffer = upload.lease.withBuffers { ring -> ByteBuffer in
-                if ring.count < uploadRingBuffers {
-                    ring.append(ByteBuffer())
-                    return ByteBufferAllocator().buffer(capacity: Swift.max(size, uploadChunkBytes + uploadChunkBytes / 4))
-                }
-                var reused = ring[turn]
-                ring[turn] = ByteBuffer()  // let go of it here, so that only the connection may still hold it
-                reused.clear(minimumCapacity: size)
-                return reused
+            let (slot, kept) = upload.lease.ring.take()
+            var buffer: ByteBuffer
+            if var kept {
+                kept.clear(minimumCapacity: size)
+                buffer = kept
+            } else {
+                buffer = ByteBufferAllocator().buffer(capacity: Swift.max(size, uploadChunkBytes + uploadChunkBytes / 4))
             }
             if position == 0 {
                 buffer.writeString(CARUpload.prefix(upload.boundary))
@@ -186,8 +173,7 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
             guard buffer.readableBytes == size else {
                 throw RemoteError(.usage, "the upload's piece has \(buffer.readableBytes) bytes where \(size) were counted")
             }
-            upload.lease.withBuffers { ring in if turn < ring.count { ring[turn] = buffer } }
-            self.turn = (turn + 1) % uploadRingBuffers
+            upload.lease.ring.keep(buffer, in: slot)
             return buffer
         }
 

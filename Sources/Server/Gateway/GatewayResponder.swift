@@ -1,5 +1,6 @@
 import Blocks
 import CAR
+import CairnSystem
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -142,7 +143,7 @@ struct GatewayResponder: Sendable {
         // (1 MiB batches: 0.74 GiB/s; 4 and 8 MiB: 0.95 read and verified in one stage).
         // Child tasks (`async let`), so that they run wherever the response's task runs.
         // A failed batch ends the stream without its last chunk (never a bad byte), logged here.
-        let ring = BufferRing(capacity: 5 << 20)
+        let ring = BufferRing<ByteBuffer>(slots: 4)  // read, verified, sent, still held by the connection
         let check = BatchCheck()
         struct Batch: Sendable {
             var buffer: ByteBuffer
@@ -158,7 +159,9 @@ struct GatewayResponder: Sendable {
         }
         @Sendable func read() async throws -> Batch {
             try await logged { store in
-                var (slot, buffer) = ring.take()
+                let (slot, kept) = ring.take()
+                var buffer = kept ?? ByteBuffer()
+                buffer.clear(minimumCapacity: 5 << 20)
                 let blocks = try walk.read(store, budget: 4 << 20, into: &buffer)
                 ring.keep(buffer, in: slot)
                 return Batch(buffer: buffer, blocks: blocks)

@@ -89,9 +89,9 @@ public struct HashKernel: Hashable, Sendable, CustomStringConvertible {
         let supported = all(for: algorithm).filter(\.isSupported)
         switch algorithm {
         case .sha2_256:
-            // Measured preference on x86-64 (see spec/hashing.md): AVX-512 ×16, SHA-NI ×4,
-            // SHA-NI ×2, AVX2 ×8, SHA-NI ×1, then OpenSSL.
-            for name in ["avx512-x16", "shani-x4", "shani-x2", "avx2-x8", "shani-x1", "openssl"] {
+            // Measured preference on x86-64 (see spec/hashing.md): AVX-512 ×16, SHA-NI ×2,
+            // SHA-NI ×4, AVX2 ×8, SHA-NI ×1, then OpenSSL.
+            for name in ["avx512-x16", "shani-x2", "shani-x4", "avx2-x8", "shani-x1", "openssl"] {
                 if let kernel = supported.first(where: { $0.name == name }) { return kernel }
             }
             return supported[0]

@@ -203,7 +203,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CARTests",
-            dependencies: ["CAR", "Blocks", "UnixFS", "Multiformats", "Hashing", "CairnTestSupport"],
+            dependencies: ["CAR", "Blocks", "Chunking", "UnixFS", "Multiformats", "Hashing", "CairnTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

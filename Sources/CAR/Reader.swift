@@ -1,5 +1,6 @@
 import Blocks
 import CairnSystem
+import Dispatch
 import Hashing
 public import Multiformats
 
@@ -24,6 +25,11 @@ public struct CARReadOptions: Hashable, Sendable {
     /// default room for the largest section and 64 KiB more (it is most of a pathological
     /// CAR's memory, spec/car.md "Memory").
     public var bufferBytes = (8 << 20) + (64 << 10)
+    /// Verify the next batch of blocks while `forEachBlock`'s body takes the previous one,
+    /// through a second buffer of `bufferBytes` (spec/car.md "Memory"): for a body that writes
+    /// each block (the server's `dag/import`), the writes then overlap the hashing instead of
+    /// following it.
+    public var overlapsBody = false
 
     public init() {}
 }
@@ -111,7 +117,10 @@ public final class CARReader<Source: CARSource> {
     public private(set) var payloadStart: UInt64 = 0
 
     private var phase = Phase.sections
-    private let buffer: UnsafeMutableRawBufferPointer
+    private var buffer: UnsafeMutableRawBufferPointer
+    /// With `overlapsBody`, the other buffer: `fill` moves the unread bytes there and swaps the
+    /// two, so that the bytes of the batch the body has yet to take stay where they are.
+    private var spare: UnsafeMutableRawBufferPointer?
     private var start = 0
     private var end = 0
     /// File offset of `buffer[0]`.
@@ -123,7 +132,7 @@ public final class CARReader<Source: CARSource> {
     private var verifier: BlockVerifier
     private var verdicts: [BlockVerdict] = []
 
-    struct Pending {
+    struct Pending: Sendable {
         var cid: CID
         var dataStart: Int
         var dataCount: Int
@@ -141,7 +150,10 @@ public final class CARReader<Source: CARSource> {
         try readHeaders()
     }
 
-    deinit { buffer.deallocate() }
+    deinit {
+        buffer.deallocate()
+        spare?.deallocate()
+    }
 
     /// File offset of the cursor.
     public var position: UInt64 { base + UInt64(start) }
@@ -158,7 +170,13 @@ public final class CARReader<Source: CARSource> {
     private func fill() throws(CARError) -> Int {
         if start > 0 {
             let keep = end - start
-            if keep > 0 { buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: keep) }
+            if let other = spare {
+                if keep > 0 { other.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: keep) }
+                spare = buffer
+                buffer = other
+            } else if keep > 0 {
+                buffer.baseAddress!.copyMemory(from: buffer.baseAddress! + start, byteCount: keep)
+            }
             base += UInt64(start)
             end = keep
             start = 0
@@ -328,74 +346,121 @@ public final class CARReader<Source: CARSource> {
         precondition(phase == .sections, "forEachBlock called twice")
         var blocks = 0
         var bytes: UInt64 = 0
-        let maxSection = UInt64(options.maxSectionBytes)
-        while true {
-            try CancellationToken.process.check()
-            let avail = visibleEnd
-            var pos = start
-            pending.removeAll(keepingCapacity: true)
-            // At most `maxBatchBlocks` sections per batch: a buffer of tiny blocks would
-            // otherwise hold per-block state for hundreds of thousands at once.
-            while pos < avail && pending.count < CARReadOptions.maxBatchBlocks {
-                let visible = UnsafeRawBufferPointer(rebasing: buffer[pos..<avail])
-                let length: UInt64, varintLength: Int
-                do {
-                    (length, varintLength) = try Varint.decode(visible)
-                } catch {
-                    if error.code == .varintTruncated { break }   // need more bytes
-                    throw CARError(.invalidSection, "invalid section length varint: \(error.message)", offset: base + UInt64(pos))
-                }
-                let sectionOffset = base + UInt64(pos)
-                guard length > 0 else { throw CARError(.invalidSection, "section of length 0", offset: sectionOffset) }
-                guard length <= maxSection else {
-                    throw CARError(.limitExceeded, "section of \(length) bytes is over the limit of \(maxSection)", offset: sectionOffset)
-                }
-                let total = varintLength + Int(length)
-                guard total <= avail - pos else { break }
-                let section = UnsafeRawBufferPointer(rebasing: buffer[(pos + varintLength)..<(pos + total)])
-                let cid: CID, cidLength: Int
-                do {
-                    (cid, cidLength) = try CID.decode(prefixOf: section)
-                } catch {
-                    throw CARError(.invalidSection, "invalid CID in section: \(error.message)",
-                                   offset: sectionOffset + UInt64(varintLength + (error.offset ?? 0)))
-                }
-                do {
-                    try cid.checkSecure()
-                } catch {
-                    throw CARError(.insecureCID, "block \(cid): \(error.message)", offset: sectionOffset)
-                }
-                let dataCount = Int(length) - cidLength
-                if dataCount > options.maxBlockBytes && !options.allowBigBlock {
-                    throw CARError(.limitExceeded,
-                        "block \(cid) is \(dataCount) bytes, over the limit of \(options.maxBlockBytes) (allow with --allow-big-block)",
-                        offset: sectionOffset)
-                }
-                pending.append(Pending(cid: cid, dataStart: pos + varintLength + cidLength, dataCount: dataCount, sectionStart: pos))
-                pos += total
+        func deliver(_ batch: [Pending], base: UInt64, in buffer: UnsafeMutableRawBufferPointer) throws {
+            for (index, p) in batch.enumerated() {
+                // `body` may write each block (car import): 16 MiB of writes per batch.
+                if index & 15 == 15 { try CancellationToken.process.check() }
+                let offset = base + UInt64(p.sectionStart)
+                try body(CARBlock(cid: p.cid,
+                                  bytes: UnsafeRawBufferPointer(rebasing: buffer[p.dataStart..<(p.dataStart + p.dataCount)]),
+                                  offset: offset, payloadOffset: offset - payloadStart))
+                blocks += 1
+                bytes += UInt64(p.dataCount)
             }
-            if !pending.isEmpty {
-                try verifyPending()
-                for (index, p) in pending.enumerated() {
-                    // `body` may write each block (car import): 16 MiB of writes per batch.
-                    if index & 15 == 15 { try CancellationToken.process.check() }
-                    let offset = base + UInt64(p.sectionStart)
-                    try body(CARBlock(cid: p.cid,
-                                      bytes: UnsafeRawBufferPointer(rebasing: buffer[p.dataStart..<(p.dataStart + p.dataCount)]),
-                                      offset: offset, payloadOffset: offset - payloadStart))
-                    blocks += 1
-                    bytes += UInt64(p.dataCount)
+        }
+        if options.overlapsBody {
+            try overlappingBatches(deliver)
+        } else {
+            while true {
+                try CancellationToken.process.check()
+                let pos = try nextBatch()
+                if !pending.isEmpty {
+                    try verifyPending()
+                    try deliver(pending, base: base, in: buffer)
                 }
+                start = pos
+                if pending.count >= CARReadOptions.maxBatchBlocks { continue }  // more may wait in the buffer
+                if try fill() == 0 { break }
             }
-            start = pos
-            if pending.count >= CARReadOptions.maxBatchBlocks { continue }  // more may wait in the buffer
-            if try fill() == 0 {
-                if start == visibleEnd { break }
-                throw CARError(.truncated, "the CAR ends inside a section (\(visibleEnd - start) bytes of it present)", offset: position)
-            }
+        }
+        guard start == visibleEnd else {
+            throw CARError(.truncated, "the CAR ends inside a section (\(visibleEnd - start) bytes of it present)", offset: position)
         }
         try finishPayload()
         return (blocks, bytes)
+    }
+
+    /// `forEachBlock` with `overlapsBody`: batch N+1 is read, then verified on other threads
+    /// while `deliver` takes batch N (verified before, its bytes untouched: `fill` moves on to
+    /// the other buffer). The order of everything the caller sees is unchanged: blocks in file
+    /// order, batch N delivered before batch N+1's first invalid block is thrown, and `deliver`'s
+    /// own failure thrown once the verification under way has ended.
+    private func overlappingBatches(_ deliver: ([Pending], UInt64, UnsafeMutableRawBufferPointer) throws -> Void) throws {
+        if spare == nil { spare = .allocate(byteCount: buffer.count, alignment: 64) }
+        var ready: (batch: [Pending], base: UInt64, buffer: UnsafeMutableRawBufferPointer)? = nil
+        let check = OverlappedCheck(threads: options.hashThreads)
+        while true {
+            try CancellationToken.process.check()
+            let pos = try nextBatch()
+            let checking = !pending.isEmpty
+            if checking { check.start(pending, in: UnsafeRawBufferPointer(buffer)) }
+            do {
+                if let ready { try deliver(ready.batch, ready.base, ready.buffer) }
+            } catch {
+                if checking { check.wait() }
+                throw error
+            }
+            ready = nil
+            if checking {
+                check.wait()
+                try throwFirstInvalid(check.verdicts)
+                ready = (pending, base, buffer)
+            }
+            start = pos
+            if pending.count >= CARReadOptions.maxBatchBlocks { continue }  // more may wait in the buffer
+            if try fill() == 0 { break }
+        }
+        if let ready { try deliver(ready.batch, ready.base, ready.buffer) }
+    }
+
+    /// Parses the complete sections visible at the cursor into `pending` (at most
+    /// `maxBatchBlocks`); returns the position after the last. Throws for a malformed section.
+    private func nextBatch() throws(CARError) -> Int {
+        let maxSection = UInt64(options.maxSectionBytes)
+        let avail = visibleEnd
+        var pos = start
+        pending.removeAll(keepingCapacity: true)
+        // At most `maxBatchBlocks` sections per batch: a buffer of tiny blocks would
+        // otherwise hold per-block state for hundreds of thousands at once.
+        while pos < avail && pending.count < CARReadOptions.maxBatchBlocks {
+            let visible = UnsafeRawBufferPointer(rebasing: buffer[pos..<avail])
+            let length: UInt64, varintLength: Int
+            do {
+                (length, varintLength) = try Varint.decode(visible)
+            } catch {
+                if error.code == .varintTruncated { break }   // need more bytes
+                throw CARError(.invalidSection, "invalid section length varint: \(error.message)", offset: base + UInt64(pos))
+            }
+            let sectionOffset = base + UInt64(pos)
+            guard length > 0 else { throw CARError(.invalidSection, "section of length 0", offset: sectionOffset) }
+            guard length <= maxSection else {
+                throw CARError(.limitExceeded, "section of \(length) bytes is over the limit of \(maxSection)", offset: sectionOffset)
+            }
+            let total = varintLength + Int(length)
+            guard total <= avail - pos else { break }
+            let section = UnsafeRawBufferPointer(rebasing: buffer[(pos + varintLength)..<(pos + total)])
+            let cid: CID, cidLength: Int
+            do {
+                (cid, cidLength) = try CID.decode(prefixOf: section)
+            } catch {
+                throw CARError(.invalidSection, "invalid CID in section: \(error.message)",
+                               offset: sectionOffset + UInt64(varintLength + (error.offset ?? 0)))
+            }
+            do {
+                try cid.checkSecure()
+            } catch {
+                throw CARError(.insecureCID, "block \(cid): \(error.message)", offset: sectionOffset)
+            }
+            let dataCount = Int(length) - cidLength
+            if dataCount > options.maxBlockBytes && !options.allowBigBlock {
+                throw CARError(.limitExceeded,
+                    "block \(cid) is \(dataCount) bytes, over the limit of \(options.maxBlockBytes) (allow with --allow-big-block)",
+                    offset: sectionOffset)
+            }
+            pending.append(Pending(cid: cid, dataStart: pos + varintLength + cidLength, dataCount: dataCount, sectionStart: pos))
+            pos += total
+        }
+        return pos
     }
 
     /// After the last section: a CARv2 payload must end exactly at its declared end, and
@@ -424,6 +489,11 @@ public final class CARReader<Source: CARSource> {
             let p = pending[i]
             return (p.cid, BlockBytes(UnsafeRawBufferPointer(rebasing: data[p.dataStart..<(p.dataStart + p.dataCount)])))
         }
+        try throwFirstInvalid(verdicts)
+    }
+
+    /// Throws for the first pending block, in file order, whose verdict is not valid.
+    private func throwFirstInvalid(_ verdicts: [BlockVerdict]) throws(CARError) {
         for (i, verdict) in verdicts.enumerated() where verdict != .valid {
             let p = pending[i]
             do {
@@ -432,6 +502,32 @@ public final class CARReader<Source: CARSource> {
                 throw CARError(error, offset: base + UInt64(p.sectionStart))
             }
         }
+    }
+
+    /// Verifies one batch at a time on other threads (`overlapsBody`): `start`, then `wait`
+    /// before reading `verdicts` or starting the next; the batch's bytes stay put meanwhile.
+    private final class OverlappedCheck: @unchecked Sendable {
+        private var verifier: BlockVerifier
+        private(set) var verdicts: [BlockVerdict] = []
+        private let done = DispatchSemaphore(value: 0)
+
+        init(threads: Int?) {
+            verifier = BlockVerifier(threads: threads)
+        }
+
+        func start(_ batch: [Pending], in data: UnsafeRawBufferPointer) {
+            let base = UInt(bitPattern: data.baseAddress), count = data.count
+            DispatchQueue.global().async { [self] in
+                let data = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: base), count: count)
+                verifier.check(count: batch.count, into: &verdicts) { i in
+                    let p = batch[i]
+                    return (p.cid, BlockBytes(UnsafeRawBufferPointer(rebasing: data[p.dataStart..<(p.dataStart + p.dataCount)])))
+                }
+                done.signal()
+            }
+        }
+
+        func wait() { done.wait() }
     }
 
     // MARK: Index

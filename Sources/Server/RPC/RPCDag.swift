@@ -25,6 +25,9 @@ enum RPCDag {
         // Half the CLI's read buffer (still 32 blocks of 256 KiB per hashing batch): the server
         // keeps an upload within its memory budget next to the pipe and the writer's staging.
         options.read.bufferBytes = 8 << 20
+        // Each batch is written to the store while the next one is hashed, in a second buffer
+        // (1 GiB into a store on /dev/shm: 1.70-1.77 s against 1.78-1.82 s one after the other).
+        options.read.overlapsBody = true
         options.checkComplete = false
         options.requireRoots = false
         let carOptions = options

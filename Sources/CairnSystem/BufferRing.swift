@@ -24,7 +24,11 @@ public final class BufferRing<Buffer: Sendable>: Sendable {
     }
 
     /// The next slot and the buffer it kept, taken out of the ring: nil the first time round
-    /// (the caller makes one). Hand it back with `keep` once filled.
+    /// (the caller makes one). Hand it back with `keep` once filled. Move the buffer out of the
+    /// result (`var (slot, taken) = ring.take()`, then `taken.take()`) rather than copying it:
+    /// a copy left behind keeps a copy-on-write buffer's storage shared, so that `clear` gives
+    /// it fresh storage every time (the push's pieces all got fresh pages that way, measured:
+    /// 1 021 of 1 021 for 1 GiB, against 65 once moved).
     public func take() -> (slot: Int, buffer: Buffer?) {
         state.withLock { state in
             let slot = state.turn

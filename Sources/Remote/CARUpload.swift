@@ -148,9 +148,11 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
             guard let blocks = upload.lease.current else { throw CancellationError() }  // the request has ended
             let store = blocks as? BlockStore  // once a piece, not once a block
             let (size, end) = upload.piece(from: position)
-            let (slot, kept) = upload.lease.ring.take()
+            // Moved out of `taken` (`BufferRing.take`): a copy left there would keep the storage
+            // shared, and `clear` would then give the piece fresh pages every time.
+            var (slot, taken) = upload.lease.ring.take()
             var buffer: ByteBuffer
-            if var kept {
+            if var kept = taken.take() {
                 kept.clear(minimumCapacity: size)
                 buffer = kept
             } else {

@@ -159,8 +159,8 @@ struct GatewayResponder: Sendable {
         }
         @Sendable func read() async throws -> Batch {
             try await logged { store in
-                let (slot, kept) = ring.take()
-                var buffer = kept ?? ByteBuffer()
+                var (slot, taken) = ring.take()
+                var buffer = taken.take() ?? ByteBuffer()  // moved out: see `BufferRing.take`
                 buffer.clear(minimumCapacity: 5 << 20)
                 let blocks = try walk.read(store, budget: 4 << 20, into: &buffer)
                 ring.keep(buffer, in: slot)

@@ -62,6 +62,11 @@ int ccairn_available_processors(void);
  * declare: it needs _GNU_SOURCE.) */
 long ccairn_find_bytes(const void *haystack, size_t length, const void *needle, size_t needle_length);
 
+/* Fixes the C library's threshold above which an allocation is a mapping of its own, returned
+ * to the system when freed (glibc's M_MMAP_THRESHOLD): 0 if it was set, -1 where the C library
+ * has no such setting. */
+int ccairn_set_mmap_threshold(size_t bytes);
+
 #ifdef __cplusplus
 }
 #endif

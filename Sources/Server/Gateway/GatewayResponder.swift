@@ -139,7 +139,7 @@ struct GatewayResponder: Sendable {
         // batch N+1 is read (the walk follows links as it reads, so reads stay in order; a
         // batch is sent only once its own check has passed). At most three batches, about
         // 12 MiB, are held, in a ring of reused buffers (`BufferRing`). 4 MiB batches: 16
-        // blocks of 256 KiB fill the 4-lane hash kernel on both cores of the figures' host
+        // blocks of 256 KiB fill the lanes of the hash kernel on both cores of the figures' host
         // (1 MiB batches: 0.74 GiB/s; 4 and 8 MiB: 0.95 read and verified in one stage).
         // Child tasks (`async let`), so that they run wherever the response's task runs.
         // A failed batch ends the stream without its last chunk (never a bad byte), logged here.

@@ -18,10 +18,8 @@ import NIOCore
 /// from the store's index), so it goes with a `Content-Length`, not chunked.
 struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
-    let cids: [CID]
-    let sizes: [Int]
-    /// Where each block is, when the getter is a `BlockStore`.
-    let locations: [BlockLocation]?
+    /// How many blocks the body holds (their CIDs, sizes and places are the lease's `Plan`).
+    let count: Int
     let root: CID
     /// The getter and the pieces' buffers, until the request has ended (`end()`).
     let lease: Lease
@@ -33,8 +31,8 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
 
     init(cids: [CID], root: CID, blocks: Getter) throws {
         self.root = root
-        lease = Lease(blocks)
         boundary = makeBoundary()
+        let plan: Plan
         if let store = blocks as? BlockStore {
             let found = try store.locations(of: cids)
             var placed: [(cid: CID, location: BlockLocation)] = []
@@ -48,17 +46,29 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
             placed.sort { a, b in
                 a.location.pack != b.location.pack ? a.location.pack < b.location.pack : a.location.offset < b.location.offset
             }
-            self.cids = placed.map(\.cid)
-            locations = placed.map(\.location)
-            sizes = placed.map(\.location.length)
+            plan = Plan(cids: placed.map(\.cid), sizes: placed.map(\.location.length), locations: placed.map(\.location))
         } else {
-            self.cids = cids
-            locations = nil
-            sizes = try blockSizes(of: cids, in: blocks)
+            plan = Plan(cids: cids, sizes: try blockSizes(of: cids, in: blocks), locations: nil)
         }
-        blockBytes = sizes.reduce(0) { $0 + UInt64($1) }
-        length = Self.prefix(boundary).utf8.count + Self.carLength(root: root, cids: self.cids, sizes: sizes)
+        count = plan.cids.count
+        blockBytes = plan.sizes.reduce(0) { $0 + UInt64($1) }
+        length = Self.prefix(boundary).utf8.count + Self.carLength(root: root, cids: plan.cids, sizes: plan.sizes)
             + Self.suffix(boundary).utf8.count
+        lease = Lease(blocks, plan)
+    }
+
+    /// The blocks of the body in the order sent: CIDs, sizes and, from a `BlockStore`, where
+    /// each lies. Held by the lease only, so that it goes with the getter when the request ends.
+    final class Plan: Sendable {
+        let cids: [CID]
+        let sizes: [Int]
+        let locations: [BlockLocation]?
+
+        init(cids: [CID], sizes: [Int], locations: [BlockLocation]?) {
+            self.cids = cids
+            self.sizes = sizes
+            self.locations = locations
+        }
     }
 
     /// The length of the CARv1 of these blocks: the framed header, then per block
@@ -76,38 +86,51 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
     /// The bytes of the piece of the body that starts with block `start` (with the multipart
     /// head and CAR header first, the multipart tail last): blocks are added until about
     /// `uploadChunkBytes`; returns its length and the block after it.
-    func piece(from start: Int) -> (bytes: Int, end: Int) {
+    func piece(from start: Int, in plan: Plan) -> (bytes: Int, end: Int) {
         var bytes = start == 0 ? Self.prefix(boundary).utf8.count + CARv1Header(roots: [root]).framed.count : 0
         var end = start
-        while bytes < uploadChunkBytes, end < cids.count {
-            bytes += Self.sectionLength(cids[end], sizes[end])
+        while bytes < uploadChunkBytes, end < count {
+            bytes += Self.sectionLength(plan.cids[end], plan.sizes[end])
             end += 1
         }
-        if end == cids.count { bytes += Self.suffix(boundary).utf8.count }
+        if end == count { bytes += Self.suffix(boundary).utf8.count }
         return (bytes, end)
     }
 
     var contentType: String { "multipart/form-data; boundary=\(boundary)" }
 
     /// What an upload holds while its body is produced: the block getter (a store, with its
-    /// index connections) and the pieces' buffers. Let go of by `end()` once the request has
-    /// ended, however it ended: AsyncHTTPClient may leave the task that iterates a request
-    /// body suspended for good when the server answers before the body is sent (a refused
-    /// upload), and that task would otherwise keep the store and about 5 MiB of buffers alive
-    /// for the rest of the process.
+    /// index connections), the plan of its blocks and the pieces' buffers. Let go of by
+    /// `end()` once the request has ended, however it ended: AsyncHTTPClient may leave the
+    /// task that iterates a request body suspended for good when the server answers before the
+    /// body is sent (a refused upload) or the connection ends mid-upload, and that task would
+    /// otherwise keep the store, about 5 MiB of buffers and the plan (some 80 bytes per block)
+    /// alive for the rest of the process. What it still holds is the piece it was sending.
     final class Lease: @unchecked Sendable {
         private let lock = NSLock()
         private var getter: Getter?
+        private var plan: Plan?
         /// The pieces' buffers, in turn.
         let ring = BufferRing<ByteBuffer>(slots: uploadRingBuffers)
 
-        init(_ getter: Getter) { self.getter = getter }
+        init(_ getter: Getter, _ plan: Plan) {
+            self.getter = getter
+            self.plan = plan
+        }
 
-        /// The getter, or nil once the upload has ended.
-        var current: Getter? { lock.withLock { getter } }
+        /// The getter and the plan, or nil once the upload has ended.
+        var current: (getter: Getter, plan: Plan)? {
+            lock.withLock {
+                guard let getter, let plan else { return nil }
+                return (getter, plan)
+            }
+        }
 
         func end() {
-            lock.withLock { getter = nil }
+            lock.withLock {
+                getter = nil
+                plan = nil
+            }
             ring.release()
         }
     }
@@ -145,9 +168,9 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
         mutating func next() async throws -> ByteBuffer? {
             guard !finished else { return nil }
             try Task.checkCancellation()
-            guard let blocks = upload.lease.current else { throw CancellationError() }  // the request has ended
+            guard let (blocks, plan) = upload.lease.current else { throw CancellationError() }  // the request has ended
             let store = blocks as? BlockStore  // once a piece, not once a block
-            let (size, end) = upload.piece(from: position)
+            let (size, end) = upload.piece(from: position, in: plan)
             // Moved out of `taken` (`BufferRing.take`): a copy left there would keep the storage
             // shared, and `clear` would then give the piece fresh pages every time.
             var (slot, taken) = upload.lease.ring.take()
@@ -164,11 +187,11 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
             }
             unverified.removeAll(keepingCapacity: true)
             while position < end {
-                try put(position, from: blocks, store: store, into: &buffer)
+                try put(position, from: blocks, plan: plan, store: store, into: &buffer)
                 position += 1
             }
             try buffer.withUnsafeReadableBytes { try verifier.verify(unverified, in: $0) }
-            if position == upload.cids.count {
+            if position == upload.count {
                 buffer.writeString(CARUpload.suffix(upload.boundary))
                 finished = true
             }
@@ -181,13 +204,13 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
 
         /// Appends block `index`'s CAR section: read from the store unverified (checked with
         /// the rest of the piece, `BlockVerifier.verify(_:in:)`), or through `block(_:verified:)` verified.
-        mutating func put(_ index: Int, from blocks: Getter, store: BlockStore?, into buffer: inout ByteBuffer) throws {
-            let cid = upload.cids[index], size = upload.sizes[index]
+        mutating func put(_ index: Int, from blocks: Getter, plan: Plan, store: BlockStore?, into buffer: inout ByteBuffer) throws {
+            let cid = plan.cids[index], size = plan.sizes[index]
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Varint.maxLength + cid.encodedLength) { raw in
                 let n = Varint.encode(UInt64(cid.encodedLength + size), to: raw)
                 return n + cid.encode(to: UnsafeMutableRawBufferPointer(rebasing: raw[n...]))
             }
-            if let store, let locations = upload.locations {
+            if let store, let locations = plan.locations {
                 try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
                     try store.read(cid, at: locations[index], into: raw, verify: false)
                     return size

@@ -105,7 +105,8 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
     /// task that iterates a request body suspended for good when the server answers before the
     /// body is sent (a refused upload) or the connection ends mid-upload, and that task would
     /// otherwise keep the store, about 5 MiB of buffers and the plan (some 80 bytes per block)
-    /// alive for the rest of the process. What it still holds is the piece it was sending.
+    /// alive for the rest of the process. What it still holds is the piece it was sending, the
+    /// iterator's verifier and AsyncHTTPClient's own objects.
     final class Lease: @unchecked Sendable {
         private let lock = NSLock()
         private var getter: Getter?

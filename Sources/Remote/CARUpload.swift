@@ -172,15 +172,8 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
             guard let (blocks, plan) = upload.lease.current else { throw CancellationError() }  // the request has ended
             let store = blocks as? BlockStore  // once a piece, not once a block
             let (size, end) = upload.piece(from: position, in: plan)
-            // Moved out of `taken` (`BufferRing.take`): a copy left there would keep the storage
-            // shared, and `clear` would then give the piece fresh pages every time.
-            var (slot, taken) = upload.lease.ring.take()
-            var buffer: ByteBuffer
-            if var kept = taken.take() {
-                kept.clear(minimumCapacity: size)
-                buffer = kept
-            } else {
-                buffer = ByteBufferAllocator().buffer(capacity: Swift.max(size, uploadChunkBytes + uploadChunkBytes / 4))
+            var (slot, buffer) = upload.lease.ring.take(reusing: { $0.clear(minimumCapacity: size) }) {
+                ByteBufferAllocator().buffer(capacity: Swift.max(size, uploadChunkBytes + uploadChunkBytes / 4))
             }
             if position == 0 {
                 buffer.writeString(CARUpload.prefix(upload.boundary))

@@ -159,9 +159,9 @@ struct GatewayResponder: Sendable {
         }
         @Sendable func read() async throws -> Batch {
             try await logged { store in
-                var (slot, taken) = ring.take()
-                var buffer = taken.take() ?? ByteBuffer()  // moved out: see `BufferRing.take`
-                buffer.clear(minimumCapacity: 5 << 20)
+                var (slot, buffer) = ring.take(reusing: { $0.clear(minimumCapacity: 5 << 20) }) {
+                    ByteBufferAllocator().buffer(capacity: 5 << 20)
+                }
                 let blocks = try walk.read(store, budget: 4 << 20, into: &buffer)
                 ring.keep(buffer, in: slot)
                 return Batch(buffer: buffer, blocks: blocks)

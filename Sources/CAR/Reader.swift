@@ -129,8 +129,7 @@ public final class CARReader<Source: CARSource> {
     private var limit: UInt64? = nil
 
     private var pending: [Pending] = []
-    private var verifier: BlockVerifier
-    private var verdicts: [BlockVerdict] = []
+    private let check: SectionCheck
 
     struct Pending: Sendable {
         var cid: CID
@@ -146,7 +145,7 @@ public final class CARReader<Source: CARSource> {
         options.bufferBytes = max(options.bufferBytes, options.maxSectionBytes + 64, 64 << 10)
         self.options = options
         self.buffer = .allocate(byteCount: options.bufferBytes, alignment: 64)
-        self.verifier = BlockVerifier(threads: options.hashThreads)
+        self.check = SectionCheck(threads: options.hashThreads)
         try readHeaders()
     }
 
@@ -388,7 +387,6 @@ public final class CARReader<Source: CARSource> {
     private func overlappingBatches(_ deliver: ([Pending], UInt64, UnsafeMutableRawBufferPointer) throws -> Void) throws {
         if spare == nil { spare = .allocate(byteCount: buffer.count, alignment: 64) }
         var ready: (batch: [Pending], base: UInt64, buffer: UnsafeMutableRawBufferPointer)? = nil
-        let check = OverlappedCheck(threads: options.hashThreads)
         while true {
             try CancellationToken.process.check()
             let pos = try nextBatch()
@@ -484,12 +482,8 @@ public final class CARReader<Source: CARSource> {
     /// Checks the pending blocks together (`BlockVerifier`: grouped by hash function, each group
     /// on every core) and throws for the first one, in file order, that is not valid.
     private func verifyPending() throws(CARError) {
-        let data = UnsafeRawBufferPointer(buffer)
-        verifier.check(count: pending.count, into: &verdicts) { i in
-            let p = pending[i]
-            return (p.cid, BlockBytes(UnsafeRawBufferPointer(rebasing: data[p.dataStart..<(p.dataStart + p.dataCount)])))
-        }
-        try throwFirstInvalid(verdicts)
+        check.run(pending, in: UnsafeRawBufferPointer(buffer))
+        try throwFirstInvalid(check.verdicts)
     }
 
     /// Throws for the first pending block, in file order, whose verdict is not valid.
@@ -504,9 +498,11 @@ public final class CARReader<Source: CARSource> {
         }
     }
 
-    /// Verifies one batch at a time on other threads (`overlapsBody`): `start`, then `wait`
-    /// before reading `verdicts` or starting the next; the batch's bytes stay put meanwhile.
-    private final class OverlappedCheck: @unchecked Sendable {
+    /// Verifies a batch of sections (`BlockVerifier`: grouped by hash function, each group on
+    /// every core): `run` on the calling thread, or `start` on another one (`overlapsBody`),
+    /// then `wait` before reading `verdicts` or starting the next; the batch's bytes stay put
+    /// meanwhile.
+    private final class SectionCheck: @unchecked Sendable {
         private var verifier: BlockVerifier
         private(set) var verdicts: [BlockVerdict] = []
         private let done = DispatchSemaphore(value: 0)
@@ -515,14 +511,17 @@ public final class CARReader<Source: CARSource> {
             verifier = BlockVerifier(threads: threads)
         }
 
+        func run(_ batch: [Pending], in data: UnsafeRawBufferPointer) {
+            verifier.check(count: batch.count, into: &verdicts) { i in
+                let p = batch[i]
+                return (p.cid, BlockBytes(UnsafeRawBufferPointer(rebasing: data[p.dataStart..<(p.dataStart + p.dataCount)])))
+            }
+        }
+
         func start(_ batch: [Pending], in data: UnsafeRawBufferPointer) {
             let base = UInt(bitPattern: data.baseAddress), count = data.count
             DispatchQueue.global().async { [self] in
-                let data = UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: base), count: count)
-                verifier.check(count: batch.count, into: &verdicts) { i in
-                    let p = batch[i]
-                    return (p.cid, BlockBytes(UnsafeRawBufferPointer(rebasing: data[p.dataStart..<(p.dataStart + p.dataCount)])))
-                }
+                run(batch, in: UnsafeRawBufferPointer(start: UnsafeRawPointer(bitPattern: base), count: count))
                 done.signal()
             }
         }

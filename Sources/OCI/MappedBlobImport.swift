@@ -72,7 +72,7 @@ enum MappedBlobImport {
             }
         }
         let positions = MappedPositions(region, readers: 1 + bodies.count, window: window)
-        var importer = importer
+        var importer = importer.beside(busyThreads: bodies.count)
         importer.batchBytes = min(importer.batchBytes, batchBytes)
         importer.progress = { done in positions.advance(0, to: Int(done)) }
         let checked = DispatchSemaphore(value: 0)

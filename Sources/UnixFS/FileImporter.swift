@@ -33,7 +33,7 @@ public struct ImportResult: Hashable, Sendable {
 /// batch; the import then throws `CancellationError`.
 public struct FileImporter: Sendable {
     public let parameters: ImportParameters
-    public let threads: Int
+    public private(set) var threads: Int
     /// Target bytes of file content per batch (the read-ahead bound). The default is 16 MiB, or
     /// enough for every thread to fill all lanes of the hash kernel with the largest chunks.
     public var batchBytes: Int {
@@ -63,6 +63,17 @@ public struct FileImporter: Sendable {
         self.threads = Processors.threads(threads)
         let lanes = max(1, HashKernel.selected(for: parameters.hashAlgorithm).lanes)
         self.batchBytes = max(16 << 20, parameters.chunker.maximumChunkLength * lanes * self.threads)
+    }
+
+    /// This importer for an import that runs beside `count` busy threads of its caller's own
+    /// (e.g. a blob's digest, spec/oci.md §5): with a fixed-size chunker, `count` fewer hashing
+    /// threads (at least one), since more runnable threads than cores only take turns; a
+    /// content-defined chunker keeps its threads (it chunks on them, and was slower without).
+    public func beside(busyThreads count: Int) -> FileImporter {
+        guard parameters.chunker.isFixedSize else { return self }
+        var copy = self
+        copy.threads = max(1, threads - max(0, count))
+        return copy
     }
 
     // MARK: Entry points

@@ -144,6 +144,27 @@ import Testing
         }
     }
 
+    /// `beside(busyThreads:)` (spec/oci.md §5): a fixed-size chunker gives up as many hashing
+    /// threads as the caller keeps busy, never the last one, and keeps the rest of its settings;
+    /// a content-defined chunker keeps its threads. The CIDs are the same either way.
+    @Test func besideBusyThreads() throws {
+        var fixed = try FileImporter(parameters: ImportOptions(kuboArguments: ["--chunker=size-262144"]).resolve(), threads: 4)
+        fixed.batchBytes = 3 << 20
+        #expect(fixed.beside(busyThreads: 1).threads == 3)
+        #expect(fixed.beside(busyThreads: 2).threads == 2)
+        #expect(fixed.beside(busyThreads: 9).threads == 1)
+        #expect(fixed.beside(busyThreads: 0).threads == 4)
+        #expect(fixed.beside(busyThreads: 2).batchBytes == 3 << 20)
+        let rabin = try FileImporter(parameters: ImportOptions(kuboArguments: ["--chunker=buzhash"]).resolve(), threads: 4)
+        #expect(rabin.beside(busyThreads: 2).threads == 4)
+        let input = SplitMix64.bytes(seed: 13, count: 3 << 20)
+        var all = CollectingSink(), fewer = CollectingSink()
+        let a = try fixed.importBytes(input, into: &all)
+        let b = try fixed.beside(busyThreads: 3).importBytes(input, into: &fewer)
+        #expect(a == b)
+        #expect(all.blocks.map(\.cid) == fewer.blocks.map(\.cid))
+    }
+
     /// A descriptor positioned past the start imports the rest of the file (as `ipfs add` of a
     /// partly consumed stdin would), with every chunker and thread count; `batchBytes` of 0 is
     /// taken as the smallest batch.

@@ -28,6 +28,9 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
     let blockBytes: UInt64
     /// The bytes of the whole body: multipart head, CAR, multipart tail.
     let length: Int
+    /// Whether the whole body is one piece (about `uploadChunkBytes` or less): then it is made
+    /// before the request and sent as one buffer (`body()`).
+    private(set) var isOnePiece = false
 
     init(cids: [CID], root: CID, blocks: Getter) throws {
         self.root = root
@@ -55,6 +58,7 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
         length = Self.prefix(boundary).utf8.count + Self.carLength(root: root, cids: plan.cids, sizes: plan.sizes)
             + Self.suffix(boundary).utf8.count
         lease = Lease(blocks, plan)
+        isOnePiece = piece(from: 0, in: plan).end == count
     }
 
     /// The blocks of the body in the order sent: CIDs, sizes and, from a `BlockStore`, where
@@ -100,30 +104,40 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
     var contentType: String { "multipart/form-data; boundary=\(boundary)" }
 
     /// What an upload holds while its body is produced: the block getter (a store, with its
-    /// index connections), the plan of its blocks and the pieces' buffers. Let go of by
-    /// `end()` once the request has ended, however it ended: AsyncHTTPClient may leave the
-    /// task that iterates a request body suspended for good when the server answers before the
-    /// body is sent (a refused upload) or the connection ends mid-upload, and that task would
-    /// otherwise keep the store, about 5 MiB of buffers and the plan (some 80 bytes per block)
-    /// alive for the rest of the process. What it still holds is the piece it was sending, the
-    /// iterator's verifier and AsyncHTTPClient's own objects.
+    /// index connections), the plan of its blocks, the pieces' verifier and their buffers. Let
+    /// go of by `end()` once the request has ended, however it ended.
+    ///
+    /// AsyncHTTPClient (1.37) strands the task that iterates a streamed request body when an
+    /// answer of status 300 or more comes before the whole body was handed to it: the
+    /// connection pauses the body for good at that answer's head (its `HTTPRequestStateMachine`
+    /// sends nothing more after a status >= 300), closes at its end and drops the request, and
+    /// the `Transaction` then only records that the answer ended; the body task, waiting in
+    /// `writeRequestBodyPart` for demand (or arriving there with its next piece), is never
+    /// resumed or failed. No public API reaches that `Transaction` once `execute` has returned.
+    /// So a body of one piece, which every refused upload of the tests has, is not streamed at
+    /// all (`body()`); a longer one that is refused mid-way still strands that task, with
+    /// AsyncHTTPClient's `Transaction` and the closed channel's objects, the piece it was
+    /// sending and its iterator, which holds nothing else of the upload: everything else is
+    /// here and goes with `end()`.
     final class Lease: @unchecked Sendable {
         private let lock = NSLock()
         private var getter: Getter?
         private var plan: Plan?
+        private var check: PieceCheck?
         /// The pieces' buffers, in turn.
         let ring = BufferRing<ByteBuffer>(slots: uploadRingBuffers)
 
         init(_ getter: Getter, _ plan: Plan) {
             self.getter = getter
             self.plan = plan
+            self.check = PieceCheck()
         }
 
-        /// The getter and the plan, or nil once the upload has ended.
-        var current: (getter: Getter, plan: Plan)? {
+        /// The getter, the plan and the pieces' verifier, or nil once the upload has ended.
+        var current: (getter: Getter, plan: Plan, check: PieceCheck)? {
             lock.withLock {
-                guard let getter, let plan else { return nil }
-                return (getter, plan)
+                guard let getter, let plan, let check else { return nil }
+                return (getter, plan, check)
             }
         }
 
@@ -131,17 +145,37 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
             lock.withLock {
                 getter = nil
                 plan = nil
+                check = nil
             }
             ring.release()
         }
+    }
+
+    /// The blocks of the piece under way read from the store unverified, where each lies in the
+    /// piece's buffer, and the verifier that checks them together before the piece is handed
+    /// out (`BlockVerifier`: the multi-buffer kernels on every core; one block at a time through
+    /// OpenSSL, the client's hashing took as much CPU as the server's and slowed the push on 2
+    /// cores). Used by the one task producing the body, a piece at a time.
+    final class PieceCheck: @unchecked Sendable {
+        var unverified: [(cid: CID, offset: Int, length: Int)] = []
+        var verifier = BlockVerifier()
     }
 
     /// Lets go of the getter and the buffers (call when the request has ended); a body still
     /// being iterated then fails with `CancellationError`.
     func end() { lease.end() }
 
-    /// The request body, with its length.
-    var body: (HTTPClientRequest.Body, String) { (.stream(self, length: .known(Int64(length))), contentType) }
+    /// The request body, with its content type: streamed with its length, or for a body of
+    /// one piece that piece, made now (read and verified as when streamed) and sent as one
+    /// buffer, so that no task iterates it (see `Lease`).
+    func body() throws -> (HTTPClientRequest.Body, String) {
+        guard isOnePiece else { return (.stream(self, length: .known(Int64(length))), contentType) }
+        var iterator = makeAsyncIterator()
+        guard let piece = try iterator.nextPiece(), iterator.finished else {
+            throw RemoteError(.usage, "the upload's body is not the one piece that was counted")
+        }
+        return (.bytes(piece), contentType)
+    }
 
     static func prefix(_ boundary: String) -> String {
         "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"upload.car\"\r\nContent-Type: application/vnd.ipld.car\r\n\r\n"
@@ -151,25 +185,25 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
 
     func makeAsyncIterator() -> Iterator { Iterator(upload: self) }
 
+    /// Holds the upload's lease and where it is, nothing else (see `Lease`).
     struct Iterator: AsyncIteratorProtocol {
         let upload: CARUpload
         var position = 0
         var finished = false
-        /// The blocks of the piece under way read from the store unverified, where each lies in
-        /// the piece's buffer: checked together before the piece is handed out (`BlockVerifier`:
-        /// the multi-buffer kernels on every core; one block at a time through OpenSSL, the
-        /// client's hashing took as much CPU as the server's and slowed the push on 2 cores).
-        var unverified: [(cid: CID, offset: Int, length: Int)] = []
-        var verifier = BlockVerifier()
 
         init(upload: CARUpload) {
             self.upload = upload
         }
 
         mutating func next() async throws -> ByteBuffer? {
-            guard !finished else { return nil }
             try Task.checkCancellation()
-            guard let (blocks, plan) = upload.lease.current else { throw CancellationError() }  // the request has ended
+            return try nextPiece()
+        }
+
+        /// The next piece of the body, read and verified, or nil after the last.
+        mutating func nextPiece() throws -> ByteBuffer? {
+            guard !finished else { return nil }
+            guard let (blocks, plan, check) = upload.lease.current else { throw CancellationError() }  // the request has ended
             let store = blocks as? BlockStore  // once a piece, not once a block
             let (size, end) = upload.piece(from: position, in: plan)
             var (slot, buffer) = upload.lease.ring.take(reusing: { $0.clear(minimumCapacity: size) }) {
@@ -179,12 +213,12 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
                 buffer.writeString(CARUpload.prefix(upload.boundary))
                 buffer.writeBytes(CARv1Header(roots: [upload.root]).framed)
             }
-            unverified.removeAll(keepingCapacity: true)
+            check.unverified.removeAll(keepingCapacity: true)
             while position < end {
-                try put(position, from: blocks, plan: plan, store: store, into: &buffer)
+                try put(position, from: blocks, plan: plan, store: store, check: check, into: &buffer)
                 position += 1
             }
-            try buffer.withUnsafeReadableBytes { try verifier.verify(unverified, in: $0) }
+            try buffer.withUnsafeReadableBytes { try check.verifier.verify(check.unverified, in: $0) }
             if position == upload.count {
                 buffer.writeString(CARUpload.suffix(upload.boundary))
                 finished = true
@@ -198,7 +232,7 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
 
         /// Appends block `index`'s CAR section: read from the store unverified (checked with
         /// the rest of the piece, `BlockVerifier.verify(_:in:)`), or through `block(_:verified:)` verified.
-        mutating func put(_ index: Int, from blocks: Getter, plan: Plan, store: BlockStore?, into buffer: inout ByteBuffer) throws {
+        func put(_ index: Int, from blocks: Getter, plan: Plan, store: BlockStore?, check: PieceCheck, into buffer: inout ByteBuffer) throws {
             let cid = plan.cids[index], size = plan.sizes[index]
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Varint.maxLength + cid.encodedLength) { raw in
                 let n = Varint.encode(UInt64(cid.encodedLength + size), to: raw)
@@ -209,7 +243,7 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
                     try store.read(cid, at: locations[index], into: raw, verify: false)
                     return size
                 }
-                unverified.append((cid, buffer.writerIndex - buffer.readerIndex - size, size))
+                check.unverified.append((cid, buffer.writerIndex - buffer.readerIndex - size, size))
                 return
             }
             guard let bytes = try blocks.block(cid, verified: true) else {

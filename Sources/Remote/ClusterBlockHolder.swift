@@ -72,10 +72,11 @@ public final class ClusterBlockHolder: RemoteBlockHolder {
         let upload = try CARUpload(cids: cids, root: root, blocks: blocks)
         defer { upload.end() }  // whatever became of the request (CARUpload.Lease)
         let sent = upload.blockBytes
+        let body = try upload.body()
         let query = [("format", "car"), ("stream-channels", "true")] + replicationQuery
         let added = try await rest.call(
             .POST, "/add", query, idempotent: false, timeout: uploadTimeout(sent, rest.http.settings),
-            body: { upload.body }
+            body: { body }
         ) { response in try decodeList(ClusterAdded.self, try await collectBody(response, "POST /add"), "POST /add") }
         guard let added, added.contains(where: { (try? CID($0.cid))?.multihash == root.multihash }) else {
             throw RemoteError(.remote, "POST /add on \(rest.http.base) did not confirm the root \(root) of the CAR sent")

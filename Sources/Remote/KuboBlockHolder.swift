@@ -75,13 +75,14 @@ public final class KuboBlockHolder: RemoteBlockHolder {
         let upload = try CARUpload(cids: cids, root: root, blocks: blocks)
         defer { upload.end() }  // whatever became of the request (CARUpload.Lease)
         let sent = upload.blockBytes
+        let body = try upload.body()
         let stats = StatsBox()
         let outcome: KuboRPC.Outcome<Void>
         do {
             outcome = try await rpc.call(
                 "dag/import", [("pin-roots", "false"), ("stats", "true"), ("allow-big-block", "false")],
                 idempotent: false, timeout: uploadTimeout(sent, rpc.http.settings),
-                body: { upload.body }
+                body: { body }
             ) { response in try await Self.readImport(response, into: stats) }
         } catch let error as RemoteError where error.code == .unsupported {
             return try await putBlocks(cids, from: blocks)

@@ -91,9 +91,10 @@ import BlockStore
     }
 
     /// A refused upload lets go of the local store and its buffers once the push has failed.
-    /// AsyncHTTPClient may leave the task iterating a request body suspended when the answer
-    /// comes first; before `CARUpload.Lease`, that task kept the store alive for good
+    /// AsyncHTTPClient may leave the task iterating a streamed request body suspended for good
+    /// when a refusal comes first; before `CARUpload.Lease`, that task kept the store alive
     /// (LeakSanitizer: the store's index connections and 6 MiB of piece buffers per failure).
+    /// This upload is one piece, sent as one buffer, so no such task exists at all.
     @Test func refusedUploadLetsGoOfTheStore() async throws {
         final class Watch: @unchecked Sendable { weak var store: BlockStore? }
         let watch = Watch()

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import NIOCore
 import BlockStore
 import Blocks
@@ -91,17 +92,24 @@ func serveOnLoopback(
             onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
             logger: logger
         )
-        let serving = Task(executorPreference: DedicatedExecutor.shared) { try await app.runService(gracefulShutdownSignals: []) }
+        // Stopped by a graceful shutdown, not by cancelling its task: cancelled, Hummingbird's
+        // server drops a connection accepted but not yet served, whose NIOAsyncWriter then traps
+        // when released unfinished (apple/swift-nio#3481; caught once in 124 RemoteTests runs
+        // under ASan). The graceful shutdown closes every accepted connection first.
+        var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [], logger: logger)
+        configuration.maximumGracefulShutdownDuration = .seconds(10)
+        let group = ServiceGroup(configuration: configuration)
+        let serving = Task(executorPreference: DedicatedExecutor.shared) { try await group.run() }
         var port = 0
         for await p in ports { port = p; break }
         do {
             try await body(port)
         } catch {
-            serving.cancel()
+            await group.triggerGracefulShutdown()
             _ = try? await serving.value
             throw error
         }
-        serving.cancel()
+        await group.triggerGracefulShutdown()
         _ = try? await serving.value
     }
 }

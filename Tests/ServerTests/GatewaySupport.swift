@@ -57,8 +57,13 @@ func withGateway(
         let server = try CairnServer(configuration: ServerConfiguration(
             store: layout, api: nil, gateway: ListenAddress(host: "127.0.0.1", port: 0)))
         let (addresses, continuation) = AsyncStream.makeStream(of: ListenAddress.self)
+        // Finishing `stopping` shuts the server down gracefully, as a signal does in `cairn serve`.
+        // Cancelling it instead could trap: NIO drops a connection accepted but not yet served,
+        // and its NIOAsyncWriter traps when released unfinished (apple/swift-nio#3481).
+        let (stopping, stop) = AsyncStream.makeStream(of: Void.self)
         let serving = Task(executorPreference: DedicatedExecutor.shared) {
-            try await server.run(shutdownSignals: []) { _, address in continuation.yield(address) }
+            try await server.run(shutdownSignals: [], ready: { _, address in continuation.yield(address) },
+                                 stop: { for await _ in stopping {} })
         }
         var gateway = ""
         for await address in addresses {
@@ -68,11 +73,11 @@ func withGateway(
         do {
             try await body(gateway, store)
         } catch {
-            serving.cancel()
+            stop.finish()
             _ = try? await serving.value
             throw error
         }
-        serving.cancel()
+        stop.finish()
         try await serving.value
     }
 }

@@ -196,6 +196,7 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
         }
 
         mutating func next() async throws -> ByteBuffer? {
+            guard !finished else { return nil }
             try Task.checkCancellation()
             return try nextPiece()
         }

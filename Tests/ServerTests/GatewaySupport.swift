@@ -56,30 +56,42 @@ func withGateway(
         try GatewayFixtures.importAll(cars, into: store)
         let server = try CairnServer(configuration: ServerConfiguration(
             store: layout, api: nil, gateway: ListenAddress(host: "127.0.0.1", port: 0)))
-        let (addresses, continuation) = AsyncStream.makeStream(of: ListenAddress.self)
-        // Finishing `stopping` shuts the server down gracefully, as a signal does in `cairn serve`.
-        // Cancelling it instead could trap: NIO drops a connection accepted but not yet served,
-        // and its NIOAsyncWriter traps when released unfinished (apple/swift-nio#3481).
-        let (stopping, stop) = AsyncStream.makeStream(of: Void.self)
-        let serving = Task(executorPreference: DedicatedExecutor.shared) {
-            try await server.run(shutdownSignals: [], ready: { _, address in continuation.yield(address) },
-                                 stop: { for await _ in stopping {} })
+        try await runUntilDone(server, listeners: 1) { addresses in
+            try await body(addresses["gateway"]?.description ?? "", store)
         }
-        var gateway = ""
-        for await address in addresses {
-            gateway = address.description
-            break
-        }
-        do {
-            try await body(gateway, store)
-        } catch {
-            stop.finish()
-            _ = try? await serving.value
-            throw error
-        }
-        stop.finish()
-        try await serving.value
     }
+}
+
+/// Runs `server` on threads of its own, calls `body` with its listeners' addresses by name
+/// (`"api"`, `"gateway"`) once `listeners` of them are up, then shuts it down gracefully,
+/// whether `body` returned or threw: finishing `stopping` does it, as a signal does in `cairn
+/// serve`. Cancelling the server's task instead could trap: Hummingbird then drops a connection
+/// accepted but not yet served, whose NIOAsyncWriter traps when released unfinished
+/// (apple/swift-nio#3481).
+func runUntilDone(
+    _ server: CairnServer, listeners: Int,
+    _ body: ([String: ListenAddress]) async throws -> Void
+) async throws {
+    let (ready, continuation) = AsyncStream.makeStream(of: (String, ListenAddress).self)
+    let (stopping, stop) = AsyncStream.makeStream(of: Void.self)
+    let serving = Task(executorPreference: DedicatedExecutor.shared) {
+        try await server.run(shutdownSignals: [], ready: { name, address in continuation.yield((name, address)) },
+                             stop: { for await _ in stopping {} })
+    }
+    var addresses: [String: ListenAddress] = [:]
+    for await (name, address) in ready {
+        addresses[name] = address
+        if addresses.count == listeners { break }
+    }
+    do {
+        try await body(addresses)
+    } catch {
+        stop.finish()
+        _ = try? await serving.value
+        throw error
+    }
+    stop.finish()
+    try await serving.value
 }
 
 /// One gateway answer: status, headers, body.

@@ -70,26 +70,8 @@ func withTestServer(
             gateway: ListenAddress(host: "127.0.0.1", port: 0),
             readOnly: readOnly)
         let server = try CairnServer(configuration: configuration)
-        let (addresses, continuation) = AsyncStream.makeStream(of: (String, ListenAddress).self)
-        // Finishing `stopping` shuts the server down gracefully, as a signal does in `cairn serve`.
-        let (stopping, stop) = AsyncStream.makeStream(of: Void.self)
-        let serving = Task(executorPreference: DedicatedExecutor.shared) {
-            try await server.run(shutdownSignals: [], ready: { name, address in continuation.yield((name, address)) },
-                                 stop: { for await _ in stopping {} })
+        try await runUntilDone(server, listeners: 2) { addresses in
+            try await body(addresses["api"]?.description ?? "", addresses["gateway"]?.description ?? "")
         }
-        var api = "", gateway = ""
-        for await (name, address) in addresses {
-            if name == "api" { api = address.description } else { gateway = address.description }
-            if !api.isEmpty, !gateway.isEmpty { break }
-        }
-        do {
-            try await body(api, gateway)
-        } catch {
-            stop.finish()
-            _ = try? await serving.value
-            throw error
-        }
-        stop.finish()
-        try await serving.value
     }
 }

@@ -10,11 +10,23 @@
 #include <unistd.h>
 
 static atomic_int received;
+static atomic_int finishing;
 
 static void on_signal(int signal) {
     int expected = 0;
-    /* Only async-signal-safe calls here: an atomic store, or _exit on the second signal. */
+    /* Only async-signal-safe calls here: an atomic store, or write and _exit on the second
+     * signal or once the program is finishing (ccairn_signals_finishing). */
+    if (atomic_load(&finishing)) {
+        static const char line[] = "Error: interrupted\n";
+        ssize_t written = write(2, line, sizeof line - 1);
+        (void)written;
+        _exit(128 + signal);
+    }
     if (!atomic_compare_exchange_strong(&received, &expected, signal)) _exit(128 + signal);
+}
+
+void ccairn_signals_finishing(void) {
+    atomic_store(&finishing, 1);
 }
 
 void ccairn_signals_install(void) {

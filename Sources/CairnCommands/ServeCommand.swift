@@ -80,14 +80,15 @@ struct ServeCommand: AsyncParsableCommand {
                 while !CancellationToken.process.isCancelled, !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(50))
                 }
-                if CancellationToken.process.isCancelled {
+                // A signal, not the server's own end (a listener that failed cancels this task).
+                if CancellationToken.process.signal != nil {
                     logger.notice("Received interrupt signal, shutting down...")
                 }
             })
         } catch let error as ServerError {
             throw CLIError(error.message)
         }
-        if CancellationToken.process.isCancelled {
+        if CancellationToken.process.signal != nil {
             logger.notice("shut down cleanly")
             CairnSystem.exit(0)
         }

@@ -43,4 +43,12 @@ public final class CancellationToken: Sendable {
     public static func installSignalHandlers() {
         ccairn_signals_install()
     }
+
+    /// For a program whose work is done and whose output is all written, just before it
+    /// checks `process.signal` a last time and exits: from now on a SIGINT or SIGTERM writes
+    /// `Error: interrupted` on stderr and ends the process at once with 128 + its number,
+    /// so that a signal arriving during the exit (its threads, its mappings) is not lost.
+    public static func exitOnSignalFromNowOn() {
+        ccairn_signals_finishing()
+    }
 }

@@ -31,6 +31,15 @@ public struct CairnServer: Sendable {
         stop: (@Sendable () async -> Void)? = nil
     ) async throws {
         ProcessMemory.bound()
+        let listeners = [("api", configuration.api), ("gateway", configuration.gateway)].compactMap { name, address in
+            address.map { (name, $0) }
+        }
+        // Each fixed address is tried before anything starts, so that a port in use (a Kubo
+        // daemon on 5001, say) is one clear error rather than a listener that started and
+        // another that failed beside it.
+        for (name, address) in listeners where address.port != 0 {
+            try await Self.checkListenable(address, name: name)
+        }
         let state = try ServerState(configuration: configuration, logger: logger)
         var services: [any Service] = []
         if let api = configuration.api {

@@ -15,6 +15,8 @@ public struct ServerErrorCode: ErrorCode {
     public static let authFile = ServerErrorCode(2)
     /// The store could not be opened (or created).
     public static let store = ServerErrorCode(3)
+    /// A listener's address cannot be bound (in use, not this machine's, not permitted).
+    public static let listen = ServerErrorCode(4)
 
-    public static let names = ["unauthenticated", "authFile", "store"]
+    public static let names = ["unauthenticated", "authFile", "store", "listen"]
 }

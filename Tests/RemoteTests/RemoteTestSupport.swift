@@ -75,6 +75,12 @@ func runCairn(_ arguments: [String], environment: [String: String] = [:]) async 
     }
 }
 
+/// A fake node whose server returned without error before it listened.
+struct FakeNodeStoppedEarly: Error, CustomStringConvertible {
+    var label: String
+    var description: String { "the fake node \(label) stopped before it listened" }
+}
+
 /// Serves `respond` on a free loopback port while `body` runs with the port, then stops.
 func serveOnLoopback(
     _ label: String, respond: @escaping @Sendable (Request) async throws -> Response,
@@ -99,9 +105,18 @@ func serveOnLoopback(
         var configuration = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [], logger: logger)
         configuration.maximumGracefulShutdownDuration = .seconds(10)
         let group = ServiceGroup(configuration: configuration)
-        let serving = Task(executorPreference: DedicatedExecutor.shared) { try await group.run() }
+        let serving = Task(executorPreference: DedicatedExecutor.shared) {
+            // A server that stops before it listens (a bind that fails) ends the wait below,
+            // which then reports its error instead of waiting for good.
+            defer { continuation.finish() }
+            try await group.run()
+        }
         var port = 0
         for await p in ports { port = p; break }
+        guard port != 0 else {
+            try await serving.value
+            throw FakeNodeStoppedEarly(label: label)
+        }
         do {
             try await body(port)
         } catch {

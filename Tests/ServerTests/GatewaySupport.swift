@@ -75,6 +75,9 @@ func runUntilDone(
     let (ready, continuation) = AsyncStream.makeStream(of: (String, ListenAddress).self)
     let (stopping, stop) = AsyncStream.makeStream(of: Void.self)
     let serving = Task(executorPreference: DedicatedExecutor.shared) {
+        // A server that stops before its listeners are up (a bind that fails) ends the wait
+        // below, which then reports its error instead of waiting for good.
+        defer { continuation.finish() }
         try await server.run(shutdownSignals: [], ready: { name, address in continuation.yield((name, address)) },
                              stop: { for await _ in stopping {} })
     }
@@ -82,6 +85,11 @@ func runUntilDone(
     for await (name, address) in ready {
         addresses[name] = address
         if addresses.count == listeners { break }
+    }
+    guard addresses.count == listeners else {
+        stop.finish()
+        try await serving.value
+        throw ServerStoppedEarly(listening: addresses.count, expected: listeners)
     }
     do {
         try await body(addresses)
@@ -92,6 +100,13 @@ func runUntilDone(
     }
     stop.finish()
     try await serving.value
+}
+
+/// A test server that returned without error before all its listeners were up.
+struct ServerStoppedEarly: Error, CustomStringConvertible {
+    var listening: Int
+    var expected: Int
+    var description: String { "the test server stopped with \(listening) of \(expected) listeners up" }
 }
 
 /// One gateway answer: status, headers, body.

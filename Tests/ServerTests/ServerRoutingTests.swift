@@ -40,6 +40,49 @@ import CairnTestSupport
         #expect(throws: Never.self) { try CairnServer(configuration: allowed) }
     }
 
+    /// A port already taken (here by another server; in life a Kubo daemon on 5001) is one
+    /// clear error before anything starts, in the library and at the CLI (spec/serve.md §1).
+    @Test func portInUseIsOneClearError() async throws {
+        try await withTestServer { api, _ in
+            let port = try #require(api.split(separator: ":").last.flatMap { Int($0) })
+            let expected = "cannot listen on 127.0.0.1:\(port) for the RPC API: address already in use"
+            let directory = try makeTemporaryDirectory("serve-busy")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let configuration = ServerConfiguration(
+                store: StoreLayout(root: directory.path + "/store"),
+                api: ListenAddress(host: "127.0.0.1", port: port),
+                gateway: ListenAddress(host: "127.0.0.1", port: 0))
+            let server = try CairnServer(configuration: configuration)
+            let error = await #expect(throws: ServerError.self) {
+                try await runUntilDone(server, listeners: 2) { _ in Issue.record("a server started on a port in use") }
+            }
+            #expect(error?.code == .listen)
+            #expect(error?.message == expected)
+
+            // The CLI: exit 1, that one line on stderr, nothing on stdout (no listener started).
+            let process = Process()
+            process.executableURL = try #require(CairnProcess.binary)
+            process.arguments = ["serve", "--store", directory.path + "/cli-store",
+                                 "--api", "127.0.0.1:\(port)", "--gateway", "127.0.0.1:0"]
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let deadline = Date().addingTimeInterval(60)
+            while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            if process.isRunning {
+                process.terminate()
+                Issue.record("cairn serve kept running on a port in use")
+            }
+            process.waitUntilExit()
+            let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationStatus == 1)
+            #expect(stderr == "Error: \(expected)\n")
+            #expect(stdout.isEmpty)
+        }
+    }
+
     @Test(arguments: [
         ("127.0.0.1:5001", "127.0.0.1", 5001), ("/ip4/127.0.0.1/tcp/0", "127.0.0.1", 0),
         ("[::1]:8080", "::1", 8080), ("localhost:80", "localhost", 80),

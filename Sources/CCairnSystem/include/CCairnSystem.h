@@ -32,6 +32,12 @@ void ccairn_guard_unregister(int slot);
  */
 void ccairn_signals_install(void);
 int ccairn_signal_received(void);
+/*
+ * From now on a SIGINT or SIGTERM writes "Error: interrupted" on stderr and ends the process
+ * at once with status 128 + its number: for a program whose work is done and whose output is
+ * written, so that a signal during its exit is not lost.
+ */
+void ccairn_signals_finishing(void);
 
 /*
  * Hands the open files fds[0..<count] (already unlinked) to a child process that holds them

@@ -21,6 +21,7 @@ extension Cairn {
             if words.first == "chunk", let quick = ChunkCommand.quickArguments(Array(words.dropFirst())) {
                 try ChunkCommand.run(quick)
                 try StandardOutput.check()
+                CancellationToken.exitOnSignalFromNowOn()
                 exitIfInterrupted()
                 exit()
             }
@@ -35,6 +36,7 @@ extension Cairn {
             exitIfInterrupted()
             StandardOutput.exit(withError: error)
         }
+        CancellationToken.exitOnSignalFromNowOn()
         exitIfInterrupted()
         exit()
     }

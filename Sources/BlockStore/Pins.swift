@@ -56,6 +56,12 @@ extension BlockStoreWriter {
         try commit()
         try withMark(.list([(cid, recursive)]), strict: true) { _, _ in }
         try transaction { db in
+            // A direct pin never replaces a recursive one (it would leave the DAG below
+            // unpinned, for GC to take): refused, as Kubo's pinner refuses it.
+            if !recursive, try Bool.fetchOne(db, sql: "SELECT 1 FROM pins WHERE cid = ? AND recursive = 1 LIMIT 1",
+                                             arguments: [Data(cid.bytes)]) == true {
+                throw BlockStoreError(.refused, "\(cid) already pinned recursively")
+            }
             try db.execute(sql: "INSERT OR REPLACE INTO pins(cid, name, recursive) VALUES (?, ?, ?)",
                            arguments: [Data(cid.bytes), name ?? "", recursive])
         }
@@ -92,10 +98,17 @@ extension BlockStoreWriter {
     }
 
     /// Removes every pin of `cid` (any name); returns how many. `.notFound` if there were none.
+    /// With `recursive` false only its direct pins go, and a recursive pin of `cid` is refused
+    /// (`.refused`, as Kubo's pinner answers `pin rm --recursive=false`).
     @discardableResult
-    public func unpin(_ cid: CID) throws -> Int {
+    public func unpin(_ cid: CID, recursive: Bool = true) throws -> Int {
         let removed = try transaction { db in
-            try db.execute(sql: "DELETE FROM pins WHERE cid = ?", arguments: [Data(cid.bytes)])
+            if !recursive, try Bool.fetchOne(db, sql: "SELECT 1 FROM pins WHERE cid = ? AND recursive = 1 LIMIT 1",
+                                             arguments: [Data(cid.bytes)]) == true {
+                throw BlockStoreError(.refused, "\(cid) is pinned recursively")
+            }
+            try db.execute(sql: recursive ? "DELETE FROM pins WHERE cid = ?" : "DELETE FROM pins WHERE cid = ? AND recursive = 0",
+                           arguments: [Data(cid.bytes)])
             return db.changesCount
         }
         guard removed > 0 else { throw BlockStoreError(.notFound, "\(cid) is not pinned") }

@@ -304,6 +304,17 @@ import CairnTestSupport
             #expect(text.contains(String(decoding: data[6..<17], as: UTF8.self)))
             #expect(text.contains("Content-Range: bytes 0-4/31"))
             #expect(text.contains(String(decoding: data[0..<5], as: UTF8.self)))
+            // Ranges adding up to more than the block: ignored, the whole block with 200 (Go's
+            // http.ServeContent), never a reply many times the block's size.
+            let many = Array(repeating: "0-30", count: 200).joined(separator: ",")
+            let ignored = try await gatewayGet(gateway, "/ipfs/\(Self.rawASCII)",
+                                               headers: [("Accept", "application/vnd.ipld.raw"), ("Range", "bytes=" + many)])
+            #expect(ignored.status == 200)
+            #expect(ignored.header("Content-Range") == nil)
+            #expect(ignored.body == data)
+            let overlapping = try await gatewayGet(gateway, "/ipfs/\(Self.rawASCII)",
+                                                   headers: [("Accept", "application/vnd.ipld.raw"), ("Range", "bytes=0-20,10-30")])
+            #expect(overlapping.status == 200 && overlapping.body == data)
         }
     }
 }

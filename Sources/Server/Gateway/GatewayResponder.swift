@@ -83,7 +83,11 @@ struct GatewayResponder: Sendable {
         headers[.contentType] = GatewayRequest.rawType
         headers[.contentDisposition] = attachmentDisposition(request.filename ?? "\(name).bin")
         headers[.acceptRanges] = "bytes"
-        let ranges = range.flatMap { ByteRanges.parse($0, size: size) }
+        var ranges = range.flatMap { ByteRanges.parse($0, size: size) }
+        // Ranges adding up to more than the block are ignored and the whole block is sent, as
+        // Go's http.ServeContent (Kubo's gateway) does: a header of a few KB repeating
+        // `0-1048575` must not build a reply of gigabytes (RFC 9110 §14.2 allows ignoring).
+        if let some = ranges, some.reduce(0, { $0 + $1.count }) > size { ranges = nil }
         switch ranges {
         case nil:
             return body(block, status: .ok, headers: headers, head: head)

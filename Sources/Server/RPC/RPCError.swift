@@ -1,3 +1,4 @@
+import NIOHTTP1
 import BlockStore
 import Engine
 import CAR
@@ -43,6 +44,9 @@ struct RPCError: Error, Sendable {
         case let error as ImportOptionsError: return .client(error.description)
         case let error as ImportError: return .normal(error.description)
         case is CancellationError: return .normal("context canceled")
+        // The request's own framing is broken (a bad chunk size, a body shorter than its
+        // Content-Length, an unsupported transfer coding): the client's error, not the server's.
+        case let error as HTTPParserError: return .client("malformed HTTP request: \(error)")
         default: return .normal("\(error)")
         }
     }

@@ -233,32 +233,62 @@ final class Spool: @unchecked Sendable {
         }
         let components = name.split(separator: "/", omittingEmptySubsequences: false)
         guard !name.hasPrefix("/"), !components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }), !name.contains("\0") else {
-            throw RPCError.client("invalid file name \"\(name)\" in the multipart body")
+            throw RPCError.client("invalid file name \"\(Self.shown(name))\" in the multipart body")
+        }
+        // Linux's limits (NAME_MAX, PATH_MAX less the spool's own path): refused up front, so
+        // the system's error (and the spool's path) never reaches the answer.
+        guard components.allSatisfy({ $0.utf8.count <= 255 }), name.utf8.count <= 3072 else {
+            throw RPCError.client("file name \"\(Self.shown(name))\" in the multipart body is too long")
         }
         let top = String(components[0])
         if !topLevel.contains(top) { topLevel.append(top) }
-        let target = path + "/" + name
-        if head.isDirectory {
-            try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-            return nil
+        try makeDirectories(head.isDirectory ? components[...] : components.dropLast(), for: name)
+        guard !head.isDirectory else { return nil }
+        return try SpoolFile(path: path + "/" + name, name: Self.shown(name))
+    }
+
+    /// Creates the directories `components` below the spool (each may exist already as a
+    /// directory); a component that is already a file is the client's error, named without
+    /// the spool's path.
+    private func makeDirectories(_ components: ArraySlice<Substring>, for name: String) throws {
+        var directory = path
+        for component in components {
+            directory += "/" + component
+            if mkdir(directory, 0o700) == 0 { continue }
+            let error = errno
+            var status = stat()
+            if error == EEXIST, stat(directory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { continue }
+            if error == EEXIST {
+                throw RPCError.client("file name \"\(Self.shown(name))\" in the multipart body is below a file of the same body")
+            }
+            throw RPCError.normal("cannot spool \"\(Self.shown(name))\": \(String(cString: strerror(error)))")
         }
-        if components.count > 1 {
-            try FileManager.default.createDirectory(atPath: path + "/" + components.dropLast().joined(separator: "/"),
-                                                    withIntermediateDirectories: true)
-        }
-        return try SpoolFile(path: target)
+    }
+
+    /// A part's name as an answer shows it: control characters escaped, at most 200 characters.
+    static func shown(_ name: String) -> String {
+        let escaped = name.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
+        return escaped.count > 200 ? escaped.prefix(200) + "…" : escaped
     }
 }
 
 /// One spooled file being written.
+/// Closed by `close()`, or when let go of: a body that fails part-way leaves no descriptor
+/// open (the spool's directory is removed, and an open file would keep its space).
 final class SpoolFile: @unchecked Sendable {
-    private let descriptor: Int32
+    private var descriptor: Int32
     let path: String
 
-    init(path: String) throws {
+    init(path: String, name: String) throws {
         self.path = path
         descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw RPCError.client("cannot create \(path): the name is used twice in the multipart body") }
+        guard descriptor >= 0 else {
+            let error = errno
+            if error == EEXIST || error == EISDIR {
+                throw RPCError.client("file name \"\(name)\" is used twice in the multipart body")
+            }
+            throw RPCError.normal("cannot spool \"\(name)\": \(String(cString: strerror(error)))")
+        }
     }
 
     func write(_ buffer: ByteBuffer) throws {
@@ -266,6 +296,12 @@ final class SpoolFile: @unchecked Sendable {
     }
 
     func close() throws {
+        guard descriptor >= 0 else { return }
         SystemCall.close(descriptor)
+        descriptor = -1
+    }
+
+    deinit {
+        if descriptor >= 0 { SystemCall.close(descriptor) }
     }
 }

@@ -17,12 +17,14 @@ enum RPCPins {
         if let name, name.utf8.count > maxNameBytes {
             throw RPCError.client("pin name is \(name.utf8.count) bytes; the most is \(maxNameBytes)")
         }
+        // The index keeps names as text, which ends at a NUL: refused rather than cut short.
+        if let name, name.utf8.contains(0) { throw RPCError.client("pin name must not contain a NUL byte") }
         try await WriterSession.with(state) { session in
             try await session.run { writer in
                 for cid in cids {
                     do {
                         try writer.pin(cid, recursive: recursive, name: name)
-                    } catch let error as BlockStoreError where error.code == .notFound || error.code == .invalidDAG {
+                    } catch let error as BlockStoreError where error.code == .notFound || error.code == .invalidDAG || error.code == .refused {
                         throw RPCError.normal("pin: \(error.message)")
                     }
                 }
@@ -50,11 +52,16 @@ enum RPCPins {
     static func remove(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
         guard !request.arguments.isEmpty else { throw RPCError.client("argument \"ipfs-path\" is required") }
         let cids = try request.arguments.map(RPCRequest.cid)
+        let recursive = try request.bool("recursive", default: true)
         try await WriterSession.with(state) { session in
             try await session.run { writer in
                 for cid in cids {
-                    do { try writer.unpin(cid) } catch let error as BlockStoreError where error.code == .notFound {
-                        throw RPCError.normal("not pinned or pinned indirectly")
+                    do { try writer.unpin(cid, recursive: recursive) } catch let error as BlockStoreError {
+                        switch error.code {
+                        case .notFound: throw RPCError.normal("not pinned or pinned indirectly")
+                        case .refused: throw RPCError.normal(error.message)  // "CID is pinned recursively"
+                        default: throw error
+                        }
                     }
                 }
             }

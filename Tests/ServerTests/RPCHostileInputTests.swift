@@ -1,0 +1,128 @@
+import Testing
+import Foundation
+import CairnTestSupport
+
+/// What a hostile pass against `cairn serve` found, each kept from coming back: a direct pin
+/// never replaces a recursive one (Kubo's pinner refuses it; GC then took the DAG), a body that
+/// fails part-way leaves no spooled file open, broken framing is the client's error (400), the
+/// spool's errors name the part and never the server's paths, and a pin name with a NUL is
+/// refused rather than cut short (spec/serve.md §4).
+@Suite(.serialized) struct RPCHostileInputTests {
+    /// boxo's pinner: `pin add --recursive=false` of a recursively pinned CID fails with
+    /// "CID already pinned recursively" (Kubo prefixes "pin: "); `pin rm --recursive=false`
+    /// of one fails with "CID is pinned recursively"; neither changes the pins, and GC keeps
+    /// the DAG. A direct pin is still removed by `pin rm --recursive=false`.
+    @Test func directPinNeverReplacesARecursiveOne() throws {
+        let work = try serveDirectory("pins")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let server = try ServeProcess(store: work.appendingPathComponent("store").path)
+        defer { server.stop() }
+        let file = work.appendingPathComponent("big")
+        try sm1(262_145).write(to: file)  // two leaves and a root with Kubo's defaults
+        let added = try rpc(server, "add?pin=true", ["-F", "file=@\(file.path)"])
+        let root = try #require(jsonLines(added.text).last?["Hash"] as? String)
+
+        let direct = try rpc(server, "pin/add?arg=\(root)&recursive=false")
+        #expect(direct.status == 500)
+        #expect(jsonLines(direct.text).first?["Message"] as? String == "pin: \(root) already pinned recursively")
+        let removeDirect = try rpc(server, "pin/rm?arg=\(root)&recursive=false")
+        #expect(removeDirect.status == 500)
+        #expect(jsonLines(removeDirect.text).first?["Message"] as? String == "\(root) is pinned recursively")
+        let listed = try rpc(server, "pin/ls?arg=\(root)&type=recursive")
+        #expect(listed.status == 200 && listed.text.contains(root), "\(listed.text)")
+        #expect(try rpc(server, "repo/gc").status == 200)
+        let cat = try rpc(server, "cat?arg=\(root)")
+        #expect(cat.status == 200 && cat.body == sm1(262_145))
+
+        // A direct pin goes with `pin rm --recursive=false`; then it is not pinned.
+        let one = work.appendingPathComponent("one")
+        try sm1(1).write(to: one)
+        #expect(try rpc(server, "block/put", ["-F", "file=@\(one.path)"]).status == 200)
+        let leaf = RPCProtocolTests.rawSM1One
+        #expect(try rpc(server, "pin/add?arg=\(leaf)&recursive=false").status == 200)
+        #expect(try rpc(server, "pin/rm?arg=\(leaf)&recursive=false").status == 200)
+        let again = try rpc(server, "pin/rm?arg=\(leaf)&recursive=false")
+        #expect(again.status == 500 && jsonLines(again.text).first?["Message"] as? String == "not pinned or pinned indirectly")
+    }
+
+    /// A spooled upload (a directory part) whose multipart body ends without its closing
+    /// boundary: 400, and the spooled file is closed, not left open (deleted, holding its
+    /// space) in the server; 30 such requests leave no descriptor behind.
+    @Test func failedSpoolLeavesNoOpenFile() throws {
+        let work = try serveDirectory("spool-leak")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let store = work.appendingPathComponent("store").path
+        let server = try ServeProcess(store: store)
+        defer { server.stop() }
+        let body = "--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"d%2Ff\"\r\n"
+            + "Content-Type: application/octet-stream\r\n\r\nthe part's bytes, and no closing boundary"
+        for _ in 0..<30 {
+            let answer = try rawExchange(port: server.port, send: "POST /api/v0/add HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                + "Content-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body)
+            #expect(answer.hasPrefix("HTTP/1.1 400"), "\(answer.prefix(300))")
+        }
+        let descriptors = "/proc/\(server.process.processIdentifier)/fd"
+        let spooled = try FileManager.default.contentsOfDirectory(atPath: descriptors).compactMap { entry in
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: descriptors + "/" + entry)).flatMap { $0.contains("/uploads/") ? $0 : nil }
+        }
+        #expect(spooled.isEmpty, "\(spooled.prefix(3))")
+        #expect(try rpc(server, "version").status == 200)
+    }
+
+    /// Spool errors are the client's and name the part only: a part below a file part of the
+    /// same body, a name used twice, a component longer than the system allows.
+    @Test func spoolErrorsNameThePartOnly() throws {
+        let work = try serveDirectory("spool-names")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let server = try ServeProcess(store: work.appendingPathComponent("store").path)
+        defer { server.stop() }
+        let x = work.appendingPathComponent("x")
+        try Data("x".utf8).write(to: x)
+        let below = try rpc(server, "add", ["-F", "file=;type=application/x-directory;filename=d",
+                                            "-F", "file=@\(x.path);filename=d%2Fa", "-F", "file=@\(x.path);filename=d%2Fa%2Fb"])
+        #expect(below.status == 400)
+        #expect(jsonLines(below.text).first?["Message"] as? String
+                == "file name \"d/a/b\" in the multipart body is below a file of the same body")
+        let twice = try rpc(server, "add", ["-F", "file=;type=application/x-directory;filename=d",
+                                            "-F", "file=@\(x.path);filename=d%2Fa", "-F", "file=@\(x.path);filename=d%2Fa"])
+        #expect(twice.status == 400)
+        #expect(jsonLines(twice.text).first?["Message"] as? String == "file name \"d/a\" is used twice in the multipart body")
+        let long = String(repeating: "n", count: 300)
+        let tooLong = try rpc(server, "add", ["-F", "file=;type=application/x-directory;filename=d",
+                                              "-F", "file=@\(x.path);filename=d%2F\(long)"])
+        #expect(tooLong.status == 400)
+        let message = jsonLines(tooLong.text).first?["Message"] as? String ?? ""
+        #expect(message.hasSuffix("in the multipart body is too long"), "\(message)")
+        for answer in [below, twice, tooLong] { #expect(!answer.text.contains("/uploads/"), "\(answer.text)") }
+    }
+
+    /// Framing errors of the request itself (a chunk size that is not hex, a body shorter
+    /// than its Content-Length) are 400, the client's, not 500; nothing is stored.
+    @Test func brokenFramingIsTheClientsError() throws {
+        let work = try serveDirectory("framing")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let server = try ServeProcess(store: work.appendingPathComponent("store").path)
+        defer { server.stop() }
+        let badChunk = try rawExchange(port: server.port, send: "POST /api/v0/block/put HTTP/1.1\r\nHost: x\r\n"
+            + "Content-Type: multipart/form-data; boundary=XX\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")
+        #expect(badChunk.hasPrefix("HTTP/1.1 400"), "\(badChunk.prefix(300))")
+        #expect(badChunk.contains("malformed HTTP request"), "\(badChunk.prefix(300))")
+        #expect(try rpc(server, "refs/local").text.isEmpty)
+        #expect(try rpc(server, "version").status == 200)
+    }
+
+    /// A pin name holding a NUL byte is refused (400), not stored cut at the NUL.
+    @Test func pinNameWithNULIsRefused() throws {
+        let work = try serveDirectory("pin-nul")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let server = try ServeProcess(store: work.appendingPathComponent("store").path)
+        defer { server.stop() }
+        let one = work.appendingPathComponent("one")
+        try sm1(1).write(to: one)
+        #expect(try rpc(server, "block/put", ["-F", "file=@\(one.path)"]).status == 200)
+        let refused = try rpc(server, "pin/add?arg=\(RPCProtocolTests.rawSM1One)&name=a%00b")
+        #expect(refused.status == 400)
+        #expect(jsonLines(refused.text).first?["Message"] as? String == "pin name must not contain a NUL byte")
+        #expect(try rpc(server, "pin/ls?names=true").text.contains("\"Name\":\"a\"") == false)
+    }
+}

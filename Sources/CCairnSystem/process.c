@@ -37,6 +37,8 @@ void ccairn_signals_install(void) {
     action.sa_flags = SA_RESTART;
     sigaction(SIGINT, &action, NULL);
     sigaction(SIGTERM, &action, NULL);
+    /* A closed terminal (SIGHUP) stops a command as cleanly as ^C: no partial output or pack left. */
+    sigaction(SIGHUP, &action, NULL);
 }
 
 int ccairn_signal_received(void) {

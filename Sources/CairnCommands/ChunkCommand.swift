@@ -147,6 +147,10 @@ public struct ChunkCommand: ParsableCommand {
         if file == "-" {
             fd = 0
         } else {
+            if let kind = InputFile.specialKind(file) {
+                Self.printError("\(file) is \(kind), not a regular file (to read it, pipe it to standard input: -)")
+                throw ExitCode.failure
+            }
             fd = open(file, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
                 Self.printError("cannot open \(file): \(String(cString: strerror(errno)))")

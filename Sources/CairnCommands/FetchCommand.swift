@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import BlockStore
 import Blocks
 import Engine
@@ -51,14 +52,18 @@ struct FetchCommand: AsyncParsableCommand {
     func run() async throws {
         let root = try parseSecureCID(cid)
         let address = try RemoteOptions.address(from)
+        // The outputs are checked before anything is fetched or stored (all or nothing).
+        var existing = stat()
+        if let output, lstat(output, &existing) == 0 { throw CLIError("\(output) already exists") }
+        let carFile = try car.map { path in try storeCall { try CAROutputFile(path: path) } }
         let blockStore = try store.open(create: true)
         let sink = try await fetchIntoStore(root, from: address, remote: remote, store: blockStore, pinName: pinName,
                                             mode: FetchMode(rawValue: fetchMode) ?? .car)
         let exporter = Exporter(blocks: blockStore)
         if let output {
             try storeCall { try exporter.writeTree(root, to: output) }
-        } else if let car {
-            try CAROutputFile(path: car).write { out in
+        } else if let car, let carFile {
+            try carFile.write { out in
                 try carCall(car) { try storeCall { try exporter.exportCAR(root, into: out) } }
             }
         }

@@ -23,7 +23,7 @@ struct RemoteOptions: ParsableArguments {
 
     func validate() throws {
         guard let limit = parseDuration(timeout), limit > .zero else {
-            throw ValidationError("--timeout takes a duration such as 30s or 2m, not '\(timeout)'")
+            throw ValidationError("--timeout takes a duration such as 30s or 2m (at most 100000000s), not '\(timeout)'")
         }
         guard concurrency >= 1 else { throw ValidationError("--concurrency must be at least 1, got \(concurrency)") }
         _ = try settings()

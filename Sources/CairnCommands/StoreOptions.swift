@@ -21,8 +21,10 @@ struct StoreOptions: ParsableArguments {
     }
 
     func validate() throws {
+        // An empty value (an unset variable in a script) would mean the default store.
+        if path?.isEmpty == true { throw ValidationError("--store takes a directory, not an empty string") }
         if let lockTimeout, parseDuration(lockTimeout) == nil {
-            throw ValidationError("--lock-timeout takes a duration such as 500ms, 10s or 2m, not '\(lockTimeout)'")
+            throw ValidationError("--lock-timeout takes a duration such as 500ms, 10s or 2m (at most 100000000s), not '\(lockTimeout)'")
         }
     }
 
@@ -51,7 +53,8 @@ func parseDuration(_ text: String) -> Duration? {
         scale = factor
         break
     }
-    guard let value = Double(number), value >= 0, value.isFinite else { return nil }
+    // At most 10⁸ s (about three years): a larger one would overflow the clocks it is added to.
+    guard let value = Double(number), value >= 0, value.isFinite, value * scale <= 100_000_000 else { return nil }
     return .milliseconds(Int64((value * scale * 1000).rounded()))
 }
 

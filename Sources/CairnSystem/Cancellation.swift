@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Every long loop calls `check()` (typically once per block or per batch) on the token it was
 /// given, `CancellationToken.process` by default. A token is cancelled when `cancel()` is
-/// called on it, when the process token is (SIGINT or SIGTERM, once `installSignalHandlers()`
+/// called on it, when the process token is (SIGINT, SIGTERM or SIGHUP, once `installSignalHandlers()`
 /// has run), or when the Swift task running the loop is cancelled. `check()` then throws
 /// `CancellationError`; the caller unwinds, removing its temporary files.
 public final class CancellationToken: Sendable {
@@ -14,7 +14,7 @@ public final class CancellationToken: Sendable {
 
     public init() {}
 
-    /// The token of the whole process: cancelled by SIGINT and SIGTERM.
+    /// The token of the whole process: cancelled by SIGINT, SIGTERM and SIGHUP.
     public static let process = CancellationToken()
 
     /// Cancels the token (idempotent).
@@ -38,14 +38,14 @@ public final class CancellationToken: Sendable {
         if isCancelled { throw CancellationError() }
     }
 
-    /// Makes the first SIGINT or SIGTERM cancel `CancellationToken.process`; a second one
+    /// Makes the first SIGINT, SIGTERM or SIGHUP cancel `CancellationToken.process`; a second one
     /// ends the process at once with status 128 + its number. For programs, not libraries.
     public static func installSignalHandlers() {
         ccairn_signals_install()
     }
 
     /// For a program whose work is done and whose output is all written, just before it
-    /// checks `process.signal` a last time and exits: from now on a SIGINT or SIGTERM writes
+    /// checks `process.signal` a last time and exits: from now on any of them writes
     /// `Error: interrupted` on stderr and ends the process at once with 128 + its number,
     /// so that a signal arriving during the exit (its threads, its mappings) is not lost.
     public static func exitOnSignalFromNowOn() {

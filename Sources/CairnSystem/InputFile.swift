@@ -11,12 +11,30 @@ public struct InputFile: ~Copyable {
     public enum Failure: Error, CustomStringConvertible {
         case system(SystemError)
         case directory(String)
+        case notRegular(String, kind: String)
 
         public var description: String {
             switch self {
             case .system(let error): return error.description
             case .directory(let path): return "\(path) is a directory"
+            case .notRegular(let path, let kind):
+                return "\(path) is \(kind), not a regular file (to read it, pipe it to standard input: -)"
             }
+        }
+    }
+
+    /// What kind of special file `path` is (followed), when it is neither a regular file nor a
+    /// directory: "a FIFO", "a character device", "a block device", "a socket". Checked before
+    /// opening: opening a FIFO blocks until a writer comes, reading a device may never end.
+    public static func specialKind(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }  // opening it reports why
+        switch info.st_mode & S_IFMT {
+        case S_IFIFO: return "a FIFO"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFSOCK: return "a socket"
+        default: return nil
         }
     }
 
@@ -27,6 +45,7 @@ public struct InputFile: ~Copyable {
             owned = false
             return
         }
+        if let kind = Self.specialKind(path) { throw .notRegular(path, kind: kind) }
         let fd: Int32
         do { fd = try SystemCall.open(path, O_RDONLY) } catch { throw .system(error) }
         var info = stat()

@@ -3,6 +3,7 @@ public import UnixFS
 public import CAR
 public import BlockStore
 import Blocks
+import Foundation
 
 /// What to add: a path (a file, a symlink, or with `recursive` a directory), or standard input.
 public enum AddInput: Hashable, Sendable {
@@ -77,6 +78,14 @@ public struct Adder: Sendable {
         }
         if toCAR && inputs.count != 1 && !wrap {
             throw EngineError(.invalidInput, "--car writes one DAG: give one path, or wrap several with -w")
+        }
+        // Every path is there before anything is added, as Kubo opens its arguments first: a
+        // missing last path must not leave the earlier ones added and pinned.
+        for case .path(let path) in inputs {
+            var info = stat()
+            guard lstat(path, &info) == 0 else {
+                throw EngineError(.invalidInput, "cannot open \(path): \(String(cString: strerror(errno)))")
+            }
         }
     }
 

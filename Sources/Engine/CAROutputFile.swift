@@ -10,11 +10,26 @@ public struct CAROutputFile: Sendable {
     public let path: String
     public let temporary: String
 
-    /// Checks `path` before any work starts: it must not be a directory.
-    public init(path: String) throws {
+    /// Checks `path` before any work starts: it must not be a directory. The CAR replaces a
+    /// regular file there; a symlink is followed (the file it names is replaced, not the link);
+    /// a FIFO, device or socket is refused, since the rename would replace it by a file.
+    public init(path given: String) throws {
+        var path = given
         var info = stat()
-        if stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
-            throw EngineError(.invalidInput, "\(path) is a directory")
+        if lstat(given, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK {
+            guard let resolved = realpath(given, nil) else {
+                throw EngineError(.invalidInput, "\(given) is a symlink to nothing: give the path of the file to write")
+            }
+            path = String(cString: resolved)
+            free(resolved)
+        }
+        if stat(path, &info) == 0 {
+            switch info.st_mode & S_IFMT {
+            case S_IFREG: break
+            case S_IFDIR: throw EngineError(.invalidInput, "\(given) is a directory")
+            default:
+                throw EngineError(.invalidInput, "\(given) is not a regular file: a CAR is written under a temporary name and renamed into place, so give a file's path")
+            }
         }
         let url = URL(fileURLWithPath: path)
         self.path = path

@@ -7,7 +7,9 @@ final class SharedFile: Sendable {
 
     init(path: String) throws(OCIError) {
         do {
-            fd = try SystemCall.open(path, O_RDONLY | O_CLOEXEC)
+            // O_NONBLOCK: a FIFO among the blobs opens at once (and is then refused as not a
+            // regular file) instead of waiting for a writer; regular files ignore the flag.
+            fd = try SystemCall.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         } catch {
             throw OCIError(error.code == ENOENT ? .missingBlob : .io, error.description)
         }

@@ -33,6 +33,16 @@ public struct RemoteAddress: Hashable, Sendable, CustomStringConvertible {
         guard !afterScheme.isEmpty, !afterScheme.contains(where: { $0 == " " || $0 == "@" }) else {
             throw RemoteError(.usage, "'\(text)' has no host (or puts credentials in the URL: use --api-auth)")
         }
+        // HOST[:PORT] up to the path: a port, when given, is 1–65535 (NIO traps on more).
+        let authority = afterScheme.prefix(while: { $0 != "/" && $0 != "?" && $0 != "#" })
+        let afterHost = authority.hasPrefix("[") ? authority.drop(while: { $0 != "]" }).dropFirst() : authority.drop(while: { $0 != ":" })
+        if afterHost.hasPrefix(":") {
+            guard let port = Int(afterHost.dropFirst()), (1...65535).contains(port), afterHost.dropFirst().allSatisfy(\.isASCII) else {
+                throw RemoteError(.usage, "'\(text)' has no valid port: a port is 1–65535")
+            }
+        } else if !afterHost.isEmpty {
+            throw RemoteError(.usage, "'\(text)' is not a remote address: use http(s)://HOST:PORT")
+        }
         self.init(kind: kind, baseURL: String(rest))
     }
 
@@ -43,6 +53,17 @@ public struct RemoteAddress: Hashable, Sendable, CustomStringConvertible {
               let port = Int(parts[4]), (1...65535).contains(port), !parts[2].isEmpty
         else {
             throw RemoteError(.usage, "'\(original)' is not a multiaddr of the form /ip4/HOST/tcp/PORT")
+        }
+        // An /ip4/ or /ip6/ address is a literal, never a name to look up.
+        if parts[1] == "ip4" {
+            let octets = parts[2].split(separator: ".", omittingEmptySubsequences: false)
+            guard octets.count == 4, octets.allSatisfy({ $0.count <= 3 && $0.allSatisfy(\.isASCII) && Int($0).map { (0...255).contains($0) } == true }) else {
+                throw RemoteError(.usage, "'\(original)': \(parts[2]) is not an IPv4 address")
+            }
+        } else if parts[1] == "ip6" {
+            guard parts[2].contains(":"), parts[2].allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else {
+                throw RemoteError(.usage, "'\(original)': \(parts[2]) is not an IPv6 address")
+            }
         }
         let host = parts[1] == "ip6" ? "[\(parts[2])]" : String(parts[2])
         return RemoteAddress(kind: .kubo, baseURL: "http://\(host):\(port)")

@@ -118,6 +118,9 @@ public struct FileImporter: Sendable {
     public func importFile<Sink: BlockSink>(atPath path: String, into sink: inout Sink,
                                             metadata: UnixFSMetadata = UnixFSMetadata()) throws -> ImportResult {
         if path == "-" { return try importFile(descriptor: 0, into: &sink, metadata: metadata) }
+        if let kind = InputFile.specialKind(path) {
+            throw ImportError(.unsupportedFile, "unrecognized file type for \(path) (\(kind)): only regular files, directories and symlinks can be added")
+        }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ImportError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

@@ -141,12 +141,16 @@ public struct TreeImporter: Sendable {
             guard n >= 0 else { throw ImportError(.io, "cannot read link \(path): \(String(cString: strerror(errno)))") }
             let result = try directories.symlink(target: Array(buffer[0..<n]), metadata: metadata(info, symlink: true), into: &sink)
             entry = AddedEntry(path: label, kind: .symlink, result: result)
-        default:
+        case S_IFREG:
             let fd = open(target, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else { throw ImportError(.io, "cannot open \(path): \(String(cString: strerror(errno)))") }
             defer { close(fd) }
             let result = try files.importFile(descriptor: fd, into: &sink, name: path, metadata: metadata(info, symlink: false))
             entry = AddedEntry(path: label, kind: .file, result: result)
+        default:
+            // A FIFO, device or socket, as inside a directory (Kubo refuses them too): opening a
+            // FIFO would wait for a writer, and /dev/zero would never end.
+            throw ImportError(.unsupportedFile, "unrecognized file type for \(path): only regular files, directories and symlinks can be added")
         }
         try report(entry)
         return entry

@@ -26,7 +26,7 @@ int ccairn_guard_damaged(int slot);
 void ccairn_guard_unregister(int slot);
 
 /*
- * Cancellation by signal. After ccairn_signals_install(), the first SIGINT or SIGTERM is
+ * Cancellation by signal. After ccairn_signals_install(), the first SIGINT, SIGTERM or SIGHUP is
  * recorded (ccairn_signal_received() returns its number; the program checks it and stops
  * cleanly); a second one ends the process at once with status 128 + its number.
  */

@@ -71,7 +71,46 @@ enum StandardOutput {
             signal(SIGPIPE, SIG_DFL)
             raise(SIGPIPE)
         }
-        Cairn.exit(withError: error)
+        let code = Cairn.exitCode(for: error)
+        let message = Cairn.message(for: error)
+        let full = Cairn.fullMessage(for: error)
+        // --help and --version (status 0), or a shape not known here: ArgumentParser's own.
+        guard code != .success, full.hasPrefix("Error: " + message) else { Cairn.exit(withError: error) }
+        // The message may quote hostile input (a name, a CID, a remote's answer): its control
+        // characters are escaped and it is cut at 1000 characters, so the error stays one line
+        // and cannot drive the terminal; ArgumentParser's usage hint lines follow unchanged.
+        let hint = full.dropFirst(("Error: " + message).count)
+        var line = "Error: " + oneLine(message) + hint
+        if !line.hasSuffix("\n") { line += "\n" }
+        // Written with write(2) itself, as ArgumentParser does, not through SystemCall: the
+        // fault tests inject errors into SystemCall's writes, and the error line must still come.
+        line.withUTF8 { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(2, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { break }
+                offset += written
+            }
+        }
+        CairnSystem.exit(code.rawValue)
+    }
+
+    /// `text` on one line for a terminal: control characters (newlines, escapes, NUL) written
+    /// as `\n`, `\r`, `\t` or `\u{1b}`, and at most 1000 characters kept.
+    static func oneLine(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value):
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out.count > 1000 ? String(out.prefix(1000)) + "… (\(out.count - 1000) more characters)" : out
     }
 }
 

@@ -71,7 +71,7 @@ struct RemoteOptions: ParsableArguments {
         var configured = try settings()
         configure(&configured)
         do { remote = try openRemote(address, settings: configured) } catch let error as RemoteError {
-            throw remoteFailure(error)
+            throw remoteFailure(error, auth: configured.auth)
         }
         do {
             let value = try await cancellable { try await body(remote) }
@@ -79,7 +79,7 @@ struct RemoteOptions: ParsableArguments {
             return value
         } catch {
             await remote.close()
-            throw remoteFailure(error)
+            throw remoteFailure(error, auth: configured.auth)
         }
     }
 }
@@ -107,13 +107,21 @@ func cancellable<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) 
 }
 
 /// A remote, store or engine error as one CLI line: usage errors exit 64, the others 1.
-func remoteFailure(_ error: any Error) -> any Error {
+func remoteFailure(_ error: any Error, auth: RemoteAuth? = nil) -> any Error {
+    // Whatever a remote said (a status text, a trailer, an answer quoted as unexpected) may
+    // echo the credentials back: they never reach the terminal (spec/remote.md §1.2).
+    let hide = { (text: String) in auth?.redacting(text) ?? text }
     switch error {
-    case let error as RemoteError where error.code == .usage: usageError(error.message)
-    case let error as RemoteError: CLIError(error.message)
-    case let error as BlockStoreError: CLIError(error.message)
-    case let error as EngineError: CLIError(error.message)
-    default: error
+    case let error as RemoteError where error.code == .usage: return usageError(hide(error.message))
+    case let error as RemoteError: return CLIError(hide(error.message))
+    case let error as BlockStoreError: return CLIError(error.message)
+    case let error as EngineError: return CLIError(error.message)
+    case let error as CLIError: return CLIError(hide(error.description))
+    default:
+        guard let auth else { return error }
+        let text = "\(error)"
+        let hidden = auth.redacting(text)
+        return hidden == text ? error : CLIError(hidden)
     }
 }
 

@@ -45,10 +45,21 @@ public final class KuboBlockHolder: RemoteBlockHolder {
     }
 
     private func holds(_ cid: CID) async throws -> Bool {
+        let base = rpc.http.base
         let outcome = try await rpc.call(
             "block/stat", [("arg", cid.description), ("offline", "true")], idempotent: true, small: true,
             expected: { $0.contains("not found locally") || $0.contains("could not find") }
-        ) { response in _ = try await collectBody(response, limit: 64 << 10, "block/stat") }
+        ) { response in
+            // A 200 counts only with Kubo's `{"Key","Size"}` for this very block: any other
+            // answer (empty, garbage, another CID) is an error, never "present".
+            struct Stat: Decodable { var Key: String; var Size: Int }
+            let body = try await collectBody(response, limit: 64 << 10, "block/stat")
+            guard let stat = try? JSONDecoder().decode(Stat.self, from: Data(body)),
+                  let key = try? CID(stat.Key), key.multihash == cid.multihash else {
+                let shown = String(decoding: body.prefix(200), as: UTF8.self)
+                throw RemoteError(.remote, "block/stat on \(base) answered \(shown.debugDescription) when asked for \(cid)")
+            }
+        }
         if case .value = outcome { return true }
         return false
     }

@@ -31,7 +31,13 @@ public struct RemoteAddress: Hashable, Sendable, CustomStringConvertible {
         }
         let afterScheme = rest.drop(while: { $0 != ":" }).dropFirst(3)
         guard !afterScheme.isEmpty, !afterScheme.contains(where: { $0 == " " || $0 == "@" }) else {
-            throw RemoteError(.usage, "'\(text)' has no host (or puts credentials in the URL: use --api-auth)")
+            // USER:PASSWORD@ is not repeated in the message.
+            var shown = text
+            if let at = shown.lastIndex(of: "@"), let colon = shown.firstIndex(of: ":") {
+                let start = shown[colon...].prefix(3) == "://" ? shown.index(colon, offsetBy: 3) : shown.index(after: colon)
+                if start <= at { shown.replaceSubrange(start..<at, with: "…") }
+            }
+            throw RemoteError(.usage, "'\(shown)' has no host (or puts credentials in the URL: use --api-auth)")
         }
         // HOST[:PORT] up to the path: a port, when given, is 1–65535 (NIO traps on more).
         let authority = afterScheme.prefix(while: { $0 != "/" && $0 != "?" && $0 != "#" })

@@ -6,6 +6,10 @@ import Foundation
 public struct RemoteAuth: Sendable, CustomStringConvertible {
     /// The `Authorization` header value sent with every call.
     let header: String
+    /// The strings a remote could echo back that give the secret away (the header value, its
+    /// encoded or bare secret, the password, the user:password pair): removed from any text of
+    /// the remote's before it is shown (spec/remote.md §1.2).
+    let secrets: [String]
 
     public init(parsing text: String) throws(RemoteError) {
         if text.hasPrefix("basic:") {
@@ -14,11 +18,19 @@ public struct RemoteAuth: Sendable, CustomStringConvertible {
                 throw RemoteError(.usage, "--api-auth basic: takes basic:USER:PASSWORD")
             }
             header = "Basic " + Data(pair.utf8).base64EncodedString()
+            let password = String(pair[pair.index(after: colon)...])
+            secrets = [header, Data(pair.utf8).base64EncodedString(), String(pair)] + (password.count >= 4 ? [password] : [])
         } else {
             let token = text.hasPrefix("bearer:") ? String(text.dropFirst("bearer:".count)) : text
             guard !token.isEmpty else { throw RemoteError(.usage, "--api-auth takes basic:USER:PASSWORD or bearer:TOKEN") }
             header = "Bearer " + token
+            secrets = [header] + (token.count >= 4 ? [token] : [])
         }
+    }
+
+    /// `text` with every occurrence of the secret replaced by `<credentials hidden>`.
+    public func redacting(_ text: String) -> String {
+        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "<credentials hidden>") }
     }
 
     public var description: String { "<credentials hidden>" }

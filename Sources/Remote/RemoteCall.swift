@@ -19,6 +19,9 @@ final class RemoteHTTP: Sendable {
         configuration.connectionPool = .init(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, settings.concurrency))
         configuration.decompression = .disabled
+        // Kubo's RPC, the Cluster's API and gateways do not redirect: one that does is reported,
+        // never followed (the body and the credentials go only to the address given).
+        configuration.redirectConfiguration = .disallow
         // A quiet connection past the call deadline fails the call even after its answer
         // began (AHC's own deadline covers only the wait for the status line).
         configuration.timeout.read = .nanoseconds(settings.callTimeout.nanoseconds)
@@ -72,7 +75,13 @@ final class RemoteHTTP: Sendable {
                 if (200..<300).contains(response.status.code) {
                     do { return try await read(response) } catch { throw self.transportError(error, what) }
                 }
-                let text = String(decoding: (try? await collectBody(response, limit: 64 << 10, what)) ?? [], as: UTF8.self)
+                if (300..<400).contains(response.status.code) {
+                    let location = response.headers.first(name: "Location").map { " to \(self.redact($0))" } ?? ""
+                    throw RemoteError(.remote, "\(what): \(self.base) answered with a redirect (HTTP \(response.status.code))\(location), which is not followed")
+                }
+                // The remote's own text, with anything that would give the credentials away
+                // removed (a server may echo the Authorization header back).
+                let text = self.redact(String(decoding: (try? await collectBody(response, limit: 64 << 10, what)) ?? [], as: UTF8.self))
                 return try failure(response.status, text)
             }
             return try await small ? exchange() : self.withDeadline(limit, what, exchange)
@@ -113,6 +122,9 @@ final class RemoteHTTP: Sendable {
             }
         }
     }
+
+    /// `text` (the remote's) without the credentials.
+    func redact(_ text: String) -> String { settings.auth?.redacting(text) ?? text }
 
     /// Maps a transport failure to a one-line error.
     func transportError(_ error: any Error, _ what: String) -> any Error {

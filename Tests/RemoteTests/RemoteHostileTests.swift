@@ -1,0 +1,67 @@
+import Testing
+import Foundation
+import Hummingbird
+import HTTPTypes
+import NIOCore
+import Multiformats
+import Remote
+import CairnTestSupport
+
+/// What a hostile pass against the client found, each kept from coming back (spec/remote.md
+/// §1.2, §2, §3.1): a redirect is reported, never followed; a remote that echoes the
+/// credentials back never gets them printed; a `block/stat` 200 counts as present only when
+/// it names the block asked for.
+@Suite struct RemoteHostileTests {
+    static func answer(_ status: HTTPResponse.Status, _ text: String, _ headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    @Test func redirectsAreReportedNotFollowed() async throws {
+        try await serveOnLoopback("redirecting-node", respond: { _ in
+            var headers = HTTPFields()
+            headers[.location] = "http://127.0.0.1:1/api/v0/version"
+            return Self.answer(.temporaryRedirect, "", headers)
+        }) { port in
+            let remote = try kubo("http://127.0.0.1:\(port)") { $0.attempts = 1 }
+            defer { Task { await remote.close() } }
+            let error = await #expect(throws: RemoteError.self) { try await remote.version() }
+            #expect(error?.message.contains("answered with a redirect (HTTP 307) to http://127.0.0.1:1/api/v0/version, which is not followed") == true,
+                    "\(error?.message ?? "")")
+        }
+    }
+
+    @Test(arguments: ["bearer:TOPSECRET-token", "basic:alice:SECRETPW"])
+    func echoedCredentialsAreNeverShown(_ credentials: String) async throws {
+        try await serveOnLoopback("echoing-node", respond: { request in
+            let echoed = request.headers[.authorization] ?? ""
+            return Self.answer(.internalServerError, "{\"Message\":\"bad header: \(echoed)\",\"Code\":0,\"Type\":\"error\"}")
+        }) { port in
+            let remote = try kubo("http://127.0.0.1:\(port)") { $0.auth = try? RemoteAuth(parsing: credentials); $0.attempts = 1 }
+            defer { Task { await remote.close() } }
+            let error = await #expect(throws: RemoteError.self) { try await remote.version() }
+            let message = error?.message ?? ""
+            let secret = String(credentials.split(separator: ":").last!)
+            #expect(!message.contains(secret), "\(message)")
+            #expect(!message.contains(Data("alice:SECRETPW".utf8).base64EncodedString()), "\(message)")
+            #expect(message.contains("<credentials hidden>"), "\(message)")
+        }
+        // A URL with USER:PASSWORD@ is refused without repeating them.
+        let refused = #expect(throws: RemoteError.self) { try RemoteAddress(parsing: "http://alice:SECRETPW@127.0.0.1:5001") }
+        #expect(refused?.message.contains("SECRETPW") == false)
+    }
+
+    /// A 200 from `block/stat` that is not Kubo's `{"Key","Size"}` for the block asked for is
+    /// an error, never "present" (which would skip the block's upload).
+    @Test(arguments: ["{\"Key\":\"bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy\",\"Size\":1}", "garbage", ""])
+    func blockStatMustNameTheBlock(_ body: String) async throws {
+        let asked = try CID("bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e")
+        try await serveOnLoopback("lying-node", respond: { _ in Self.answer(.ok, body) }) { port in
+            let remote = try kubo("http://127.0.0.1:\(port)") { $0.attempts = 1 }
+            defer { Task { await remote.close() } }
+            let error = await #expect(throws: RemoteError.self) { try await remote.has([asked]) }
+            #expect(error?.message.contains("when asked for \(asked)") == true, "\(error?.message ?? "")")
+        }
+    }
+}

@@ -1,5 +1,7 @@
 import Testing
 import Foundation
+import CAR
+import Multiformats
 import CairnTestSupport
 
 /// What a hostile pass against `cairn serve` found, each kept from coming back: a direct pin
@@ -118,6 +120,33 @@ import CairnTestSupport
         #expect(badChunk.contains("malformed HTTP request"), "\(badChunk.prefix(300))")
         #expect(try rpc(server, "refs/local").text.isEmpty)
         #expect(try rpc(server, "version").status == 200)
+    }
+
+    /// `dag/import` of a CAR whose root is not valid dag-pb: Kubo stores the blocks, then its
+    /// pin of that root fails; so here the answer is 200 with the root's `PinErrorMsg` and the
+    /// `unable to pin all roots` trailer, never a 500 after the blocks were stored.
+    @Test func undecodableRootFailsItsPinNotTheImport() throws {
+        let work = try serveDirectory("bad-root")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let server = try ServeProcess(store: work.appendingPathComponent("store").path)
+        defer { server.stop() }
+        let data: [UInt8] = [0xff, 0xff, 0x4f, 0x64, 0x7d, 0xf0, 0x33, 0xaf, 0xb5, 0x51]  // not a dag-pb node
+        let digest = stride(from: 0, to: 64, by: 2).map { offset in
+            let hex = Array(sha256Hex(Data(data)).utf8)
+            return UInt8(String(decoding: hex[offset..<offset + 2], as: UTF8.self), radix: 16)!
+        }
+        let root = CID.v1(codec: .dagPB, multihash: try Multihash(code: .sha2_256, digest: digest))
+        var car = CARv1Header(roots: [root]).framed
+        car += Varint.encode(UInt64(root.bytes.count + data.count)) + root.bytes + data
+        let file = work.appendingPathComponent("bad.car")
+        try Data(car).write(to: file)
+        let imported = try rpc(server, "dag/import", ["-F", "file=@\(file.path)"])
+        #expect(imported.status == 200, "\(imported.text)")
+        let line = jsonLines(imported.text).first?["Root"] as? [String: Any]
+        #expect(((line?["Cid"] as? [String: Any])?["/"] as? String) == root.description)
+        #expect((line?["PinErrorMsg"] as? String)?.isEmpty == false, "\(imported.text)")
+        #expect(imported.headers["x-stream-error"] == "unable to pin all roots: 1 out of 1 failed")
+        #expect(try rpc(server, "pin/ls?type=recursive").text.contains(root.description) == false)
     }
 
     /// A pin name holding a NUL byte is refused (400), not stored cut at the NUL.

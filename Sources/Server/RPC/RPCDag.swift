@@ -13,7 +13,8 @@ enum RPCDag {
     /// reader, which verifies every block before it reaches the writer. A bad CAR anywhere
     /// leaves the store unchanged. Then, as Kubo does (core/commands/dag/import.go): the blocks
     /// are committed, and with `pin-roots` each distinct header root is pinned if its DAG is
-    /// complete in the store; one that is not gets the missing block in its `PinErrorMsg` and
+    /// complete in the store; one that is not (a block missing, or one its codec cannot read)
+    /// gets the reason in its `PinErrorMsg` and
     /// the answer ends with `unable to pin all roots: N out of M failed` in the trailer (no
     /// stats line then). The answer is sent only once the commit is durable.
     static func importCARs(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
@@ -54,8 +55,18 @@ enum RPCDag {
             let results = try await session.run { writer -> [(CID, String)] in
                 try writer.commit()
                 guard pinRoots else { return [] }
-                let results = try distinct.map { root in
-                    (root, try DAGWalk.firstMissing(under: root, in: store).map { RPCError.notFound($0).message } ?? "")
+                // A root whose DAG cannot be walked (a block not valid for its codec) fails its
+                // own pin, like a root with a block missing: the blocks are committed already,
+                // as Kubo stores them before pinning, so the answer says so per root (200 with
+                // its PinErrorMsg and the trailer), never a 500 after storing.
+                let results = try distinct.map { root -> (CID, String) in
+                    do {
+                        return (root, try DAGWalk.firstMissing(under: root, in: store).map { RPCError.notFound($0).message } ?? "")
+                    } catch is CancellationError {
+                        throw CancellationError()
+                    } catch {
+                        return (root, RPCError.from(error).message)
+                    }
                 }
                 let complete = results.filter { $0.1.isEmpty }.map(\.0)
                 if !complete.isEmpty { try writer.commit(pinningAll: complete, recursive: true) }

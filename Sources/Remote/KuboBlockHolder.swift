@@ -239,8 +239,11 @@ public final class KuboBlockHolder: RemoteBlockHolder {
         }
         let outcome = try await rpc.call(
             "pin/ls", [("type", "recursive"), ("names", "true"), ("stream", "true")], idempotent: true
-        ) { response in
+        ) { [base = rpc.http.base] response in
+            // Each CID once, and at most `maxNamedPins` of them: a listing that repeats a line
+            // for ever, or names millions of pins, cannot grow the client without bound.
             var found: [RemotePin] = []
+            var seen: Set<CID> = []
             try await forEachLine(response, "pin/ls") { bytes in
                 let line = try decode(Line.self, bytes, "pin/ls")
                 var entries: [(String, String, String)] = []
@@ -248,6 +251,10 @@ public final class KuboBlockHolder: RemoteBlockHolder {
                 for (cid, entry) in line.Keys ?? [:] { entries.append((cid, entry.Name ?? "", entry.type)) }
                 for (text, pinName, type) in entries where pinName == name {
                     guard let cid = try? CID(text) else { throw RemoteError(.remote, "pin/ls: '\(text)' is not a CID") }
+                    guard seen.insert(cid).inserted else { continue }
+                    guard found.count < maxNamedPins else {
+                        throw RemoteError(.remote, "pin/ls on \(base) lists more than \(maxNamedPins) pins named '\(name)'")
+                    }
                     found.append(RemotePin(cid: cid, name: pinName, recursive: type == "recursive"))
                 }
             }
@@ -271,6 +278,9 @@ public final class KuboBlockHolder: RemoteBlockHolder {
         }
     }
 }
+
+/// The most pins of one name a listing may give (each CID counted once).
+let maxNamedPins = 100_000
 
 /// One pin in `pin/ls`'s `Keys` map (ipfs/kubo core/commands/pin/pin.go `PinLsType`).
 struct PinEntry: Decodable, Sendable {

@@ -52,6 +52,31 @@ import CairnTestSupport
         #expect(refused?.message.contains("SECRETPW") == false)
     }
 
+    /// A `pin/ls` listing that repeats one line 50 000 times gives that pin once; one naming
+    /// more than 100 000 distinct pins is an error, not a list without bound.
+    @Test func namedPinListingsAreBounded() async throws {
+        let one = "{\"Cid\":\"bafkqaaa\",\"Name\":\"cache\",\"Type\":\"recursive\"}\n"
+        let many = (0..<100_001).map { index -> String in
+            let cid = CID.v1(codec: .raw, multihash: try! Multihash(code: .identity, digest: Array("pin-\(index)".utf8)))
+            return "{\"Cid\":\"\(cid)\",\"Name\":\"cache\",\"Type\":\"recursive\"}\n"
+        }.joined()
+        for (listing, distinct) in [(String(repeating: one, count: 50_000), false), (many, true)] {
+            try await serveOnLoopback("listing-node", respond: { request in
+                if request.uri.path.hasSuffix("/version") { return KuboExchanges.version("0.30.0").response() }
+                return Self.answer(.ok, listing)
+            }) { port in
+                let remote = try kubo("http://127.0.0.1:\(port)") { $0.attempts = 1 }
+                defer { Task { await remote.close() } }
+                if distinct {
+                    let error = await #expect(throws: RemoteError.self) { try await remote.pins("cache") }
+                    #expect(error?.message.contains("lists more than 100000 pins named 'cache'") == true, "\(error?.message ?? "")")
+                } else {
+                    #expect(try await remote.pins("cache").map(\.cid.description) == ["bafkqaaa"])
+                }
+            }
+        }
+    }
+
     /// A 200 from `block/stat` that is not Kubo's `{"Key","Size"}` for the block asked for is
     /// an error, never "present" (which would skip the block's upload).
     @Test(arguments: ["{\"Key\":\"bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy\",\"Size\":1}", "garbage", ""])

@@ -5,9 +5,12 @@ import NIOCore
 
 /// Checks a CARv1 stream against the DAG of `root` (spec/remote.md §6): every block hashed
 /// against its CID, no block outside the DAG, no duplicate unless the remote said it may send
-/// some (`dups=y`), the DAG complete at the end. With `order: .dfs` a block must be linked from
-/// one already received; with `.unknown` the reachability check runs at the end. The first
-/// failure is a `.verification` error naming the block.
+/// some (`dups=y`), the DAG complete at the end. With `order: .dfs` each block must be the next
+/// of a depth-first walk (links in order, a block already received skipped): the walk's stack
+/// is all that is kept, so a remote sending wide nodes breadth-first is refused at the first
+/// block out of order instead of growing a set of expected links without bound. With
+/// `.unknown` the reachability check runs at the end. The first failure is a `.verification`
+/// error naming the block.
 final class DAGVerifier: @unchecked Sendable {
     enum Order { case dfs, unknown }
 
@@ -15,7 +18,10 @@ final class DAGVerifier: @unchecked Sendable {
     let scope: FetchScope
     let order: Order
     let duplicates: Bool
-    private var expected: Set<CID> = []
+    /// `.dfs`: the depth-first walk still to go, its next block last.
+    private var stack: [CID] = []
+    /// Each block received, with its links where they are needed later (order unknown: the
+    /// final walk; duplicates allowed: a block sent again may bring its subtree again).
     private var children: [CID: [CID]] = [:]
     private var pending: [UInt8] = []
     private var offset = 0
@@ -30,7 +36,7 @@ final class DAGVerifier: @unchecked Sendable {
         self.scope = scope
         self.order = order
         self.duplicates = duplicates
-        expected.insert(root)
+        stack = [root]
     }
 
     /// Reads the whole body, then checks the DAG's completeness.
@@ -92,19 +98,37 @@ final class DAGVerifier: @unchecked Sendable {
     }
 
     private func accept(_ cid: CID, _ bytes: UnsafeRawBufferPointer, _ body: (Block) throws -> Void) throws {
-        if children[cid] != nil {
+        let strict = order == .dfs || scope == .block
+        if strict {
+            // The walk's next block: identity links and blocks already received are passed
+            // over (dups=n: the remote does not send them again).
+            while let next = stack.last, next != cid, isIdentity(next) || children[next] != nil { stack.removeLast() }
+        }
+        if let known = children[cid] {
             guard duplicates else { throw RemoteError(.verification, "block \(cid) was sent twice (the remote promised dups=n)") }
+            if strict, stack.last == cid {
+                stack.removeLast()
+                stack.append(contentsOf: known.reversed())  // its subtree may come again too
+            }
             return
         }
-        if order == .dfs || scope == .block {
-            guard expected.remove(cid) != nil else {
+        if strict {
+            guard stack.last == cid else {
+                if let next = stack.last, stack.contains(cid) {
+                    // A block the walk reaches later came first: the one due was skipped.
+                    throw RemoteError(.verification, "the DAG of \(root) is incomplete: block \(next) is missing (\(cid) came in its place)")
+                }
+                if let next = stack.last {
+                    throw RemoteError(.verification, "block \(cid) is outside the DAG of \(root) or out of depth-first order (\(next) was next)")
+                }
                 throw RemoteError(.verification, "block \(cid) is outside the DAG of \(root)")
             }
+            stack.removeLast()
         }
         try requireValidBlock(cid, bytes)
         let links = scope == .block ? [] : try linksOfFetched(cid, bytes)
-        children[cid] = links
-        if order == .dfs { for link in links where children[link] == nil && !isIdentity(link) { expected.insert(link) } }
+        children[cid] = strict && !duplicates ? [] : links
+        if strict { stack.append(contentsOf: links.reversed()) }
         blockCount += 1
         try body(Block(cid: cid, bytes: Array(bytes)))
     }
@@ -112,12 +136,12 @@ final class DAGVerifier: @unchecked Sendable {
     private func isIdentity(_ cid: CID) -> Bool { cid.multihash.code == .identity }
 
     /// The DAG is complete, and (order unknown) nothing received lies outside it. In
-    /// depth-first order every block was taken only when a received block linked to it, so
-    /// the DAG is complete exactly when no link is still expected: no second set of every
-    /// CID is built at the end (the peak of a large fetch).
+    /// depth-first order every block was taken only as the walk's next, so the DAG is complete
+    /// exactly when nothing but blocks already received is left on its stack: no second set
+    /// of every CID is built at the end (the peak of a large fetch).
     func finish() throws {
         if order == .dfs || scope == .block {
-            if let missing = expected.first(where: { !isIdentity($0) }) {
+            if let missing = stack.last(where: { !isIdentity($0) && children[$0] == nil }) {
                 throw RemoteError(.verification, "the DAG of \(root) is incomplete: block \(missing) is missing")
             }
             return

@@ -10,7 +10,7 @@ import Multiformats
 /// A trustless gateway in miniature (ipfs/specs src/http-gateways/trustless-gateway.md): CAR
 /// answers whose `Content-Type` declares `order` and `dups`, and misbehaviours on demand.
 final class GatewayTestNode: @unchecked Sendable {
-    enum Fault: Sendable { case none, corruptBlock, extraBlock, duplicateBlock, shuffled, missingBlock }
+    enum Fault: Sendable { case none, corruptBlock, extraBlock, duplicateBlock, shuffled, missingBlock, breadthFirst }
 
     let blocks: [CID: [UInt8]]
 
@@ -70,6 +70,7 @@ final class GatewayTestNode: @unchecked Sendable {
         switch fault {
         case .shuffled: order = [order[0]] + order.dropFirst().reversed()
         case .missingBlock: order.remove(at: order.count / 2)
+        case .breadthFirst: order = try bfsOrder(root)
         default: break
         }
         for (index, cid) in order.enumerated() {
@@ -101,6 +102,19 @@ extension GatewayTestNode {
             guard seen.insert(cid).inserted, let bytes = blocks[cid] else { continue }
             order.append(cid)
             stack.append(contentsOf: try links(of: cid, bytes).reversed())
+        }
+        return order
+    }
+
+    /// The same blocks level by level (every block of the DAG, each once, but not depth-first).
+    func bfsOrder(_ root: CID) throws -> [CID] {
+        var order: [CID] = [], queue = [root], seen: Set<CID> = [], next = 0
+        while next < queue.count {
+            let cid = queue[next]
+            next += 1
+            guard seen.insert(cid).inserted, let bytes = blocks[cid] else { continue }
+            order.append(cid)
+            queue.append(contentsOf: try links(of: cid, bytes))
         }
         return order
     }

@@ -87,7 +87,8 @@ public struct CairnServer: Sendable {
         let limits = configuration.limits
         let maxBodyBytes = limits.maxBodyBytes
         let http = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBodyBytes)],
+            additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBodyBytes),
+                                        WriteStallHandler(limit: .seconds(limits.idleTimeoutSeconds))],
             idleTimeout: .seconds(limits.idleTimeoutSeconds),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes,
                                             maxHeaderFieldCount: 200))

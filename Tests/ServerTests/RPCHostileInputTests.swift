@@ -149,6 +149,50 @@ import CairnTestSupport
         #expect(try rpc(server, "pin/ls?type=recursive").text.contains(root.description) == false)
     }
 
+    /// A client that asks for a large answer and stops reading: once nothing has drained for
+    /// the idle timeout, the server closes the connection (and lets go of the stream's
+    /// buffers) instead of holding it for good; the server still serves.
+    @Test func stalledReaderIsDisconnected() throws {
+        let work = try serveDirectory("stall")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let server = try ServeProcess(store: work.appendingPathComponent("store").path, extra: ["--idle-timeout", "2"])
+        defer { server.stop() }
+        let file = work.appendingPathComponent("big")
+        try Data(SplitMix64.bytes(seed: 77, count: 24 << 20)).write(to: file)
+        let added = try rpc(server, "add?pin=true", ["-F", "file=@\(file.path)"])
+        let root = try #require(jsonLines(added.text).last?["Hash"] as? String)
+
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var small: Int32 = 4096
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(server.port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(connected == 0)
+        let request = Array("POST /api/v0/dag/export?arg=\(root) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n".utf8)
+        #expect(request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } == request.count)
+        sleep(8)  // reads nothing: four times the idle timeout
+        var timeout = timeval(tv_sec: 20, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var received = 0, ended = false
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count > 0 { received += count; continue }
+            ended = count == 0 || errno == ECONNRESET  // closed by the server, not a read timeout
+            break
+        }
+        #expect(ended, "the connection was still open after \(received) bytes")
+        #expect(received < 24 << 20, "the whole answer came: \(received) bytes")
+        #expect(try rpc(server, "version").status == 200)
+    }
+
     /// A pin name holding a NUL byte is refused (400), not stored cut at the NUL.
     @Test func pinNameWithNULIsRefused() throws {
         let work = try serveDirectory("pin-nul")

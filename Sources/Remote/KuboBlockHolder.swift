@@ -197,6 +197,10 @@ public final class KuboBlockHolder: RemoteBlockHolder {
 
     /// `pin/add?arg=ROOT&recursive=true&name=N` (names need Kubo ≥ 0.26); with `replace`, then
     /// `pin/rm` of every other pin named exactly N.
+    public func checkCanPin(name: String?) async throws {
+        if name != nil { try await require([0, 26], for: "a pin name") }
+    }
+
     public func pin(root: CID, name: String?, replace: Bool) async throws {
         struct Answer: Decodable, Sendable { var Pins: [String] }
         var query = [("arg", root.description), ("recursive", "true")]

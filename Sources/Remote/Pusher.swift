@@ -38,6 +38,7 @@ public struct Pusher: Sendable {
         let clock = ContinuousClock.now
         var summary = PushSummary(root: root)
         let dag = try Self.walk(root, in: store)
+        if !dryRun { try await remote.checkCanPin(name: pinName) }  // before any byte is sent
         summary.dagBlocks = dag.count
         summary.dagBytes = dag.reduce(0) { $0 + UInt64($1.size) }
         var missing: [CID] = []

@@ -62,9 +62,14 @@ public protocol RemoteBlockHolder: Sendable {
     func fetch(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (Block) throws -> Void) async throws
     /// Releases the connections.
     func close() async
+    /// Fails now if the remote cannot pin under `name` (a Kubo older than 0.26), so that a
+    /// push finds out before it uploads anything rather than after.
+    func checkCanPin(name: String?) async throws
 }
 
 extension RemoteBlockHolder {
     /// No listing: every block is asked for with `has`.
     public func listedPresence(of cids: [CID], limit: Int) async throws -> [Bool]? { nil }
+    /// Every pin the remote is asked for it can make.
+    public func checkCanPin(name: String?) async throws {}
 }

@@ -93,6 +93,25 @@ import CairnTestSupport
         }
     }
 
+    /// A push with a pin name to a Kubo too old for names fails before it uploads anything
+    /// (it used to send the whole DAG, then fail at the pin).
+    @Test func pushWithAPinNameChecksTheVersionFirst() async throws {
+        let layer = try LocalLayer("kubo-old")
+        defer { layer.remove() }
+        let root = try layer.add("t", ["f": SplitMix64.bytes(seed: 31, count: 20_000)])
+        let node = KuboTestNode()
+        node.version = "0.25.0"
+        try await node.serve { base in
+            let remote = try kubo(base)
+            defer { Task { await remote.close() } }
+            var pusher = Pusher()
+            pusher.pinName = "layer"
+            let error = await #expect(throws: RemoteError.self) { try await pusher.push(root, from: layer.store, to: remote) }
+            #expect(error?.code == .unsupported)
+            #expect(node.uploaded.isEmpty)
+        }
+    }
+
     /// `replace` pins the new root first, then removes every other pin named exactly N; a pin
     /// whose name only contains N stays (Kubo's own `name` filter is a substring match).
     @Test func replacePinsFirstAndMatchesNamesExactly() async throws {

@@ -44,7 +44,7 @@ public struct CairnServer: Sendable {
         var services: [any Service] = []
         if let api = configuration.api {
             let rpc = RPCResponder(state: state)
-            services.append(application(name: "api", address: api, ready: ready) { request, context in
+            services.append(application(name: "api", address: api, authorizations: state.authorizations, ready: ready) { request, context in
                 try await rpc.respond(to: request, context: context)
             })
         }
@@ -80,14 +80,14 @@ public struct CairnServer: Sendable {
     }
 
     private func application(
-        name: String, address: ListenAddress,
+        name: String, address: ListenAddress, authorizations: Authorizations? = nil,
         ready: @escaping @Sendable (String, ListenAddress) async -> Void,
         respond: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
     ) -> some Service {
         let limits = configuration.limits
         let maxBodyBytes = limits.maxBodyBytes
         let http = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBodyBytes),
+            additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBodyBytes, authorizations: authorizations),
                                         WriteStallHandler(limit: .seconds(limits.idleTimeoutSeconds))],
             idleTimeout: .seconds(limits.idleTimeoutSeconds),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes,

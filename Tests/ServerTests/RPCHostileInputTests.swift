@@ -193,6 +193,31 @@ import CairnTestSupport
         #expect(try rpc(server, "version").status == 200)
     }
 
+    /// `Expect: 100-continue` with credentials the auth file refuses (none, or a path outside
+    /// the entry's AllowedPaths): no 100, the 403 comes first, as Kubo's Go server answers;
+    /// with valid ones the 100 still comes.
+    @Test func noContinueBeforeTheCredentialsAreChecked() throws {
+        let work = try serveDirectory("continue-auth")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let auth = work.appendingPathComponent("auth.json")
+        try Data("""
+            {"alice": {"AuthSecret": "basic:alice:s3cret", "AllowedPaths": ["/api/v0/block"]}}
+            """.utf8).write(to: auth)
+        let server = try ServeProcess(store: work.appendingPathComponent("store").path, extra: ["--auth-file", auth.path])
+        defer { server.stop() }
+        let page = work.appendingPathComponent("page")
+        try sm1(4096).write(to: page)
+        let dump = work.appendingPathComponent("dump").path
+        for (credentials, command, status) in [([String](), "block/put", 403), (["-u", "alice:s3cret"], "dag/import", 403),
+                                               (["-u", "alice:s3cret"], "block/put", 200)] {
+            let answer = try curl(["-X", "POST", "-H", "Expect: 100-continue", "--trace-ascii", dump] + credentials
+                                  + ["-F", "file=@\(page.path)", "\(server.url)/api/v0/\(command)"])
+            #expect(answer.status == status, "\(command) \(credentials)")
+            let trace = (try? String(contentsOfFile: dump, encoding: .utf8)) ?? ""
+            #expect(trace.contains("HTTP/1.1 100 Continue") == (status == 200), "\(command) \(credentials)")
+        }
+    }
+
     /// A pin name holding a NUL byte is refused (400), not stored cut at the NUL.
     @Test func pinNameWithNULIsRefused() throws {
         let work = try serveDirectory("pin-nul")

@@ -79,6 +79,6 @@ public struct InputFile: ~Copyable {
 
     /// Reads up to `buffer.count` bytes; 0 at the end (EINTR retried, `SystemCall.read`).
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
-        try SystemCall.read(descriptor, into: buffer, path: name)
+        try SystemCall.readInterruptibly(descriptor, into: buffer, path: name)
     }
 }

@@ -52,6 +52,25 @@ public enum SystemCall {
         return try retrying(.read, "read", path: path()) { platformRead(fd, base, buffer.count) }
     }
 
+    /// `read(2)` that, on a descriptor that may wait (a pipe, a socket, a terminal), first
+    /// waits for input in steps of 100 ms and gives up with `EINTR` once
+    /// `CancellationToken.process` is cancelled: the signal handlers restart an interrupted
+    /// read (SA_RESTART), so without this a command waiting on standard input could not be
+    /// stopped by Ctrl-C until its input ended. A regular file is read at once.
+    public static func readInterruptibly(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer,
+                                         path: @autoclosure () -> String?) throws(SystemError) -> Int {
+        var info = stat()
+        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+            var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            while true {
+                if CancellationToken.process.isCancelled { throw SystemError(code: EINTR, call: "read", path: path()) }
+                let ready = poll(&waiting, 1, 100)
+                if ready > 0 || (ready < 0 && errno != EINTR) { break }  // input, or an error read reports
+            }
+        }
+        return try read(fd, into: buffer, path: path())
+    }
+
     /// `write(2)` until every byte of `bytes` is written.
     public static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: @autoclosure () -> String?) throws(SystemError) {
         var done = 0

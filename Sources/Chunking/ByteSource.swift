@@ -51,7 +51,7 @@ public struct FileDescriptorSource: ByteSource, Sendable {
     public static var standardInput: FileDescriptorSource { FileDescriptorSource(fileDescriptor: 0) }
 
     public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ChunkingError) -> Int {
-        do { return try SystemCall.read(fileDescriptor, into: buffer, path: nil) } catch { throw .readFailed(errno: error.code) }
+        do { return try SystemCall.readInterruptibly(fileDescriptor, into: buffer, path: nil) } catch { throw .readFailed(errno: error.code) }
     }
 }
 

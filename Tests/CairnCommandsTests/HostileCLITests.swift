@@ -115,6 +115,47 @@ import Testing
         #expect(huge.status != 0 && huge.stderr.utf8.count < 2000, "\(huge.stderr.utf8.count) bytes")
     }
 
+    /// A command waiting on standard input that never comes (a terminal, an idle pipe) stops
+    /// on Ctrl-C: 130 and `Error: interrupted`, without waiting for the input to end (the
+    /// handlers restart an interrupted read, so the wait itself must look at the token).
+    @Test(arguments: [["add", "-"], ["block", "put"], ["hash", "-"]])
+    func waitingOnStandardInputStopsOnSIGINT(_ arguments: [String]) throws {
+        let box = try StoreSandbox()
+        defer { box.cleanup() }
+        let process = Process()
+        process.executableURL = try #require(CairnProcess.binary)
+        process.arguments = arguments + (arguments[0] == "hash" ? [] : ["--store", box.store])
+        let input = Pipe(), err = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        input.fileHandleForWriting.write(Data("some bytes, then nothing".utf8))
+        Self.waitForHandlers(process.processIdentifier)
+        usleep(200_000)  // into the wait for more input
+        kill(process.processIdentifier, SIGINT)
+        let deadline = Date().addingTimeInterval(30)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        let stuck = process.isRunning
+        try input.fileHandleForWriting.close()  // lets a stuck one end
+        process.waitUntilExit()
+        #expect(!stuck, "\(arguments) kept waiting for input after SIGINT")
+        #expect(process.terminationStatus == 128 + SIGINT)
+        #expect(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "Error: interrupted\n")
+    }
+
+    /// Waits (up to 10 s) until the process catches SIGINT, SIGTERM and SIGHUP (`SigCgt`).
+    static func waitForHandlers(_ pid: pid_t) {
+        let wanted = (UInt64(1) << UInt64(SIGINT - 1)) | (UInt64(1) << UInt64(SIGTERM - 1)) | (UInt64(1) << UInt64(SIGHUP - 1))
+        for _ in 0..<2000 {
+            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+            if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
+               let mask = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16),
+               mask & wanted == wanted { return }
+            usleep(5000)
+        }
+    }
+
     /// SIGHUP (a closed terminal) cancels like SIGINT: 129 and `Error: interrupted`.
     @Test func hangUpCancelsCleanly() throws {
         let box = try StoreSandbox()
@@ -128,14 +169,7 @@ import Testing
         process.standardError = err
         try process.run()
         input.fileHandleForWriting.write(Data(repeating: 7, count: 1 << 20))
-        // Wait until the handlers are installed (SigCgt holds SIGHUP's bit), then hang up.
-        for _ in 0..<2000 {
-            let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
-            if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
-               let mask = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16),
-               mask & (1 << UInt64(SIGHUP - 1)) != 0 { break }
-            usleep(5000)
-        }
+        Self.waitForHandlers(process.processIdentifier)
         kill(process.processIdentifier, SIGHUP)
         try input.fileHandleForWriting.close()
         process.waitUntilExit()

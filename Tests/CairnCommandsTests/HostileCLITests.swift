@@ -122,26 +122,34 @@ import Testing
     func waitingOnStandardInputStopsOnSIGINT(_ arguments: [String]) throws {
         let box = try StoreSandbox()
         defer { box.cleanup() }
-        let process = Process()
-        process.executableURL = try #require(CairnProcess.binary)
-        process.arguments = arguments + (arguments[0] == "hash" ? [] : ["--store", box.store])
-        let input = Pipe(), err = Pipe()
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = err
-        try process.run()
-        input.fileHandleForWriting.write(Data("some bytes, then nothing".utf8))
-        Self.waitForHandlers(process.processIdentifier)
+        let (process, input, err) = try Self.startReading(arguments + (arguments[0] == "hash" ? [] : ["--store", box.store]),
+                                                          first: Data("some bytes, then nothing".utf8))
         usleep(200_000)  // into the wait for more input
         kill(process.processIdentifier, SIGINT)
         let deadline = Date().addingTimeInterval(30)
         while process.isRunning, Date() < deadline { usleep(20_000) }
         let stuck = process.isRunning
-        try input.fileHandleForWriting.close()  // lets a stuck one end
+        try input.close()  // lets a stuck one end
         process.waitUntilExit()
         #expect(!stuck, "\(arguments) kept waiting for input after SIGINT")
         #expect(process.terminationStatus == 128 + SIGINT)
         #expect(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "Error: interrupted\n")
+    }
+
+    /// Starts `cairn ARGUMENTS` reading a pipe the test writes (stdout discarded), once its
+    /// signal handlers are installed; returns it, the pipe's writing end and its stderr.
+    static func startReading(_ arguments: [String], first bytes: Data) throws -> (Process, FileHandle, Pipe) {
+        let process = Process()
+        process.executableURL = try #require(CairnProcess.binary)
+        process.arguments = arguments
+        let input = Pipe(), err = Pipe()
+        process.standardInput = input
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = err
+        try process.run()
+        input.fileHandleForWriting.write(bytes)
+        waitForHandlers(process.processIdentifier)
+        return (process, input.fileHandleForWriting, err)
     }
 
     /// Waits (up to 10 s) until the process catches SIGINT, SIGTERM and SIGHUP (`SigCgt`).
@@ -160,18 +168,9 @@ import Testing
     @Test func hangUpCancelsCleanly() throws {
         let box = try StoreSandbox()
         defer { box.cleanup() }
-        let process = Process()
-        process.executableURL = try #require(CairnProcess.binary)
-        process.arguments = ["add", "-", "--store", box.store]
-        let input = Pipe(), err = Pipe()
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = err
-        try process.run()
-        input.fileHandleForWriting.write(Data(repeating: 7, count: 1 << 20))
-        Self.waitForHandlers(process.processIdentifier)
+        let (process, input, err) = try Self.startReading(["add", "-", "--store", box.store], first: Data(repeating: 7, count: 1 << 20))
         kill(process.processIdentifier, SIGHUP)
-        try input.fileHandleForWriting.close()
+        try input.close()
         process.waitUntilExit()
         #expect(process.terminationReason == .exit && process.terminationStatus == 128 + SIGHUP)
         #expect(String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) == "Error: interrupted\n")

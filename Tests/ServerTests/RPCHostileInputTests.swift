@@ -15,36 +15,34 @@ import CairnTestSupport
     /// of one fails with "CID is pinned recursively"; neither changes the pins, and GC keeps
     /// the DAG. A direct pin is still removed by `pin rm --recursive=false`.
     @Test func directPinNeverReplacesARecursiveOne() throws {
-        let work = try serveDirectory("pins")
-        defer { try? FileManager.default.removeItem(at: work) }
-        let server = try ServeProcess(store: work.appendingPathComponent("store").path)
-        defer { server.stop() }
-        let file = work.appendingPathComponent("big")
-        try sm1(262_145).write(to: file)  // two leaves and a root with Kubo's defaults
-        let added = try rpc(server, "add?pin=true", ["-F", "file=@\(file.path)"])
-        let root = try #require(jsonLines(added.text).last?["Hash"] as? String)
+        try withServeProcess("pins") { work, server in
+            let file = work.appendingPathComponent("big")
+            try sm1(262_145).write(to: file)  // two leaves and a root with Kubo's defaults
+            let added = try rpc(server, "add?pin=true", ["-F", "file=@\(file.path)"])
+            let root = try #require(jsonLines(added.text).last?["Hash"] as? String)
 
-        let direct = try rpc(server, "pin/add?arg=\(root)&recursive=false")
-        #expect(direct.status == 500)
-        #expect(jsonLines(direct.text).first?["Message"] as? String == "pin: \(root) already pinned recursively")
-        let removeDirect = try rpc(server, "pin/rm?arg=\(root)&recursive=false")
-        #expect(removeDirect.status == 500)
-        #expect(jsonLines(removeDirect.text).first?["Message"] as? String == "\(root) is pinned recursively")
-        let listed = try rpc(server, "pin/ls?arg=\(root)&type=recursive")
-        #expect(listed.status == 200 && listed.text.contains(root), "\(listed.text)")
-        #expect(try rpc(server, "repo/gc").status == 200)
-        let cat = try rpc(server, "cat?arg=\(root)")
-        #expect(cat.status == 200 && cat.body == sm1(262_145))
+            let direct = try rpc(server, "pin/add?arg=\(root)&recursive=false")
+            #expect(direct.status == 500)
+            #expect(jsonLines(direct.text).first?["Message"] as? String == "pin: \(root) already pinned recursively")
+            let removeDirect = try rpc(server, "pin/rm?arg=\(root)&recursive=false")
+            #expect(removeDirect.status == 500)
+            #expect(jsonLines(removeDirect.text).first?["Message"] as? String == "\(root) is pinned recursively")
+            let listed = try rpc(server, "pin/ls?arg=\(root)&type=recursive")
+            #expect(listed.status == 200 && listed.text.contains(root), "\(listed.text)")
+            #expect(try rpc(server, "repo/gc").status == 200)
+            let cat = try rpc(server, "cat?arg=\(root)")
+            #expect(cat.status == 200 && cat.body == sm1(262_145))
 
-        // A direct pin goes with `pin rm --recursive=false`; then it is not pinned.
-        let one = work.appendingPathComponent("one")
-        try sm1(1).write(to: one)
-        #expect(try rpc(server, "block/put", ["-F", "file=@\(one.path)"]).status == 200)
-        let leaf = RPCProtocolTests.rawSM1One
-        #expect(try rpc(server, "pin/add?arg=\(leaf)&recursive=false").status == 200)
-        #expect(try rpc(server, "pin/rm?arg=\(leaf)&recursive=false").status == 200)
-        let again = try rpc(server, "pin/rm?arg=\(leaf)&recursive=false")
-        #expect(again.status == 500 && jsonLines(again.text).first?["Message"] as? String == "not pinned or pinned indirectly")
+            // A direct pin goes with `pin rm --recursive=false`; then it is not pinned.
+            let one = work.appendingPathComponent("one")
+            try sm1(1).write(to: one)
+            #expect(try rpc(server, "block/put", ["-F", "file=@\(one.path)"]).status == 200)
+            let leaf = RPCProtocolTests.rawSM1One
+            #expect(try rpc(server, "pin/add?arg=\(leaf)&recursive=false").status == 200)
+            #expect(try rpc(server, "pin/rm?arg=\(leaf)&recursive=false").status == 200)
+            let again = try rpc(server, "pin/rm?arg=\(leaf)&recursive=false")
+            #expect(again.status == 500 && jsonLines(again.text).first?["Message"] as? String == "not pinned or pinned indirectly")
+        }
     }
 
     /// A spooled upload (a directory part) whose multipart body ends without its closing
@@ -83,114 +81,106 @@ import CairnTestSupport
     /// Spool errors are the client's and name the part only: a part below a file part of the
     /// same body, a name used twice, a component longer than the system allows.
     @Test func spoolErrorsNameThePartOnly() throws {
-        let work = try serveDirectory("spool-names")
-        defer { try? FileManager.default.removeItem(at: work) }
-        let server = try ServeProcess(store: work.appendingPathComponent("store").path)
-        defer { server.stop() }
-        let x = work.appendingPathComponent("x")
-        try Data("x".utf8).write(to: x)
-        let below = try rpc(server, "add", ["-F", "file=;type=application/x-directory;filename=d",
-                                            "-F", "file=@\(x.path);filename=d%2Fa", "-F", "file=@\(x.path);filename=d%2Fa%2Fb"])
-        #expect(below.status == 400)
-        #expect(jsonLines(below.text).first?["Message"] as? String
-                == "file name \"d/a/b\" in the multipart body is below a file of the same body")
-        let twice = try rpc(server, "add", ["-F", "file=;type=application/x-directory;filename=d",
-                                            "-F", "file=@\(x.path);filename=d%2Fa", "-F", "file=@\(x.path);filename=d%2Fa"])
-        #expect(twice.status == 400)
-        #expect(jsonLines(twice.text).first?["Message"] as? String == "file name \"d/a\" is used twice in the multipart body")
-        let long = String(repeating: "n", count: 300)
-        let tooLong = try rpc(server, "add", ["-F", "file=;type=application/x-directory;filename=d",
-                                              "-F", "file=@\(x.path);filename=d%2F\(long)"])
-        #expect(tooLong.status == 400)
-        let message = jsonLines(tooLong.text).first?["Message"] as? String ?? ""
-        #expect(message.hasSuffix("in the multipart body is too long"), "\(message)")
-        for answer in [below, twice, tooLong] { #expect(!answer.text.contains("/uploads/"), "\(answer.text)") }
+        try withServeProcess("spool-names") { work, server in
+            let x = work.appendingPathComponent("x")
+            try Data("x".utf8).write(to: x)
+            let below = try rpc(server, "add", ["-F", "file=;type=application/x-directory;filename=d",
+                                                "-F", "file=@\(x.path);filename=d%2Fa", "-F", "file=@\(x.path);filename=d%2Fa%2Fb"])
+            #expect(below.status == 400)
+            #expect(jsonLines(below.text).first?["Message"] as? String
+                    == "file name \"d/a/b\" in the multipart body is below a file of the same body")
+            let twice = try rpc(server, "add", ["-F", "file=;type=application/x-directory;filename=d",
+                                                "-F", "file=@\(x.path);filename=d%2Fa", "-F", "file=@\(x.path);filename=d%2Fa"])
+            #expect(twice.status == 400)
+            #expect(jsonLines(twice.text).first?["Message"] as? String == "file name \"d/a\" is used twice in the multipart body")
+            let long = String(repeating: "n", count: 300)
+            let tooLong = try rpc(server, "add", ["-F", "file=;type=application/x-directory;filename=d",
+                                                  "-F", "file=@\(x.path);filename=d%2F\(long)"])
+            #expect(tooLong.status == 400)
+            let message = jsonLines(tooLong.text).first?["Message"] as? String ?? ""
+            #expect(message.hasSuffix("in the multipart body is too long"), "\(message)")
+            for answer in [below, twice, tooLong] { #expect(!answer.text.contains("/uploads/"), "\(answer.text)") }
+        }
     }
 
     /// Framing errors of the request itself (a chunk size that is not hex, a body shorter
     /// than its Content-Length) are 400, the client's, not 500; nothing is stored.
     @Test func brokenFramingIsTheClientsError() throws {
-        let work = try serveDirectory("framing")
-        defer { try? FileManager.default.removeItem(at: work) }
-        let server = try ServeProcess(store: work.appendingPathComponent("store").path)
-        defer { server.stop() }
-        let badChunk = try rawExchange(port: server.port, send: "POST /api/v0/block/put HTTP/1.1\r\nHost: x\r\n"
-            + "Content-Type: multipart/form-data; boundary=XX\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")
-        #expect(badChunk.hasPrefix("HTTP/1.1 400"), "\(badChunk.prefix(300))")
-        #expect(badChunk.contains("malformed HTTP request"), "\(badChunk.prefix(300))")
-        #expect(try rpc(server, "refs/local").text.isEmpty)
-        #expect(try rpc(server, "version").status == 200)
+        try withServeProcess("framing") { work, server in
+            let badChunk = try rawExchange(port: server.port, send: "POST /api/v0/block/put HTTP/1.1\r\nHost: x\r\n"
+                + "Content-Type: multipart/form-data; boundary=XX\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")
+            #expect(badChunk.hasPrefix("HTTP/1.1 400"), "\(badChunk.prefix(300))")
+            #expect(badChunk.contains("malformed HTTP request"), "\(badChunk.prefix(300))")
+            #expect(try rpc(server, "refs/local").text.isEmpty)
+            #expect(try rpc(server, "version").status == 200)
+        }
     }
 
     /// `dag/import` of a CAR whose root is not valid dag-pb: Kubo stores the blocks, then its
     /// pin of that root fails; so here the answer is 200 with the root's `PinErrorMsg` and the
     /// `unable to pin all roots` trailer, never a 500 after the blocks were stored.
     @Test func undecodableRootFailsItsPinNotTheImport() throws {
-        let work = try serveDirectory("bad-root")
-        defer { try? FileManager.default.removeItem(at: work) }
-        let server = try ServeProcess(store: work.appendingPathComponent("store").path)
-        defer { server.stop() }
-        let data: [UInt8] = [0xff, 0xff, 0x4f, 0x64, 0x7d, 0xf0, 0x33, 0xaf, 0xb5, 0x51]  // not a dag-pb node
-        let digest = stride(from: 0, to: 64, by: 2).map { offset in
-            let hex = Array(sha256Hex(Data(data)).utf8)
-            return UInt8(String(decoding: hex[offset..<offset + 2], as: UTF8.self), radix: 16)!
+        try withServeProcess("bad-root") { work, server in
+            let data: [UInt8] = [0xff, 0xff, 0x4f, 0x64, 0x7d, 0xf0, 0x33, 0xaf, 0xb5, 0x51]  // not a dag-pb node
+            let digest = stride(from: 0, to: 64, by: 2).map { offset in
+                let hex = Array(sha256Hex(Data(data)).utf8)
+                return UInt8(String(decoding: hex[offset..<offset + 2], as: UTF8.self), radix: 16)!
+            }
+            let root = CID.v1(codec: .dagPB, multihash: try Multihash(code: .sha2_256, digest: digest))
+            var car = CARv1Header(roots: [root]).framed
+            car += Varint.encode(UInt64(root.bytes.count + data.count)) + root.bytes + data
+            let file = work.appendingPathComponent("bad.car")
+            try Data(car).write(to: file)
+            let imported = try rpc(server, "dag/import", ["-F", "file=@\(file.path)"])
+            #expect(imported.status == 200, "\(imported.text)")
+            let line = jsonLines(imported.text).first?["Root"] as? [String: Any]
+            #expect(((line?["Cid"] as? [String: Any])?["/"] as? String) == root.description)
+            #expect((line?["PinErrorMsg"] as? String)?.isEmpty == false, "\(imported.text)")
+            #expect(imported.headers["x-stream-error"] == "unable to pin all roots: 1 out of 1 failed")
+            #expect(try rpc(server, "pin/ls?type=recursive").text.contains(root.description) == false)
         }
-        let root = CID.v1(codec: .dagPB, multihash: try Multihash(code: .sha2_256, digest: digest))
-        var car = CARv1Header(roots: [root]).framed
-        car += Varint.encode(UInt64(root.bytes.count + data.count)) + root.bytes + data
-        let file = work.appendingPathComponent("bad.car")
-        try Data(car).write(to: file)
-        let imported = try rpc(server, "dag/import", ["-F", "file=@\(file.path)"])
-        #expect(imported.status == 200, "\(imported.text)")
-        let line = jsonLines(imported.text).first?["Root"] as? [String: Any]
-        #expect(((line?["Cid"] as? [String: Any])?["/"] as? String) == root.description)
-        #expect((line?["PinErrorMsg"] as? String)?.isEmpty == false, "\(imported.text)")
-        #expect(imported.headers["x-stream-error"] == "unable to pin all roots: 1 out of 1 failed")
-        #expect(try rpc(server, "pin/ls?type=recursive").text.contains(root.description) == false)
     }
 
     /// A client that asks for a large answer and stops reading: once nothing has drained for
     /// the idle timeout, the server closes the connection (and lets go of the stream's
     /// buffers) instead of holding it for good; the server still serves.
     @Test func stalledReaderIsDisconnected() throws {
-        let work = try serveDirectory("stall")
-        defer { try? FileManager.default.removeItem(at: work) }
-        let server = try ServeProcess(store: work.appendingPathComponent("store").path, extra: ["--idle-timeout", "2"])
-        defer { server.stop() }
-        let file = work.appendingPathComponent("big")
-        try Data(SplitMix64.bytes(seed: 77, count: 24 << 20)).write(to: file)
-        let added = try rpc(server, "add?pin=true", ["-F", "file=@\(file.path)"])
-        let root = try #require(jsonLines(added.text).last?["Hash"] as? String)
+        try withServeProcess("stall", extra: ["--idle-timeout", "2"]) { work, server in
+            let file = work.appendingPathComponent("big")
+            try Data(SplitMix64.bytes(seed: 77, count: 24 << 20)).write(to: file)
+            let added = try rpc(server, "add?pin=true", ["-F", "file=@\(file.path)"])
+            let root = try #require(jsonLines(added.text).last?["Hash"] as? String)
 
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #expect(fd >= 0)
-        defer { close(fd) }
-        var small: Int32 = 4096
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(server.port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            #expect(fd >= 0)
+            defer { close(fd) }
+            var small: Int32 = 4096
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(server.port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            #expect(connected == 0)
+            let request = Array("POST /api/v0/dag/export?arg=\(root) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n".utf8)
+            #expect(request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } == request.count)
+            sleep(8)  // reads nothing: four times the idle timeout
+            var timeout = timeval(tv_sec: 20, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            var received = 0, ended = false
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if count > 0 { received += count; continue }
+                ended = count == 0 || errno == ECONNRESET  // closed by the server, not a read timeout
+                break
+            }
+            #expect(ended, "the connection was still open after \(received) bytes")
+            #expect(received < 24 << 20, "the whole answer came: \(received) bytes")
+            #expect(try rpc(server, "version").status == 200)
         }
-        #expect(connected == 0)
-        let request = Array("POST /api/v0/dag/export?arg=\(root) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n".utf8)
-        #expect(request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } == request.count)
-        sleep(8)  // reads nothing: four times the idle timeout
-        var timeout = timeval(tv_sec: 20, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var received = 0, ended = false
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count > 0 { received += count; continue }
-            ended = count == 0 || errno == ECONNRESET  // closed by the server, not a read timeout
-            break
-        }
-        #expect(ended, "the connection was still open after \(received) bytes")
-        #expect(received < 24 << 20, "the whole answer came: \(received) bytes")
-        #expect(try rpc(server, "version").status == 200)
     }
 
     /// `Expect: 100-continue` with credentials the auth file refuses (none, or a path outside
@@ -220,16 +210,14 @@ import CairnTestSupport
 
     /// A pin name holding a NUL byte is refused (400), not stored cut at the NUL.
     @Test func pinNameWithNULIsRefused() throws {
-        let work = try serveDirectory("pin-nul")
-        defer { try? FileManager.default.removeItem(at: work) }
-        let server = try ServeProcess(store: work.appendingPathComponent("store").path)
-        defer { server.stop() }
-        let one = work.appendingPathComponent("one")
-        try sm1(1).write(to: one)
-        #expect(try rpc(server, "block/put", ["-F", "file=@\(one.path)"]).status == 200)
-        let refused = try rpc(server, "pin/add?arg=\(RPCProtocolTests.rawSM1One)&name=a%00b")
-        #expect(refused.status == 400)
-        #expect(jsonLines(refused.text).first?["Message"] as? String == "pin name must not contain a NUL byte")
-        #expect(try rpc(server, "pin/ls?names=true").text.contains("\"Name\":\"a\"") == false)
+        try withServeProcess("pin-nul") { work, server in
+            let one = work.appendingPathComponent("one")
+            try sm1(1).write(to: one)
+            #expect(try rpc(server, "block/put", ["-F", "file=@\(one.path)"]).status == 200)
+            let refused = try rpc(server, "pin/add?arg=\(RPCProtocolTests.rawSM1One)&name=a%00b")
+            #expect(refused.status == 400)
+            #expect(jsonLines(refused.text).first?["Message"] as? String == "pin name must not contain a NUL byte")
+            #expect(try rpc(server, "pin/ls?names=true").text.contains("\"Name\":\"a\"") == false)
+        }
     }
 }

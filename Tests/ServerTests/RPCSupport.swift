@@ -62,3 +62,13 @@ func sha256Hex(_ data: Data) -> String {
     hasher.update(data)
     return hasher.finalize().map { String(format: "%02x", $0) }.joined()
 }
+
+/// A fresh directory and a `cairn serve` over a store in it (`EXTRA` arguments), for `body`;
+/// the server is stopped and the directory removed afterwards.
+func withServeProcess(_ label: String, extra: [String] = [], _ body: (URL, ServeProcess) throws -> Void) throws {
+    let work = try serveDirectory(label)
+    defer { try? FileManager.default.removeItem(at: work) }
+    let server = try ServeProcess(store: work.appendingPathComponent("store").path, extra: extra)
+    defer { server.stop() }
+    try body(work, server)
+}

@@ -80,7 +80,11 @@ public final class GatewayBlockHolder: RemoteBlockHolder {
             guard response.status == .ok else { throw Self.failure(response.status, what, http.base) }
             let (order, duplicates) = try Self.carParameters(response.headers["Content-Type"].first ?? "")
             let verifier = DAGVerifier(root: root, scope: scope, order: order, duplicates: duplicates)
-            try await verifier.consume(response, what, body)
+            do {
+                try await verifier.consume(response, what, body)
+            } catch {
+                throw http.streamFailure(error, what)
+            }
             return true
         }
     }

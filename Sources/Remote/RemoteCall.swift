@@ -123,6 +123,22 @@ final class RemoteHTTP: Sendable {
         }
     }
 
+    /// A failure while an answer's body was being read, as one line: the transport's own
+    /// (a silence past the read timeout, a connection closed mid-body, broken chunked framing)
+    /// named as such; any other error (the verifier's, the store's) unchanged.
+    func streamFailure(_ error: any Error, _ what: String) -> any Error {
+        switch error {
+        case let error as HTTPClientError where error == .readTimeout || error == .deadlineExceeded:
+            return RemoteError(.unreachable, "\(what): no answer from \(base) within \(settings.callTimeout.goString)", transient: true)
+        case let error as HTTPParserError:
+            return RemoteError(.remote, "\(what): \(base) broke off or garbled its answer (\(error))")
+        case is HTTPClientError, is IOError, is ChannelError:
+            return RemoteError(.unreachable, "\(what): the connection to \(base) failed mid-answer: \(error)")
+        default:
+            return error
+        }
+    }
+
     /// `text` (the remote's) without the credentials.
     func redact(_ text: String) -> String { settings.auth?.redacting(text) ?? text }
 

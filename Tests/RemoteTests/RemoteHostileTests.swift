@@ -77,6 +77,29 @@ import CairnTestSupport
         }
     }
 
+    /// A gateway that breaks off its CAR mid-answer: one `Error:` line naming the failure of
+    /// the connection, not the HTTP parser's bare text.
+    @Test func brokenOffCARIsNamedAsSuch() async throws {
+        struct BrokenOff: Error {}
+        let root = try CID("bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e")
+        try await serveOnLoopback("breaking-gateway", respond: { _ in
+            Response(status: .ok, headers: [.contentType: "application/vnd.ipld.car; version=1; order=dfs; dups=n"],
+                     body: ResponseBody { writer in
+                         try await writer.write(ByteBuffer(bytes: [0x0a, 0xa1, 0x67, 0x76]))  // the start of a header
+                         throw BrokenOff()
+                     })
+        }) { port in
+            var settings = RemoteSettings()
+            settings.attempts = 1
+            let remote = GatewayBlockHolder(address: try RemoteAddress(parsing: "gateway+http://127.0.0.1:\(port)"), settings: settings)
+            defer { Task { await remote.close() } }
+            let error = await #expect(throws: RemoteError.self) { try await remote.fetch(root, scope: .all) { _ in } }
+            let message = error?.message ?? ""
+            #expect(message.hasPrefix("GET /ipfs/\(root): "), "\(message)")
+            #expect(message.contains("broke off or garbled its answer") || message.contains("failed mid-answer"), "\(message)")
+        }
+    }
+
     /// A 200 from `block/stat` that is not Kubo's `{"Key","Size"}` for the block asked for is
     /// an error, never "present" (which would skip the block's upload).
     @Test(arguments: ["{\"Key\":\"bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy\",\"Size\":1}", "garbage", ""])

@@ -253,7 +253,9 @@ public final class KuboBlockHolder: RemoteBlockHolder {
                 var entries: [(String, String, String)] = []
                 if let cid = line.Cid { entries.append((cid, line.Name ?? "", line.type ?? "")) }
                 for (cid, entry) in line.Keys ?? [:] { entries.append((cid, entry.Name ?? "", entry.type)) }
-                for (text, pinName, type) in entries where pinName == name {
+                // An indirect entry is no pin of its own (it cannot be removed by name): only
+                // recursive and direct ones are listed, whatever else a listing sends.
+                for (text, pinName, type) in entries where pinName == name && (type == "recursive" || type == "direct") {
                     guard let cid = try? CID(text) else { throw RemoteError(.remote, "pin/ls: '\(text)' is not a CID") }
                     guard seen.insert(cid).inserted else { continue }
                     guard found.count < maxNamedPins else {

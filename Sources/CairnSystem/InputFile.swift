@@ -6,6 +6,8 @@ public struct InputFile: ~Copyable {
     /// The path, or `<stdin>`.
     public let name: String
     private let owned: Bool
+    /// A pipe, socket or terminal (`SystemCall.mayWait`), decided once.
+    private let mayWait: Bool
 
     /// Why a path cannot be read; `description` is the line to report.
     public enum Failure: Error, CustomStringConvertible {
@@ -43,6 +45,7 @@ public struct InputFile: ~Copyable {
             descriptor = 0
             name = "<stdin>"
             owned = false
+            mayWait = SystemCall.mayWait(0)
             return
         }
         if let kind = Self.specialKind(path) { throw .notRegular(path, kind: kind) }
@@ -56,6 +59,7 @@ public struct InputFile: ~Copyable {
         descriptor = fd
         name = path
         owned = true
+        mayWait = SystemCall.mayWait(fd)
     }
 
     /// An open descriptor, not closed here.
@@ -63,6 +67,7 @@ public struct InputFile: ~Copyable {
         self.descriptor = descriptor
         self.name = name
         self.owned = false
+        self.mayWait = SystemCall.mayWait(descriptor)
     }
 
     deinit {
@@ -79,6 +84,6 @@ public struct InputFile: ~Copyable {
 
     /// Reads up to `buffer.count` bytes; 0 at the end (EINTR retried, `SystemCall.read`).
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int {
-        try SystemCall.readInterruptibly(descriptor, into: buffer, path: name)
+        try SystemCall.readInterruptibly(descriptor, mayWait: mayWait, into: buffer, path: name)
     }
 }

@@ -52,15 +52,20 @@ public enum SystemCall {
         return try retrying(.read, "read", path: path()) { platformRead(fd, base, buffer.count) }
     }
 
-    /// `read(2)` that, on a descriptor that may wait (a pipe, a socket, a terminal), first
-    /// waits for input in steps of 100 ms and gives up with `EINTR` once
-    /// `CancellationToken.process` is cancelled: the signal handlers restart an interrupted
-    /// read (SA_RESTART), so without this a command waiting on standard input could not be
-    /// stopped by Ctrl-C until its input ended. A regular file is read at once.
-    public static func readInterruptibly(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer,
-                                         path: @autoclosure () -> String?) throws(SystemError) -> Int {
+    /// Whether reading `fd` may wait for input (a pipe, a socket, a terminal; not a regular
+    /// file): decided once per descriptor, for `readInterruptibly`.
+    public static func mayWait(_ fd: Int32) -> Bool {
         var info = stat()
-        if fstat(fd, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG {
+        return fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG
+    }
+
+    /// `read(2)` that, on a descriptor that `mayWait`, first waits for input in steps of 100 ms
+    /// and gives up with `EINTR` once `CancellationToken.process` is cancelled: the signal
+    /// handlers restart an interrupted read (SA_RESTART), so without this a command waiting on
+    /// standard input could not be stopped by Ctrl-C until its input ended.
+    public static func readInterruptibly(_ fd: Int32, mayWait: Bool, into buffer: UnsafeMutableRawBufferPointer,
+                                         path: @autoclosure () -> String?) throws(SystemError) -> Int {
+        if mayWait {
             var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             while true {
                 if CancellationToken.process.isCancelled { throw SystemError(code: EINTR, call: "read", path: path()) }

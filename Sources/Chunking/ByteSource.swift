@@ -42,16 +42,19 @@ public protocol ByteSource {
 /// Reads from a file descriptor with `read(2)` (a file, a pipe, stdin). Does not close it.
 public struct FileDescriptorSource: ByteSource, Sendable {
     public let fileDescriptor: Int32
+    /// A pipe, socket or terminal: its reads wait interruptibly (`SystemCall.readInterruptibly`).
+    private let mayWait: Bool
 
     public init(fileDescriptor: Int32) {
         self.fileDescriptor = fileDescriptor
+        self.mayWait = SystemCall.mayWait(fileDescriptor)
     }
 
     /// Standard input.
     public static var standardInput: FileDescriptorSource { FileDescriptorSource(fileDescriptor: 0) }
 
     public mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(ChunkingError) -> Int {
-        do { return try SystemCall.readInterruptibly(fileDescriptor, into: buffer, path: nil) } catch { throw .readFailed(errno: error.code) }
+        do { return try SystemCall.readInterruptibly(fileDescriptor, mayWait: mayWait, into: buffer, path: nil) } catch { throw .readFailed(errno: error.code) }
     }
 }
 

@@ -148,20 +148,9 @@ import Testing
         process.standardError = err
         try process.run()
         input.fileHandleForWriting.write(bytes)
-        waitForHandlers(process.processIdentifier)
+        // SIGHUP's handler is installed with SIGINT's and SIGTERM's (ccairn_signals_install).
+        InterruptTests.waitForSignalHandlers(process.processIdentifier)
         return (process, input.fileHandleForWriting, err)
-    }
-
-    /// Waits (up to 10 s) until the process catches SIGINT, SIGTERM and SIGHUP (`SigCgt`).
-    static func waitForHandlers(_ pid: pid_t) {
-        let wanted = (UInt64(1) << UInt64(SIGINT - 1)) | (UInt64(1) << UInt64(SIGTERM - 1)) | (UInt64(1) << UInt64(SIGHUP - 1))
-        for _ in 0..<2000 {
-            let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-            if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("SigCgt:") }),
-               let mask = UInt64(line.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16),
-               mask & wanted == wanted { return }
-            usleep(5000)
-        }
     }
 
     /// SIGHUP (a closed terminal) cancels like SIGINT: 129 and `Error: interrupted`.

@@ -80,7 +80,7 @@ enum StandardOutput {
         // characters are escaped and it is cut at 1000 characters, so the error stays one line
         // and cannot drive the terminal; ArgumentParser's usage hint lines follow unchanged.
         let hint = full.dropFirst(("Error: " + message).count)
-        var line = "Error: " + oneLine(message) + hint
+        var line = "Error: " + oneLine(message, limit: 1000) + hint
         if !line.hasSuffix("\n") { line += "\n" }
         // Written with write(2) itself, as ArgumentParser does, not through SystemCall: the
         // fault tests inject errors into SystemCall's writes, and the error line must still come.
@@ -94,23 +94,6 @@ enum StandardOutput {
             }
         }
         CairnSystem.exit(code.rawValue)
-    }
-
-    /// `text` on one line for a terminal: control characters (newlines, escapes, NUL) written
-    /// as `\n`, `\r`, `\t` or `\u{1b}`, and at most 1000 characters kept.
-    static func oneLine(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value):
-                out += "\\u{" + String(scalar.value, radix: 16) + "}"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out.count > 1000 ? String(out.prefix(1000)) + "… (\(out.count - 1000) more characters)" : out
     }
 }
 

@@ -265,11 +265,8 @@ final class Spool: @unchecked Sendable {
         }
     }
 
-    /// A part's name as an answer shows it: control characters escaped, at most 200 characters.
-    static func shown(_ name: String) -> String {
-        let escaped = name.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f ? "\\u{\(String($0.value, radix: 16))}" : String($0) }.joined()
-        return escaped.count > 200 ? escaped.prefix(200) + "…" : escaped
-    }
+    /// A part's name as an answer shows it (`oneLine`, at most 200 characters).
+    static func shown(_ name: String) -> String { oneLine(name, limit: 200) }
 }
 
 /// One spooled file being written.

@@ -31,20 +31,67 @@ enum MappedBlobImport {
         return mapped.result
     }
 
-    private static func importMapped<Sink: BlockSink>(_ region: UnsafeRawBufferPointer, reader: BlobReader,
-                                                      importer: FileImporter, into sink: inout Sink) throws -> ImportResult {
-        // A compressed layer whose two digests are SHA-256 (`pairDigests`): one thread
-        // decompresses and scans it and hands each piece of the tar, with as many of the blob's
-        // bytes, to a second that hashes the two as the lanes of one SHA-NI kernel
-        // (`decompressForPair`, `hashPair`). Other layers: the digest on one thread, the
-        // decompression and the tar on another (they share no state: `hashStored`,
-        // `checkStream`). Other blobs: the digest. Reader 0 is the importer.
+    /// Imports the bytes of `region` with no checks (`CheckAhead` verifies the blob on other
+    /// threads); nil when they cannot be mapped. The pages the importer is done with are dropped.
+    static func importUnchecked<Sink: BlockSink>(_ region: (file: SharedFile, offset: Int64, length: Int64), name: String,
+                                                 importer: FileImporter, into sink: inout Sink) throws -> ImportResult? {
+        guard region.length > 0, region.length <= Int64(Int.max) else { return nil }
+        let mapped = try MappedFile.withMapping(region.file.fd, offset: region.offset, length: Int(region.length)) { bytes in
+            let positions = MappedPositions(bytes, readers: 1, window: window)
+            var importer = importer
+            importer.batchBytes = min(importer.batchBytes, batchBytes)
+            importer.progress = { done in positions.advance(0, to: Int(done)) }
+            return try importer.importBytes(bytes, into: &sink)
+        }
+        guard let mapped else { return nil }
+        if mapped.damaged { throw OCIError(.io, "\(name): the file changed while it was read") }
+        return mapped.result
+    }
+
+    /// Runs every check of `reader` over its mapped bytes (the checkers of `importMapped`, with no
+    /// importer beside them) and its final checks (`endStored`); false when the bytes cannot be
+    /// mapped (nothing was read: the caller drains the reader instead). `started` gets the
+    /// positions before the first step, so that another thread may `stop` them.
+    static func checkMapped(_ reader: BlobReader, started: (MappedPositions) -> Void) throws -> Bool {
+        let (file, offset, length) = reader.storedRegion
+        guard length > 0, length <= Int64(Int.max) else { return false }
+        let mapped = try MappedFile.withMapping(file.fd, offset: offset, length: Int(length)) { region in
+            let bodies = checkers(reader, region)
+            let positions = MappedPositions(region, readers: bodies.count, window: window)
+            started(positions)
+            let checked = DispatchSemaphore(value: 0)
+            for (index, body) in bodies.enumerated().dropFirst() {
+                let thread = Thread {
+                    body(index, positions)
+                    positions.end(index)
+                    checked.signal()
+                }
+                thread.stackSize = 1 << 20
+                thread.start()
+            }
+            bodies[0](0, positions)
+            positions.end(0)
+            for _ in bodies.dropFirst() { checked.wait() }
+            return positions.wasStopped
+        }
+        guard let mapped else { return false }
+        if mapped.damaged { throw OCIError(.io, "\(reader.name): the file changed while it was read") }
+        if mapped.result {
+            try CancellationToken.process.check()
+            throw OCIError(.io, "\(reader.name): the check was stopped")
+        }
+        try reader.endStored()
+        return true
+    }
+
+    /// The checker threads' bodies over a mapped blob, each given its reader index (see
+    /// `importMapped`).
+    private static func checkers(_ reader: BlobReader, _ region: UnsafeRawBufferPointer) -> [@Sendable (Int, MappedPositions) -> Void] {
         let paired = reader.checksStream && reader.pairDigests()
-        let bodies: [@Sendable (Int, MappedPositions) -> Void]
         let shared = UncheckedSendable((reader, region))
         if paired {
             let ring = UncheckedSendable(Overlap(slots: 4, slotBytes: 1 << 20))
-            bodies = [
+            return [
                 { index, positions in
                     let (reader, region) = shared.value
                     stepping(region, index, positions) { bytes, offset in reader.decompressForPair(bytes, at: offset, ring: ring.value) }
@@ -59,18 +106,28 @@ enum MappedBlobImport {
                     }
                 },
             ]
-        } else {
-            let checks: [(BlobReader) -> (UnsafeRawBufferPointer) -> Void] =
-                reader.checksStream ? [BlobReader.hashStored, BlobReader.checkStream] : [BlobReader.checkStored]
-            bodies = checks.map { check in
-                let check = UncheckedSendable(check)
-                return { index, positions in
-                    let (reader, region) = shared.value
-                    let body = check.value(reader)
-                    stepping(region, index, positions) { bytes, _ in body(bytes) }
-                }
+        }
+        let checks: [(BlobReader) -> (UnsafeRawBufferPointer) -> Void] =
+            reader.checksStream ? [BlobReader.hashStored, BlobReader.checkStream] : [BlobReader.checkStored]
+        return checks.map { check in
+            let check = UncheckedSendable(check)
+            return { index, positions in
+                let (reader, region) = shared.value
+                let body = check.value(reader)
+                stepping(region, index, positions) { bytes, _ in body(bytes) }
             }
         }
+    }
+
+    private static func importMapped<Sink: BlockSink>(_ region: UnsafeRawBufferPointer, reader: BlobReader,
+                                                      importer: FileImporter, into sink: inout Sink) throws -> ImportResult {
+        // A compressed layer whose two digests are SHA-256 (`pairDigests`): one thread
+        // decompresses and scans it and hands each piece of the tar, with as many of the blob's
+        // bytes, to a second that hashes the two as the lanes of one SHA-NI kernel
+        // (`decompressForPair`, `hashPair`). Other layers: the digest on one thread, the
+        // decompression and the tar on another (they share no state: `hashStored`,
+        // `checkStream`). Other blobs: the digest. Reader 0 is the importer.
+        let bodies = checkers(reader, region)
         let positions = MappedPositions(region, readers: 1 + bodies.count, window: window)
         var importer = importer.beside(busyThreads: bodies.count)
         importer.batchBytes = min(importer.batchBytes, batchBytes)
@@ -174,6 +231,9 @@ final class MappedPositions: @unchecked Sendable {
             condition.broadcast()
         }
     }
+
+    /// Whether `stop` was called (or the process cancelled) before every reader ended.
+    var wasStopped: Bool { condition.withLock { stopped } }
 
     /// The import failed: the checkers stop at their next step.
     func stop() {

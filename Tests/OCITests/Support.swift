@@ -131,6 +131,11 @@ struct LayoutCopy {
         try Tool.must("cp", ["-r", source.path, root.path])
     }
 
+    /// A layout made for the test itself (nothing copied).
+    init(existing root: URL) {
+        self.root = root
+    }
+
     func remove() { try? FileManager.default.removeItem(at: root.deletingLastPathComponent()) }
 
     func blobURL(_ digest: String) -> URL {

@@ -37,10 +37,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds a connection may stay silent before it is closed (default 60).", valueName: "seconds"))
     var idleTimeout: Int64?
 
+    @Option(help: ArgumentHelp("Bytes per second a request body must keep up while the server waits for it, after --idle-timeout seconds of slack; 0: only silence is cut (default 16384).",
+                               valueName: "bytes"))
+    var uploadMinRate: Int64?
+
     func validate() throws {
         if let maxBodyBytes, maxBodyBytes < 1 { throw ValidationError("--max-body-bytes must be at least 1") }
         if let maxUploads, maxUploads < 1 { throw ValidationError("--max-uploads must be at least 1") }
         if let idleTimeout, idleTimeout < 1 { throw ValidationError("--idle-timeout must be at least 1") }
+        if let uploadMinRate, uploadMinRate < 0 { throw ValidationError("--upload-min-rate must be 0 or more") }
         _ = try listen(api, "--api")
         _ = try listen(gateway, "--gateway")
     }
@@ -58,6 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let maxBodyBytes { limits.maxBodyBytes = maxBodyBytes }
         if let maxUploads { limits.concurrentUploads = maxUploads }
         if let idleTimeout { limits.idleTimeoutSeconds = idleTimeout }
+        if let uploadMinRate { limits.minimumUploadBytesPerSecond = uploadMinRate }
         let configuration = ServerConfiguration(
             store: store.layout, api: try listen(api, "--api"), gateway: try listen(gateway, "--gateway"),
             authFile: authFile, readOnly: readOnly, allowUnauthenticated: allowUnauthenticated, limits: limits)

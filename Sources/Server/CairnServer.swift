@@ -88,7 +88,9 @@ public struct CairnServer: Sendable {
         let maxBodyBytes = limits.maxBodyBytes
         let http = HTTP1Channel.Configuration(
             additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBodyBytes, authorizations: authorizations),
-                                        WriteStallHandler(limit: .seconds(limits.idleTimeoutSeconds))],
+                                        WriteStallHandler(limit: .seconds(limits.idleTimeoutSeconds)),
+                                        UploadRateHandler(slackSeconds: limits.idleTimeoutSeconds,
+                                                          minimumBytesPerSecond: limits.minimumUploadBytesPerSecond)],
             idleTimeout: .seconds(limits.idleTimeoutSeconds),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes,
                                             maxHeaderFieldCount: 200))

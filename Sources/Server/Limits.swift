@@ -9,6 +9,9 @@ public struct ServerLimits: Sendable, Hashable {
     /// A connection that sends or receives nothing for this long is closed (it bounds a slow
     /// header too: no request starts until its head is complete).
     public var idleTimeoutSeconds: Int64 = 60
+    /// Bytes per second a request body must keep up while the server waits for it, with up to
+    /// `idleTimeoutSeconds` of slack (0: only silence counts; `UploadRateHandler`).
+    public var minimumUploadBytesPerSecond: Int64 = 16 << 10
     /// Largest request head (all header fields together).
     public var maxHeaderBytes = 64 << 10
     /// Bytes of verified raw blocks the gateway keeps in memory (0: none; spec/gateway.md §5.1).

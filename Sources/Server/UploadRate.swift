@@ -1,0 +1,94 @@
+import NIOCore
+import NIOHTTPTypes
+
+/// Closes a connection whose request body trickles in (spec/serve.md §4, Timeouts). Time is
+/// counted only while the server waits for the body: from a `read` the server passes down
+/// (it wants more bytes; a server busy with what it has, such as the store's writes, passes
+/// none) until bytes arrive. That waiting is paid for from a credit of `slack` seconds, which
+/// each body byte refills by 1/`minimumRate` of a second, up to `slack` again: a client must
+/// keep up `minimumRate` bytes per second while the server waits for it, with up to `slack`
+/// seconds of silence at any point. When the credit is spent the connection is closed, which
+/// fails the body and ends the upload (the store's writer, which an upload holds until its
+/// last byte, is let go). `minimumRate` 0: only a silence of `slack` seconds closes it.
+final class UploadRateHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private let slack: Double
+    private let minimumRate: Double
+    private let interval: TimeAmount
+    /// Between a request's head and its end.
+    private var inBody = false
+    /// Since when the server has been waiting for body bytes (nil: not waiting).
+    private var waitingSince: NIODeadline?
+    /// Seconds of waiting the client may still cost.
+    private var credit: Double
+    private var check: Scheduled<Void>?
+
+    init(slackSeconds: Int64, minimumBytesPerSecond: Int64) {
+        slack = Double(max(1, slackSeconds))
+        minimumRate = Double(max(0, minimumBytesPerSecond))
+        credit = slack
+        // A quarter of the slack, at most a second: a spent credit is noticed within that.
+        interval = .nanoseconds(min(1_000_000_000, Int64(slack * 250_000_000)))
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            inBody = true
+            credit = slack
+            waitingSince = nil
+            schedule(context)
+        case .body(let bytes):
+            settle(now: .now())
+            waitingSince = nil  // that read is answered; the next one starts the clock again
+            credit = minimumRate > 0 ? min(slack, credit + Double(bytes.readableBytes) / minimumRate) : slack
+        case .end:
+            inBody = false
+            waitingSince = nil
+            check?.cancel()
+            check = nil
+        }
+        context.fireChannelRead(data)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if inBody && waitingSince == nil { waitingSince = .now() }
+        context.read()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        check?.cancel()
+        check = nil
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        check?.cancel()
+        check = nil
+    }
+
+    /// Charges the waiting up to `now` to the credit.
+    private func settle(now: NIODeadline) {
+        guard let since = waitingSince else { return }
+        credit -= Double((now - since).nanoseconds) / 1e9
+        waitingSince = now
+    }
+
+    private func schedule(_ context: ChannelHandlerContext) {
+        check?.cancel()
+        check = context.eventLoop.assumeIsolated().scheduleTask(in: interval) {
+            self.check = nil
+            guard self.inBody else { return }
+            self.settle(now: .now())
+            if self.credit <= 0 {
+                context.close(promise: nil)
+            } else {
+                self.schedule(context)
+            }
+        }
+    }
+}

@@ -34,6 +34,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Request bodies taken at once; more are refused with 503 (default 8).", valueName: "n"))
     var maxUploads: Int?
 
+    @Option(help: ArgumentHelp("Long answers (dag/export, cat, gateway CARs) produced at once; more wait for a turn (default 8).", valueName: "n"))
+    var maxStreams: Int?
+
     @Option(help: ArgumentHelp("Seconds a connection may stay silent before it is closed (default 60).", valueName: "seconds"))
     var idleTimeout: Int64?
 
@@ -44,6 +47,7 @@ struct ServeCommand: AsyncParsableCommand {
     func validate() throws {
         if let maxBodyBytes, maxBodyBytes < 1 { throw ValidationError("--max-body-bytes must be at least 1") }
         if let maxUploads, maxUploads < 1 { throw ValidationError("--max-uploads must be at least 1") }
+        if let maxStreams, maxStreams < 1 { throw ValidationError("--max-streams must be at least 1") }
         if let idleTimeout, idleTimeout < 1 { throw ValidationError("--idle-timeout must be at least 1") }
         if let uploadMinRate, uploadMinRate < 0 { throw ValidationError("--upload-min-rate must be 0 or more") }
         _ = try listen(api, "--api")
@@ -62,6 +66,7 @@ struct ServeCommand: AsyncParsableCommand {
         var limits = ServerLimits()
         if let maxBodyBytes { limits.maxBodyBytes = maxBodyBytes }
         if let maxUploads { limits.concurrentUploads = maxUploads }
+        if let maxStreams { limits.concurrentStreams = maxStreams }
         if let idleTimeout { limits.idleTimeoutSeconds = idleTimeout }
         if let uploadMinRate { limits.minimumUploadBytesPerSecond = uploadMinRate }
         let configuration = ServerConfiguration(

@@ -6,6 +6,10 @@ public struct ServerLimits: Sendable, Hashable {
     public var maxBodyBytes: Int64 = 64 << 30
     /// Request bodies streaming in at once; more are refused with 503 rather than queued.
     public var concurrentUploads = 8
+    /// Long answers produced at once (RPC streams such as `dag/export` and `cat`, gateway
+    /// CARs, each holding up to about 20 MiB of buffers, an RPC stream a pool thread too); more
+    /// wait for a turn.
+    public var concurrentStreams = 8
     /// A connection that sends or receives nothing for this long is closed (it bounds a slow
     /// header too: no request starts until its head is complete).
     public var idleTimeoutSeconds: Int64 = 60

@@ -17,6 +17,9 @@ final class ServerState: Sendable {
     let writes: Counter
     /// At most `limits.concurrentUploads` request bodies stream in at once.
     let uploadGate: AsyncGate
+    /// At most `limits.concurrentStreams` long answers (RPC streams, gateway CARs) produce at
+    /// once; more wait for a turn (spec/serve.md §4).
+    let streamGate: AsyncGate
     /// Kubo's `API.Authorizations`, if an auth file was given.
     let authorizations: Authorizations?
 
@@ -31,6 +34,7 @@ final class ServerState: Sendable {
         }
         pool = BlockingPool(threads: configuration.limits.concurrentUploads + 16)
         uploadGate = AsyncGate(permits: configuration.limits.concurrentUploads)
+        streamGate = AsyncGate(permits: configuration.limits.concurrentStreams)
         let writes = Counter()
         self.writes = writes
         writeGate = AsyncGate(permits: 1, released: { writes.increment() })

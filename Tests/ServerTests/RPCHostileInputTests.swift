@@ -183,6 +183,51 @@ import CairnTestSupport
         }
     }
 
+    /// Long answers take turns (`--max-streams`, spec/serve.md §4): with one turn, a
+    /// `dag/export` whose client reads nothing holds it until the stall handler closes that
+    /// client, and only then does a second `dag/export` start (whole); short requests never
+    /// wait for a turn.
+    @Test func longAnswersTakeTurns() throws {
+        try withServeProcess("turns", extra: ["--max-streams", "1", "--idle-timeout", "2"]) { work, server in
+            let file = work.appendingPathComponent("big")
+            try Data(SplitMix64.bytes(seed: 78, count: 24 << 20)).write(to: file)
+            let added = try rpc(server, "add?pin=true", ["-F", "file=@\(file.path)"])
+            let root = try #require(jsonLines(added.text).last?["Hash"] as? String)
+
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            #expect(fd >= 0)
+            defer { close(fd) }
+            var small: Int32 = 4096
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(server.port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            #expect(connected == 0)
+            let request = Array("POST /api/v0/dag/export?arg=\(root) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n".utf8)
+            #expect(request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } == request.count)
+            usleep(500_000)  // the first request reaches the server, and its turn, first
+
+            #expect(try rpc(server, "version").status == 200)
+            let second = try rpc(server, "dag/export?arg=\(root)")
+            #expect(second.status == 200 && second.body.count > 24 << 20, "\(second.status) \(second.body.count)")
+            // The second answer came only once the first client was closed.
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            var buffer = [UInt8](repeating: 0, count: 1 << 16)
+            var closed = false
+            while true {
+                let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if count > 0 { continue }
+                closed = count == 0 || errno == ECONNRESET
+                break
+            }
+            #expect(closed, "the stalled client was still connected when the second export ended")
+        }
+    }
+
     /// `Expect: 100-continue` with credentials the auth file refuses (none, or a path outside
     /// the entry's AllowedPaths): no 100, the 403 comes first, as Kubo's Go server answers;
     /// with valid ones the 100 still comes.

@@ -177,8 +177,7 @@ struct GatewayResponder: Sendable {
                 return batch.buffer
             }
         }
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            try await writer.write(ByteBuffer(bytes: header))
+        @Sendable func send(to writer: inout some ResponseBodyWriter) async throws {
             var batch = try await read()
             var sending: ByteBuffer?
             while !batch.blocks.isEmpty {
@@ -191,6 +190,19 @@ struct GatewayResponder: Sendable {
             }
             if let sending { try await writer.write(sending) }
             try await writer.finish(nil)
+        }
+        let turn = state.streamGate
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            try await writer.write(ByteBuffer(bytes: header))
+            // The ring's buffers (about 20 MiB) are taken only in the stream's turn.
+            await turn.acquire()
+            do {
+                try await send(to: &writer)
+                await turn.release()
+            } catch {
+                await turn.release()
+                throw error
+            }
         })
     }
 

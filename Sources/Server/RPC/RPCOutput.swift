@@ -72,8 +72,10 @@ enum RPCOutput {
         let pipe = BytePipe(capacity: 2 << 20)
         let logger = state.logger
         let deadline = RPCDeadline.instant
+        // A stream's turn: the stream gate, or the gate given instead (GC's writer gate).
+        let gate = gate ?? state.streamGate
         Task {
-            await gate?.acquire()
+            await gate.acquire()
             do {
                 try await state.pool.run {
                     try produce(pipe)
@@ -82,7 +84,7 @@ enum RPCOutput {
             } catch {
                 pipe.fail(RPCError.from(error))
             }
-            await gate?.release()
+            await gate.release()
         }
         let first: ByteBuffer?
         do { first = try await pipe.receive() } catch { throw RPCError.from(error) }

@@ -90,7 +90,8 @@ public struct CairnServer: Sendable {
             additionalChannelHandlers: [ExpectContinueHandler(maxBodyBytes: maxBodyBytes, authorizations: authorizations),
                                         WriteStallHandler(limit: .seconds(limits.idleTimeoutSeconds)),
                                         UploadRateHandler(slackSeconds: limits.idleTimeoutSeconds,
-                                                          minimumBytesPerSecond: limits.minimumUploadBytesPerSecond)],
+                                                          minimumBytesPerSecond: limits.minimumUploadBytesPerSecond),
+                                        ReceiveBufferHandler()],
             idleTimeout: .seconds(limits.idleTimeoutSeconds),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes,
                                             maxHeaderFieldCount: 200))

@@ -92,3 +92,17 @@ final class UploadRateHandler: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 }
+
+/// Lets a connection read up to 256 KiB at a time (NIO's adaptive allocator otherwise stops at
+/// 64 KiB): a large upload then takes a quarter of the reads, and of the hand-overs to the
+/// thread that imports it (1 GiB `dag/import` into a store on `/dev/shm`: 1.20-1.31 s against
+/// 1.28-1.43 s, three alternated runs; 1 MiB gained nothing more). The allocator grows only
+/// on connections that fill their reads, so small requests keep small buffers.
+final class ReceiveBufferHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        _ = context.channel.setOption(ChannelOptions.recvAllocator,
+                                      value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 256 << 10))
+    }
+}

@@ -9,6 +9,9 @@ import NIOCore
 /// dag/import.go, pin/pin.go and version.go.
 public final class KuboBlockHolder: RemoteBlockHolder {
     let rpc: KuboRPC
+    /// The node's version once asked (a named push checks it before and at the pin).
+    private let knownVersion = NSLock()
+    nonisolated(unsafe) private var cachedVersion: [Int]?
 
     public init(address: RemoteAddress, settings: RemoteSettings) {
         rpc = KuboRPC(http: RemoteHTTP(base: address.baseURL, settings: settings))
@@ -22,9 +25,12 @@ public final class KuboBlockHolder: RemoteBlockHolder {
 
     /// The node's version (`version`), as numbers (`0.26.0-dev` is 0.26.0).
     public func version() async throws -> [Int] {
+        if let known = knownVersion.withLock({ cachedVersion }) { return known }
         struct Answer: Decodable, Sendable { var Version: String }
         guard case .value(let answer) = try await rpc.json(Answer.self, "version", idempotent: true) else { return [] }
-        return answer.Version.split(separator: "-").first.map { $0.split(separator: ".").compactMap { Int($0) } } ?? []
+        let found = answer.Version.split(separator: "-").first.map { $0.split(separator: ".").compactMap { Int($0) } } ?? []
+        knownVersion.withLock { cachedVersion = found }
+        return found
     }
 
     /// Refuses with a clear message when the node is older than `minimum` (needed for `feature`).

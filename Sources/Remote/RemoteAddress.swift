@@ -39,6 +39,11 @@ public struct RemoteAddress: Hashable, Sendable, CustomStringConvertible {
             }
             throw RemoteError(.usage, "'\(shown)' has no host (or puts credentials in the URL: use --api-auth)")
         }
+        // Requests are made by appending their path (`/api/v0/…`, `/ipfs/…`) to the address:
+        // a path prefix (a node behind a reverse proxy) works, a query or fragment would not.
+        guard !afterScheme.contains("?"), !afterScheme.contains("#") else {
+            throw RemoteError(.usage, "'\(text)' has a query or fragment: a remote address is http(s)://HOST:PORT, optionally with a path prefix")
+        }
         // HOST[:PORT] up to the path: a port, when given, is 1–65535 (NIO traps on more).
         let authority = afterScheme.prefix(while: { $0 != "/" && $0 != "?" && $0 != "#" })
         let afterHost = authority.hasPrefix("[") ? authority.drop(while: { $0 != "]" }).dropFirst() : authority.drop(while: { $0 != ":" })

@@ -133,6 +133,8 @@ import CairnTestSupport
             let added = try #require(log.firstIndex(of: "pin/add \(new)"))
             let removed = try #require(log.firstIndex(of: "pin/rm \(old)"))
             #expect(added < removed)
+            // The node's version (names need Kubo 0.26) is asked once, not before each call.
+            #expect(log.filter { $0 == "version" }.count == 1, "\(log)")
             let remaining: Set<CID> = Set(node.pins.map(\.cid))
             #expect(remaining == [other, new])
             #expect(try await remote.unpinAll("cache") == [new])

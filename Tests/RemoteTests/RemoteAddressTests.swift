@@ -12,6 +12,8 @@ import Remote
         ("/dns/localhost/tcp/5001/http", .kubo, "http://localhost:5001"),
         ("cluster+http://127.0.0.1:9094", .cluster, "http://127.0.0.1:9094"),
         ("gateway+https://gw.example", .gateway, "https://gw.example"),
+        // A path prefix (a node behind a reverse proxy) is kept; requests append to it.
+        ("http://127.0.0.1:8080/kubo/", .kubo, "http://127.0.0.1:8080/kubo"),
     ])
     func parses(text: String, kind: RemoteAddress.Kind, base: String) throws {
         let address = try RemoteAddress(parsing: text)
@@ -20,7 +22,8 @@ import Remote
     }
 
     @Test(arguments: ["", "127.0.0.1:5001", "ftp://x", "/ip4/127.0.0.1/udp/5001", "/ip4/127.0.0.1/tcp/99999",
-                      "http://", "http://user:pw@host:5001", "cluster+ftp://x"])
+                      "http://", "http://user:pw@host:5001", "cluster+ftp://x",
+                      "http://127.0.0.1:5001?offline=true", "http://127.0.0.1:5001/#x", "gateway+http://gw.example/?a=1"])
     func refuses(text: String) {
         let error = #expect(throws: RemoteError.self) { try RemoteAddress(parsing: text) }
         #expect(error?.code == .usage)

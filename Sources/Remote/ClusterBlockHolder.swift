@@ -133,11 +133,30 @@ public final class ClusterBlockHolder: RemoteBlockHolder {
 
     /// `GET /allocations?filter=pin` (NDJSON or one array of `Pin`), filtered here by exact name:
     /// the Cluster has no name filter (ipfs-cluster/ipfs-cluster#2323).
+    /// The NDJSON form (Cluster 1.0 and later) is read a line at a time and only the pins of
+    /// that name are kept, whatever the number of pins; the array form of older Clusters is
+    /// read whole (up to 256 MiB).
     public func pins(_ name: String) async throws -> [RemotePin] {
-        let all = try await rest.call(.GET, "/allocations", [("filter", "pin")], idempotent: true) { response in
-            try decodeList(ClusterPin.self, try await collectBody(response, limit: 256 << 20, "GET /allocations"), "GET /allocations")
+        let what = "GET /allocations"
+        let named = try await rest.call(.GET, "/allocations", [("filter", "pin")], idempotent: true) { response in
+            var kept: [ClusterPin] = []
+            var array: [UInt8]?
+            _ = try await readLines(response, what) { line in
+                if array == nil, line.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0d }) == UInt8(ascii: "[") { array = [] }
+                if array != nil {
+                    array!.append(contentsOf: line)
+                    array!.append(0x0a)
+                    guard array!.count <= 256 << 20 else { throw RemoteError(.remote, "\(what): the answer is over 256 MiB") }
+                } else if !line.allSatisfy({ $0 == 0x20 || $0 == 0x0d || $0 == 0x09 }) {
+                    let pin = try decode(ClusterPin.self, line, what)
+                    if pin.name == name { kept.append(pin) }
+                }
+                return true
+            }
+            if let array { kept = try decodeList(ClusterPin.self, array, what).filter { $0.name == name } }
+            return kept
         }
-        return try (all ?? []).filter { $0.name == name }.map { pin in
+        return try (named ?? []).map { pin in
             guard let cid = try? CID(pin.cid) else { throw RemoteError(.remote, "GET /allocations: '\(pin.cid)' is not a CID") }
             return RemotePin(cid: cid, name: pin.name, recursive: (pin.max_depth ?? -1) < 0)
         }

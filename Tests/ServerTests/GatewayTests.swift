@@ -74,6 +74,24 @@ import Chunking
             #expect(car.status == 200)
             #expect(car.header("Content-Type") == "application/vnd.ipld.car; version=1; order=dfs; dups=n")
             #expect(car.body.isEmpty)
+            // A CAR's length is not known before it is made: no Content-Length (not 0).
+            #expect(car.header("Content-Length") == nil)
+        }
+    }
+
+    /// boxo's gateway (gateway/handler.go): OPTIONS, a browser's preflight, is 200 with the
+    /// methods allowed; another method is 405 with them and "not allowed: read only access".
+    @Test func optionsAndOtherMethods() async throws {
+        try await withGateway(cars: ["gateway-raw-block.car"]) { gateway, _ in
+            let cid = GatewayConformanceTests.rawASCII
+            let options = try await gatewayGet(gateway, "/ipfs/\(cid)", method: .OPTIONS)
+            #expect(options.status == 200)
+            #expect(options.header("Allow") == "GET, HEAD, OPTIONS")
+            #expect(options.body.isEmpty)
+            let delete = try await gatewayGet(gateway, "/ipfs/\(cid)", method: .DELETE)
+            #expect(delete.status == 405)
+            #expect(delete.header("Allow") == "GET, HEAD, OPTIONS")
+            #expect(String(decoding: delete.body, as: UTF8.self) == "Method DELETE not allowed: read only access\n")
         }
     }
 

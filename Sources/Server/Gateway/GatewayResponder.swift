@@ -21,10 +21,19 @@ struct GatewayResponder: Sendable {
     }
 
     static let immutable = "public, max-age=29030400, immutable"
+    /// The methods the gateway answers (`Allow`).
+    static let allowed = "GET, HEAD, OPTIONS"
 
     func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        // OPTIONS (a browser's preflight) is a no-op answered 200 with the methods allowed,
+        // and other methods 405 with them and boxo's text (boxo gateway/handler.go).
+        if request.method == .options {
+            var headers = HTTPFields()
+            headers[.allow] = GatewayResponder.allowed
+            return Response(status: .ok, headers: headers, body: ResponseBody())
+        }
         guard request.method == .get || request.method == .head else {
-            return GatewayResponder.error(GatewayError(405, "method \(request.method) not allowed (GET or HEAD)"), allow: true)
+            return GatewayResponder.error(GatewayError(405, "Method \(request.method) not allowed: read only access"), allow: true)
         }
         do {
             let query = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
@@ -134,7 +143,9 @@ struct GatewayResponder: Sendable {
         headers[.contentType] = parameters.contentType
         headers[.contentDisposition] = attachmentDisposition(request.filename ?? "\(root).car")
         headers[.acceptRanges] = "none"
-        if head { return Response(status: .ok, headers: headers, body: ResponseBody()) }
+        // HEAD: the CAR's length is not known before it is made, so none is given (an empty
+        // body would claim `Content-Length: 0`).
+        if head { return Response(status: .ok, headers: headers, body: ResponseBody { writer in try await writer.finish(nil) }) }
         let walk = CARWalk(resolved, scope: request.scope, entityBytes: request.entityBytes, duplicates: parameters.duplicates)
         let store = self.store
         let logger = state.logger
@@ -228,7 +239,7 @@ struct GatewayResponder: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "text/plain; charset=utf-8"
         headers[.xContentTypeOptions] = "nosniff"
-        if allow { headers[.allow] = "GET, HEAD" }
+        if allow { headers[.allow] = allowed }
         return Response(status: HTTPResponse.Status(code: error.status), headers: headers,
                         body: ResponseBody(byteBuffer: ByteBuffer(string: error.message + "\n")))
     }

@@ -91,7 +91,7 @@ public struct CairnServer: Sendable {
                                         WriteStallHandler(limit: .seconds(limits.idleTimeoutSeconds)),
                                         UploadRateHandler(slackSeconds: limits.idleTimeoutSeconds,
                                                           minimumBytesPerSecond: limits.minimumUploadBytesPerSecond),
-                                        ReceiveBufferHandler()],
+                                        ConnectionSetupHandler()],
             idleTimeout: .seconds(limits.idleTimeoutSeconds),
             httpDecoderConfiguration: .init(maxHeaderFieldSize: limits.maxHeaderBytes, maxHeaderListSize: limits.maxHeaderBytes,
                                             maxHeaderFieldCount: 200))

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
 
 /// Closes a connection whose request body trickles in (spec/serve.md §4, Timeouts). Time is
@@ -93,16 +94,89 @@ final class UploadRateHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 }
 
-/// Lets a connection read up to 256 KiB at a time (NIO's adaptive allocator otherwise stops at
-/// 64 KiB): a large upload then takes a quarter of the reads, and of the hand-overs to the
-/// thread that imports it (1 GiB `dag/import` into a store on `/dev/shm`: 1.20-1.31 s against
-/// 1.28-1.43 s, three alternated runs; 1 MiB gained nothing more). The allocator grows only
-/// on connections that fill their reads, so small requests keep small buffers.
-final class ReceiveBufferHandler: ChannelInboundHandler, RemovableChannelHandler {
+/// Sets up each connection below the HTTP types: it reads up to 256 KiB at a time (NIO's
+/// adaptive allocator otherwise stops at 64 KiB: a large upload then takes a quarter of the
+/// reads, and of the hand-overs to the thread that imports it; 1 GiB `dag/import` into a store
+/// on `/dev/shm`: 1.20-1.31 s against 1.28-1.43 s, three alternated runs; 1 MiB gained nothing
+/// more; the allocator grows only on connections that fill their reads), and an
+/// `HTTP10Handler` goes in next to the request decoder.
+final class ConnectionSetupHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
 
     func handlerAdded(context: ChannelHandlerContext) {
         _ = context.channel.setOption(ChannelOptions.recvAllocator,
                                       value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 2048, maximum: 256 << 10))
+        let operations = context.pipeline.syncOperations
+        if let decoder = try? operations.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self) {
+            try? operations.addHandler(HTTP10Handler(), position: .after(decoder.handler))
+        }
+    }
+}
+
+/// Answers an HTTP/1.0 request as HTTP/1.0 (spec/serve.md §1): the HTTP types above the codec
+/// carry no version, so every answer left as HTTP/1.1, a streamed one chunked, and the
+/// connection stayed open: an HTTP/1.0 client (ApacheBench, old proxies) read the chunk
+/// framing as body bytes and waited for a close that never came. Here, next to the encoder,
+/// the answer to such a request gets version 1.0 (the encoder then frames an answer of unknown
+/// length by the connection's end), no `Transfer-Encoding`, `Trailer` or trailers, and
+/// `Connection: close` unless the request asked for keep-alive and the answer has a
+/// `Content-Length`; then the connection is closed once the answer is written.
+final class HTTP10Handler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// The requests read and not yet answered: whether each is HTTP/1.0, and keep-alive.
+    private var requests: [(old: Bool, keepAlive: Bool)] = []
+    private var closeAfterAnswer = false
+    private var answering = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if case .head(let head) = unwrapInboundIn(data) {
+            requests.append((head.version.major == 1 && head.version.minor == 0, head.isKeepAlive))
+        }
+        context.fireChannelRead(data)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let part = unwrapOutboundIn(data)
+        switch part {
+        case .head(var head) where head.status.code >= 200:
+            guard let request = requests.first, request.old else {
+                answering = !requests.isEmpty
+                context.write(data, promise: promise)
+                return
+            }
+            answering = true
+            head.version = .http1_0
+            head.headers.remove(name: "transfer-encoding")
+            head.headers.remove(name: "trailer")
+            closeAfterAnswer = !request.keepAlive || !head.headers.contains(name: "content-length")
+            head.headers.replaceOrAdd(name: "connection", value: closeAfterAnswer ? "close" : "keep-alive")
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
+        case .head:
+            // An interim answer (100 Continue) to an HTTP/1.0 request is not sent.
+            if let request = requests.first, request.old { promise?.succeed(()); return }
+            context.write(data, promise: promise)
+        case .body:
+            context.write(data, promise: promise)
+        case .end:
+            let old = requests.first?.old ?? false
+            if answering, !requests.isEmpty { requests.removeFirst() }
+            answering = false
+            guard old else {
+                context.write(data, promise: promise)
+                return
+            }
+            let close = closeAfterAnswer
+            closeAfterAnswer = false
+            let written = context.eventLoop.makePromise(of: Void.self)
+            context.write(wrapOutboundOut(.end(nil)), promise: written)
+            written.futureResult.whenComplete { result in
+                if close { context.close(promise: nil) }
+                promise?.completeWith(result)
+            }
+        }
     }
 }

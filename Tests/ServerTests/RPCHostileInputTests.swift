@@ -183,6 +183,67 @@ import CairnTestSupport
         }
     }
 
+    /// An HTTP/1.0 request is answered as HTTP/1.0 (spec/serve.md §1): a streamed answer
+    /// (`cat`) is framed by the connection's end, not chunked (an HTTP/1.0 client would read the
+    /// chunk framing as body bytes), without trailers, and the server closes the connection;
+    /// with `Connection: keep-alive` and a `Content-Length` the connection stays for the next.
+    @Test func http10IsAnsweredAsHTTP10() throws {
+        try withServeProcess("http10") { work, server in
+            let file = work.appendingPathComponent("file")
+            let bytes = sm1(300_000)
+            try bytes.write(to: file)
+            let added = try rpc(server, "add?pin=true", ["-F", "file=@\(file.path)"])
+            let root = try #require(jsonLines(added.text).last?["Hash"] as? String)
+
+            func exchange(_ text: String) throws -> (answer: [UInt8], closed: Bool) {
+                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+                guard fd >= 0 else { throw ServeTestError("socket failed") }
+                defer { close(fd) }
+                var address = sockaddr_in()
+                address.sin_family = sa_family_t(AF_INET)
+                address.sin_port = in_port_t(UInt16(server.port).bigEndian)
+                address.sin_addr.s_addr = inet_addr("127.0.0.1")
+                let connected = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+                guard connected == 0 else { throw ServeTestError("connect failed") }
+                var timeout = timeval(tv_sec: 10, tv_usec: 0)
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+                let request = Array(text.utf8)
+                guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else { throw ServeTestError("send failed") }
+                var received: [UInt8] = []
+                var buffer = [UInt8](repeating: 0, count: 1 << 16)
+                while true {
+                    let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                    if count > 0 { received += buffer[0..<count]; continue }
+                    return (received, count == 0)
+                }
+            }
+            func split(_ answer: [UInt8]) -> (head: String, body: [UInt8]) {
+                let marker: [UInt8] = [13, 10, 13, 10]
+                guard let end = (0...(answer.count - 4)).first(where: { Array(answer[$0..<$0 + 4]) == marker }) else { return ("", []) }
+                return (String(decoding: answer[..<end], as: UTF8.self).lowercased(), Array(answer[(end + 4)...]))
+            }
+
+            let (cat, closed) = try exchange("POST /api/v0/cat?arg=\(root) HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+            #expect(closed, "the server kept an HTTP/1.0 connection open")
+            let (head, body) = split(cat)
+            #expect(head.hasPrefix("http/1.0 200"), "\(head)")
+            #expect(!head.contains("transfer-encoding") && !head.contains("trailer:"), "\(head)")
+            #expect(head.contains("connection: close"), "\(head)")
+            #expect(body == Array(bytes), "\(body.count) bytes")
+
+            // keep-alive with a length: both answers on one connection, closed after the second.
+            let twice = "POST /api/v0/version HTTP/1.0\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n"
+                + "POST /api/v0/version HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"
+            let (both, bothClosed) = try exchange(twice)
+            let text = String(decoding: both, as: UTF8.self).lowercased()
+            #expect(bothClosed)
+            #expect(text.components(separatedBy: "http/1.0 200 ok").count == 3, "\(text)")
+            #expect(text.contains("connection: keep-alive") && text.contains("connection: close"), "\(text)")
+        }
+    }
+
     /// Long answers take turns (`--max-streams`, spec/serve.md §4): with one turn, a
     /// `dag/export` whose client reads nothing holds it until the stall handler closes that
     /// client, and only then does a second `dag/export` start (whole); short requests never

@@ -9,8 +9,11 @@ import NIOCore
 /// of a depth-first walk (links in order, a block already received skipped): the walk's stack
 /// is all that is kept, so a remote sending wide nodes breadth-first is refused at the first
 /// block out of order instead of growing a set of expected links without bound. With
-/// `.unknown` the reachability check runs at the end. The first failure is a `.verification`
-/// error naming the block.
+/// `.unknown` reachability is followed as blocks come: a block linked from the root through
+/// blocks received is reached (and so are the blocks received before it that it links to);
+/// one not (yet) linked waits, at most `maxUnlinked` of them, so that a remote streaming
+/// blocks outside the DAG is refused early instead of filling memory and the store for as
+/// long as the fetch may last. The first failure is a `.verification` error naming the block.
 final class DAGVerifier: @unchecked Sendable {
     enum Order { case dfs, unknown }
 
@@ -20,9 +23,14 @@ final class DAGVerifier: @unchecked Sendable {
     let duplicates: Bool
     /// `.dfs`: the depth-first walk still to go, its next block last.
     private var stack: [CID] = []
-    /// Each block received, with its links where they are needed later (order unknown: the
-    /// final walk; duplicates allowed: a block sent again may bring its subtree again).
+    /// Each block received, with its links where they are needed later (depth-first with
+    /// duplicates allowed: a block sent again may bring its subtree again).
     private var children: [CID: [CID]] = [:]
+    /// `.unknown` order: links of reached blocks not received yet, and blocks received that
+    /// nothing reached links to yet (with their links).
+    private var expected: Set<CID> = []
+    private var unlinked: [CID: [CID]] = [:]
+    let maxUnlinked: Int
     private var pending: [UInt8] = []
     private var offset = 0
     private var headerRead = false
@@ -31,12 +39,14 @@ final class DAGVerifier: @unchecked Sendable {
     static var maxSection: Int { 8 << 20 }
     static var maxBlock: Int { 2 << 20 }
 
-    init(root: CID, scope: FetchScope, order: Order, duplicates: Bool) {
+    init(root: CID, scope: FetchScope, order: Order, duplicates: Bool, maxUnlinked: Int = 1 << 20) {
         self.root = root
         self.scope = scope
         self.order = order
         self.duplicates = duplicates
+        self.maxUnlinked = max(0, maxUnlinked)
         stack = [root]
+        expected = [root]
     }
 
     /// Reads the whole body, then checks the DAG's completeness.
@@ -127,13 +137,39 @@ final class DAGVerifier: @unchecked Sendable {
         }
         try requireValidBlock(cid, bytes)
         let links = scope == .block ? [] : try linksOfFetched(cid, bytes)
-        children[cid] = strict && !duplicates ? [] : links
-        if strict { stack.append(contentsOf: links.reversed()) }
+        if strict {
+            children[cid] = duplicates ? links : []
+            stack.append(contentsOf: links.reversed())
+        } else {
+            children[cid] = []  // received (duplicates are only recognised)
+            if expected.remove(cid) != nil {
+                reach(links)
+            } else {
+                unlinked[cid] = links
+                guard unlinked.count <= maxUnlinked else {
+                    throw RemoteError(.verification, "more than \(maxUnlinked) blocks came that no block of the DAG of \(root) received so far links to (order=unk): refused (\(cid) is one)")
+                }
+            }
+        }
         blockCount += 1
         try body(Block(cid: cid, bytes: Array(bytes)))
     }
 
     private func isIdentity(_ cid: CID) -> Bool { cid.multihash.code == .identity }
+
+    /// `.unknown` order: the links of a block just reached; blocks already received among
+    /// them (and below them) are reached too, the others are expected.
+    private func reach(_ links: [CID]) {
+        var stack = links
+        while let link = stack.popLast() {
+            guard !isIdentity(link) else { continue }
+            if let below = unlinked.removeValue(forKey: link) {
+                stack.append(contentsOf: below)
+            } else if children[link] == nil {
+                expected.insert(link)
+            }
+        }
+    }
 
     /// The DAG is complete, and (order unknown) nothing received lies outside it. In
     /// depth-first order every block was taken only as the walk's next, so the DAG is complete
@@ -146,15 +182,10 @@ final class DAGVerifier: @unchecked Sendable {
             }
             return
         }
-        var reached: Set<CID> = [], stack = [root]
-        while let cid = stack.popLast() {
-            guard !isIdentity(cid), reached.insert(cid).inserted else { continue }
-            guard let links = children[cid] else {
-                throw RemoteError(.verification, "the DAG of \(root) is incomplete: block \(cid) is missing")
-            }
-            stack.append(contentsOf: links.reversed())
+        if let missing = expected.first(where: { !isIdentity($0) }) {
+            throw RemoteError(.verification, "the DAG of \(root) is incomplete: block \(missing) is missing")
         }
-        if let stray = children.keys.first(where: { !reached.contains($0) }) {
+        if let stray = unlinked.keys.first {
             throw RemoteError(.verification, "block \(stray) is outside the DAG of \(root)")
         }
     }

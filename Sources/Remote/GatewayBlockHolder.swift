@@ -79,7 +79,8 @@ public final class GatewayBlockHolder: RemoteBlockHolder {
             if response.status.code == 406 || response.status.code == 501 { return false }
             guard response.status == .ok else { throw Self.failure(response.status, what, http.base) }
             let (order, duplicates) = try Self.carParameters(response.headers["Content-Type"].first ?? "")
-            let verifier = DAGVerifier(root: root, scope: scope, order: order, duplicates: duplicates)
+            let verifier = DAGVerifier(root: root, scope: scope, order: order, duplicates: duplicates,
+                                       maxUnlinked: http.settings.maxUnlinkedBlocks)
             do {
                 try await verifier.consume(response, what, body)
             } catch {

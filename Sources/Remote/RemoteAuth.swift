@@ -51,6 +51,10 @@ public struct RemoteSettings: Sendable {
     public var cluster = ClusterOptions()
     /// How a trustless gateway is fetched from: one CAR, or block by block (`format=raw`).
     public var fetchMode = FetchMode.car
+    /// A CAR whose order is unknown (`order=unk`): the most blocks received but not yet linked
+    /// from the root through blocks received (a CAR written leaves first has its leaves so
+    /// until their parents come); more fail the fetch (spec/remote.md §6).
+    public var maxUnlinkedBlocks = 1 << 20
 
     public init(auth: RemoteAuth? = nil) {
         self.auth = auth

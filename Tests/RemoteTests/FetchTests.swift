@@ -16,9 +16,10 @@ import CairnTestSupport
         return (layer, root, blocks)
     }
 
-    static func fetch(_ base: String, _ root: CID, mode: FetchMode = .car) async throws -> [CID: [UInt8]] {
+    static func fetch(_ base: String, _ root: CID, mode: FetchMode = .car, maxUnlinked: Int? = nil) async throws -> [CID: [UInt8]] {
         var settings = RemoteSettings()
         settings.fetchMode = mode
+        if let maxUnlinked { settings.maxUnlinkedBlocks = maxUnlinked }
         settings.concurrency = 4
         let remote = GatewayBlockHolder(address: try RemoteAddress(parsing: base), settings: settings)
         defer { Task { await remote.close() } }
@@ -74,6 +75,35 @@ import CairnTestSupport
             let error = await #expect(throws: RemoteError.self) { _ = try await Self.fetch(base, root) }
             #expect(error?.code == .verification)
             #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
+        }
+    }
+
+    /// `order=unk` (spec/remote.md §6): blocks not yet linked from the root wait, at most
+    /// `maxUnlinkedBlocks` of them. A CAR written leaves first (the root last) holds all but
+    /// the root so until the end, and verifies within a limit that allows it; with a lower
+    /// one, or blocks of no DAG streamed first, the fetch fails as soon as the limit is passed.
+    @Test func unknownOrderBoundsTheBlocksNotYetLinked() async throws {
+        let (layer, root, blocks) = try Self.setUp()
+        defer { layer.remove() }
+        let gateway = GatewayTestNode(blocks: blocks)
+        gateway.carParameters = "; version=1; order=unk; dups=n"
+        gateway.fault = .leavesFirst
+        try await gateway.serve { base in
+            let whole = try await Self.fetch(base, root, maxUnlinked: blocks.count - 1)
+            #expect(whole == blocks)
+            let error = await #expect(throws: RemoteError.self) { _ = try await Self.fetch(base, root, maxUnlinked: blocks.count - 2) }
+            #expect(error?.code == .verification)
+            #expect(error?.message.contains("no block of the DAG of \(root) received so far links to") == true, "\(error?.message ?? "")")
+        }
+        let flood = GatewayTestNode(blocks: blocks)
+        flood.carParameters = "; version=1; order=unk; dups=n"
+        flood.fault = .strayFlood
+        try await flood.serve { base in
+            let error = await #expect(throws: RemoteError.self) { _ = try await Self.fetch(base, root, maxUnlinked: 16) }
+            #expect(error?.message.contains("more than 16 blocks came") == true, "\(error?.message ?? "")")
+            // Within the limit, the strays are found at the end, as before.
+            let late = await #expect(throws: RemoteError.self) { _ = try await Self.fetch(base, root) }
+            #expect(late?.message.contains("outside the DAG") == true, "\(late?.message ?? "")")
         }
     }
 

@@ -10,7 +10,7 @@ import Multiformats
 /// A trustless gateway in miniature (ipfs/specs src/http-gateways/trustless-gateway.md): CAR
 /// answers whose `Content-Type` declares `order` and `dups`, and misbehaviours on demand.
 final class GatewayTestNode: @unchecked Sendable {
-    enum Fault: Sendable { case none, corruptBlock, extraBlock, duplicateBlock, shuffled, missingBlock, breadthFirst }
+    enum Fault: Sendable { case none, corruptBlock, extraBlock, duplicateBlock, shuffled, missingBlock, breadthFirst, leavesFirst, strayFlood }
 
     let blocks: [CID: [UInt8]]
 
@@ -71,6 +71,15 @@ final class GatewayTestNode: @unchecked Sendable {
         case .shuffled: order = [order[0]] + order.dropFirst().reversed()
         case .missingBlock: order.remove(at: order.count / 2)
         case .breadthFirst: order = try bfsOrder(root)
+        case .leavesFirst: order.reverse()  // every block before the blocks that link to it, the root last
+        case .strayFlood:
+            // 40 valid blocks of no DAG first (each hashes to its CID), then the DAG.
+            for n in 0..<40 {
+                let stray = Array("stray block \(n)".utf8)
+                var sha = TestSHA256()
+                sha.update(stray)
+                try writer.put(Block(cid: CID.v1(codec: .raw, multihash: try Multihash(code: .sha2_256, digest: sha.finalize())), bytes: stray))
+            }
         default: break
         }
         for (index, cid) in order.enumerated() {

@@ -186,6 +186,10 @@ public struct UnixFSReader: Sendable {
         guard let fanout = data.fanout, fanout >= 2, fanout <= 4096, fanout & (fanout - 1) == 0 else {
             throw EngineError(.invalidDAG, "HAMT shard \(cid) has an invalid fanout \(data.fanout.map(String.init) ?? "none")")
         }
+        // UnixFS HAMTs hash names with murmur3-x64-64 (0x22), the only function boxo reads.
+        guard data.hashType == 0x22 else {
+            throw EngineError(.invalidDAG, "HAMT shard \(cid) uses hash function \(data.hashType.map { "0x" + String($0, radix: 16) } ?? "none"); only murmur3-x64-64 (0x22) is supported")
+        }
         let prefixLength = String(fanout - 1, radix: 16).count
         // A HAMT is a tree: a shard met twice means a cycle (or a shared sub-shard, invalid too).
         var stack: [(CID, PBNode)] = [(cid, pb)]

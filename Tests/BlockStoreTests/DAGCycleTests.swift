@@ -60,6 +60,28 @@ import Engine
         return temporary
     }
 
+    /// A HAMT shard whose hash function is not murmur3-x64-64 (0x22) cannot be read by name
+    /// (boxo refuses it: "only murmur3 supported"): listing it is an error naming the function,
+    /// and `get` of it writes nothing.
+    @Test func hamtOfAnotherHashFunctionIsRefused() throws {
+        let file = try Self.dagPB(PBNode(links: [], data: UnixFSData.fileNode(blockSizes: []).bytes))
+        var node = PBNode(links: [PBLink(hash: file.cid, name: "A1name", tsize: 10)],
+                          data: UnixFSData.hamtShard(bitfield: [0x01], fanout: 256, hashType: 0x23).bytes)
+        node.sortLinks()
+        let root = try Self.dagPB(node)
+        let temporary = try Self.store([file, root])
+        defer { temporary.cleanup() }
+        #expect {
+            try UnixFSReader(store: temporary.store).forEachEntry(ofDirectory: root.cid) { _ in }
+        } throws: { error in
+            String(describing: error).contains("uses hash function 0x23")
+        }
+        let out = temporary.path + "-out"
+        let get = try CairnProcess.run(["get", "--store", temporary.path, root.cid.description, "-o", out])
+        #expect(get.status == 1 && get.stderr.contains("only murmur3-x64-64 (0x22) is supported"), "\(get.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
     @Test func selfLinkedFileNodeIsAnErrorNotAHang() throws {
         let (root, blocks) = try Self.fileCycle()
         let temporary = try Self.store(blocks)

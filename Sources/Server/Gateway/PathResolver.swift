@@ -66,6 +66,9 @@ extension GatewayStore {
             guard let fanout = data.fanout.map({ Int(clamping: $0) }), let bucket = HAMTBucket.index(of: name, depth: depth, fanout: fanout) else {
                 throw GatewayError(502, "HAMT shard \(shard) has an invalid fanout")
             }
+            guard data.hashType == 0x22 else {
+                throw GatewayError(502, "HAMT shard \(shard) uses a hash function other than murmur3-x64-64 (0x22)")
+            }
             let prefix = HAMTBucket.prefix(bucket, fanout: fanout)
             guard let link = node.links.first(where: { ($0.name ?? []).starts(with: prefix) }) else {
                 throw GatewayError(404, "no entry named \"\(String(decoding: name, as: UTF8.self))\" in HAMT \(shard)")

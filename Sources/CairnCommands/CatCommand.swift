@@ -16,7 +16,7 @@ struct CatCommand: AsyncParsableCommand {
     @Option(name: [.customShort("l"), .long], help: "Maximum number of bytes to read (default: to the end).")
     var length: Int64?
 
-    @Argument(help: "The file's CID.")
+    @Argument(help: "The file's CID, or a path through UnixFS directories (CID/NAME/… or /ipfs/CID/NAME/…).")
     var cid: String
 
     func validate() throws {
@@ -28,9 +28,11 @@ struct CatCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let cid = try parseSecureCID(cid)
-        let exporter = Exporter(blocks: try store.open(create: false))
+        let (root, segments) = try parseSecureCIDPath(cid)
+        let blocks = try store.open(create: false)
+        let exporter = Exporter(blocks: blocks)
         try storeCall {
+            let cid = try UnixFSReader(store: blocks).resolve(root, segments)
             try exporter.cat(cid, offset: UInt64(offset), length: length.map(UInt64.init)) { try StandardOutput.write($0) }
         }
     }

@@ -11,17 +11,21 @@ struct GetCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
 
-    @Option(name: [.customShort("o"), .long], help: "Where to write it (must not exist; default: the CID).")
+    @Option(name: [.customShort("o"), .long], help: "Where to write it (must not exist; default: the path's last name, else the CID).")
     var output: String?
 
-    @Argument(help: "The CID to get.")
+    @Argument(help: "The CID to get, or a path through UnixFS directories (CID/NAME/… or /ipfs/CID/NAME/…).")
     var cid: String
 
     func run() async throws {
-        let cid = try parseSecureCID(cid)
-        let path = output ?? cid.description
+        let (root, segments) = try parseSecureCIDPath(cid)
+        let path = output ?? segments.last ?? root.description
         guard !path.isEmpty else { throw CLIError("-o needs a path") }
-        let exporter = Exporter(blocks: try store.open(create: false))
-        try storeCall { try exporter.writeTree(cid, to: path) }
+        let blocks = try store.open(create: false)
+        let exporter = Exporter(blocks: blocks)
+        try storeCall {
+            let cid = try UnixFSReader(store: blocks).resolve(root, segments)
+            try exporter.writeTree(cid, to: path)
+        }
     }
 }

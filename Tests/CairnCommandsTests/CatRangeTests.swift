@@ -27,3 +27,50 @@ import Testing
         }
     }
 }
+
+/// `cairn cat` and `cairn get` take IPFS paths as Kubo's do (`CID/NAME/…`, `/ipfs/CID/NAME/…`),
+/// through basic and HAMT-sharded directories; a name absent, a path through a file, `.` or
+/// `..`, or a first segment that is no CID is one error line.
+@Suite struct CatGetPathTests {
+    @Test func pathsThroughDirectories() throws {
+        let box = try StoreSandbox()
+        defer { box.cleanup() }
+        let tree = box.root + "/tree"
+        try FileManager.default.createDirectory(atPath: tree + "/sub/deeper", withIntermediateDirectories: true)
+        let inner = SplitMix64.bytes(seed: 41, count: 300_000)
+        _ = try box.write("tree/sub/deeper/inner.bin", inner)
+        _ = try box.write("tree/top.txt", Array("top\n".utf8))
+        // A directory sharded into a HAMT (Kubo's --max-directory-links style threshold: many entries).
+        try FileManager.default.createDirectory(atPath: tree + "/wide", withIntermediateDirectories: true)
+        for n in 0..<300 { _ = try box.write("tree/wide/entry-\(n).txt", Array("entry \(n)\n".utf8)) }
+        let add = try box.cairn(["add", "-r", "-Q", "--cid-version=1", "--max-directory-links=32", tree])
+        try #require(add.status == 0, "\(add.stderr)")
+        let root = add.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+
+        for path in ["\(root)/sub/deeper/inner.bin", "/ipfs/\(root)/sub/deeper/inner.bin", "\(root)//sub/deeper/inner.bin/"] {
+            let cat = try box.cairn(["cat", path])
+            #expect(cat.status == 0 && [UInt8](cat.stdout) == inner, "\(path): \(cat.stderr)")
+        }
+        let wide = try box.cairn(["cat", "\(root)/wide/entry-217.txt"])
+        #expect(wide.status == 0 && wide.stdoutText == "entry 217\n", "\(wide.stderr)")
+
+        // get: the default name is the path's last one.
+        let here = box.root + "/out"
+        try FileManager.default.createDirectory(atPath: here, withIntermediateDirectories: true)
+        let get = try CairnProcess.run(["get", "--store", box.store, "\(root)/sub"], currentDirectory: here)
+        #expect(get.status == 0, "\(get.stderr)")
+        #expect(try box.read(here + "/sub/deeper/inner.bin") == inner)
+
+        let refusals: [(String, String)] = [
+            ("\(root)/nope", "no link named \"nope\" under \(root)"),
+            ("\(root)/top.txt/x", "is not a directory"),
+            ("\(root)/sub/../top.txt", "'.' and '..' are not names"),
+            ("notacid/top.txt", "notacid is not a CID"),
+        ]
+        for (path, message) in refusals {
+            let cat = try box.cairn(["cat", path])
+            #expect(cat.status != 0 && cat.stderr.hasPrefix("Error: ") && cat.stderr.contains(message), "\(path): \(cat.stderr)")
+            #expect(cat.stderr.split(separator: "\n").count == 1 && cat.stdout.isEmpty)
+        }
+    }
+}

@@ -31,11 +31,13 @@ public enum CairnProcess {
     /// A run whose caller sets no `CAIRN_HOME` gets a store of its own, a fresh path under the
     /// temporary folder that is removed when the run ends: runs never share a store by accident
     /// and tests never touch `~/.cairn`. Tests that need a store across runs name one.
-    public static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:]) throws -> Result {
+    public static func run(_ arguments: [String], stdin: Data? = nil, environment: [String: String] = [:],
+                           currentDirectory: String? = nil) throws -> Result {
         guard let binary else { throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "cairn binary not found"]) }
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
         var privateStore: URL?

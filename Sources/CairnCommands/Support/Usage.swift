@@ -53,6 +53,28 @@ extension ImportProfile {
 
 /// Parses a CID given on the command line to name content to read or pin, refusing the CIDs Kubo
 /// refuses as insecure (`CIDSecurity`, spec/multiformats.md).
+/// A CID or an IPFS path (`CID/NAME/…` or `/ipfs/CID/NAME/…`, as Kubo's `cat` and `get` take
+/// them): the root, checked as `parseSecureCID`, and the names below it (`.` and `..` refused).
+func parseSecureCIDPath(_ text: String) throws -> (root: CID, segments: [String]) {
+    var rest = Substring(text)
+    if rest.hasPrefix("/ipfs/") { rest = rest.dropFirst("/ipfs/".count) }
+    let parts = rest.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+    guard let first = parts.first, !rest.hasPrefix("/") else {
+        throw CLIError("invalid path '\(text)': expected a CID, CID/NAME… or /ipfs/CID/NAME…")
+    }
+    let segments = Array(parts.dropFirst())
+    guard !segments.contains(where: { $0 == "." || $0 == ".." }) else {
+        throw CLIError("invalid path '\(text)': '.' and '..' are not names")
+    }
+    do {
+        return (try parseSecureCID(first), segments)
+    } catch let error as CLIError where segments.isEmpty && first == text {
+        throw error
+    } catch {
+        throw CLIError("invalid path '\(text)': \(first) is not a CID")
+    }
+}
+
 func parseSecureCID(_ text: String) throws -> CID {
     let cid = try parseCID(text)
     do {

@@ -32,6 +32,24 @@ import CairnTestSupport
         }
     }
 
+    /// A node that is not there: "connection refused", the system's words, not NIO's
+    /// "connection reset (error set): … (errno: 111)".
+    @Test func refusedConnectionIsSaidPlainly() async throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        close(fd)  // bound, never listened: nothing answers on it
+        let remote = try kubo("http://127.0.0.1:\(port)") { $0.attempts = 1 }
+        defer { Task { await remote.close() } }
+        let error = await #expect(throws: RemoteError.self) { try await remote.version() }
+        #expect(error?.message == "version: cannot reach http://127.0.0.1:\(port): connection refused", "\(error?.message ?? "")")
+    }
+
     @Test(arguments: ["bearer:TOPSECRET-token", "basic:alice:SECRETPW"])
     func echoedCredentialsAreNeverShown(_ credentials: String) async throws {
         try await serveOnLoopback("echoing-node", respond: { request in

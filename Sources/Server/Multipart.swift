@@ -10,6 +10,8 @@ struct MultipartPartHead: Sendable {
     var contentType: String?
     /// `Abspath` (go-ipfs-files) — accepted, unused.
     var isDirectory: Bool { contentType == "application/x-directory" }
+    /// A symlink: the part's body is its target (go-ipfs-files' `application/symlink`).
+    var isSymlink: Bool { contentType == "application/symlink" }
 }
 
 /// A streaming `multipart/form-data` reader (RFC 7578 / RFC 2046 §5.1) over a request body:

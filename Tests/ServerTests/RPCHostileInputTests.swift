@@ -244,6 +244,56 @@ import CairnTestSupport
         }
     }
 
+    /// go-ipfs-files sends a symlink as a part of type `application/symlink` whose body is the
+    /// target: `add` stores it as a UnixFS symlink, so a tree with symlinks gets real Kubo's
+    /// CID (KuboReference over the same tree on disk), and the link is never followed: a part
+    /// below a symlink part is refused, nothing is written through it, and a target naming a
+    /// server file is stored as text, not as that file.
+    @Test func symlinkPartsAreSymlinks() throws {
+        try withServeProcess("symlinks") { work, server in
+            let tree = work.appendingPathComponent("tree")
+            try FileManager.default.createDirectory(at: tree.appendingPathComponent("sub"), withIntermediateDirectories: true)
+            try sm1(5000).write(to: tree.appendingPathComponent("a.bin"))
+            try sm1(10).write(to: tree.appendingPathComponent("sub/b.bin"))
+            try FileManager.default.createSymbolicLink(atPath: tree.appendingPathComponent("link").path, withDestinationPath: "a.bin")
+            try FileManager.default.createSymbolicLink(atPath: tree.appendingPathComponent("sub/abs").path, withDestinationPath: "/etc/passwd")
+            let form = [
+                "-F", "file=;filename=tree;type=application/x-directory",
+                "-F", "file=@\(tree.appendingPathComponent("a.bin").path);filename=tree/a.bin",
+                "-F", "file=a.bin;filename=tree/link;type=application/symlink",
+                "-F", "file=;filename=tree/sub;type=application/x-directory",
+                "-F", "file=/etc/passwd;filename=tree/sub/abs;type=application/symlink",
+                "-F", "file=@\(tree.appendingPathComponent("sub/b.bin").path);filename=tree/sub/b.bin",
+            ]
+            let added = try rpc(server, "add", form)
+            #expect(added.status == 200, "\(added.text)")
+            let root = jsonLines(added.text).first { $0["Name"] as? String == "tree" }?["Hash"] as? String
+            if VenvPython.isAvailable {
+                let kubo = try KuboReference.run([tree.path])
+                try #require(kubo.status == 0 && !kubo.couldNotIsolate, "the Kubo reference could not run")
+                #expect(root == String(kubo.stdout.split(separator: "\t")[0]), "\(added.text) / \(kubo.stdout)")
+            } else {
+                Issue.record("no .venv with kubo-python: run `make venv`")
+            }
+            // The stored symlink holds its target as text.
+            let link = jsonLines(added.text).first { $0["Name"] as? String == "tree/sub/abs" }?["Hash"] as? String
+            let node = try rpc(server, "block/get?arg=\(link ?? "")")
+            #expect(node.status == 200 && node.text.contains("/etc/passwd") && !node.text.contains("root:"), "\(node.text)")
+
+            // A part below a symlink part would be written through it: refused, nothing written.
+            let outside = work.appendingPathComponent("outside")
+            try FileManager.default.createDirectory(at: outside, withIntermediateDirectories: true)
+            let escape = try rpc(server, "add", [
+                "-F", "file=;filename=d;type=application/x-directory",
+                "-F", "file=\(outside.path);filename=d/l;type=application/symlink",
+                "-F", "file=payload;filename=d/l/evil",
+            ])
+            #expect(escape.status == 400, "\(escape.text)")
+            #expect(jsonLines(escape.text).first?["Message"] as? String == "file name \"d/l/evil\" in the multipart body is below a file of the same body")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: outside.path).isEmpty)
+        }
+    }
+
     /// Long answers take turns (`--max-streams`, spec/serve.md §4): with one turn, a
     /// `dag/export` whose client reads nothing holds it until the stall handler closes that
     /// client, and only then does a second `dag/export` start (whole); short requests never

@@ -29,6 +29,9 @@ enum RPCFiles {
         }
         var adder = Adder(parameters: try options.resolve())
         adder.walk = WalkSettings(recursive: true, hidden: true, emptyDirectories: true)
+        // Symlink parts are stored as symlinks, never followed (a target may name any path
+        // of the server's).
+        adder.walk.symlinks = .store
         adder.wrap = try request.bool("wrap-with-directory", default: false)
         let pin = try request.bool("pin", default: true)
         let pinName = request.options["pin-name"].flatMap { $0.isEmpty ? nil : $0 }
@@ -41,7 +44,7 @@ enum RPCFiles {
         var reader = try MultipartReader(body: request.request.body, contentType: request.request.headers[.contentType],
                                          maxBytes: state.configuration.limits.maxBodyBytes)
         let first = try await reader.nextPart()
-        if let first, !first.isDirectory, !(first.filename ?? "").contains("/"), !adder.wrap, !onlyHash {
+        if let first, !first.isDirectory, !first.isSymlink, !(first.filename ?? "").contains("/"), !adder.wrap, !onlyHash {
             let files = try await streamFiles(first: first, &reader, adder: adder, pin: pin, pinName: pinName, state: state)
             guard !silent else { return RPCOutput.values([]) }
             let shown = quieter ? Array(files.suffix(1)) : files
@@ -109,8 +112,8 @@ enum RPCFiles {
             var head: MultipartPartHead? = first
             while let part = head {
                 let name = part.filename.flatMap { $0.isEmpty ? nil : $0 }
-                guard !part.isDirectory, !(name ?? "").contains("/") else {
-                    throw RPCError.client("a directory part after a top-level file: send directories first, or files alone")
+                guard !part.isDirectory, !part.isSymlink, !(name ?? "").contains("/") else {
+                    throw RPCError.client("a directory or symlink part after a top-level file: send directories and symlinks first, or files alone")
                 }
                 names.append(name)
                 let pipe = BytePipe()
@@ -244,7 +247,7 @@ final class Spool: @unchecked Sendable {
         if !topLevel.contains(top) { topLevel.append(top) }
         try makeDirectories(head.isDirectory ? components[...] : components.dropLast(), for: name)
         guard !head.isDirectory else { return nil }
-        return try SpoolFile(path: path + "/" + name, name: Self.shown(name))
+        return try SpoolFile(path: path + "/" + name, name: Self.shown(name), symlink: head.isSymlink)
     }
 
     /// Creates the directories `components` below the spool (each may exist already as a
@@ -257,7 +260,9 @@ final class Spool: @unchecked Sendable {
             if mkdir(directory, 0o700) == 0 { continue }
             let error = errno
             var status = stat()
-            if error == EEXIST, stat(directory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { continue }
+            // lstat: a symlink part is never a directory to put a later part in (its target
+            // may lie anywhere; nothing is ever written through it).
+            if error == EEXIST, lstat(directory, &status) == 0, status.st_mode & S_IFMT == S_IFDIR { continue }
             if error == EEXIST {
                 throw RPCError.client("file name \"\(Self.shown(name))\" in the multipart body is below a file of the same body")
             }
@@ -275,10 +280,22 @@ final class Spool: @unchecked Sendable {
 final class SpoolFile: @unchecked Sendable {
     private var descriptor: Int32
     let path: String
+    private let name: String
+    /// A symlink part: its target, gathered until `close` makes the link (nil: a file).
+    private var target: [UInt8]?
 
-    init(path: String, name: String) throws {
+    /// `symlink`: the part's body is a symlink's target (at most 4095 bytes, no NUL), made
+    /// into a symlink at `path` when the part ends; the importer stores it as a UnixFS symlink
+    /// and never follows it (spec/serve.md §5.3, `add`).
+    init(path: String, name: String, symlink: Bool = false) throws {
         self.path = path
-        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        self.name = name
+        if symlink {
+            descriptor = -1
+            target = []
+            return
+        }
+        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else {
             let error = errno
             if error == EEXIST || error == EISDIR {
@@ -289,10 +306,27 @@ final class SpoolFile: @unchecked Sendable {
     }
 
     func write(_ buffer: ByteBuffer) throws {
+        if target != nil {
+            target!.append(contentsOf: buffer.readableBytesView)
+            guard target!.count < 4096, !target!.contains(0) else {
+                throw RPCError.client("symlink \"\(name)\" in the multipart body has a target over 4095 bytes or with a NUL")
+            }
+            return
+        }
         try buffer.withUnsafeReadableBytes { bytes in try SystemCall.writeAll(descriptor, bytes, path: path) }
     }
 
     func close() throws {
+        if let link = target {
+            target = nil
+            guard !link.isEmpty else { throw RPCError.client("symlink \"\(name)\" in the multipart body has an empty target") }
+            guard symlink(String(decoding: link, as: UTF8.self), path) == 0 else {
+                let error = errno
+                if error == EEXIST { throw RPCError.client("file name \"\(name)\" is used twice in the multipart body") }
+                throw RPCError.normal("cannot spool \"\(name)\": \(String(cString: strerror(error)))")
+            }
+            return
+        }
         guard descriptor >= 0 else { return }
         SystemCall.close(descriptor)
         descriptor = -1

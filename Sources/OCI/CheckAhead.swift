@@ -21,6 +21,8 @@ final class CheckAhead: @unchecked Sendable {
         case failed(any Error)
         /// Only digested (`BlobReader.checksStream` false): left to the importer's one pass.
         case light(BlobReader)
+        /// Handed to the importer (the reader is let go of here).
+        case taken
     }
 
     private let condition = NSCondition()
@@ -62,7 +64,10 @@ final class CheckAhead: @unchecked Sendable {
             case .running(let reader, let region): return (reader, region)
             case .done(let reader, let region): return (reader, region)
             case .failed(let error): throw error
-            case .light(let reader): return (reader, nil)
+            case .light(let reader):
+                states[index] = .taken
+                return (reader, nil)
+            case .taken: preconditionFailure("blob \(index) was asked for twice")
             }
         }
     }
@@ -74,8 +79,11 @@ final class CheckAhead: @unchecked Sendable {
         while true {
             switch states[index] {
             case .waiting, .running: condition.wait()
-            case .done(let reader, _), .light(let reader): return reader
+            case .done(let reader, _), .light(let reader):
+                states[index] = .taken
+                return reader
             case .failed(let error): throw error
+            case .taken: preconditionFailure("blob \(index) was asked for twice")
             }
         }
     }

@@ -62,13 +62,16 @@ public struct OCIAdder: Sendable {
     private func add(_ layout: OCILayout, to store: BlockStore, pin: Bool, pinName: String?,
                      finish: ((inout AddStoreSink, [OCIAddedBlob]) throws -> [CID])?) throws -> [OCIAddedBlob] {
         if let issue = layout.issues.first { throw issue.error }
-        var readers: [BlobReader] = []
+        // The blob under way, and each one done (its reader let go: it holds buffers and a
+        // decompressor, and a layout may have hundreds of blobs).
+        var current: BlobReader?
+        var checks: [(blob: OCIBlob, check: BlobCheck)] = []
         var failure: BlobSource.FailureBox?
         let uncompressed = self.uncompressed, limits = self.limits, verifyDiffIDs = self.verifyDiffIDs
         func added(_ results: [ImportResult]) -> [OCIAddedBlob] {
-            zip(readers, results).map { reader, result in
-                OCIAddedBlob(blob: reader.blob, check: reader.check!, cid: result.root, tsize: result.size,
-                             uncompressed: uncompressed && reader.blob.role == .layer)
+            zip(checks, results).map { done, result in
+                OCIAddedBlob(blob: done.blob, check: done.check, cid: result.root, tsize: result.size,
+                             uncompressed: uncompressed && done.blob.role == .layer)
             }
         }
         // Blobs added as stored whose checks are more than a digest (layers decompressed for
@@ -86,26 +89,25 @@ public struct OCIAdder: Sendable {
                 if let ahead {
                     let (reader, region) = try ahead.region(index)
                     guard let region else {
-                        readers.append(reader)
+                        current = reader
                         if let result = try MappedBlobImport.importBlob(reader, importer: importer, into: &sink) { return result }
                         let source = BlobSource(reader)
                         failure = source.failure
                         return try importer.importStream(source, into: &sink)
                     }
                     let imported = try MappedBlobImport.importUnchecked(region, name: reader.name, importer: importer.beside(busyThreads: 1), into: &sink)
-                    let checked = try ahead.checked(index)
-                    readers.append(checked)
+                    current = try ahead.checked(index)
                     if let imported { return imported }
                     // Not mappable (an empty blob): streamed, through a reader of its own.
                     let again = try BlobReader(blob: layout.blobs[index], container: layout.container, output: .stored, limits: limits, checkLayer: verifyDiffIDs)
-                    readers[readers.count - 1] = again
+                    current = again
                     let source = BlobSource(again)
                     failure = source.failure
                     return try importer.importStream(source, into: &sink)
                 }
                 let reader = try BlobReader(blob: layout.blobs[index], container: layout.container, output: uncompressed ? .uncompressed : .stored, limits: limits,
                                             checkLayer: verifyDiffIDs)
-                readers.append(reader)
+                current = reader
                 if !reader.outputsUncompressed, let result = try MappedBlobImport.importBlob(reader, importer: importer, into: &sink) {
                     return result
                 }
@@ -114,7 +116,9 @@ public struct OCIAdder: Sendable {
                 return try importer.importStream(source, into: &sink)
             }, check: { _, _ in
                 // The reader's last read returned 0 only after its checks passed.
-                guard readers.last?.check != nil else { throw OCIError(.io, "\(layout.path): a blob was not read to its end") }
+                guard let reader = current, let check = reader.check else { throw OCIError(.io, "\(layout.path): a blob was not read to its end") }
+                checks.append((reader.blob, check))
+                current = nil
             }, finish: finish.map { finish in { sink, results in try finish(&sink, added(results)) } })
         } catch {
             if let error = failure?.error { throw error }

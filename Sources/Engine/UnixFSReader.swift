@@ -170,8 +170,6 @@ public struct UnixFSReader: Sendable {
         }
     }
 
-    /// Calls `body` with each entry of the directory at `cid`: a basic directory's named links
-    /// in order, or a HAMT shard's entries (sub-shards walked, the hex bucket prefix stripped).
     /// The CID named by `segments` below `root`, each segment an entry of a UnixFS directory
     /// (basic or HAMT-sharded), as `ipfs cat ROOT/a/b` resolves it. A name absent is
     /// `notFound` ("no link named …", Kubo's words); passing through a file is `invalidDAG`.
@@ -189,6 +187,8 @@ public struct UnixFSReader: Sendable {
         return current
     }
 
+    /// Calls `body` with each entry of the directory at `cid`: a basic directory's named links
+    /// in order, or a HAMT shard's entries (sub-shards walked, the hex bucket prefix stripped).
     public func forEachEntry(ofDirectory cid: CID, _ body: (Entry) throws -> Void) throws {
         let root = try node(cid, root: cid)
         guard let data = root.data, let pb = root.pb, data.type == .directory || data.type == .hamtShard else {

@@ -140,20 +140,32 @@ public final class ClusterBlockHolder: RemoteBlockHolder {
         let what = "GET /allocations"
         let named = try await rest.call(.GET, "/allocations", [("filter", "pin")], idempotent: true) { response in
             var kept: [ClusterPin] = []
-            var array: [UInt8]?
-            _ = try await readLines(response, what) { line in
-                if array == nil, line.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0d }) == UInt8(ascii: "[") { array = [] }
-                if array != nil {
-                    array!.append(contentsOf: line)
-                    array!.append(0x0a)
-                    guard array!.count <= 256 << 20 else { throw RemoteError(.remote, "\(what): the answer is over 256 MiB") }
-                } else if !line.allSatisfy({ $0 == 0x20 || $0 == 0x0d || $0 == 0x09 }) {
-                    let pin = try decode(ClusterPin.self, line, what)
-                    if pin.name == name { kept.append(pin) }
-                }
-                return true
+            var array: [UInt8]?  // the array form, gathered whole
+            var line: [UInt8] = []
+            func take(_ line: [UInt8]) throws {
+                guard !line.allSatisfy({ $0 == 0x20 || $0 == 0x0d || $0 == 0x09 }) else { return }
+                let pin = try decode(ClusterPin.self, line, what)
+                if pin.name == name { kept.append(pin) }
             }
-            if let array { kept = try decodeList(ClusterPin.self, array, what).filter { $0.name == name } }
+            for try await buffer in response.body {
+                for byte in buffer.readableBytesView {
+                    if array != nil {
+                        array!.append(byte)
+                        guard array!.count <= 256 << 20 else { throw RemoteError(.remote, "\(what): the answer is over 256 MiB") }
+                    } else if byte == 0x0a {
+                        try take(line)
+                        line.removeAll(keepingCapacity: true)
+                    } else if line.allSatisfy({ $0 == 0x20 || $0 == 0x0d || $0 == 0x09 }) && byte == UInt8(ascii: "[") {
+                        array = [byte]
+                    } else {
+                        line.append(byte)
+                        guard line.count <= 16 << 20 else { throw RemoteError(.remote, "\(what): an answer line is too long") }
+                    }
+                }
+            }
+            try checkStreamError(response, what)
+            if let array { return try decodeList(ClusterPin.self, array, what).filter { $0.name == name } }
+            try take(line)
             return kept
         }
         return try (named ?? []).map { pin in

@@ -18,9 +18,10 @@ final class RemoteHTTP: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(
             idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: max(1, settings.concurrency))
-        // A connection that cannot be made fails the call at once, to be retried by
-        // `retrying` (a few tries, 0.1 s doubling): AHC's own retries went on until its 10 s
-        // connect timeout each time, 40 s in all for a node that is not there.
+        // A connection that cannot be made fails the calls waiting for it at once, to be made
+        // again by `retrying` (a few tries, 0.1 s doubling), uploads included since nothing of
+        // them was sent (`nothingSent`): AHC's own retries went on until its 10 s connect
+        // timeout each time, 40 s in all for a node that is not there.
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled
         // Kubo's RPC, the Cluster's API and gateways do not redirect: one that does is reported,
@@ -119,7 +120,7 @@ final class RemoteHTTP: Sendable {
         while true {
             do {
                 return try await attempt()
-            } catch let error as RemoteError where idempotent && tries < settings.attempts && error.isTransient {
+            } catch let error as RemoteError where (idempotent || error.nothingSent) && tries < settings.attempts && error.isTransient {
                 try await Task.sleep(for: pause)
                 pause = pause * 2
                 tries += 1
@@ -152,7 +153,19 @@ final class RemoteHTTP: Sendable {
         if let http = error as? HTTPClientError, http == .deadlineExceeded || http == .readTimeout {
             return RemoteError(.unreachable, "\(what): no answer from \(base) in time", transient: true)
         }
-        return RemoteError(.unreachable, "\(what): cannot reach \(base): \(Self.reason(error))", transient: true)
+        return RemoteError(.unreachable, "\(what): cannot reach \(base): \(Self.reason(error))", transient: true,
+                           nothingSent: Self.isConnectFailure(error))
+    }
+
+    /// Whether `error` is a failure to make the connection (refused, unreachable, timed out
+    /// connecting), before any byte of a request could be sent on it.
+    static func isConnectFailure(_ error: any Error) -> Bool {
+        if let http = error as? HTTPClientError { return http == .connectTimeout }
+        if let io = error as? IOError {
+            return [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(io.errnoCode)
+        }
+        // NIO's NIOConnectionError (every address tried failed) is NIOPosix's; matched by name.
+        return String(describing: type(of: error)) == "NIOConnectionError"
     }
 
     /// A transport failure in a few words: the system's text for an errno (NIO's own reads

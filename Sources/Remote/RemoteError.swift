@@ -28,11 +28,15 @@ public struct RemoteError: CairnError {
     public let message: String
     /// Whether trying the same idempotent call again may succeed (a 5xx, a lost connection).
     public let isTransient: Bool
+    /// Whether the call failed before any of it reached the remote (no connection could be
+    /// made): then even a call that is not idempotent may be made again.
+    public let nothingSent: Bool
 
-    public init(_ code: Code, _ message: String, transient: Bool = false) {
+    public init(_ code: Code, _ message: String, transient: Bool = false, nothingSent: Bool = false) {
         self.code = code
         self.message = message
         self.isTransient = transient
+        self.nothingSent = nothingSent
     }
 
     public var description: String { message }

@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 import NIOCore
+import Synchronization
 @testable import Server
 
 /// The multipart reader hands on slices of the buffers a body arrives in (spec/serve.md §3):
@@ -81,5 +82,31 @@ import NIOCore
         var body = Self.body(Array("hello".utf8), Array("world".utf8))
         body.removeLast(8)
         await #expect(throws: RPCError.self) { _ = try await Self.read(body, cuts: [40, 90]) }
+    }
+}
+
+/// A streamed RPC answer whose body never runs (the client went away before its head could
+/// be written) must still end its producer, which otherwise waits on a full pipe for good,
+/// holding its turn of `--max-streams` and a pool thread (spec/serve.md §4).
+@Suite struct PipeReleaseTests {
+    @Test func lettingGoOfTheBodyEndsTheProducer() throws {
+        let pipe = BytePipe(capacity: 1024)
+        let ended = DispatchSemaphore(value: 0)
+        let outcome = Mutex<String>("running")
+        let producer = Thread {
+            do {
+                while true { try pipe.sendBlocking(ByteBuffer(bytes: [UInt8](repeating: 7, count: 512))) }
+            } catch {
+                outcome.withLock { $0 = "ended: \(type(of: error))" }
+            }
+            ended.signal()
+        }
+        producer.start()
+        var release: PipeRelease? = PipeRelease(pipe)
+        _ = release
+        #expect(ended.wait(timeout: .now() + 0.3) == .timedOut)  // blocked on the full pipe
+        release = nil  // the body, never run, is let go of
+        #expect(ended.wait(timeout: .now() + 30) == .success, "the producer still waits on the full pipe")
+        #expect(outcome.withLock { $0 } == "ended: CancellationError")
     }
 }

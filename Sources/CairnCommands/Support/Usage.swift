@@ -66,13 +66,11 @@ func parseSecureCIDPath(_ text: String) throws -> (root: CID, segments: [String]
     guard !segments.contains(where: { $0 == "." || $0 == ".." }) else {
         throw CLIError("invalid path '\(text)': '.' and '..' are not names")
     }
-    do {
-        return (try parseSecureCID(first), segments)
-    } catch let error as CLIError where segments.isEmpty && first == text {
-        throw error
-    } catch {
-        throw CLIError("invalid path '\(text)': \(first) is not a CID")
-    }
+    // Only a first segment that does not parse is "not a CID"; a CID refused as insecure
+    // keeps its own message.
+    if segments.isEmpty && first == text { return (try parseSecureCID(first), []) }
+    guard (try? CID(first)) != nil else { throw CLIError("invalid path '\(text)': \(first) is not a CID") }
+    return (try parseSecureCID(first), segments)
 }
 
 func parseSecureCID(_ text: String) throws -> CID {

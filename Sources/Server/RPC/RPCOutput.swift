@@ -91,7 +91,12 @@ enum RPCOutput {
         var fields = headers(contentType: contentType)
         if chunked { fields[chunkedOutput] = "1" }
         if bytes { fields[streamOutput] = "1" }
+        // The body may never run (the connection closed before the head could be written):
+        // then the producer, blocked on a full pipe, would hold its turn and a pool thread for
+        // good. Letting go of the body fails the pipe (after a finished body it changes nothing).
+        let release = PipeRelease(pipe)
         return Response(status: .ok, headers: fields, body: ResponseBody { writer in
+            _ = release
             do {
                 if let first { try await writer.write(first) }
                 while true {
@@ -192,4 +197,12 @@ indirect enum JSONValue: Sendable {
     static func quote(_ text: String, into out: inout String) {
         JSONText.appendQuoted(text, to: &out, escapingHTML: true)
     }
+}
+
+/// Fails a pipe when let go of: held by a streamed answer's body closure, so that a body that
+/// never runs still ends its producer.
+final class PipeRelease: Sendable {
+    let pipe: BytePipe
+    init(_ pipe: BytePipe) { self.pipe = pipe }
+    deinit { pipe.fail(CancellationError()) }
 }

@@ -10,11 +10,16 @@ public final class ServeProcess: @unchecked Sendable {
 
     /// Starts `cairn serve --store STORE --api 127.0.0.1:0 --gateway none EXTRA…` and waits for
     /// its listening line on stdout.
-    public init(store: String, extra: [String] = []) throws {
+    public init(store: String, extra: [String] = [], environment: [String: String] = [:]) throws {
         guard let binary = CairnProcess.binary else { throw ServeTestError("cairn binary not found") }
         self.store = store
         process.executableURL = binary
         process.arguments = ["serve", "--store", store, "--api", "127.0.0.1:0", "--gateway", "none"] + extra
+        if !environment.isEmpty {
+            var merged = ProcessInfo.processInfo.environment
+            for (key, value) in environment { merged[key] = value }
+            process.environment = merged
+        }
         let out = Pipe()
         process.standardOutput = out
         process.standardError = stderrPipe

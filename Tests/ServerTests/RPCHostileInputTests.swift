@@ -294,6 +294,23 @@ import CairnTestSupport
         }
     }
 
+    /// A spooled part that cannot be written (here the disk full, injected: CAIRN_FAULT on the
+    /// server's second write, its first being the listening line) is an error naming the
+    /// part and the system's reason, never the server's spool path.
+    @Test func spoolWriteErrorsNameThePartNotThePath() throws {
+        let work = try serveDirectory("spool-enospc")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let store = work.appendingPathComponent("store").path
+        try ServeProcess(store: store).stop()  // the store exists: no write of its own comes first
+        let server = try ServeProcess(store: store, environment: ["CAIRN_FAULT": "write:2:ENOSPC"])
+        defer { server.stop() }
+        let answer = try rpc(server, "add", ["-F", "file=;filename=d;type=application/x-directory", "-F", "file=hello;filename=d/a.txt"])
+        #expect(answer.status == 500, "\(answer.text)")
+        let message = jsonLines(answer.text).first?["Message"] as? String
+        #expect(message == "cannot spool \"d/a.txt\": No space left on device", "\(answer.text)")
+        #expect(!answer.text.contains(work.path) && !answer.text.contains("uploads"), "\(answer.text)")
+    }
+
     /// Long answers take turns (`--max-streams`, spec/serve.md §4): with one turn, a
     /// `dag/export` whose client reads nothing holds it until the stall handler closes that
     /// client, and only then does a second `dag/export` start (whole); short requests never

@@ -313,7 +313,12 @@ final class SpoolFile: @unchecked Sendable {
             }
             return
         }
-        try buffer.withUnsafeReadableBytes { bytes in try SystemCall.writeAll(descriptor, bytes, path: path) }
+        // The system's error without the spool's path (the answer goes to the client).
+        do {
+            try buffer.withUnsafeReadableBytes { bytes in try SystemCall.writeAll(descriptor, bytes, path: nil) }
+        } catch let error as SystemError {
+            throw RPCError.normal("cannot spool \"\(name)\": \(String(cString: strerror(error.code)))")
+        }
     }
 
     func close() throws {

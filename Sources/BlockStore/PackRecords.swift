@@ -62,6 +62,31 @@ struct PackFile {
         version = try PackFile.readVersion(storage, path: path)
     }
 
+    /// A pack whose header is damaged, read as if its header named `version` (`store repair`
+    /// salvages its records: each one still checks against its CID).
+    init(fd: Int32, path: String, assumingVersion version: UInt8) throws {
+        storage = .file(fd)
+        self.path = path
+        size = try Sys.fileSize(fd, path: path)
+        self.version = version
+    }
+
+    /// The pack format a pack with a damaged header was written in: the first format under
+    /// which a verified record is found from offset 16 (format 2 first: its records also carry
+    /// a header checksum), nil if there is none under either.
+    static func guessVersion(fd: Int32, path: String) throws -> UInt8? {
+        struct Found: Error {}
+        for version in PackFormat.readableVersions.reversed() {
+            let pack = try PackFile(fd: fd, path: path, assumingVersion: version)
+            do {
+                try pack.walk(from: Int64(PackFormat.headerSize), resync: true, { _, _ in throw Found() })
+            } catch is Found {
+                return version
+            }
+        }
+        return nil
+    }
+
     /// A pack held in memory, read exactly as a file holding `bytes` would be.
     init(bytes: [UInt8], path: String = "(pack in memory)") {
         storage = .memory(bytes)

@@ -17,6 +17,9 @@ public struct RepairReport: Sendable {
     public var skipped: [String] = []
     /// Files named like packs that do not start with a pack header, renamed to `….damaged`.
     public var notPacks: [String] = []
+    /// Packs whose damaged header was rewritten (records that verify follow it); the damaged
+    /// bytes are kept in `….header-damaged`.
+    public var headersRestored: [String] = []
     /// Where the previous index (and its -wal/-shm) was moved, if there was one.
     public var previousIndex: String?
     /// Pins carried over from the previous index (when it could still be read); nil if it
@@ -130,11 +133,19 @@ extension BlockStore {
             let path = layout.packPath(id)
             let fd = try Sys.open(path, O_RDONLY)
             defer { Sys.close(fd) }
-            let pack = try PackFile(fd: fd, path: path)
-            guard pack.version != nil else {
-                _ = try syscall("cannot rename \(path)") { rename(path, path + ".damaged") }
-                report.notPacks.append(PackFormat.fileName(id))
-                continue
+            var pack = try PackFile(fd: fd, path: path)
+            if pack.version == nil {
+                // A damaged header costs no block: if records that check against their CIDs
+                // follow it, a sound header is written in its place (the damaged bytes are kept
+                // beside the pack) and the pack is read as any other. Else it is set aside.
+                guard let version = try PackFile.guessVersion(fd: fd, path: path) else {
+                    _ = try syscall("cannot rename \(path)") { rename(path, path + ".damaged") }
+                    report.notPacks.append(PackFormat.fileName(id))
+                    continue
+                }
+                try restoreHeader(path: path, fd: fd, version: version)
+                report.headersRestored.append(PackFormat.fileName(id))
+                pack = try PackFile(fd: fd, path: path)
             }
             report.packs += 1
             try pack.walk(from: Int64(PackFormat.headerSize), resync: true, { record, bytes in
@@ -157,6 +168,24 @@ extension BlockStore {
             try db.execute(sql: "INSERT INTO packs(id, size) VALUES (?, ?)", arguments: [id, pack.size])
         }
         return ids.last ?? 0
+    }
+
+    /// Writes the pack header of `version` over a damaged one; the damaged bytes are saved first
+    /// in `PACK.header-damaged` (never deleted).
+    private static func restoreHeader(path: String, fd: Int32, version: UInt8) throws {
+        var damaged = [UInt8](repeating: 0, count: PackFormat.headerSize)
+        let got = try damaged.withUnsafeMutableBytes { try Sys.preadFull(fd, $0, at: 0, path: path) }
+        let saved = path + ".header-damaged"
+        let savedFD = try Sys.open(saved, O_WRONLY | O_CREAT | O_TRUNC)
+        defer { Sys.close(savedFD) }
+        try damaged[0..<got].withUnsafeBytes { try Sys.pwriteAll(savedFD, $0, at: 0, path: saved) }
+        try Sys.fsync(savedFD, path: saved)
+        var header = PackFormat.header
+        header[PackFormat.magicPrefix.count] = version
+        let writeFD = try Sys.open(path, O_WRONLY)
+        defer { Sys.close(writeFD) }
+        try header.withUnsafeBytes { try Sys.pwriteAll(writeFD, $0, at: 0, path: path) }
+        try Sys.fdatasync(writeFD, path: path)
     }
 
     /// The roots: dag-pb and dag-cbor blocks that no other stored block links to.

@@ -22,6 +22,9 @@ struct StoreRepairCommand: AsyncParsableCommand {
         let report = try storeCall { try BlockStore.repair(layout: store.layout, pinRoots: pinRoots, lockWait: store.lockWait) }
         var text = ""
         for line in report.skipped { text += "skipped: \(line)\n" }
+        for name in report.headersRestored {
+            text += "pack header restored: \(name) (the damaged header is kept as \(name).header-damaged)\n"
+        }
         for name in report.notPacks { text += "not a pack: \(name) (renamed to \(name).damaged)\n" }
         text += "indexed \(report.blocks) blocks (\(report.blockBytes) bytes) from \(report.packs) packs"
         text += report.duplicateRecords > 0 ? " (\(report.duplicateRecords) duplicate records)\n" : "\n"

@@ -162,15 +162,36 @@ public final class BlockStore: Sendable {
         return !names.contains { PackFormat.id(ofFileName: $0) != nil }
     }
 
-    private static func checkFormatFile(_ layout: StoreLayout) throws {
-        guard let text = try? String(contentsOfFile: layout.formatPath, encoding: .utf8) else { return }
+    /// What the `FORMAT` file says.
+    enum FormatFile: Equatable {
+        /// No file (or one that cannot be read: the index's own format record still decides).
+        case missing
+        /// `cairn-blockstore N`.
+        case version(Int)
+        /// Anything else: not a format file.
+        case damaged
+    }
+
+    static func readFormatFile(_ layout: StoreLayout) -> FormatFile {
+        guard let data = FileManager.default.contents(atPath: layout.formatPath) else { return .missing }
+        guard let text = String(data: data, encoding: .utf8) else { return .damaged }
         let fields = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
-        guard fields.count >= 2, fields[0] == "cairn-blockstore", let version = Int(fields[1]) else {
-            throw BlockStoreError(.formatVersion, "\(layout.formatPath) is not a cairn block store format file")
-        }
-        guard version == blockStoreFormatVersion else {
-            throw BlockStoreError(.formatVersion,
-                "store \(layout.root) has format version \(version); this cairn reads version \(blockStoreFormatVersion)")
+        guard fields.count >= 2, fields[0] == "cairn-blockstore", let version = Int(fields[1]) else { return .damaged }
+        return .version(version)
+    }
+
+    private static func checkFormatFile(_ layout: StoreLayout) throws {
+        switch readFormatFile(layout) {
+        case .missing:
+            return
+        case .damaged:
+            throw BlockStoreError(.formatVersion, "\(layout.formatPath) is not a cairn block store format file; "
+                + "`cairn store repair` restores it")
+        case .version(let version):
+            guard version == blockStoreFormatVersion else {
+                throw BlockStoreError(.formatVersion,
+                    "store \(layout.root) has format version \(version); this cairn reads version \(blockStoreFormatVersion)")
+            }
         }
     }
 

@@ -20,6 +20,8 @@ public struct RepairReport: Sendable {
     /// Packs whose damaged header was rewritten (records that verify follow it); the damaged
     /// bytes are kept in `….header-damaged`.
     public var headersRestored: [String] = []
+    /// Where a damaged FORMAT file was moved when a sound one was written in its place.
+    public var formatRestored: String?
     /// Where the previous index (and its -wal/-shm) was moved, if there was one.
     public var previousIndex: String?
     /// Pins carried over from the previous index (when it could still be read); nil if it
@@ -46,6 +48,13 @@ extension BlockStore {
         let lock = try FileLock(path: layout.lockPath, wait: lockWait)
         defer { lock.unlock() }
         var report = RepairReport()
+        // A FORMAT file naming another version is a store this cairn does not know how to read:
+        // it is not rebuilt as version 1 (a later version may hold what this code cannot see).
+        let format = readFormatFile(layout)
+        if case .version(let version) = format, version != blockStoreFormatVersion {
+            throw BlockStoreError(.formatVersion, "store \(layout.root) has format version \(version) (\(layout.formatPath)); "
+                + "this cairn reads and repairs version \(blockStoreFormatVersion) only: nothing was changed")
+        }
         let rebuild = layout.databasePath + ".rebuild"
         for suffix in ["", "-journal", "-wal", "-shm"] { try Sys.unlink(rebuild + suffix) }
         let oldPins = Sys.exists(layout.databasePath) ? try? readPins(layout.databasePath) : nil
@@ -71,6 +80,12 @@ extension BlockStore {
                     try db.execute(sql: "DROP TABLE temp.linked")
                 }
                 try queue.close()
+                // A damaged FORMAT file is restored only when the rest is a cairn store.
+                if format == .damaged && report.packs == 0 && oldPins == nil {
+                    throw BlockStoreError(.formatVersion, "\(layout.formatPath) is not a cairn block store format file, and "
+                        + "\(layout.root) holds no pack and no readable index: nothing here is recognisable as a cairn store; "
+                        + "nothing was changed")
+                }
             } catch let error as BlockStoreError {
                 throw error
             } catch let error as DatabaseError where SQLiteFaults.isIOError(error) {
@@ -104,7 +119,24 @@ extension BlockStore {
             throw error
         }
         try Sys.syncDirectory(layout.root)
-        if !Sys.exists(layout.formatPath) { try writeFormatFile(layout) }
+        switch format {
+        case .missing:
+            if !Sys.exists(layout.formatPath) { try writeFormatFile(layout) }
+        case .damaged:
+            let aside = layout.formatPath + ".replaced-\(Int(Date().timeIntervalSince1970))"
+            try Sys.rename(layout.formatPath, to: aside)
+            try writeFormatFile(layout)
+            report.formatRestored = aside
+        case .version:
+            break
+        }
+        // The repair is committed: from here on nothing throws, what happened is reported.
+        if ProcessInfo.processInfo.environment["CAIRN_TEST_SIGNAL_AFTER_REPAIR_COMMIT"] != nil {
+            // (Tests.) A SIGINT to the process, as a user's ^C, and its arrival awaited: this
+            // thread may block signals, another takes it.
+            kill(getpid(), SIGINT)
+            for _ in 0..<5000 where !CancellationToken.process.isCancelled { usleep(1000) }
+        }
         lock.unlock()
         guard !roots.isEmpty else { return report }
         let store = try BlockStore(layout: layout, create: false, lockWait: lockWait)

@@ -28,6 +28,7 @@ struct StoreRepairCommand: AsyncParsableCommand {
         for name in report.notPacks { text += "not a pack: \(name) (renamed to \(name).damaged)\n" }
         text += "indexed \(report.blocks) blocks (\(report.blockBytes) bytes) from \(report.packs) packs"
         text += report.duplicateRecords > 0 ? " (\(report.duplicateRecords) duplicate records)\n" : "\n"
+        if let aside = report.formatRestored { text += "FORMAT restored (the damaged one kept as \(aside))\n" }
         if let previous = report.previousIndex { text += "previous index kept as \(previous)\n" }
         if let kept = report.pinsKept {
             text += "pins kept from the previous index: \(kept)\n"

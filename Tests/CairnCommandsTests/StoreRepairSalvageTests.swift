@@ -46,4 +46,43 @@ struct StoreRepairSalvageTests {
         #expect(FileManager.default.fileExists(atPath: junk + ".damaged"))
         #expect([UInt8](try box.cairn(["cat", root]).stdout) == bytes)
     }
+
+    /// A damaged FORMAT file is restored by repair (the damaged one kept), when the rest of the
+    /// store is a cairn store.
+    @Test func damagedFormatFileIsRestored() throws {
+        let box = try StoreSandbox()
+        defer { box.cleanup() }
+        let (root, bytes) = try StoreDamageTests.storeWithFile(box)
+        let format = box.store + "/FORMAT"
+        try Data("garbage\u{1}\n".utf8).write(to: URL(fileURLWithPath: format))
+        let cat = try box.cairn(["cat", root])
+        #expect(cat.isCleanFailure && cat.stderr.contains("cairn store repair"), "\(cat.stderr)")
+        let repair = try box.cairn(["store", "repair"])
+        #expect(repair.status == 0, "\(repair.stderr)")
+        #expect(repair.stdoutText.contains("FORMAT restored"), "\(repair.stdoutText)")
+        #expect(Self.contents(format) == Array("cairn-blockstore 1\n".utf8))
+        #expect([UInt8](try box.cairn(["cat", root]).stdout) == bytes)
+        #expect(try box.cairn(["pin", "ls", "-q"]).stdoutText == root + "\n")
+    }
+
+    /// A FORMAT file naming another version, or a damaged one with nothing else recognisable,
+    /// is refused with one line saying why, and nothing is changed.
+    @Test func unrepairableFormatIsRefusedWithTheReason() throws {
+        let box = try StoreSandbox()
+        defer { box.cleanup() }
+        _ = try StoreDamageTests.storeWithFile(box)
+        try Data("cairn-blockstore 7\n".utf8).write(to: URL(fileURLWithPath: box.store + "/FORMAT"))
+        let before = try FileManager.default.contentsOfDirectory(atPath: box.store).sorted()
+        let repair = try box.cairn(["store", "repair"])
+        #expect(repair.isCleanFailure && repair.stderr.contains("format version 7"), "\(repair.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: box.store).sorted() == before)
+
+        let empty = box.root + "/not-a-store"
+        try FileManager.default.createDirectory(atPath: empty + "/packs", withIntermediateDirectories: true)
+        try Data("hello\n".utf8).write(to: URL(fileURLWithPath: empty + "/FORMAT"))
+        let refused = try CairnProcess.run(["store", "repair", "--store", empty])
+        #expect(refused.isCleanFailure && refused.stderr.contains("recognisable"), "\(refused.stderr)")
+        #expect(Self.contents(empty + "/FORMAT") == Array("hello\n".utf8))
+        #expect(!FileManager.default.fileExists(atPath: empty + "/index.sqlite"))
+    }
 }

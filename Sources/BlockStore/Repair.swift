@@ -31,6 +31,10 @@ public struct RepairReport: Sendable {
     /// not decode, pinned directly.
     public var rootsPinned: [CID] = []
     public var rootsPinnedDirectly: [CID] = []
+    /// With `pinRoots`: the roots found, and why pinning them stopped (the index was rebuilt
+    /// and in place by then; each pin listed above was committed on its own).
+    public var rootsFound = 0
+    public var pinningStopped: String?
 }
 
 extension BlockStore {
@@ -139,17 +143,26 @@ extension BlockStore {
         }
         lock.unlock()
         guard !roots.isEmpty else { return report }
-        let store = try BlockStore(layout: layout, create: false, lockWait: lockWait)
-        try store.write { writer in
-            for root in roots {
-                do {
-                    try writer.pin(root, recursive: true, name: "repair")
-                    report.rootsPinned.append(root)
-                } catch let error as BlockStoreError where error.code == .notFound || error.code == .corrupt {
-                    try writer.pin(root, recursive: false, name: "repair")
-                    report.rootsPinnedDirectly.append(root)
+        report.rootsFound = roots.count
+        do {
+            let store = try BlockStore(layout: layout, create: false, lockWait: lockWait)
+            try store.write { writer in
+                for root in roots {
+                    do {
+                        try writer.pin(root, recursive: true, name: "repair")
+                        report.rootsPinned.append(root)
+                    } catch let error as BlockStoreError where error.code == .notFound || error.code == .corrupt {
+                        try writer.pin(root, recursive: false, name: "repair")
+                        report.rootsPinnedDirectly.append(root)
+                    }
                 }
             }
+        } catch is CancellationError {
+            report.pinningStopped = "interrupted"
+        } catch let error as BlockStoreError {
+            report.pinningStopped = error.message
+        } catch {
+            report.pinningStopped = "\(error)"
         }
         return report
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BlockStore
+import CairnSystem
 
 /// `cairn store repair [--pin-roots]`: rebuild the index from the packs alone.
 struct StoreRepairCommand: AsyncParsableCommand {
@@ -37,6 +38,20 @@ struct StoreRepairCommand: AsyncParsableCommand {
         }
         for root in report.rootsPinned { text += "pinned \(root)\n" }
         for root in report.rootsPinnedDirectly { text += "pinned \(root) directly (its DAG is incomplete)\n" }
+        if let stopped = report.pinningStopped {
+            text += "pinning the roots stopped after \(pinned(report)) of \(report.rootsFound): \(stopped)\n"
+        }
         writeStandardOutput(text)
+        // The new index is in place: an interruption or a failure from here on says so.
+        if let stopped = report.pinningStopped, CancellationToken.process.signal == nil {
+            throw CLIError("the index was rebuilt and is in place, but pinning the roots stopped after "
+                + "\(pinned(report)) of \(report.rootsFound): \(stopped)")
+        }
+        Cairn.noteForInterrupt(report.pinningStopped == nil
+            ? "after the repair was done: the index was rebuilt and is in place (see the report above)"
+            : "after the repair was done: the index was rebuilt and is in place, but pinning the roots stopped after "
+                + "\(pinned(report)) of \(report.rootsFound)")
     }
+
+    private func pinned(_ report: RepairReport) -> Int { report.rootsPinned.count + report.rootsPinnedDirectly.count }
 }

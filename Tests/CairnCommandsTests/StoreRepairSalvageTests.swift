@@ -85,4 +85,29 @@ struct StoreRepairSalvageTests {
         #expect(Self.contents(empty + "/FORMAT") == Array("hello\n".utf8))
         #expect(!FileManager.default.fileExists(atPath: empty + "/index.sqlite"))
     }
+
+    /// A signal after repair's commit: the report is printed and the error line says the
+    /// repair was done (status 130, the run was interrupted).
+    @Test(arguments: [false, true])
+    func interruptAfterTheCommitReportsWhatWasDone(_ pinRoots: Bool) throws {
+        let box = try StoreSandbox()
+        defer { box.cleanup() }
+        let (root, bytes) = try StoreDamageTests.storeWithFile(box)
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: box.store + "/index.sqlite" + suffix) }
+        let repair = try CairnProcess.run(["store", "repair", "--store", box.store] + (pinRoots ? ["--pin-roots"] : []),
+                                          environment: ["CAIRN_TEST_SIGNAL_AFTER_REPAIR_COMMIT": "1"])
+        #expect(repair.status == 130, "\(repair.stderr)")
+        #expect(repair.stdoutText.contains("indexed "), "\(repair.stdoutText)")
+        // Pinning may still finish (the root's DAG is small) or stop at its first check: the
+        // report says which.
+        if pinRoots {
+            #expect(repair.stdoutText.contains("pinned \(root)\n") || repair.stdoutText.contains("pinning the roots stopped after 0 of 1"),
+                    "\(repair.stdoutText)")
+        }
+        #expect(repair.stderr.hasPrefix("Error: interrupted after the repair was done: the index was rebuilt and is in place"),
+                "\(repair.stderr)")
+        #expect(repair.stderr.split(separator: "\n").count == 1, "\(repair.stderr)")
+        #expect([UInt8](try box.cairn(["cat", root]).stdout) == bytes)
+        #expect(try box.cairn(["store", "verify"]).status == 0)
+    }
 }

@@ -1,5 +1,11 @@
 import ArgumentParser
 import CairnSystem
+import Synchronization
+
+/// What a command had already done when a signal interrupted it, for the `Error: interrupted`
+/// line (`store repair` after its commit): the status says the run was interrupted, the line
+/// says what the interruption did not undo.
+private let interruptNote = Mutex<String?>(nil)
 
 extension Cairn {
     /// The program's entry point: SIGINT and SIGTERM cancel the running command through
@@ -41,9 +47,16 @@ extension Cairn {
         exit()
     }
 
+    /// Sets what the `Error: interrupted` line adds, should a signal have arrived (one line).
+    static func noteForInterrupt(_ note: String) {
+        interruptNote.withLock { $0 = note }
+    }
+
     private static func exitIfInterrupted() {
         guard let signal = CancellationToken.process.signal else { return }
-        var line = "Error: interrupted\n"
+        var line = "Error: interrupted"
+        if let note = interruptNote.withLock({ $0 }) { line += " " + oneLine(note, limit: 1000) }
+        line += "\n"
         line.withUTF8 { _ = try? SystemCall.writeAll(2, UnsafeRawBufferPointer($0), path: nil) }
         CairnSystem.exit(128 + signal)
     }

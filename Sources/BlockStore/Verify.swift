@@ -26,8 +26,14 @@ public struct VerifyReport: Sendable {
     public var packProblems: [String] = []
     /// Index rows removed by `dropCorrupt`.
     public var dropped = 0
+    /// Pins checked, and the problems of the pins table: a row that is not a pin, a pin
+    /// whose root block is not in the store.
+    public var checkedPins = 0
+    public var pinProblems: [String] = []
 
-    public var isClean: Bool { problems.isEmpty && packProblems.isEmpty }
+    public var isClean: Bool { problems.isEmpty && packProblems.isEmpty && pinProblems.isEmpty }
+    /// Every problem found.
+    public var problemCount: Int { problems.count + packProblems.count + pinProblems.count }
 }
 
 extension BlockStore {
@@ -125,8 +131,34 @@ extension BlockStore {
                 if batch.count >= 65_536 { try flush() }
             }
             try flush()
+            try verifyPins(db, &report)
         }
         return report
+    }
+
+    /// Checks every row of `pins`: it must be a pin (`Pin(row:)`), and its root block must be
+    /// in the store (an identity CID always is). The DAG below a recursive pin is not walked
+    /// here (`gc` and `pin add` do that).
+    private func verifyPins(_ db: Database, _ report: inout VerifyReport) throws {
+        let has = try db.makeStatement(sql: "SELECT 1 FROM blocks WHERE mh = ?")
+        let rows = try Row.fetchCursor(db, sql: "SELECT cid, name, recursive FROM pins ORDER BY cid, name")
+        while let row = try rows.next() {
+            try CancellationToken.process.check()
+            report.checkedPins += 1
+            let pin: Pin
+            do {
+                pin = try Pin(row: row, layout: layout)
+            } catch let error as BlockStoreError {
+                report.pinProblems.append(error.message)
+                continue
+            }
+            guard pin.cid.multihash.code != .identity else { continue }
+            if try Row.fetchOne(has, arguments: [pin.cid.multihash.key]) == nil {
+                let name = pin.name.map { "'\(oneLine($0, limit: 80))'" } ?? "(unnamed)"
+                report.pinProblems.append("pin \(pin.cid) \(name) (\(pin.recursive ? "recursive" : "direct")): "
+                    + "its root block is not in the store")
+            }
+        }
     }
 }
 

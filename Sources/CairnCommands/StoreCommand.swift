@@ -51,8 +51,10 @@ struct StoreVerifyCommand: AsyncParsableCommand {
         var text = ""
         for problem in report.packProblems { text += "problem: \(problem)\n" }
         for problem in report.problems { text += "corrupt: \(problem)\n" }
-        text += "verified \(report.checkedBlocks) blocks (\(report.checkedBytes) bytes) in \(report.checkedPacks) packs: "
-        text += report.isClean ? "ok\n" : "\(report.problems.count + report.packProblems.count) problems\n"
+        for problem in report.pinProblems { text += "pin problem: \(problem)\n" }
+        text += "verified \(report.checkedBlocks) blocks (\(report.checkedBytes) bytes) in \(report.checkedPacks) packs"
+        text += " and \(report.checkedPins) pins: "
+        text += report.isClean ? "ok\n" : "\(report.problemCount) problems\n"
         if dropCorrupt && !report.problems.isEmpty {
             let dropped = try storeCall { try blockStore.write { try $0.dropCorrupt(report.problems) } }
             text += "dropped \(dropped) corrupt entries\n"
@@ -60,7 +62,7 @@ struct StoreVerifyCommand: AsyncParsableCommand {
         writeStandardOutput(text)
         try StandardOutput.check()  // a report that could not be written is the failure to name
         if !report.isClean {
-            throw CLIError("the store has \(report.problems.count + report.packProblems.count) problems (see above)")
+            throw CLIError("the store has \(report.problemCount) problems (see above)")
         }
     }
 }

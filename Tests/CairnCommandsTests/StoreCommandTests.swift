@@ -182,6 +182,11 @@ struct StoreCommandTests {
         #expect(verify.stdoutText.contains("corrupt: "))
         let drop = try box.cairn(["store", "verify", "--drop-corrupt"])
         #expect(drop.stdoutText.contains("dropped 1 corrupt entries"))
+        // The dropped block was the pinned root: the pin now names a block the store lacks.
+        let after = try box.cairn(["store", "verify"])
+        #expect(after.status == 1 && after.stdoutText.contains("pin problem: pin \(root) (unnamed) (recursive): its root block is not in the store"),
+                "\(after.stdoutText)")
+        #expect(try box.cairn(["pin", "rm", root]).status == 0)
         #expect(try box.cairn(["store", "verify"]).status == 0)
     }
 

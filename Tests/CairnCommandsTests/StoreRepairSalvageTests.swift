@@ -110,4 +110,25 @@ struct StoreRepairSalvageTests {
         #expect([UInt8](try box.cairn(["cat", root]).stdout) == bytes)
         #expect(try box.cairn(["store", "verify"]).status == 0)
     }
+
+    /// `store verify` checks the pins table: a pin whose root block is gone and a row that is
+    /// no pin are problems, one line each, and the exit status is 1.
+    @Test func verifyReportsPinsWithoutTheirBlockAndMalformedPinRows() throws {
+        let box = try StoreSandbox()
+        defer { box.cleanup() }
+        _ = try StoreDamageTests.storeWithFile(box)
+        #expect(try box.cairn(["store", "verify"]).status == 0)
+        let gone = try box.putBlock([1, 2, 3, 4])
+        #expect(try box.cairn(["block", "rm", gone.description]).status == 0)
+        let hex = gone.bytes.map { String(format: "%02x", $0) }.joined()
+        try sqlite(box.store + "/index.sqlite", "INSERT INTO pins(cid, name, recursive) VALUES (x'\(hex)', 'lost', 0)")
+        try sqlite(box.store + "/index.sqlite", "INSERT INTO pins(cid, name, recursive) VALUES (x'0102', 'bad', 7)")
+        let verify = try box.cairn(["store", "verify"])
+        #expect(verify.isCleanFailure, "\(verify.stderr)")
+        let lines = verify.stdoutText.split(separator: "\n").filter { $0.hasPrefix("pin problem: ") }
+        #expect(lines.count == 2, "\(verify.stdoutText)")
+        #expect(lines.contains { $0.contains("pin \(gone) 'lost' (direct): its root block is not in the store") }, "\(verify.stdoutText)")
+        #expect(lines.contains { $0.contains("corrupt index row in pins") }, "\(verify.stdoutText)")
+        #expect(verify.stdoutText.contains("2 problems"), "\(verify.stdoutText)")
+    }
 }

@@ -29,7 +29,7 @@ extension BlockStoreWriter {
     /// 1. mark everything reachable from the pins (every block read is verified; a missing or
     ///    corrupt pinned block stops GC before anything is removed);
     /// 2. sweep: remove the index rows of unmarked blocks (in batches, each a transaction);
-    /// 3. compact: every pack whose live ratio (live block bytes / pack bytes) is below
+    /// 3. compact: every pack whose live ratio (live record bytes / pack bytes) is below
     ///    `compactBelow` has its live blocks copied (re-verified) into a new pack; once that is
     ///    durable, one transaction moves their rows and drops the old pack's row, and only then
     ///    is the old file unlinked. Packs with no live block are simply dropped.
@@ -81,20 +81,29 @@ extension BlockStoreWriter {
         // needing any), then rewrite the emptiest candidates first, each only if the free
         // space holds its live bytes; what is left is reported.
         let packs = try store.readDatabase { db in
+            // A live record is its block, its CID (a CIDv1 adds its version and codec varints
+            // to the multihash) and the record framing, counted as format 2's 8 bytes: never
+            // less than a record takes, so a pack without garbage is never seen to hold some.
             try Row.fetchAll(db, sql: """
-                SELECT p.id, p.size, COUNT(b.mh), COALESCE(SUM(b.length), 0)
+                SELECT p.id, p.size, COUNT(b.mh), COALESCE(SUM(b.length), 0),
+                       COALESCE(SUM(b.length + LENGTH(b.mh) + 8 + CASE WHEN b.version = 0 THEN 0
+                           WHEN b.codec < 128 THEN 2 WHEN b.codec < 16384 THEN 3 WHEN b.codec < 2097152 THEN 4 ELSE 6 END), 0)
                 FROM packs p LEFT JOIN blocks b ON b.pack = p.id GROUP BY p.id ORDER BY p.id
-                """).map { row -> (id: Int64, size: Int64, blocks: Int64, live: Int64) in
-                guard let id = row.integer(0), let size = row.integer(1), let blocks = row.integer(2), let live = row.integer(3) else {
+                """).map { row -> (id: Int64, size: Int64, blocks: Int64, live: Int64, dead: Int64) in
+                guard let id = row.integer(0), let size = row.integer(1), let blocks = row.integer(2), let live = row.integer(3),
+                      let records = row.integer(4) else {
                     throw BlockStoreError.corruptRow(store.layout, "packs", "id \(row.integer(0).map(String.init) ?? "NULL")",
                                                      "its size or its blocks' lengths are not integers")
                 }
-                return (id: id, size: size, blocks: blocks, live: live)
+                return (id: id, size: size, blocks: blocks, live: live,
+                        dead: max(0, size - Int64(PackFormat.headerSize) - records))
             }
         }
+        // A pack is rewritten for its garbage (bytes no live record takes), never for the
+        // framing of its live records: one without garbage stays as it is, whatever the threshold.
         let candidates = packs.filter { pack in
             let payload = max(pack.size - Int64(PackFormat.headerSize), 1)
-            return pack.blocks == 0 || Double(pack.live) / Double(payload) < threshold
+            return pack.blocks == 0 || (pack.dead > 0 && Double(payload - pack.dead) / Double(payload) < threshold)
         }.sorted { a, b in
             let liveA: Int64 = a.blocks == 0 ? -1 : a.live
             let liveB: Int64 = b.blocks == 0 ? -1 : b.live
@@ -110,7 +119,7 @@ extension BlockStoreWriter {
                 let needed = pack.live + pack.blocks * 256 + (4 << 20)
                 guard try Sys.freeSpace(store.layout.packsPath) >= needed else {
                     report.packsNotCompacted += 1
-                    report.unreclaimedBytes += pack.size - pack.live
+                    report.unreclaimedBytes += pack.dead
                     continue
                 }
                 let rows = try store.readDatabase { db in

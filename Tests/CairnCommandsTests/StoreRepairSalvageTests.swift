@@ -131,4 +131,31 @@ struct StoreRepairSalvageTests {
         #expect(lines.contains { $0.contains("corrupt index row in pins") }, "\(verify.stdoutText)")
         #expect(verify.stdoutText.contains("2 problems"), "\(verify.stdoutText)")
     }
+
+    /// `gc` rewrites no pack that holds no garbage, even one of tiny blocks whose record
+    /// framing outweighs their bytes.
+    @Test func gcLeavesAPackWithoutGarbageAlone() throws {
+        let box = try StoreSandbox()
+        defer { box.cleanup() }
+        var roots: [String] = []
+        for index in 0..<20 {
+            let add = try box.cairn(["add", "-Q", try box.write("f\(index)", Array("tiny file \(index)".utf8))])
+            #expect(add.status == 0, "\(add.stderr)")
+            roots.append(add.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let pack = box.store + "/packs/00000001.pack"
+        let before = try #require(Self.contents(pack))
+        let gc = try box.cairn(["gc"])
+        #expect(gc.status == 0, "\(gc.stderr)")
+        #expect(gc.stdoutText.contains("compacted packs: 0 "), "\(gc.stdoutText)")
+        #expect(Self.contents(pack) == before)
+        // A pack with garbage is still compacted.
+        #expect(try box.cairn(["pin", "rm", roots[0]]).status == 0)
+        for root in roots.dropFirst(1).prefix(15) { #expect(try box.cairn(["pin", "rm", root]).status == 0) }
+        let second = try box.cairn(["gc"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(second.stdoutText.contains("compacted packs: 1 "), "\(second.stdoutText)")
+        #expect(!FileManager.default.fileExists(atPath: pack))
+        for root in roots.suffix(4) { #expect(try box.cairn(["cat", root]).status == 0) }
+    }
 }

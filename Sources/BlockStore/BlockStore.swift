@@ -63,6 +63,8 @@ public final class BlockStore: Sendable {
             }
         } catch let error as DatabaseError where SQLiteFaults.isIOError(error) {
             throw SQLiteFaults.ioError(error, path: layout.databasePath)!
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
+            throw BlockStore.readOnlyError(error, layout)
         } catch {
             throw BlockStoreError(.database, "cannot read the index \(layout.databasePath): \(error); "
                 + "`cairn store repair` rebuilds it from the packs")
@@ -120,10 +122,26 @@ public final class BlockStore: Sendable {
         } catch let error as DatabaseError where SQLiteFaults.isIOError(error) {
             // Disk full, or an I/O call failed: the index is not damaged, repair would not help.
             throw SQLiteFaults.ioError(error, path: layout.databasePath)!
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
+            throw readOnlyError(error, layout)
         } catch {
             throw BlockStoreError(.database, "cannot open the index \(layout.databasePath): \(error); "
                 + "`cairn store repair` rebuilds it from the packs")
         }
+    }
+
+    /// SQLite refused to write the index (`SQLITE_READONLY`): the store, or its index, is not
+    /// writable by this user (permissions, a read-only mount). Nothing is damaged, so no repair
+    /// advice: one line saying it is read-only.
+    static func readOnlyError(_ error: DatabaseError, _ layout: StoreLayout) -> BlockStoreError {
+        if !Sys.exists(layout.databasePath + "-shm"), access(layout.root, W_OK) != 0 {
+            // Reading a WAL-mode database needs its -shm file, which only a writer can create.
+            return BlockStoreError(.io, "the store at \(layout.root) is read-only and its index \(layout.databasePath) has no "
+                + "-wal/-shm files, which SQLite needs to read it (a command that writes, such as `cairn gc`, run once with write access creates them)",
+                errno: EROFS)
+        }
+        return BlockStoreError(.io, "the store at \(layout.root) is read-only: cannot write its index \(layout.databasePath) "
+            + "(\(error.message ?? "attempt to write a readonly database"))", errno: EROFS)
     }
 
     /// The read-write pool (opened now if this store was opened for reading).
@@ -246,6 +264,8 @@ public final class BlockStore: Sendable {
             throw error
         } catch let error as DatabaseError where error.resultCode == .SQLITE_INTERRUPT && CancellationToken.process.signal != nil {
             throw CancellationError()  // a statement aborted for a signal (BlockStoreWriter.abortOnSignal): rolled back
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY {
+            throw BlockStore.readOnlyError(error, layout)
         } catch let error as DatabaseError {
             throw SQLiteFaults.ioError(error, path: layout.databasePath)
                 ?? BlockStoreError(.database, "index \(layout.databasePath): \(error)")

@@ -82,6 +82,42 @@ struct StoreFullDiskTests {
         }
     }
 
+    /// A store the user cannot write is reported as read-only, never as damaged (no
+    /// `store repair` advice): a writer whose index is not writable, and a reader that cannot
+    /// open a WAL index whose -wal/-shm files are gone from a directory it cannot write.
+    @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
+    func readOnlyStoreIsSaidToBeReadOnly() throws {
+        let box = try StoreSandbox()
+        defer { box.cleanup() }
+        let bytes = SplitMix64.bytes(seed: 85, count: 300_000)
+        let root = try box.cairn(["add", "-Q", try box.write("f", bytes)]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        let binary = try #require(CairnProcess.binary).path
+        let other = try box.write("g", SplitMix64.bytes(seed: 86, count: 1000))
+        // Everything nobody's but the index (root's, 0644): the lock and the packs are writable.
+        for path in [box.root, box.store, box.store + "/lock", box.store + "/packs", box.store + "/packs/00000001.pack"] {
+            try FileManager.default.setAttributes([.ownerAccountID: 65534], ofItemAtPath: path)
+        }
+        for command in [["add", "-Q", other], ["pin", "rm", root]] {
+            let result = try runAsNobody([binary] + command + ["--store", box.store])
+            #expect(result.status == 1 && result.stderr.hasPrefix("Error: the store at \(box.store) is read-only"), "\(command): \(result.stderr)")
+            #expect(!result.stderr.contains("repair") && result.stderr.split(separator: "\n").count == 1, "\(command): \(result.stderr)")
+        }
+        // The index without its -wal/-shm (checkpointed first: nothing is lost), in a directory
+        // nobody cannot write.
+        try sqlite(box.store + "/index.sqlite", "PRAGMA wal_checkpoint(TRUNCATE)")
+        for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: box.store + "/index.sqlite" + suffix) }
+        #expect(!FileManager.default.fileExists(atPath: box.store + "/index.sqlite-shm"))
+        try FileManager.default.setAttributes([.ownerAccountID: 0], ofItemAtPath: box.store)
+        for command in [["cat", root], ["store", "verify"], ["add", "-Q", other]] {
+            let result = try runAsNobody([binary] + command + ["--store", box.store])
+            #expect(result.status == 1 && result.stderr.contains("is read-only"), "\(command): \(result.stderr)")
+            #expect(!result.stderr.contains("repair") && result.stderr.split(separator: "\n").count == 1, "\(command): \(result.stderr)")
+        }
+        // With write access the store is whole.
+        #expect([UInt8](try box.cairn(["cat", root]).stdout) == bytes)
+        #expect(try box.cairn(["store", "verify"]).status == 0)
+    }
+
     @Test(.enabled(if: canMountTmpfs))
     func writersOnAFullDiskFailCleanlyAndReadersStillRead() throws {
         try withTmpfs(size: "3m") { mount in

@@ -1,3 +1,4 @@
+import Foundation
 import Engine
 import ArgumentParser
 import CAR
@@ -152,6 +153,11 @@ struct CarCreateCommand: AsyncParsableCommand {
         let root: CID
         do {
             root = try adder.add([input], to: .car(path: output, format: v2 ? .v2(index: .multihashSorted) : .v1)) { _ in }
+        } catch let error as ImportError where file != "-" && isDirectory(file) {
+            // The importer's advice ("use the '-r' flag") names a flag `car create` has not.
+            _ = error
+            throw CLIError("\(file) is a directory; `cairn car create` imports one file "
+                + "(for a directory: cairn add -r --car \(output) \(file))")
         } catch let error as ImportError {
             throw CLIError(error.description)
         } catch let error as EngineError {
@@ -161,6 +167,12 @@ struct CarCreateCommand: AsyncParsableCommand {
         }
         writeStandardOutput("\(root)\n")
     }
+}
+
+/// Whether `path` names a directory (following a symlink, as the importer does for an argument).
+private func isDirectory(_ path: String) -> Bool {
+    var isDirectory: ObjCBool = false
+    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
 }
 
 /// Appends " ROOT" for each root to `text`, writing it to standard output in 64 KiB pieces

@@ -285,7 +285,8 @@ public struct ChunkCommand: ParsableCommand {
     }
 
     static func printError(_ message: String) {
-        var line = Array("cairn chunk: \(message)\n".utf8)
+        // One line, as every command's errors (`Error: …`, control characters escaped).
+        var line = Array("Error: \(oneLine(message, limit: 1000))\n".utf8)
         _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
     }
 }

@@ -31,7 +31,7 @@ extension Cairn {
                 exitIfInterrupted()
                 exit()
             }
-            var command = try parseAsRoot(arguments)
+            var command = try parseJoiningNegativeValues(words)
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {
@@ -45,6 +45,31 @@ extension Cairn {
         CancellationToken.exitOnSignalFromNowOn()
         exitIfInterrupted()
         exit()
+    }
+
+    /// Parses the command line; an option given a negative number as a separate word
+    /// (`--length -5`), which ArgumentParser takes for an option and reports as a missing
+    /// value, is parsed again as `--length=-5`, so the option's own check answers ("must be at
+    /// least 1", "cannot specify negative length"), or the value is taken where it is valid.
+    static func parseJoiningNegativeValues(_ arguments: [String]) throws -> ParsableCommand {
+        var words = arguments
+        while true {
+            do {
+                return try parseAsRoot(words)
+            } catch {
+                let prefix = "Missing value for '"
+                let message = Cairn.message(for: error)
+                guard message.hasPrefix(prefix), let name = message.dropFirst(prefix.count).split(separator: " ").first.map(String.init),
+                      let index = words.indices.first(where: { words[$0] == name && $0 + 1 < words.count && isNegativeNumber(words[$0 + 1]) })
+                else { throw error }
+                words[index] = name + "=" + words[index + 1]  // `-o=-5` works as well
+                words.remove(at: index + 1)
+            }
+        }
+    }
+
+    private static func isNegativeNumber(_ word: String) -> Bool {
+        word.count > 1 && word.hasPrefix("-") && Double(word) != nil
     }
 
     /// Sets what the `Error: interrupted` line adds, should a signal have arrived (one line).

@@ -17,20 +17,9 @@ import Testing
         try Tool.must("umoci", ["init", "--layout", root.path])
         try Tool.must("umoci", ["new", "--image", "\(root.path):multi"])
         try Tool.must("umoci", ["unpack", "--image", "\(root.path):multi", bundle.path])
-        var state = UInt64(layers)
         for layer in 0..<layers {
             let rootfs = bundle.appendingPathComponent("rootfs")
-            var bytes = [UInt8](repeating: 0, count: 512 << 10)
-            bytes.withUnsafeMutableBytes { raw in
-                for offset in stride(from: 0, to: raw.count, by: 8) {
-                    state &+= 0x9E37_79B9_7F4A_7C15
-                    var z = state
-                    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                    raw.storeBytes(of: z ^ (z >> 31), toByteOffset: offset, as: UInt64.self)
-                }
-            }
-            try Data(bytes).write(to: rootfs.appendingPathComponent("random-\(layer).bin"))
+            try Data(SplitMix64.bytes(seed: UInt64(layers * 100 + layer), count: 512 << 10)).write(to: rootfs.appendingPathComponent("random-\(layer).bin"))
             try Rootfs.text(seed: UInt64(layer), lines: 20_000, label: "layer \(layer)")
                 .write(to: rootfs.appendingPathComponent("text-\(layer).txt"), atomically: false, encoding: .utf8)
             try Tool.must("umoci", ["repack", "--refresh-bundle", "--image", "\(root.path):multi", bundle.path])

@@ -151,19 +151,8 @@ import CairnTestSupport
             let added = try rpc(server, "add?pin=true", ["-F", "file=@\(file.path)"])
             let root = try #require(jsonLines(added.text).last?["Hash"] as? String)
 
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            #expect(fd >= 0)
+            let fd = try loopbackConnection(port: server.port, receiveBuffer: 4096)
             defer { close(fd) }
-            var small: Int32 = 4096
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(server.port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            #expect(connected == 0)
             let request = Array("POST /api/v0/dag/export?arg=\(root) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n".utf8)
             #expect(request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } == request.count)
             sleep(8)  // reads nothing: four times the idle timeout
@@ -196,19 +185,8 @@ import CairnTestSupport
             let root = try #require(jsonLines(added.text).last?["Hash"] as? String)
 
             func exchange(_ text: String) throws -> (answer: [UInt8], closed: Bool) {
-                let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-                guard fd >= 0 else { throw ServeTestError("socket failed") }
+                let fd = try loopbackConnection(port: server.port, timeoutSeconds: 10)
                 defer { close(fd) }
-                var address = sockaddr_in()
-                address.sin_family = sa_family_t(AF_INET)
-                address.sin_port = in_port_t(UInt16(server.port).bigEndian)
-                address.sin_addr.s_addr = inet_addr("127.0.0.1")
-                let connected = withUnsafePointer(to: &address) {
-                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-                }
-                guard connected == 0 else { throw ServeTestError("connect failed") }
-                var timeout = timeval(tv_sec: 10, tv_usec: 0)
-                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
                 let request = Array(text.utf8)
                 guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else { throw ServeTestError("send failed") }
                 var received: [UInt8] = []
@@ -322,19 +300,8 @@ import CairnTestSupport
             let added = try rpc(server, "add?pin=true", ["-F", "file=@\(file.path)"])
             let root = try #require(jsonLines(added.text).last?["Hash"] as? String)
 
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            #expect(fd >= 0)
+            let fd = try loopbackConnection(port: server.port, receiveBuffer: 4096)
             defer { close(fd) }
-            var small: Int32 = 4096
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(server.port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            #expect(connected == 0)
             let request = Array("POST /api/v0/dag/export?arg=\(root) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n".utf8)
             #expect(request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } == request.count)
             usleep(500_000)  // the first request reaches the server, and its turn, first

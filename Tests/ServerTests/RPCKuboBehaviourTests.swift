@@ -126,19 +126,8 @@ import CairnTestSupport
 /// comes) and returns what the server answers: the head, and the body up to its
 /// `Content-Length` (reads give up after 20 s).
 func rawExchange(port: Int, send text: String) throws -> String {
-    let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard socketFD >= 0 else { throw ServeTestError("socket failed") }
+    let socketFD = try loopbackConnection(port: port)
     defer { close(socketFD) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = in_port_t(UInt16(port).bigEndian)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socketFD, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard connected == 0 else { throw ServeTestError("connect failed") }
-    var timeout = timeval(tv_sec: 20, tv_usec: 0)
-    setsockopt(socketFD, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     let bytes = Array(text.utf8)
     guard bytes.withUnsafeBytes({ Glibc.send(socketFD, $0.baseAddress, $0.count, 0) }) == bytes.count else {
         throw ServeTestError("send failed")

@@ -72,3 +72,26 @@ func withServeProcess(_ label: String, extra: [String] = [], _ body: (URL, Serve
     defer { server.stop() }
     try body(work, server)
 }
+
+/// A TCP connection to 127.0.0.1:`port` (the caller closes it); `receiveBuffer` shrinks its
+/// receive buffer (a client that reads little), and each receive gives up after
+/// `timeoutSeconds`.
+func loopbackConnection(port: Int, receiveBuffer: Int32? = nil, timeoutSeconds: Int = 20) throws -> Int32 {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw ServeTestError("socket failed") }
+    if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = in_port_t(UInt16(port).bigEndian)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let connected = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard connected == 0 else {
+        close(fd)
+        throw ServeTestError("connect failed")
+    }
+    var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    return fd
+}

@@ -7,26 +7,6 @@ import CairnTestSupport
 /// `--idle-timeout` seconds of slack, and the next upload gets the writer; a slow client that
 /// keeps the rate is not cut.
 @Suite(.serialized) struct UploadRateTests {
-    /// A connected loopback socket to `port`.
-    private func connectTo(_ port: Int) throws -> Int32 {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ServeTestError("socket failed") }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else {
-            close(fd)
-            throw ServeTestError("connect failed")
-        }
-        var timeout = timeval(tv_sec: 30, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        return fd
-    }
-
     private func sendAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
     }
@@ -65,7 +45,7 @@ import CairnTestSupport
 
             // A: the head, the part's opening and the CAR's first bytes, then a byte every 100 ms
             // (a valid prefix: only its pace is wrong).
-            let trickler = try connectTo(server.port)
+            let trickler = try loopbackConnection(port: server.port, timeoutSeconds: 30)
             defer { close(trickler) }
             let (head, opening, _) = importRequest(car)
             #expect(sendAll(trickler, head + opening + Array(car.prefix(16))))
@@ -107,7 +87,7 @@ import CairnTestSupport
 
             // 32 KiB every 0.4 s (80 KiB/s, over the 16 KiB/s minimum): about 4 s in all, four
             // times the slack, and never cut.
-            let fd = try connectTo(server.port)
+            let fd = try loopbackConnection(port: server.port, timeoutSeconds: 30)
             defer { close(fd) }
             let (head, opening, closing) = importRequest(car)
             #expect(sendAll(fd, head + opening))

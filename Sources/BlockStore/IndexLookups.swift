@@ -54,7 +54,11 @@ final class IndexLookups: Sendable {
     }
 
     private let path: String
-    private let idle = Mutex<[Connection]>([])
+    /// Idle connections, under `idleLock`: a pthread mutex (NSLock), which ThreadSanitizer
+    /// sees, where the Synchronization module's `Mutex` is built uninstrumented and every
+    /// hand-over of a connection read to it as a race.
+    nonisolated(unsafe) private var idle: [Connection] = []
+    private let idleLock = NSLock()
     /// Set once opening failed: every lookup goes through GRDB then.
     private let disabled = Atomic<Bool>(false)
     /// Idle connections kept (more callers at once open more, closed when given back).
@@ -67,9 +71,9 @@ final class IndexLookups: Sendable {
     /// The row of `multihash`; nil when this path cannot answer (the caller asks GRDB).
     func entry(_ multihash: Multihash) -> Answer? {
         guard !disabled.load(ordering: .relaxed) else { return nil }
-        guard let connection = idle.withLock({ $0.popLast() }) ?? open() else { return nil }
+        guard let connection = idleLock.withLock({ idle.popLast() }) ?? open() else { return nil }
         let answer = Self.lookup(multihash, on: connection)
-        idle.withLock { list in if list.count < Self.keep { list.append(connection) } }
+        idleLock.withLock { if idle.count < Self.keep { idle.append(connection) } }
         return answer
     }
 

@@ -141,20 +141,29 @@ import CairnTestSupport
         }
     }
 
+    /// A 24 MiB file added and pinned, and a connection (closed by the caller) that asked for
+    /// its `dag/export` and reads nothing: the root and the socket.
+    static func exportReadingNothing(_ work: URL, _ server: ServeProcess, seed: UInt64) throws -> (root: String, fd: Int32) {
+        let file = work.appendingPathComponent("big")
+        try Data(SplitMix64.bytes(seed: seed, count: 24 << 20)).write(to: file)
+        let added = try rpc(server, "add?pin=true", ["-F", "file=@\(file.path)"])
+        let root = try #require(jsonLines(added.text).last?["Hash"] as? String)
+        let fd = try loopbackConnection(port: server.port, receiveBuffer: 4096)
+        let request = Array("POST /api/v0/dag/export?arg=\(root) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n".utf8)
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == request.count else {
+            close(fd)
+            throw ServeTestError("send failed")
+        }
+        return (root, fd)
+    }
+
     /// A client that asks for a large answer and stops reading: once nothing has drained for
     /// the idle timeout, the server closes the connection (and lets go of the stream's
     /// buffers) instead of holding it for good; the server still serves.
     @Test func stalledReaderIsDisconnected() throws {
         try withServeProcess("stall", extra: ["--idle-timeout", "2"]) { work, server in
-            let file = work.appendingPathComponent("big")
-            try Data(SplitMix64.bytes(seed: 77, count: 24 << 20)).write(to: file)
-            let added = try rpc(server, "add?pin=true", ["-F", "file=@\(file.path)"])
-            let root = try #require(jsonLines(added.text).last?["Hash"] as? String)
-
-            let fd = try loopbackConnection(port: server.port, receiveBuffer: 4096)
+            let (root, fd) = try Self.exportReadingNothing(work, server, seed: 77)
             defer { close(fd) }
-            let request = Array("POST /api/v0/dag/export?arg=\(root) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n".utf8)
-            #expect(request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } == request.count)
             sleep(8)  // reads nothing: four times the idle timeout
             var timeout = timeval(tv_sec: 20, tv_usec: 0)
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -295,15 +304,8 @@ import CairnTestSupport
     /// wait for a turn.
     @Test func longAnswersTakeTurns() throws {
         try withServeProcess("turns", extra: ["--max-streams", "1", "--idle-timeout", "4"]) { work, server in
-            let file = work.appendingPathComponent("big")
-            try Data(SplitMix64.bytes(seed: 78, count: 24 << 20)).write(to: file)
-            let added = try rpc(server, "add?pin=true", ["-F", "file=@\(file.path)"])
-            let root = try #require(jsonLines(added.text).last?["Hash"] as? String)
-
-            let fd = try loopbackConnection(port: server.port, receiveBuffer: 4096)
+            let (root, fd) = try Self.exportReadingNothing(work, server, seed: 78)
             defer { close(fd) }
-            let request = Array("POST /api/v0/dag/export?arg=\(root) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n".utf8)
-            #expect(request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } == request.count)
             usleep(500_000)  // the first request reaches the server, and its turn, first
 
             #expect(try rpc(server, "version").status == 200)

@@ -151,6 +151,11 @@ public struct ChunkCommand: ParsableCommand {
                 Self.printError("\(file) is \(kind), not a regular file (to read it, pipe it to standard input: -)")
                 throw ExitCode.failure
             }
+            var info = stat()
+            if stat(file, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+                Self.printError("\(file) is a directory: cairn chunk cuts one file")
+                throw ExitCode.failure
+            }
             fd = open(file, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
                 Self.printError("cannot open \(file): \(String(cString: strerror(errno)))")

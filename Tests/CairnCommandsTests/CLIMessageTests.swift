@@ -56,5 +56,9 @@ import Testing
         let spec = try CairnProcess.run(["chunk", "--chunker", "bogus", "-"], stdin: Data())
         #expect(spec.status == 64 && spec.stderr.hasPrefix("Error: invalid chunker \"bogus\""), "\(spec.stderr)")
         #expect(spec.stderr.split(separator: "\n").count == 1, "\(spec.stderr)")
+        // A directory is named as one, not as a failed read ("Is a directory (errno 21)").
+        let directory = FileManager.default.temporaryDirectory.path
+        let dir = try CairnProcess.run(["chunk", directory])
+        #expect(dir.status == 1 && dir.stderr == "Error: \(directory) is a directory: cairn chunk cuts one file\n", "\(dir.stderr)")
     }
 }

@@ -21,31 +21,50 @@ enum MappedBlobImport {
     /// Imports the blob of `reader` with `importer`; nil when its bytes cannot be mapped (the
     /// caller then streams it). Throws the first failed check after the import, as `read` would.
     static func importBlob<Sink: BlockSink>(_ reader: BlobReader, importer: FileImporter, into sink: inout Sink) throws -> ImportResult? {
-        let (file, offset, length) = reader.storedRegion
-        guard length > 0, length <= Int64(Int.max) else { return nil }
-        let mapped = try MappedFile.withMapping(file.fd, offset: offset, length: Int(length)) { region in
+        try withMapping(reader.storedRegion, name: reader.name) { region in
             try importMapped(region, reader: reader, importer: importer, into: &sink)
         }
-        guard let mapped else { return nil }
-        if mapped.damaged { throw OCIError(.io, "\(reader.name): the file changed while it was read") }
+    }
+
+    /// Runs `body` over the mapped bytes of `region`; nil when they cannot be mapped (an
+    /// empty region, or `mmap` refused), an `io` error when the file shrank meanwhile.
+    private static func withMapping<T>(_ region: (file: SharedFile, offset: Int64, length: Int64), name: String,
+                                       _ body: (UnsafeRawBufferPointer) throws -> T) throws -> T? {
+        guard region.length > 0, region.length <= Int64(Int.max) else { return nil }
+        guard let mapped = try MappedFile.withMapping(region.file.fd, offset: region.offset, length: Int(region.length), body) else { return nil }
+        if mapped.damaged { throw OCIError(.io, "\(name): the file changed while it was read") }
         return mapped.result
+    }
+
+    /// Starts a thread for each checker of `bodies`, reader `firstIndex` onwards; the returned
+    /// function waits until every one has ended.
+    private static func startCheckers(_ bodies: some Collection<@Sendable (Int, MappedPositions) -> Void>, firstIndex: Int,
+                                      _ positions: MappedPositions) -> () -> Void {
+        let checked = DispatchSemaphore(value: 0)
+        for (offset, body) in bodies.enumerated() {
+            // Each checker uses only its own part of the reader until it has ended.
+            let thread = Thread {
+                body(firstIndex + offset, positions)
+                positions.end(firstIndex + offset)
+                checked.signal()
+            }
+            thread.stackSize = 1 << 20
+            thread.start()
+        }
+        return { for _ in bodies { checked.wait() } }
     }
 
     /// Imports the bytes of `region` with no checks (`CheckAhead` verifies the blob on other
     /// threads); nil when they cannot be mapped. The pages the importer is done with are dropped.
     static func importUnchecked<Sink: BlockSink>(_ region: (file: SharedFile, offset: Int64, length: Int64), name: String,
                                                  importer: FileImporter, into sink: inout Sink) throws -> ImportResult? {
-        guard region.length > 0, region.length <= Int64(Int.max) else { return nil }
-        let mapped = try MappedFile.withMapping(region.file.fd, offset: region.offset, length: Int(region.length)) { bytes in
+        try withMapping(region, name: name) { bytes in
             let positions = MappedPositions(bytes, readers: 1, window: window)
             var importer = importer
             importer.batchBytes = min(importer.batchBytes, batchBytes)
             importer.progress = { done in positions.advance(0, to: Int(done)) }
             return try importer.importBytes(bytes, into: &sink)
         }
-        guard let mapped else { return nil }
-        if mapped.damaged { throw OCIError(.io, "\(name): the file changed while it was read") }
-        return mapped.result
     }
 
     /// Runs every check of `reader` over its mapped bytes (the checkers of `importMapped`, with no
@@ -53,30 +72,18 @@ enum MappedBlobImport {
     /// mapped (nothing was read: the caller drains the reader instead). `started` gets the
     /// positions before the first step, so that another thread may `stop` them.
     static func checkMapped(_ reader: BlobReader, started: (MappedPositions) -> Void) throws -> Bool {
-        let (file, offset, length) = reader.storedRegion
-        guard length > 0, length <= Int64(Int.max) else { return false }
-        let mapped = try MappedFile.withMapping(file.fd, offset: offset, length: Int(length)) { region in
+        let stopped = try withMapping(reader.storedRegion, name: reader.name) { region in
             let bodies = checkers(reader, region)
             let positions = MappedPositions(region, readers: bodies.count, window: window)
             started(positions)
-            let checked = DispatchSemaphore(value: 0)
-            for (index, body) in bodies.enumerated().dropFirst() {
-                let thread = Thread {
-                    body(index, positions)
-                    positions.end(index)
-                    checked.signal()
-                }
-                thread.stackSize = 1 << 20
-                thread.start()
-            }
+            let waitForOthers = startCheckers(bodies.dropFirst(), firstIndex: 1, positions)
             bodies[0](0, positions)
             positions.end(0)
-            for _ in bodies.dropFirst() { checked.wait() }
+            waitForOthers()
             return positions.wasStopped
         }
-        guard let mapped else { return false }
-        if mapped.damaged { throw OCIError(.io, "\(reader.name): the file changed while it was read") }
-        if mapped.result {
+        guard let stopped else { return false }
+        if stopped {
             try CancellationToken.process.check()
             throw OCIError(.io, "\(reader.name): the check was stopped")
         }
@@ -132,27 +139,17 @@ enum MappedBlobImport {
         var importer = importer.beside(busyThreads: bodies.count)
         importer.batchBytes = min(importer.batchBytes, batchBytes)
         importer.progress = { done in positions.advance(0, to: Int(done)) }
-        let checked = DispatchSemaphore(value: 0)
-        for (index, body) in bodies.enumerated() {
-            // Each checker uses only its own part of the reader until `checked`.
-            let thread = Thread {
-                body(index + 1, positions)
-                positions.end(index + 1)
-                checked.signal()
-            }
-            thread.stackSize = 1 << 20
-            thread.start()
-        }
+        let waitForCheckers = startCheckers(bodies, firstIndex: 1, positions)
         let result: ImportResult
         do {
             result = try importer.importBytes(region, into: &sink)
         } catch {
             positions.stop()
-            for _ in bodies { checked.wait() }
+            waitForCheckers()
             throw error
         }
         positions.end(0)
-        for _ in bodies { checked.wait() }
+        waitForCheckers()
         try CancellationToken.process.check()
         try reader.endStored()
         return result

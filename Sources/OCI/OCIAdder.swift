@@ -78,10 +78,18 @@ public struct OCIAdder: Sendable {
         // their diff_id) are checked ahead of the import, two at a time (`CheckAhead`); the
         // importer, beside them, hashes on one thread fewer. Blobs only digested keep the one
         // pass of `MappedBlobImport.importBlob` (measured faster for them).
-        let ahead = uncompressed ? nil : CheckAhead(count: layout.blobs.count, concurrent: Self.checkedAtOnce) { index in
-            try BlobReader(blob: layout.blobs[index], container: layout.container, output: .stored, limits: limits, checkLayer: verifyDiffIDs)
+        func open(_ index: Int, _ output: BlobReader.Output) throws -> BlobReader {
+            try BlobReader(blob: layout.blobs[index], container: layout.container, output: output, limits: limits, checkLayer: verifyDiffIDs)
         }
+        let ahead = uncompressed ? nil : CheckAhead(count: layout.blobs.count, concurrent: Self.checkedAtOnce) { try open($0, .stored) }
         defer { ahead?.stop() }
+        // Streams `reader` through the importer with its checks inline (a blob not mapped).
+        func stream(_ reader: BlobReader, _ importer: FileImporter, _ sink: inout AddStoreSink) throws -> ImportResult {
+            current = reader
+            let source = BlobSource(reader)
+            failure = source.failure
+            return try importer.importStream(source, into: &sink)
+        }
         let results: [ImportResult]
         do {
             results = try adder.addEach(to: store, pin: pin, pinName: pinName, next: { index, importer, sink in
@@ -91,29 +99,20 @@ public struct OCIAdder: Sendable {
                     guard let region else {
                         current = reader
                         if let result = try MappedBlobImport.importBlob(reader, importer: importer, into: &sink) { return result }
-                        let source = BlobSource(reader)
-                        failure = source.failure
-                        return try importer.importStream(source, into: &sink)
+                        return try stream(reader, importer, &sink)
                     }
                     let imported = try MappedBlobImport.importUnchecked(region, name: reader.name, importer: importer.beside(busyThreads: 1), into: &sink)
                     current = try ahead.checked(index)
                     if let imported { return imported }
                     // Not mappable (an empty blob): streamed, through a reader of its own.
-                    let again = try BlobReader(blob: layout.blobs[index], container: layout.container, output: .stored, limits: limits, checkLayer: verifyDiffIDs)
-                    current = again
-                    let source = BlobSource(again)
-                    failure = source.failure
-                    return try importer.importStream(source, into: &sink)
+                    return try stream(try open(index, .stored), importer, &sink)
                 }
-                let reader = try BlobReader(blob: layout.blobs[index], container: layout.container, output: uncompressed ? .uncompressed : .stored, limits: limits,
-                                            checkLayer: verifyDiffIDs)
+                let reader = try open(index, uncompressed ? .uncompressed : .stored)
                 current = reader
                 if !reader.outputsUncompressed, let result = try MappedBlobImport.importBlob(reader, importer: importer, into: &sink) {
                     return result
                 }
-                let source = BlobSource(reader)
-                failure = source.failure
-                return try importer.importStream(source, into: &sink)
+                return try stream(reader, importer, &sink)
             }, check: { _, _ in
                 // The reader's last read returned 0 only after its checks passed.
                 guard let reader = current, let check = reader.check else { throw OCIError(.io, "\(layout.path): a blob was not read to its end") }

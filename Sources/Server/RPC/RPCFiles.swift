@@ -266,12 +266,18 @@ final class Spool: @unchecked Sendable {
             if error == EEXIST {
                 throw RPCError.client("file name \"\(Self.shown(name))\" in the multipart body is below a file of the same body")
             }
-            throw RPCError.normal("cannot spool \"\(Self.shown(name))\": \(String(cString: strerror(error)))")
+            throw Self.failed(Self.shown(name), error)
         }
     }
 
     /// A part's name as an answer shows it (`oneLine`, at most 200 characters).
     static func shown(_ name: String) -> String { oneLine(name, limit: 200) }
+
+    /// A part the system would not spool (the answer names the part and the reason, never the
+    /// spool's path).
+    static func failed(_ shownName: String, _ code: Int32) -> RPCError {
+        RPCError.normal("cannot spool \"\(shownName)\": \(String(cString: strerror(code)))")
+    }
 }
 
 /// One spooled file being written.
@@ -301,7 +307,7 @@ final class SpoolFile: @unchecked Sendable {
             if error == EEXIST || error == EISDIR {
                 throw RPCError.client("file name \"\(name)\" is used twice in the multipart body")
             }
-            throw RPCError.normal("cannot spool \"\(name)\": \(String(cString: strerror(error)))")
+            throw Spool.failed(name, error)
         }
     }
 
@@ -317,7 +323,7 @@ final class SpoolFile: @unchecked Sendable {
         do {
             try buffer.withUnsafeReadableBytes { bytes in try SystemCall.writeAll(descriptor, bytes, path: nil) }
         } catch let error as SystemError {
-            throw RPCError.normal("cannot spool \"\(name)\": \(String(cString: strerror(error.code)))")
+            throw Spool.failed(name, error.code)
         }
     }
 
@@ -328,7 +334,7 @@ final class SpoolFile: @unchecked Sendable {
             guard symlink(String(decoding: link, as: UTF8.self), path) == 0 else {
                 let error = errno
                 if error == EEXIST { throw RPCError.client("file name \"\(name)\" is used twice in the multipart body") }
-                throw RPCError.normal("cannot spool \"\(name)\": \(String(cString: strerror(error)))")
+                throw Spool.failed(name, error)
             }
             return
         }

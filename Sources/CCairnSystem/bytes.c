@@ -10,6 +10,15 @@ long ccairn_find_bytes(const void *haystack, size_t length, const void *needle, 
     return hit ? (long)((const char *)hit - (const char *)haystack) : -1;
 }
 
+int ccairn_set_trim_threshold(size_t bytes) {
+#if defined(__GLIBC__)
+    return mallopt(M_TRIM_THRESHOLD, (int)bytes) == 1 ? 0 : -1;
+#else
+    (void)bytes;
+    return -1;
+#endif
+}
+
 int ccairn_set_mmap_threshold(size_t bytes) {
 #if defined(__GLIBC__)
     return mallopt(M_MMAP_THRESHOLD, (int)bytes) == 1 ? 0 : -1;

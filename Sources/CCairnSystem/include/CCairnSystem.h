@@ -73,6 +73,11 @@ long ccairn_find_bytes(const void *haystack, size_t length, const void *needle, 
  * has no such setting. */
 int ccairn_set_mmap_threshold(size_t bytes);
 
+/* Sets how much free memory at the top of a heap arena the C library keeps before giving it
+ * back to the system (glibc's M_TRIM_THRESHOLD): 0 if it was set, -1 where the C library has
+ * no such setting. */
+int ccairn_set_trim_threshold(size_t bytes);
+
 #ifdef __cplusplus
 }
 #endif

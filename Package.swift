@@ -209,7 +209,7 @@ let package = Package(
         ),
         .testTarget(
             name: "BlockStoreTests",
-            dependencies: ["BlockStore", "Engine", "Blocks", "UnixFS", "Multiformats", "Hashing", "CairnTestSupport"],
+            dependencies: ["BlockStore", "Engine", "Blocks", "UnixFS", "Multiformats", "Hashing", "CairnTestSupport", "CairnSystem"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 /* Signals that cancel, and the processors available to the process (see CCairnSystem.h). */
 #define _GNU_SOURCE
 #include "CCairnSystem.h"
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <spawn.h>
@@ -8,6 +9,9 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/vfs.h>
+#endif
 
 static atomic_int received;
 static atomic_int finishing;
@@ -144,6 +148,28 @@ pid_t ccairn_spawn_flush(int fd) {
     return failed ? -1 : child;
 #else
     (void)fd;
+    return -1;
+#endif
+}
+
+int ccairn_open_direct_write(const char *path) {
+#if defined(O_DIRECT)
+    int fd;
+    struct statfs fs;
+    do {
+        fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    /* tmpfs keeps its files in the page cache whatever the flag: a direct write there is the
+     * same copy, after the copy into the aligned buffer. */
+    if (fd >= 0 && fstatfs(fd, &fs) == 0 && fs.f_type == 0x01021994 /* TMPFS_MAGIC */) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    return fd;
+#else
+    (void)path;
+    errno = EINVAL;
     return -1;
 #endif
 }

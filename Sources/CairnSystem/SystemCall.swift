@@ -1,3 +1,5 @@
+import CCairnSystem
+
 /// The one place where Cairn calls the operating system for file I/O: every call is retried
 /// on `EINTR`, a failure becomes a `SystemError` naming the call and the file, and the
 /// fault-injection plan (`CAIRN_FAULT`, see `FaultPlan`) can make a chosen call fail.
@@ -25,6 +27,15 @@ public enum SystemCall {
     /// `open(2)` with `O_CLOEXEC`.
     public static func open(_ path: String, _ flags: Int32, _ mode: mode_t = 0o644) throws(SystemError) -> Int32 {
         try retrying(.open, "open", path: path) { platformOpen(path, flags | O_CLOEXEC, mode) }
+    }
+
+    /// An existing file opened a second time for writing with direct I/O (`O_DIRECT`, which
+    /// bypasses the page cache and needs aligned buffers, offsets and lengths), or nil where
+    /// the system or the file system has none. Not counted by fault injection: a writer that
+    /// cannot have it writes through the page cache instead.
+    public static func openForDirectWrites(_ path: String) -> Int32? {
+        let fd = ccairn_open_direct_write(path)
+        return fd >= 0 ? fd : nil
     }
 
     /// `openat(2)` with `O_CLOEXEC`, relative to the directory `directory` (`name` is one path

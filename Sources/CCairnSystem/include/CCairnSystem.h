@@ -73,6 +73,11 @@ long ccairn_find_bytes(const void *haystack, size_t length, const void *needle, 
  * has no such setting. */
 int ccairn_set_mmap_threshold(size_t bytes);
 
+/* Opens an existing file for writing with O_DIRECT (and O_CLOEXEC), retrying on EINTR: the
+ * descriptor, or -1 with errno set (EINVAL where the file system or the system has no direct
+ * I/O, and on tmpfs, where it would be one more copy into the same memory). */
+int ccairn_open_direct_write(const char *path);
+
 /* Sets how much free memory at the top of a heap arena the C library keeps before giving it
  * back to the system (glibc's M_TRIM_THRESHOLD): 0 if it was set, -1 where the C library has
  * no such setting. */

@@ -546,6 +546,12 @@ public final class BlockStore: Sendable {
         try BlockStoreWriter(store: self)
     }
 
+    /// A writer that writes packs directly or not (`BlockStoreWriter.directWrites`), from the
+    /// pack it continues on (tests of both paths).
+    func writer(directWrites: Bool) throws -> BlockStoreWriter {
+        try BlockStoreWriter(store: self, directWrites: directWrites)
+    }
+
     /// Runs `body` with a writer and commits what it wrote. If `body` throws, its uncommitted
     /// blocks are abandoned (bytes past the committed end of a pack, reclaimed later).
     public func write<R>(_ body: (BlockStoreWriter) throws -> R) throws -> R {

@@ -86,10 +86,16 @@ public final class BlockStoreWriter: BlockSink {
     /// Whether a direct write of the active pack has succeeded: the first is made in place,
     /// so that a file system refusing it (`EINVAL`) is caught with the bytes still staged.
     private var directWriteTaken = false
-    /// Whether packs opened from now on may be written directly (`directWrites`; tests turn it off).
-    var allowsDirectWrites = BlockStoreWriter.directWrites
+    /// Whether packs may be written directly (`directWrites`); false once the file system
+    /// refused a first direct write.
+    private var allowsDirectWrites: Bool
+    /// A direct write was still under way when a signal ended the writer: its descriptor and
+    /// buffer are left to the process's exit rather than waited for (`closeDirect`).
+    private var leftInFlight = false
     /// Whether the active pack is being written directly (test hook).
     var writesDirectly: Bool { directFD >= 0 }
+    /// Direct writes handed to the writer's thread so far (test hook).
+    private(set) var directWritesStarted = 0
     private var packIsNew = false
     /// Logical end of the pack: committed bytes + written or staged bytes of this batch.
     private var packEnd: Int64 = 0
@@ -146,8 +152,9 @@ public final class BlockStoreWriter: BlockSink {
     private var pendingKeys = Set<Multihash>()
     private var pendingBytes = 0
 
-    init(store: BlockStore) throws {
+    init(store: BlockStore, directWrites: Bool = BlockStoreWriter.directWrites) throws {
         self.store = store
+        allowsDirectWrites = directWrites
         lock = try FileLock(path: store.layout.lockPath, wait: store.lockWait)
         stagingMemory = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.stagingBytes, alignment: Self.directAlignment)
         staging = stagingMemory
@@ -167,6 +174,7 @@ public final class BlockStoreWriter: BlockSink {
 
     deinit {
         if isOpen { abandon() }
+        guard !leftInFlight else { return }
         directWrites?.wait()
         stagingMemory.deallocate()
     }
@@ -231,10 +239,9 @@ public final class BlockStoreWriter: BlockSink {
             }
             guard pack.size > size else { continue }
             let end = try pack.walk(from: size, resync: false) { _, _ in }
-            if end < pack.size {
-                try Sys.truncate(fd, to: end, path: path)
-                try Sys.fsync(fd, path: path)
-            }
+            if end < pack.size { try Sys.truncate(fd, to: end, path: path) }
+            // The records kept past the committed size are made durable before the index counts them.
+            if end < pack.size || end > size { try Sys.fsync(fd, path: path) }
             if end > size { grown[id] = end }
         }
         for id in index.packs.keys where !present.contains(id) {
@@ -294,8 +301,16 @@ public final class BlockStoreWriter: BlockSink {
     }
 
     /// Closes the active pack's direct descriptor, if any, once its write in flight has ended
-    /// (the callers have synced the pack, or are giving its bytes up).
+    /// (the callers have synced the pack, or are giving its bytes up). When a signal is ending
+    /// the process, a write still under way is not waited for (a stalled device would hold the
+    /// exit): its descriptor stays open and its buffer allocated until the process ends, so that
+    /// the write never lands in a reused descriptor or freed memory.
     private func closeDirect() {
+        if let directWrites, directWrites.isInFlight, CancellationToken.process.signal != nil {
+            leftInFlight = true
+            directFD = -1
+            return
+        }
         directWrites?.wait()
         if directFD >= 0 { Sys.close(directFD) }
         directFD = -1
@@ -495,9 +510,9 @@ public final class BlockStoreWriter: BlockSink {
                 let count = min(bytes.count - from, staging.count - stagingUsed)
                 (staging.baseAddress! + stagingUsed).copyMemory(from: bytes.baseAddress! + from, byteCount: count)
                 stagingUsed += count
+                packEnd += Int64(count)
                 from += count
             }
-            packEnd += Int64(bytes.count)
             return
         }
         if bytes.count >= Self.directWriteBytes {
@@ -537,13 +552,17 @@ public final class BlockStoreWriter: BlockSink {
         let mask = Self.directAlignment - 1
         let whole = stagingUsed & ~mask
         let count = all ? (stagingUsed + mask) & ~mask : whole
-        guard count > 0, let directWrites else { return }
+        guard let directWrites else { return }
+        // A failed write fails this and every later write or sync (its bytes are gone from the
+        // buffers, so the pack has a hole): the writer can only be abandoned.
         try directWrites.finish()
+        guard count > 0 else { return }
         if !all && directWriteTaken {
             // The buffer goes to the write; the partial block's bytes start the other one.
             let tail = stagingUsed - whole
             let next = directWrites.start(staging, count: whole, to: directFD, at: stagingOffset,
                                           path: store.layout.packPath(packID))
+            directWritesStarted += 1
             if tail > 0 { next.baseAddress!.copyMemory(from: staging.baseAddress! + whole, byteCount: tail) }
             staging = next
             stagingOffset += Int64(whole)
@@ -557,8 +576,11 @@ public final class BlockStoreWriter: BlockSink {
         do {
             try Sys.pwriteAll(directFD, UnsafeRawBufferPointer(rebasing: staging[0..<count]), at: stagingOffset, path: path)
         } catch {
-            guard error.errno == EINVAL else { throw error }
+            // Only the first write of a descriptor may be refused for what the file system
+            // cannot do; any later failure is the device's.
+            guard error.errno == EINVAL, !directWriteTaken else { throw error }
             closeDirect()
+            allowsDirectWrites = false
             return try drainStaging()
         }
         directWriteTaken = true

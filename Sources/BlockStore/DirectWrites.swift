@@ -42,12 +42,14 @@ final class DirectWrites: @unchecked Sendable {
         return handedBack
     }
 
-    /// Waits for the write in flight, if any, and throws its failure.
+    /// Whether a write was started and not yet waited for.
+    var isInFlight: Bool { inFlight }
+
+    /// Waits for the write in flight, if any, and throws the failure of any write so far: once
+    /// one failed, every later call throws it (its bytes are no longer staged anywhere).
     func finish() throws(BlockStoreError) {
         wait()
-        if let failure = lock.withLock({ () -> BlockStoreError? in defer { failure = nil }; return failure }) {
-            throw failure
-        }
+        if let failure = lock.withLock({ failure }) { throw failure }
     }
 
     /// Waits for the write in flight, if any (its failure is kept for `finish`).

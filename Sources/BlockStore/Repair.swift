@@ -225,6 +225,8 @@ extension BlockStore {
         defer { Sys.close(savedFD) }
         try damaged[0..<got].withUnsafeBytes { try Sys.pwriteAll(savedFD, $0, at: 0, path: saved) }
         try Sys.fsync(savedFD, path: saved)
+        // The saved copy's directory entry is durable before the header it keeps is overwritten.
+        if let slash = path.lastIndex(of: "/") { try Sys.syncDirectory(String(path[..<slash])) }
         var header = PackFormat.header
         header[PackFormat.magicPrefix.count] = version
         let writeFD = try Sys.open(path, O_WRONLY)

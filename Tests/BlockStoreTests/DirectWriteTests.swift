@@ -41,8 +41,7 @@ struct DirectWriteTests {
     static func write(direct: Bool, _ first: [Block], _ second: [Block]) throws -> (packs: [String: [UInt8]], direct: Bool) {
         let temp = try TemporaryStore()
         defer { temp.cleanup() }
-        let writer = try temp.store.writer()
-        writer.allowsDirectWrites = direct
+        let writer = try temp.store.writer(directWrites: direct)
         writer.packSizeLimit = 2 << 20
         var wroteDirectly = false
         for (i, block) in first.enumerated() {
@@ -50,8 +49,13 @@ struct DirectWriteTests {
             wroteDirectly = wroteDirectly || writer.writesDirectly
             if i % 4 == 1 { try writer.commit() }
         }
+        // Full halves of the staging buffer went to the writer's thread.
+        #expect((writer.directWritesStarted > 0) == direct)
         try writer.close()
-        let again = try temp.store.writer()
+        // The next writer continues the last pack, whose committed end is not on a 4 KiB
+        // boundary: directly, from the bytes of that partial block read back.
+        let again = try temp.store.writer(directWrites: direct)
+        #expect(again.writesDirectly == direct)
         again.packSizeLimit = 2 << 20
         for block in second { #expect(try again.put(block)) }
         try again.close()
@@ -82,8 +86,7 @@ struct DirectWriteTests {
         let temp = try TemporaryStore()
         defer { temp.cleanup() }
         let blocks = try Self.blocks(seed: 93)
-        let writer = try temp.store.writer()
-        writer.allowsDirectWrites = true
+        let writer = try temp.store.writer(directWrites: true)
         for block in blocks[..<5] { try writer.put(block) }
         try writer.commit()
         let committed = try temp.packFiles().map { name in
@@ -92,6 +95,7 @@ struct DirectWriteTests {
         // More than a staging buffer: at least one write was in flight on the writer's thread.
         for block in blocks[5...] { try writer.put(block) }
         #expect(writer.writesDirectly)
+        #expect(writer.directWritesStarted > 0)
         writer.abandon()
         let store = try temp.reopen()
         for block in blocks[..<5] { #expect(try store.get(block.cid) == block.bytes) }

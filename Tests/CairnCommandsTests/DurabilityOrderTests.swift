@@ -16,7 +16,7 @@ struct DurabilityOrderTests {
         let output = box.root + "/trace-\(UUID().uuidString)"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: strace)
-        process.arguments = ["-f", "-y", "-e", "trace=fdatasync,fsync,write", "-o", output, binary.path]
+        process.arguments = ["-f", "-y", "-e", "trace=fdatasync,fsync,write,pwrite64,pwritev,ftruncate", "-o", output, binary.path]
             + arguments + ["--store", box.store]
         let input = Pipe(), out = Pipe()
         process.standardInput = input
@@ -49,6 +49,16 @@ struct DurabilityOrderTests {
         if packWritten, let walSync {
             let packSync = before.lastIndex { isSync($0) && $0.contains(".pack>") }
             #expect(packSync != nil && packSync! < walSync, "the pack was not synced before the index commit")
+            // Every write of the pack (direct or not) and its truncation after a padded direct
+            // write come before that sync.
+            let isPackChange = { (line: String) in
+                (line.contains(" pwrite64(") || line.contains(" pwritev(") || line.contains(" ftruncate(")) && line.contains(".pack>")
+            }
+            let lastChange = before.lastIndex(where: isPackChange)
+            #expect(lastChange != nil, "no write of the pack was traced")
+            if let lastChange, let packSync {
+                #expect(lastChange < packSync, "the pack was written after its sync:\n\(lines.joined(separator: "\n"))")
+            }
         }
     }
 

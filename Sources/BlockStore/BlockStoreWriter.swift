@@ -109,18 +109,20 @@ public final class BlockStoreWriter: BlockSink {
     static let stagingBytes = 4 << 20
 
     /// Whether pack bytes are written with direct I/O (`O_DIRECT`) where the file system takes
-    /// it, rather than through the page cache (spec/blockstore.md §4, "Direct writes").
+    /// it, rather than through the page cache (spec/blockstore.md §5, "Direct writes"): only
+    /// when the environment variable `CAIRN_PACK_DIRECT_IO=1` asks for it.
     ///
-    /// Copying a 1 GiB import into the page cache cost the server 0.5 CPU-seconds in
-    /// `copy_folio_from_iter` alone on this project's 2-core hosts, and at times far more (2.6
-    /// system seconds for one `dd conv=fdatasync` of a 1 GiB file, 0.3 for the next: page
-    /// reclaim), while the same copy with `O_DIRECT` took 0.13–0.26 s of system time, steadily.
-    /// With direct writes the staging buffer is always written at an offset that is a multiple
-    /// of `directAlignment`, whole blocks of it; the last partial block stays staged (it is
-    /// written again with the bytes that complete it) and a sync writes it padded with zeros,
-    /// then truncates the file back to its logical end. The environment variable
-    /// `CAIRN_PACK_DIRECT_IO=0` turns it off (tests and measurements of both paths).
-    static let directWrites = ProcessInfo.processInfo.environment["CAIRN_PACK_DIRECT_IO"] != "0"
+    /// Direct writes take the copy into the page cache off the CPU: a 1 GiB `dag/import` cost
+    /// the server 0.35–0.45 s of system time with them against 0.75–0.8 s without, on this
+    /// project's 2-core VMs (`copy_folio_from_iter` was 0.5 s), and they leave the page cache
+    /// to readers. But the writer then waits for the device, one 2 MiB write in flight, and on
+    /// those VMs that was slower than the kernel's writeback: the same import took 1.29–1.67 s
+    /// against 1.17–1.32 s through the page cache (alternated runs), so they are not the
+    /// default. With direct writes the staging buffer is always written at an offset that is a
+    /// multiple of `directAlignment`, whole blocks of it; the last partial block stays staged
+    /// (it is written again with the bytes that complete it) and a sync writes it padded with
+    /// zeros, then truncates the file back to its logical end.
+    static let directWrites = ProcessInfo.processInfo.environment["CAIRN_PACK_DIRECT_IO"] == "1"
     /// Direct writes start at offsets that are multiples of this and write whole multiples of it
     /// (the largest logical block size of common devices; the staging buffer is aligned to it).
     static let directAlignment = 4096

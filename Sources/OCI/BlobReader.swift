@@ -321,18 +321,20 @@ final class BlobReader {
     }
 
     /// Reads to the end (verification only). A compressed layer is decompressed on this
-    /// thread while a second one hashes and scans the tar (`Overlap`).
-    func drain() throws -> BlobCheck {
-        if let decoder, output == .stored { return try drainOverlapped(decoder) }
+    /// thread while a second one hashes and scans the tar (`Overlap`). `going` is asked after
+    /// every 1 MiB read: false ends the drain with `CancellationError`.
+    func drain(while going: () -> Bool = { true }) throws -> BlobCheck {
+        if let decoder, output == .stored { return try drainOverlapped(decoder, while: going) }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
         while try read(into: buffer) > 0 {
             try CancellationToken.process.check()
+            guard going() else { throw CancellationError() }
         }
         return check!
     }
 
-    private func drainOverlapped(_ decoder: StreamDecoder) throws -> BlobCheck {
+    private func drainOverlapped(_ decoder: StreamDecoder, while going: () -> Bool) throws -> BlobCheck {
         let overlap = Overlap(slots: 4, slotBytes: 1 << 20)
         let reader = UncheckedSendable(self)  // the tar state is only touched by the worker until it ends
         let worker = Thread {
@@ -358,6 +360,7 @@ final class BlobReader {
                 if let error = overlap.error { failure = failure ?? error }
                 if count == 0 { break }
                 try CancellationToken.process.check()
+                guard going() else { throw CancellationError() }
             }
         } catch {
             overlap.finishAndWait()

@@ -135,7 +135,8 @@ final class CheckAhead: @unchecked Sendable {
                     if stopped { positions.stop() }
                 }
             }
-            if !mapped { _ = try reader.drain() }
+            // Stopped (an earlier blob failed, or the add ended) between two 1 MiB reads.
+            if !mapped { _ = try reader.drain(while: { condition.withLock { !stopped } }) }
             return .done(reader, region: region)
         } catch {
             return .failed(error)

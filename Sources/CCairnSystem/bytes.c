@@ -10,20 +10,14 @@ long ccairn_find_bytes(const void *haystack, size_t length, const void *needle, 
     return hit ? (long)((const char *)hit - (const char *)haystack) : -1;
 }
 
-int ccairn_set_trim_threshold(size_t bytes) {
+int ccairn_set_allocation_thresholds(size_t mapped_from, size_t kept_at_top) {
 #if defined(__GLIBC__)
-    return mallopt(M_TRIM_THRESHOLD, (int)bytes) == 1 ? 0 : -1;
+    int mapped = mallopt(M_MMAP_THRESHOLD, (int)mapped_from);
+    int kept = mallopt(M_TRIM_THRESHOLD, (int)kept_at_top);
+    return mapped == 1 && kept == 1 ? 0 : -1;
 #else
-    (void)bytes;
-    return -1;
-#endif
-}
-
-int ccairn_set_mmap_threshold(size_t bytes) {
-#if defined(__GLIBC__)
-    return mallopt(M_MMAP_THRESHOLD, (int)bytes) == 1 ? 0 : -1;
-#else
-    (void)bytes;
+    (void)mapped_from;
+    (void)kept_at_top;
     return -1;
 #endif
 }

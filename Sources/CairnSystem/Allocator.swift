@@ -26,7 +26,6 @@ public enum Allocator {
     /// Fixes both thresholds (`mappedFrom`, `keptAtTop`); where the C library has no such
     /// setting, nothing. Call once, first thing in the process.
     public static func fixMappingThreshold() {
-        _ = ccairn_set_mmap_threshold(mappedFrom)
-        _ = ccairn_set_trim_threshold(keptAtTop)
+        _ = ccairn_set_allocation_thresholds(mappedFrom, keptAtTop)
     }
 }

@@ -69,19 +69,15 @@ int ccairn_available_processors(void);
 long ccairn_find_bytes(const void *haystack, size_t length, const void *needle, size_t needle_length);
 
 /* Fixes the C library's threshold above which an allocation is a mapping of its own, returned
- * to the system when freed (glibc's M_MMAP_THRESHOLD): 0 if it was set, -1 where the C library
- * has no such setting. */
-int ccairn_set_mmap_threshold(size_t bytes);
+ * to the system when freed (glibc's M_MMAP_THRESHOLD), and how much free memory at the top of
+ * a heap arena it keeps before giving it back to the system (M_TRIM_THRESHOLD): 0 if both were
+ * set, -1 where the C library has no such settings. */
+int ccairn_set_allocation_thresholds(size_t mapped_from, size_t kept_at_top);
 
 /* Opens an existing file for writing with O_DIRECT (and O_CLOEXEC), retrying on EINTR: the
  * descriptor, or -1 with errno set (EINVAL where the file system or the system has no direct
  * I/O, and on tmpfs, where it would be one more copy into the same memory). */
 int ccairn_open_direct_write(const char *path);
-
-/* Sets how much free memory at the top of a heap arena the C library keeps before giving it
- * back to the system (glibc's M_TRIM_THRESHOLD): 0 if it was set, -1 where the C library has
- * no such setting. */
-int ccairn_set_trim_threshold(size_t bytes);
 
 #ifdef __cplusplus
 }

@@ -113,7 +113,7 @@ public final class BlockStoreWriter: BlockSink {
     /// when the environment variable `CAIRN_PACK_DIRECT_IO=1` asks for it.
     ///
     /// Direct writes take the copy into the page cache off the CPU: a 1 GiB `dag/import` cost
-    /// the server 0.35–0.45 s of system time with them against 0.75–0.8 s without, on this
+    /// the server 0.36–0.54 s of system time with them against 0.75–0.81 s without, on this
     /// project's 2-core VMs (`copy_folio_from_iter` was 0.5 s), and they leave the page cache
     /// to readers. But the writer then waits for the device, one 2 MiB write in flight, and on
     /// those VMs that was slower than the kernel's writeback: the same import took 1.29–1.67 s

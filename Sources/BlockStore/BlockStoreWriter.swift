@@ -10,9 +10,10 @@ import CairnSystem
 /// The one writer of a store (across processes, through an exclusive `flock`).
 ///
 /// Blocks are appended to the current pack file through a staging buffer and collected as
-/// pending index rows. Where the file system allows it the staged bytes go to the pack with
-/// direct I/O, 4 KiB blocks at a time (`directWrites`); otherwise through the page cache, a
-/// block of 64 KiB or more written from where it is, with the staged bytes before it. `commit()` makes them durable in this order: pack bytes written and
+/// pending index rows. The staged bytes go through the page cache (a block of 64 KiB or more
+/// written from where it is, with the staged bytes before it), or, when asked for and the file
+/// system allows it, with direct I/O, 4 KiB blocks at a time (`directWrites`). `commit()`
+/// makes them durable in this order: pack bytes written and
 /// `fdatasync`ed (and the packs directory synced when the pack is new), then the index rows and
 /// the pack's new committed size written in one SQLite transaction (WAL, synchronous=FULL).
 /// An index row therefore never points at bytes that are not on disk, and a crash leaves at
@@ -166,9 +167,7 @@ public final class BlockStoreWriter: BlockSink {
             // `deinit` runs for a class whose init throws after every property is set: it
             // frees the staging memory (freeing it here too was a double free). Only the lock goes now.
             isOpen = false
-            closeDirect()
-            if packFD >= 0 { Sys.close(packFD) }
-            packFD = -1
+            closeActive()
             lock.unlock()
             throw error
         }
@@ -559,36 +558,35 @@ public final class BlockStoreWriter: BlockSink {
         // buffers, so the pack has a hole): the writer can only be abandoned.
         try directWrites.finish()
         guard count > 0 else { return }
-        if !all && directWriteTaken {
-            // The buffer goes to the write; the partial block's bytes start the other one.
-            let tail = stagingUsed - whole
-            let next = directWrites.start(staging, count: whole, to: directFD, at: stagingOffset,
-                                          path: store.layout.packPath(packID))
-            directWritesStarted += 1
-            if tail > 0 { next.baseAddress!.copyMemory(from: staging.baseAddress! + whole, byteCount: tail) }
-            staging = next
-            stagingOffset += Int64(whole)
-            stagingUsed = tail
-            return try startWritebackIfDue()
-        }
-        if count > stagingUsed {
-            (staging.baseAddress! + stagingUsed).initializeMemory(as: UInt8.self, repeating: 0, count: count - stagingUsed)
-        }
         let path = store.layout.packPath(packID)
-        do {
-            try Sys.pwriteAll(directFD, UnsafeRawBufferPointer(rebasing: staging[0..<count]), at: stagingOffset, path: path)
-        } catch {
-            // Only the first write of a descriptor may be refused for what the file system
-            // cannot do; any later failure is the device's.
-            guard error.errno == EINVAL, !directWriteTaken else { throw error }
-            closeDirect()
-            allowsDirectWrites = false
-            return try drainStaging()
+        // Where the bytes of the last partial block go on from: the other buffer when this one
+        // is handed to the writer's thread, else the start of this one.
+        var next = staging
+        if !all && directWriteTaken {
+            next = directWrites.start(staging, count: whole, to: directFD, at: stagingOffset, path: path)
+            directWritesStarted += 1
+        } else {
+            if count > stagingUsed {
+                (staging.baseAddress! + stagingUsed).initializeMemory(as: UInt8.self, repeating: 0, count: count - stagingUsed)
+            }
+            do {
+                try Sys.pwriteAll(directFD, UnsafeRawBufferPointer(rebasing: staging[0..<count]), at: stagingOffset, path: path)
+            } catch {
+                // Only the first write of a descriptor may be refused for what the file system
+                // cannot do; any later failure is the device's.
+                guard error.errno == EINVAL, !directWriteTaken else { throw error }
+                closeDirect()
+                allowsDirectWrites = false
+                return try drainStaging()
+            }
+            directWriteTaken = true
+            if count > stagingUsed { try Sys.truncate(packFD, to: packEnd, path: path) }
         }
-        directWriteTaken = true
-        if count > stagingUsed { try Sys.truncate(packFD, to: packEnd, path: path) }
+        // A partial block is under 4 KiB and `whole` at least that when both are there, so the
+        // two ranges never overlap.
         let tail = stagingUsed - whole
-        if tail > 0 && whole > 0 { staging.baseAddress!.copyMemory(from: staging.baseAddress! + whole, byteCount: tail) }
+        if tail > 0 && whole > 0 { next.baseAddress!.copyMemory(from: staging.baseAddress! + whole, byteCount: tail) }
+        staging = next
         stagingOffset += Int64(whole)
         stagingUsed = tail
         try startWritebackIfDue()

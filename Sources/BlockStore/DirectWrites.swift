@@ -6,12 +6,12 @@ import Foundation
 /// while the writer fills a second buffer, and the writer waits for that write only when it
 /// needs the buffer back or syncs the pack. One write at a time; use from the writer's thread.
 final class DirectWrites: @unchecked Sendable {
-    /// The buffer the write in flight (if any) reads: handed back by `swap`.
+    /// The buffer the write in flight (if any) reads: handed back by the next `start`.
     private(set) var spare: UnsafeMutableRawBufferPointer
     private let queue = DispatchQueue(label: "cairn.pack-direct-writes")
     private let done = DispatchSemaphore(value: 0)
     private var inFlight = false
-    /// The failure of the last write, under the lock (set by the queue, taken by `wait`).
+    /// The failure of a write, under the lock (set by the queue, thrown by every `finish`).
     private let lock = NSLock()
     private var failure: BlockStoreError?
 

@@ -1,4 +1,4 @@
-import Foundation
+import CairnSystem
 import Engine
 import ArgumentParser
 import CAR
@@ -153,9 +153,8 @@ struct CarCreateCommand: AsyncParsableCommand {
         let root: CID
         do {
             root = try adder.add([input], to: .car(path: output, format: v2 ? .v2(index: .multihashSorted) : .v1)) { _ in }
-        } catch let error as ImportError where file != "-" && isDirectory(file) {
+        } catch is ImportError where file != "-" && InputFile.isDirectory(file) {
             // The importer's advice ("use the '-r' flag") names a flag `car create` has not.
-            _ = error
             throw CLIError("\(file) is a directory; `cairn car create` imports one file "
                 + "(for a directory: cairn add -r --car \(output) \(file))")
         } catch let error as ImportError {
@@ -167,12 +166,6 @@ struct CarCreateCommand: AsyncParsableCommand {
         }
         writeStandardOutput("\(root)\n")
     }
-}
-
-/// Whether `path` names a directory (following a symlink, as the importer does for an argument).
-private func isDirectory(_ path: String) -> Bool {
-    var isDirectory: ObjCBool = false
-    return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
 }
 
 /// Appends " ROOT" for each root to `text`, writing it to standard output in 64 KiB pieces

@@ -151,8 +151,7 @@ public struct ChunkCommand: ParsableCommand {
                 Self.printError("\(file) is \(kind), not a regular file (to read it, pipe it to standard input: -)")
                 throw ExitCode.failure
             }
-            var info = stat()
-            if stat(file, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+            if InputFile.isDirectory(file) {
                 Self.printError("\(file) is a directory: cairn chunk cuts one file")
                 throw ExitCode.failure
             }

@@ -38,20 +38,16 @@ struct StoreRepairCommand: AsyncParsableCommand {
         }
         for root in report.rootsPinned { text += "pinned \(root)\n" }
         for root in report.rootsPinnedDirectly { text += "pinned \(root) directly (its DAG is incomplete)\n" }
-        if let stopped = report.pinningStopped {
-            text += "pinning the roots stopped after \(pinned(report)) of \(report.rootsFound): \(stopped)\n"
-        }
+        let pinned = report.rootsPinned.count + report.rootsPinnedDirectly.count
+        let stoppedAfter = "pinning the roots stopped after \(pinned) of \(report.rootsFound)"
+        if let stopped = report.pinningStopped { text += "\(stoppedAfter): \(stopped)\n" }
         writeStandardOutput(text)
         // The new index is in place: an interruption or a failure from here on says so.
         if let stopped = report.pinningStopped, CancellationToken.process.signal == nil {
-            throw CLIError("the index was rebuilt and is in place, but pinning the roots stopped after "
-                + "\(pinned(report)) of \(report.rootsFound): \(stopped)")
+            throw CLIError("the index was rebuilt and is in place, but \(stoppedAfter): \(stopped)")
         }
         Cairn.noteForInterrupt(report.pinningStopped == nil
             ? "after the repair was done: the index was rebuilt and is in place (see the report above)"
-            : "after the repair was done: the index was rebuilt and is in place, but pinning the roots stopped after "
-                + "\(pinned(report)) of \(report.rootsFound)")
+            : "after the repair was done: the index was rebuilt and is in place, but \(stoppedAfter)")
     }
-
-    private func pinned(_ report: RepairReport) -> Int { report.rootsPinned.count + report.rootsPinnedDirectly.count }
 }

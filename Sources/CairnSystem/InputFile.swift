@@ -40,6 +40,12 @@ public struct InputFile: ~Copyable {
         }
     }
 
+    /// Whether `path` (followed) is a directory.
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
     public init(path: String) throws(Failure) {
         if path == "-" {
             descriptor = 0

@@ -51,8 +51,6 @@ extension ImportProfile {
     }
 }
 
-/// Parses a CID given on the command line to name content to read or pin, refusing the CIDs Kubo
-/// refuses as insecure (`CIDSecurity`, spec/multiformats.md).
 /// A CID or an IPFS path (`CID/NAME/…` or `/ipfs/CID/NAME/…`, as Kubo's `cat` and `get` take
 /// them): the root, checked as `parseSecureCID`, and the names below it (`.` and `..` refused).
 func parseSecureCIDPath(_ text: String) throws -> (root: CID, segments: [String]) {
@@ -73,6 +71,8 @@ func parseSecureCIDPath(_ text: String) throws -> (root: CID, segments: [String]
     return (try parseSecureCID(first), segments)
 }
 
+/// Parses a CID given on the command line to name content to read or pin, refusing the CIDs Kubo
+/// refuses as insecure (`CIDSecurity`, spec/multiformats.md).
 func parseSecureCID(_ text: String) throws -> CID {
     let cid = try parseCID(text)
     do {

@@ -67,13 +67,19 @@ func fillDisk(_ directory: String, leave: Int) throws {
 /// still frees what it can.
 @Suite("cairn store on a read-only or full file system", .serialized)
 struct StoreFullDiskTests {
+    /// Adds a file of `count` SplitMix64 bytes to the sandbox's store (as the test's user):
+    /// its bytes, its root and the `cairn` binary to run as another user.
+    static func addFile(_ box: StoreSandbox, seed: UInt64, count: Int) throws -> (bytes: [UInt8], root: String, binary: String) {
+        let bytes = SplitMix64.bytes(seed: seed, count: count)
+        let root = try box.cairn(["add", "-Q", try box.write("f", bytes)]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        return (bytes, root, try #require(CairnProcess.binary).path)
+    }
+
     @Test(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv")))
     func readOnlyCommandsWorkOnAStoreTheUserCannotWrite() throws {
         let box = try StoreSandbox()
         defer { box.cleanup() }
-        let bytes = SplitMix64.bytes(seed: 81, count: 400_000)
-        let root = try box.cairn(["add", "-Q", try box.write("f", bytes)]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-        let binary = try #require(CairnProcess.binary).path
+        let (bytes, root, binary) = try Self.addFile(box, seed: 81, count: 400_000)
         // The store belongs to root (0755/0644): user nobody can read it, not write it.
         for command in [["cat", root], ["store", "verify"], ["pin", "ls"], ["store", "stat"], ["block", "stat", root]] {
             let result = try runAsNobody([binary] + command + ["--store", box.store])
@@ -89,9 +95,7 @@ struct StoreFullDiskTests {
     func readOnlyStoreIsSaidToBeReadOnly() throws {
         let box = try StoreSandbox()
         defer { box.cleanup() }
-        let bytes = SplitMix64.bytes(seed: 85, count: 300_000)
-        let root = try box.cairn(["add", "-Q", try box.write("f", bytes)]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-        let binary = try #require(CairnProcess.binary).path
+        let (bytes, root, binary) = try Self.addFile(box, seed: 85, count: 300_000)
         let other = try box.write("g", SplitMix64.bytes(seed: 86, count: 1000))
         // Everything nobody's but the index (root's, 0644): the lock and the packs are writable.
         for path in [box.root, box.store, box.store + "/lock", box.store + "/packs", box.store + "/packs/00000001.pack"] {

@@ -6,6 +6,35 @@ import CairnTestSupport
 /// `pin/add` progress, and `dag/import` of an incomplete DAG with `pin-roots`
 /// (spec/serve.md §4, §5).
 @Suite(.serialized) struct RPCKuboBehaviourTests {
+    /// Framing as Kubo's: go-ipfs-cmds declares `Trailer: X-Stream-Error` on every answer and
+    /// flushes after each value (http/responseemitter.go `doPreamble`, `Emit`), and Go's server
+    /// then never sends a `Content-Length` (net/http `chunkWriter.writeHeader`: no length is
+    /// computed for an answer that declares trailers), so a single value, NDJSON values and a
+    /// JSON error before any output are all chunked; a plain-text answer from outside cmds
+    /// (Kubo's 404 for an unknown command) has its length.
+    @Test func cmdsAnswersAreChunkedLikeKubos() throws {
+        try withServeProcess("framing-kubo") { work, server in
+            let absent = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
+            let cases: [(request: String, status: String, chunked: Bool)] = [
+                ("version", "200", true),                      // cmds.EmitOnce
+                ("refs/local", "200", true),                   // values, none here
+                ("block/stat?arg=\(absent)&offline=true", "500", true),  // JSON error before output
+                ("no/such/command", "404", false),              // plain text, outside cmds
+            ]
+            for (request, status, chunked) in cases {
+                let answer = try rawExchange(port: server.port, send: "POST /api/v0/\(request) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+                let head = String(answer[..<(answer.range(of: "\r\n\r\n")?.lowerBound ?? answer.endIndex)]).lowercased()
+                #expect(head.hasPrefix("http/1.1 \(status)"), "\(request): \(head)")
+                #expect(head.contains("transfer-encoding: chunked") == chunked, "\(request): \(head)")
+                #expect(head.contains("\r\ncontent-length:") == !chunked, "\(request): \(head)")
+                #expect(head.contains("trailer: x-stream-error") == chunked, "\(request): \(head)")
+            }
+            let version = try rawExchange(port: server.port, send: "POST /api/v0/version HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n")
+            let body = String(version[(version.range(of: "\r\n\r\n")?.upperBound ?? version.endIndex)...])
+            #expect(jsonLines(body).first?["Version"] as? String == "0.32.0", "\(body)")
+        }
+    }
+
     /// A `block/put` whose body stalls past its `timeout=300ms`: go-ipfs-cmds runs the command
     /// under a context with that deadline, so Kubo answers Go's `context deadline exceeded`
     /// (500, Code 0). Nothing is stored and the server still serves.
@@ -123,8 +152,9 @@ import CairnTestSupport
 }
 
 /// Sends `text` on a fresh connection to 127.0.0.1:`port` (the rest of the request never
-/// comes) and returns what the server answers: the head, and the body up to its
-/// `Content-Length` (reads give up after 20 s).
+/// comes) and returns what the server answers: the head, a blank line and the body, up to its
+/// `Content-Length`, or a chunked body up to its last chunk, given without the chunk framing
+/// (reads give up after 20 s).
 func rawExchange(port: Int, send text: String) throws -> String {
     let socketFD = try loopbackConnection(port: port)
     defer { close(socketFD) }
@@ -141,12 +171,36 @@ func rawExchange(port: Int, send text: String) throws -> String {
         let answer = String(decoding: received, as: UTF8.self)
         if let end = answer.range(of: "\r\n\r\n") {
             let head = answer[..<end.lowerBound].lowercased()
+            let body = String(answer[end.upperBound...])
             if let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
                let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)),
-               answer.utf8.count - answer[..<end.upperBound].utf8.count >= length {
+               body.utf8.count >= length {
                 return answer
+            }
+            if head.contains("transfer-encoding: chunked"), let decoded = dechunked(body) {
+                return String(answer[..<end.upperBound]) + decoded
             }
         }
     }
     return String(decoding: received, as: UTF8.self)
+}
+
+/// The bytes of a complete chunked body (RFC 9112 §7.1), or nil while its last chunk and
+/// trailer section have not all arrived.
+func dechunked(_ body: String) -> String? {
+    var rest = Substring(body)
+    var decoded = ""
+    while let lineEnd = rest.range(of: "\r\n") {
+        guard let size = Int(rest[..<lineEnd.lowerBound].split(separator: ";").first ?? "", radix: 16) else { return nil }
+        rest = rest[lineEnd.upperBound...]
+        if size == 0 {
+            // Trailer fields, each ending in CRLF, then an empty line.
+            return rest.hasPrefix("\r\n") || rest.contains("\r\n\r\n") ? decoded : nil
+        }
+        guard rest.utf8.count >= size + 2 else { return nil }
+        let data = rest.utf8.prefix(size)
+        decoded += String(decoding: data, as: UTF8.self)
+        rest = Substring(rest.utf8.dropFirst(size + 2))
+    }
+    return nil
 }

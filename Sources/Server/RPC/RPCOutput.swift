@@ -28,7 +28,19 @@ enum RPCOutput {
     /// A single value (`cmds.EmitOnce`).
     static func once(_ value: JSONValue) -> Response {
         Response(status: .ok, headers: headers(contentType: "application/json"),
-                 body: ResponseBody(byteBuffer: ByteBuffer(string: value.text + "\n")))
+                 body: chunked(ByteBuffer(string: value.text + "\n")))
+    }
+
+    /// A body framed as Kubo's are, chunked, never with a `Content-Length`: go-ipfs-cmds
+    /// flushes after each value it emits (http/responseemitter.go `Emit`), and Go's server
+    /// (net/http `chunkWriter.writeHeader`) never computes a length for an answer that
+    /// declares trailers, which every cmds answer does, JSON errors included. An HTTP/1.0
+    /// request gets the same bytes framed by the connection's end (`HTTP10Handler`).
+    static func chunked(_ buffer: ByteBuffer) -> ResponseBody {
+        ResponseBody { writer in
+            try await writer.write(buffer)
+            try await writer.finish(nil)
+        }
     }
 
     /// Values emitted one by one (`res.Emit`), all known now: NDJSON, with an error after
@@ -37,7 +49,7 @@ enum RPCOutput {
         var fields = headers(contentType: "application/json")
         fields[chunkedOutput] = "1"
         let text = ByteBuffer(string: values.map { $0.text + "\n" }.joined())
-        guard let trailerError else { return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: text)) }
+        guard let trailerError else { return Response(status: .ok, headers: fields, body: chunked(text)) }
         return Response(status: .ok, headers: fields, body: ResponseBody { writer in
             try await writer.write(text)
             var trailers = HTTPFields()
@@ -55,7 +67,7 @@ enum RPCOutput {
         }
         let value = JSONValue.object([("Message", .string(error.message)), ("Code", .int(error.code)), ("Type", .string("error"))])
         return Response(status: status, headers: headers(contentType: "application/json"),
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: value.text + "\n")))
+                        body: chunked(ByteBuffer(string: value.text + "\n")))
     }
 
     /// A stream produced by blocking work on the pool (`produce` writes into the pipe). The

@@ -1,6 +1,7 @@
 public import Multiformats
 import Blocks
 import CairnSystem
+import UnixFS
 
 /// Reads UnixFS DAGs from a `BlockGetter` (the store, or any other source): files as byte
 /// streams (in order, one block in memory at a time, optionally a byte range), directories
@@ -176,15 +177,57 @@ public struct UnixFSReader: Sendable {
     public func resolve(_ root: CID, _ segments: [String]) throws -> CID {
         var current = root
         for segment in segments {
-            let name = Array(segment.utf8)
-            var found: CID?
-            try forEachEntry(ofDirectory: current) { entry in
-                if found == nil, entry.name == name { found = entry.cid }
+            try CancellationToken.process.check()
+            guard let found = try entry(named: Array(segment.utf8), in: current) else {
+                throw EngineError(.notFound, "no link named \"\(segment)\" under \(current)")
             }
-            guard let found else { throw EngineError(.notFound, "no link named \"\(segment)\" under \(current)") }
             current = found
         }
         return current
+    }
+
+    /// The entry `name` of the directory at `cid`, or nil when it has none: a basic directory's
+    /// link of that name; in a HAMT, the name's bucket at each depth (the bits of its
+    /// murmur3-x64-64 key, `HAMTBucket`) names the one link to follow, so only the shards on
+    /// its route are read, never the whole directory.
+    public func entry(named name: [UInt8], in cid: CID) throws -> CID? {
+        let root = try node(cid, root: cid)
+        guard let data = root.data, var links = root.pb?.links, data.type == .directory || data.type == .hamtShard else {
+            throw EngineError(.invalidDAG, "\(cid) is not a directory")
+        }
+        if data.type == .directory { return links.first { ($0.name ?? []) == name }?.hash }
+        var shard = cid, shardData = data, depth = 0
+        while true {
+            let fanout = try hamtFanout(shardData, shard)
+            // Past the key's 64 bits no bucket is left: no entry can lie deeper.
+            guard let bucket = HAMTBucket.index(of: name, depth: depth, fanout: fanout) else { return nil }
+            let prefix = HAMTBucket.prefix(bucket, fanout: fanout)
+            // A bucket holds one link, an entry (prefix + name) or a sub-shard (the prefix alone).
+            if let found = links.first(where: { $0.name.map { $0.count == prefix.count + name.count && $0.starts(with: prefix) && $0.dropFirst(prefix.count).elementsEqual(name) } ?? false }) {
+                return found.hash
+            }
+            guard let sub = links.first(where: { $0.name.map { $0 == prefix } ?? false }) else { return nil }
+            let child = try node(sub.hash, root: cid)
+            guard let childData = child.data, let childPB = child.pb, childData.type == .hamtShard else {
+                throw EngineError(.invalidDAG, "HAMT shard \(shard) links to \(sub.hash), which is not a shard")
+            }
+            shard = sub.hash
+            shardData = childData
+            links = childPB.links
+            depth += 1
+        }
+    }
+
+    /// The fanout of a HAMT shard, checked: a power of two from 2 to 4096, and names hashed with
+    /// murmur3-x64-64 (0x22), the only function boxo reads.
+    private func hamtFanout(_ data: UnixFSData, _ cid: CID) throws -> Int {
+        guard let fanout = data.fanout, fanout >= 2, fanout <= 4096, fanout & (fanout - 1) == 0 else {
+            throw EngineError(.invalidDAG, "HAMT shard \(cid) has an invalid fanout \(data.fanout.map(String.init) ?? "none")")
+        }
+        guard data.hashType == 0x22 else {
+            throw EngineError(.invalidDAG, "HAMT shard \(cid) uses hash function \(data.hashType.map { "0x" + String($0, radix: 16) } ?? "none"); only murmur3-x64-64 (0x22) is supported")
+        }
+        return Int(fanout)
     }
 
     /// Calls `body` with each entry of the directory at `cid`: a basic directory's named links
@@ -200,13 +243,7 @@ public struct UnixFSReader: Sendable {
             }
             return
         }
-        guard let fanout = data.fanout, fanout >= 2, fanout <= 4096, fanout & (fanout - 1) == 0 else {
-            throw EngineError(.invalidDAG, "HAMT shard \(cid) has an invalid fanout \(data.fanout.map(String.init) ?? "none")")
-        }
-        // UnixFS HAMTs hash names with murmur3-x64-64 (0x22), the only function boxo reads.
-        guard data.hashType == 0x22 else {
-            throw EngineError(.invalidDAG, "HAMT shard \(cid) uses hash function \(data.hashType.map { "0x" + String($0, radix: 16) } ?? "none"); only murmur3-x64-64 (0x22) is supported")
-        }
+        let fanout = try hamtFanout(data, cid)
         let prefixLength = String(fanout - 1, radix: 16).count
         // A HAMT is a tree: a shard met twice means a cycle (or a shared sub-shard, invalid too).
         var stack: [(CID, PBNode)] = [(cid, pb)]

@@ -1,4 +1,6 @@
 import BlockStore
+import Engine
+import Multiformats
 import Logging
 
 /// What every request handler shares: the configuration, the one process-wide store, the pool
@@ -44,6 +46,23 @@ final class ServerState: Sendable {
     func read<T: Sendable>(_ body: @escaping @Sendable (BlockStore) throws -> T) async throws -> T {
         let store = store
         return try await pool.run { try body(store) }
+    }
+
+    /// The CID an `ipfs-path` argument names (`RPCRequest.path`): the root itself, or the entry
+    /// its names lead to through UnixFS directories, basic or HAMT-sharded (only the shards on
+    /// each name's route are read, every block verified). A name absent is Kubo's
+    /// `no link named "NAME" under CID` (500).
+    func resolve(_ argument: String) async throws -> CID {
+        let (root, segments) = try RPCRequest.path(argument)
+        guard !segments.isEmpty else { return root }
+        return try await read { try UnixFSReader(store: $0).resolve(root, segments) }
+    }
+
+    /// Each argument's CID, in order (`resolve(_:)`).
+    func resolve(_ arguments: [String]) async throws -> [CID] {
+        var cids: [CID] = []
+        for argument in arguments { cids.append(try await resolve(argument)) }
+        return cids
     }
 
     /// Runs an index point lookup (`size(of:)`, `has`) on the caller's own task, without the

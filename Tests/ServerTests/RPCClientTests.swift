@@ -91,5 +91,7 @@ import CairnTestSupport
         let whole = try #require(try Vectors.tsv("inputs.tsv").first { $0["input"] == "sm1_262145" }?["sha256"])
         #expect(out["cat_sha256"] as? String == whole)
         #expect(out["cat_range_sha256"] as? String == sha256Hex(sm1(262_145).subdata(in: 1000..<6000)))
+        // `cat /ipfs/TREE/sub/b.bin`: the one byte of sm1_1.
+        #expect(out["cat_path_sha256"] as? String == sha256Hex(sm1(1)))
     }
 }

@@ -8,13 +8,13 @@ import NIOCore
 /// `block/stat|get|put|rm` (ipfs/kubo core/commands/block.go).
 enum RPCBlocks {
     static func stat(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
-        let cid = try RPCRequest.cid(try request.argument("cid"))
+        let cid = try await state.resolve(try request.argument("cid"))
         guard let size = try state.lookup({ try $0.size(of: cid) }) else { throw RPCError.notFound(cid) }
         return RPCOutput.once(.object([("Key", .string(cid.description)), ("Size", .int(size))]))
     }
 
     static func get(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
-        let cid = try RPCRequest.cid(try request.argument("cid"))
+        let cid = try await state.resolve(try request.argument("cid"))
         return try await RPCOutput.stream(state: state, contentType: "text/plain", chunked: true, bytes: true) { [store = state.store] pipe in
             guard let bytes = try store.getIfPresent(cid, verify: true) else { throw RPCError.notFound(cid) }
             try pipe.sendBlocking(ByteBuffer(bytes: bytes))
@@ -101,7 +101,7 @@ enum RPCBlocks {
 
     static func remove(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
         guard !request.arguments.isEmpty else { throw RPCError.client("argument \"cid\" is required") }
-        let cids = try request.arguments.map(RPCRequest.cid)
+        let cids = try await state.resolve(request.arguments)
         let force = try request.bool("force", default: false)
         let quiet = try request.bool("quiet", default: false)
         let outcomes: [(CID, String)] = try await WriterSession.with(state) { session in

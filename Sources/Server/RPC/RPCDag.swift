@@ -123,7 +123,7 @@ enum RPCDag {
     /// as it is read; a block missing or failing verification after the head ends the stream
     /// with the error in the `X-Stream-Error` trailer.
     static func export(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
-        let root = try RPCRequest.cid(try request.argument("root"))
+        let root = try await state.resolve(try request.argument("root"))
         guard try await state.read({ try $0.has(root) }) || root.multihash.code == .identity else { throw RPCError.notFound(root) }
         return try await RPCOutput.stream(state: state, contentType: "application/vnd.ipld.car", chunked: true, bytes: true) {
             [store = state.store] pipe in

@@ -141,7 +141,7 @@ enum RPCFiles {
     /// them; every block verified before any of its bytes is sent.
     static func cat(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
         guard !request.arguments.isEmpty else { throw RPCError.client("argument \"ipfs-path\" is required") }
-        let cids = try request.arguments.map(RPCRequest.cid)
+        let cids = try await state.resolve(request.arguments)
         let offset = try request.int("offset", default: 0)
         let length = try request.int("length", default: -1)
         guard offset >= 0 else { throw RPCError.client("cannot specify negative offset") }

@@ -10,7 +10,7 @@ enum RPCPins {
 
     static func add(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
         guard !request.arguments.isEmpty else { throw RPCError.client("argument \"ipfs-path\" is required") }
-        let cids = try request.arguments.map(RPCRequest.cid)
+        let cids = try await state.resolve(request.arguments)
         let recursive = try request.bool("recursive", default: true)
         let progress = try request.bool("progress", default: false)
         let name = request.options["name"].flatMap { $0.isEmpty ? nil : $0 }
@@ -51,7 +51,7 @@ enum RPCPins {
 
     static func remove(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
         guard !request.arguments.isEmpty else { throw RPCError.client("argument \"ipfs-path\" is required") }
-        let cids = try request.arguments.map(RPCRequest.cid)
+        let cids = try await state.resolve(request.arguments)
         let recursive = try request.bool("recursive", default: true)
         try await WriterSession.with(state) { session in
             try await session.run { writer in
@@ -71,8 +71,8 @@ enum RPCPins {
 
     static func update(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
         guard request.arguments.count == 2 else { throw RPCError.client("argument \"from-path\" and \"to-path\" are required") }
-        let from = try RPCRequest.cid(request.arguments[0])
-        let to = try RPCRequest.cid(request.arguments[1])
+        let from = try await state.resolve(request.arguments[0])
+        let to = try await state.resolve(request.arguments[1])
         let unpin = try request.bool("unpin", default: true)
         try await WriterSession.with(state) { session in
             try await session.run { writer in
@@ -102,7 +102,7 @@ enum RPCPins {
         let names = try request.bool("names", default: false) || filter != nil
         let stream = try request.bool("stream", default: false)
         let quiet = try request.bool("quiet", default: false)
-        let wanted = try request.arguments.map(RPCRequest.cid)
+        let wanted = try await state.resolve(request.arguments)
         let listed: [Listed] = try await state.read { store in
             var listed: [Listed] = []
             let pins = try store.pins()

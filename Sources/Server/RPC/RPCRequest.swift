@@ -67,21 +67,24 @@ struct RPCRequest: Sendable {
         return first
     }
 
-    /// A CID argument: `/ipfs/` prefixes are accepted as Kubo's path resolution would, a bad
-    /// CID is a client error.
-    static func cid(_ text: String) throws -> CID {
-        var text = text
-        if text.hasPrefix("/ipfs/") { text.removeFirst(6) }
-        if let slash = text.firstIndex(of: "/") {
-            guard text[slash...].allSatisfy({ $0 == "/" }) else {
-                throw RPCError.client("invalid path \"\(text)\": paths below a root are not supported by this server")
-            }
-            text = String(text[..<slash])
+    /// An `ipfs-path` argument as Kubo takes one (`CID`, `/ipfs/CID`, `CID/NAME/…`,
+    /// `/ipfs/CID/NAME/…`): the root and the names below it (empty segments skipped; `.` and
+    /// `..` refused). Resolved by `ServerState.resolve`.
+    static func path(_ text: String) throws -> (root: CID, segments: [String]) {
+        var rest = Substring(text)
+        if rest.hasPrefix("/ipfs/") { rest = rest.dropFirst("/ipfs/".count) }
+        let parts = rest.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        guard let first = parts.first, !rest.hasPrefix("/") else {
+            throw RPCError.client("invalid path \"\(text)\": expected a CID, CID/NAME… or /ipfs/CID/NAME…")
+        }
+        let segments = Array(parts.dropFirst())
+        guard !segments.contains(where: { $0 == "." || $0 == ".." }) else {
+            throw RPCError.client("invalid path \"\(text)\": '.' and '..' are not names")
         }
         do {
-            return try CID(text)
+            return (try CID(first), segments)
         } catch {
-            throw RPCError.client("invalid path \"\(text)\": \(error)")
+            throw RPCError.client("invalid path \"\(first)\": \(error)")
         }
     }
 

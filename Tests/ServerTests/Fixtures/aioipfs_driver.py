@@ -48,6 +48,9 @@ async def main(port, work):
         file_root = out["add_file"][-1]["Hash"]
         out["cat_sha256"] = hashlib.sha256(await client.core.cat(file_root)).hexdigest()
         out["cat_range_sha256"] = hashlib.sha256(await client.core.cat(file_root, offset=1000, length=5000)).hexdigest()
+        # An IPFS path below a root, as Kubo's cat takes one.
+        tree_root = out["add_tree"][-1]["Hash"]
+        out["cat_path_sha256"] = hashlib.sha256(await client.core.cat(f"/ipfs/{tree_root}/sub/b.bin")).hexdigest()
     finally:
         await client.close()
     print(json.dumps(out))

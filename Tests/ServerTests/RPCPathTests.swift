@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import CairnTestSupport
+
+/// Every argument naming content (`cat`, `block/stat|get|rm`, `dag/export`, `pin/add|rm|ls|update`)
+/// is an IPFS path, as Kubo's commands resolve theirs with `cmdutils.PathOrCidPath`
+/// (core/commands/cat.go, block.go, dag/export.go, pin/pin.go): `CID/NAME/…` or
+/// `/ipfs/CID/NAME/…` through basic and HAMT-sharded UnixFS directories (spec/serve.md §5.3). The tree is made by the CLI, whose CIDs the add tests hold to Kubo's.
+@Suite struct RPCPathTests {
+    @Test func pathsBelowARootResolve() throws {
+        try withServeProcess("paths") { work, server in
+            let tree = work.appendingPathComponent("tree")
+            try FileManager.default.createDirectory(at: tree.appendingPathComponent("sub/wide"), withIntermediateDirectories: true)
+            let inner = sm1(300_000)
+            try inner.write(to: tree.appendingPathComponent("sub/inner.bin"))
+            // 200 entries over a 32-link limit: a HAMT.
+            for n in 0..<200 { try Data("entry \(n)\n".utf8).write(to: tree.appendingPathComponent("sub/wide/e-\(n).txt")) }
+            let car = work.appendingPathComponent("tree.car")
+            let added = try CairnProcess.run(["add", "-r", "-Q", "--cid-version=1", "--max-directory-links=32", "--car", car.path, tree.path])
+            try #require(added.status == 0, "\(added.stderr)")
+            let root = added.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            try #require(try rpc(server, "dag/import?pin-roots=false", ["-F", "file=@\(car.path)"]).status == 200)
+
+            let cat = try rpc(server, "cat?arg=/ipfs/\(root)/sub/inner.bin")
+            #expect(cat.status == 200 && cat.body == inner, "\(cat.status) \(cat.body.count) bytes")
+            let wide = try rpc(server, "cat?arg=\(root)/sub/wide/e-137.txt")
+            #expect(wide.status == 200 && wide.text == "entry 137\n", "\(wide.text)")
+            // The leaf's CID, as the path names it.
+            let leaf = try rpc(server, "block/stat?arg=\(root)//sub/wide/e-137.txt")
+            let key = try #require(jsonLines(leaf.text).first?["Key"] as? String, "\(leaf.text)")
+            let direct = try rpc(server, "block/get?arg=\(key)")
+            #expect(direct.status == 200 && direct.text == "entry 137\n")
+            let viaPath = try rpc(server, "block/get?arg=/ipfs/\(root)/sub/wide/e-137.txt")
+            #expect(viaPath.body == direct.body)
+            let pinned = try rpc(server, "pin/add?arg=\(root)/sub/wide&recursive=true")
+            #expect(pinned.status == 200, "\(pinned.text)")
+            let pins = try rpc(server, "pin/ls?type=recursive")
+            let keys = (jsonLines(pins.text).first?["Keys"] as? [String: Any]) ?? [:]
+            #expect(keys.count == 1 && keys.keys.first != root, "\(pins.text)")
+
+            // Kubo's words for a name absent (500, Code 0); `..` and a bad root are the client's.
+            let absent = try rpc(server, "cat?arg=\(root)/sub/nope")
+            #expect(absent.status == 500, "\(absent.text)")
+            #expect(jsonLines(absent.text).first?["Message"] as? String == "no link named \"nope\" under \(try #require(jsonLines(try rpc(server, "block/stat?arg=\(root)/sub").text).first?["Key"] as? String))")
+            let through = try rpc(server, "cat?arg=\(root)/sub/inner.bin/x")
+            #expect(through.status == 500 && through.text.contains("is not a directory"), "\(through.text)")
+            let dots = try rpc(server, "cat?arg=\(root)/sub/../sub/inner.bin")
+            #expect(dots.status == 400 && dots.text.contains("'.' and '..' are not names"), "\(dots.text)")
+            let notCID = try rpc(server, "cat?arg=nocid/sub")
+            #expect(notCID.status == 400, "\(notCID.text)")
+            // dag/export of a path: the CAR of the DAG it names (core/commands/dag/export.go takes a
+            // CID or a content path); the same bytes as the export of that CID.
+            let sub = try #require(jsonLines(try rpc(server, "block/stat?arg=\(root)/sub").text).first?["Key"] as? String)
+            let exportedPath = try rpc(server, "dag/export?arg=\(root)/sub")
+            let exportedCID = try rpc(server, "dag/export?arg=\(sub)")
+            #expect(exportedPath.status == 200 && exportedPath.body.count > 300_000 && exportedPath.body == exportedCID.body)
+            // pin/rm of the same path removes that pin; block/rm takes CIDs only (Kubo's decodes a CID).
+            let unpin = try rpc(server, "pin/rm?arg=/ipfs/\(root)/sub/wide")
+            #expect(unpin.status == 200, "\(unpin.text)")
+            #expect((jsonLines(try rpc(server, "pin/ls?type=recursive").text).first?["Keys"] as? [String: Any])?.isEmpty == true)
+            // block/rm of a path removes the block it names (the file's root; its leaves stay).
+            let leafKey = try #require(jsonLines(try rpc(server, "block/stat?arg=\(root)/sub/wide/e-5.txt").text).first?["Key"] as? String)
+            let remove = try rpc(server, "block/rm?arg=\(root)/sub/wide/e-5.txt")
+            #expect(remove.status == 200 && jsonLines(remove.text).first?["Hash"] as? String == leafKey, "\(remove.text)")
+            #expect(try rpc(server, "block/stat?arg=\(leafKey)").status == 500)
+        }
+    }
+}

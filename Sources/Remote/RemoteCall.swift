@@ -5,6 +5,7 @@ import Foundation
 import Multiformats
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Synchronization
 
 /// One HTTP client per remote session, with as many keep-alive connections as calls in flight
@@ -164,8 +165,8 @@ final class RemoteHTTP: Sendable {
         if let io = error as? IOError {
             return [ECONNREFUSED, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL].contains(io.errnoCode)
         }
-        // NIO's NIOConnectionError (every address tried failed) is NIOPosix's; matched by name.
-        return String(describing: type(of: error)) == "NIOConnectionError"
+        // Every address tried failed to connect (NIOPosix's happy-eyeballs connector).
+        return error is NIOConnectionError
     }
 
     /// A transport failure in a few words: the system's text for an errno (NIO's own reads
@@ -173,6 +174,16 @@ final class RemoteHTTP: Sendable {
     static func reason(_ error: any Error) -> String {
         if let io = error as? IOError {
             return String(cString: strerror(io.errnoCode)).lowercased()
+        }
+        // Every address of a name failed: the name that did not resolve, or the first
+        // address's failure in the system's words.
+        if let failed = error as? NIOConnectionError {
+            if failed.connectionErrors.isEmpty, failed.dnsAError != nil || failed.dnsAAAAError != nil {
+                return "the name \(failed.host) does not resolve"
+            }
+            if let first = failed.connectionErrors.first {
+                return "\(reason(first.error)) (\(first.target.ipAddress ?? failed.host))"
+            }
         }
         if let http = error as? HTTPClientError, http == .connectTimeout {
             return "the connection timed out"

@@ -48,6 +48,13 @@ import CairnTestSupport
         defer { Task { await remote.close() } }
         let error = await #expect(throws: RemoteError.self) { try await remote.version() }
         #expect(error?.message == "version: cannot reach http://127.0.0.1:\(port): connection refused", "\(error?.message ?? "")")
+        // A name with several addresses (every one refusing): the same words, with the address.
+        let named = try kubo("http://localhost:\(port)") { $0.attempts = 1 }
+        defer { Task { await named.close() } }
+        let namedError = await #expect(throws: RemoteError.self) { try await named.version() }
+        let message = namedError?.message ?? ""
+        #expect(message.hasPrefix("version: cannot reach http://localhost:\(port): connection refused"), "\(message)")
+        #expect(!message.contains("errno") && !message.contains("NIOConnectionError"), "\(message)")
     }
 
     @Test(arguments: ["bearer:TOPSECRET-token", "basic:alice:SECRETPW"])

@@ -196,9 +196,11 @@ public struct UnixFSReader: Sendable {
             throw EngineError(.invalidDAG, "\(cid) is not a directory")
         }
         if data.type == .directory { return links.first { ($0.name ?? []) == name }?.hash }
-        var shard = cid, shardData = data, depth = 0
+        // No entry has an empty name (its link would be the bucket's sub-shard).
+        guard !name.isEmpty else { return nil }
+        let fanout = try hamtFanout(data, cid)
+        var shard = cid, depth = 0
         while true {
-            let fanout = try hamtFanout(shardData, shard)
             // Past the key's 64 bits no bucket is left: no entry can lie deeper.
             guard let bucket = HAMTBucket.index(of: name, depth: depth, fanout: fanout) else { return nil }
             let prefix = HAMTBucket.prefix(bucket, fanout: fanout)
@@ -211,10 +213,19 @@ public struct UnixFSReader: Sendable {
             guard let childData = child.data, let childPB = child.pb, childData.type == .hamtShard else {
                 throw EngineError(.invalidDAG, "HAMT shard \(shard) links to \(sub.hash), which is not a shard")
             }
+            try checkSubShard(childData, sub.hash, fanout: fanout, of: cid)
             shard = sub.hash
-            shardData = childData
             links = childPB.links
             depth += 1
+        }
+    }
+
+    /// A sub-shard of the HAMT at `root` must have the root's fanout and hash function: a name's
+    /// bucket at each depth is read off the key at `depth × log2(fanout)` bits (as the builder
+    /// and boxo write them), and a listing and a lookup must see the same entries.
+    private func checkSubShard(_ data: UnixFSData, _ cid: CID, fanout: Int, of root: CID) throws {
+        guard try hamtFanout(data, cid) == fanout else {
+            throw EngineError(.invalidDAG, "HAMT \(root) has shard \(cid) with fanout \(data.fanout.map(String.init) ?? "none"), not the root's \(fanout)")
         }
     }
 
@@ -261,6 +272,7 @@ public struct UnixFSReader: Sendable {
                     guard let childData = child.data, let childPB = child.pb, childData.type == .hamtShard else {
                         throw EngineError(.invalidDAG, "HAMT shard \(shard) links to \(link.hash), which is not a shard")
                     }
+                    try checkSubShard(childData, link.hash, fanout: fanout, of: cid)
                     guard shards.insert(link.hash).inserted else {
                         throw EngineError(.invalidDAG, "HAMT \(cid) reaches shard \(link.hash) twice (a cycle)")
                     }

@@ -40,6 +40,8 @@ import Testing
         let inner = SplitMix64.bytes(seed: 41, count: 300_000)
         _ = try box.write("tree/sub/deeper/inner.bin", inner)
         _ = try box.write("tree/top.txt", Array("top\n".utf8))
+        // A name that begins with a combining mark: "/\u{301}" is one Character.
+        _ = try box.write("tree/sub/\u{301}accent.txt", Array("combining\n".utf8))
         // A directory sharded into a HAMT (Kubo's --max-directory-links style threshold: many entries).
         try FileManager.default.createDirectory(atPath: tree + "/wide", withIntermediateDirectories: true)
         for n in 0..<300 { _ = try box.write("tree/wide/entry-\(n).txt", Array("entry \(n)\n".utf8)) }
@@ -51,6 +53,8 @@ import Testing
             let cat = try box.cairn(["cat", path])
             #expect(cat.status == 0 && [UInt8](cat.stdout) == inner, "\(path): \(cat.stderr)")
         }
+        let accented = try box.cairn(["cat", "/ipfs/\(root)/sub/\u{301}accent.txt"])
+        #expect(accented.status == 0 && accented.stdoutText == "combining\n", "\(accented.stderr)")
         let wide = try box.cairn(["cat", "\(root)/wide/entry-217.txt"])
         #expect(wide.status == 0 && wide.stdoutText == "entry 217\n", "\(wide.stderr)")
 

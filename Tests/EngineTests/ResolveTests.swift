@@ -53,6 +53,23 @@ import UnixFS
         }
     }
 
+    /// A sub-shard whose fanout is not the root's is refused by a lookup and a listing alike
+    /// (the bits of a name's key at each depth assume one fanout throughout, as written by the
+    /// builder and boxo); an empty name is in no HAMT.
+    @Test func subShardsKeepTheRootsFanout() throws {
+        let file = try rawBlock(Array("x".utf8))
+        let name = Array("x".utf8)
+        let inner = HAMTBucket.prefix(try #require(HAMTBucket.index(of: name, depth: 1, fanout: 256)), fanout: 256)
+        let sub = try dagNode(UnixFSData.hamtShard(bitfield: [1], fanout: 256), links: [(String(decoding: inner + name, as: UTF8.self), file.cid)])
+        let outer = HAMTBucket.prefix(try #require(HAMTBucket.index(of: name, depth: 0, fanout: 16)), fanout: 16)
+        let root = try dagNode(UnixFSData.hamtShard(bitfield: [1], fanout: 16), links: [(String(decoding: outer, as: UTF8.self), sub.cid)])
+        let reader = UnixFSReader(store: MemoryBlocks([file, sub, root]))
+        let expected = "HAMT \(root.cid) has shard \(sub.cid) with fanout 256, not the root's 16"
+        #expect { try reader.entry(named: name, in: root.cid) } throws: { ($0 as? EngineError)?.message == expected }
+        #expect { try reader.forEachEntry(ofDirectory: root.cid) { _ in } } throws: { ($0 as? EngineError)?.message == expected }
+        #expect(try reader.entry(named: [], in: root.cid) == nil)
+    }
+
     /// A basic directory: its link of that name; a file on the way is not a directory.
     @Test func basicDirectoriesAndFiles() throws {
         let file = try rawBlock(Array("hello".utf8))

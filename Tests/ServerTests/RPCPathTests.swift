@@ -23,6 +23,17 @@ import CairnTestSupport
 
             let cat = try rpc(server, "cat?arg=/ipfs/\(root)/sub/inner.bin")
             #expect(cat.status == 200 && cat.body == inner, "\(cat.status) \(cat.body.count) bytes")
+            // A name that begins with a combining mark ("/\u{301}" is one Character): split on
+            // the byte '/', found.
+            let accented = "\u{301}accent.txt"
+            try Data("combining\n".utf8).write(to: tree.appendingPathComponent("sub/" + accented))
+            let again = try CairnProcess.run(["add", "-r", "-Q", "--cid-version=1", "--max-directory-links=32", "--car", car.path, tree.path])
+            try #require(again.status == 0, "\(again.stderr)")
+            let root2 = again.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            try #require(try rpc(server, "dag/import?pin-roots=false", ["-F", "file=@\(car.path)"]).status == 200)
+            let encoded = try #require("/ipfs/\(root2)/sub/\(accented)".addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/."))))
+            let combining = try rpc(server, "cat?arg=\(encoded)")
+            #expect(combining.status == 200 && combining.text == "combining\n", "\(combining.status) \(combining.text)")
             let wide = try rpc(server, "cat?arg=\(root)/sub/wide/e-137.txt")
             #expect(wide.status == 200 && wide.text == "entry 137\n", "\(wide.text)")
             // The leaf's CID, as the path names it.

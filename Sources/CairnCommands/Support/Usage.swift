@@ -54,10 +54,12 @@ extension ImportProfile {
 /// A CID or an IPFS path (`CID/NAME/…` or `/ipfs/CID/NAME/…`, as Kubo's `cat` and `get` take
 /// them): the root, checked as `parseSecureCID`, and the names below it (`.` and `..` refused).
 func parseSecureCIDPath(_ text: String) throws -> (root: CID, segments: [String]) {
-    var rest = Substring(text)
-    if rest.hasPrefix("/ipfs/") { rest = rest.dropFirst("/ipfs/".count) }
-    let parts = rest.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-    guard let first = parts.first, !rest.hasPrefix("/") else {
+    // Bytes, not characters: a '/' followed by a combining mark is one Character (so neither
+    // `hasPrefix` nor a split on "/" would see it), and a name may begin with one.
+    var rest = Substring(text).utf8[...]
+    if rest.starts(with: "/ipfs/".utf8) { rest = rest.dropFirst("/ipfs/".utf8.count) }
+    let parts = rest.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map { String(decoding: $0, as: UTF8.self) }
+    guard let first = parts.first, rest.first != UInt8(ascii: "/") else {
         throw CLIError("invalid path '\(text)': expected a CID, CID/NAME… or /ipfs/CID/NAME…")
     }
     let segments = Array(parts.dropFirst())

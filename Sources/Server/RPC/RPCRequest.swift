@@ -71,10 +71,12 @@ struct RPCRequest: Sendable {
     /// `/ipfs/CID/NAME/…`): the root and the names below it (empty segments skipped; `.` and
     /// `..` refused). Resolved by `ServerState.resolve`.
     static func path(_ text: String) throws -> (root: CID, segments: [String]) {
-        var rest = Substring(text)
-        if rest.hasPrefix("/ipfs/") { rest = rest.dropFirst("/ipfs/".count) }
-        let parts = rest.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
-        guard let first = parts.first, !rest.hasPrefix("/") else {
+        // Bytes, not characters: a '/' followed by a combining mark is one Character (so neither
+        // `hasPrefix` nor a split on "/" would see it), and a name may begin with one.
+        var rest = Substring(text).utf8[...]
+        if rest.starts(with: "/ipfs/".utf8) { rest = rest.dropFirst("/ipfs/".utf8.count) }
+        let parts = rest.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map { String(decoding: $0, as: UTF8.self) }
+        guard let first = parts.first, rest.first != UInt8(ascii: "/") else {
             throw RPCError.client("invalid path \"\(text)\": expected a CID, CID/NAME… or /ipfs/CID/NAME…")
         }
         let segments = Array(parts.dropFirst())

@@ -1,12 +1,45 @@
 import Foundation
 import Testing
 import CairnTestSupport
+import Multiformats
 
 /// Every argument naming content (`cat`, `block/stat|get|rm`, `dag/export`, `pin/add|rm|ls|update`)
 /// is an IPFS path, as Kubo's commands resolve theirs with `cmdutils.PathOrCidPath`
 /// (core/commands/cat.go, block.go, dag/export.go, pin/pin.go): `CID/NAME/…` or
 /// `/ipfs/CID/NAME/…` through basic and HAMT-sharded UnixFS directories (spec/serve.md §5.3). The tree is made by the CLI, whose CIDs the add tests hold to Kubo's.
 @Suite struct RPCPathTests {
+    /// Through dag-cbor: map keys and list indexes lead to a link (tag 42), as boxo's resolver
+    /// follows them; a path ending inside a block names that block; a key absent is
+    /// `no link named` (boxo `resolver.ErrNoLink`).
+    @Test func pathsThroughDagCBOR() throws {
+        try withServeProcess("cbor-paths") { work, server in
+            let file = work.appendingPathComponent("file.txt")
+            try Data("linked from cbor\n".utf8).write(to: file)
+            let added = try rpc(server, "add?cid-version=1", ["-F", "file=@\(file.path)"])
+            let fileCID = try #require(jsonLines(added.text).last?["Hash"] as? String)
+            let link = [UInt8(0)] + (try CID(fileCID)).bytes
+            // {"a": {"b": [link]}, "n": 5} in dag-cbor (keys sorted, definite lengths).
+            var cbor: [UInt8] = [0xA2, 0x61, UInt8(ascii: "a"), 0xA1, 0x61, UInt8(ascii: "b"), 0x81, 0xD8, 0x2A, 0x58, UInt8(link.count)]
+            cbor += link
+            cbor += [0x61, UInt8(ascii: "n"), 0x05]
+            let node = work.appendingPathComponent("node.cbor")
+            try Data(cbor).write(to: node)
+            let put = try rpc(server, "block/put?cid-codec=dag-cbor", ["-F", "file=@\(node.path)"])
+            let key = try #require(jsonLines(put.text).first?["Key"] as? String, "\(put.text)")
+
+            let stat = try rpc(server, "block/stat?arg=/ipfs/\(key)/a/b/0")
+            #expect(jsonLines(stat.text).first?["Key"] as? String == fileCID, "\(stat.text)")
+            let cat = try rpc(server, "cat?arg=\(key)/a/b/0")
+            #expect(cat.status == 200 && cat.text == "linked from cbor\n", "\(cat.text)")
+            let inside = try rpc(server, "block/stat?arg=\(key)/n")
+            #expect(jsonLines(inside.text).first?["Key"] as? String == key, "\(inside.text)")
+            let absent = try rpc(server, "block/stat?arg=\(key)/a/c")
+            #expect(absent.status == 500 && jsonLines(absent.text).first?["Message"] as? String == "no link named \"a/c\" under \(key)", "\(absent.text)")
+            let pastEnd = try rpc(server, "block/stat?arg=\(key)/a/b/1")
+            #expect(pastEnd.status == 500, "\(pastEnd.text)")
+        }
+    }
+
     @Test func pathsBelowARootResolve() throws {
         try withServeProcess("paths") { work, server in
             let tree = work.appendingPathComponent("tree")

@@ -171,17 +171,41 @@ public struct UnixFSReader: Sendable {
         }
     }
 
-    /// The CID named by `segments` below `root`, each segment an entry of a UnixFS directory
-    /// (basic or HAMT-sharded), as `ipfs cat ROOT/a/b` resolves it. A name absent is
-    /// `notFound` ("no link named …", Kubo's words); passing through a file is `invalidDAG`.
+    /// The CID named by `segments` below `root`, as `ipfs cat ROOT/a/b` resolves it (boxo's
+    /// resolver): each segment an entry of a UnixFS directory (basic or HAMT-sharded), or a key
+    /// or list index of a dag-cbor block followed to a link (`CBORPath`); a path that ends
+    /// inside a dag-cbor block names that block. A name absent is `notFound` ("no link named
+    /// …", Kubo's words; in dag-cbor, the rest of the path); passing through a file, or a
+    /// dag-cbor block that does not decode, is `invalidDAG`.
     public func resolve(_ root: CID, _ segments: [String]) throws -> CID {
         var current = root
-        for segment in segments {
+        var rest = segments[...]
+        while let segment = rest.first {
             try CancellationToken.process.check()
-            guard let found = try entry(named: Array(segment.utf8), in: current) else {
-                throw EngineError(.notFound, "no link named \"\(segment)\" under \(current)")
+            guard current.codec == .dagCBOR else {
+                guard let found = try entry(named: Array(segment.utf8), in: current) else {
+                    throw EngineError(.notFound, "no link named \"\(segment)\" under \(current)")
+                }
+                current = found
+                rest = rest.dropFirst()
+                continue
             }
-            current = found
+            let bytes = try block(current, root: root)
+            let outcome: CBORPath.Outcome
+            do throws(DagCBORError) {
+                outcome = try CBORPath.resolve(bytes, rest)
+            } catch {
+                throw EngineError(.invalidDAG, "\(current) is not valid dag-cbor: \(error.reason) at byte \(error.offset)")
+            }
+            switch outcome {
+            case let .link(cid, consumed):
+                current = cid
+                rest = rest.dropFirst(consumed)
+            case .inside:
+                return current
+            case .notFound:
+                throw EngineError(.notFound, "no link named \"\(rest.joined(separator: "/"))\" under \(current)")
+            }
         }
         return current
     }

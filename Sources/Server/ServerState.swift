@@ -1,5 +1,4 @@
 import BlockStore
-import CairnSystem
 import Engine
 import Multiformats
 import Logging
@@ -50,49 +49,14 @@ final class ServerState: Sendable {
     }
 
     /// The CID an `ipfs-path` argument names (`RPCRequest.path`): the root itself, or what its
-    /// names lead to through UnixFS directories, basic or HAMT-sharded (only the shards on each
-    /// name's route are read), and through dag-cbor maps and lists to a link, or to the block
-    /// the path ends inside (boxo's resolver gives that block's CID too); every block verified.
+    /// names lead to (`UnixFSReader.resolve`: UnixFS directories, basic or HAMT-sharded, only
+    /// the shards on each name's route read; dag-cbor maps and lists to a link, or to the block
+    /// the path ends inside, as boxo's resolver gives that block's CID); every block verified.
     /// A name absent is Kubo's `no link named "NAME" under CID` (boxo `resolver.ErrNoLink`, 500).
     func resolve(_ argument: String) async throws -> CID {
         let (root, segments) = try RPCRequest.path(argument)
         guard !segments.isEmpty else { return root }
-        return try await read { store in
-            let directories = UnixFSReader(store: store)
-            var current = root
-            var rest = segments[...]
-            while let segment = rest.first {
-                try CancellationToken.process.check()
-                guard current.codec == .dagCBOR else {
-                    guard let next = try directories.entry(named: Array(segment.utf8), in: current) else {
-                        throw RPCError.normal("no link named \"\(segment)\" under \(current)")
-                    }
-                    current = next
-                    rest = rest.dropFirst()
-                    continue
-                }
-                let bytes: [UInt8]
-                if current.multihash.code == .identity {
-                    bytes = current.multihash.digest
-                } else {
-                    guard let stored = try store.getIfPresent(current, verify: true) else { throw RPCError.notFound(current) }
-                    bytes = stored
-                }
-                let outcome: CBORPath.Outcome
-                do throws(GatewayError) { outcome = try CBORPath.resolve(bytes, rest) } catch { throw RPCError.normal("\(current): \(error.message)") }
-                switch outcome {
-                case let .link(cid, consumed):
-                    current = cid
-                    rest = rest.dropFirst(consumed)
-                case .inside:
-                    return current
-                case .notFound:
-                    // The names left, as the gateway says (CBORPath does not tell which one failed).
-                    throw RPCError.normal("no link named \"\(rest.joined(separator: "/"))\" under \(current)")
-                }
-            }
-            return current
-        }
+        return try await read { try UnixFSReader(store: $0).resolve(root, segments) }
     }
 
     /// Each argument's CID, in order (`resolve(_:)`).

@@ -1,4 +1,5 @@
 import CairnTestSupport
+import Multiformats
 import Foundation
 import Testing
 
@@ -64,6 +65,15 @@ import Testing
         let get = try CairnProcess.run(["get", "--store", box.store, "\(root)/sub"], currentDirectory: here)
         #expect(get.status == 0, "\(get.stderr)")
         #expect(try box.read(here + "/sub/deeper/inner.bin") == inner)
+
+        // Through dag-cbor, as boxo's resolver goes: {"a": [link to top.txt's root]}.
+        let topCID = try #require(try box.cairn(["add", "-Q", "--cid-version=1", tree + "/top.txt"]).stdoutText.split(separator: "\n").first.map(String.init))
+        let link = [UInt8(0)] + (try CID(topCID)).bytes
+        let node = try box.putBlock([0xA1, 0x61, UInt8(ascii: "a"), 0x81, 0xD8, 0x2A, 0x58, UInt8(link.count)] + link, codec: "dag-cbor")
+        let viaCBOR = try box.cairn(["cat", "/ipfs/\(node)/a/0"])
+        #expect(viaCBOR.status == 0 && viaCBOR.stdoutText == "top\n", "\(viaCBOR.stderr)")
+        let noKey = try box.cairn(["cat", "\(node)/b"])
+        #expect(noKey.status != 0 && noKey.stderr.contains("no link named \"b\" under \(node)"), "\(noKey.stderr)")
 
         let refusals: [(String, String)] = [
             ("\(root)/nope", "no link named \"nope\" under \(root)"),

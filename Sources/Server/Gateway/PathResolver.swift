@@ -39,7 +39,9 @@ extension GatewayStore {
                 }
                 rest = rest.dropFirst()
             case .dagCBOR:
-                switch try CBORPath.resolve(bytes, rest) {
+                let outcome: CBORPath.Outcome
+                do throws(DagCBORError) { outcome = try CBORPath.resolve(bytes, rest) } catch { throw GatewayError(502, "invalid dag-cbor at byte \(error.offset): \(error.reason)") }
+                switch outcome {
                 case let .link(cid, consumed):
                     current = cid
                     rest = rest.dropFirst(consumed)

@@ -135,8 +135,8 @@ public struct IPNSRecord: Sendable {
                 default: try reader.skip()
                 }
             }
-        } catch let error as GatewayError {
-            throw IPNSError("IPNS record data: \(error.message)")
+        } catch let error as DagCBORError {
+            throw IPNSError("IPNS record data: invalid dag-cbor at byte \(error.offset): \(error.reason)")
         } catch let error as IPNSError {
             throw error
         } catch {

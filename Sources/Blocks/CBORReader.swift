@@ -1,22 +1,22 @@
-import Multiformats
+public import Multiformats
 
 /// A bounds-checked cursor over dag-cbor bytes (RFC 8949, definite lengths only), decoding
-/// just what the gateway looks up — path keys (CBORPath) and IPNS record data — and skipping
-/// everything else by its length. Errors are 502-style `GatewayError`s naming the offset.
-struct CBORReader {
-    let bytes: [UInt8]
-    var position = 0
+/// just what is looked up in them — path keys (`CBORPath`: the gateway's and the RPC's paths)
+/// and IPNS record data — and skipping everything else by its length. Errors name the offset.
+public struct CBORReader {
+    public let bytes: [UInt8]
+    public var position = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    var isAtEnd: Bool { position >= bytes.count }
+    public var isAtEnd: Bool { position >= bytes.count }
 
-    func invalid(_ reason: String) -> GatewayError {
-        GatewayError(502, "invalid dag-cbor at byte \(position): \(reason)")
+    func invalid(_ reason: String) -> DagCBORError {
+        DagCBORError(offset: position, reason: reason)
     }
 
     /// An item head: major type and argument (lengths, counts, tag numbers, small values).
-    mutating func head() throws(GatewayError) -> (major: UInt8, argument: UInt64) {
+    public mutating func head() throws(DagCBORError) -> (major: UInt8, argument: UInt64) {
         guard position < bytes.count else { throw invalid("truncated") }
         let initial = bytes[position]
         position += 1
@@ -37,42 +37,42 @@ struct CBORReader {
         return (initial >> 5, value)
     }
 
-    mutating func payload(_ count: UInt64) throws(GatewayError) -> ArraySlice<UInt8> {
+    public mutating func payload(_ count: UInt64) throws(DagCBORError) -> ArraySlice<UInt8> {
         guard count <= UInt64(bytes.count - position) else { throw invalid("truncated") }
         defer { position += Int(count) }
         return bytes[position..<position + Int(count)]
     }
 
     /// A text string (a map key).
-    mutating func text() throws(GatewayError) -> String {
+    public mutating func text() throws(DagCBORError) -> String {
         let (major, length) = try head()
         guard major == 3 else { throw invalid("a text string was expected") }
         return String(decoding: try payload(length), as: UTF8.self)
     }
 
     /// A byte string.
-    mutating func byteString() throws(GatewayError) -> [UInt8] {
+    public mutating func byteString() throws(DagCBORError) -> [UInt8] {
         let (major, length) = try head()
         guard major == 2 else { throw invalid("a byte string was expected") }
         return Array(try payload(length))
     }
 
     /// An unsigned integer.
-    mutating func unsigned() throws(GatewayError) -> UInt64 {
+    public mutating func unsigned() throws(DagCBORError) -> UInt64 {
         let (major, value) = try head()
         guard major == 0 else { throw invalid("an unsigned integer was expected") }
         return value
     }
 
     /// The body of a link, once its tag 42 head is read: `0x00 ‖ binary CID`.
-    mutating func linkBody() throws(GatewayError) -> CID {
+    public mutating func linkBody() throws(DagCBORError) -> CID {
         let body = try byteString()
         guard body.first == 0, let cid = try? CID(bytes: body.dropFirst()) else { throw invalid("a malformed link") }
         return cid
     }
 
     /// Skips one whole item (iteratively: `pending` counts the items still to skip).
-    mutating func skip() throws(GatewayError) {
+    public mutating func skip() throws(DagCBORError) {
         var pending: UInt64 = 1
         while pending > 0 {
             pending -= 1

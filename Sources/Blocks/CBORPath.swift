@@ -1,9 +1,9 @@
-import Multiformats
+public import Multiformats
 
 /// Path segments resolved inside one dag-cbor block (spec/gateway.md §3.1): map keys and array
 /// indexes are followed until a link (tag 42) is met or the segments run out.
-enum CBORPath {
-    enum Outcome: Equatable {
+public enum CBORPath {
+    public enum Outcome: Equatable, Sendable {
         /// A link reached after `consumed` segments.
         case link(CID, consumed: Int)
         /// The segments end inside the block, not on a link.
@@ -11,7 +11,7 @@ enum CBORPath {
         case notFound
     }
 
-    static func resolve(_ bytes: [UInt8], _ segments: ArraySlice<String>) throws(GatewayError) -> Outcome {
+    public static func resolve(_ bytes: [UInt8], _ segments: ArraySlice<String>) throws(DagCBORError) -> Outcome {
         var cursor = CBORReader(bytes)
         var consumed = 0
         for segment in segments {

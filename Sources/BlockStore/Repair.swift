@@ -188,7 +188,7 @@ extension BlockStore {
                     report.notPacks.append(PackFormat.fileName(id))
                     continue
                 }
-                try restoreHeader(path: path, fd: fd, version: version)
+                try restoreHeader(path: path, in: layout.packsPath, fd: fd, version: version)
                 report.headersRestored.append(PackFormat.fileName(id))
                 pack = try PackFile(fd: fd, path: path)
             }
@@ -216,8 +216,8 @@ extension BlockStore {
     }
 
     /// Writes the pack header of `version` over a damaged one; the damaged bytes are saved first
-    /// in `PACK.header-damaged` (never deleted).
-    private static func restoreHeader(path: String, fd: Int32, version: UInt8) throws {
+    /// in `PACK.header-damaged` (never deleted) beside it, in `directory`.
+    private static func restoreHeader(path: String, in directory: String, fd: Int32, version: UInt8) throws {
         var damaged = [UInt8](repeating: 0, count: PackFormat.headerSize)
         let got = try damaged.withUnsafeMutableBytes { try Sys.preadFull(fd, $0, at: 0, path: path) }
         let saved = path + ".header-damaged"
@@ -226,7 +226,7 @@ extension BlockStore {
         try damaged[0..<got].withUnsafeBytes { try Sys.pwriteAll(savedFD, $0, at: 0, path: saved) }
         try Sys.fsync(savedFD, path: saved)
         // The saved copy's directory entry is durable before the header it keeps is overwritten.
-        if let slash = path.lastIndex(of: "/") { try Sys.syncDirectory(String(path[..<slash])) }
+        try Sys.syncDirectory(directory)
         var header = PackFormat.header
         header[PackFormat.magicPrefix.count] = version
         let writeFD = try Sys.open(path, O_WRONLY)

@@ -25,7 +25,7 @@ public enum Allocator {
 
     /// Fixes both thresholds (`mappedFrom`, `keptAtTop`); where the C library has no such
     /// setting, nothing. Call once, first thing in the process.
-    public static func fixMappingThreshold() {
+    public static func fixThresholds() {
         _ = ccairn_set_allocation_thresholds(mappedFrom, keptAtTop)
     }
 }

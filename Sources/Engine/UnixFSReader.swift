@@ -226,21 +226,19 @@ public struct UnixFSReader: Sendable {
         var shard = cid, depth = 0
         while true {
             // Past the key's 64 bits no bucket is left: no entry can lie deeper.
-            guard let bucket = HAMTBucket.index(of: name, depth: depth, fanout: fanout) else { return nil }
-            let prefix = HAMTBucket.prefix(bucket, fanout: fanout)
-            // A bucket holds one link, an entry (prefix + name) or a sub-shard (the prefix alone).
-            if let found = links.first(where: { $0.name.map { $0.count == prefix.count + name.count && $0.starts(with: prefix) && $0.dropFirst(prefix.count).elementsEqual(name) } ?? false }) {
-                return found.hash
+            switch HAMTBucket.step(to: name, depth: depth, fanout: fanout, in: links) {
+            case .entry(let found): return found
+            case nil, .absent: return nil
+            case .subShard(let sub):
+                let child = try node(sub, root: cid)
+                guard let childData = child.data, let childPB = child.pb, childData.type == .hamtShard else {
+                    throw EngineError(.invalidDAG, "HAMT shard \(shard) links to \(sub), which is not a shard")
+                }
+                try checkSubShard(childData, sub, fanout: fanout, of: cid)
+                shard = sub
+                links = childPB.links
+                depth += 1
             }
-            guard let sub = links.first(where: { $0.name.map { $0 == prefix } ?? false }) else { return nil }
-            let child = try node(sub.hash, root: cid)
-            guard let childData = child.data, let childPB = child.pb, childData.type == .hamtShard else {
-                throw EngineError(.invalidDAG, "HAMT shard \(shard) links to \(sub.hash), which is not a shard")
-            }
-            try checkSubShard(childData, sub.hash, fanout: fanout, of: cid)
-            shard = sub.hash
-            links = childPB.links
-            depth += 1
         }
     }
 

@@ -1,6 +1,10 @@
+public import Blocks
+public import Multiformats
+
 /// Where a name lives in a UnixFS HAMT shard (unixfs.md, HAMT directories): the bucket index
 /// at a given depth and the link-name prefix of that bucket. Readers that look one name up
-/// (the gateway's path resolution) walk only the shards on its route, not the whole HAMT.
+/// (`step`: the gateway's path resolution and `UnixFSReader.entry(named:in:)`) walk only the
+/// shards on its route, not the whole HAMT.
 public enum HAMTBucket {
     /// The bucket of `name` in a shard at `depth` (0 for the root shard) with `fanout`
     /// buckets (a power of two): the `log2(fanout)` bits of the name's murmur3-x64-64 key
@@ -18,5 +22,27 @@ public enum HAMTBucket {
         let width = String(fanout - 1, radix: 16).count
         let digits = String(bucket, radix: 16, uppercase: true)
         return Array((String(repeating: "0", count: max(0, width - digits.count)) + digits).utf8)
+    }
+
+    /// Where a name goes on from one shard: its entry, or the sub-shard to read next.
+    public enum Step: Hashable, Sendable {
+        /// The link named the bucket's prefix and the name.
+        case entry(CID)
+        /// The link named the bucket's prefix alone: the name lies below, if anywhere.
+        case subShard(CID)
+        /// Neither: the name is not in the HAMT.
+        case absent
+    }
+
+    /// Where `name` goes on from a shard at `depth` with `fanout` buckets whose links are
+    /// `links` (a bucket holds one link, an entry or a sub-shard). Nil when there is no bucket:
+    /// `fanout` is not a power of two, or the key's 64 bits are used up.
+    public static func step(to name: [UInt8], depth: Int, fanout: Int, in links: [PBLink]) -> Step? {
+        guard let bucket = index(of: name, depth: depth, fanout: fanout) else { return nil }
+        let prefix = prefix(bucket, fanout: fanout)
+        let entry = prefix + name
+        if let found = links.first(where: { $0.name == entry }) { return .entry(found.hash) }
+        if let sub = links.first(where: { $0.name == prefix }) { return .subShard(sub.hash) }
+        return .absent
     }
 }

@@ -16,7 +16,7 @@ extension Cairn {
     /// status always says whether the run was interrupted. Once the command has run, standard
     /// output must have taken every byte printed (`StandardOutput`). See spec/cli.md.
     package static func runMain(arguments: [String]? = nil) async -> Never {
-        Allocator.fixMappingThreshold()
+        Allocator.fixThresholds()
         CancellationToken.installSignalHandlers()
         _ = FaultPlan.active  // read CAIRN_FAULT(_COUNT) now, so the counts are reported at exit
         StandardOutput.prepare()

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Engine
 import Multiformats
 import UnixFS
 
@@ -54,18 +55,14 @@ extension ImportProfile {
 /// A CID or an IPFS path (`CID/NAME/…` or `/ipfs/CID/NAME/…`, as Kubo's `cat` and `get` take
 /// them): the root, checked as `parseSecureCID`, and the names below it (`.` and `..` refused).
 func parseSecureCIDPath(_ text: String) throws -> (root: CID, segments: [String]) {
-    // Bytes, not characters: a '/' followed by a combining mark is one Character (so neither
-    // `hasPrefix` nor a split on "/" would see it), and a name may begin with one.
-    var rest = Substring(text).utf8[...]
-    if rest.starts(with: "/ipfs/".utf8) { rest = rest.dropFirst("/ipfs/".utf8.count) }
-    let parts = rest.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map { String(decoding: $0, as: UTF8.self) }
-    guard let first = parts.first, rest.first != UInt8(ascii: "/") else {
-        throw CLIError("invalid path '\(text)': expected a CID, CID/NAME… or /ipfs/CID/NAME…")
+    let path: IPFSPath
+    do throws(IPFSPath.Failure) { path = try IPFSPath(parsing: text) } catch {
+        switch error {
+        case .noRoot: throw CLIError("invalid path '\(text)': expected a CID, CID/NAME… or /ipfs/CID/NAME…")
+        case .dotName: throw CLIError("invalid path '\(text)': '.' and '..' are not names")
+        }
     }
-    let segments = Array(parts.dropFirst())
-    guard !segments.contains(where: { $0 == "." || $0 == ".." }) else {
-        throw CLIError("invalid path '\(text)': '.' and '..' are not names")
-    }
+    let first = path.root, segments = path.names
     // Only a first segment that does not parse is "not a CID"; a CID refused as insecure
     // keeps its own message.
     if segments.isEmpty && first == text { return (try parseSecureCID(first), []) }

@@ -65,24 +65,24 @@ extension GatewayStore {
         var data = rootData
         var depth = 0
         while true {
-            guard let fanout = data.fanout.map({ Int(clamping: $0) }), let bucket = HAMTBucket.index(of: name, depth: depth, fanout: fanout) else {
+            guard let fanout = data.fanout.map({ Int(clamping: $0) }),
+                  let step = HAMTBucket.step(to: name, depth: depth, fanout: fanout, in: node.links) else {
                 throw GatewayError(502, "HAMT shard \(shard) has an invalid fanout")
             }
             guard data.hashType == 0x22 else {
                 throw GatewayError(502, "HAMT shard \(shard) uses a hash function other than murmur3-x64-64 (0x22)")
             }
-            let prefix = HAMTBucket.prefix(bucket, fanout: fanout)
-            guard let link = node.links.first(where: { ($0.name ?? []).starts(with: prefix) }) else {
-                throw GatewayError(404, "no entry named \"\(String(decoding: name, as: UTF8.self))\" in HAMT \(shard)")
+            let absent = GatewayError(404, "no entry named \"\(String(decoding: name, as: UTF8.self))\" in HAMT \(shard)")
+            switch step {
+            case .entry(let found): return found
+            case .absent: throw absent
+            case .subShard(let sub):
+                guard let bytes = try block(sub) else { throw absent }
+                route.append(sub)
+                (node, data) = try unixFS(sub, bytes)
+                guard data.type == .hamtShard else { throw GatewayError(502, "HAMT \(shard) links to \(sub), which is not a shard") }
+                depth += 1
             }
-            if link.name == prefix + name { return link.hash }
-            guard link.name?.count == prefix.count, let bytes = try block(link.hash) else {
-                throw GatewayError(404, "no entry named \"\(String(decoding: name, as: UTF8.self))\" in HAMT \(shard)")
-            }
-            route.append(link.hash)
-            (node, data) = try unixFS(link.hash, bytes)
-            guard data.type == .hamtShard else { throw GatewayError(502, "HAMT \(shard) links to \(link.hash), which is not a shard") }
-            depth += 1
         }
     }
 

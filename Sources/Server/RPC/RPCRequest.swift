@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Engine
 import Multiformats
 
 /// A command's arguments as Kubo reads them from the query (go-ipfs-cmds http/parse.go):
@@ -71,18 +72,14 @@ struct RPCRequest: Sendable {
     /// `/ipfs/CID/NAME/…`): the root and the names below it (empty segments skipped; `.` and
     /// `..` refused). Resolved by `ServerState.resolve`.
     static func path(_ text: String) throws -> (root: CID, segments: [String]) {
-        // Bytes, not characters: a '/' followed by a combining mark is one Character (so neither
-        // `hasPrefix` nor a split on "/" would see it), and a name may begin with one.
-        var rest = Substring(text).utf8[...]
-        if rest.starts(with: "/ipfs/".utf8) { rest = rest.dropFirst("/ipfs/".utf8.count) }
-        let parts = rest.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map { String(decoding: $0, as: UTF8.self) }
-        guard let first = parts.first, rest.first != UInt8(ascii: "/") else {
-            throw RPCError.client("invalid path \"\(text)\": expected a CID, CID/NAME… or /ipfs/CID/NAME…")
+        let path: IPFSPath
+        do throws(IPFSPath.Failure) { path = try IPFSPath(parsing: text) } catch {
+            switch error {
+            case .noRoot: throw RPCError.client("invalid path \"\(text)\": expected a CID, CID/NAME… or /ipfs/CID/NAME…")
+            case .dotName: throw RPCError.client("invalid path \"\(text)\": '.' and '..' are not names")
+            }
         }
-        let segments = Array(parts.dropFirst())
-        guard !segments.contains(where: { $0 == "." || $0 == ".." }) else {
-            throw RPCError.client("invalid path \"\(text)\": '.' and '..' are not names")
-        }
+        let first = path.root, segments = path.names
         do {
             return (try CID(first), segments)
         } catch {

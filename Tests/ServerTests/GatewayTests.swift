@@ -143,6 +143,35 @@ import Chunking
         }
     }
 
+    /// A HAMT whose sub-shard has a fanout other than the root's is refused as
+    /// `UnixFSReader.entry(named:in:)` refuses it (the same words), not looked up with bits of
+    /// the name's key that no builder would have used.
+    @Test func hamtSubShardsKeepTheRootsFanout() async throws {
+        try await withGateway(cars: []) { gateway, store in
+            func block(_ codec: Multicodec, _ bytes: [UInt8]) throws -> Block {
+                var hasher = TestSHA256()
+                hasher.update(Data(bytes))
+                let multihash = try Multihash(code: .sha2_256, digest: Array(hasher.finalize()))
+                return Block(cid: codec == .dagPB ? try CID.v0(multihash) : CID.v1(codec: codec, multihash: multihash), bytes: bytes)
+            }
+            func shard(fanout: UInt64, _ link: (name: [UInt8], cid: CID)) throws -> Block {
+                try block(.dagPB, PBNode(links: [PBLink(hash: link.cid, name: link.name, tsize: 0)],
+                                         data: UnixFSData.hamtShard(bitfield: [1], fanout: fanout).bytes).bytes)
+            }
+            let name = Array("x".utf8)
+            let file = try block(.raw, name)
+            let inner = HAMTBucket.prefix(try #require(HAMTBucket.index(of: name, depth: 1, fanout: 256)), fanout: 256)
+            let sub = try shard(fanout: 256, (inner + name, file.cid))
+            let outer = HAMTBucket.prefix(try #require(HAMTBucket.index(of: name, depth: 0, fanout: 16)), fanout: 16)
+            let root = try shard(fanout: 16, (outer, sub.cid))
+            _ = try store.putMany([file, sub, root])
+            let answer = try await gatewayGet(gateway, "/ipfs/\(root.cid)/x?format=car")
+            #expect(answer.status == 502)
+            let text = String(decoding: answer.body, as: UTF8.self)
+            #expect(text.contains("HAMT \(root.cid) has shard \(sub.cid) with fanout 256, not the root's 16"), "\(text)")
+        }
+    }
+
     /// A block whose stored bytes no longer match its CID is never sent: the raw answer is an
     /// error, the CAR stream is cut short before it, and the server goes on serving.
     @Test func corruptBlocksAreNeverServed() async throws {

@@ -64,9 +64,13 @@ extension GatewayStore {
         var node = root
         var data = rootData
         var depth = 0
+        // Every shard has the root's fanout (as UnixFSReader requires): a name's bucket at each
+        // depth is read off its key at `depth × log2(fanout)` bits.
+        guard let fanout = data.fanout.map({ Int(clamping: $0) }), fanout >= 2, fanout <= 4096 else {
+            throw GatewayError(502, "HAMT shard \(shard) has an invalid fanout")
+        }
         while true {
-            guard let fanout = data.fanout.map({ Int(clamping: $0) }),
-                  let step = HAMTBucket.step(to: name, depth: depth, fanout: fanout, in: node.links) else {
+            guard let step = HAMTBucket.step(to: name, depth: depth, fanout: fanout, in: node.links) else {
                 throw GatewayError(502, "HAMT shard \(shard) has an invalid fanout")
             }
             guard data.hashType == 0x22 else {
@@ -81,6 +85,9 @@ extension GatewayStore {
                 route.append(sub)
                 (node, data) = try unixFS(sub, bytes)
                 guard data.type == .hamtShard else { throw GatewayError(502, "HAMT \(shard) links to \(sub), which is not a shard") }
+                guard data.fanout == UInt64(fanout) else {
+                    throw GatewayError(502, "HAMT \(shard) has shard \(sub) with fanout \(data.fanout.map(String.init) ?? "none"), not the root's \(fanout)")
+                }
                 depth += 1
             }
         }

@@ -1,4 +1,5 @@
 import CairnSystem
+public import Multiformats
 import Foundation
 import Hashing
 
@@ -103,4 +104,22 @@ public final class SpillingKeySet {
         fileEnd += Int64(sorted.count * MemoryLayout<Record>.stride)
         memory.removeAll(keepingCapacity: true)
     }
+}
+
+/// A set of CIDs whose memory does not grow with its size (`SpillingKeySet` of their
+/// `CIDKey`s): for walks over DAGs of any size that must visit each block once
+/// (`PinVerifier` in Engine).
+public final class SpillingCIDSet {
+    private let keys: SpillingKeySet
+
+    public init(memoryLimit: Int = SpillingKeySet.defaultMemoryLimit) {
+        keys = SpillingKeySet(memoryLimit: memoryLimit)
+    }
+
+    /// Inserts `cid`; false if it was there already.
+    public func insert(_ cid: CID) throws -> Bool { try keys.insert(CIDKey(cid)) }
+
+    public func contains(_ cid: CID) throws -> Bool { try keys.contains(CIDKey(cid)) }
+
+    public var count: Int { keys.count }
 }

@@ -1,13 +1,15 @@
 import ArgumentParser
 import BlockStore
+import CairnSystem
+import Engine
 import Multiformats
 
-/// `cairn pin add|rm|ls|update`.
+/// `cairn pin add|rm|ls|update|verify`.
 struct PinCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pin",
         abstract: "Keep blocks and DAGs from garbage collection.",
-        subcommands: [PinAddCommand.self, PinRmCommand.self, PinLsCommand.self, PinUpdateCommand.self, PinRemoteCommand.self]
+        subcommands: [PinAddCommand.self, PinRmCommand.self, PinLsCommand.self, PinUpdateCommand.self, PinVerifyCommand.self, PinRemoteCommand.self]
     )
 }
 
@@ -128,5 +130,74 @@ struct PinUpdateCommand: AsyncParsableCommand {
         let blockStore = try store.open(create: false)
         try storeCall { try blockStore.write { try $0.updatePin(from: old, to: new, unpinOld: unpin) } }
         writeStandardOutput("updated \(old) to \(new)\n")
+    }
+}
+
+/// `cairn pin verify`: Kubo's `ipfs pin verify` (spec/engine.md §5, cli.md): each recursive pin's
+/// DAG walked, every block verified; broken pins (and with `--verbose` complete ones too)
+/// printed as Kubo prints them, or as Kubo's JSON with `--json`. Unlike Kubo, a broken pin
+/// makes the command fail (after the whole report), as `store verify` does.
+struct PinVerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify that recursive pins are complete: every block of their DAGs present and valid.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Flag(name: .long, help: "Also print the pins that are complete.")
+    var verbose = false
+
+    @Flag(name: [.customShort("q"), .long], help: "Print only the CIDs of broken pins.")
+    var quiet = false
+
+    @Flag(name: .long, help: "One JSON object per pin, as Kubo's RPC: {\"Cid\",\"Ok\"} or {\"Cid\",\"BadNodes\":[{\"Cid\",\"Err\"}]}.")
+    var json = false
+
+    func validate() throws {
+        if verbose && quiet { throw usageError("the --verbose and --quiet options can not be used at the same time") }
+    }
+
+    func run() async throws {
+        let blockStore = try store.open(create: false)
+        let roots = try storeCall { try blockStore.pins().filter(\.recursive).map(\.cid) }
+        var broken = 0
+        try storeCall {
+            try PinVerifier(blocks: blockStore).verify(roots) { result in
+                if !result.isComplete { broken += 1 }
+                guard !result.isComplete || verbose else { return }
+                writeStandardOutput(json ? Self.json(result, quiet: quiet) : Self.text(result, quiet: quiet))
+            }
+        }
+        try StandardOutput.check()
+        if broken > 0 { throw CLIError("\(broken) of \(roots.count) recursive pins are broken") }
+    }
+
+    /// Kubo's text encoder: `CID ok`, or `CID broken` and `  CID: error` per bad block; with
+    /// `--quiet` the broken pin's CID alone.
+    static func text(_ result: PinVerification, quiet: Bool) -> String {
+        if quiet { return result.isComplete ? "" : "\(result.root)\n" }
+        if result.isComplete { return "\(result.root) ok\n" }
+        var text = "\(result.root) broken\n"
+        for node in result.badNodes { text += "  \(node.cid): \(node.error)\n" }
+        return text
+    }
+
+    /// Kubo's `PinVerifyRes` (`Ok` and `BadNodes` left out when false or empty; `--quiet` drops
+    /// the bad blocks, as Kubo's `explain` does).
+    static func json(_ result: PinVerification, quiet: Bool) -> String {
+        var line = "{\"Cid\":\"\(result.root)\""
+        if result.isComplete {
+            line += ",\"Ok\":true"
+        } else if !quiet {
+            line += ",\"BadNodes\":["
+            for (index, node) in result.badNodes.enumerated() {
+                line += index == 0 ? "" : ","
+                line += "{\"Cid\":\"\(node.cid)\",\"Err\":"
+                JSONText.appendQuoted(node.error, to: &line)
+                line += "}"
+            }
+            line += "]"
+        }
+        return line + "}\n"
     }
 }

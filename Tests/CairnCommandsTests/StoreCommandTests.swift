@@ -190,6 +190,40 @@ struct StoreCommandTests {
         #expect(try box.cairn(["store", "verify"]).status == 0)
     }
 
+    /// `pin verify` prints as Kubo's `ipfs pin verify` does (core/commands/pin/pin.go: broken
+    /// pins with `  CID: error` per bad block, `--verbose` adds `CID ok`, `-q` only broken
+    /// pins' CIDs, `--json` Kubo's `PinVerifyRes`) and fails when a pin is broken.
+    @Test func pinVerifyReportsBrokenPins() throws {
+        let box = try StoreSandbox()
+        defer { box.cleanup() }
+        var roots: [String] = []
+        for seed: UInt64 in [5, 6] {
+            let file = try box.write("f\(seed)", SplitMix64.bytes(seed: seed, count: 600_000))
+            roots.append(try box.cairn(["add", "-Q", "--raw-leaves", "--cid-version=1", file]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        let complete = try box.cairn(["pin", "verify"])
+        #expect(complete.status == 0 && complete.stdoutText.isEmpty, "\(complete.stderr)")
+        #expect(try box.cairn(["pin", "verify", "--verbose"]).stdoutText.split(separator: "\n").sorted() == roots.map { "\($0) ok" }.sorted())
+
+        // The first leaf of the first file: SplitMix64's first 262 144 bytes as a raw block.
+        let leafBytes = Array(SplitMix64.bytes(seed: 5, count: 262_144))
+        var hasher = TestSHA256()
+        hasher.update(leafBytes)
+        let leaf = CID.v1(codec: .raw, multihash: try Multihash(code: .sha2_256, digest: Array(hasher.finalize())))
+        #expect(try box.cairn(["block", "rm", "--force", leaf.description]).status == 0)
+        let broken = try box.cairn(["pin", "verify"])
+        #expect(broken.status == 1)
+        #expect(broken.stdoutText == "\(roots[0]) broken\n  \(leaf): block not found in the store\n")
+        #expect(broken.stderr.contains("1 of 2 recursive pins are broken"))
+        #expect(try box.cairn(["pin", "verify", "-q"]).stdoutText == roots[0] + "\n")
+        let json = try box.cairn(["pin", "verify", "--json", "--verbose"]).stdoutText.split(separator: "\n").sorted()
+        #expect(json == [
+            "{\"Cid\":\"\(roots[0])\",\"BadNodes\":[{\"Cid\":\"\(leaf)\",\"Err\":\"block not found in the store\"}]}",
+            "{\"Cid\":\"\(roots[1])\",\"Ok\":true}",
+        ].sorted())
+        #expect(try box.cairn(["pin", "verify", "--verbose", "--quiet"]).status == 64)
+    }
+
     @Test func pinsNamesUpdateAndGC() throws {
         let box = try StoreSandbox()
         defer { box.cleanup() }

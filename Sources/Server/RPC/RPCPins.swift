@@ -1,9 +1,10 @@
 import Blocks
 import BlockStore
+import Engine
 import Hummingbird
 import Multiformats
 
-/// `pin/add|rm|ls|update` with names (ipfs/kubo core/commands/pin/pin.go).
+/// `pin/add|rm|ls|update|verify` with names (ipfs/kubo core/commands/pin/pin.go).
 enum RPCPins {
     /// Kubo's limit on a pin name (0.38: at most 255 bytes).
     static let maxNameBytes = 255
@@ -47,6 +48,35 @@ enum RPCPins {
             }
         }
         return RPCOutput.values((nodes > 0 ? [.object([("Progress", .int(nodes))])] : []) + [pins])
+    }
+
+    /// `pin/verify` (Kubo's `verifyPinCmd`): every recursive pin's DAG walked with each block
+    /// verified (`PinVerifier`, spec/engine.md §5); one `PinVerifyRes` per broken pin, and per
+    /// complete one with `verbose` (`{"Cid","Ok":true}`); `quiet` leaves out the bad blocks
+    /// (Kubo's `explain`). Both options at once are Kubo's error.
+    static func verify(_ request: RPCRequest, _ state: ServerState) async throws -> Response {
+        let verbose = try request.bool("verbose", default: false)
+        let quiet = try request.bool("quiet", default: false)
+        if verbose && quiet { throw RPCError.normal("the --verbose and --quiet options can not be used at the same time") }
+        let results: [PinVerification] = try await state.read { store in
+            let roots = try store.pins().filter(\.recursive).map(\.cid)
+            var reported: [PinVerification] = []
+            try PinVerifier(blocks: store).verify(roots) { result in
+                if !result.isComplete || verbose { reported.append(result) }
+            }
+            return reported
+        }
+        return RPCOutput.values(results.map { result in
+            var fields: [(String, JSONValue)] = [("Cid", .string(result.root.description))]
+            if result.isComplete {
+                fields.append(("Ok", .bool(true)))
+            } else if !quiet {
+                fields.append(("BadNodes", .array(result.badNodes.map { node in
+                    .object([("Cid", .string(node.cid.description)), ("Err", .string(node.error))])
+                })))
+            }
+            return .object(fields)
+        })
     }
 
     static func remove(_ request: RPCRequest, _ state: ServerState) async throws -> Response {

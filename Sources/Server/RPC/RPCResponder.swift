@@ -28,6 +28,7 @@ struct RPCResponder: Sendable {
         "pin/rm": Command(writes: true, run: RPCPins.remove),
         "pin/ls": Command(run: RPCPins.list),
         "pin/update": Command(writes: true, run: RPCPins.update),
+        "pin/verify": Command(run: RPCPins.verify),
         "add": Command(writes: true, upload: true, run: RPCFiles.add),
         "cat": Command(run: RPCFiles.cat),
         "refs/local": Command(run: RPCInfo.localRefs),

@@ -76,6 +76,22 @@ public struct UnixFSData: Hashable, Sendable, WireEncodable {
     /// Field 8.
     public var mtime: UnixFSTime?
 
+    /// The size of the file under this node as the node declares it: `filesize`, else its own
+    /// data and its children's block sizes added up. Nil when that is more than `Int64.max`
+    /// (no file is that large: a malformed node, whose size must not reach arithmetic that
+    /// traps, a `Content-Length` or a range).
+    public var declaredSize: UInt64? {
+        let limit = UInt64(Int64.max)
+        if let fileSize { return fileSize <= limit ? fileSize : nil }
+        var total = UInt64(data?.count ?? 0)
+        for size in blockSizes {
+            let (sum, overflow) = total.addingReportingOverflow(size)
+            guard !overflow, sum <= limit else { return nil }
+            total = sum
+        }
+        return total
+    }
+
     public init(
         type: UnixFSType, data: [UInt8]? = nil, fileSize: UInt64? = nil, blockSizes: [UInt64] = [],
         hashType: UInt64? = nil, fanout: UInt64? = nil, mode: UInt32? = nil, mtime: UnixFSTime? = nil

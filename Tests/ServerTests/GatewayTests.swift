@@ -172,6 +172,49 @@ import Chunking
         }
     }
 
+    /// UnixFS file nodes whose declared sizes run past `Int64.max` (a `filesize` of 2^63, block
+    /// sizes that add up past 2^64, block sizes that overflow the children's offsets) are
+    /// malformed: 502 before any byte, or a stream cut short, never a trap that kills the
+    /// server (a hostile pass found four such traps).
+    @Test func absurdFileSizesAreMalformedNodes() async throws {
+        try await withGateway(cars: []) { gateway, store in
+            func block(_ codec: Multicodec, _ bytes: [UInt8]) throws -> Block {
+                var hasher = TestSHA256()
+                hasher.update(Data(bytes))
+                let multihash = try Multihash(code: .sha2_256, digest: Array(hasher.finalize()))
+                return Block(cid: CID.v1(codec: codec, multihash: multihash), bytes: bytes)
+            }
+            let leaf = try block(.raw, Array("HELLO".utf8))
+            func file(_ data: UnixFSData, links: Int) throws -> Block {
+                let node = PBNode(links: (0..<links).map { _ in PBLink(hash: leaf.cid, name: "", tsize: 5) }, data: data.bytes)
+                return try block(.dagPB, node.bytes)
+            }
+            let huge = try file(UnixFSData(type: .file, data: Array("abc".utf8), fileSize: 1 << 63), links: 0)
+            let summed = try file(UnixFSData(type: .file, blockSizes: [1 << 63, 1 << 63]), links: 2)
+            let offsets = try file(UnixFSData(type: .file, fileSize: 10, blockSizes: [.max, .max]), links: 2)
+            _ = try store.putMany([leaf, huge, summed, offsets])
+            let message = { (cid: CID) in "malformed UnixFS file \(cid): its declared size is larger than any file can be" }
+            for (cid, query, method) in [(huge.cid, "", HTTPMethod.GET), (summed.cid, "", .GET), (summed.cid, "", .HEAD)] {
+                let answer = try await gatewayGet(gateway, "/ipfs/\(cid)\(query)", method: method)
+                #expect(answer.status == 502, "\(cid)\(query) \(method)")
+                if method == .GET { #expect(String(decoding: answer.body, as: UTF8.self).contains(message(cid))) }
+            }
+            // A CAR streams the file's root before its children are walked: the stream is cut.
+            for (cid, query) in [(huge.cid, "?format=car&dag-scope=entity"), (summed.cid, "?format=car&entity-bytes=-5:*"),
+                                 (offsets.cid, "?format=car&entity-bytes=0:1"), (offsets.cid, "?format=car&dag-scope=entity")] {
+                var request = HTTPClientRequest(url: "http://\(gateway)/ipfs/\(cid)\(query)")
+                request.method = .GET
+                await #expect(throws: (any Error).self) {
+                    let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30 * Sanitizer.deadlineScale))
+                    guard response.status == .ok else { throw GatewayError502(status: response.status.code) }
+                    _ = try await response.body.collect(upTo: 1 << 20)
+                }
+            }
+            // Still serving.
+            #expect(try await gatewayGet(gateway, "/ipfs/\(leaf.cid)?format=raw").body == Array("HELLO".utf8))
+        }
+    }
+
     /// A block whose stored bytes no longer match its CID is never sent: the raw answer is an
     /// error, the CAR stream is cut short before it, and the server goes on serving.
     @Test func corruptBlocksAreNeverServed() async throws {
@@ -244,3 +287,6 @@ import Chunking
         }
     }
 }
+
+/// An answer that was not 200 where a cut stream or an error status was expected.
+struct GatewayError502: Error { var status: UInt }

@@ -94,9 +94,9 @@ final class CARWalk: @unchecked Sendable {
             let (node, data) = try store.unixFS(cid, Array(block))
             switch data.type {
             case .file, .raw:
-                let size = data.fileSize ?? data.blockSizes.reduce(UInt64(data.data?.count ?? 0), +)
+                guard let size = data.declaredSize else { throw GatewayError.oversized(cid) }
                 guard let range = (entityBytes ?? EntityBytes("0:*")!).resolve(size: size) else { return }
-                pushChildren(node, data, start: 0, range: range)
+                try pushChildren(cid, node, data, start: 0, range: range)
             case .hamtShard:
                 try pushShards(cid, Array(block), store)
             default:
@@ -105,20 +105,27 @@ final class CARWalk: @unchecked Sendable {
         case let .file(_, start, range):
             guard cid.codec == .dagPB else { return }
             let (node, data) = try store.unixFS(cid, Array(block))
-            pushChildren(node, data, start: start, range: range)
+            try pushChildren(cid, node, data, start: start, range: range)
         }
     }
 
     /// Pushes the children of a file node that overlap `range` (children start after the
-    /// node's own data, each `blockSizes[i]` long).
-    private func pushChildren(_ node: PBNode, _ data: UnixFSData, start: UInt64, range: ClosedRange<UInt64>) {
-        var offset = start + UInt64(data.data?.count ?? 0)
+    /// node's own data, each `blockSizes[i]` long). Block sizes that run past `Int64.max` are
+    /// a malformed node (502), never arithmetic that traps.
+    private func pushChildren(_ cid: CID, _ node: PBNode, _ data: UnixFSData, start: UInt64, range: ClosedRange<UInt64>) throws {
+        func advance(_ offset: UInt64, by size: UInt64) throws -> UInt64 {
+            let (end, overflow) = offset.addingReportingOverflow(size)
+            guard !overflow, end <= UInt64(Int64.max) else { throw GatewayError.oversized(cid) }
+            return end
+        }
+        var offset = try advance(start, by: UInt64(data.data?.count ?? 0))
         var children: [Step] = []
         for (link, size) in zip(node.links, data.blockSizes) {
-            if size > 0, offset <= range.upperBound, offset + size - 1 >= range.lowerBound {
+            let end = try advance(offset, by: size)
+            if size > 0, offset <= range.upperBound, end - 1 >= range.lowerBound {
                 children.append(.file(link.hash, start: offset, range: range))
             }
-            offset += size
+            offset = end
         }
         stack.append(contentsOf: children.reversed())
     }

@@ -27,7 +27,8 @@ extension GatewayResponder {
                   data.type == .file || data.type == .raw else {
                 throw GatewayError(400, "this is a trustless gateway: \(path) is not a UnixFS file; ask for application/vnd.ipld.raw or application/vnd.ipld.car (Accept header or ?format=)")
             }
-            return (resolved, data.fileSize ?? data.blockSizes.reduce(UInt64(data.data?.count ?? 0), +))
+            guard let size = data.declaredSize else { throw GatewayError.oversized(resolved.terminal) }
+            return (resolved, size)
         }
         var headers = common(path: path, roots: resolved.blocks + [resolved.terminal], etag: "\"\(resolved.terminal)\"")
         headers[.contentType] = "application/octet-stream"

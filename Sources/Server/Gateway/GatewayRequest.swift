@@ -9,6 +9,12 @@ struct GatewayError: Error, Sendable {
         self.status = status
         self.message = message
     }
+
+    /// A UnixFS file node whose declared size (`filesize`, or its data and block sizes added
+    /// up) is more than `Int64.max`: malformed (502), whatever is asked of it.
+    static func oversized(_ cid: CID) -> GatewayError {
+        GatewayError(502, "malformed UnixFS file \(cid): its declared size is larger than any file can be")
+    }
 }
 
 /// The CAR parameters of a response (spec/gateway.md §3): block order and duplicates.

@@ -82,7 +82,7 @@ public struct CairnServer: Sendable {
     private func application(
         name: String, address: ListenAddress, authorizations: Authorizations? = nil,
         ready: @escaping @Sendable (String, ListenAddress) async -> Void,
-        respond: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
+        respond: @escaping @Sendable (Request, ServerRequestContext) async throws -> Response
     ) -> some Service {
         let limits = configuration.limits
         let maxBodyBytes = limits.maxBodyBytes

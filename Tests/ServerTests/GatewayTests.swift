@@ -215,6 +215,42 @@ import Chunking
         }
     }
 
+    /// Streams whose clients closed their connections stop before their next batch, even those
+    /// still waiting for their turn: sixteen closed requests for an endless CAR (a 41-block
+    /// dag-cbor "diamond", each node linking to the next twice, with duplicates: 2^40 blocks)
+    /// leave the gateway free to answer a live request whole (a hostile pass found such streams
+    /// reading and hashing a batch each, in turns, for a minute, while live answers waited).
+    @Test func closedConnectionsStopTheirStreams() async throws {
+        try await withGateway(cars: []) { gateway, store in
+            func block(_ codec: Multicodec, _ bytes: [UInt8]) throws -> Block {
+                var hasher = TestSHA256()
+                hasher.update(Data(bytes))
+                let multihash = try Multihash(code: .sha2_256, digest: Array(hasher.finalize()))
+                return Block(cid: CID.v1(codec: codec, multihash: multihash), bytes: bytes)
+            }
+            var blocks = [try block(.raw, Array("x".utf8))]
+            for _ in 0..<40 {
+                // {"a": link, "b": link} in dag-cbor: a map of two, each value tag 42 of 0x00 + the CID.
+                let link: [UInt8] = [0xd8, 0x2a, 0x58, UInt8(blocks.last!.cid.bytes.count + 1), 0x00] + blocks.last!.cid.bytes
+                blocks.append(try block(.dagCBOR, [0xa2, 0x61, 0x61] + link + [0x61, 0x62] + link))
+            }
+            _ = try store.putMany(blocks)
+            let root = blocks.last!.cid
+            let port = try #require(Int(gateway.split(separator: ":").last ?? ""))
+            for _ in 0..<16 {
+                let fd = try loopbackConnection(port: port)
+                let request = "GET /ipfs/\(root)?format=car&car-dups=y HTTP/1.1\r\nHost: \(gateway)\r\n\r\n"
+                _ = request.withCString { send(fd, $0, strlen($0), 0) }
+                var buffer = [UInt8](repeating: 0, count: 1024)
+                _ = recv(fd, &buffer, buffer.count, 0)
+                close(fd)
+            }
+            let live = try await gatewayGet(gateway, "/ipfs/\(root)?format=car&car-dups=n")
+            #expect(live.status == 200)
+            #expect(try live.carBlocks() == [root] + blocks.dropLast().reversed().map(\.cid))
+        }
+    }
+
     /// A block whose stored bytes no longer match its CID is never sent: the raw answer is an
     /// error, the CAR stream is cut short before it, and the server goes on serving.
     @Test func corruptBlocksAreNeverServed() async throws {

@@ -1,4 +1,5 @@
 import Blocks
+import CAR
 import Hashing
 import Multiformats
 import NIOCore
@@ -24,7 +25,9 @@ final class CARWalk: @unchecked Sendable {
     }
 
     private var stack: [Step]
-    private var sent = Set<CID>()
+    /// The CIDs sent (only when duplicates are left out), in bounded memory: a CAR of
+    /// millions of blocks keeps them on disk past `SpillingKeySet.defaultMemoryLimit`.
+    private let sent = SpillingCIDSet()
     private let duplicates: Bool
     private let entityBytes: EntityBytes?
 
@@ -40,30 +43,43 @@ final class CARWalk: @unchecked Sendable {
         stack = [terminal] + path.blocks.reversed().map { Step.block($0) }
     }
 
-    /// Appends the next blocks (about `budget` bytes of them, at least one) to `buffer` as CAR
+    /// The most blocks in one batch: a batch of tiny blocks stays small to read and hash (and
+    /// its per-block entries few), so a stream notices a closed connection soon.
+    static let maxBatchBlocks = 4096
+    /// The most steps one `read` takes: a DAG whose steps mostly send nothing (blocks met
+    /// again, with duplicates left out) still hands control back between batches.
+    static let maxBatchSteps = 1 << 16
+
+    /// Whether every block has been read (nothing is left to walk).
+    var finished: Bool { stack.isEmpty }
+
+    /// Appends the next blocks (about `budget` bytes of them, at most `maxBatchBlocks`) to `buffer` as CAR
     /// sections, each read from its pack straight into `buffer` (no array per block), and
     /// returns where each lies in `buffer`, unverified: the caller checks them together
     /// (`BatchCheck`) before any byte of `buffer` is sent, possibly while the next batch is
     /// read. Links are followed before that check, which is safe because a batch with one bad
-    /// block is never sent. Empty at the end, with nothing appended. A missing block throws:
-    /// the response is then cut short (the caller drops `buffer`).
+    /// block is never sent. Empty at the end (`finished`), with nothing appended, and possibly
+    /// before it when `maxBatchSteps` steps sent nothing. A missing block throws: the response
+    /// is then cut short (the caller drops `buffer`).
     func read(_ store: GatewayStore, budget: Int = 1 << 18, into buffer: inout ByteBuffer) throws -> [(cid: CID, offset: Int, length: Int)] {
         var bytes = 0
+        var steps = 0
         var unverified: [(cid: CID, offset: Int, length: Int)] = []
-        while bytes < budget, let step = stack.popLast() {
+        while bytes < budget, unverified.count < Self.maxBatchBlocks, steps < Self.maxBatchSteps, let step = stack.popLast() {
+            steps += 1
             let cid: CID
             switch step {
             case let .block(c), let .all(c), let .entity(c), let .file(c, _, _), let .shard(c): cid = c
             }
             if cid.multihash.code == .identity { continue }  // never sent as a block
-            let repeated = sent.contains(cid)
+            let repeated = duplicates ? false : try sent.contains(cid)
             if case .all = step, repeated, !duplicates { continue }  // its whole DAG went out already
             if duplicates || !repeated {
                 guard let length = try store.appendSection(cid, to: &buffer, verify: false) else {
                     throw GatewayError(502, "block \(cid) is missing from the store")
                 }
                 bytes += length
-                if !duplicates { sent.insert(cid) }
+                if !duplicates { _ = try sent.insert(cid) }
                 unverified.append((cid, buffer.writerIndex - buffer.readerIndex - length, length))
                 try buffer.withUnsafeReadableBytes { readable in
                     try expand(step, cid, UnsafeRawBufferPointer(rebasing: readable[(readable.count - length)...]), store)

@@ -97,6 +97,9 @@ struct GatewayRequest {
     var scope: DAGScope
     var entityBytes: EntityBytes?
     var filename: String?
+    /// Whether the client is still connected (`ServerRequestContext.isConnected`): long answers
+    /// stop once it is gone.
+    var isConnected: @Sendable () -> Bool = { true }
 
     static let rawType = "application/vnd.ipld.raw"
     static let carType = "application/vnd.ipld.car"

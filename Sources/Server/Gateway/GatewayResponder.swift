@@ -24,7 +24,7 @@ struct GatewayResponder: Sendable {
     /// The methods the gateway answers (`Allow`).
     static let allowed = "GET, HEAD, OPTIONS"
 
-    func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+    func respond(to request: Request, context: ServerRequestContext) async throws -> Response {
         // OPTIONS (a browser's preflight) is a no-op answered 200 with the methods allowed,
         // and other methods 405 with them and boxo's text (boxo gateway/handler.go).
         if request.method == .options {
@@ -37,7 +37,8 @@ struct GatewayResponder: Sendable {
         }
         do {
             let query = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
-            let parsed = try GatewayRequest(path: request.uri.path, query: query, accept: request.headers[.accept])
+            var parsed = try GatewayRequest(path: request.uri.path, query: query, accept: request.headers[.accept])
+            parsed.isConnected = context.isConnected
             let head = request.method == .head
             let onlyIfCached = request.headers[.cacheControl]?.contains("only-if-cached") ?? false
             if parsed.namespace == "ipns" {
@@ -163,6 +164,9 @@ struct GatewayResponder: Sendable {
         struct Batch: Sendable {
             var buffer: ByteBuffer
             var blocks: [(cid: CID, offset: Int, length: Int)]
+            /// The walk ended with this batch (a batch may be empty and not the last: the walk
+            /// stopped at its step limit among blocks that are not sent again).
+            var last: Bool
         }
         @Sendable func logged<T: Sendable>(_ body: @escaping @Sendable (GatewayStore) throws -> T) async throws -> T {
             do {
@@ -179,7 +183,7 @@ struct GatewayResponder: Sendable {
                 }
                 let blocks = try walk.read(store, budget: 4 << 20, into: &buffer)
                 ring.keep(buffer, in: slot)
-                return Batch(buffer: buffer, blocks: blocks)
+                return Batch(buffer: buffer, blocks: blocks, last: walk.finished)
             }
         }
         @Sendable func verified(_ batch: Batch) async throws -> ByteBuffer {
@@ -188,18 +192,25 @@ struct GatewayResponder: Sendable {
                 return batch.buffer
             }
         }
+        // A client gone stops the stream before its next batch is read: dead streams neither
+        // read nor hash (a hostile pass left eight closed connections' streams, each waiting
+        // for its turn, to read and verify a batch of tiny blocks each, a minute of both
+        // cores and 500 MB, while live answers waited).
+        let isConnected = request.isConnected
         @Sendable func send(to writer: inout some ResponseBodyWriter) async throws {
+            guard isConnected() else { throw CancellationError() }
             var batch = try await read()
             var sending: ByteBuffer?
-            while !batch.blocks.isEmpty {
+            while !(batch.blocks.isEmpty && batch.last) {
+                guard isConnected() else { throw CancellationError() }
                 let current = batch
                 async let checked = verified(current)
                 async let following = read()
-                if let sending { try await writer.write(sending) }
+                if let sending, sending.readableBytes > 0 { try await writer.write(sending) }
                 sending = try await checked
                 batch = try await following
             }
-            if let sending { try await writer.write(sending) }
+            if let sending, sending.readableBytes > 0 { try await writer.write(sending) }
             try await writer.finish(nil)
         }
         let turn = state.streamGate

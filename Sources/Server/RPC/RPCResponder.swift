@@ -35,7 +35,7 @@ struct RPCResponder: Sendable {
         "repo/gc": Command(writes: true, run: RPCInfo.collectGarbage),
     ]
 
-    func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+    func respond(to request: Request, context: ServerRequestContext) async throws -> Response {
         let path = request.uri.path
         guard path.hasPrefix("/api/v0/") else { return .plainText(.notFound, "404 page not found") }
         if let authorizations = state.authorizations,

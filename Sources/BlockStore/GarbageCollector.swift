@@ -73,7 +73,11 @@ extension BlockStoreWriter {
                 if let removed {
                     for (key, _) in dead { if let multihash = try? Multihash(bytes: key) { try removed(multihash) } }
                 }
-                report.removedBytes += dead.reduce(0) { $0 + $1.1 }
+                // Saturating: a dead row is never read, so its length was never checked.
+                for (_, length) in dead {
+                    let (sum, overflow) = report.removedBytes.addingReportingOverflow(length)
+                    report.removedBytes = overflow ? .max : sum
+                }
             }
         }
 

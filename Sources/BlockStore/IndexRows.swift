@@ -41,17 +41,19 @@ extension BlockStoreError {
 struct RecoveryView {
     /// Listed packs and their committed sizes (nil: the size column is damaged).
     var packs: [Int64: Int64?] = [:]
-    /// `meta.next_pack`, nil when missing or unreadable.
+    /// `meta.next_pack`, nil when missing, unreadable or out of `IndexEntry.packRange`.
     var nextPack: Int64?
     /// For every pack listed or given: where its last index row ends (absent: no row).
     var rowsEnd: [Int64: Int64] = [:]
 
     init(_ db: Database, files: Set<Int64>) throws {
         for row in try Row.fetchAll(db, sql: "SELECT id, size FROM packs") {
-            guard let id = row.integer(0) else { continue }
+            // An id out of the range rows may name lists no pack file (`PackFormat.id`).
+            guard let id = row.integer(0), IndexEntry.packRange.contains(id) else { continue }
             packs[id] = .some(row.integer(1))
         }
-        nextPack = try Row.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'next_pack'")?.text(0).flatMap { Int64($0) }
+        nextPack = try Row.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'next_pack'")?.text(0)
+            .flatMap { Int64($0) }.flatMap { IndexEntry.packRange.contains($0) ? $0 : nil }
         let last = try db.makeStatement(sql: "SELECT offset + length FROM blocks WHERE pack = ? ORDER BY offset DESC LIMIT 1")
         for id in files.union(packs.keys) {
             if let row = try Row.fetchOne(last, arguments: [id]) { rowsEnd[id] = row.integer(0) ?? Int64.max }

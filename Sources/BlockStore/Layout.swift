@@ -77,8 +77,9 @@ enum PackFormat {
     static func id(ofFileName name: String) -> Int64? {
         guard name.hasSuffix(".pack") else { return nil }
         let stem = name.dropLast(5)
-        guard !stem.isEmpty, stem.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        return Int64(stem)
+        guard !stem.isEmpty, stem.allSatisfy({ $0.isASCII && $0.isNumber }),
+              let id = Int64(stem), IndexEntry.packRange.contains(id) else { return nil }
+        return id  // an id no index row could name is not a pack (nor a number to add 1 to)
     }
 }
 

@@ -71,17 +71,23 @@ public struct CBORReader {
         return cid
     }
 
-    /// Skips one whole item (iteratively: `pending` counts the items still to skip).
+    /// Skips one whole item (iteratively: `pending` counts the items still to skip). Every item
+    /// takes at least a byte, so counts beyond the bytes left are truncated input (never
+    /// arithmetic on a count of 2^64 − 1 that a block may declare).
     public mutating func skip() throws(DagCBORError) {
         var pending: UInt64 = 1
         while pending > 0 {
             pending -= 1
             let (major, argument) = try head()
+            let left = UInt64(bytes.count - position)
             switch major {
             case 2, 3: _ = try payload(argument)
-            case 4: pending += argument
-            case 5: pending += argument * 2
-            case 6: pending += 1
+            case 4, 5, 6:
+                // The items that follow: an array's count, a map's pairs (two items each), a
+                // tag's one item. Each takes at least a byte.
+                let (more, overflow) = major == 6 ? (1, false) : major == 5 ? argument.multipliedReportingOverflow(by: 2) : (argument, false)
+                guard !overflow, more <= left, pending <= left - more else { throw invalid("truncated") }
+                pending += more
             default: break
             }
         }

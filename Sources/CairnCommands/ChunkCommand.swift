@@ -39,7 +39,7 @@ public struct ChunkCommand: ParsableCommand {
     public init() {}
 
     public func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, !(1...1024).contains(threads) { throw ValidationError("--threads must be from 1 to 1024") }
     }
 
     /// The parsed arguments as plain values.

@@ -46,9 +46,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     func validate() throws {
         if let maxBodyBytes, maxBodyBytes < 1 { throw ValidationError("--max-body-bytes must be at least 1") }
-        if let maxUploads, maxUploads < 1 { throw ValidationError("--max-uploads must be at least 1") }
-        if let maxStreams, maxStreams < 1 { throw ValidationError("--max-streams must be at least 1") }
-        if let idleTimeout, idleTimeout < 1 { throw ValidationError("--idle-timeout must be at least 1") }
+        // Upper bounds too: a count or a time this large is a typo, and no value may reach
+        // arithmetic that traps (a server that dies on its first connection).
+        if let maxUploads, !(1...1_000_000).contains(maxUploads) { throw ValidationError("--max-uploads must be from 1 to 1000000") }
+        if let maxStreams, !(1...1_000_000).contains(maxStreams) { throw ValidationError("--max-streams must be from 1 to 1000000") }
+        if let idleTimeout, !(1...100_000_000).contains(idleTimeout) { throw ValidationError("--idle-timeout must be from 1 to 100000000 seconds") }
         if let uploadMinRate, uploadMinRate < 0 { throw ValidationError("--upload-min-rate must be 0 or more") }
         _ = try listen(api, "--api")
         _ = try listen(gateway, "--gateway")

@@ -72,9 +72,10 @@ func storeCall<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
-/// A `--threads` value: nil (every core) or at least 1.
+/// A `--threads` value: nil (every core) or 1 to 1024 (more is a typo, and sizes the hashing
+/// buffers are multiplied by).
 func checkThreads(_ threads: Int?) throws {
-    if let threads, threads < 1 { throw CLIError("--threads must be at least 1, got \(threads)") }
+    if let threads, !(1...1024).contains(threads) { throw CLIError("--threads must be from 1 to 1024, got \(threads)") }
 }
 
 /// Parses a CID argument, with a one-line error naming it.

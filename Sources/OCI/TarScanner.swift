@@ -216,7 +216,7 @@ struct TarScanner {
         while index < body.count {
             guard let space = body[index...].firstIndex(of: UInt8(ascii: " ")),
                   let length = Int(String(decoding: body[index..<space], as: UTF8.self)), length > space - index,
-                  index + length <= body.count, body[index + length - 1] == UInt8(ascii: "\n"),
+                  length <= body.count - index, body[index + length - 1] == UInt8(ascii: "\n"),
                   let equals = body[(space + 1)..<(index + length)].firstIndex(of: UInt8(ascii: "="))
             else {
                 if body[index...].allSatisfy({ $0 == 0 }) { break }

@@ -33,7 +33,7 @@ final class UploadRateHandler: ChannelDuplexHandler, RemovableChannelHandler {
         minimumRate = Double(max(0, minimumBytesPerSecond))
         credit = slack
         // A quarter of the slack, at most a second: a spent credit is noticed within that.
-        interval = .nanoseconds(min(1_000_000_000, Int64(slack * 250_000_000)))
+        interval = .nanoseconds(Int64(min(slack, 4) * 250_000_000))
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

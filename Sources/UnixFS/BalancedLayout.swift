@@ -31,7 +31,7 @@ struct BalancedLayout: FileLayoutStrategy {
     private mutating func makeRoom<Sink: BlockSink>(level: Int, emitter: inout NodeEmitter, sink: inout Sink) throws {
         if levels.count == level {
             levels.append([])
-            levels[level].reserveCapacity(maxLinks)
+            levels[level].reserveCapacity(min(maxLinks, 4096))  // any flag value may be given: never reserve it blindly
         }
         if levels[level].count == maxLinks {
             let node = try emitter.emit(levels[level][...], into: &sink)

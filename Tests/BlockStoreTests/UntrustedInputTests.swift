@@ -189,3 +189,29 @@ struct UntrustedInputTests {
         }
     }
 }
+
+/// Pack ids the store did not write: a file named with an id no index row may name, and a
+/// `next_pack` out of that range, are no numbers to add one to (a review found both reaching
+/// `highest + 1` on Int64.max when a writer opened): the file is no pack, the value is unreadable.
+@Suite struct PackIDRangeTests {
+    @Test func idsOutOfRangeAreNoPacks() throws {
+        #expect(PackFormat.id(ofFileName: "9223372036854775807.pack") == nil)
+        #expect(PackFormat.id(ofFileName: "\(IndexEntry.packRange.upperBound + 1).pack") == nil)
+        #expect(PackFormat.id(ofFileName: "00000001.pack") == 1)
+
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pack-ids-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let store = try BlockStore(path: directory)
+        let blocks = try randomBlocks(seed: 9, count: 3)
+        _ = try store.put(blocks[0])
+        FileManager.default.createFile(atPath: store.layout.packsPath + "/9223372036854775807.pack", contents: Data([1, 2, 3]))
+        try store.writeDatabase { db in
+            try db.execute(sql: "UPDATE meta SET value = '9223372036854775807' WHERE key = 'next_pack'")
+            #expect(db.changesCount == 1)
+        }
+        // A new writer recovers, writes and reads as usual; the stray file is left alone.
+        _ = try store.putMany(blocks.dropFirst())
+        for block in blocks { #expect(try store.getIfPresent(block.cid) == block.bytes) }
+        #expect(FileManager.default.fileExists(atPath: store.layout.packsPath + "/9223372036854775807.pack"))
+    }
+}

@@ -172,3 +172,33 @@ import Blocks
         #expect(totalLinks > 200)
     }
 }
+
+/// `CBORReader.skip` and `CBORPath` over hostile counts: a map or array head that declares
+/// more items than bytes are left is truncated input, never arithmetic on a count of 2^63 or
+/// 2^64 − 1 (a review found `skip` adding such a count doubled).
+@Suite struct CBORReaderHostileCountTests {
+    /// `{"a": <map of 2^63 pairs>}`, `{"a": <array of 2^64 − 1>}`, `{"a": <tag 42 of nothing>}`.
+    static let blocks: [[UInt8]] = [
+        [0xa1, 0x61, 0x61, 0xbb, 0x80, 0, 0, 0, 0, 0, 0, 0],
+        [0xa1, 0x61, 0x61, 0x9b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
+        [0xa1, 0x61, 0x61, 0xd8, 0x2a],
+    ]
+
+    @Test(arguments: blocks)
+    func skipRefusesCountsBeyondTheBytes(block: [UInt8]) {
+        var reader = CBORReader(block)
+        #expect(throws: DagCBORError.self) { try reader.skip() }
+        // The path walk skips the value under "a" while looking for "b".
+        #expect(throws: DagCBORError.self) { try CBORPath.resolve(block, ["b"]) }
+    }
+
+    /// Well-formed nesting still skips whole: `{"a": [1, {"c": 2}], "b": 3}` finds "b".
+    @Test func wellFormedItemsAreSkipped() throws {
+        let block: [UInt8] = [0xa2, 0x61, 0x61, 0x82, 0x01, 0xa1, 0x61, 0x63, 0x02, 0x61, 0x62, 0x03]
+        var reader = CBORReader(block)
+        try reader.skip()
+        #expect(reader.isAtEnd)
+        #expect(try CBORPath.resolve(block, ["b"]) == .inside)
+        #expect(try CBORPath.resolve(block, ["z"]) == .notFound)
+    }
+}

@@ -15,7 +15,7 @@ import Testing
         let cases: [([String], String)] = [
             (["cat", "--length", "-5", cid], "Error: cannot specify negative length"),
             (["cat", "-o", "-5", cid], "Error: cannot specify negative offset"),
-            (["chunk", "--threads", "-5", file], "Error: --threads must be at least 1"),
+            (["chunk", "--threads", "-5", file], "Error: --threads must be from 1 to 1024"),
             (["gc", "--compact-threshold", "-1"], "Error: --compact-threshold must be between 0 and 1, got -1.0"),
             (["push", file, "--to", "http://127.0.0.1:1", "--concurrency", "-5"], "Error: --concurrency must be at least 1, got -5"),
         ]
@@ -29,6 +29,31 @@ import Testing
         let mtime = try box.cairn(["add", "-Q", "-n", "--mtime", "-5", file])
         let joined = try box.cairn(["add", "-Q", "-n", "--mtime=-5", file])
         #expect(mtime.status == 0 && mtime.stdoutText == joined.stdoutText, "\(mtime.stderr)")
+    }
+
+    /// Numbers too large for what they size (a review found each reaching arithmetic that
+    /// traps): refused in one line with status 64 before anything starts, or, for an import
+    /// option Kubo takes at any size, taken without reserving memory by it.
+    @Test func hugeNumbersAreRefusedOrHarmless() throws {
+        let box = try StoreSandbox()
+        defer { box.cleanup() }
+        let file = try box.write("f", Array(repeating: 7, count: 3000))
+        let huge = "9223372036854775807"
+        let cases: [([String], String)] = [
+            (["serve", "--idle-timeout", "40000000000", "--api", "127.0.0.1:0", "--gateway", "none"], "Error: --idle-timeout must be from 1 to 100000000 seconds"),
+            (["serve", "--max-uploads", huge, "--api", "127.0.0.1:0", "--gateway", "none"], "Error: --max-uploads must be from 1 to 1000000"),
+            (["serve", "--max-streams", huge, "--api", "127.0.0.1:0", "--gateway", "none"], "Error: --max-streams must be from 1 to 1000000"),
+            (["add", "--threads", huge, file], "Error: --threads must be from 1 to \(1024), got \(huge)"),
+        ]
+        for (arguments, line) in cases {
+            let result = try box.cairn(arguments)
+            #expect(result.status == 64, "\(arguments): \(result.status) \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").first.map(String.init) == line, "\(arguments): \(result.stderr)")
+        }
+        // --max-file-links of Int64.max with three 1 KiB chunks: one level of links, as with 174.
+        let wide = try box.cairn(["add", "-Q", "-n", "--chunker=size-1024", "--max-file-links", huge, file])
+        let usual = try box.cairn(["add", "-Q", "-n", "--chunker=size-1024", file])
+        #expect(wide.status == 0 && wide.stdoutText == usual.stdoutText, "\(wide.stderr)")
     }
 
     /// `car create` has no `-r`: a directory gets advice that works.

@@ -116,6 +116,22 @@ import Testing
         }
     }
 
+    /// A pax record whose length is Int64.max (after a well-formed first record) is a malformed
+    /// record, not an overflow of the record's end (a review found that trap).
+    @Test func paxRecordLengthNearIntMaxIsRefused() throws {
+        let body = Array("6 a=b\n9223372036854775807 k=v\n".utf8)
+        var tar = Self.header(name: "PaxHeader", octalSize: body.count, type: UInt8(ascii: "x")) + body
+        tar += [UInt8](repeating: 0, count: (512 - body.count % 512) % 512)
+        tar += Self.header(name: "x") + [UInt8](repeating: 0, count: 1024)
+        do {
+            _ = try Self.scan(tar)
+            Issue.record("a pax record of Int64.max bytes was accepted")
+        } catch let error as OCIError {
+            #expect(error.code == .badTar)
+            #expect(error.message.contains("malformed pax record at byte 6"), "\(error.message)")
+        }
+    }
+
     @Test func badChecksumIsRefused() throws {
         var block = Self.header(name: "file")
         block[0] = UInt8(ascii: "g")  // checksum no longer matches

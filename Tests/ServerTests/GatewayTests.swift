@@ -143,6 +143,34 @@ import Chunking
         }
     }
 
+    /// An escaped slash in a path is a separator, as boxo reads its decoded `URL.Path`:
+    /// `/ipfs/ROOT/a%2Fx` is `/ipfs/ROOT/a/x` (a hostile pass found the RPC and the gateway
+    /// reading it differently); `%2E%2E` is still `..`, refused.
+    @Test func escapedSlashesSeparateSegments() async throws {
+        try await withGateway(cars: []) { gateway, store in
+            func block(_ codec: Multicodec, _ bytes: [UInt8]) throws -> Block {
+                var hasher = TestSHA256()
+                hasher.update(Data(bytes))
+                let multihash = try Multihash(code: .sha2_256, digest: Array(hasher.finalize()))
+                return Block(cid: codec == .dagPB ? try CID.v0(multihash) : CID.v1(codec: codec, multihash: multihash), bytes: bytes)
+            }
+            func directory(_ name: String, _ child: CID) throws -> Block {
+                try block(.dagPB, PBNode(links: [PBLink(hash: child, name: Array(name.utf8), tsize: 1)],
+                                         data: UnixFSData.directory(mode: nil, mtime: nil).bytes).bytes)
+            }
+            let leaf = try block(.raw, Array("x".utf8))
+            let inner = try directory("x", leaf.cid)
+            let outer = try directory("a", inner.cid)
+            _ = try store.putMany([leaf, inner, outer])
+            for path in ["a/x", "a%2Fx", "a%2fx"] {
+                let answer = try await gatewayGet(gateway, "/ipfs/\(outer.cid)/\(path)?format=car&dag-scope=block")
+                #expect(answer.status == 200, "\(path)")
+                #expect(try answer.carBlocks() == [outer.cid, inner.cid, leaf.cid], "\(path)")
+            }
+            #expect(try await gatewayGet(gateway, "/ipfs/\(outer.cid)/a%2F%2E%2E?format=car").status == 400)
+        }
+    }
+
     /// A HAMT whose sub-shard has a fanout other than the root's is refused as
     /// `UnixFSReader.entry(named:in:)` refuses it (the same words), not looked up with bits of
     /// the name's key that no builder would have used.

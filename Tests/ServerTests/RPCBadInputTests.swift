@@ -63,6 +63,35 @@ import CairnTestSupport
         #expect(try rpc(server, "version").status == 200)
     }
 
+    /// Query escapes as Go's `URL.Query()` reads them: `+` and `%20` are spaces, `%2F` a slash;
+    /// a malformed escape drops its pair (so `arg=%zz` is no argument); bytes that are not UTF-8
+    /// once unescaped (`%FF`) are refused (400), never looked up as the literal text `%FF`
+    /// (a hostile pass found `CID/%FF` answering with the entry named "%FF").
+    @Test func queryEscapesAsGoReadsThem() throws {
+        try withServeProcess("escapes") { work, server in
+            let directory = work.appendingPathComponent("d")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try Data("lit".utf8).write(to: directory.appendingPathComponent("%FF"))
+            try Data("spaced".utf8).write(to: directory.appendingPathComponent("a b"))
+            let store = work.appendingPathComponent("local").path
+            let added = try CairnProcess.run(["add", "-Q", "-r", "-n", "--store", store, directory.path])
+            let root = added.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+            let car = work.appendingPathComponent("d.car").path
+            #expect(try CairnProcess.run(["add", "-Q", "-r", "--car", car, directory.path]).status == 0)
+            #expect(try rpc(server, "dag/import", ["-F", "file=@\(car)"]).status == 200)
+
+            #expect(try rpc(server, "cat?arg=\(root)/a+b").text == "spaced")
+            #expect(try rpc(server, "cat?arg=\(root)%2Fa%20b").text == "spaced")
+            #expect(try rpc(server, "cat?arg=\(root)/%25FF").text == "lit")
+            let invalid = try rpc(server, "cat?arg=\(root)/%FF")
+            #expect(invalid.status == 400)
+            #expect(invalid.text == "query parameter \"arg\" is not valid UTF-8 once unescaped\n", "\(invalid.text)")
+            let malformed = try rpc(server, "cat?arg=%zz")
+            #expect(malformed.status == 400)
+            #expect(jsonLines(malformed.text).first?["Message"] as? String == "argument \"ipfs-path\" is required", "\(malformed.text)")
+        }
+    }
+
     @Test func authorizationsAsKubo() throws {
         let work = try serveDirectory("auth")
         defer { try? FileManager.default.removeItem(at: work) }

@@ -113,11 +113,16 @@ struct GatewayRequest {
         namespace = String(parts[parts.startIndex])
         root = String(parts[parts.startIndex + 1])
         var segments: [String] = []
+        // Unescaped, then split: boxo resolves the decoded `URL.Path`, where `%2F` is a slash
+        // (no UnixFS name holds one), so `a%2Fx` is the two segments `a` and `x`.
         for part in parts.dropFirst(2) where !part.isEmpty {
-            guard let decoded = String(part).removingPercentEncoding, decoded != ".", decoded != ".." else {
+            guard let decoded = String(part).removingPercentEncoding else {
                 throw GatewayError(400, "invalid path segment \"\(part)\"")
             }
-            segments.append(decoded)
+            for segment in decoded.split(separator: "/") {
+                guard segment != ".", segment != ".." else { throw GatewayError(400, "invalid path segment \"\(part)\"") }
+                segments.append(String(segment))
+            }
         }
         self.segments = segments
         let parameters = Dictionary(query, uniquingKeysWith: { first, _ in first })

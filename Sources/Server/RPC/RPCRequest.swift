@@ -22,8 +22,15 @@ struct RPCRequest: Sendable {
         var options: [String: String] = [:]
         for pair in (request.uri.query ?? "").split(separator: "&") where !pair.isEmpty {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = RPCRequest.decode(parts[0])
-            let value = parts.count == 2 ? RPCRequest.decode(parts[1]) : ""
+            // A malformed escape drops the pair, as Go's `URL.Query()` (go-ipfs-cmds) drops it.
+            guard let keyBytes = RPCRequest.unescape(parts[0]), let valueBytes = parts.count == 2 ? RPCRequest.unescape(parts[1]) : [] else {
+                continue
+            }
+            // Go keeps the bytes as they are; arguments here are text, so bytes that are not
+            // UTF-8 are refused rather than read as something else (`%FF` as the name "%FF").
+            guard let key = String(validating: keyBytes, as: UTF8.self), let value = String(validating: valueBytes, as: UTF8.self) else {
+                throw RPCError(status: 400, message: "query parameter \"\(String(decoding: keyBytes, as: UTF8.self))\" is not valid UTF-8 once unescaped", plainText: true)
+            }
             if key == "arg" { arguments.append(value) } else if options[key] == nil { options[key] = value }
         }
         self.arguments = arguments
@@ -37,9 +44,30 @@ struct RPCRequest: Sendable {
     }
 
     /// `application/x-www-form-urlencoded` decoding, as Go's `url.ParseQuery`.
-    private static func decode(_ text: Substring) -> String {
-        let spaced = text.replacingOccurrences(of: "+", with: " ")
-        return spaced.removingPercentEncoding ?? spaced
+    /// Go's query unescaping (net/url `unescape`, query mode): `+` is a space and `%XX` the
+    /// byte XX; nil for a `%` not followed by two hex digits.
+    static func unescape(_ text: Substring) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        var bytes = text.utf8.makeIterator()
+        func hex(_ byte: UInt8?) -> UInt8? {
+            switch byte {
+            case let b? where b >= 0x30 && b <= 0x39: return b - 0x30
+            case let b? where b >= 0x41 && b <= 0x46: return b - 0x41 + 10
+            case let b? where b >= 0x61 && b <= 0x66: return b - 0x61 + 10
+            default: return nil
+            }
+        }
+        while let byte = bytes.next() {
+            switch byte {
+            case UInt8(ascii: "+"): out.append(UInt8(ascii: " "))
+            case UInt8(ascii: "%"):
+                guard let high = hex(bytes.next()), let low = hex(bytes.next()) else { return nil }
+                out.append(high << 4 | low)
+            default: out.append(byte)
+            }
+        }
+        return out
     }
 
     /// A boolean option (`default` when absent); a value that is not a boolean is Kubo's

@@ -11,7 +11,12 @@ public enum CBORPath {
         case notFound
     }
 
+    /// The whole block is checked first with the strict structure walker (`DagCBOR.links(in:)`:
+    /// no truncation, nothing after the item, nesting at most `DagCBOR.maxDepth`, links and
+    /// tags as dag-cbor allows), as Kubo decodes a whole block before it walks a path in it: a
+    /// block `dag/export` refuses is not pathed into either.
     public static func resolve(_ bytes: [UInt8], _ segments: ArraySlice<String>) throws(DagCBORError) -> Outcome {
+        _ = try DagCBOR.links(in: bytes)
         var cursor = CBORReader(bytes)
         var consumed = 0
         for segment in segments {

@@ -202,3 +202,27 @@ import Blocks
         #expect(try CBORPath.resolve(block, ["z"]) == .notFound)
     }
 }
+
+/// A path is walked only through a block whose whole structure is valid dag-cbor, as Kubo
+/// decodes the whole block first (a hostile pass found paths resolved through a truncated map,
+/// a block with bytes after its item, a tag other than 42, and nesting deeper than
+/// `dag/export` accepts).
+@Suite struct CBORPathStrictTests {
+    static let malformed: [[UInt8]] = [
+        [0xa2, 0x61, 0x61, 0x01],                         // {"a": 1, …} with its second pair missing
+        [0xa1, 0x61, 0x61, 0x01, 0x00],                   // {"a": 1} and a byte after it
+        [0xa1, 0x61, 0x61, 0xc1, 0x01],                   // {"a": tag 1 (1)}
+        [0xa1, 0x61, 0x61] + [UInt8](repeating: 0x81, count: 2000) + [0x01],  // {"a": [[[…1…]]]}, 2000 deep
+    ]
+
+    @Test(arguments: malformed)
+    func malformedBlocksAreNotPathedInto(block: [UInt8]) {
+        #expect(throws: DagCBORError.self) { try CBORPath.resolve(block, ["a"]) }
+    }
+
+    @Test func validBlocksStillResolve() throws {
+        #expect(try CBORPath.resolve([0xa1, 0x61, 0x61, 0x01], ["a"]) == .inside)
+        #expect(try CBORPath.resolve([0xa1, 0x61, 0x61, 0x81, 0x01], ["a", "0"]) == .inside)
+        #expect(try CBORPath.resolve([0xa1, 0x61, 0x61, 0x01], ["b"]) == .notFound)
+    }
+}

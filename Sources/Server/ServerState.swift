@@ -56,7 +56,7 @@ final class ServerState: Sendable {
     func resolve(_ argument: String) async throws -> CID {
         let (root, segments) = try RPCRequest.path(argument)
         guard !segments.isEmpty else { return root }
-        return try await read { try UnixFSReader(store: $0).resolve(root, segments) }
+        return try await read { try UnixFSReader(store: OfflineBlocks(store: $0)).resolve(root, segments) }
     }
 
     /// Each argument's CID, in order (`resolve(_:)`).

@@ -139,6 +139,13 @@ import CairnTestSupport
         let refs = Set(jsonLines(try rpc(server, "refs/local").text).compactMap { $0["Ref"] as? String })
         #expect(refs == inCAR)
         #expect(jsonLines(try rpc(server, "pin/ls?type=recursive&stream=true").text).isEmpty)
+        // Reading the DAG meets the missing block in the same words (serve.md §5.2), before the
+        // first byte (an error answer) or after (the trailer), wherever in the DAG it is.
+        for command in ["cat", "dag/export"] {
+            let read = try rpc(server, "\(command)?arg=\(GatewayConformanceTests.missing)")
+            let said = read.headers["x-stream-error"] ?? (jsonLines(read.text).first?["Message"] as? String ?? "")
+            #expect(said.hasPrefix(prefix) && !inCAR.contains(String(said.dropFirst(prefix.count))), "\(command): \(said)")
+        }
         // A complete CAR still pins and reports its stats.
         let file = work.appendingPathComponent("file.bin")
         try sm1(262_145).write(to: file)

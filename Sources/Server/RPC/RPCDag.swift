@@ -128,7 +128,7 @@ enum RPCDag {
         return try await RPCOutput.stream(state: state, contentType: "application/vnd.ipld.car", chunked: true, bytes: true) {
             [store = state.store] pipe in
             let output = PipeCAROutput(pipe: pipe)
-            try Exporter(blocks: store).exportCAR(root, into: output)
+            try Exporter(blocks: OfflineBlocks(store: store)).exportCAR(root, into: output)
             try output.flush()
         }
     }

@@ -151,7 +151,7 @@ enum RPCFiles {
             if !present { throw RPCError.notFound(cid) }
         }
         return try await RPCOutput.stream(state: state, contentType: "text/plain", chunked: true, bytes: true) { [store = state.store] pipe in
-            let exporter = Exporter(blocks: store)
+            let exporter = Exporter(blocks: OfflineBlocks(store: store))
             for cid in cids {
                 try exporter.cat(cid, offset: UInt64(offset), length: length < 0 ? nil : UInt64(length)) { bytes in
                     try pipe.sendBlocking(ByteBuffer(bytes: bytes))

@@ -225,10 +225,13 @@ public struct UnixFSReader: Sendable {
         let fanout = try hamtFanout(data, cid)
         var shard = cid, depth = 0
         while true {
-            // Past the key's 64 bits no bucket is left: no entry can lie deeper.
             switch HAMTBucket.step(to: name, depth: depth, fanout: fanout, in: links) {
             case .entry(let found): return found
-            case nil, .absent: return nil
+            case .absent: return nil
+            case nil:
+                // Past the key's 64 bits no bucket is left: a shard this deep is malformed
+                // (boxo: "sharded directory too deep").
+                throw EngineError(.invalidDAG, "HAMT \(cid) is sharded too deep: shard \(shard) is past the 64 bits of a name's key")
             case .subShard(let sub):
                 let child = try node(sub, root: cid)
                 guard let childData = child.data, let childPB = child.pb, childData.type == .hamtShard else {
@@ -296,7 +299,7 @@ public struct UnixFSReader: Sendable {
                     }
                     try checkSubShard(childData, link.hash, fanout: fanout, of: cid)
                     guard shards.insert(link.hash).inserted else {
-                        throw EngineError(.invalidDAG, "HAMT \(cid) reaches shard \(link.hash) twice (a cycle)")
+                        throw EngineError(.invalidDAG, "HAMT \(cid) reaches shard \(link.hash) twice (a HAMT is a tree: a shard is in one bucket only)")
                     }
                     stack.append((link.hash, childPB))
                 } else {

@@ -70,6 +70,21 @@ import UnixFS
         #expect(try reader.entry(named: [], in: root.cid) == nil)
     }
 
+    /// A name's route that goes on past the 64 bits of its key (fanout 256: eight levels) is a
+    /// malformed HAMT, said so (boxo: "sharded directory too deep"), not "no link named".
+    @Test func routesPastTheKeyAreTooDeep() throws {
+        let name = Array("x".utf8)
+        var blocks = [try dagNode(UnixFSData.hamtShard(bitfield: [0], fanout: 256), links: [])]
+        for depth in (0..<8).reversed() {
+            let prefix = HAMTBucket.prefix(try #require(HAMTBucket.index(of: name, depth: depth, fanout: 256)), fanout: 256)
+            blocks.append(try dagNode(UnixFSData.hamtShard(bitfield: [1], fanout: 256), links: [(String(decoding: prefix, as: UTF8.self), blocks.last!.cid)]))
+        }
+        let root = blocks.last!.cid
+        let reader = UnixFSReader(store: MemoryBlocks(blocks))
+        let expected = "HAMT \(root) is sharded too deep: shard \(blocks[0].cid) is past the 64 bits of a name's key"
+        #expect { try reader.entry(named: name, in: root) } throws: { ($0 as? EngineError)?.message == expected }
+    }
+
     /// A basic directory: its link of that name; a file on the way is not a directory.
     @Test func basicDirectoriesAndFiles() throws {
         let file = try rawBlock(Array("hello".utf8))

@@ -66,12 +66,13 @@ extension GatewayStore {
         var depth = 0
         // Every shard has the root's fanout (as UnixFSReader requires): a name's bucket at each
         // depth is read off its key at `depth × log2(fanout)` bits.
-        guard let fanout = data.fanout.map({ Int(clamping: $0) }), fanout >= 2, fanout <= 4096 else {
+        guard let fanout = data.fanout.map({ Int(clamping: $0) }), fanout >= 2, fanout <= 4096, fanout & (fanout - 1) == 0 else {
             throw GatewayError(502, "HAMT shard \(shard) has an invalid fanout")
         }
+        var current = shard
         while true {
             guard let step = HAMTBucket.step(to: name, depth: depth, fanout: fanout, in: node.links) else {
-                throw GatewayError(502, "HAMT shard \(shard) has an invalid fanout")
+                throw GatewayError(502, "HAMT \(shard) is sharded too deep: shard \(current) is past the 64 bits of a name's key")
             }
             guard data.hashType == 0x22 else {
                 throw GatewayError(502, "HAMT shard \(shard) uses a hash function other than murmur3-x64-64 (0x22)")
@@ -83,6 +84,7 @@ extension GatewayStore {
             case .subShard(let sub):
                 guard let bytes = try block(sub) else { throw absent }
                 route.append(sub)
+                current = sub
                 (node, data) = try unixFS(sub, bytes)
                 guard data.type == .hamtShard else { throw GatewayError(502, "HAMT \(shard) links to \(sub), which is not a shard") }
                 guard data.fanout == UInt64(fanout) else {

@@ -136,3 +136,12 @@ func gatewayGet(_ gateway: String, _ path: String, method: HTTPMethod = .GET, he
     let body = try await response.body.collect(upTo: 64 << 20)
     return GatewayAnswer(status: Int(response.status.code), headers: response.headers, body: Array(buffer: body))
 }
+
+/// A block of `bytes` under a sha2-256 CID computed by the suite's own SHA-256 (`TestSHA256`):
+/// CIDv1 with `codec`, or CIDv0 with `v0` (dag-pb only).
+func testBlock(_ codec: Multicodec, _ bytes: [UInt8], v0: Bool = false) throws -> Block {
+    var hasher = TestSHA256()
+    hasher.update(Data(bytes))
+    let multihash = try Multihash(code: .sha2_256, digest: Array(hasher.finalize()))
+    return Block(cid: v0 ? try CID.v0(multihash) : CID.v1(codec: codec, multihash: multihash), bytes: bytes)
+}

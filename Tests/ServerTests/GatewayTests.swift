@@ -148,12 +148,7 @@ import Chunking
     /// reading it differently); `%2E%2E` is still `..`, refused.
     @Test func escapedSlashesSeparateSegments() async throws {
         try await withGateway(cars: []) { gateway, store in
-            func block(_ codec: Multicodec, _ bytes: [UInt8]) throws -> Block {
-                var hasher = TestSHA256()
-                hasher.update(Data(bytes))
-                let multihash = try Multihash(code: .sha2_256, digest: Array(hasher.finalize()))
-                return Block(cid: codec == .dagPB ? try CID.v0(multihash) : CID.v1(codec: codec, multihash: multihash), bytes: bytes)
-            }
+            func block(_ codec: Multicodec, _ bytes: [UInt8]) throws -> Block { try testBlock(codec, bytes, v0: codec == .dagPB) }
             func directory(_ name: String, _ child: CID) throws -> Block {
                 try block(.dagPB, PBNode(links: [PBLink(hash: child, name: Array(name.utf8), tsize: 1)],
                                          data: UnixFSData.directory(mode: nil, mtime: nil).bytes).bytes)
@@ -176,12 +171,7 @@ import Chunking
     /// the name's key that no builder would have used.
     @Test func hamtSubShardsKeepTheRootsFanout() async throws {
         try await withGateway(cars: []) { gateway, store in
-            func block(_ codec: Multicodec, _ bytes: [UInt8]) throws -> Block {
-                var hasher = TestSHA256()
-                hasher.update(Data(bytes))
-                let multihash = try Multihash(code: .sha2_256, digest: Array(hasher.finalize()))
-                return Block(cid: codec == .dagPB ? try CID.v0(multihash) : CID.v1(codec: codec, multihash: multihash), bytes: bytes)
-            }
+            func block(_ codec: Multicodec, _ bytes: [UInt8]) throws -> Block { try testBlock(codec, bytes, v0: codec == .dagPB) }
             func shard(fanout: UInt64, _ link: (name: [UInt8], cid: CID)) throws -> Block {
                 try block(.dagPB, PBNode(links: [PBLink(hash: link.cid, name: link.name, tsize: 0)],
                                          data: UnixFSData.hamtShard(bitfield: [1], fanout: fanout).bytes).bytes)
@@ -206,12 +196,7 @@ import Chunking
     /// server (a hostile pass found four such traps).
     @Test func absurdFileSizesAreMalformedNodes() async throws {
         try await withGateway(cars: []) { gateway, store in
-            func block(_ codec: Multicodec, _ bytes: [UInt8]) throws -> Block {
-                var hasher = TestSHA256()
-                hasher.update(Data(bytes))
-                let multihash = try Multihash(code: .sha2_256, digest: Array(hasher.finalize()))
-                return Block(cid: CID.v1(codec: codec, multihash: multihash), bytes: bytes)
-            }
+            func block(_ codec: Multicodec, _ bytes: [UInt8]) throws -> Block { try testBlock(codec, bytes) }
             let leaf = try block(.raw, Array("HELLO".utf8))
             func file(_ data: UnixFSData, links: Int) throws -> Block {
                 let node = PBNode(links: (0..<links).map { _ in PBLink(hash: leaf.cid, name: "", tsize: 5) }, data: data.bytes)
@@ -250,12 +235,7 @@ import Chunking
     /// reading and hashing a batch each, in turns, for a minute, while live answers waited).
     @Test func closedConnectionsStopTheirStreams() async throws {
         try await withGateway(cars: []) { gateway, store in
-            func block(_ codec: Multicodec, _ bytes: [UInt8]) throws -> Block {
-                var hasher = TestSHA256()
-                hasher.update(Data(bytes))
-                let multihash = try Multihash(code: .sha2_256, digest: Array(hasher.finalize()))
-                return Block(cid: CID.v1(codec: codec, multihash: multihash), bytes: bytes)
-            }
+            func block(_ codec: Multicodec, _ bytes: [UInt8]) throws -> Block { try testBlock(codec, bytes) }
             var blocks = [try block(.raw, Array("x".utf8))]
             for _ in 0..<40 {
                 // {"a": link, "b": link} in dag-cbor: a map of two, each value tag 42 of 0x00 + the CID.

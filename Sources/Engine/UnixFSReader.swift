@@ -299,7 +299,7 @@ public struct UnixFSReader: Sendable {
                     }
                     try checkSubShard(childData, link.hash, fanout: fanout, of: cid)
                     guard shards.insert(link.hash).inserted else {
-                        throw EngineError(.invalidDAG, "HAMT \(cid) reaches shard \(link.hash) twice (a HAMT is a tree: a shard is in one bucket only)")
+                        throw EngineError(.invalidDAG, "HAMT \(cid) reaches shard \(link.hash) twice (a cycle, or a shard in two buckets: a HAMT is a tree)")
                     }
                     stack.append((link.hash, childPB))
                 } else {

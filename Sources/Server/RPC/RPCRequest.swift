@@ -43,7 +43,6 @@ struct RPCRequest: Sendable {
         }
     }
 
-    /// `application/x-www-form-urlencoded` decoding, as Go's `url.ParseQuery`.
     /// Go's query unescaping (net/url `unescape`, query mode): `+` is a space and `%XX` the
     /// byte XX; nil for a `%` not followed by two hex digits.
     static func unescape(_ text: Substring) -> [UInt8]? {

@@ -109,7 +109,32 @@ final class ConnectionSetupHandler: ChannelInboundHandler, RemovableChannelHandl
         let operations = context.pipeline.syncOperations
         if let decoder = try? operations.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self) {
             try? operations.addHandler(HTTP10Handler(), position: .after(decoder.handler))
+            try? operations.addHandler(OversizedHeadHandler(), position: .after(decoder.handler))
         }
+    }
+}
+
+/// Answers a request head over the server's header limit (`ServerLimits.maxHeaderBytes`) as
+/// Go's server answers one over its own (net/http `errTooLarge`: Kubo's): 431 with a line of
+/// text, then the connection closes. Without it the decoder's error reached Hummingbird, which
+/// answers any parse error with an empty 400 (spec/serve.md §4).
+final class OversizedHeadHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parser = error as? HTTPParserError, parser == .headerOverflow else {
+            context.fireErrorCaught(error)
+            return
+        }
+        let text = "431 Request Header Fields Too Large"
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
+        headers.add(name: "Content-Length", value: String(text.utf8.count))
+        headers.add(name: "Connection", value: "close")
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .requestHeaderFieldsTooLarge, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
     }
 }
 

@@ -143,6 +143,17 @@ import Chunking
         }
     }
 
+    /// The gateway answers a head over the limit as the RPC does (and Go's server): 431.
+    @Test func oversizedHeadIs431() async throws {
+        try await withGateway(cars: []) { gateway, _ in
+            let port = try #require(Int(gateway.split(separator: ":").last ?? ""))
+            let answer = try rawExchange(port: port, send: oversizedHead("GET /ipfs/bafkqaaa?format=raw"))
+            #expect(answer.hasPrefix("HTTP/1.1 431 Request Header Fields Too Large\r\n"), "\(answer.prefix(200))")
+            #expect(answer.hasSuffix("431 Request Header Fields Too Large"), "\(answer.suffix(200))")
+            #expect(try await gatewayGet(gateway, "/ipfs/bafkqaaa?format=raw").status == 200)
+        }
+    }
+
     /// An escaped slash in a path is a separator, as boxo reads its decoded `URL.Path`:
     /// `/ipfs/ROOT/a%2Fx` is `/ipfs/ROOT/a/x` (a hostile pass found the RPC and the gateway
     /// reading it differently); `%2E%2E` is still `..`, refused.

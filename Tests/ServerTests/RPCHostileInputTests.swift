@@ -364,6 +364,18 @@ import CairnTestSupport
     }
 
     /// A pin name holding a NUL byte is refused (400), not stored cut at the NUL.
+    /// A request head over the 64 KiB limit is answered as Go's server answers one over its
+    /// own: 431 with that line of text, on the RPC and the gateway alike (it was an empty 400,
+    /// Hummingbird's answer to any parse error); the server goes on serving.
+    @Test func oversizedHeadIs431() throws {
+        try withServeProcess("big-head") { _, server in
+            let answer = try rawExchange(port: server.port, send: oversizedHead("POST /api/v0/version"))
+            #expect(answer.hasPrefix("HTTP/1.1 431 Request Header Fields Too Large\r\n"), "\(answer.prefix(200))")
+            #expect(answer.hasSuffix("\r\n\r\n431 Request Header Fields Too Large"), "\(answer.suffix(200))")
+            #expect(try rpc(server, "version").status == 200)
+        }
+    }
+
     @Test func pinNameWithNULIsRefused() throws {
         try withServeProcess("pin-nul") { work, server in
             let one = work.appendingPathComponent("one")
@@ -375,4 +387,9 @@ import CairnTestSupport
             #expect(try rpc(server, "pin/ls?names=true").text.contains("\"Name\":\"a\"") == false)
         }
     }
+}
+
+/// A request with a 70 KiB header field: over the server's 64 KiB head limit.
+func oversizedHead(_ target: String) -> String {
+    "\(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Filler: \(String(repeating: "a", count: 70 << 10))\r\n\r\n"
 }

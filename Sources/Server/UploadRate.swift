@@ -134,7 +134,7 @@ final class OversizedHeadHandler: ChannelInboundHandler, RemovableChannelHandler
         headers.add(name: "Connection", value: "close")
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .requestHeaderFieldsTooLarge, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: text)))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
     }
 }
 
@@ -198,7 +198,7 @@ final class HTTP10Handler: ChannelDuplexHandler, RemovableChannelHandler {
             closeAfterAnswer = false
             let written = context.eventLoop.makePromise(of: Void.self)
             context.write(wrapOutboundOut(.end(nil)), promise: written)
-            written.futureResult.whenComplete { result in
+            written.futureResult.assumeIsolated().whenComplete { result in
                 if close { context.close(promise: nil) }
                 promise?.completeWith(result)
             }

@@ -53,14 +53,12 @@ extension ImportProfile {
 }
 
 /// A CID or an IPFS path (`CID/NAME/…` or `/ipfs/CID/NAME/…`, as Kubo's `cat` and `get` take
-/// them): the root, checked as `parseSecureCID`, and the names below it (`.` and `..` refused).
+/// them, cleaned as Kubo cleans them: `IPFSPath`): the root, checked as `parseSecureCID`, and
+/// the names below it.
 func parseSecureCIDPath(_ text: String) throws -> (root: CID, segments: [String]) {
     let path: IPFSPath
     do throws(IPFSPath.Failure) { path = try IPFSPath(parsing: text) } catch {
-        switch error {
-        case .noRoot: throw CLIError("invalid path '\(text)': expected a CID, CID/NAME… or /ipfs/CID/NAME…")
-        case .dotName: throw CLIError("invalid path '\(text)': '.' and '..' are not names")
-        }
+        throw CLIError("invalid path '\(text)': expected a CID, CID/NAME… or /ipfs/CID/NAME…")
     }
     let first = path.root, segments = path.names
     // Only a first segment that does not parse is "not a CID"; a CID refused as insecure

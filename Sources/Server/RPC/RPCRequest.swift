@@ -101,10 +101,7 @@ struct RPCRequest: Sendable {
     static func path(_ text: String) throws -> (root: CID, segments: [String]) {
         let path: IPFSPath
         do throws(IPFSPath.Failure) { path = try IPFSPath(parsing: text) } catch {
-            switch error {
-            case .noRoot: throw RPCError.client("invalid path \"\(text)\": expected a CID, CID/NAME… or /ipfs/CID/NAME…")
-            case .dotName: throw RPCError.client("invalid path \"\(text)\": '.' and '..' are not names")
-            }
+            throw RPCError.client("invalid path \"\(text)\": expected a CID, CID/NAME… or /ipfs/CID/NAME…")
         }
         let first = path.root, segments = path.names
         do {

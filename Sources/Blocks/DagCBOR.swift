@@ -23,10 +23,13 @@ public struct DagCBORError: Error, Hashable, Sendable, CustomStringConvertible {
 /// additional information (28–30); no indefinite lengths (nor a stray break); nesting at most
 /// `maxDepth` arrays/maps (the walk is iterative, so this bounds memory, not the call stack);
 /// map keys are text strings; no tag other than 42; simple values only false, true and null;
-/// tag 42 around a byte string starting 0x00 followed by exactly one valid CID.
+/// tag 42 around a byte string starting 0x00 followed by exactly one valid CID; no key twice in
+/// one map (Kubo's decoder, go-ipld-prime, refuses a repeated key while it builds the map, so
+/// Kubo neither walks nor exports such a block).
 ///
-/// It does not check canonical form (shortest heads, key order, duplicate keys, float width)
-/// or that text is UTF-8: those do not change which links a block has.
+/// It does not check the rest of canonical form (shortest heads, key order, float width, NaN)
+/// or that text is UTF-8: go-ipld-prime's default decoding accepts those, and they do not
+/// change which links a block has.
 public enum DagCBOR {
     /// Deepest nesting of arrays and maps accepted.
     public static let maxDepth = 1024
@@ -46,8 +49,12 @@ public enum DagCBOR {
         let bytes: UnsafeRawBufferPointer
         var position = 0
         var links: [CID] = []
-        /// Open arrays and maps: items still to read in each (a map counts keys and values).
-        var open: [(remaining: UInt64, isMap: Bool)] = []
+        /// Open arrays and maps: items still to read in each (a map counts keys and values), and
+        /// for a map where its keys start in `keys`.
+        var open: [(remaining: UInt64, isMap: Bool, keyBase: Int)] = []
+        /// The keys of the open maps, innermost last: where each key's head starts, and its
+        /// bytes (a nested map's keys are dropped when it closes, before its parent's next key).
+        var keys: [(head: Int, start: Int, count: Int)] = []
 
         init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
 
@@ -119,7 +126,9 @@ public enum DagCBOR {
             case 2:
                 try skip(argument, kind: "byte string", start: start)
             case 3:
+                let payload = position
                 try skip(argument, kind: "text string", start: start)
+                if atKey { keys.append((start, payload, Int(argument))) }
             case 4, 5:
                 let isMap = major == 5
                 let left = UInt64(bytes.count - position)
@@ -131,7 +140,7 @@ public enum DagCBOR {
                     guard open.count < DagCBOR.maxDepth else {
                         throw fail("nesting deeper than \(DagCBOR.maxDepth) arrays/maps", at: start)
                     }
-                    open.append((isMap ? argument * 2 : argument, isMap))
+                    open.append((isMap ? argument * 2 : argument, isMap, keys.count))
                     return
                 }
             case 6:
@@ -147,7 +156,7 @@ public enum DagCBOR {
                     throw fail("simple value \(argument) is not allowed in dag-cbor (only false, true, null and floats)", at: start)
                 }
             }
-            finished()
+            try finished()
         }
 
         /// The byte string after tag 42: `0x00 ‖ CID`.
@@ -168,13 +177,44 @@ public enum DagCBOR {
             }
         }
 
-        /// One item of the innermost open container is done; closes those that are complete.
-        mutating func finished() {
+        /// One item of the innermost open container is done; closes those that are complete (a
+        /// map's keys checked for repeats as it closes).
+        mutating func finished() throws(DagCBORError) {
             while let last = open.indices.last {
                 open[last].remaining -= 1
                 guard open[last].remaining == 0 else { return }
-                open.removeLast()
+                let closed = open.removeLast()
+                if closed.isMap {
+                    try checkDistinctKeys(from: closed.keyBase)
+                    keys.removeSubrange(closed.keyBase...)
+                }
             }
+        }
+
+        /// Throws for the later of two equal keys among `keys[base...]` (one map's keys).
+        func checkDistinctKeys(from base: Int) throws(DagCBORError) {
+            let count = keys.count - base
+            guard count > 1 else { return }
+            func key(_ k: Int) -> UnsafeRawBufferPointer {
+                UnsafeRawBufferPointer(rebasing: bytes[keys[k].start..<(keys[k].start + keys[k].count)])
+            }
+            func same(_ a: Int, _ b: Int) -> Bool { keys[a].count == keys[b].count && key(a).elementsEqual(key(b)) }
+            func repeated(_ a: Int, _ b: Int) -> DagCBORError {
+                let later = keys[a].head > keys[b].head ? a : b
+                return fail("map key \"\(String(decoding: key(later), as: UTF8.self))\" appears twice in one map", at: keys[later].head)
+            }
+            if count <= 16 {
+                for a in base..<keys.count {
+                    for b in (a + 1)..<keys.count where same(a, b) { throw repeated(a, b) }
+                }
+                return
+            }
+            // Sorted by length, then bytes: equal keys end up side by side.
+            let order = (base..<keys.count).sorted { a, b in
+                if keys[a].count != keys[b].count { return keys[a].count < keys[b].count }
+                return key(a).lexicographicallyPrecedes(key(b))
+            }
+            for (a, b) in zip(order, order.dropFirst()) where same(a, b) { throw repeated(a, b) }
         }
     }
 }

@@ -116,6 +116,75 @@ import Blocks
         }
     }
 
+    /// Maps built from `(key, value bytes)` pairs, in the order given.
+    static func map(_ entries: [(String, [UInt8])]) -> [UInt8] {
+        entries.reduce(head(5, UInt64(entries.count))) { $0 + text($1.0) + $1.1 }
+    }
+
+    /// Twenty keys "k00"…"k19" (canonical order), the last one `last` instead when given.
+    static func twentyKeys(last: String? = nil) -> [UInt8] {
+        map((0..<20).map { i in (i == 19 && last != nil ? last! : "k" + (i < 10 ? "0" : "") + String(i), [0x01]) })
+    }
+
+    /// (name, block, whether a key repeats in one map)
+    static let repeatedKeyCases: [(String, [UInt8], Bool)] = [
+        ("one key twice", map([("a", [0x01]), ("a", [0x02])]), true),
+        ("a key twice with a link between", map([("a", link(validCID)), ("b", [0x01]), ("a", [0x02])]), true),
+        ("twice in a nested map", head(4, 1) + map([("x", map([("b", [0x01]), ("b", [0x01])]))]), true),
+        ("twice among twenty keys", twentyKeys(last: "k03"), true),
+        ("twenty distinct keys", twentyKeys(), false),
+        ("the same key in a map and its child", map([("a", map([("a", [0x01])]))]), false),
+        ("the same key in sibling maps", head(4, 2) + map([("a", [0x01])]) + map([("a", [0x02])]), false),
+        ("a key after a nested map that used it", map([("a", map([("b", [0x01])])), ("b", [0x02])]), false),
+    ]
+
+    /// A key repeated in one map is refused, as Kubo's decoder (go-ipld-prime's map builder)
+    /// refuses it, naming the key and the byte where it repeats; the same key in different maps
+    /// is fine.
+    @Test(arguments: 0..<repeatedKeyCases.count)
+    func aRepeatedMapKeyIsRefused(index: Int) throws {
+        let (name, bytes, repeats) = Self.repeatedKeyCases[index]
+        if repeats {
+            #expect(throws: DagCBORError.self, "\(name)") { try DagCBOR.links(in: bytes) }
+            #expect(throws: DagCBORError.self, "\(name)") { try CBORPath.resolve(bytes, ["a"]) }
+            do { _ = try DagCBOR.links(in: bytes) } catch {
+                #expect(error.reason.contains("appears twice in one map"), "\(name): \(error)")
+            }
+        } else {
+            _ = try DagCBOR.links(in: bytes)
+        }
+    }
+
+    /// The same blocks through the PyPI `dag-cbor` package's decoder (a peer no one here wrote):
+    /// it refuses exactly the blocks with a repeated key (the others are in canonical form).
+    @Test func repeatedKeysAgreeWithThePyPIDagCBORPackage() throws {
+        guard VenvPython.isAvailable else {
+            Issue.record("no \(VenvPython.python.path): run `make test` (it creates .venv with dag-cbor)")
+            return
+        }
+        let script = """
+            import sys, dag_cbor
+            for line in open(sys.argv[1]).read().split():
+                try:
+                    dag_cbor.decode(bytes.fromhex(line)); print("ok")
+                except Exception:
+                    print("refused")
+            """
+        let input = Self.repeatedKeyCases.map { Hex.encode($0.1) }.joined(separator: "\n")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cairn-dagcbor-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let scriptPath = folder.appendingPathComponent("decode.py"), inputPath = folder.appendingPathComponent("blocks")
+        try script.write(to: scriptPath, atomically: true, encoding: .utf8)
+        try input.write(to: inputPath, atomically: true, encoding: .utf8)
+        let run = try VenvPython.run([scriptPath.path, inputPath.path])
+        let verdicts = run.stdout.split(separator: "\n").map(String.init)
+        try #require(verdicts.count == Self.repeatedKeyCases.count, "\(run.stdout)")
+        for (case_, verdict) in zip(Self.repeatedKeyCases, verdicts) {
+            #expect(verdict == (case_.2 ? "refused" : "ok"), "\(case_.0): the dag-cbor package said \(verdict)")
+        }
+    }
+
     /// Mutated valid blocks: every result is a list of links or a DagCBORError, never a crash.
     @Test func randomMutationsNeverCrash() throws {
         let (valid, _) = try Self.sample()

@@ -245,25 +245,19 @@ public struct UnixFSReader: Sendable {
         }
     }
 
-    /// A sub-shard of the HAMT at `root` must have the root's fanout and hash function: a name's
-    /// bucket at each depth is read off the key at `depth × log2(fanout)` bits (as the builder
-    /// and boxo write them), and a listing and a lookup must see the same entries.
+    /// A sub-shard of the HAMT at `root`: the root's fanout and hash function
+    /// (`HAMTBucket.fanout(of:shard:root:rootFanout:)`).
     private func checkSubShard(_ data: UnixFSData, _ cid: CID, fanout: Int, of root: CID) throws {
-        guard try hamtFanout(data, cid) == fanout else {
-            throw EngineError(.invalidDAG, "HAMT \(root) has shard \(cid) with fanout \(data.fanout.map(String.init) ?? "none"), not the root's \(fanout)")
+        do { _ = try HAMTBucket.fanout(of: data, shard: cid, root: root, rootFanout: fanout) } catch {
+            throw EngineError(.invalidDAG, error.message)
         }
     }
 
-    /// The fanout of a HAMT shard, checked: a power of two from 2 to 4096, and names hashed with
-    /// murmur3-x64-64 (0x22), the only function boxo reads.
+    /// The fanout of a HAMT's root shard, checked (`HAMTBucket.fanout(of:shard:root:rootFanout:)`).
     private func hamtFanout(_ data: UnixFSData, _ cid: CID) throws -> Int {
-        guard let fanout = data.fanout, fanout >= 2, fanout <= 4096, fanout & (fanout - 1) == 0 else {
-            throw EngineError(.invalidDAG, "HAMT shard \(cid) has an invalid fanout \(data.fanout.map(String.init) ?? "none")")
+        do { return try HAMTBucket.fanout(of: data, shard: cid, root: cid) } catch {
+            throw EngineError(.invalidDAG, error.message)
         }
-        guard data.hashType == 0x22 else {
-            throw EngineError(.invalidDAG, "HAMT shard \(cid) uses hash function \(data.hashType.map { "0x" + String($0, radix: 16) } ?? "none"); only murmur3-x64-64 (0x22) is supported")
-        }
-        return Int(fanout)
     }
 
     /// Calls `body` with each entry of the directory at `cid`: a basic directory's named links

@@ -45,4 +45,31 @@ public enum HAMTBucket {
         if let sub = links.first(where: { $0.name == prefix }) { return .subShard(sub.hash) }
         return .absent
     }
+
+    /// A shard no reader can follow: the words are the same for the CLI's lookup and listing
+    /// and for the gateway's path resolution.
+    public struct ShardError: Error, Hashable, Sendable {
+        public let message: String
+    }
+
+    /// The fanout of `shard`, a shard of the HAMT rooted at `root` (the root itself when
+    /// `rootFanout` is nil), checked as every reader needs it: a power of two from 2 to 4096,
+    /// names hashed with murmur3-x64-64 (0x22, the only function boxo reads), and below the root
+    /// the root's own fanout (a name's bucket at each depth is read off its key at
+    /// `depth × log2(fanout)` bits, as the builder and boxo write them, so a listing and a lookup
+    /// see the same entries).
+    public static func fanout(of data: UnixFSData, shard: CID, root: CID, rootFanout: Int? = nil) throws(ShardError) -> Int {
+        guard let value = data.fanout, value >= 2, value <= 4096, value & (value - 1) == 0 else {
+            throw ShardError(message: "HAMT shard \(shard) has an invalid fanout \(data.fanout.map(String.init) ?? "none")")
+        }
+        guard data.hashType == Multicodec.murmur3_x64_64.rawValue else {
+            let named = data.hashType.map { "0x" + String($0, radix: 16) } ?? "none"
+            throw ShardError(message: "HAMT shard \(shard) uses hash function \(named); only murmur3-x64-64 (0x22) is supported")
+        }
+        let fanout = Int(value)
+        if let rootFanout, fanout != rootFanout {
+            throw ShardError(message: "HAMT \(root) has shard \(shard) with fanout \(fanout), not the root's \(rootFanout)")
+        }
+        return fanout
+    }
 }

@@ -198,6 +198,27 @@ import Chunking
             #expect(answer.status == 502)
             let text = String(decoding: answer.body, as: UTF8.self)
             #expect(text.contains("HAMT \(root.cid) has shard \(sub.cid) with fanout 256, not the root's 16"), "\(text)")
+            // A shard hashed with another function, at the root or below, and a root fanout that
+            // is not a power of two: 502s in the CLI reader's words (one shared check).
+            func hamt(fanout: UInt64, hashType: UInt64, _ link: (name: [UInt8], cid: CID)) throws -> Block {
+                try block(.dagPB, PBNode(links: [PBLink(hash: link.cid, name: link.name, tsize: 0)],
+                                         data: UnixFSData.hamtShard(bitfield: [1], fanout: fanout, hashType: hashType).bytes).bytes)
+            }
+            let otherRoot = try hamt(fanout: 16, hashType: 0x11, (outer, sub.cid))
+            let otherSub = try hamt(fanout: 16, hashType: 0x11, (HAMTBucket.prefix(try #require(HAMTBucket.index(of: name, depth: 1, fanout: 16)), fanout: 16) + name, file.cid))
+            let overOtherSub = try shard(fanout: 16, (outer, otherSub.cid))
+            let oddRoot = try shard(fanout: 12, (outer, sub.cid))
+            _ = try store.putMany([otherRoot, otherSub, overOtherSub, oddRoot])
+            for (cid, expected) in [
+                (otherRoot.cid, "HAMT shard \(otherRoot.cid) uses hash function 0x11; only murmur3-x64-64 (0x22) is supported"),
+                (overOtherSub.cid, "HAMT shard \(otherSub.cid) uses hash function 0x11; only murmur3-x64-64 (0x22) is supported"),
+                (oddRoot.cid, "HAMT shard \(oddRoot.cid) has an invalid fanout 12"),
+            ] {
+                let refused = try await gatewayGet(gateway, "/ipfs/\(cid)/x?format=car")
+                #expect(refused.status == 502)
+                let said = String(decoding: refused.body, as: UTF8.self)
+                #expect(said.contains(expected), "\(said)")
+            }
         }
     }
 

@@ -64,18 +64,14 @@ extension GatewayStore {
         var node = root
         var data = rootData
         var depth = 0
-        // Every shard has the root's fanout (as UnixFSReader requires): a name's bucket at each
-        // depth is read off its key at `depth × log2(fanout)` bits.
-        guard let fanout = data.fanout.map({ Int(clamping: $0) }), fanout >= 2, fanout <= 4096, fanout & (fanout - 1) == 0 else {
-            throw GatewayError(502, "HAMT shard \(shard) has an invalid fanout")
-        }
+        // Every shard is checked as the CLI's reader checks it (`HAMTBucket.fanout`): the root's
+        // fanout and hash function all the way down.
+        let fanout: Int
+        do { fanout = try HAMTBucket.fanout(of: data, shard: shard, root: shard) } catch { throw GatewayError(502, error.message) }
         var current = shard
         while true {
             guard let step = HAMTBucket.step(to: name, depth: depth, fanout: fanout, in: node.links) else {
                 throw GatewayError(502, "HAMT \(shard) is sharded too deep: shard \(current) is past the 64 bits of a name's key")
-            }
-            guard data.hashType == 0x22 else {
-                throw GatewayError(502, "HAMT shard \(shard) uses a hash function other than murmur3-x64-64 (0x22)")
             }
             let absent = GatewayError(404, "no entry named \"\(String(decoding: name, as: UTF8.self))\" in HAMT \(shard)")
             switch step {
@@ -87,8 +83,8 @@ extension GatewayStore {
                 current = sub
                 (node, data) = try unixFS(sub, bytes)
                 guard data.type == .hamtShard else { throw GatewayError(502, "HAMT \(shard) links to \(sub), which is not a shard") }
-                guard data.fanout == UInt64(fanout) else {
-                    throw GatewayError(502, "HAMT \(shard) has shard \(sub) with fanout \(data.fanout.map(String.init) ?? "none"), not the root's \(fanout)")
+                do { _ = try HAMTBucket.fanout(of: data, shard: sub, root: shard, rootFanout: fanout) } catch {
+                    throw GatewayError(502, error.message)
                 }
                 depth += 1
             }

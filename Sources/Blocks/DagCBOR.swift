@@ -13,6 +13,11 @@ public struct DagCBORError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "invalid dag-cbor block at byte \(offset): \(reason)" }
+
+    /// The reason and where, for a message that names the block itself: every reader says
+    /// "block CID is not valid dag-cbor: \(detail)" (`links(of:_:)`, paths on the CLI and the
+    /// gateway).
+    public var detail: String { "\(reason) at byte \(offset)" }
 }
 
 /// The links of a dag-cbor block (ipld/specs `codecs/dag-cbor/spec.md`, CBOR per RFC 8949).

@@ -18,7 +18,7 @@ public func links(codec: Multicodec, _ bytes: UnsafeRawBufferPointer) throws(Blo
         do {
             return try DagCBOR.links(in: bytes)
         } catch {
-            throw BlockError(.invalidBlock, "not valid dag-cbor: \(error)")
+            throw BlockError(.invalidBlock, "not valid dag-cbor: \(error.detail)")
         }
     default:
         return []

@@ -195,7 +195,7 @@ public struct UnixFSReader: Sendable {
             do throws(DagCBORError) {
                 outcome = try CBORPath.resolve(bytes, rest)
             } catch {
-                throw EngineError(.invalidDAG, "\(current) is not valid dag-cbor: \(error.reason) at byte \(error.offset)")
+                throw EngineError(.invalidDAG, "block \(current) is not valid dag-cbor: \(error.detail)")
             }
             switch outcome {
             case let .link(cid, consumed):

@@ -40,7 +40,7 @@ extension GatewayStore {
                 rest = rest.dropFirst()
             case .dagCBOR:
                 let outcome: CBORPath.Outcome
-                do throws(DagCBORError) { outcome = try CBORPath.resolve(bytes, rest) } catch { throw GatewayError(502, "invalid dag-cbor at byte \(error.offset): \(error.reason)") }
+                do throws(DagCBORError) { outcome = try CBORPath.resolve(bytes, rest) } catch { throw GatewayError(502, "block \(current) is not valid dag-cbor: \(error.detail)") }
                 switch outcome {
                 case let .link(cid, consumed):
                     current = cid

@@ -136,7 +136,7 @@ public struct IPNSRecord: Sendable {
                 }
             }
         } catch let error as DagCBORError {
-            throw IPNSError("IPNS record data: invalid dag-cbor at byte \(error.offset): \(error.reason)")
+            throw IPNSError("IPNS record data is not valid dag-cbor: \(error.detail)")
         } catch let error as IPNSError {
             throw error
         } catch {

@@ -1,3 +1,4 @@
+import Blocks
 import CairnTestSupport
 import Multiformats
 import Foundation
@@ -86,5 +87,34 @@ import Testing
             #expect(cat.status != 0 && cat.stderr.hasPrefix("Error: ") && cat.stderr.contains(message), "\(path): \(cat.stderr)")
             #expect(cat.stderr.split(separator: "\n").count == 1 && cat.stdout.isEmpty)
         }
+    }
+}
+
+/// An argument whose bytes are not UTF-8 reaches Swift with U+FFFD in their place: `cat
+/// DIR/\xff` would then read an entry named U+FFFD, another file. It is refused as a usage error
+/// naming the argument, before anything is read.
+@Suite struct ArgumentEncodingTests {
+    @Test func anArgumentThatIsNotUTF8IsRefused() throws {
+        let box = try StoreSandbox()
+        defer { box.cleanup() }
+        let entry = try box.putBlock(Array("another file\n".utf8))
+        let dir = try box.putBlock(unixfsNode(.directory(), [("\u{FFFD}", entry)]), codec: "dag-pb")
+        // The entry is there under its own (UTF-8) name.
+        let named = try box.cairn(["cat", "\(dir)/\u{FFFD}"])
+        #expect(named.status == 0 && named.stdoutText == "another file\n", "\(named.stderr)")
+        let binary = try #require(CairnProcess.binary)
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "\"$CAIRN\" cat --store \"$STORE\" \"$DIR/$(printf 'a\\377')\""]
+        shell.environment = ["CAIRN": binary.path, "STORE": box.store, "DIR": dir.description, "PATH": "/usr/bin:/bin"]
+        let out = Pipe(), err = Pipe()
+        shell.standardOutput = out
+        shell.standardError = err
+        try shell.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        shell.waitUntilExit()
+        #expect(shell.terminationStatus == 64 && stdout.isEmpty, "\(stderr)")
+        #expect(stderr.hasPrefix("Error: argument 4 (\"\(dir)/a\\xFF\") is not valid UTF-8"), "\(stderr)")
     }
 }

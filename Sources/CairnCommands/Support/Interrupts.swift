@@ -23,6 +23,7 @@ extension Cairn {
         do {
             // `cairn chunk` in its common forms skips ArgumentParser's reflection of the whole
             // command tree (ChunkCommand.quickArguments): its serial start-up bounds `--threads`.
+            if arguments == nil { try refuseArgumentsNotInUTF8() }
             let words = arguments ?? Array(CommandLine.arguments.dropFirst())
             if words.first == "chunk", let quick = ChunkCommand.quickArguments(Array(words.dropFirst())) {
                 try ChunkCommand.run(quick)
@@ -45,6 +46,23 @@ extension Cairn {
         CancellationToken.exitOnSignalFromNowOn()
         exitIfInterrupted()
         exit()
+    }
+
+    /// Swift reads each argument as UTF-8 and puts U+FFFD where its bytes are not: a name or a
+    /// path in another encoding would then be looked up as another one (`cat CID/\xff` would
+    /// find an entry named U+FFFD). Such an argument is refused instead (a usage error).
+    static func refuseArgumentsNotInUTF8() throws {
+        for index in 1..<Int(CommandLine.argc) {
+            guard let word = CommandLine.unsafeArgv[index], String(validatingCString: word) == nil else { continue }
+            var shown = ""
+            var pointer = word
+            while pointer.pointee != 0 {
+                let byte = UInt8(bitPattern: pointer.pointee)
+                shown += byte >= 0x20 && byte < 0x7f ? String(UnicodeScalar(byte)) : "\\x" + (byte < 0x10 ? "0" : "") + String(byte, radix: 16, uppercase: true)
+                pointer += 1
+            }
+            throw ValidationError("argument \(index) (\"\(shown)\") is not valid UTF-8: Cairn takes names, paths and values in UTF-8")
+        }
     }
 
     /// Parses the command line; an option given a negative number as a separate word

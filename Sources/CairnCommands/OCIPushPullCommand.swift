@@ -1,5 +1,6 @@
 import ArgumentParser
 import BlockStore
+import CairnSystem
 import Engine
 import Foundation
 import Multiformats
@@ -133,14 +134,24 @@ extension OCICommand {
                 guard mkdir(scratch, 0o700) == 0 else {
                     throw CLIError("cannot create \(scratch): \(String(cString: strerror(errno)))")
                 }
-                try storeCall { try Exporter(blocks: blockStore).writeTree(root, to: scratch + "/layout") }
-                let layout = try IPFSLayout.restore(directory: scratch + "/layout")
+                let layout = try storeCall { try IPFSLayout.export(root, from: blockStore, to: scratch + "/layout") }
+                let verification = try OCIVerifier().verify(layout, stopAtFirst: true)
+                if let issue = verification.issues.first { throw issue.error }
                 if archive {
                     try LayoutArchiveWriter.write(layout: scratch + "/layout", to: scratch + "/archive")
                 }
                 let from = scratch + (archive ? "/archive" : "/layout")
+                // Interrupted before the rename: nothing at -o. After it, the pull is complete,
+                // and a signal that came meanwhile takes the output away again (exit 130 never
+                // leaves a layout behind).
+                try CancellationToken.process.check()
+                guard access(output, F_OK) != 0 else { throw CLIError("\(output) already exists") }
                 guard rename(from, output) == 0 else {
                     throw CLIError("cannot rename \(from) to \(output): \(String(cString: strerror(errno)))")
+                }
+                if CancellationToken.process.isCancelled {
+                    try? FileManager.default.removeItem(atPath: output)
+                    try CancellationToken.process.check()
                 }
                 return layout
             }

@@ -84,15 +84,21 @@ final class BlobContainer: Sendable {
         path = directory
     }
 
-    /// Indexes the regular files of a tar archive (content is skipped, not read).
+    /// Indexes the regular files of a tar archive (content is skipped, not read), up to its
+    /// end-of-archive block: what follows (padding, or anything appended) is never read. The
+    /// archive must be a regular file. A member named twice is refused: tar readers differ on
+    /// which copy counts (skopeo's takes the first, GNU tar's extraction leaves the last), so a
+    /// second copy could hide a tampered blob from one of them.
     init(archive path: String) throws(OCIError) {
         let file = try SharedFile(path: path)
+        _ = try file.size  // a regular file, not a device or a FIFO
         var scanner = TarScanner(name: path)
         var entries: [String: (offset: Int64, size: Int64)] = [:]
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
         defer { buffer.deallocate() }
         var offset: Int64 = 0
-        while true {
+        while !scanner.hasEnded {
+            do { try CancellationToken.process.check() } catch { throw OCIError(.io, "\(path): interrupted") }
             let count: Int
             do { count = try SystemCall.preadFull(file.fd, buffer, at: offset, path: path) } catch { throw OCIError(.io, error.description) }
             if count == 0 { break }
@@ -100,6 +106,9 @@ final class BlobContainer: Sendable {
             try scanner.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count])) { entry throws(OCIError) in
                 guard entry.isRegular else { return }
                 guard entries.count < 1 << 20 else { throw OCIError(.invalidLayout, "\(path): more than \(1 << 20) files in the archive") }
+                guard entries[entry.name] == nil else {
+                    throw OCIError(.invalidLayout, "\(path): the archive holds \(entry.name) twice (which copy counts differs between tar readers)")
+                }
                 entries[entry.name] = (entry.contentOffset, entry.size)
             }
             offset += scanner.pendingContent

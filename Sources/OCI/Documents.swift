@@ -48,12 +48,105 @@ struct DockerArchiveEntry: Decodable {
 }
 
 enum JSONDocuments {
+    /// Decodes a document, refusing one in which an object names a key twice: decoders differ
+    /// on which value counts (Foundation's keeps the first, Go's, skopeo's and containerd's, the
+    /// last), so a second `manifests` could show Cairn an empty list and skopeo a tampered one.
     static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], name: String) throws(OCIError) -> T {
+        let kind = String(describing: T.self).replacingOccurrences(of: "Document", with: "").lowercased()
+        let value: T
         do {
-            return try JSONDecoder().decode(T.self, from: Data(bytes))
+            value = try JSONDecoder().decode(T.self, from: Data(bytes))
         } catch {
-            throw OCIError(.invalidLayout, "\(name) is not a valid \(String(describing: T.self).replacingOccurrences(of: "Document", with: "").lowercased()): \(Self.reason(error))")
+            throw OCIError(.invalidLayout, "\(name) is not a valid \(kind): \(Self.reason(error))")
         }
+        if let key = repeatedKey(in: bytes) {
+            throw OCIError(.invalidLayout, "\(name) is not a valid \(kind): the key \"\(key)\" appears twice in one object")
+        }
+        return value
+    }
+
+    /// The first key named twice in one object of a JSON text that has already been parsed
+    /// (its syntax is not checked again), nil if none. Keys are compared after their escapes
+    /// are decoded ("a" and "\\u0061" are the same key, as every decoder reads them).
+    static func repeatedKey(in bytes: [UInt8]) -> String? {
+        var objects: [Set<[UInt8]>?] = []  // open containers, innermost last: an object's keys, or nil for an array
+        var expectingKey = false
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "{"):
+                objects.append([])
+                expectingKey = true
+                index += 1
+            case UInt8(ascii: "["):
+                objects.append(nil)
+                expectingKey = false
+                index += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                if !objects.isEmpty { objects.removeLast() }
+                expectingKey = false
+                index += 1
+            case UInt8(ascii: ","):
+                expectingKey = objects.last.map { $0 != nil } ?? false
+                index += 1
+            case UInt8(ascii: "\""):
+                let (text, next) = decodeString(bytes, from: index + 1)
+                index = next
+                if expectingKey, let last = objects.indices.last, objects[last] != nil {
+                    guard objects[last]!.insert(text).inserted else { return String(decoding: text, as: UTF8.self) }
+                    expectingKey = false
+                }
+            default:
+                index += 1
+            }
+        }
+        return nil
+    }
+
+    /// The bytes of a JSON string whose opening quote is just before `start` (escapes decoded),
+    /// and the index after its closing quote.
+    private static func decodeString(_ bytes: [UInt8], from start: Int) -> ([UInt8], Int) {
+        var text: [UInt8] = []
+        var index = start
+        var pendingHigh: UInt32? = nil
+        func append(_ scalar: UInt32) {
+            if let value = Unicode.Scalar(scalar) { text.append(contentsOf: Array(String(Character(value)).utf8)) }
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\"") { return (text, index + 1) }
+            if byte == UInt8(ascii: "\\"), index + 1 < bytes.count {
+                let escaped = bytes[index + 1]
+                index += 2
+                if escaped == UInt8(ascii: "u"), index + 4 <= bytes.count,
+                   let unit = UInt32(String(decoding: bytes[index..<(index + 4)], as: UTF8.self), radix: 16) {
+                    index += 4
+                    if (0xD800..<0xDC00).contains(unit) { pendingHigh = unit; continue }
+                    if (0xDC00..<0xE000).contains(unit), let high = pendingHigh {
+                        append(0x10000 + ((high - 0xD800) << 10) + (unit - 0xDC00))
+                    } else {
+                        append(unit)
+                    }
+                    pendingHigh = nil
+                    continue
+                }
+                pendingHigh = nil
+                switch escaped {
+                case UInt8(ascii: "n"): text.append(0x0A)
+                case UInt8(ascii: "t"): text.append(0x09)
+                case UInt8(ascii: "r"): text.append(0x0D)
+                case UInt8(ascii: "b"): text.append(0x08)
+                case UInt8(ascii: "f"): text.append(0x0C)
+                default: text.append(escaped)  // \" \\ \/
+                }
+                continue
+            }
+            pendingHigh = nil
+            text.append(byte)
+            index += 1
+        }
+        return (text, index)
     }
 
     private static func reason(_ error: Error) -> String {

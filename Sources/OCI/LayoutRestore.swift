@@ -1,45 +1,151 @@
+import CairnSystem
+import Engine
 import Foundation
+import Multiformats
+
+/// The part of a published `index.json` that names the original index.
+private struct PublishedIndex: Decodable { var annotations: [String: String]? }
 
 extension IPFSLayout {
-    /// Turns an IPFS-enabled layout written out at `directory` back into the original layout
-    /// (spec/oci.md §8): the original `index.json` (named by the rewritten one's annotation,
-    /// its digest checked) replaces the rewritten one, every blob the original does not name
-    /// is removed, and the result is verified as `oci verify` does. Returns the layout.
-    public static func restore(directory: String) throws -> OCILayout {
-        let indexPath = directory + "/index.json"
-        guard let data = FileManager.default.contents(atPath: indexPath),
-              let index = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw OCIError(.invalidLayout, "\(directory): index.json is missing or not a JSON object")
+    /// Writes the original layout that `oci push` published as the UnixFS directory `root` into
+    /// `directory` (a new directory), reading only what the layout names (spec/oci.md §8):
+    ///
+    /// 1. the published `index.json` (at most 4 MiB) names the original index by its
+    ///    annotation; that blob is read (at most 4 MiB) and its digest checked;
+    /// 2. `oci-layout` and the original `index.json` are written, then, level by level, the
+    ///    documents the layout names and lacks (indexes, manifests, configs), until every one
+    ///    it needs is there (at most `OCILayout.maximumDepth` + 2 rounds);
+    /// 3. every other blob the layout names is written, at most its descriptor's size.
+    ///
+    /// Every file comes from a UnixFS *file* of the DAG (a symlink, a directory or anything else
+    /// where a file is expected is refused) and is created here, beside nothing else: nothing
+    /// the DAG holds besides those files is written, no link is followed, no file outside
+    /// `directory` is touched. The caller verifies the result (`OCIVerifier`) before using it.
+    public static func export(_ root: CID, from blocks: some BlockGetter, to directory: String) throws -> OCILayout {
+        let reader = UnixFSReader(store: blocks)
+        guard mkdir(directory, 0o755) == 0 else {
+            throw OCIError(.io, "cannot create \(directory): \(String(cString: strerror(errno)))")
         }
-        guard let named = (index["annotations"] as? [String: Any])?[originalIndexAnnotation] as? String else {
-            throw OCIError(.invalidLayout, "\(directory): index.json has no \(originalIndexAnnotation) annotation: not a layout `cairn oci push` published")
-        }
-        let digest = try OCIDigest(named, context: "\(directory): index.json annotation \(originalIndexAnnotation)")
-        guard let original = FileManager.default.contents(atPath: directory + "/" + digest.blobPath),
-              OCIDigest.of(Array(original), algorithm: digest.algorithm) == digest else {
-            throw OCIError(.mismatch, "\(directory): the original index.json (\(digest)) is missing or does not match its digest")
-        }
+        let rewritten = try readFile(reader, root, "index.json", limit: 4 << 20)
+        let named: String
         do {
-            try original.write(to: URL(fileURLWithPath: indexPath + ".restore"))
-            guard rename(indexPath + ".restore", indexPath) == 0 else { throw OCIError(.io, "rename failed") }
-        } catch {
-            throw OCIError(.io, "\(directory): cannot write index.json: \(error)")
+            let index = try JSONDocuments.decode(PublishedIndex.self, from: rewritten, name: "\(root)/index.json")
+            guard let value = index.annotations?[originalIndexAnnotation] else {
+                throw OCIError(.invalidLayout, "\(root)/index.json has no \(originalIndexAnnotation) annotation: not a layout `cairn oci push` published")
+            }
+            named = value
         }
+        let digest = try OCIDigest(named, context: "\(root)/index.json annotation \(originalIndexAnnotation)")
+        let original = try readFile(reader, root, digest.blobPath, limit: 4 << 20)
+        guard OCIDigest.of(original, algorithm: digest.algorithm) == digest else {
+            throw OCIError(.mismatch, "\(root)/\(digest.blobPath): the original index.json does not match its digest \(digest)")
+        }
+        try create(directory + "/oci-layout", bytes: try readFile(reader, root, "oci-layout", limit: 64 << 10))
+        try create(directory + "/index.json", bytes: original)
+        var written: Set<String> = []
         var layout = try OCILayout(path: directory)
-        let kept = Set(layout.blobs.map(\.path))
-        let fm = FileManager.default
-        for algorithm in (try? fm.contentsOfDirectory(atPath: directory + "/blobs")) ?? [] {
-            let folder = "blobs/\(algorithm)"
-            for name in (try? fm.contentsOfDirectory(atPath: directory + "/" + folder)) ?? [] where !kept.contains("\(folder)/\(name)") {
-                try? fm.removeItem(atPath: "\(directory)/\(folder)/\(name)")
+        for _ in 0..<(OCILayout.maximumDepth + 2) {
+            // Documents the walk needed and did not find: write them and walk again.
+            let wanted = layout.issues.filter { $0.code == .missingBlob }.compactMap { issue in
+                layout.blobs.first { $0.digest?.description == issue.blob }
             }
-            if (try? fm.contentsOfDirectory(atPath: directory + "/" + folder))?.isEmpty == true {
-                try? fm.removeItem(atPath: directory + "/" + folder)
+            guard !wanted.isEmpty else { break }
+            for blob in wanted where written.insert(blob.path).inserted {
+                try writeBlob(reader, root, blob, into: directory)
+            }
+            layout = try OCILayout(path: directory)
+        }
+        for blob in layout.blobs where written.insert(blob.path).inserted && access(directory + "/" + blob.path, F_OK) != 0 {
+            try writeBlob(reader, root, blob, into: directory)
+        }
+        // The files are synced as written; their folders' entries too, before any rename.
+        var folders = Set(written.map { directory + "/" + ($0 as NSString).deletingLastPathComponent })
+        folders.insert(directory + "/blobs")
+        folders.insert(directory)
+        for folder in folders.sorted(by: >) where access(folder, F_OK) == 0 {
+            do throws(SystemError) {
+                let fd = try SystemCall.open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+                defer { SystemCall.close(fd) }
+                try SystemCall.fsync(fd, path: folder)
+            } catch {
+                throw OCIError(.io, error.description)
             }
         }
-        layout = try OCILayout(path: directory)
-        let verification = try OCIVerifier().verify(layout, stopAtFirst: true)
-        if let issue = verification.issues.first { throw issue.error }
-        return layout
+        return try OCILayout(path: directory)
+    }
+
+    /// The UnixFS file at `path` under `root`, whole; refused past `limit` bytes.
+    static func readFile(_ reader: UnixFSReader, _ root: CID, _ path: String, limit: Int) throws -> [UInt8] {
+        let cid = try file(reader, root, path)
+        var bytes: [UInt8] = []
+        try reader.readFile(cid) { piece in
+            guard bytes.count + piece.count <= limit else {
+                throw OCIError(.invalidLayout, "\(root)/\(path) is larger than the \(limit) bytes it may have")
+            }
+            bytes.append(contentsOf: piece)
+        }
+        return bytes
+    }
+
+    /// The CID of the UnixFS file at `path` under `root`: a missing entry is a missing blob;
+    /// a directory, a symlink or anything but a file is refused.
+    static func file(_ reader: UnixFSReader, _ root: CID, _ path: String) throws -> CID {
+        let cid: CID
+        do {
+            cid = try reader.resolve(root, path.split(separator: "/").map(String.init))
+        } catch let error as EngineError where error.code == .notFound {
+            throw OCIError(.missingBlob, "the layout \(root) has no \(path)")
+        }
+        guard try reader.kind(of: cid) == .file else {
+            throw OCIError(.invalidLayout, "\(root)/\(path) is not a regular file in the published layout")
+        }
+        return cid
+    }
+
+    /// Writes one blob the layout names from the DAG, at most its descriptor's size (one byte
+    /// more shows the mismatch; the verifier reports it).
+    static func writeBlob(_ reader: UnixFSReader, _ root: CID, _ blob: OCIBlob, into directory: String) throws {
+        let cid = try file(reader, root, blob.path)
+        let limit = blob.size.map { UInt64(max($0, 0)) + 1 }
+        var folder = directory
+        for part in blob.path.split(separator: "/").dropLast() {
+            folder += "/" + part
+            guard mkdir(folder, 0o755) == 0 || errno == EEXIST else {
+                throw OCIError(.io, "cannot create \(folder): \(String(cString: strerror(errno)))")
+            }
+        }
+        let path = directory + "/" + blob.path
+        let fd = try openNew(path)
+        defer { SystemCall.close(fd) }
+        var offset: Int64 = 0
+        try reader.readFile(cid, length: limit) { piece in
+            do throws(SystemError) { try SystemCall.pwriteAll(fd, piece, at: offset, path: path) } catch { throw OCIError(.io, error.description) }
+            offset += Int64(piece.count)
+        }
+        do { try SystemCall.fsync(fd, path: path) } catch { throw OCIError(.io, error.description) }
+    }
+
+    /// Creates a new file (never through a link, never over an existing one) holding `bytes`.
+    static func create(_ path: String, bytes: [UInt8]) throws {
+        let fd = try openNew(path)
+        defer { SystemCall.close(fd) }
+        let failure = bytes.withUnsafeBytes { raw -> SystemError? in
+            do throws(SystemError) {
+                try SystemCall.pwriteAll(fd, raw, at: 0, path: path)
+                try SystemCall.fsync(fd, path: path)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw OCIError(.io, failure.description) }
+    }
+
+    static func openNew(_ path: String) throws -> Int32 {
+        do throws(SystemError) {
+            return try SystemCall.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        } catch {
+            throw OCIError(.io, error.description)
+        }
     }
 }

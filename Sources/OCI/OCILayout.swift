@@ -76,9 +76,19 @@ public struct OCILayout: Sendable {
     public private(set) var issues: [OCIIssue] = []
     let container: BlobContainer
     private var positions: [String: Int] = [:]
+    /// The indexes and manifests already followed: each is read and walked once, however many
+    /// descriptors name it (four indexes naming the next 300 times each were 8 × 10⁹ visits).
+    private var followed: Set<OCIDigest> = []
+    /// Descriptors met so far, at most `maximumDescriptors`.
+    private var descriptors = 0
 
     /// Nested indexes deeper than this are refused.
     static let maximumDepth = 8
+    /// More descriptors than this in one layout's documents are refused (memory stays bounded).
+    static let maximumDescriptors = 1 << 20
+    /// A blob keeps at most this many distinct diff_ids (more than one is already a mismatch the
+    /// verifier reports; the bound keeps merging linear).
+    static let maximumDiffIDs = 8
 
     public init(path: String) throws(OCIError) {
         var info = stat()
@@ -118,12 +128,14 @@ public struct OCILayout: Sendable {
     /// Follows one descriptor of an index; layers and configs listed directly in an index (a
     /// BuildKit cache) go into `loose`.
     private mutating func visit(_ descriptor: DescriptorDocument, depth: Int, trail: Set<OCIDigest>, loose: inout OCIImage) throws(OCIError) {
+        do { try CancellationToken.process.check() } catch { throw OCIError(.io, "\(path): interrupted") }
         let digest = try OCIDigest(descriptor.digest, context: "\(path): descriptor")
-        let type = descriptor.mediaType ?? ""
+        let type = try mediaType(of: descriptor, digest: digest)
         if OCIMediaType.isIndex(type) {
             guard depth <= Self.maximumDepth, !trail.contains(digest) else {
                 throw OCIError(.invalidLayout, "\(path): index \(digest) is nested too deep or refers to itself")
             }
+            guard followed.insert(digest).inserted else { return }
             guard let bytes = document(descriptor, digest: digest, role: .index) else { return }
             let index = try JSONDocuments.decode(IndexDocument.self, from: bytes, name: "\(path): index \(digest)")
             var inner = OCIImage(name: digest.description)
@@ -132,6 +144,7 @@ public struct OCILayout: Sendable {
             }
             if !inner.layers.isEmpty || inner.config != nil { images.append(inner) }
         } else if OCIMediaType.isManifest(type) {
+            guard followed.insert(digest).inserted else { return }
             guard let bytes = document(descriptor, digest: digest, role: .manifest) else { return }
             let manifest = try JSONDocuments.decode(ManifestDocument.self, from: bytes, name: "\(path): manifest \(digest)")
             let name = descriptor.annotations?["org.opencontainers.image.ref.name"] ?? descriptor.platform?.text ?? digest.description
@@ -148,9 +161,23 @@ public struct OCILayout: Sendable {
         }
     }
 
+    /// A descriptor's media type, which the image spec requires: without one a manifest would
+    /// pass for an opaque blob (checked whole, its layers never), where skopeo reads the
+    /// manifest's own type and checks them. Counts the descriptor against `maximumDescriptors`.
+    private mutating func mediaType(of descriptor: DescriptorDocument, digest: OCIDigest) throws(OCIError) -> String {
+        descriptors += 1
+        guard descriptors <= Self.maximumDescriptors else {
+            throw OCIError(.invalidLayout, "\(path): more than \(Self.maximumDescriptors) descriptors in the layout's documents")
+        }
+        guard let type = descriptor.mediaType, !type.isEmpty else {
+            throw OCIError(.invalidLayout, "\(path): the descriptor of \(digest) has no mediaType (the image spec requires one)")
+        }
+        return type
+    }
+
     private mutating func readManifest(_ manifest: ManifestDocument, digest: OCIDigest, into image: inout OCIImage) throws(OCIError) {
         let configDigest = try OCIDigest(manifest.config.digest, context: "\(path): manifest \(digest) config")
-        let configType = manifest.config.mediaType ?? ""
+        let configType = try mediaType(of: manifest.config, digest: configDigest)
         var diffIDs: [OCIDigest]?
         if OCIMediaType.isImageConfig(configType) {
             // A config that fails its check is reported; the layers are still read (without diff_ids).
@@ -173,7 +200,7 @@ public struct OCILayout: Sendable {
         }
         for (number, layer) in manifest.layers.enumerated() {
             let layerDigest = try OCIDigest(layer.digest, context: "\(path): manifest \(digest) layer \(number)")
-            let type = layer.mediaType ?? ""
+            let type = try mediaType(of: layer, digest: layerDigest)
             let compression = OCIMediaType.layerCompression(type)
             var blob = OCIBlob(digest: layerDigest, size: layer.size, mediaType: type, role: compression == nil ? .blob : .layer,
                                path: layerDigest.blobPath, compression: compression)
@@ -219,7 +246,9 @@ public struct OCILayout: Sendable {
     @discardableResult
     private mutating func add(_ blob: OCIBlob) -> Int {
         if let position = positions[blob.path] {
-            for id in blob.diffIDs where !blobs[position].diffIDs.contains(id) { blobs[position].diffIDs.append(id) }
+            for id in blob.diffIDs where blobs[position].diffIDs.count < Self.maximumDiffIDs && !blobs[position].diffIDs.contains(id) {
+                blobs[position].diffIDs.append(id)
+            }
             if blobs[position].compression == nil, blob.compression != nil {
                 blobs[position].compression = blob.compression
                 blobs[position].role = blob.role

@@ -83,6 +83,9 @@ struct TarScanner {
     }
 
     /// Feeds the next piece of the stream; `entry` is called for each header completed.
+    /// Whether the end-of-archive block has been read (what follows is padding, never read).
+    var hasEnded: Bool { if case .ended = state { return true } else { return false } }
+
     mutating func feed(_ bytes: UnsafeRawBufferPointer, entry: (TarEntry) throws(OCIError) -> Void = { _ in }) throws(OCIError) {
         var rest = bytes[...]
         while !rest.isEmpty {

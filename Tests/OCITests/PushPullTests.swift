@@ -53,6 +53,72 @@ import Testing
         }
     }
 
+    /// A node that publishes a layout with extra entries (a `blobs/evil` symlink to a local
+    /// folder, an `index.json.restore` symlink to a local file, large unnamed files) gets only
+    /// the layout written: oci-layout, index.json and the blobs it names, nothing followed,
+    /// nothing outside -o touched. A named blob that is a symlink (to a local copy with the right
+    /// digest) is refused, and nothing is left at -o.
+    @Test func hostilePublishedLayouts() async throws {
+        let fixtures = try Fixtures.get()
+        let scratch = try makeTemporaryDirectory("oci-hostile")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let fm = FileManager.default
+        let (layout, _) = try Self.layout("v1", fixtures: fixtures, scratch: scratch)
+        let victim = scratch.appendingPathComponent("victim")
+        try fm.createDirectory(at: victim.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try Data("keep me\n".utf8).write(to: victim.appendingPathComponent("important.txt"))
+        try Data("keep me too\n".utf8).write(to: victim.appendingPathComponent("sub/inner.txt"))
+        let home = ["CAIRN_HOME": scratch.appendingPathComponent("puller").path]
+        try Self.withServer(scratch) { server in
+            let push = try CairnProcess.run(["oci", "push", layout.path, "--to", server.url, "--pin-name", "img"],
+                                            environment: ["CAIRN_HOME": scratch.appendingPathComponent("pusher").path])
+            let root = try #require(push.stdoutText.split(whereSeparator: \.isWhitespace).first.map(String.init), "\(push.stderr)")
+            let published = scratch.appendingPathComponent("published")
+            let fetch = try CairnProcess.run(["fetch", root, "--from", server.url, "-o", published.path],
+                                             environment: ["CAIRN_HOME": scratch.appendingPathComponent("fetcher").path])
+            #expect(fetch.status == 0, "\(fetch.stderr)")
+
+            // Extra entries around a genuine published layout.
+            let extra = scratch.appendingPathComponent("extra")
+            try fm.copyItem(at: published, to: extra)
+            try fm.createSymbolicLink(atPath: extra.appendingPathComponent("blobs/evil").path, withDestinationPath: victim.path)
+            try fm.createSymbolicLink(atPath: extra.appendingPathComponent("index.json.restore").path,
+                                      withDestinationPath: victim.appendingPathComponent("important.txt").path)
+            try Data(count: 8 << 20).write(to: extra.appendingPathComponent("blobs/sha256/" + String(repeating: "0", count: 64)))
+            try Data(count: 8 << 20).write(to: extra.appendingPathComponent("unnamed.bin"))
+            let extraPush = try CairnProcess.run(["push", extra.path, "--to", server.url], environment: home)
+            let extraRoot = try #require(extraPush.stdoutText.split(separator: " ").first.map(String.init), "\(extraPush.stderr)")
+            let pulled = scratch.appendingPathComponent("pulled")
+            let pull = try CairnProcess.run(["oci", "pull", extraRoot, "--from", server.url, "-o", pulled.path], environment: home)
+            #expect(pull.status == 0, "\(pull.stderr)")
+            #expect(try Self.files(pulled) == Self.files(layout))
+            let everything = try fm.subpathsOfDirectory(atPath: pulled.path).filter { !$0.hasPrefix("blobs/sha256/") || $0.count != 77 }
+            #expect(Set(everything) == ["oci-layout", "index.json", "blobs", "blobs/sha256"], "\(everything)")
+            #expect(try String(contentsOf: victim.appendingPathComponent("important.txt"), encoding: .utf8) == "keep me\n")
+            #expect(fm.fileExists(atPath: victim.appendingPathComponent("sub/inner.txt").path))
+
+            // A named layer that is a symlink to a local file with the right bytes.
+            let linked = scratch.appendingPathComponent("linked")
+            try fm.copyItem(at: published, to: linked)
+            let manifestIndex = try JSONSerialization.jsonObject(with: Data(contentsOf: layout.appendingPathComponent("index.json"))) as! [String: Any]
+            let manifestDigest = ((manifestIndex["manifests"] as! [[String: Any]])[0]["digest"] as! String).split(separator: ":")[1]
+            let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: layout.appendingPathComponent("blobs/sha256/\(manifestDigest)"))) as! [String: Any]
+            let layer = String(((manifest["layers"] as! [[String: Any]])[0]["digest"] as! String).split(separator: ":")[1])
+            let local = scratch.appendingPathComponent("local-layer")
+            try fm.copyItem(at: layout.appendingPathComponent("blobs/sha256/\(layer)"), to: local)
+            let target = linked.appendingPathComponent("blobs/sha256/\(layer)")
+            try fm.removeItem(at: target)
+            try fm.createSymbolicLink(atPath: target.path, withDestinationPath: local.path)
+            let linkedPush = try CairnProcess.run(["push", linked.path, "--to", server.url], environment: home)
+            let linkedRoot = try #require(linkedPush.stdoutText.split(separator: " ").first.map(String.init), "\(linkedPush.stderr)")
+            let refused = scratch.appendingPathComponent("refused")
+            let pullLinked = try CairnProcess.run(["oci", "pull", linkedRoot, "--from", server.url, "-o", refused.path], environment: home)
+            #expect(pullLinked.status == 1 && pullLinked.stderr.contains("is not a regular file"), "\(pullLinked.stderr)")
+            #expect(!fm.fileExists(atPath: refused.path))
+            #expect(try fm.contentsOfDirectory(atPath: scratch.path).allSatisfy { !$0.contains("cairn-pull") })
+        }
+    }
+
     /// `--replace` three times under one name: one root left, and gc frees exactly the blocks
     /// only the older versions used.
     @Test func replaceThreeTimesThenGC() async throws {

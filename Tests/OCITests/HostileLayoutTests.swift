@@ -1,0 +1,90 @@
+import CairnTestSupport
+import Foundation
+import Testing
+@testable import OCI
+
+/// Layouts built to mislead or exhaust a reader (found by a hostile pass): each is refused with
+/// one clear line, or read in bounded time, as the comment of each case says.
+@Suite struct HostileLayoutTests {
+    /// `index.json` naming `manifests` twice: Foundation's decoder keeps the first (empty) list,
+    /// Go's (skopeo's) the last; refused, whatever the order.
+    @Test func aKeyNamedTwiceIsRefused() throws {
+        let fixtures = try Fixtures.get()
+        let copy = try LayoutCopy(of: fixtures.v1, label: "dupkey")
+        defer { copy.remove() }
+        let indexURL = copy.root.appendingPathComponent("index.json")
+        let text = try String(contentsOf: indexURL, encoding: .utf8)
+        let body = text.drop { $0 != "{" }.dropFirst()
+        try Data(("{\"manifests\":[]," + body).utf8).write(to: indexURL)
+        #expect(throws: OCIError.self) { try OCILayout(path: copy.root.path) }
+        let verify = try CairnProcess.run(["oci", "verify", copy.root.path])
+        #expect(verify.status == 1 && verify.stderr.contains("the key \"manifests\" appears twice in one object"), "\(verify.stderr)")
+        // Escapes are decoded before keys are compared.
+        #expect(JSONDocuments.repeatedKey(in: Array(#"{"a":1,"b":{"a":2},"\u0061":3}"#.utf8)) == "a")
+        #expect(JSONDocuments.repeatedKey(in: Array(#"{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}"#.utf8)) == nil)
+        #expect(JSONDocuments.repeatedKey(in: Array(#"{"k":"a\"b","a\"b":1,"x":"k"}"#.utf8)) == nil)
+    }
+
+    /// A descriptor without `mediaType` (the image spec requires one) would make a manifest an
+    /// opaque blob whose layers are never checked: refused.
+    @Test func aDescriptorWithoutMediaTypeIsRefused() throws {
+        let fixtures = try Fixtures.get()
+        let copy = try LayoutCopy(of: fixtures.v1, label: "nomediatype")
+        defer { copy.remove() }
+        var index = try copy.json(copy.root.appendingPathComponent("index.json"))
+        var manifests = index["manifests"] as! [[String: Any]]
+        manifests[0].removeValue(forKey: "mediaType")
+        index["manifests"] = manifests
+        try JSONSerialization.data(withJSONObject: index).write(to: copy.root.appendingPathComponent("index.json"))
+        let verify = try CairnProcess.run(["oci", "verify", copy.root.path])
+        #expect(verify.status == 1 && verify.stderr.contains("has no mediaType"), "\(verify.stderr)")
+    }
+
+    /// Four indexes, each naming the next 300 times (a DAG, 8 × 10⁹ paths): each document is
+    /// followed once, so the walk ends at once.
+    @Test func indexesNamedManyTimesAreFollowedOnce() throws {
+        let fixtures = try Fixtures.get()
+        let copy = try LayoutCopy(of: fixtures.v1, label: "fanout")
+        defer { copy.remove() }
+        var next = try copy.json(copy.root.appendingPathComponent("index.json"))["manifests"] as! [[String: Any]]
+        for _ in 0..<4 {
+            let bytes = [UInt8](try JSONSerialization.data(withJSONObject: ["schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                                                                              "manifests": Array(repeating: next, count: 300).flatMap { $0 }]))
+            let (digest, size) = try copy.writeBlob(bytes)
+            next = [["mediaType": "application/vnd.oci.image.index.v1+json", "digest": digest, "size": size]]
+        }
+        try JSONSerialization.data(withJSONObject: ["schemaVersion": 2, "manifests": next]).write(to: copy.root.appendingPathComponent("index.json"))
+        let layout = try OCILayout(path: copy.root.path)
+        #expect(layout.issues.isEmpty)
+        #expect(layout.blobs.count == 3 + 4)  // manifest, config, layer, the four indexes
+        let verify = try CairnProcess.run(["oci", "verify", copy.root.path])
+        #expect(verify.status == 0, "\(verify.stderr)")
+    }
+
+    /// An archive holding one member twice (a tampered copy, then the genuine one): readers
+    /// differ on which counts, so it is refused. An archive is read to its end-of-archive block
+    /// only (what follows is never read), and must be a regular file.
+    @Test func archivesAreReadOnceAndToTheirEnd() throws {
+        let fixtures = try Fixtures.get()
+        let scratch = try makeTemporaryDirectory("oci-archive-members")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let archive = scratch.appendingPathComponent("layout.tar")
+        try Tool.must("tar", ["-cf", archive.path, "-C", fixtures.v1.path, "."])
+        // Junk after the archive's end: never read, still a valid archive.
+        let handle = try FileHandle(forWritingTo: archive)
+        handle.seekToEndOfFile()
+        handle.write(Data(repeating: 0x41, count: 4096))
+        try handle.close()
+        let good = try CairnProcess.run(["oci", "verify", archive.path])
+        #expect(good.status == 0, "\(good.stderr)")
+
+        let twice = scratch.appendingPathComponent("twice.tar")
+        try Tool.must("tar", ["-cf", twice.path, "-C", fixtures.v1.path, "."])
+        try Tool.must("tar", ["-rf", twice.path, "-C", fixtures.v1.path, "./index.json"])
+        let refused = try CairnProcess.run(["oci", "verify", twice.path])
+        #expect(refused.status == 1 && refused.stderr.contains("holds index.json twice"), "\(refused.stderr)")
+
+        let device = try CairnProcess.run(["oci", "verify", "/dev/zero"])
+        #expect(device.status == 1 && device.stderr.contains("is not a regular file"), "\(device.stderr)")
+    }
+}

@@ -204,7 +204,7 @@ extension BlockStore {
                 report.blocks += 1
                 report.blockBytes += Int64(record.length)
                 // A block that does not decode links nowhere (and cannot be a complete root).
-                for child in (try? Blocks.links(of: cid, bytes)) ?? [] where child.multihash.code != .identity {
+                for child in (try? Blocks.expandingIdentity(Blocks.links(of: cid, bytes))) ?? [] where child.multihash.code != .identity {
                     try link.execute(arguments: [child.multihash.key])
                 }
             }, skipped: { range in

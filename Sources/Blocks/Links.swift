@@ -35,6 +35,27 @@ public func links(of cid: CID, _ bytes: UnsafeRawBufferPointer) throws(BlockErro
     }
 }
 
+/// An identity CID's block is its own digest: never stored or sent, yet a walk must reach
+/// what it links to (an identity dag-pb node may link to real blocks). `cids` with each identity
+/// CID replaced, in place, by the links of the block it holds, recursively (each nested one is
+/// shorter, so the recursion ends); an identity CID of a codec without links just goes. Walks
+/// that fetch, send, export or check a DAG (push, fetch, `dag export`, the gateway's CARs,
+/// `car verify --complete`) follow links through it, as the store's GC mark does.
+public func expandingIdentity(_ cids: [CID]) throws(BlockError) -> [CID] {
+    guard cids.contains(where: { $0.multihash.code == .identity }) else { return cids }
+    var result: [CID] = []
+    for cid in cids {
+        guard cid.multihash.code == .identity else { result.append(cid); continue }
+        result.append(contentsOf: try expandingIdentity(try links(of: cid, cid.multihash.digest)))
+    }
+    return result
+}
+
+/// `links(of:_:)` with identity links expanded (`expandingIdentity`).
+public func linksThroughIdentity(of cid: CID, _ bytes: UnsafeRawBufferPointer) throws(BlockError) -> [CID] {
+    try expandingIdentity(try links(of: cid, bytes))
+}
+
 /// `links(of:_:)` over an array.
 public func links(of cid: CID, _ bytes: [UInt8]) throws(BlockError) -> [CID] {
     let result = bytes.withUnsafeBytes { raw in Result { () throws(BlockError) in try links(of: cid, raw) } }

@@ -9,7 +9,7 @@ public enum CARExport {
     /// Writes the DAGs under `roots` to `writer` in depth-first pre-order (a node, then each
     /// child subtree in link order), each block once: the order of go-car's and Kubo's
     /// `dag export`. dag-pb and dag-cbor links are followed; raw blocks end the walk; identity CIDs are not
-    /// written (their CID holds the data). Every block the getter returns is verified against
+    /// written (their CID holds the data) but what they link to is (`Blocks.expandingIdentity`). Every block the getter returns is verified against
     /// its CID first. Another codec is an error (its links cannot be followed).
     ///
     /// Memory: one CID per distinct block visited (the no-duplicates set) plus the DFS stack.
@@ -19,11 +19,10 @@ public enum CARExport {
     ) throws {
         try checkRoots(roots)
         var seen = Set<CID>()
-        var stack = Array(roots.reversed())
+        var stack = Array(try expanded(roots).reversed())
         while let cid = stack.popLast() {
             try CancellationToken.process.check()
             guard seen.insert(cid).inserted else { continue }
-            if cid.multihash.code == .identity { continue }
             try checkCodec(cid)
             let bytes = try getBlock(cid)
             try bytes.withUnsafeBytes { (raw) throws in
@@ -53,11 +52,10 @@ public enum CARExport {
         var seen = Set<CID>()
         var verifier = BlockVerifier(threads: threads)
         var ready: [CID: UnsafeRawBufferPointer] = [:]
-        var stack = Array(roots.reversed())
+        var stack = Array(try expanded(roots).reversed())
         while let cid = stack.popLast() {
             try CancellationToken.process.check()
             guard seen.insert(cid).inserted else { continue }
-            if cid.multihash.code == .identity { continue }
             try checkCodec(cid)
             let bytes: UnsafeRawBufferPointer
             if let prefetched = ready.removeValue(forKey: cid) {
@@ -74,8 +72,7 @@ public enum CARExport {
             var batchSize = 0
             var queued = Set<CID>()
             for child in links where batchSize < batchBytes {
-                guard !seen.contains(child), ready[child] == nil, child.multihash.code != .identity,
-                      queued.insert(child).inserted else { continue }
+                guard !seen.contains(child), ready[child] == nil, queued.insert(child).inserted else { continue }
                 try CancellationToken.process.check()  // a lookup may read from disk
                 try checkCodec(child)
                 let bytes = try getUnverifiedBlock(child)
@@ -89,9 +86,15 @@ public enum CARExport {
         }
     }
 
-    /// The links of a block (`Blocks.links(of:_:)`), as a CAR error.
+    /// The links of a block, identity links expanded (`Blocks.linksThroughIdentity`: an
+    /// identity CID is never written, but what it links to is), as a CAR error.
     static func links(of cid: CID, _ raw: UnsafeRawBufferPointer) throws(CARError) -> [CID] {
-        do { return try Blocks.links(of: cid, raw) } catch { throw CARError(error) }
+        do { return try Blocks.linksThroughIdentity(of: cid, raw) } catch { throw CARError(error) }
+    }
+
+    /// Roots with identity roots expanded to what they link to.
+    static func expanded(_ roots: [CID]) throws(CARError) -> [CID] {
+        do { return try Blocks.expandingIdentity(roots) } catch { throw CARError(error) }
     }
 
     /// The roots come from outside: Kubo's rules for secure CIDs apply (`CIDSecurity`).

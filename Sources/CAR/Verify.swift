@@ -163,7 +163,11 @@ public enum CARVerifier {
                 let key = CIDKey(cid)
                 guard try visited.insert(key) else { continue }
                 if visited.count & 4095 == 0 { try CancellationToken.process.check() }
-                if cid.multihash.code == .identity { continue }
+                if cid.multihash.code == .identity {
+                    // Never in a CAR: what it links to must be (links are stored expanded, so only a root gets here).
+                    stack.append(contentsOf: try CARExport.expanded([cid]).reversed())
+                    continue
+                }
                 guard let value = try present.value(for: key) else {
                     throw CARError(.incompleteDAG, "the DAG under root \(root) is incomplete: block \(cid) is missing")
                 }

@@ -45,9 +45,15 @@ final class DAGVerifier: @unchecked Sendable {
         self.order = order
         self.duplicates = duplicates
         self.maxUnlinked = max(0, maxUnlinked)
-        stack = [root]
-        expected = [root]
+        // An identity root is never sent: what it links to is due instead (`expandingIdentity`).
+        let start = root.multihash.code != .identity ? [root] : scope == .block ? [] : ((try? expandingIdentity([root])) ?? [])
+        stack = Array(start.reversed())
+        expected = Set(start)
+        if root.multihash.code == .identity, (try? expandingIdentity([root])) == nil { invalidRoot = true }
     }
+
+    /// An identity root whose content does not decode: the fetch fails at `finish`.
+    private var invalidRoot = false
 
     /// Reads the whole body, then checks the DAG's completeness.
     func consume(_ response: HTTPClientResponse, _ what: String, _ body: (Block) throws -> Void) async throws {
@@ -110,9 +116,9 @@ final class DAGVerifier: @unchecked Sendable {
     private func accept(_ cid: CID, _ bytes: UnsafeRawBufferPointer, _ body: (Block) throws -> Void) throws {
         let strict = order == .dfs || scope == .block
         if strict {
-            // The walk's next block: identity links and blocks already received are passed
-            // over (dups=n: the remote does not send them again).
-            while let next = stack.last, next != cid, isIdentity(next) || children[next] != nil { stack.removeLast() }
+            // The walk's next block: blocks already received are passed over (dups=n: the
+            // remote does not send them again; identity links were expanded when pushed).
+            while let next = stack.last, next != cid, children[next] != nil { stack.removeLast() }
         }
         if let known = children[cid] {
             guard duplicates else { throw RemoteError(.verification, "block \(cid) was sent twice (the remote promised dups=n)") }
@@ -136,6 +142,7 @@ final class DAGVerifier: @unchecked Sendable {
             stack.removeLast()
         }
         try requireValidBlock(cid, bytes)
+        // Identity links expanded in place: their blocks are never sent, what they link to is.
         let links = scope == .block ? [] : try linksOfFetched(cid, bytes)
         if strict {
             children[cid] = duplicates ? links : []
@@ -155,14 +162,11 @@ final class DAGVerifier: @unchecked Sendable {
         try body(Block(cid: cid, bytes: Array(bytes)))
     }
 
-    private func isIdentity(_ cid: CID) -> Bool { cid.multihash.code == .identity }
-
     /// `.unknown` order: the links of a block just reached; blocks already received among
     /// them (and below them) are reached too, the others are expected.
     private func reach(_ links: [CID]) {
         var stack = links
         while let link = stack.popLast() {
-            guard !isIdentity(link) else { continue }
             if let below = unlinked.removeValue(forKey: link) {
                 stack.append(contentsOf: below)
             } else if children[link] == nil {
@@ -176,13 +180,16 @@ final class DAGVerifier: @unchecked Sendable {
     /// exactly when nothing but blocks already received is left on its stack: no second set
     /// of every CID is built at the end (the peak of a large fetch).
     func finish() throws {
+        if invalidRoot {
+            throw RemoteError(.verification, "the identity root \(root) does not decode as a block of its codec")
+        }
         if order == .dfs || scope == .block {
-            if let missing = stack.last(where: { !isIdentity($0) && children[$0] == nil }) {
+            if let missing = stack.last(where: { children[$0] == nil }) {
                 throw RemoteError(.verification, "the DAG of \(root) is incomplete: block \(missing) is missing")
             }
             return
         }
-        if let missing = expected.first(where: { !isIdentity($0) }) {
+        if let missing = expected.first {
             throw RemoteError(.verification, "the DAG of \(root) is incomplete: block \(missing) is missing")
         }
         if let stray = unlinked.keys.first {
@@ -203,9 +210,11 @@ func requireValidBlock(_ cid: CID, _ bytes: UnsafeRawBufferPointer) throws {
     }
 }
 
-/// The links of a verified block; one that does not decode is a `.verification` error.
+/// The links of a verified block, identity links expanded in place (`linksThroughIdentity`:
+/// an identity CID's block is never sent, what it links to must be); one that does not decode
+/// is a `.verification` error.
 func linksOfFetched(_ cid: CID, _ bytes: UnsafeRawBufferPointer) throws -> [CID] {
-    do { return try links(of: cid, bytes) } catch {
+    do { return try linksThroughIdentity(of: cid, bytes) } catch {
         throw RemoteError(.verification, "block \(cid) does not decode: \(error)")
     }
 }

@@ -107,8 +107,13 @@ public struct Pusher: Sendable {
             pending.removeAll(keepingCapacity: true)
         }
         while let cid = stack.popLast() {
-            guard seen.insert(cid).inserted, cid.multihash.code != .identity else { continue }
+            guard seen.insert(cid).inserted else { continue }
             try Task.checkCancellation()
+            if cid.multihash.code == .identity {
+                // Never sent (its CID holds it), but what it links to is part of the DAG.
+                stack.append(contentsOf: try expandingIdentity([cid]).reversed())
+                continue
+            }
             var children: [CID] = []
             var size = 0
             if !hasLinks(cid.codec) {

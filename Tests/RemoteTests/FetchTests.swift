@@ -78,6 +78,46 @@ import CairnTestSupport
         }
     }
 
+    /// A DAG whose root links, through an identity dag-pb node, to a leaf: R → I(identity) → A,
+    /// and R → B. Blocks by CID (I is not among them: its CID holds it).
+    static func identityDAG() throws -> (root: CID, identity: CID, under: CID, blocks: [CID: [UInt8]]) {
+        func raw(_ text: String) throws -> (CID, [UInt8]) {
+            let bytes = Array(text.utf8)
+            var sha = TestSHA256()
+            sha.update(bytes)
+            return (CID.v1(codec: .raw, multihash: try Multihash(code: .sha2_256, digest: sha.finalize())), bytes)
+        }
+        let (a, aBytes) = try raw("under an identity node")
+        let (b, bBytes) = try raw("beside it")
+        let inner = PBNode(links: [PBLink(hash: a, name: "a", tsize: UInt64(aBytes.count))], data: UnixFSData.directory().bytes).bytes
+        let identity = CID.v1(codec: .dagPB, multihash: try Multihash(code: .identity, digest: inner))
+        let rootBytes = PBNode(links: [PBLink(hash: b, name: "b", tsize: UInt64(bBytes.count)), PBLink(hash: identity, name: "i", tsize: 0)],
+                               data: UnixFSData.directory().bytes).bytes
+        var sha = TestSHA256()
+        sha.update(rootBytes)
+        let root = CID.v1(codec: .dagPB, multihash: try Multihash(code: .sha2_256, digest: sha.finalize()))
+        return (root, identity, a, [root: rootBytes, a: aBytes, b: bBytes])
+    }
+
+    /// An identity CID is never sent (its CID holds its block), but what it links to is part of
+    /// the DAG: a CAR that leaves out the blocks under an identity dag-pb node (this test node's
+    /// walk skips what it does not hold, so it never reaches them) is incomplete, in either
+    /// order; a hostile pass found such fetches accepted, and pinned, with the leaf missing.
+    @Test(arguments: ["; version=1; order=dfs; dups=n", "; version=1; order=unk; dups=n"])
+    func blocksUnderAnIdentityNodeAreRequired(parameters: String) async throws {
+        let dag = try Self.identityDAG()
+        let gateway = GatewayTestNode(blocks: dag.blocks)
+        gateway.carParameters = parameters
+        try await gateway.serve { base in
+            let error = await #expect(throws: RemoteError.self) { _ = try await Self.fetch(base, dag.root) }
+            #expect(error?.code == .verification)
+            #expect(error?.message.contains("block \(dag.under) is missing") == true, "\(error?.message ?? "")")
+            // Block by block, the leaf under the identity node is asked for too.
+            let raw = try await Self.fetch(base, dag.root, mode: .raw)
+            #expect(raw == dag.blocks)
+        }
+    }
+
     /// `order=unk` (spec/remote.md §6): blocks not yet linked from the root wait, at most
     /// `maxUnlinkedBlocks` of them. A CAR written leaves first (the root last) holds all but
     /// the root so until the end, and verifies within a limit that allows it; with a lower

@@ -1,5 +1,7 @@
 import Testing
 import Foundation
+import BlockStore
+import Blocks
 import Multiformats
 import Remote
 import CairnTestSupport
@@ -50,6 +52,29 @@ import CairnTestSupport
         server.stop()
         let verify = try await runCairn(["store", "verify", "--store", serverStore])
         #expect(verify.status == 0, "\(verify.stdoutText) \(verify.stderr)")
+    }
+
+    /// A DAG that reaches a leaf only through an identity dag-pb node: the server's
+    /// `dag/export` sends the leaf (an identity CID is never written, what it links to is), the
+    /// fetch requires it, and the fetched pin verifies whole.
+    @Test func fetchThroughAnIdentityNode() async throws {
+        let layer = try LocalLayer("serve-identity")
+        defer { layer.remove() }
+        let dag = try FetchTests.identityDAG()
+        let serverStore = layer.directory.appendingPathComponent("server").path
+        do {
+            let store = try BlockStore(layout: StoreLayout(root: serverStore))
+            _ = try store.putMany(dag.blocks.map { Block(cid: $0.key, bytes: $0.value) })
+        }
+        let server = try ServeNode(store: serverStore)
+        defer { server.stop() }
+        let localStore = layer.directory.appendingPathComponent("local").path
+        let fetch = try await runCairn(["fetch", dag.root.description, "--from", server.url, "--store", localStore])
+        #expect(fetch.status == 0, "\(fetch.stderr)")
+        let verify = try await runCairn(["pin", "verify", "--store", localStore])
+        #expect(verify.status == 0, "\(verify.stdoutText) \(verify.stderr)")
+        let has = try await runCairn(["block", "stat", dag.under.description, "--store", localStore])
+        #expect(has.status == 0, "\(has.stderr)")
     }
 
     /// No `--from`: the address comes from `$IPFS_PATH/api` (a multiaddr, as Kubo writes it).

@@ -71,7 +71,11 @@ final class CARWalk: @unchecked Sendable {
             switch step {
             case let .block(c), let .all(c), let .entity(c), let .file(c, _, _), let .shard(c): cid = c
             }
-            if cid.multihash.code == .identity { continue }  // never sent as a block
+            if cid.multihash.code == .identity {
+                // Never sent as a block (its CID holds it), but what it links to is walked.
+                try cid.multihash.digest.withUnsafeBytes { try expand(step, cid, $0, store) }
+                continue
+            }
             let repeated = duplicates ? false : try sent.contains(cid)
             if case .all = step, repeated, !duplicates { continue }  // its whole DAG went out already
             if duplicates || !repeated {

@@ -90,7 +90,11 @@ final class RemoteHTTP: Sendable {
                 let text = self.redact(String(decoding: (try? await collectBody(response, limit: 64 << 10, what)) ?? [], as: UTF8.self))
                 return try failure(response.status, text)
             }
-            return try await small ? exchange() : self.withDeadline(limit, what, exchange)
+            // A small call's body is read under `CallDeadline` (checked on every piece), so an
+            // answer dripping a byte at a time cannot outlast the deadline either.
+            return try await small
+                ? CallDeadline.$current.withValue(CallDeadline(end: .now + limit, limit: limit, base: self.base)) { try await exchange() }
+                : self.withDeadline(limit, what, exchange)
         }
     }
 
@@ -212,9 +216,26 @@ func checkStreamError(_ response: HTTPClientResponse, _ what: String) throws {
 }
 
 /// Reads a whole (small) body, up to `limit` bytes.
+/// The end of a small call (`RemoteHTTP.send(small:)`), for the body readers to check: the
+/// read timeout restarts with every byte, so a remote dripping its answer would hold the call
+/// far past its deadline without it.
+struct CallDeadline: Sendable {
+    let end: ContinuousClock.Instant
+    let limit: Duration
+    let base: String
+    @TaskLocal static var current: CallDeadline?
+
+    /// Throws `.unreachable` once the current small call's deadline has passed.
+    static func check(_ what: String) throws {
+        guard let deadline = current, ContinuousClock.now > deadline.end else { return }
+        throw RemoteError(.unreachable, "\(what): no complete answer from \(deadline.base) within \(deadline.limit.goString)")
+    }
+}
+
 func collectBody(_ response: HTTPClientResponse, limit: Int = 16 << 20, _ what: String) async throws -> [UInt8] {
     var bytes: [UInt8] = []
     for try await buffer in response.body {
+        try CallDeadline.check(what)
         guard bytes.count + buffer.readableBytes <= limit else {
             throw RemoteError(.remote, "\(what): the answer is larger than \(limit) bytes")
         }
@@ -250,6 +271,7 @@ func forEachLine(_ response: HTTPClientResponse, _ what: String, _ line: ([UInt8
 func readLines(_ response: HTTPClientResponse, _ what: String, while line: ([UInt8]) throws -> Bool) async throws -> Bool {
     var pending: [UInt8] = []
     for try await buffer in response.body {
+        try CallDeadline.check(what)
         for byte in buffer.readableBytesView {
             if byte == UInt8(ascii: "\n") {
                 if !pending.isEmpty, try !line(pending) { return false }

@@ -232,9 +232,14 @@ public final class KuboBlockHolder: RemoteBlockHolder {
         return named.map(\.cid)
     }
 
+    /// `pin/rm?arg=CID`, whose answer must name the CID (`{"Pins":[CID]}`, as pin/add's): an
+    /// answer that does not is an error, never an unpin reported that did not happen.
     private func unpin(_ cid: CID) async throws {
         struct Answer: Decodable, Sendable { var Pins: [String] }
-        _ = try await rpc.json(Answer.self, "pin/rm", [("arg", cid.description)], idempotent: false)
+        guard case .value(let answer) = try await rpc.json(Answer.self, "pin/rm", [("arg", cid.description)], idempotent: false),
+              answer.Pins.contains(where: { (try? CID($0))?.multihash == cid.multihash }) else {
+            throw RemoteError(.remote, "pin/rm on \(base) did not confirm the removal of the pin of \(cid)")
+        }
     }
 
     /// `pin/ls?type=recursive&names=true&stream=true`, filtered by exact name here: the server's

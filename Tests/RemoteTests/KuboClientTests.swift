@@ -204,4 +204,19 @@ import CairnTestSupport
             #expect(node.callLog.count > cids.count)  // the failed calls were made again
         }
     }
+
+    /// A `pin/rm` answer that does not name the CID (`{"Pins":[]}`) is an error, never an
+    /// unpin reported that did not happen (found by a hostile pass).
+    @Test func anUnconfirmedUnpinIsAnError() async throws {
+        let node = KuboTestNode()
+        let root = try CID("bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e")
+        node.addPin(root, name: "cache")
+        node.pinRemoveConfirmsNothing = true
+        try await node.serve { base in
+            let remote = try kubo(base) { $0.attempts = 1 }
+            defer { Task { await remote.close() } }
+            let error = await #expect(throws: RemoteError.self) { _ = try await remote.unpinAll("cache") }
+            #expect(error?.message.contains("did not confirm the removal of the pin of \(root)") == true, "\(error?.message ?? "")")
+        }
+    }
 }

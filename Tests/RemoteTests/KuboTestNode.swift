@@ -41,6 +41,8 @@ final class KuboTestNode: @unchecked Sendable {
     var refsLocalError: String?
     /// Break off `dag/export` half-way with this error in the `X-Stream-Error` trailer.
     var exportStreamError: String?
+    /// `pin/rm` answers `{"Pins":[]}` and removes nothing (a node that does not confirm).
+    var pinRemoveConfirmsNothing = false
 
     func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()
@@ -112,6 +114,9 @@ final class KuboTestNode: @unchecked Sendable {
             return KuboExchanges.pins(cid).response()
         case "pin/rm":
             guard let arg, let cid = try? CID(arg) else { return KuboExchanges.badArgument.response() }
+            if pinRemoveConfirmsNothing {
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: "{\"Pins\":[]}\n")))
+            }
             let removed = locked { () -> Bool in
                 let before = pinList.count
                 pinList.removeAll { $0.cid.multihash == cid.multihash }

@@ -55,6 +55,7 @@ struct FetchCommand: AsyncParsableCommand {
         // The outputs are checked before anything is fetched or stored (all or nothing).
         var existing = stat()
         if let output, lstat(output, &existing) == 0 { throw CLIError("\(output) already exists") }
+        for path in [output, car].compactMap({ $0 }) { try requireWritableParent(of: path) }
         let carFile = try car.map { path in try storeCall { try CAROutputFile(path: path) } }
         let blockStore = try store.open(create: true)
         let sink = try await fetchIntoStore(root, from: address, remote: remote, store: blockStore, pinName: pinName,
@@ -69,6 +70,18 @@ struct FetchCommand: AsyncParsableCommand {
         }
         writeStandardOutput("fetched \(root): \(sink.blocks) blocks (\(sink.bytes) bytes) from \(address)\n")
     }
+}
+
+/// The folder `path` would be written in exists, is a directory and can be written: checked
+/// before anything is fetched, so that a fetch whose output cannot be made changes nothing.
+func requireWritableParent(of path: String) throws {
+    let parent = (path as NSString).deletingLastPathComponent
+    let folder = parent.isEmpty ? "." : parent
+    var info = stat()
+    guard stat(folder, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+        throw CLIError("cannot write \(path): \(folder) is not a directory")
+    }
+    guard access(folder, W_OK) == 0 else { throw CLIError("cannot write \(path): \(folder) is not writable") }
 }
 
 /// Fetches `root`'s DAG from `address`, every block verified, into `blockStore`, all or

@@ -124,7 +124,9 @@ extension OCICommand {
         func run() async throws {
             let root = try parseSecureCID(cid)
             let address = try RemoteOptions.address(from)
-            guard !FileManager.default.fileExists(atPath: output) else { throw CLIError("\(output) already exists") }
+            var existing = stat()
+            guard lstat(output, &existing) != 0 else { throw CLIError("\(output) already exists") }
+            try requireWritableParent(of: output)
             let blockStore = try store.open(create: true)
             let sink = try await fetchIntoStore(root, from: address, remote: remote, store: blockStore, pinName: nil)
             let parent = (output as NSString).deletingLastPathComponent

@@ -76,4 +76,22 @@ import CairnTestSupport
             #expect(text == "Error: interrupted\n")
         }
     }
+
+    /// An output that cannot be made (its folder missing) is refused before anything is
+    /// fetched: nothing asked of the node, nothing stored, nothing pinned.
+    @Test func anUnwritableOutputIsRefusedFirst() async throws {
+        let layer = try LocalLayer("cli-output")
+        defer { layer.remove() }
+        let root = try layer.add("t", ["f": SplitMix64.bytes(seed: 32, count: 20_000)])
+        let node = KuboTestNode()
+        try await node.serve { base in
+            let fetched = layer.directory.path + "/fetched"
+            for output in [["-o", layer.directory.path + "/absent/out"], ["--car", layer.directory.path + "/absent/out.car"]] {
+                let run = try await runCairn(["fetch", root.description, "--from", base, "--store", fetched] + output)
+                #expect(run.status == 1 && run.stderr.contains("is not a directory"), "\(run.stderr)")
+            }
+            #expect(node.callLog.isEmpty, "\(node.callLog)")
+            #expect(!FileManager.default.fileExists(atPath: fetched + "/index.sqlite"))
+        }
+    }
 }

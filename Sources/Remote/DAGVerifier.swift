@@ -31,6 +31,14 @@ final class DAGVerifier: @unchecked Sendable {
     private var expected: Set<CID> = []
     private var unlinked: [CID: [CID]] = [:]
     let maxUnlinked: Int
+    /// The most CIDs the checks may hold at once (the walk's stack, the links expected, those
+    /// of blocks not yet linked, and with duplicates the links kept per block): a remote
+    /// choosing a deep chain of wide nodes (depth × fanout) or wide nodes nothing links to
+    /// cannot grow the client without bound (a hostile pass saw 1.3 GB). A DAG needs far fewer:
+    /// a depth-first walk holds its depth times its widest node.
+    let maxHeldLinks: Int
+    /// Links held in `unlinked` and (duplicates) in `children`.
+    private var keptLinks = 0
     private var pending: [UInt8] = []
     private var offset = 0
     private var headerRead = false
@@ -39,12 +47,13 @@ final class DAGVerifier: @unchecked Sendable {
     static var maxSection: Int { 8 << 20 }
     static var maxBlock: Int { 2 << 20 }
 
-    init(root: CID, scope: FetchScope, order: Order, duplicates: Bool, maxUnlinked: Int = 1 << 20) {
+    init(root: CID, scope: FetchScope, order: Order, duplicates: Bool, maxUnlinked: Int = 1 << 20, maxHeldLinks: Int = 1 << 19) {
         self.root = root
         self.scope = scope
         self.order = order
         self.duplicates = duplicates
         self.maxUnlinked = max(0, maxUnlinked)
+        self.maxHeldLinks = max(1, maxHeldLinks)
         // An identity root is never sent: what it links to is due instead (`expandingIdentity`).
         let start = root.multihash.code != .identity ? [root] : scope == .block ? [] : ((try? expandingIdentity([root])) ?? [])
         stack = Array(start.reversed())
@@ -125,6 +134,9 @@ final class DAGVerifier: @unchecked Sendable {
             if strict, stack.last == cid {
                 stack.removeLast()
                 stack.append(contentsOf: known.reversed())  // its subtree may come again too
+                guard stack.count + keptLinks <= maxHeldLinks else {
+                    throw RemoteError(.verification, "the DAG of \(root) as sent needs more than \(maxHeldLinks) links held at once to be checked (at \(cid)): refused")
+                }
             }
             return
         }
@@ -146,6 +158,7 @@ final class DAGVerifier: @unchecked Sendable {
         let links = scope == .block ? [] : try linksOfFetched(cid, bytes)
         if strict {
             children[cid] = duplicates ? links : []
+            if duplicates { keptLinks += links.count }
             stack.append(contentsOf: links.reversed())
         } else {
             children[cid] = []  // received (duplicates are only recognised)
@@ -153,10 +166,14 @@ final class DAGVerifier: @unchecked Sendable {
                 reach(links)
             } else {
                 unlinked[cid] = links
+                keptLinks += links.count
                 guard unlinked.count <= maxUnlinked else {
                     throw RemoteError(.verification, "more than \(maxUnlinked) blocks came that no block of the DAG of \(root) received so far links to (order=unk): refused (\(cid) is one)")
                 }
             }
+        }
+        guard stack.count + expected.count + keptLinks <= maxHeldLinks else {
+            throw RemoteError(.verification, "the DAG of \(root) as sent needs more than \(maxHeldLinks) links held at once to be checked (at \(cid)): refused")
         }
         blockCount += 1
         try body(Block(cid: cid, bytes: Array(bytes)))
@@ -168,6 +185,7 @@ final class DAGVerifier: @unchecked Sendable {
         var stack = links
         while let link = stack.popLast() {
             if let below = unlinked.removeValue(forKey: link) {
+                keptLinks -= below.count
                 stack.append(contentsOf: below)
             } else if children[link] == nil {
                 expected.insert(link)

@@ -55,6 +55,9 @@ public struct RemoteSettings: Sendable {
     /// from the root through blocks received (a CAR written leaves first has its leaves so
     /// until their parents come); more fail the fetch (spec/remote.md §6).
     public var maxUnlinkedBlocks = 1 << 20
+    /// The most CIDs a fetch's checks may hold at once (the depth-first walk's stack, links
+    /// expected, links of blocks not yet linked): more fail the fetch (spec/remote.md §6).
+    public var maxHeldLinks = 1 << 19
 
     public init(auth: RemoteAuth? = nil) {
         self.auth = auth

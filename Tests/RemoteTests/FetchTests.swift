@@ -118,6 +118,26 @@ import CairnTestSupport
         }
     }
 
+    /// The links a fetch's checks hold at once are bounded (`maxHeldLinks`): the test DAG's
+    /// root holds a few links, so a bound below them refuses it in either order, and the
+    /// default passes it (a hostile remote's deep chain of wide nodes grew the client to 1.3 GB).
+    @Test(arguments: ["; version=1; order=dfs; dups=n", "; version=1; order=unk; dups=n"])
+    func heldLinksAreBounded(parameters: String) async throws {
+        let (layer, root, blocks) = try Self.setUp()
+        defer { layer.remove() }
+        let gateway = GatewayTestNode(blocks: blocks)
+        gateway.carParameters = parameters
+        try await gateway.serve { base in
+            #expect(try await Self.fetch(base, root) == blocks)
+            var settings = RemoteSettings()
+            settings.maxHeldLinks = 1
+            let remote = GatewayBlockHolder(address: try RemoteAddress(parsing: base), settings: settings)
+            defer { Task { await remote.close() } }
+            let error = await #expect(throws: RemoteError.self) { try await remote.fetch(root, scope: .all) { _ in } }
+            #expect(error?.message.contains("needs more than 1 links held at once") == true, "\(error?.message ?? "")")
+        }
+    }
+
     /// `order=unk` (spec/remote.md §6): blocks not yet linked from the root wait, at most
     /// `maxUnlinkedBlocks` of them. A CAR written leaves first (the root last) holds all but
     /// the root so until the end, and verifies within a limit that allows it; with a lower

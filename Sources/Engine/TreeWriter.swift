@@ -164,6 +164,11 @@ struct TreeWriter {
         }
     }
 
+    /// The longest path written, the output's own path included: Linux's PATH_MAX (4096)
+    /// less room for the temporary name the tree is written under before its rename, so that
+    /// a partial tree can always be removed by path.
+    static let maximumPathBytes = 4000
+
     /// A directory being written: its descriptor (-1 while the walk is far below it), and the
     /// subdirectories still to fill.
     private struct Frame {
@@ -227,6 +232,12 @@ struct TreeWriter {
         try reader.forEachEntry(ofDirectory: cid) { entry in
             try Self.checkName(entry.name, in: cid)
             let childPath = path + "/" + String(decoding: entry.name, as: UTF8.self)
+            // Paths past PATH_MAX are refused: the kernel's path calls (and every tool after
+            // this one: rm, tar, cd) cannot reach them, and a chain of 100 000 directories was
+            // held as 100 000 ever longer paths (memory quadratic in the depth).
+            guard childPath.utf8.count <= Self.maximumPathBytes else {
+                throw EngineError(.invalidInput, "the tree of \(cid) reaches a path longer than \(Self.maximumPathBytes) bytes (PATH_MAX is 4096): \(String(childPath.prefix(80)))…")
+            }
             try Self.withCString(entry.name) { name in
                 switch try reader.kind(of: entry.cid) {
                 case .file:

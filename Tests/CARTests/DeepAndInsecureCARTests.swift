@@ -59,6 +59,53 @@ import Blocks
                 "the export is the same CAR, blocks depth first from the root")
     }
 
+    /// A CAR of `depth` directories nested one in the other (each entry named "d"), a file at
+    /// the bottom.
+    static func directoryChainCAR(depth: Int, to path: String) throws -> CID {
+        let leaf = Array("bottom\n".utf8)
+        var blocks: [(CID, [UInt8])] = []
+        var child = try sha256CID(.raw, leaf)
+        blocks.append((child, leaf))
+        var name = "f"
+        for _ in 0..<depth {
+            let bytes = PBNode(links: [PBLink(hash: child, name: name, tsize: 0)], data: UnixFSData.directory().bytes).bytes
+            child = try sha256CID(.dagPB, bytes)
+            blocks.append((child, bytes))
+            name = "d"
+        }
+        var writer = try CARWriter(output: CARMemoryOutput(), roots: [child])
+        for (cid, bytes) in blocks.reversed() { try writer.put(Block(cid: cid, bytes: bytes)) }
+        try writer.finish()
+        try Data(writer.output.bytes).write(to: URL(fileURLWithPath: path))
+        return child
+    }
+
+    /// `get` of directories nested past PATH_MAX (4000 bytes of path) is refused, nothing left
+    /// behind; 1000 levels (2000 bytes) are written. A hostile pass saw 16 000 levels take 322 MB
+    /// (every level held its whole path) and 100 000 never finish.
+    @Test func directoriesNestedPastPathMax() throws {
+        let directory = try makeTemporaryDirectory("cli-deep-dirs")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = directory.appendingPathComponent("store").path
+        for (depth, fits) in [(1000, true), (3000, false)] {
+            let car = directory.appendingPathComponent("dirs-\(depth).car").path
+            let root = try Self.directoryChainCAR(depth: depth, to: car)
+            let imported = try CairnProcess.run(["car", "import", "--store", store, car])
+            #expect(imported.status == 0, "\(imported.stderr)")
+            let out = directory.appendingPathComponent("out-\(depth)").path
+            let get = try CairnProcess.run(["get", "--store", store, root.description, "-o", out])
+            if fits {
+                #expect(get.status == 0, "\(get.stderr)")
+                let bottom = out + String(repeating: "/d", count: depth - 1) + "/f"
+                #expect(try Data(contentsOf: URL(fileURLWithPath: bottom)) == Data("bottom\n".utf8))
+            } else {
+                #expect(get.status == 1 && get.stderr.contains("longer than 4000 bytes (PATH_MAX is 4096)"), "\(get.stderr)")
+                let left = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+                #expect(left.allSatisfy { !$0.hasPrefix("out-\(depth)") && !$0.contains("cairn-get") }, "\(left) \(get.stderr)")
+            }
+        }
+    }
+
     /// A CAR with a block or a root whose CID has a 1-byte sha2-256 digest is refused by
     /// verify, ls and import (nothing stored).
     @Test func insecureCIDsAreRefused() throws {

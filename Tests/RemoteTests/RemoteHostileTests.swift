@@ -160,4 +160,28 @@ import CairnTestSupport
             #expect(error?.message.contains("no complete answer from") == true, "\(error?.message ?? "")")
         }
     }
+
+    /// The Cluster's `/allocations` as one array is read a pin at a time: names holding braces,
+    /// brackets and escaped quotes split right, 200 000 spaces before the array cost nothing
+    /// (each byte rechecked the line: 10 s), and an array cut short is an error.
+    @Test func clusterAllocationsArraysAreSplitAsTheyCome() async throws {
+        let a = "bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
+        let b = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
+        let tricky = #"c}]{\"["#
+        let body = String(repeating: " ", count: 200_000) + "[ {\"cid\":\"\(a)\",\"name\":\"\(tricky)\",\"max_depth\":-1},\n"
+            + "{\"cid\":\"\(b)\",\"name\":\"other\",\"allocations\":[{\"x\":[1,2]}]} ,{\"cid\":\"\(b)\",\"name\":\"c}]{\\\"[\"} ]\n"
+        for (answer, complete) in [(body, true), (String(body.dropLast(3)), false)] {
+            try await serveOnLoopback("cluster-array", respond: { _ in Self.answer(.ok, answer) }) { port in
+                let remote = try ClusterTests.cluster("cluster+http://127.0.0.1:\(port)", proxy: "http://127.0.0.1:\(port)") { $0.attempts = 1 }
+                defer { Task { await remote.close() } }
+                if complete {
+                    let pins = try await remote.pins("c}]{\"[")
+                    #expect(pins.map(\.cid.description) == [a, b], "\(pins)")
+                } else {
+                    let error = await #expect(throws: RemoteError.self) { _ = try await remote.pins("x") }
+                    #expect(error?.message.contains("ends inside its array") == true, "\(error?.message ?? "")")
+                }
+            }
+        }
+    }
 }

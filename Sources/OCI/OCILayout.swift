@@ -274,6 +274,7 @@ public struct OCILayout: Sendable {
             let position = add(OCIBlob(digest: declared, size: nil, mediaType: OCIMediaType.dockerConfig, role: .config, path: configName))
             image.config = position
             var diffIDs: [OCIDigest] = []
+            var configRead = false
             do {
                 let bytes = try container.read(configName, limit: 16 << 20)
                 let actual = OCIDigest.of(bytes)
@@ -285,11 +286,14 @@ public struct OCILayout: Sendable {
                     diffIDs = try (config.rootfs?.diff_ids ?? []).map { text throws(OCIError) in
                         try OCIDigest(text, context: "\(path): config \(configName) diff_id")
                     }
+                    configRead = true
                 }
             } catch {
                 issues.append(OCIIssue(error.code == .missingBlob ? OCIError(.missingBlob, "\(path): config \(configName) is missing") : error, blob: configName))
             }
-            if !diffIDs.isEmpty && diffIDs.count != entry.Layers.count {
+            // A config read whole must list one diff_id per layer: none at all would leave every
+            // layer (whose only digest is its diff_id) unchecked.
+            if configRead && diffIDs.count != entry.Layers.count {
                 issues.append(OCIIssue(OCIError(.mismatch, "\(path): config \(configName) lists \(diffIDs.count) diff_ids for \(entry.Layers.count) layers"),
                                        blob: configName, expected: "\(entry.Layers.count)", actual: "\(diffIDs.count)"))
                 diffIDs = []

@@ -87,4 +87,32 @@ import Testing
         let device = try CairnProcess.run(["oci", "verify", "/dev/zero"])
         #expect(device.status == 1 && device.stderr.contains("is not a regular file"), "\(device.stderr)")
     }
+
+    /// A docker-archive whose config lists no diff_ids: its layers (whose only digest is their
+    /// diff_id) would go unchecked, so the count must match (found by a hostile pass).
+    @Test func aDockerArchiveConfigWithoutDiffIDsIsRefused() throws {
+        let fixtures = try Fixtures.get()
+        let scratch = try makeTemporaryDirectory("oci-docker-diffids")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let tree = scratch.appendingPathComponent("tree")
+        try FileManager.default.createDirectory(at: tree, withIntermediateDirectories: true)
+        try Tool.must("tar", ["-xf", fixtures.dockerArchive.path, "-C", tree.path])
+        let manifestURL = tree.appendingPathComponent("manifest.json")
+        var manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: manifestURL)) as! [[String: Any]]
+        let configName = manifest[0]["Config"] as! String
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: tree.appendingPathComponent(configName))) as! [String: Any]
+        var rootfs = config["rootfs"] as! [String: Any]
+        rootfs["diff_ids"] = [String]()
+        config["rootfs"] = rootfs
+        let bytes = [UInt8](try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys]))
+        let name = String(LayoutCopy.sha256(bytes).dropFirst("sha256:".count)) + ".json"
+        try Data(bytes).write(to: tree.appendingPathComponent(name))
+        try FileManager.default.removeItem(at: tree.appendingPathComponent(configName))
+        manifest[0]["Config"] = name
+        try JSONSerialization.data(withJSONObject: manifest).write(to: manifestURL)
+        let archive = scratch.appendingPathComponent("edited.tar")
+        try Tool.must("tar", ["-cf", archive.path, "-C", tree.path, "."])
+        let verify = try CairnProcess.run(["oci", "verify", archive.path])
+        #expect(verify.status == 1 && verify.stderr.contains("lists 0 diff_ids for"), "\(verify.stderr)")
+    }
 }

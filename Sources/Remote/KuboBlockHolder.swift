@@ -289,7 +289,7 @@ public final class KuboBlockHolder: RemoteBlockHolder {
         let verifier = DAGVerifier(root: root, scope: scope, order: .dfs, duplicates: false, maxHeldLinks: rpc.http.settings.maxHeldLinks)
         _ = try await rpc.call(
             "dag/export", [("arg", root.description), ("offline", "true")], idempotent: false,
-            timeout: .seconds(3600)
+            timeout: .seconds(3600), headTimeout: rpc.http.settings.callTimeout
         ) { response in
             try await verifier.consume(response, "dag/export", body)
         }

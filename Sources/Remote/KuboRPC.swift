@@ -24,6 +24,7 @@ struct KuboRPC: Sendable {
         _ query: [(String, String)] = [],
         idempotent: Bool,
         timeout: Duration? = nil,
+        headTimeout: Duration? = nil,
         small: Bool = false,
         body: (@Sendable () -> (HTTPClientRequest.Body, String))? = nil,
         expected: @escaping @Sendable (String) -> Bool = { _ in false },
@@ -31,7 +32,7 @@ struct KuboRPC: Sendable {
     ) async throws -> Outcome<T> {
         let limit = timeout ?? http.settings.callTimeout
         let http = self.http
-        return try await http.send(command, limit: limit, idempotent: idempotent, small: small, request: {
+        return try await http.send(command, limit: limit, headLimit: headTimeout, idempotent: idempotent, small: small, request: {
             http.request("/api/v0/" + command, method: .POST, query: query + [("timeout", limit.goString)], body: body?())
         }, read: { .value(try await read($0)) }, failure: { status, text in
             let message = Self.message(of: text)

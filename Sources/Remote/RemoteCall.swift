@@ -59,12 +59,13 @@ final class RemoteHTTP: Sendable {
     }
 
     /// Sends the request `make` builds (once per attempt; retried only when `idempotent`) under
-    /// the deadline `limit`. A 2xx answer goes to `read`; any other status to `failure`, with
+    /// the deadline `limit` (the status line under `headLimit` when given: a stream's answer
+    /// must begin within a call's deadline, however long it may then last). A 2xx answer goes to `read`; any other status to `failure`, with
     /// the start of the body as text, which returns an answer or throws. A `small` answer (a
     /// few bytes, read at once) needs no deadline task of its own: AHC's deadline covers the
     /// wait for the status line and its read timeout the rest, which saves two tasks a call.
     func send<T: Sendable>(
-        _ what: String, limit: Duration, idempotent: Bool, small: Bool = false,
+        _ what: String, limit: Duration, headLimit: Duration? = nil, idempotent: Bool, small: Bool = false,
         request make: @escaping @Sendable () -> HTTPClientRequest,
         read: @escaping @Sendable (HTTPClientResponse) async throws -> T,
         failure: @escaping @Sendable (HTTPResponseStatus, String) throws -> T
@@ -74,7 +75,7 @@ final class RemoteHTTP: Sendable {
             let exchange: @Sendable () async throws -> T = {
                 let response: HTTPClientResponse
                 do {
-                    response = try await self.client.execute(request, timeout: .nanoseconds(limit.nanoseconds))
+                    response = try await self.client.execute(request, timeout: .nanoseconds((headLimit ?? limit).nanoseconds))
                 } catch {
                     throw self.transportError(error, what)
                 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import Foundation
 import Hummingbird
@@ -184,4 +187,53 @@ import CairnTestSupport
             }
         }
     }
+
+    /// A node that answers `dag/export` with `102 Processing` again and again: the answer must
+    /// begin within the call's deadline (the stream's hour starts after its status line; a
+    /// hostile pass saw a fetch with `--timeout 3s` held for minutes).
+    @Test func endlessInformationalAnswersEndAtTheCallDeadline() async throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(listener, pointer, length) == 0 && listen(listener, 8) == 0 && getsockname(listener, pointer, &length) == 0
+            }
+        }
+        try #require(listener >= 0 && bound)
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let stop = ManagedAtomicFlag()
+        let server = Thread {
+            while !stop.isSet, case let client = accept(listener, nil, nil), client >= 0 {
+                Thread {
+                    var buffer = [UInt8](repeating: 0, count: 4096)
+                    _ = read(client, &buffer, buffer.count)
+                    let line = Array("HTTP/1.1 102 Processing\r\n\r\n".utf8)
+                    for _ in 0..<50 where !stop.isSet {
+                        guard write(client, line, line.count) == line.count else { break }
+                        usleep(200_000)
+                    }
+                    close(client)
+                }.start()
+            }
+        }
+        server.start()
+        defer { stop.set(); shutdown(listener, Int32(SHUT_RDWR)); close(listener) }
+        let remote = try kubo("http://127.0.0.1:\(port)") { $0.attempts = 1; $0.callTimeout = .seconds(1) }
+        defer { Task { await remote.close() } }
+        let root = try CID("bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e")
+        let error = await #expect(throws: RemoteError.self) { try await remote.fetch(root, scope: .all) { _ in } }
+        #expect(error?.code == .unreachable, "\(error?.message ?? "")")
+        #expect(error?.message.contains("no answer from") == true, "\(error?.message ?? "")")
+    }
+}
+
+/// A flag set once, read from any thread.
+final class ManagedAtomicFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
 }

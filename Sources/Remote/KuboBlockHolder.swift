@@ -27,7 +27,7 @@ public final class KuboBlockHolder: RemoteBlockHolder {
     public func version() async throws -> [Int] {
         if let known = knownVersion.withLock({ cachedVersion }) { return known }
         struct Answer: Decodable, Sendable { var Version: String }
-        guard case .value(let answer) = try await rpc.json(Answer.self, "version", idempotent: true) else { return [] }
+        guard case .value(let answer) = try await rpc.json(Answer.self, "version", idempotent: true, limit: 64 << 10) else { return [] }
         let found = answer.Version.split(separator: "-").first.map { $0.split(separator: ".").compactMap { Int($0) } } ?? []
         knownVersion.withLock { cachedVersion = found }
         return found

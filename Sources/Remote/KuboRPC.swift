@@ -60,12 +60,15 @@ struct KuboRPC: Sendable {
     }
 
     /// Calls `command` and decodes its one JSON answer.
+    /// Calls `command` and decodes its one JSON answer, at most `limit` bytes: the answers
+    /// read so (`version`, `pin/add`, `pin/rm`, `pin/ls` of one CID) name a handful of CIDs, and
+    /// an answer padded to the general 16 MiB cost ten times that in memory once decoded.
     func json<T: Decodable & Sendable>(
-        _ type: T.Type, _ command: String, _ query: [(String, String)] = [], idempotent: Bool,
+        _ type: T.Type, _ command: String, _ query: [(String, String)] = [], idempotent: Bool, limit: Int = 1 << 20,
         expected: @escaping @Sendable (String) -> Bool = { _ in false }
     ) async throws -> Outcome<T> {
         try await call(command, query, idempotent: idempotent, expected: expected) { response in
-            try decode(T.self, try await collectBody(response, command), command)
+            try decode(T.self, try await collectBody(response, limit: limit, command), command)
         }
     }
 }

@@ -230,6 +230,20 @@ import CairnTestSupport
     }
 }
 
+extension RemoteHostileTests {
+    /// One-value answers are bounded far below the general 16 MiB: a `version` padded to
+    /// 100 KiB is refused, not decoded (answers padded near 16 MiB cost ten times that).
+    @Test func paddedVersionAnswersAreRefused() async throws {
+        let padded = "{\"Version\":\"0.30.0\"" + String(repeating: " ", count: 100 << 10) + "}"
+        try await serveOnLoopback("padded-node", respond: { _ in Self.answer(.ok, padded) }) { port in
+            let remote = try kubo("http://127.0.0.1:\(port)") { $0.attempts = 1 }
+            defer { Task { await remote.close() } }
+            let error = await #expect(throws: RemoteError.self) { try await remote.checkCanPin(name: "x") }
+            #expect(error?.message.contains("larger than 65536 bytes") == true, "\(error?.message ?? "")")
+        }
+    }
+}
+
 /// A flag set once, read from any thread.
 final class ManagedAtomicFlag: @unchecked Sendable {
     private let lock = NSLock()

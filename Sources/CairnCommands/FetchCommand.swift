@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import BlockStore
+import CairnSystem
 import Blocks
 import Engine
 import Multiformats
@@ -75,8 +76,7 @@ struct FetchCommand: AsyncParsableCommand {
 /// The folder `path` would be written in exists, is a directory and can be written: checked
 /// before anything is fetched, so that a fetch whose output cannot be made changes nothing.
 func requireWritableParent(of path: String) throws {
-    let parent = (path as NSString).deletingLastPathComponent
-    let folder = parent.isEmpty ? "." : parent
+    let folder = PathText.parent(of: path)
     var info = stat()
     guard stat(folder, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
         throw CLIError("cannot write \(path): \(folder) is not a directory")

@@ -129,8 +129,7 @@ extension OCICommand {
             try requireWritableParent(of: output)
             let blockStore = try store.open(create: true)
             let sink = try await fetchIntoStore(root, from: address, remote: remote, store: blockStore, pinName: nil)
-            let parent = (output as NSString).deletingLastPathComponent
-            let scratch = (parent.isEmpty ? "." : parent) + "/.\((output as NSString).lastPathComponent).cairn-pull-\(getpid())"
+            let scratch = PathText.parent(of: output) + "/.\(PathText.lastComponent(of: output)).cairn-pull-\(getpid())"
             defer { try? FileManager.default.removeItem(atPath: scratch) }
             let layout = try ociCall { () throws -> OCILayout in
                 guard mkdir(scratch, 0o700) == 0 else {

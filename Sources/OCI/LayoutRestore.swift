@@ -59,7 +59,7 @@ extension IPFSLayout {
             try writeBlob(reader, root, blob, into: directory)
         }
         // The files are synced as written; their folders' entries too, before any rename.
-        var folders = Set(written.map { directory + "/" + ($0 as NSString).deletingLastPathComponent })
+        var folders = Set(written.map { directory + "/" + PathText.parent(of: $0) })
         folders.insert(directory + "/blobs")
         folders.insert(directory)
         for folder in folders.sorted(by: >) where access(folder, F_OK) == 0 {

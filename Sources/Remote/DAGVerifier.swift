@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Blocks
+import CAR
 import Multiformats
 import NIOCore
 
@@ -89,8 +90,19 @@ final class DAGVerifier: @unchecked Sendable {
             offset = end
             if !headerRead {
                 headerRead = true
-                guard pending[start..<end].elementsEqual([0xa1, 0x67, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e, 0x02]) == false else {
-                    throw RemoteError(.verification, "the remote sent a CARv2 where a CARv1 was asked for")
+                // A CARv1 header as the CAR module reads one (its roots are not relied on: the
+                // DAG asked for is the root); the CARv2 pragma is `{"version": 2}`.
+                let decoded = pending.withUnsafeBytes { raw in
+                    Result { () throws(CARError) in try CARv1Header.decode(UnsafeRawBufferPointer(rebasing: raw[start..<end])) }
+                }
+                let header: CARv1Header
+                switch decoded {
+                case .success(let value): header = value
+                case .failure(let error): throw RemoteError(.verification, "the CAR's header is not a CARv1 header: \(error.message)")
+                }
+                guard header.version == 1 else {
+                    throw RemoteError(.verification, header.version == 2 ? "the remote sent a CARv2 where a CARv1 was asked for"
+                                                                         : "the remote sent a CAR of version \(header.version) where a CARv1 was asked for")
                 }
                 continue
             }

@@ -92,6 +92,12 @@ import CairnTestSupport
             }
             #expect(node.callLog.isEmpty, "\(node.callLog)")
             #expect(!FileManager.default.fileExists(atPath: fetched + "/index.sqlite"))
+            // A one-character name in the current folder (Foundation's path code trapped on it).
+            let here = layer.directory.appendingPathComponent("here")
+            try FileManager.default.createDirectory(at: here, withIntermediateDirectories: true)
+            let short = try CairnProcess.run(["fetch", root.description, "--from", base, "--store", fetched, "-o", "x"], currentDirectory: here.path)
+            #expect(short.status == 1 && short.stderr.hasPrefix("Error: "), "\(short.stderr)")  // the test node holds none of its blocks
+            #expect(!FileManager.default.fileExists(atPath: here.appendingPathComponent("x").path))
         }
     }
 }

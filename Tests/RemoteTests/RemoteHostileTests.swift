@@ -244,6 +244,26 @@ extension RemoteHostileTests {
     }
 }
 
+extension RemoteHostileTests {
+    /// A CAR whose header is not a CARv1 header (`varint(5) "hello"`, an empty map) is
+    /// refused before any block is taken.
+    @Test(arguments: [[0x05] + Array("hello".utf8), [0x01, 0xa0]])
+    func aCARHeaderMustBeOne(_ header: [UInt8]) async throws {
+        let root = try CID("bafkqaaa")
+        try await serveOnLoopback("bad-header-gateway", respond: { _ in
+            Response(status: .ok, headers: [.contentType: "application/vnd.ipld.car; version=1; order=dfs; dups=n"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: header)))
+        }) { port in
+            var settings = RemoteSettings()
+            settings.attempts = 1
+            let remote = GatewayBlockHolder(address: try RemoteAddress(parsing: "gateway+http://127.0.0.1:\(port)"), settings: settings)
+            defer { Task { await remote.close() } }
+            let error = await #expect(throws: RemoteError.self) { try await remote.fetch(root, scope: .all) { _ in } }
+            #expect(error?.message.contains("is not a CARv1 header") == true, "\(error?.message ?? "")")
+        }
+    }
+}
+
 /// A flag set once, read from any thread.
 final class ManagedAtomicFlag: @unchecked Sendable {
     private let lock = NSLock()

@@ -94,6 +94,7 @@ final class BlobContainer: Sendable {
         _ = try file.size  // a regular file, not a device or a FIFO
         var scanner = TarScanner(name: path)
         var entries: [String: (offset: Int64, size: Int64)] = [:]
+        var names: Set<String> = []  // every member but directories, links included
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 16)
         defer { buffer.deallocate() }
         var offset: Int64 = 0
@@ -104,12 +105,16 @@ final class BlobContainer: Sendable {
             if count == 0 { break }
             offset += Int64(count)
             try scanner.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count])) { entry throws(OCIError) in
-                guard entry.isRegular else { return }
-                guard entries.count < 1 << 20 else { throw OCIError(.invalidLayout, "\(path): more than \(1 << 20) files in the archive") }
-                guard entries[entry.name] == nil else {
-                    throw OCIError(.invalidLayout, "\(path): the archive holds \(entry.name) twice (which copy counts differs between tar readers)")
+                guard entry.type != UInt8(ascii: "5") else { return }  // directories may repeat
+                guard let name = Self.memberName(entry.name) else {
+                    throw OCIError(.invalidLayout, "\(path): the archive has a member named '\(entry.name)', which climbs out of it or names nothing")
                 }
-                entries[entry.name] = (entry.contentOffset, entry.size)
+                guard names.count < 1 << 20 else { throw OCIError(.invalidLayout, "\(path): more than \(1 << 20) files in the archive") }
+                guard names.insert(name).inserted else {
+                    throw OCIError(.invalidLayout, "\(path): the archive holds \(name) twice (which copy counts differs between tar readers)")
+                }
+                guard entry.isRegular else { return }
+                entries[name] = (entry.contentOffset, entry.size)
             }
             offset += scanner.pendingContent
             scanner.skipPendingContent()
@@ -119,13 +124,26 @@ final class BlobContainer: Sendable {
         self.path = path
     }
 
+    /// A member's name as tar readers resolve it: a leading `/`, empty and `.` segments
+    /// dropped (`././blobs//x` is `blobs/x`); nil for a name with a `..` segment or no name
+    /// left. Names that differ only so are one member: a second copy under another spelling
+    /// could hide a tampered blob from one reader or another.
+    static func memberName(_ raw: String) -> String? {
+        var parts: [Substring] = []
+        for part in raw.split(separator: "/", omittingEmptySubsequences: true) where part != "." {
+            guard part != ".." else { return nil }
+            parts.append(part)
+        }
+        return parts.isEmpty ? nil : parts.joined(separator: "/")
+    }
+
     var isArchive: Bool { if case .archive = storage { return true } else { return false } }
 
     /// Whether a file exists at `name` (relative).
     func contains(_ name: String) -> Bool {
         switch storage {
         case .directory(let root): return access(root + "/" + name, F_OK) == 0
-        case .archive(_, let entries): return entries[name] != nil
+        case .archive(_, let entries): return entries[Self.memberName(name) ?? name] != nil
         }
     }
 
@@ -137,7 +155,7 @@ final class BlobContainer: Sendable {
             let file = try SharedFile(path: root + "/" + name)
             return RegionReader(file: file, offset: 0, length: try file.size, name: name)
         case .archive(let file, let entries):
-            guard let entry = entries[name] else { throw OCIError(.missingBlob, "\(path): no file \(name)") }
+            guard let entry = entries[Self.memberName(name) ?? name] else { throw OCIError(.missingBlob, "\(path): no file \(name)") }
             return RegionReader(file: file, offset: entry.offset, length: entry.size, name: name)
         }
     }

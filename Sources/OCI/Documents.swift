@@ -60,7 +60,7 @@ enum JSONDocuments {
             throw OCIError(.invalidLayout, "\(name) is not a valid \(kind): \(Self.reason(error))")
         }
         if let key = repeatedKey(in: bytes) {
-            throw OCIError(.invalidLayout, "\(name) is not a valid \(kind): the key \"\(key)\" appears twice in one object")
+            throw OCIError(.invalidLayout, "\(name) is not a valid \(kind): the key \"\(key)\" appears twice in one object (Go's decoders match field names regardless of case)")
         }
         return value
     }
@@ -68,8 +68,14 @@ enum JSONDocuments {
     /// The first key named twice in one object of a JSON text that has already been parsed
     /// (its syntax is not checked again), nil if none. Keys are compared after their escapes
     /// are decoded ("a" and "\\u0061" are the same key, as every decoder reads them).
+    ///
+    /// Go's `encoding/json` (skopeo's, containerd's) also matches a key to a struct field
+    /// regardless of case, with Unicode simple folding (`ſ` is `s`, the Kelvin sign is `k`), and
+    /// keeps the last match: so two keys that fold to the name of a field the image spec defines
+    /// (`manifests` and `Manifests`, `mediaType` and `MediaType`) are the same key too. Other
+    /// keys (annotation and label names, read into maps) are compared exactly.
     static func repeatedKey(in bytes: [UInt8]) -> String? {
-        var objects: [Set<[UInt8]>?] = []  // open containers, innermost last: an object's keys, or nil for an array
+        var objects: [Set<[UInt8]>?] = []  // open containers, innermost last: an object's keys (exact, and folded field names), or nil for an array
         var expectingKey = false
         var index = 0
         while index < bytes.count {
@@ -95,6 +101,12 @@ enum JSONDocuments {
                 index = next
                 if expectingKey, let last = objects.indices.last, objects[last] != nil {
                     guard objects[last]!.insert(text).inserted else { return String(decoding: text, as: UTF8.self) }
+                    // A field name, folded as Go folds it: recorded under a marker byte (0xFF
+                    // never starts UTF-8 text, so it cannot meet an exact key).
+                    let folded = foldedFieldName(text)
+                    if specFields.contains(folded) {
+                        guard objects[last]!.insert([0xFF] + Array(folded.utf8)).inserted else { return String(decoding: text, as: UTF8.self) }
+                    }
                     expectingKey = false
                 }
             default:
@@ -102,6 +114,28 @@ enum JSONDocuments {
             }
         }
         return nil
+    }
+
+    /// The field names of the documents read (image-spec descriptor, index, manifest, config,
+    /// image-layout; Docker's `manifest.json`), lower-case.
+    static let specFields: Set<String> = [
+        "mediatype", "digest", "size", "urls", "annotations", "platform", "artifacttype", "data", "subject",
+        "schemaversion", "manifests", "layers", "config", "rootfs", "diff_ids", "type", "history", "created", "author",
+        "architecture", "os", "os.version", "os.features", "variant", "features", "imagelayoutversion", "repotags",
+    ]
+
+    /// A key folded as Go matches field names: lower case, `ſ` (U+017F) as `s`, the Kelvin sign
+    /// (U+212A) as `k`.
+    static func foldedFieldName(_ key: [UInt8]) -> String {
+        var folded = ""
+        for scalar in String(decoding: key, as: UTF8.self).unicodeScalars {
+            switch scalar.value {
+            case 0x017F: folded.append("s")
+            case 0x212A: folded.append("k")
+            default: folded.append(contentsOf: String(scalar).lowercased())
+            }
+        }
+        return folded
     }
 
     /// The bytes of a JSON string whose opening quote is just before `start` (escapes decoded),

@@ -23,6 +23,12 @@ import Testing
         #expect(JSONDocuments.repeatedKey(in: Array(#"{"a":1,"b":{"a":2},"\u0061":3}"#.utf8)) == "a")
         #expect(JSONDocuments.repeatedKey(in: Array(#"{"a":1,"b":{"a":2},"c":[{"a":3},{"a":4}]}"#.utf8)) == nil)
         #expect(JSONDocuments.repeatedKey(in: Array(#"{"k":"a\"b","a\"b":1,"x":"k"}"#.utf8)) == nil)
+        // Go matches field names regardless of case (and folds ſ to s): those are repeats too;
+        // map keys (annotations) are compared exactly.
+        #expect(JSONDocuments.repeatedKey(in: Array(#"{"manifests":[],"Manifests":[]}"#.utf8)) == "Manifests")
+        #expect(JSONDocuments.repeatedKey(in: Array("{\"manifests\":[],\"manife\u{17F}ts\":[]}".utf8)) == "manife\u{17F}ts")
+        #expect(JSONDocuments.repeatedKey(in: Array(#"{"mediaType":"a","MEDIATYPE":"b"}"#.utf8)) == "MEDIATYPE")
+        #expect(JSONDocuments.repeatedKey(in: Array(#"{"annotations":{"Label":"1","label":"2"}}"#.utf8)) == nil)
     }
 
     /// A descriptor without `mediaType` (the image spec requires one) would make a manifest an
@@ -83,6 +89,29 @@ import Testing
         try Tool.must("tar", ["-rf", twice.path, "-C", fixtures.v1.path, "./index.json"])
         let refused = try CairnProcess.run(["oci", "verify", twice.path])
         #expect(refused.status == 1 && refused.stderr.contains("holds index.json twice"), "\(refused.stderr)")
+
+        // The same member under another spelling, and a link named like a blob.
+        let dotted = scratch.appendingPathComponent("dotted.tar")
+        try Tool.must("tar", ["-cf", dotted.path, "-C", fixtures.v1.path, "."])
+        try Tool.must("tar", ["-rf", dotted.path, "-C", fixtures.v1.path, "--transform", "s,^,././/,", "index.json"])
+        let dot = try CairnProcess.run(["oci", "verify", dotted.path])
+        #expect(dot.status == 1 && dot.stderr.contains("holds index.json twice"), "\(dot.stderr)")
+        let linkTree = scratch.appendingPathComponent("link-tree")
+        try Tool.must("cp", ["-r", fixtures.v1.path, linkTree.path])
+        let blobs = try FileManager.default.contentsOfDirectory(atPath: linkTree.appendingPathComponent("blobs/sha256").path).sorted()
+        let linked = scratch.appendingPathComponent("linked.tar")
+        try Tool.must("tar", ["-cf", linked.path, "-C", linkTree.path, "."])
+        let aside = scratch.appendingPathComponent("aside")
+        try FileManager.default.createDirectory(at: aside.appendingPathComponent("blobs/sha256"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: aside.appendingPathComponent("blobs/sha256/\(blobs[0])").path, withDestinationPath: "elsewhere")
+        try Tool.must("tar", ["-rf", linked.path, "-C", aside.path, "blobs/sha256/\(blobs[0])"])
+        let link = try CairnProcess.run(["oci", "verify", linked.path])
+        #expect(link.status == 1 && link.stderr.contains("holds blobs/sha256/\(blobs[0]) twice"), "\(link.stderr)")
+        let climbing = scratch.appendingPathComponent("climbing.tar")
+        try Tool.must("tar", ["-cf", climbing.path, "-C", fixtures.v1.path, "."])
+        try Tool.must("tar", ["-rf", climbing.path, "-C", fixtures.v1.path, "--transform", "s,^,blobs/../,", "oci-layout"])
+        let climb = try CairnProcess.run(["oci", "verify", climbing.path])
+        #expect(climb.status == 1 && climb.stderr.contains("climbs out of it"), "\(climb.stderr)")
 
         let device = try CairnProcess.run(["oci", "verify", "/dev/zero"])
         #expect(device.status == 1 && device.stderr.contains("is not a regular file"), "\(device.stderr)")

@@ -1,6 +1,7 @@
 import CairnSystem
 import Engine
 import Foundation
+import Hashing
 import Multiformats
 
 /// The part of a published `index.json` that names the original index.
@@ -102,11 +103,27 @@ extension IPFSLayout {
         return cid
     }
 
-    /// Writes one blob the layout names from the DAG, at most its descriptor's size (one byte
-    /// more shows the mismatch; the verifier reports it).
+    /// Writes one blob the layout names from the DAG. Its bytes are read and checked first
+    /// (size and digest, at most its descriptor's size plus one byte) and only then written: a
+    /// descriptor claiming 4 GiB over a DAG of 4 GiB of zeros (1 MB of blocks) wrote 4 GiB
+    /// before the digest check refused it. A document (index, manifest, config) is at most
+    /// what the walk reads of one (16 MiB).
     static func writeBlob(_ reader: UnixFSReader, _ root: CID, _ blob: OCIBlob, into directory: String) throws {
         let cid = try file(reader, root, blob.path)
-        let limit = blob.size.map { UInt64(max($0, 0)) + 1 }
+        var declared = blob.size.map { UInt64(max($0, 0)) }
+        if blob.role == .index || blob.role == .manifest || blob.role == .config { declared = min(declared ?? UInt64.max, 16 << 20) }
+        let limit = declared.map { $0 + 1 }
+        if let digest = blob.digest {
+            var hasher = digest.algorithm.hashAlgorithm.makeHasher()
+            let count = try reader.readFile(cid, length: limit) { piece in hasher.update(piece) }
+            if let declared, count != declared {
+                throw OCIError(.mismatch, "\(root)/\(blob.path): the published blob has \(count == declared + 1 ? "more than \(declared)" : "\(count)") bytes, its descriptor says \(declared)")
+            }
+            let actual = OCIDigest(algorithm: digest.algorithm, digest: hasher.finalize())
+            guard actual == digest else {
+                throw OCIError(.mismatch, "\(root)/\(blob.path): the published blob's digest is \(actual), not \(digest)")
+            }
+        }
         var folder = directory
         for part in blob.path.split(separator: "/").dropLast() {
             folder += "/" + part

@@ -116,6 +116,18 @@ import Testing
             #expect(pullLinked.status == 1 && pullLinked.stderr.contains("is not a regular file"), "\(pullLinked.stderr)")
             #expect(!fm.fileExists(atPath: refused.path))
             #expect(try fm.contentsOfDirectory(atPath: scratch.path).allSatisfy { !$0.contains("cairn-pull") })
+
+            // A named layer whose published bytes are 8 MiB of zeros: checked before it is
+            // written (size first), so nothing of it reaches the disk.
+            let padded = scratch.appendingPathComponent("padded")
+            try fm.copyItem(at: published, to: padded)
+            try fm.removeItem(at: padded.appendingPathComponent("blobs/sha256/\(layer)"))
+            try Data(count: 8 << 20).write(to: padded.appendingPathComponent("blobs/sha256/\(layer)"))
+            let paddedPush = try CairnProcess.run(["push", padded.path, "--to", server.url], environment: home)
+            let paddedRoot = try #require(paddedPush.stdoutText.split(separator: " ").first.map(String.init), "\(paddedPush.stderr)")
+            let pullPadded = try CairnProcess.run(["oci", "pull", paddedRoot, "--from", server.url, "-o", refused.path], environment: home)
+            #expect(pullPadded.status == 1 && pullPadded.stderr.contains("the published blob has more than"), "\(pullPadded.stderr)")
+            #expect(!fm.fileExists(atPath: refused.path))
         }
     }
 

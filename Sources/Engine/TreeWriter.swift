@@ -164,19 +164,26 @@ struct TreeWriter {
         }
     }
 
-    /// The longest path written, the output's own path included: Linux's PATH_MAX (4096)
-    /// less room for the temporary name the tree is written under before its rename, so that
-    /// a partial tree can always be removed by path.
-    static let maximumPathBytes = 4000
+    /// The deepest tree written, in directories: a chain of 100 000 nested directories (a
+    /// few MB of blocks) took minutes, one directory sync each, before it failed; no real tree
+    /// comes near (paths past PATH_MAX, 4096 bytes, already defeat most tools).
+    static let maximumDepth = 4096
 
     /// A directory being written: its descriptor (-1 while the walk is far below it), and the
     /// subdirectories still to fill.
     private struct Frame {
         var fd: Int32
         let cid: CID
-        let path: String
+        /// Its name in its parent (the output path for the top one): a frame does not hold its
+        /// whole path, which made memory quadratic in the depth (`path(of:upTo:)`).
+        let name: String
         var subdirectories: [(name: [UInt8], cid: CID)] = []
         var next = 0
+    }
+
+    /// The path of `stack[index]` (for messages and the calls that name one), built when needed.
+    private static func path(of stack: [Frame], upTo index: Int) -> String {
+        stack[...index].map(\.name).joined(separator: "/")
     }
 
     /// Writes the tree of directory `cid` into the open directory `root` (owned by the caller).
@@ -184,7 +191,7 @@ struct TreeWriter {
     /// Depth first with an explicit stack: no recursion depends on the depth of the DAG, and a
     /// directory that contains itself (possible only through truncated digests) is an error.
     private func extractTree(_ cid: CID, into root: Int32, path: String) throws {
-        var stack = [Frame(fd: root, cid: cid, path: path)]
+        var stack = [Frame(fd: root, cid: cid, name: path)]
         stack[0].subdirectories = try writeEntries(cid, into: root, path: path)
         var onPath: Set<CID> = [cid]
         defer { for frame in stack.dropFirst() where frame.fd >= 0 { SystemCall.close(frame.fd) } }
@@ -198,7 +205,7 @@ struct TreeWriter {
                     // Reopened through `..`: every directory here was made by mkdirat and
                     // opened with O_NOFOLLOW, so the parent of a child is the frame below it.
                     stack[parent].fd = try Self.io { () throws(SystemError) in
-                        try SystemCall.openat(frame.fd, "..", O_RDONLY | O_DIRECTORY, path: stack[parent].path)
+                        try SystemCall.openat(frame.fd, "..", O_RDONLY | O_DIRECTORY, path: Self.path(of: stack, upTo: parent))
                     }
                 }
                 continue
@@ -208,14 +215,18 @@ struct TreeWriter {
             guard onPath.insert(child).inserted else {
                 throw EngineError(.invalidDAG, "directory \(child) contains itself (a cycle in the DAG of \(cid))")
             }
-            let childPath = stack[top].path + "/" + String(decoding: name, as: UTF8.self)
+            guard stack.count < Self.maximumDepth else {
+                throw EngineError(.invalidInput, "the tree of \(cid) is nested deeper than \(Self.maximumDepth) directories")
+            }
+            let childName = String(decoding: name, as: UTF8.self)
+            let childPath = Self.path(of: stack, upTo: top) + "/" + childName
             let parentFD = stack[top].fd
             let fd = try Self.withCString(name) { name in
                 try Self.io { () throws(SystemError) in
                     try SystemCall.openat(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, path: childPath)
                 }
             }
-            stack.append(Frame(fd: fd, cid: child, path: childPath))
+            stack.append(Frame(fd: fd, cid: child, name: childName))
             stack[stack.count - 1].subdirectories = try writeEntries(child, into: fd, path: childPath)
             let far = stack.count - 1 - Self.openDirectoryLimit
             if far >= 1 && stack[far].fd >= 0 {
@@ -232,12 +243,6 @@ struct TreeWriter {
         try reader.forEachEntry(ofDirectory: cid) { entry in
             try Self.checkName(entry.name, in: cid)
             let childPath = path + "/" + String(decoding: entry.name, as: UTF8.self)
-            // Paths past PATH_MAX are refused: the kernel's path calls (and every tool after
-            // this one: rm, tar, cd) cannot reach them, and a chain of 100 000 directories was
-            // held as 100 000 ever longer paths (memory quadratic in the depth).
-            guard childPath.utf8.count <= Self.maximumPathBytes else {
-                throw EngineError(.invalidInput, "the tree of \(cid) reaches a path longer than \(Self.maximumPathBytes) bytes (PATH_MAX is 4096): \(String(childPath.prefix(80)))…")
-            }
             try Self.withCString(entry.name) { name in
                 switch try reader.kind(of: entry.cid) {
                 case .file:

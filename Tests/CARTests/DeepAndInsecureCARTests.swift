@@ -85,7 +85,7 @@ import Blocks
     /// depth: every level held its whole path); 1000 levels are written.
     @Test func directoriesNestedPastTheDepthLimit() throws {
         let directory = try makeTemporaryDirectory("cli-deep-dirs")
-        defer { DeepTreeRemoval.remove(directory) }
+        defer { removeDeepTree(directory) }
         let store = directory.appendingPathComponent("store").path
         for (depth, fits) in [(1000, true), (5000, false)] {
             let car = directory.appendingPathComponent("dirs-\(depth).car").path
@@ -102,17 +102,6 @@ import Blocks
                 #expect(get.status == 1 && get.stderr.contains("is nested deeper than 4096 directories"), "\(get.stderr)")
                 #expect(!FileManager.default.fileExists(atPath: out))
             }
-        }
-    }
-
-    /// Removes a tree deeper than PATH_MAX (Foundation's removal stops there): `rm -rf`.
-    enum DeepTreeRemoval {
-        static func remove(_ directory: URL) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/rm")
-            process.arguments = ["-rf", directory.path]
-            try? process.run()
-            process.waitUntilExit()
         }
     }
 

@@ -44,17 +44,9 @@ import CairnSystem
         return n >= 0 ? Array(buffer[0..<n]) : nil
     }
 
-    static func remove(_ directory: URL) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/rm")
-        process.arguments = ["-rf", directory.path]
-        try? process.run()
-        process.waitUntilExit()
-    }
-
     @Test func addAndGetATreeNested2000Deep() throws {
         let directory = try makeTemporaryDirectory("deep")
-        defer { Self.remove(directory) }
+        defer { removeDeepTree(directory) }
         let top = directory.appendingPathComponent("top").path
         let leaf = Array("at the bottom\n".utf8)
         try Self.makeDeepTree(top, leaf: leaf)

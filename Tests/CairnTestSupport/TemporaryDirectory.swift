@@ -8,3 +8,12 @@ public func makeTemporaryDirectory(_ label: String) throws -> URL {
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
+
+/// Removes a directory however deep its tree (Foundation's removal stops at PATH_MAX): `rm -rf`.
+public func removeDeepTree(_ directory: URL) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/rm")
+    process.arguments = ["-rf", directory.path]
+    try? process.run()
+    process.waitUntilExit()
+}

@@ -15,6 +15,16 @@ import CairnTestSupport
 /// credentials back never gets them printed; a `block/stat` 200 counts as present only when
 /// it names the block asked for.
 @Suite struct RemoteHostileTests {
+    /// The error of a one-attempt CAR fetch of `root` from a gateway on `port`.
+    static func fetchFailure(_ root: CID, port: Int) async -> RemoteError? {
+        var settings = RemoteSettings()
+        settings.attempts = 1
+        guard let address = try? RemoteAddress(parsing: "gateway+http://127.0.0.1:\(port)") else { return nil }
+        let remote = GatewayBlockHolder(address: address, settings: settings)
+        defer { Task { await remote.close() } }
+        return await #expect(throws: RemoteError.self) { try await remote.fetch(root, scope: .all) { _ in } }
+    }
+
     static func answer(_ status: HTTPResponse.Status, _ text: String, _ headers: HTTPFields = [:]) -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
@@ -118,11 +128,7 @@ import CairnTestSupport
                          throw BrokenOff()
                      })
         }) { port in
-            var settings = RemoteSettings()
-            settings.attempts = 1
-            let remote = GatewayBlockHolder(address: try RemoteAddress(parsing: "gateway+http://127.0.0.1:\(port)"), settings: settings)
-            defer { Task { await remote.close() } }
-            let error = await #expect(throws: RemoteError.self) { try await remote.fetch(root, scope: .all) { _ in } }
+            let error = await Self.fetchFailure(root, port: port)
             let message = error?.message ?? ""
             #expect(message.hasPrefix("GET /ipfs/\(root): "), "\(message)")
             #expect(message.contains("broke off or garbled its answer") || message.contains("failed mid-answer"), "\(message)")
@@ -254,11 +260,7 @@ extension RemoteHostileTests {
             Response(status: .ok, headers: [.contentType: "application/vnd.ipld.car; version=1; order=dfs; dups=n"],
                      body: ResponseBody(byteBuffer: ByteBuffer(bytes: header)))
         }) { port in
-            var settings = RemoteSettings()
-            settings.attempts = 1
-            let remote = GatewayBlockHolder(address: try RemoteAddress(parsing: "gateway+http://127.0.0.1:\(port)"), settings: settings)
-            defer { Task { await remote.close() } }
-            let error = await #expect(throws: RemoteError.self) { try await remote.fetch(root, scope: .all) { _ in } }
+            let error = await Self.fetchFailure(root, port: port)
             #expect(error?.message.contains("is not a CARv1 header") == true, "\(error?.message ?? "")")
         }
     }

@@ -133,14 +133,19 @@ public final class GatewayBlockHolder: RemoteBlockHolder {
 
     /// The `order` and `dups` of a CAR response's content type; a version other than 1 is refused.
     static func carParameters(_ contentType: String) throws -> (DAGVerifier.Order, Bool) {
+        // RFC 9110 §8.3.1: the type and parameter names are case-insensitive, a value may be
+        // a quoted string; the CAR parameters' values are tokens, compared in lower case.
         let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard parts.first == "application/vnd.ipld.car" else {
+        guard parts.first?.lowercased() == "application/vnd.ipld.car" else {
             throw RemoteError(.verification, "the gateway answered '\(contentType)', not a CAR")
         }
         var parameters: [String: String] = [:]
         for part in parts.dropFirst() {
             let pair = part.split(separator: "=", maxSplits: 1)
-            if pair.count == 2 { parameters[String(pair[0])] = String(pair[1]) }
+            guard pair.count == 2 else { continue }
+            var value = pair[1].trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") { value = String(value.dropFirst().dropLast()) }
+            parameters[pair[0].trimmingCharacters(in: .whitespaces).lowercased()] = value.lowercased()
         }
         if let version = parameters["version"], version != "1" {
             throw RemoteError(.verification, "the gateway sent a CAR version \(version); version 1 was asked")

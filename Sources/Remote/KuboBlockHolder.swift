@@ -23,14 +23,27 @@ public final class KuboBlockHolder: RemoteBlockHolder {
 
     // MARK: Version
 
-    /// The node's version (`version`), as numbers (`0.26.0-dev` is 0.26.0).
+    /// The node's version (`version`), as numbers (`0.26.0-dev` is 0.26.0). An answer that is
+    /// not a version (empty, letters, `1..2`) is an error, never "0.0".
     public func version() async throws -> [Int] {
         if let known = knownVersion.withLock({ cachedVersion }) { return known }
         struct Answer: Decodable, Sendable { var Version: String }
         guard case .value(let answer) = try await rpc.json(Answer.self, "version", idempotent: true, limit: 64 << 10) else { return [] }
-        let found = answer.Version.split(separator: "-").first.map { $0.split(separator: ".").compactMap { Int($0) } } ?? []
+        guard let found = Self.parseVersion(answer.Version) else {
+            throw RemoteError(.remote, "version: \(base) answered '\(answer.Version.prefix(40))', which is not a Kubo version")
+        }
         knownVersion.withLock { cachedVersion = found }
         return found
+    }
+
+    /// `MAJOR.MINOR.PATCH[-SUFFIX]` (a leading `v` allowed) as numbers; a number past `Int.max`
+    /// counts as `Int.max` (a newer node, not version 0). Nil for anything else.
+    static func parseVersion(_ text: String) -> [Int]? {
+        var core = Substring(text.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        if core.hasPrefix("v") { core = core.dropFirst() }
+        let parts = core.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }) else { return nil }
+        return parts.map { Int($0) ?? Int.max }
     }
 
     /// Refuses with a clear message when the node is older than `minimum` (needed for `feature`).

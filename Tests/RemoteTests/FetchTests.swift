@@ -58,6 +58,8 @@ import CairnTestSupport
         (.extraBlock, "outside the DAG", "; version=1; order=dfs; dups=n"),
         (.extraBlock, "outside the DAG", "; version=1; order=unk; dups=y"),
         (.duplicateBlock, "sent twice", "; version=1; order=dfs; dups=n"),
+        // Parameter names in any case, values quoted (RFC 9110): still dups=n.
+        (.duplicateBlock, "sent twice", "; Version=\"1\"; ORDER=\"dfs\"; Dups=\"n\""),
         (.missingBlock, "is missing", "; version=1; order=unk; dups=n"),
         (.missingBlock, "is missing", "; version=1; order=dfs; dups=n"),
         (.shuffled, "outside the DAG", "; version=1; order=dfs; dups=n"),

@@ -219,4 +219,22 @@ import CairnTestSupport
             #expect(error?.message.contains("did not confirm the removal of the pin of \(root)") == true, "\(error?.message ?? "")")
         }
     }
+
+    /// A version past 64 bits is a newer node, not version 0; an answer that is no version is
+    /// an error naming it (it read as "Kubo 0.0" or "Kubo ").
+    @Test(arguments: [("99999999999999999999.0.0", true), ("v0.30.0", true), ("0.26.0-rc1", true), ("", false), ("0.x.1", false), ("1..2", false)])
+    func versionsAreReadStrictly(version: String, accepted: Bool) async throws {
+        let node = KuboTestNode()
+        node.version = version
+        try await node.serve { base in
+            let remote = try kubo(base) { $0.attempts = 1 }
+            defer { Task { await remote.close() } }
+            if accepted {
+                try await remote.checkCanPin(name: "x")
+            } else {
+                let error = await #expect(throws: RemoteError.self) { try await remote.checkCanPin(name: "x") }
+                #expect(error?.message.contains("which is not a Kubo version") == true, "\(error?.message ?? "")")
+            }
+        }
+    }
 }

@@ -122,13 +122,12 @@ struct TreeWriter {
             }
         }
         guard lstat(temporary, &info) == 0 else { return error }
-        do {
-            try FileManager.default.removeItem(atPath: temporary)
-            return error
-        } catch let cleanup {
-            let reason = (cleanup as NSError).localizedDescription
-            return EngineError(.io, "\(error); the partial output \(temporary) could not be removed: \(reason)")
+        // Through descriptors (`TreeRemoval`): a partial tree may be deeper than PATH_MAX.
+        let failure = TreeRemoval.remove(temporary)
+        guard failure == 0 else {
+            return EngineError(.io, "\(error); the partial output \(temporary) could not be removed: \(String(cString: strerror(failure)))")
         }
+        return error
     }
 
     static func failure(_ what: String, _ path: String) -> EngineError {

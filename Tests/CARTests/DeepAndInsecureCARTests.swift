@@ -100,7 +100,10 @@ import Blocks
                 #expect(try Data(contentsOf: URL(fileURLWithPath: bottom)) == Data("bottom\n".utf8))
             } else {
                 #expect(get.status == 1 && get.stderr.contains("is nested deeper than 4096 directories"), "\(get.stderr)")
+                #expect(!get.stderr.contains("could not be removed"), "\(get.stderr)")
                 #expect(!FileManager.default.fileExists(atPath: out))
+                let left = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+                #expect(left.allSatisfy { !$0.contains("cairn-get") }, "\(left)")
             }
         }
     }

@@ -77,6 +77,10 @@ public final class GatewayBlockHolder: RemoteBlockHolder {
         return try await http.withDeadline(.seconds(3600), what) {
             let response = try await Self.execute(http, request, what)
             if response.status.code == 406 || response.status.code == 501 { return false }
+            if (300..<400).contains(response.status.code) {
+                let location = response.headers.first(name: "Location").map { " to \(http.redact($0))" } ?? ""
+                throw RemoteError(.remote, "\(what): \(http.base) answered with a redirect (HTTP \(response.status.code))\(location), which is not followed")
+            }
             guard response.status == .ok else { throw Self.failure(response.status, what, http.base) }
             let (order, duplicates) = try Self.carParameters(response.headers["Content-Type"].first ?? "")
             let verifier = DAGVerifier(root: root, scope: scope, order: order, duplicates: duplicates,

@@ -42,6 +42,11 @@ import CairnTestSupport
             let error = await #expect(throws: RemoteError.self) { try await remote.version() }
             #expect(error?.message.contains("answered with a redirect (HTTP 307) to http://127.0.0.1:1/api/v0/version, which is not followed") == true,
                     "\(error?.message ?? "")")
+            // The same words from a gateway's CAR answer.
+            let root = try CID("bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e")
+            let fetchError = await Self.fetchFailure(root, port: port)
+            #expect(fetchError?.message.contains("answered with a redirect (HTTP 307) to http://127.0.0.1:1/api/v0/version, which is not followed") == true,
+                    "\(fetchError?.message ?? "")")
         }
     }
 

@@ -142,9 +142,9 @@ extension OCICommand {
                     try LayoutArchiveWriter.write(layout: scratch + "/layout", to: scratch + "/archive")
                 }
                 let from = scratch + (archive ? "/archive" : "/layout")
-                // Interrupted before the rename: nothing at -o. After it, the pull is complete,
-                // and a signal that came meanwhile takes the output away again (exit 130 never
-                // leaves a layout behind).
+                // Interrupted before the rename: nothing at -o. A signal noticed right after it
+                // takes the output away again; one during the exit leaves it, complete and
+                // verified (spec/oci.md §8).
                 try CancellationToken.process.check()
                 guard access(output, F_OK) != 0 else { throw CLIError("\(output) already exists") }
                 guard rename(from, output) == 0 else {

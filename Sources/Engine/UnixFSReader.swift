@@ -237,7 +237,7 @@ public struct UnixFSReader: Sendable {
                 guard let childData = child.data, let childPB = child.pb, childData.type == .hamtShard else {
                     throw EngineError(.invalidDAG, "HAMT shard \(shard) links to \(sub), which is not a shard")
                 }
-                try checkSubShard(childData, sub, fanout: fanout, of: cid)
+                _ = try hamtFanout(childData, sub, root: cid, rootFanout: fanout)
                 shard = sub
                 links = childPB.links
                 depth += 1
@@ -245,17 +245,10 @@ public struct UnixFSReader: Sendable {
         }
     }
 
-    /// A sub-shard of the HAMT at `root`: the root's fanout and hash function
-    /// (`HAMTBucket.fanout(of:shard:root:rootFanout:)`).
-    private func checkSubShard(_ data: UnixFSData, _ cid: CID, fanout: Int, of root: CID) throws {
-        do { _ = try HAMTBucket.fanout(of: data, shard: cid, root: root, rootFanout: fanout) } catch {
-            throw EngineError(.invalidDAG, error.message)
-        }
-    }
-
-    /// The fanout of a HAMT's root shard, checked (`HAMTBucket.fanout(of:shard:root:rootFanout:)`).
-    private func hamtFanout(_ data: UnixFSData, _ cid: CID) throws -> Int {
-        do { return try HAMTBucket.fanout(of: data, shard: cid, root: cid) } catch {
+    /// The fanout of shard `cid` of the HAMT at `root`, checked (`HAMTBucket.fanout`): a
+    /// sub-shard (`rootFanout` given) must have the root's fanout and hash function.
+    private func hamtFanout(_ data: UnixFSData, _ cid: CID, root: CID? = nil, rootFanout: Int? = nil) throws -> Int {
+        do { return try HAMTBucket.fanout(of: data, shard: cid, root: root ?? cid, rootFanout: rootFanout) } catch {
             throw EngineError(.invalidDAG, error.message)
         }
     }
@@ -291,7 +284,7 @@ public struct UnixFSReader: Sendable {
                     guard let childData = child.data, let childPB = child.pb, childData.type == .hamtShard else {
                         throw EngineError(.invalidDAG, "HAMT shard \(shard) links to \(link.hash), which is not a shard")
                     }
-                    try checkSubShard(childData, link.hash, fanout: fanout, of: cid)
+                    _ = try hamtFanout(childData, link.hash, root: cid, rootFanout: fanout)
                     guard shards.insert(link.hash).inserted else {
                         throw EngineError(.invalidDAG, "HAMT \(cid) reaches shard \(link.hash) twice (a cycle, or a shard in two buckets: a HAMT is a tree)")
                     }

@@ -16,7 +16,8 @@ extension IPFSLayout {
     /// 2. `oci-layout` and the original `index.json` are written, then, level by level, the
     ///    documents the layout names and lacks (indexes, manifests, configs), until every one
     ///    it needs is there (at most `OCILayout.maximumDepth` + 2 rounds);
-    /// 3. every other blob the layout names is written, at most its descriptor's size.
+    /// 3. every other blob the layout names. Each blob is read from the DAG and checked first
+    ///    (size at most its descriptor's, digest) and written only then (`writeBlob`).
     ///
     /// Every file comes from a UnixFS *file* of the DAG (a symlink, a directory or anything else
     /// where a file is expected is refused) and is created here, beside nothing else: nothing
@@ -56,7 +57,7 @@ extension IPFSLayout {
             }
             layout = try OCILayout(path: directory)
         }
-        for blob in layout.blobs where written.insert(blob.path).inserted && access(directory + "/" + blob.path, F_OK) != 0 {
+        for blob in layout.blobs where written.insert(blob.path).inserted {
             try writeBlob(reader, root, blob, into: directory)
         }
         // The files are synced as written; their folders' entries too, before any rename.

@@ -159,7 +159,7 @@ public final class ClusterBlockHolder: RemoteBlockHolder {
                     if inArray {
                         if depth == 0 {
                             // Between the array's objects: commas and whitespace; `]` ends it.
-                            if byte == UInt8(ascii: "{") { depth = 1; line = [byte] }
+                            if byte == UInt8(ascii: "{") { depth = 1; line.removeAll(keepingCapacity: true); line.append(byte) }
                             else if byte == UInt8(ascii: "]") { inArray = false }
                             else if !(byte == 0x20 || byte == 0x0a || byte == 0x0d || byte == 0x09 || byte == UInt8(ascii: ",")) {
                                 throw RemoteError(.remote, "\(what): the answer is not a JSON array of pins")

@@ -56,14 +56,15 @@ final class DAGVerifier: @unchecked Sendable {
         self.maxUnlinked = max(0, maxUnlinked)
         self.maxHeldLinks = max(1, maxHeldLinks)
         // An identity root is never sent: what it links to is due instead (`expandingIdentity`).
-        let start = root.multihash.code != .identity ? [root] : scope == .block ? [] : ((try? expandingIdentity([root])) ?? [])
+        let expanded = root.multihash.code == .identity ? try? expandingIdentity([root]) : [root]
+        invalidRoot = expanded == nil
+        let start = root.multihash.code == .identity && scope == .block ? [] : expanded ?? []
         stack = Array(start.reversed())
         expected = Set(start)
-        if root.multihash.code == .identity, (try? expandingIdentity([root])) == nil { invalidRoot = true }
     }
 
     /// An identity root whose content does not decode: the fetch fails at `finish`.
-    private var invalidRoot = false
+    private let invalidRoot: Bool
 
     /// Reads the whole body, then checks the DAG's completeness.
     func consume(_ response: HTTPClientResponse, _ what: String, _ body: (Block) throws -> Void) async throws {

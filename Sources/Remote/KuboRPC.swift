@@ -59,7 +59,6 @@ struct KuboRPC: Sendable {
         }
     }
 
-    /// Calls `command` and decodes its one JSON answer.
     /// Calls `command` and decodes its one JSON answer, at most `limit` bytes: the answers
     /// read so (`version`, `pin/add`, `pin/rm`, `pin/ls` of one CID) name a handful of CIDs, and
     /// an answer padded to the general 16 MiB cost ten times that in memory once decoded.

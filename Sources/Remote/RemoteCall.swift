@@ -216,7 +216,6 @@ func checkStreamError(_ response: HTTPClientResponse, _ what: String) throws {
     }
 }
 
-/// Reads a whole (small) body, up to `limit` bytes.
 /// The end of a small call (`RemoteHTTP.send(small:)`), for the body readers to check: the
 /// read timeout restarts with every byte, so a remote dripping its answer would hold the call
 /// far past its deadline without it.
@@ -233,6 +232,7 @@ struct CallDeadline: Sendable {
     }
 }
 
+/// Reads a whole (small) body, up to `limit` bytes.
 func collectBody(_ response: HTTPClientResponse, limit: Int = 16 << 20, _ what: String) async throws -> [UInt8] {
     var bytes: [UInt8] = []
     for try await buffer in response.body {

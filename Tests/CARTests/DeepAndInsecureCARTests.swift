@@ -15,6 +15,14 @@ import Blocks
         CID.v1(codec: codec, multihash: try Multihash(code: .sha2_256, digest: HashAlgorithm.sha2_256.hash(bytes).bytes))
     }
 
+    /// A CARv1 of `blocks` in the order given, written to `path`.
+    static func writeCAR(root: CID, _ blocks: some Sequence<(CID, [UInt8])>, to path: String) throws {
+        var writer = try CARWriter(output: CARMemoryOutput(), roots: [root])
+        for (cid, bytes) in blocks { try writer.put(Block(cid: cid, bytes: bytes)) }
+        try writer.finish()
+        try Data(writer.output.bytes).write(to: URL(fileURLWithPath: path))
+    }
+
     /// A CAR whose root is a file of `leaf` reached through `depth` file nodes of one link each.
     static func chainCAR(depth: Int, leaf: [UInt8], to path: String) throws -> CID {
         var blocks: [(CID, [UInt8])] = []
@@ -26,10 +34,7 @@ import Blocks
             child = try sha256CID(.dagPB, bytes)
             blocks.append((child, bytes))
         }
-        var writer = try CARWriter(output: CARMemoryOutput(), roots: [child])
-        for (cid, bytes) in blocks.reversed() { try writer.put(Block(cid: cid, bytes: bytes)) }
-        try writer.finish()
-        try Data(writer.output.bytes).write(to: URL(fileURLWithPath: path))
+        try writeCAR(root: child, blocks.reversed(), to: path)
         return child
     }
 
@@ -73,10 +78,7 @@ import Blocks
             blocks.append((child, bytes))
             name = "d"
         }
-        var writer = try CARWriter(output: CARMemoryOutput(), roots: [child])
-        for (cid, bytes) in blocks.reversed() { try writer.put(Block(cid: cid, bytes: bytes)) }
-        try writer.finish()
-        try Data(writer.output.bytes).write(to: URL(fileURLWithPath: path))
+        try writeCAR(root: child, blocks.reversed(), to: path)
         return child
     }
 

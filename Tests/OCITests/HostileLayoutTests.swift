@@ -84,16 +84,19 @@ import Testing
         let good = try CairnProcess.run(["oci", "verify", archive.path])
         #expect(good.status == 0, "\(good.stderr)")
 
-        let twice = scratch.appendingPathComponent("twice.tar")
-        try Tool.must("tar", ["-cf", twice.path, "-C", fixtures.v1.path, "."])
-        try Tool.must("tar", ["-rf", twice.path, "-C", fixtures.v1.path, "./index.json"])
+        // The fixture's archive with one more member appended (`tar -rf` with `extra`).
+        func appended(_ name: String, _ extra: [String]) throws -> URL {
+            let url = scratch.appendingPathComponent(name)
+            try Tool.must("tar", ["-cf", url.path, "-C", fixtures.v1.path, "."])
+            try Tool.must("tar", ["-rf", url.path, "-C", fixtures.v1.path] + extra)
+            return url
+        }
+        let twice = try appended("twice.tar", ["./index.json"])
         let refused = try CairnProcess.run(["oci", "verify", twice.path])
         #expect(refused.status == 1 && refused.stderr.contains("holds index.json twice"), "\(refused.stderr)")
 
         // The same member under another spelling, and a link named like a blob.
-        let dotted = scratch.appendingPathComponent("dotted.tar")
-        try Tool.must("tar", ["-cf", dotted.path, "-C", fixtures.v1.path, "."])
-        try Tool.must("tar", ["-rf", dotted.path, "-C", fixtures.v1.path, "--transform", "s,^,././/,", "index.json"])
+        let dotted = try appended("dotted.tar", ["--transform", "s,^,././/,", "index.json"])
         let dot = try CairnProcess.run(["oci", "verify", dotted.path])
         #expect(dot.status == 1 && dot.stderr.contains("holds index.json twice"), "\(dot.stderr)")
         let linkTree = scratch.appendingPathComponent("link-tree")
@@ -107,9 +110,7 @@ import Testing
         try Tool.must("tar", ["-rf", linked.path, "-C", aside.path, "blobs/sha256/\(blobs[0])"])
         let link = try CairnProcess.run(["oci", "verify", linked.path])
         #expect(link.status == 1 && link.stderr.contains("holds blobs/sha256/\(blobs[0]) twice"), "\(link.stderr)")
-        let climbing = scratch.appendingPathComponent("climbing.tar")
-        try Tool.must("tar", ["-cf", climbing.path, "-C", fixtures.v1.path, "."])
-        try Tool.must("tar", ["-rf", climbing.path, "-C", fixtures.v1.path, "--transform", "s,^,blobs/../,", "oci-layout"])
+        let climbing = try appended("climbing.tar", ["--transform", "s,^,blobs/../,", "oci-layout"])
         let climb = try CairnProcess.run(["oci", "verify", climbing.path])
         #expect(climb.status == 1 && climb.stderr.contains("climbs out of it"), "\(climb.stderr)")
 

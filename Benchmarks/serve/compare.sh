@@ -20,7 +20,8 @@
 #  5. RPC `POST /api/v0/block/stat?arg={cid}` against nginx serving the same JSON answer as a
 #     file: the per-request floor (no goal);
 #  6. the server's peak RSS (VmHWM, reset through /proc/PID/clear_refs before each phase when
-#     the kernel allows it) during the import, the export and the wrk load: goal ≤ 128 MiB each.
+#     the kernel allows it) during the import, the gateway's CAR export, the RPC `dag/export` of
+#     the same DAG and the wrk load: goal ≤ 128 MiB each.
 # One table: each case, Cairn's figure, the peer's (nginx, or the goal), the ratio, the goal.
 # Usage: SIZE=1073741824 DURATION=30 BLOCK=262144 CONNECTIONS=64 RUNS=3 Benchmarks/serve/compare.sh
 #        (defaults as shown; CAIRN=path reuses a built binary; run from anywhere)
@@ -106,6 +107,15 @@ end=$(date +%s.%N)
 export_rate=$(gib_per_s "$car_bytes" "$(seconds_between "$begin" "$end")")
 export_rss=$(peak_mib)$hwm_reset
 
+# 2b. The same DAG out of the RPC API (`dag/export`, blocks borrowed from the store's mapped
+# packs and verified in batches): its rate and the server's peak RSS while it runs.
+peak_reset
+begin=$(date +%s.%N)
+curl -sf -o /dev/null -X POST "$api/dag/export?arg=$root_cid"
+end=$(date +%s.%N)
+rpc_export_rate=$(gib_per_s "$car_bytes" "$(seconds_between "$begin" "$end")")
+rpc_export_rss=$(peak_mib)$hwm_reset
+
 # The same leaves as static files for nginx, and block/stat's answer as a file.
 mkdir -p "$work/www/ipfs" "$work/www/stat"
 "$cairn" car ls "$car" >"$work/car.ls"
@@ -176,6 +186,7 @@ row "dag/import $((car_bytes >> 20)) MiB CAR (GiB/s; peer = goal)" "$import_rate
 row "  vs dd conv=fdatasync of the CAR (GiB/s)" "$import_rate" "$copy_rate" "$(ratio "$import_rate" "$copy_rate")" "(ceiling)"
 row "GET ?format=car of the DAG (GiB/s; peer = goal)" "$export_rate" "1.00" "$(ratio "$export_rate" 1)" "≥ 1"
 row "  vs nginx sending the CAR file (GiB/s)" "$export_rate" "$nginx_car_rate" "$(ratio "$export_rate" "$nginx_car_rate")" "(info)"
+row "RPC dag/export of the DAG (GiB/s)" "$rpc_export_rate" "1.00" "$(ratio "$rpc_export_rate" 1)" "(info)"
 row "GET ?format=raw, 64 blocks: MiB/s vs nginx" "$raw_mib" "$ngx_mib" "$(ratio "$raw_mib" "$ngx_mib")" "≥ 0.4"
 row "  req/s" "$raw_rps" "$ngx_rps" "$(ratio "$raw_rps" "$ngx_rps")" ""
 row "  p99, errors" "$raw_p99 $raw_err" "$ngx_p99 $ngx_err" "" "0 err"
@@ -185,4 +196,5 @@ row "POST block/stat: req/s vs nginx (same JSON)" "$stat_rps" "$ngs_rps" "$(rati
 row "  p99, errors" "$stat_p99 $stat_err" "$ngs_p99 $ngs_err" "" "0 err"
 row "peak RSS during dag/import (MiB; peer = goal)" "$import_rss" "128" "$(ratio "${import_rss%% *}" 128)" "≤ 1"
 row "peak RSS during the CAR export (MiB)" "$export_rss" "128" "$(ratio "${export_rss%% *}" 128)" "≤ 1"
+row "peak RSS during RPC dag/export (MiB)" "$rpc_export_rss" "128" "$(ratio "${rpc_export_rss%% *}" 128)" "≤ 1"
 row "peak RSS under the wrk loads (MiB)" "$load_rss" "128" "$(ratio "${load_rss%% *}" 128)" "≤ 1"

@@ -29,6 +29,11 @@ public struct Exporter: Sendable {
         try TreeWriter(reader: reader).write(root, to: path)
     }
 
+    /// How many bytes of blocks `exportCAR` verifies together: enough for the multi-buffer
+    /// kernels on every core, and few enough that what is borrowed in place stays resident
+    /// only briefly (a store's mappings give their pages back every 16 MiB lent).
+    static let batchBytes = 16 << 20
+
     /// Writes the DAG under `root` into `output` as a CAR: depth-first pre-order, each block
     /// once (`CARExport.exportDAG`). Blocks the getter can lend in place are verified in
     /// parallel batches; the others are copied out and verified one by one.
@@ -36,7 +41,7 @@ public struct Exporter: Sendable {
         let blocks = reader.blocks
         let keep = KeepAlive()
         var writer = try CARWriter(output: output, roots: [root], format: format)
-        try CARExport.exportDAG(roots: [root], into: &writer, getUnverifiedBlock: { cid in
+        try CARExport.exportDAG(roots: [root], into: &writer, batchBytes: Self.batchBytes, getUnverifiedBlock: { cid in
             if let bytes = try blocks.borrowedBlock(cid) { return bytes }
             guard let bytes = try blocks.block(cid, verified: false) else {
                 throw EngineError(.notFound, "block \(cid) (in the DAG of \(root)) is not in the store")

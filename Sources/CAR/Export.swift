@@ -12,23 +12,25 @@ public enum CARExport {
     /// written (their CID holds the data) but what they link to is (`Blocks.expandingIdentity`). Every block the getter returns is verified against
     /// its CID first. Another codec is an error (its links cannot be followed).
     ///
-    /// Memory: one CID per distinct block visited (the no-duplicates set) plus the DFS stack.
+    /// Memory: the no-duplicates set (`SpillingCIDSet`: up to `keysInMemory` 32-byte keys in
+    /// memory, the rest in sorted runs on disk; a `Set<CID>` took ~200 bytes a block, 200 MB
+    /// for a DAG of a million) plus the DFS stack.
     public static func exportDAG<Output: CAROutput>(
-        roots: [CID], into writer: inout CARWriter<Output>,
+        roots: [CID], into writer: inout CARWriter<Output>, keysInMemory: Int = SpillingKeySet.defaultMemoryLimit,
         getBlock: (CID) throws -> [UInt8]
     ) throws {
         try checkRoots(roots)
-        var seen = Set<CID>()
+        let seen = SpillingCIDSet(memoryLimit: keysInMemory)
         var stack = Array(try expanded(roots).reversed())
         while let cid = stack.popLast() {
             try CancellationToken.process.check()
-            guard seen.insert(cid).inserted else { continue }
+            guard try seen.insert(cid) else { continue }
             try checkCodec(cid)
             let bytes = try getBlock(cid)
             try bytes.withUnsafeBytes { (raw) throws in
                 try CARBlockCheck.verify(cid, raw)
                 try writer.put(cid, raw)
-                for link in try links(of: cid, raw).reversed() where !seen.contains(link) {
+                for link in try links(of: cid, raw).reversed() where try !seen.contains(link) {
                     stack.append(link)
                 }
             }
@@ -46,16 +48,17 @@ public enum CARExport {
     /// Memory: besides the no-duplicates set, the pointers of at most `batchBytes` of blocks.
     public static func exportDAG<Output: CAROutput>(
         roots: [CID], into writer: inout CARWriter<Output>, batchBytes: Int = 64 << 20, threads: Int? = nil,
+        keysInMemory: Int = SpillingKeySet.defaultMemoryLimit,
         getUnverifiedBlock: (CID) throws -> UnsafeRawBufferPointer
     ) throws {
         try checkRoots(roots)
-        var seen = Set<CID>()
+        let seen = SpillingCIDSet(memoryLimit: keysInMemory)
         var verifier = BlockVerifier(threads: threads)
         var ready: [CID: UnsafeRawBufferPointer] = [:]
         var stack = Array(try expanded(roots).reversed())
         while let cid = stack.popLast() {
             try CancellationToken.process.check()
-            guard seen.insert(cid).inserted else { continue }
+            guard try seen.insert(cid) else { continue }
             try checkCodec(cid)
             let bytes: UnsafeRawBufferPointer
             if let prefetched = ready.removeValue(forKey: cid) {
@@ -66,13 +69,13 @@ public enum CARExport {
             }
             try writer.put(cid, bytes)
             let links = try links(of: cid, bytes)
-            for link in links.reversed() where !seen.contains(link) { stack.append(link) }
+            for link in links.reversed() where try !seen.contains(link) { stack.append(link) }
             // Look the children up and verify them together.
             var batch: [(CID, UnsafeRawBufferPointer)] = []
             var batchSize = 0
             var queued = Set<CID>()
             for child in links where batchSize < batchBytes {
-                guard !seen.contains(child), ready[child] == nil, queued.insert(child).inserted else { continue }
+                guard try !seen.contains(child), ready[child] == nil, queued.insert(child).inserted else { continue }
                 try CancellationToken.process.check()  // a lookup may read from disk
                 try checkCodec(child)
                 let bytes = try getUnverifiedBlock(child)
@@ -157,7 +160,8 @@ enum CARBlockCheck {
 ///   and write with a `CARWriter` directly.
 public struct CARBlockSink<Output: CAROutput>: BlockSink {
     public private(set) var writer: CARWriter<Output>
-    private var seen = Set<CID>()
+    /// The blocks written (`SpillingCIDSet`: constant memory, whatever the block count).
+    private let seen = SpillingCIDSet()
 
     public init(output: Output, format: CARFormat = .v1, placeholderRoot: CID) throws {
         guard output.isSeekable else {
@@ -169,7 +173,7 @@ public struct CARBlockSink<Output: CAROutput>: BlockSink {
     public var wantsBytes: Bool { true }
 
     public mutating func put(_ cid: CID, _ bytes: BlockBytes) throws {
-        guard cid.multihash.code != .identity, seen.insert(cid).inserted else { return }
+        guard cid.multihash.code != .identity, try seen.insert(cid) else { return }
         try writer.put(cid, bytes)
     }
 

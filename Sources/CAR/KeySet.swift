@@ -39,8 +39,7 @@ public final class SpillingKeySet {
 
     /// Inserts `key` with `value`; false if it was there already (its value is kept).
     func insert(_ key: CIDKey, value: UInt64 = 0) throws -> Bool {
-        if memory[key] != nil { return false }
-        if try onDisk(key) != nil { return false }
+        if try self.value(for: key) != nil { return false }
         memory[key] = value
         count += 1
         if memory.count >= memoryLimit { try spill() }
@@ -53,9 +52,18 @@ public final class SpillingKeySet {
 
     /// The value inserted with `key`, nil if `key` is not in the set.
     func value(for key: CIDKey) throws -> UInt64? {
-        if let value = memory[key] { return value }
-        return try onDisk(key)
+        if let value = memory[key] ?? recent[key] { return value }
+        guard let value = try onDisk(key) else { return nil }
+        // A key asked for again and again (a DAG's zero block, linked thousands of times) is
+        // searched on disk once, not once per run per ask.
+        if recent.count >= Self.recentLimit { recent.removeAll(keepingCapacity: true) }
+        recent[key] = value
+        return value
     }
+
+    /// Keys lately found on disk, with their values (at most `recentLimit`).
+    private var recent: [CIDKey: UInt64] = [:]
+    private static let recentLimit = 4096
 
     /// One spilled entry: the key, then its value (40 bytes on disk).
     private struct Record {

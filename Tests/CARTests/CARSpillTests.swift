@@ -33,6 +33,20 @@ import Testing
         #expect(set.count == 50)
     }
 
+    @Test func aKeyFoundOnDiskIsSearchedThereOnceWhenAskedAgain() throws {
+        let set = SpillingKeySet(memoryLimit: 3)
+        let keys = Self.keys(seed: 200, count: 30)
+        for (index, key) in keys.enumerated() { #expect(try set.insert(key, value: UInt64(index + 1))) }
+        let spilled = keys[0]  // in the first run
+        let before = set.diskLookups
+        for _ in 0..<1000 {
+            #expect(try set.value(for: spilled) == 1)
+            #expect(try !set.insert(spilled, value: 99))
+        }
+        #expect(set.diskLookups == before + 1)
+        #expect(try keys.enumerated().allSatisfy { try set.value(for: $0.element) == UInt64($0.offset + 1) })
+    }
+
     @Test func verifyCountsAlikeWithAndWithoutSpilling() throws {
         let (_, car, offsets) = try BadCARTests.exportedCAR()
         // The sections twice over: every block is a duplicate once.

@@ -152,8 +152,8 @@ import Blocks
         }
     }
 
-    @Test(arguments: [false, true])
-    func exportIsDepthFirstWithoutDuplicates(trickle: Bool) throws {
+    @Test(arguments: [false, true], [SpillingKeySet.defaultMemoryLimit, 1])
+    func exportIsDepthFirstWithoutDuplicates(trickle: Bool, keysInMemory: Int) throws {
         var importOptions = ImportOptions()
         importOptions.chunker = "size-4096"
         importOptions.trickle = trickle
@@ -165,7 +165,7 @@ import Blocks
         let (root, blocks) = try CARTestSupport.importBlocks(data, parameters)
         let store = Dictionary(blocks.map { ($0.cid, $0.bytes) }, uniquingKeysWith: { a, _ in a })
         var writer = try CARWriter(output: CARMemoryOutput(), roots: [root])
-        try CARExport.exportDAG(roots: [root], into: &writer) { cid in
+        try CARExport.exportDAG(roots: [root], into: &writer, keysInMemory: keysInMemory) { cid in
             guard let bytes = store[cid] else { throw CARError(.incompleteDAG, "no \(cid)") }
             return bytes
         }
@@ -177,6 +177,20 @@ import Blocks
         try preorder(root, store, &seen, &expected)
         #expect(read.map(\.0) == expected)
         #expect(read.count == store.count)
+        // The borrowing walk (batched verification) writes the same CAR.
+        let kept = store.mapValues { bytes -> UnsafeMutableRawBufferPointer in
+            let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(bytes.count, 1), alignment: 16)
+            copy.copyBytes(from: bytes)
+            return copy
+        }
+        defer { kept.values.forEach { $0.deallocate() } }
+        var borrowing = try CARWriter(output: CARMemoryOutput(), roots: [root])
+        try CARExport.exportDAG(roots: [root], into: &borrowing, batchBytes: 20_000, keysInMemory: keysInMemory) { cid in
+            guard let bytes = kept[cid], let count = store[cid]?.count else { throw CARError(.incompleteDAG, "no \(cid)") }
+            return UnsafeRawBufferPointer(rebasing: bytes[0..<count])
+        }
+        try borrowing.finish()
+        #expect(borrowing.output.bytes == writer.output.bytes)
     }
 
     @Test func exportRejectsATamperedBlock() throws {

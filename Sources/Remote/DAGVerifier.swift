@@ -24,9 +24,12 @@ final class DAGVerifier: @unchecked Sendable {
     let duplicates: Bool
     /// `.dfs`: the depth-first walk still to go, its next block last.
     private var stack: [CID] = []
-    /// Each block received, with its links where they are needed later (depth-first with
-    /// duplicates allowed: a block sent again may bring its subtree again).
-    private var children: [CID: [CID]] = [:]
+    /// Each block received (`SpillingCIDSet`: constant memory; a `[CID: [CID]]` held ~250
+    /// bytes a block, 150 MB for a fetch of 263 000 blocks)…
+    private let received: SpillingCIDSet
+    /// …and, depth-first with duplicates allowed, the links of those that have some (a block
+    /// sent again may bring its subtree again; counted in `keptLinks`).
+    private var linksKept: [CID: [CID]] = [:]
     /// `.unknown` order: links of reached blocks not received yet, and blocks received that
     /// nothing reached links to yet (with their links).
     private var expected: Set<CID> = []
@@ -38,7 +41,7 @@ final class DAGVerifier: @unchecked Sendable {
     /// cannot grow the client without bound (a hostile pass saw 1.3 GB). A DAG needs far fewer:
     /// a depth-first walk holds its depth times its widest node.
     let maxHeldLinks: Int
-    /// Links held in `unlinked` and (duplicates) in `children`.
+    /// Links held in `unlinked` and (duplicates) in `linksKept`.
     private var keptLinks = 0
     private var pending: [UInt8] = []
     private var offset = 0
@@ -48,8 +51,10 @@ final class DAGVerifier: @unchecked Sendable {
     static var maxSection: Int { 8 << 20 }
     static var maxBlock: Int { 2 << 20 }
 
-    init(root: CID, scope: FetchScope, order: Order, duplicates: Bool, maxUnlinked: Int = 1 << 20, maxHeldLinks: Int = 1 << 19) {
+    init(root: CID, scope: FetchScope, order: Order, duplicates: Bool, maxUnlinked: Int = 1 << 20, maxHeldLinks: Int = 1 << 19,
+         keysInMemory: Int = 1 << 16) {
         self.root = root
+        received = SpillingCIDSet(memoryLimit: keysInMemory)
         self.scope = scope
         self.order = order
         self.duplicates = duplicates
@@ -140,13 +145,13 @@ final class DAGVerifier: @unchecked Sendable {
         if strict {
             // The walk's next block: blocks already received are passed over (dups=n: the
             // remote does not send them again; identity links were expanded when pushed).
-            while let next = stack.last, next != cid, children[next] != nil { stack.removeLast() }
+            while let next = stack.last, next != cid, try received.contains(next) { stack.removeLast() }
         }
-        if let known = children[cid] {
+        if try received.contains(cid) {
             guard duplicates else { throw RemoteError(.verification, "block \(cid) was sent twice (the remote promised dups=n)") }
             if strict, stack.last == cid {
                 stack.removeLast()
-                stack.append(contentsOf: known.reversed())  // its subtree may come again too
+                stack.append(contentsOf: (linksKept[cid] ?? []).reversed())  // its subtree may come again too
                 guard stack.count + keptLinks <= maxHeldLinks else {
                     throw RemoteError(.verification, "the DAG of \(root) as sent needs more than \(maxHeldLinks) links held at once to be checked (at \(cid)): refused")
                 }
@@ -169,14 +174,17 @@ final class DAGVerifier: @unchecked Sendable {
         try requireValidBlock(cid, bytes)
         // Identity links expanded in place: their blocks are never sent, what they link to is.
         let links = scope == .block ? [] : try linksOfFetched(cid, bytes)
+        _ = try received.insert(cid)
         if strict {
-            children[cid] = duplicates ? links : []
-            if duplicates { keptLinks += links.count }
+            if duplicates && !links.isEmpty {
+                linksKept[cid] = links
+                keptLinks += links.count
+            }
             stack.append(contentsOf: links.reversed())
         } else {
-            children[cid] = []  // received (duplicates are only recognised)
+            // Received (duplicates are only recognised).
             if expected.remove(cid) != nil {
-                reach(links)
+                try reach(links)
             } else {
                 unlinked[cid] = links
                 keptLinks += links.count
@@ -194,13 +202,13 @@ final class DAGVerifier: @unchecked Sendable {
 
     /// `.unknown` order: the links of a block just reached; blocks already received among
     /// them (and below them) are reached too, the others are expected.
-    private func reach(_ links: [CID]) {
+    private func reach(_ links: [CID]) throws {
         var stack = links
         while let link = stack.popLast() {
             if let below = unlinked.removeValue(forKey: link) {
                 keptLinks -= below.count
                 stack.append(contentsOf: below)
-            } else if children[link] == nil {
+            } else if try !received.contains(link) {
                 expected.insert(link)
             }
         }
@@ -215,7 +223,7 @@ final class DAGVerifier: @unchecked Sendable {
             throw RemoteError(.verification, "the identity root \(root) does not decode as a block of its codec")
         }
         if order == .dfs || scope == .block {
-            if let missing = stack.last(where: { children[$0] == nil }) {
+            if let missing = try stack.last(where: { try !received.contains($0) }) {
                 throw RemoteError(.verification, "the DAG of \(root) is incomplete: block \(missing) is missing")
             }
             return

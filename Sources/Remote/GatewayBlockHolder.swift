@@ -84,7 +84,8 @@ public final class GatewayBlockHolder: RemoteBlockHolder {
             guard response.status == .ok else { throw Self.failure(response.status, what, http.base) }
             let (order, duplicates) = try Self.carParameters(response.headers["Content-Type"].first ?? "")
             let verifier = DAGVerifier(root: root, scope: scope, order: order, duplicates: duplicates,
-                                       maxUnlinked: http.settings.maxUnlinkedBlocks, maxHeldLinks: http.settings.maxHeldLinks)
+                                       maxUnlinked: http.settings.maxUnlinkedBlocks, maxHeldLinks: http.settings.maxHeldLinks,
+                                       keysInMemory: http.settings.receivedKeysInMemory)
             do {
                 try await verifier.consume(response, what, body)
             } catch {

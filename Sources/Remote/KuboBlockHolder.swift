@@ -299,7 +299,8 @@ public final class KuboBlockHolder: RemoteBlockHolder {
     /// `dag/export?arg=ROOT&offline=true`: a CARv1 in depth-first order without duplicates,
     /// verified block by block (`DAGVerifier`).
     public func fetch(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (Block) throws -> Void) async throws {
-        let verifier = DAGVerifier(root: root, scope: scope, order: .dfs, duplicates: false, maxHeldLinks: rpc.http.settings.maxHeldLinks)
+        let verifier = DAGVerifier(root: root, scope: scope, order: .dfs, duplicates: false, maxHeldLinks: rpc.http.settings.maxHeldLinks,
+                                    keysInMemory: rpc.http.settings.receivedKeysInMemory)
         _ = try await rpc.call(
             "dag/export", [("arg", root.description), ("offline", "true")], idempotent: false,
             timeout: .seconds(3600), headTimeout: rpc.http.settings.callTimeout

@@ -58,6 +58,9 @@ public struct RemoteSettings: Sendable {
     /// The most CIDs a fetch's checks may hold at once (the depth-first walk's stack, links
     /// expected, links of blocks not yet linked): more fail the fetch (spec/remote.md §6).
     public var maxHeldLinks = 1 << 19
+    /// Keys of received blocks a fetch keeps in memory before they spill to disk (32 bytes
+    /// each, `SpillingCIDSet`); tests lower it.
+    public var receivedKeysInMemory = 1 << 16
 
     public init(auth: RemoteAuth? = nil) {
         self.auth = auth

@@ -16,9 +16,11 @@ import CairnTestSupport
         return (layer, root, blocks)
     }
 
-    static func fetch(_ base: String, _ root: CID, mode: FetchMode = .car, maxUnlinked: Int? = nil) async throws -> [CID: [UInt8]] {
+    static func fetch(_ base: String, _ root: CID, mode: FetchMode = .car, maxUnlinked: Int? = nil,
+                      keysInMemory: Int? = nil) async throws -> [CID: [UInt8]] {
         var settings = RemoteSettings()
         settings.fetchMode = mode
+        if let keysInMemory { settings.receivedKeysInMemory = keysInMemory }
         if let maxUnlinked { settings.maxUnlinkedBlocks = maxUnlinked }
         settings.concurrency = 4
         let remote = GatewayBlockHolder(address: try RemoteAddress(parsing: base), settings: settings)
@@ -50,6 +52,8 @@ import CairnTestSupport
         try await gateway.serve { base in
             let received = try await Self.fetch(base, root)
             #expect(received == blocks)
+            // The same with the received blocks' keys spilled to disk from the first one.
+            #expect(try await Self.fetch(base, root, keysInMemory: 1) == blocks)
         }
     }
 
@@ -74,9 +78,11 @@ import CairnTestSupport
         gateway.fault = fault
         gateway.carParameters = parameters
         try await gateway.serve { base in
-            let error = await #expect(throws: RemoteError.self) { _ = try await Self.fetch(base, root) }
-            #expect(error?.code == .verification)
-            #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
+            for keys in [nil, 1] {  // the received blocks' keys in memory, and spilled to disk
+                let error = await #expect(throws: RemoteError.self) { _ = try await Self.fetch(base, root, keysInMemory: keys) }
+                #expect(error?.code == .verification)
+                #expect(error?.message.contains(message) == true, "\(error?.message ?? "")")
+            }
         }
     }
 

@@ -77,6 +77,70 @@ final class IndexLookups: Sendable {
         return answer
     }
 
+    /// A connection taken out of the free list for a `HeldSnapshot`; nil when this path
+    /// cannot answer.
+    private func take() -> Connection? {
+        guard !disabled.load(ordering: .relaxed) else { return nil }
+        return idleLock.withLock({ idle.popLast() }) ?? open()
+    }
+
+    private func giveBack(_ connection: Connection) {
+        idleLock.withLock { if idle.count < Self.keep { idle.append(connection) } }
+    }
+
+    /// A read transaction held across many lookups, for the writer's "already stored?" check
+    /// of every put (spec/blockstore.md §4.1): each lone lookup is a read transaction of its
+    /// own, whose WAL read locks are half a dozen `fcntl` calls, a tenth of the CPU of an
+    /// import of small blocks. The caller ends it before its own commits (whose rows it would
+    /// not see) and every so many lookups (a reader holds the WAL back from checkpoints).
+    final class HeldSnapshot {
+        private let owner: IndexLookups
+        private var connection: Connection?
+        private var begun = false
+
+        fileprivate init?(_ owner: IndexLookups) {
+            guard let connection = owner.take() else { return nil }
+            self.owner = owner
+            self.connection = connection
+        }
+
+        /// The row of `multihash` as of the snapshot; nil when this path cannot answer (the
+        /// snapshot is then ended; the caller asks elsewhere).
+        func entry(_ multihash: Multihash) -> Answer? {
+            guard let connection else { return nil }
+            if !begun {
+                guard sqlite3_exec(connection.db, "BEGIN", nil, nil, nil) == SQLITE_OK else {
+                    end()
+                    return nil
+                }
+                begun = true
+            }
+            guard let answer = IndexLookups.lookup(multihash, on: connection) else {
+                end()
+                return nil
+            }
+            return answer
+        }
+
+        /// Ends the transaction and gives the connection back (a connection whose transaction
+        /// would not end is closed instead).
+        func end() {
+            guard let connection else { return }
+            self.connection = nil
+            if begun {
+                begun = false
+                guard sqlite3_exec(connection.db, "COMMIT", nil, nil, nil) == SQLITE_OK
+                        || sqlite3_exec(connection.db, "ROLLBACK", nil, nil, nil) == SQLITE_OK else { return }
+            }
+            owner.giveBack(connection)
+        }
+
+        deinit { end() }
+    }
+
+    /// A `HeldSnapshot`, or nil when this path cannot answer.
+    func holdSnapshot() -> HeldSnapshot? { HeldSnapshot(self) }
+
     private func open() -> Connection? {
         guard let connection = Connection(path: path) else {
             disabled.store(true, ordering: .relaxed)

@@ -2,7 +2,11 @@ import Testing
 import Foundation
 import BlockStore
 import Blocks
+import AsyncHTTPClient
+import CAR
 import Multiformats
+import NIOCore
+import NIOHTTP1
 import Remote
 import CairnTestSupport
 
@@ -75,6 +79,45 @@ import CairnTestSupport
         #expect(verify.status == 0, "\(verify.stdoutText) \(verify.stderr)")
         let has = try await runCairn(["block", "stat", dag.under.description, "--store", localStore])
         #expect(has.status == 0, "\(has.stderr)")
+    }
+
+    /// The server pins only a complete DAG, and the blocks under an identity node are part of
+    /// it (Kubo's pinner reads an identity CID's block from the CID and follows its links): a
+    /// root whose leaf under an identity node was never sent is refused, naming that leaf, by
+    /// `dag/import` with `pin-roots` (its walk stepped over identity nodes and pinned such a
+    /// root) and by `pin/add`. Once the leaf is there, it pins.
+    @Test func aPinNeedsTheBlocksUnderAnIdentityNode() async throws {
+        let layer = try LocalLayer("serve-identity-pin")
+        defer { layer.remove() }
+        let dag = try FetchTests.identityDAG()
+        let localStore = try BlockStore(layout: StoreLayout(root: layer.directory.appendingPathComponent("local").path))
+        _ = try localStore.putMany(dag.blocks.map { Block(cid: $0.key, bytes: $0.value) })
+        let server = try ServeNode(store: layer.directory.appendingPathComponent("server").path)
+        defer { server.stop() }
+        let remote = try kubo(server.url)
+        defer { Task { await remote.close() } }
+        let withoutLeaf = dag.blocks.keys.filter { $0 != dag.under }
+        var writer = try CARWriter(output: CARMemoryOutput(), roots: [dag.root])
+        for cid in withoutLeaf { try dag.blocks[cid]!.withUnsafeBytes { try writer.put(cid, $0) } }
+        try writer.finish()
+        let boundary = "cairn-identity-test"
+        var body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.car\"\r\n\r\n".utf8)
+        body += writer.output.bytes + Array("\r\n--\(boundary)--\r\n".utf8)
+        var request = HTTPClientRequest(url: "\(server.url)/api/v0/dag/import")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
+        request.body = .bytes(ByteBuffer(bytes: body))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let imported = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        let line = try JSONSerialization.jsonObject(with: Data(imported.utf8.split(separator: UInt8(ascii: "\n")).first ?? [])) as? [String: Any]
+        let message = (line?["Root"] as? [String: Any])?["PinErrorMsg"] as? String ?? ""
+        #expect(message.contains(dag.under.description), "\(imported)")
+        let error = await #expect(throws: RemoteError.self) { try await remote.pin(root: dag.root, name: nil, replace: false) }
+        #expect(error?.message.contains(dag.under.description) == true, "\(error?.message ?? "")")
+        #expect(try await remote.isPinnedRecursively(dag.root) == false)
+        _ = try await remote.put([dag.under], root: dag.under, from: localStore)
+        try await remote.pin(root: dag.root, name: nil, replace: false)
+        #expect(try await remote.isPinnedRecursively(dag.root))
     }
 
     /// No `--from`: the address comes from `$IPFS_PATH/api` (a multiaddr, as Kubo writes it).

@@ -86,8 +86,10 @@ public final class BlockStore: Sendable {
         }
     }
 
-    /// SQLite's page cache per connection, in KiB…
+    /// SQLite's page cache of the writer's connection, in KiB…
     static let cacheKiB = 65536
+    /// …of each reader's…
+    static let readerCacheKiB = 8192
     /// …and on the writer's connection during an import (`BlockStoreWriter.commitsOnlyWhenAsked`).
     static let importCacheKiB = 16384
     /// The page cache of an import's temporary table of spilled rows (`BlockStoreWriter`).
@@ -103,8 +105,13 @@ public final class BlockStore: Sendable {
         configuration.busyMode = .timeout(60)
         configuration.readonly = readOnly
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
-            try db.execute(sql: "PRAGMA cache_size = -\(cacheKiB)")
+            // No memory map: each connection mapped the index whole as it read it, and a
+            // mapping's pages count in the resident size once per connection (the 28 MB index
+            // of 263 661 blocks stood at 81 MB in a server). Pages come through SQLite's own
+            // cache, bounded per connection: the writer's (commits of large batches), and a
+            // smaller one for each reader.
+            try db.execute(sql: "PRAGMA mmap_size = 0")
+            try db.execute(sql: "PRAGMA cache_size = -\(db.configuration.readonly ? readerCacheKiB : cacheKiB)")
             if !readOnly {
                 var persist: Int32 = 1
                 sqlite3_file_control(db.sqliteConnection, "main", SQLITE_FCNTL_PERSIST_WAL, &persist)

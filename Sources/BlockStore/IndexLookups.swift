@@ -29,7 +29,11 @@ final class IndexLookups: Sendable {
                 return nil
             }
             sqlite3_busy_timeout(handle, 0)
-            _ = sqlite3_exec(handle, "PRAGMA mmap_size = 1073741824", nil, nil, nil)
+            // Read through SQLite's page cache (2 MiB: the B-tree's upper levels), not a memory
+            // map: each of these connections mapped the index as it read it, and every
+            // mapping's pages count in the process's resident size.
+            _ = sqlite3_exec(handle, "PRAGMA mmap_size = 0", nil, nil, nil)
+            _ = sqlite3_exec(handle, "PRAGMA cache_size = -2048", nil, nil, nil)
             var prepared: OpaquePointer?
             let sql = "SELECT \(IndexEntry.columns) FROM blocks WHERE mh = ?"
             guard sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &prepared, nil) == SQLITE_OK,

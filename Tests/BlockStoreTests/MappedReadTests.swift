@@ -54,6 +54,24 @@ extension MappedReadTests {
         return total
     }
 
+    /// No connection maps the index: each one's mapping counted in the resident size once per
+    /// connection, growing with the store (spec/blockstore.md, "The index's memory").
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/proc/self/maps")))
+    func noConnectionMapsTheIndex() throws {
+        let temp = try TemporaryStore()
+        defer { temp.cleanup() }
+        let blocks = try randomBlocks(seed: 75, count: 300, size: 100)
+        try temp.store.putMany(blocks)
+        for block in blocks { #expect(try temp.store.has(block.cid)) }
+        #expect(try temp.store.hasMany(blocks.map(\.cid)).allSatisfy { $0 })
+        #expect(try temp.store.locations(of: blocks.map(\.cid)).allSatisfy { $0 != nil })
+        let handle = try #require(FileHandle(forReadingAtPath: "/proc/self/maps"))
+        defer { try? handle.close() }
+        let maps = String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+        let index = temp.store.layout.root + "/index.sqlite"
+        #expect(!maps.split(separator: "\n").contains { $0.hasSuffix(index) }, "the index is mapped")
+    }
+
     /// Every block borrowed and read in place, one after another, as an export does: the
     /// mapped pages stay within the bound instead of growing to the size of the packs (a 1 GiB
     /// export left 1.1 GB resident in a server before). Linux only (smaps).

@@ -1,6 +1,7 @@
 public import Multiformats
 public import BlockStore
 import Blocks
+import CAR
 import Engine
 import Foundation
 
@@ -44,12 +45,14 @@ public struct Pusher: Sendable {
         var missing: [CID] = []
         if try await remote.isPinnedRecursively(root) {
             summary.rootPinned = true
+            summary.presentBytes = summary.dagBytes
         } else {
-            missing = try await absent(dag.map(\.cid), on: remote)
+            let present = try await presence(dag.map(\.cid), on: remote)
+            for (block, held) in zip(dag, present) {
+                if held { summary.presentBytes += UInt64(block.size) } else { missing.append(block.cid) }
+            }
         }
         summary.presentBlocks = dag.count - missing.count
-        let missingSet = Set(missing)
-        summary.presentBytes = dag.reduce(0) { $0 + (missingSet.contains($1.cid) ? 0 : UInt64($1.size)) }
         if !dryRun {
             if !missing.isEmpty {
                 progress?("uploading", 0, missing.count)
@@ -70,23 +73,31 @@ public struct Pusher: Sendable {
         return summary
     }
 
-    /// The blocks of `cids` the remote lacks: from its listing when it holds few enough
-    /// blocks, else asked in batches of 4096 (`has`, bounded concurrency).
-    func absent(_ cids: [CID], on remote: any RemoteBlockHolder) async throws -> [CID] {
+    /// Whether the remote holds each block of `cids`: from its listing when it holds few
+    /// enough blocks, else asked in batches of 4096 (`has`, bounded concurrency).
+    func presence(_ cids: [CID], on remote: any RemoteBlockHolder) async throws -> [Bool] {
         let limit = listingLimit ?? max(65_536, 4 * cids.count)
         if limit > 0, let present = try await remote.listedPresence(of: cids, limit: limit) {
+            guard present.count == cids.count else {
+                throw RemoteError(.remote, "the existence check answered \(present.count) of \(cids.count) blocks")
+            }
             progress?("checking", cids.count, cids.count)
-            return zip(cids, present).filter { !$0.1 }.map(\.0)
+            return present
         }
-        var missing: [CID] = [], start = 0
+        var present: [Bool] = [], start = 0
+        present.reserveCapacity(cids.count)
         while start < cids.count {
             try Task.checkCancellation()
             let slice = Array(cids[start..<min(start + 4096, cids.count)])
-            for (cid, held) in zip(slice, try await remote.has(slice)) where !held { missing.append(cid) }
+            let answers = try await remote.has(slice)
+            guard answers.count == slice.count else {
+                throw RemoteError(.remote, "the existence check answered \(answers.count) of \(slice.count) blocks")
+            }
+            present += answers
             start += slice.count
             progress?("checking", start, cids.count)
         }
-        return missing
+        return present
     }
 
     /// Every distinct block of `root`'s DAG (depth first, parents first) with its size; a
@@ -94,7 +105,9 @@ public struct Pusher: Sendable {
     /// (copies, not mapped pages, so a large DAG leaves nothing resident); leaves are sized
     /// from the index, looked up in batches of 4096 (one read transaction each).
     static func walk(_ root: CID, in store: BlockStore) throws -> [(cid: CID, size: Int)] {
-        var seen: Set<CID> = [], stack = [root], order: [(cid: CID, size: Int)] = []
+        // The blocks seen: a spilling key set (constant memory; a Set<CID> took ~200 B a block).
+        let seen = SpillingCIDSet()
+        var stack = [root], order: [(cid: CID, size: Int)] = []
         var pending: [Int] = []  // places in `order` of leaves not yet sized
         func sizePending() throws {
             let found = try store.locations(of: pending.map { order[$0].cid })
@@ -107,7 +120,7 @@ public struct Pusher: Sendable {
             pending.removeAll(keepingCapacity: true)
         }
         while let cid = stack.popLast() {
-            guard seen.insert(cid).inserted else { continue }
+            guard try seen.insert(cid) else { continue }
             try Task.checkCancellation()
             if cid.multihash.code == .identity {
                 // Never sent (its CID holds it), but what it links to is part of the DAG.

@@ -4,6 +4,8 @@ import Multiformats
 import Remote
 import CairnTestSupport
 import BlockStore
+import Blocks
+import Engine
 
 /// Push end to end against the test node, counted on the server side (spec/remote.md §5).
 @Suite struct PushTests {
@@ -117,5 +119,44 @@ import BlockStore
         // The release happens as the push returns; allow the connection's tasks a moment.
         for _ in 0..<100 where watch.store != nil { try await Task.sleep(for: .milliseconds(20)) }
         #expect(watch.store == nil, "the store outlived the failed push")
+    }
+}
+
+/// A remote whose existence check answers for fewer blocks than asked (a listing, or each
+/// `has` batch): the push stops with an error before it uploads anything. Zipping the
+/// answers with the blocks left those past the short answer unsent, counted as neither.
+@Suite struct ShortExistenceAnswerTests {
+    final class ShortAnswers: RemoteBlockHolder, @unchecked Sendable {
+        let listing: Bool
+        private let lock = NSLock()
+        private var putCalls = 0
+        init(listing: Bool) { self.listing = listing }
+        var uploads: Int { lock.withLock { putCalls } }
+
+        func has(_ cids: [CID]) async throws -> [Bool] { Array(repeating: false, count: max(0, cids.count - 1)) }
+        func listedPresence(of cids: [CID], limit: Int) async throws -> [Bool]? {
+            listing ? Array(repeating: true, count: max(0, cids.count - 1)) : nil
+        }
+        func isPinnedRecursively(_ root: CID) async throws -> Bool { false }
+        func put(_ cids: [CID], root: CID, from blocks: some BlockGetter) async throws -> PutReport {
+            lock.withLock { putCalls += 1 }
+            throw RemoteError(.remote, "no upload expected")
+        }
+        func pin(root: CID, name: String?, replace: Bool) async throws {}
+        func unpinAll(_ name: String) async throws -> [CID] { [] }
+        func pins(_ name: String) async throws -> [RemotePin] { [] }
+        func fetch(_ root: CID, scope: FetchScope, into body: @escaping @Sendable (Block) throws -> Void) async throws {}
+        func close() async {}
+    }
+
+    @Test(arguments: [false, true])
+    func aShortAnswerStopsThePush(listing: Bool) async throws {
+        let layer = try LocalLayer("push-short-answer")
+        defer { layer.remove() }
+        let root = try layer.add("v1", layerVersions().v1)
+        let remote = ShortAnswers(listing: listing)
+        let error = await #expect(throws: RemoteError.self) { try await Pusher().push(root, from: layer.store, to: remote) }
+        #expect(error?.message.contains("the existence check answered") == true, "\(error?.message ?? "")")
+        #expect(remote.uploads == 0)
     }
 }

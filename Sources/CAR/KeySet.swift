@@ -29,7 +29,9 @@ public final class SpillingKeySet {
 
     init(memoryLimit: Int = SpillingKeySet.defaultMemoryLimit) {
         self.memoryLimit = memoryLimit
-        memory = Dictionary(minimumCapacity: min(memoryLimit, 1 << 18))
+        // Grown as keys come: most sets are small (a DAG walk per pinned root), and a table
+        // reserved for the limit cost each one a 4 MiB allocation.
+        memory = Dictionary(minimumCapacity: min(memoryLimit, 64))
     }
 
     deinit { if fd >= 0 { SystemCall.close(fd) } }

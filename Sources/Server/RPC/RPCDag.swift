@@ -36,20 +36,26 @@ enum RPCDag {
                                          maxBytes: state.configuration.limits.maxBodyBytes)
         let store = state.store
         let (results, blocks, bytes) = try await WriterSession.with(state, oneCommit: true) { session in
-            var roots: [CID] = []
+            // The distinct header roots, in order, only when they are pinned (nothing else uses
+            // them): a 7 MB CAR of 200 000 roots kept the server busy past two minutes with a
+            // quadratic de-duplication, `pin-roots=false` too.
+            var unique: [CID] = []
+            let seen = SpillingCIDSet()
             var blocks = 0
             var bytes: UInt64 = 0
             var parts = 0
             while try await reader.nextPart() != nil {
                 parts += 1
                 let summary = try await importPart(&reader, number: parts, session: session, options: carOptions)
-                roots.append(contentsOf: summary.header.roots)
+                if pinRoots {
+                    try summary.header.rootList.forEachRoot { root in
+                        if try seen.insert(root) { unique.append(root) }
+                    }
+                }
                 blocks += summary.blockCount
                 bytes += summary.blockBytes
             }
             guard parts > 0 else { throw RPCError.client("file argument 'path' is required") }
-            var unique: [CID] = []
-            for root in roots where !unique.contains(root) { unique.append(root) }
             let distinct = unique
             try Task.checkCancellation()  // past its `timeout`: nothing is committed
             let results = try await session.run { writer -> [(CID, String)] in

@@ -213,6 +213,8 @@ final class Spool: @unchecked Sendable {
     let path: String
     /// The top-level names in the order they first came.
     private(set) var topLevel: [String] = []
+    /// The names in `topLevel` (a look-up in the array for each part was quadratic in the parts).
+    private var topLevelNames: Set<String> = []
     /// Placeholder names given to parts without a file name (printed as their CID, as Kubo).
     private(set) var unnamed: [String: String] = [:]
     private var count = 0
@@ -244,7 +246,7 @@ final class Spool: @unchecked Sendable {
             throw RPCError.client("file name \"\(Self.shown(name))\" in the multipart body is too long")
         }
         let top = String(components[0])
-        if !topLevel.contains(top) { topLevel.append(top) }
+        if topLevelNames.insert(top).inserted { topLevel.append(top) }
         try makeDirectories(head.isDirectory ? components[...] : components.dropLast(), for: name)
         guard !head.isDirectory else { return nil }
         return try SpoolFile(path: path + "/" + name, name: Self.shown(name), symlink: head.isSymlink)

@@ -158,4 +158,41 @@ extension BlockStoreWriter {
             return db.changesCount > 0
         }
     }
+
+    /// What `delete(_:force:)` did with one block of several.
+    public enum Deletion: Hashable, Sendable {
+        case removed
+        /// The block was not there (or is an identity block, never stored).
+        case absent
+        /// Pinned, or under a recursive pin, and not `force`d: the reason, in `delete`'s words.
+        case pinned(String)
+    }
+
+    /// `delete(_:force:)` for several blocks, in order, with one walk of the pins for them all
+    /// (one walk for each block took seconds each over a pinned DAG of 100 000 blocks, while
+    /// holding the store's lock) and one transaction for the removals. A pinned block is
+    /// reported and the others still go, as `ipfs block rm` does.
+    public func delete(_ cids: [CID], force: Bool = false) throws -> [Deletion] {
+        try commit()
+        var pinned = [Bool](repeating: false, count: cids.count)
+        if !force && cids.contains(where: { $0.multihash.code != .identity }) {
+            pinned = try withMark(.pins, strict: false) { db, _ in
+                let statement = try db.makeStatement(sql: "SELECT 1 FROM mark.marked WHERE mh = ?")
+                return try cids.map { cid in
+                    guard cid.multihash.code != .identity else { return false }
+                    return try Bool.fetchOne(statement, arguments: [cid.multihash.key]) ?? false
+                }
+            }
+        }
+        return try transaction { db in
+            try zip(cids, pinned).map { cid, isPinned -> Deletion in
+                if cid.multihash.code == .identity { return .absent }
+                if isPinned {
+                    return .pinned("block \(cid) is pinned (directly or under a recursive pin); unpin it first")
+                }
+                try db.execute(sql: "DELETE FROM blocks WHERE mh = ?", arguments: [cid.multihash.key])
+                return db.changesCount > 0 ? .removed : .absent
+            }
+        }
+    }
 }

@@ -13,10 +13,10 @@ public enum CARExport {
     /// its CID first. Another codec is an error (its links cannot be followed).
     ///
     /// Memory: the no-duplicates set (`SpillingCIDSet`: up to `keysInMemory` 32-byte keys in
-    /// memory, the rest in sorted runs on disk; a `Set<CID>` took ~200 bytes a block, 200 MB
-    /// for a DAG of a million) plus the DFS stack.
+    /// memory, 2^20 by default, the rest in sorted runs on disk; a `Set<CID>` took ~200 bytes a
+    /// block, 200 MB for a DAG of a million) plus the DFS stack.
     public static func exportDAG<Output: CAROutput>(
-        roots: [CID], into writer: inout CARWriter<Output>, keysInMemory: Int = SpillingKeySet.defaultMemoryLimit,
+        roots: [CID], into writer: inout CARWriter<Output>, keysInMemory: Int = SpillingKeySet.walkMemoryLimit,
         getBlock: (CID) throws -> [UInt8]
     ) throws {
         try checkRoots(roots)
@@ -48,7 +48,7 @@ public enum CARExport {
     /// Memory: besides the no-duplicates set, the pointers of at most `batchBytes` of blocks.
     public static func exportDAG<Output: CAROutput>(
         roots: [CID], into writer: inout CARWriter<Output>, batchBytes: Int = 64 << 20, threads: Int? = nil,
-        keysInMemory: Int = SpillingKeySet.defaultMemoryLimit,
+        keysInMemory: Int = SpillingKeySet.walkMemoryLimit,
         getUnverifiedBlock: (CID) throws -> UnsafeRawBufferPointer
     ) throws {
         try checkRoots(roots)

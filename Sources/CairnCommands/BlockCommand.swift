@@ -131,15 +131,19 @@ struct BlockRmCommand: AsyncParsableCommand {
         let cids = try cids.map(parseCID)
         guard !cids.isEmpty else { throw CLIError("expected at least one CID") }
         let blockStore = try store.open(create: false)
-        try storeCall {
-            try blockStore.write { writer in
-                for cid in cids {
-                    guard try writer.delete(cid, force: force) else {
-                        throw BlockStoreError(.notFound, "block \(cid) not found in \(blockStore.layout.root)")
-                    }
-                    writeStandardOutput("removed \(cid)\n")
-                }
+        // One walk of the pins for every CID (spec/cli.md): each is removed, or reported.
+        let outcomes = try storeCall { try blockStore.write { writer in try writer.delete(cids, force: force) } }
+        var failures: [String] = []
+        for (cid, outcome) in zip(cids, outcomes) {
+            switch outcome {
+            case .removed: writeStandardOutput("removed \(cid)\n")
+            case .absent: failures.append("block \(cid) not found in \(blockStore.layout.root)")
+            case .pinned(let reason): failures.append(reason)
             }
+        }
+        guard failures.isEmpty else {
+            for failure in failures.dropLast() { ChunkCommand.printError(failure) }
+            throw CLIError(failures.last!)
         }
     }
 }

@@ -37,11 +37,15 @@ public struct Exporter: Sendable {
     /// Writes the DAG under `root` into `output` as a CAR: depth-first pre-order, each block
     /// once (`CARExport.exportDAG`). Blocks the getter can lend in place are verified in
     /// parallel batches; the others are copied out and verified one by one.
-    public func exportCAR<Output: CAROutput>(_ root: CID, into output: Output, format: CARFormat = .v1) throws {
+    /// `keysInMemory`: the blocks written kept in memory before they spill to disk
+    /// (`SpillingKeySet`; a server passes its smaller per-request bound).
+    public func exportCAR<Output: CAROutput>(_ root: CID, into output: Output, format: CARFormat = .v1,
+                                             keysInMemory: Int = SpillingKeySet.walkMemoryLimit) throws {
         let blocks = reader.blocks
         let keep = KeepAlive()
         var writer = try CARWriter(output: output, roots: [root], format: format)
-        try CARExport.exportDAG(roots: [root], into: &writer, batchBytes: Self.batchBytes, getUnverifiedBlock: { cid in
+        try CARExport.exportDAG(roots: [root], into: &writer, batchBytes: Self.batchBytes, keysInMemory: keysInMemory,
+                                getUnverifiedBlock: { cid in
             if let bytes = try blocks.borrowedBlock(cid) { return bytes }
             guard let bytes = try blocks.block(cid, verified: false) else {
                 throw EngineError(.notFound, "block \(cid) (in the DAG of \(root)) is not in the store")

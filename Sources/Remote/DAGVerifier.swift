@@ -52,7 +52,7 @@ final class DAGVerifier: @unchecked Sendable {
     static var maxBlock: Int { 2 << 20 }
 
     init(root: CID, scope: FetchScope, order: Order, duplicates: Bool, maxUnlinked: Int = 1 << 20, maxHeldLinks: Int = 1 << 19,
-         keysInMemory: Int = 1 << 16) {
+         keysInMemory: Int = SpillingKeySet.walkMemoryLimit) {
         self.root = root
         received = SpillingCIDSet(memoryLimit: keysInMemory)
         self.scope = scope

@@ -60,7 +60,7 @@ public struct RemoteSettings: Sendable {
     public var maxHeldLinks = 1 << 19
     /// Keys of received blocks a fetch keeps in memory before they spill to disk (32 bytes
     /// each, `SpillingCIDSet`); tests lower it.
-    public var receivedKeysInMemory = 1 << 16
+    public var receivedKeysInMemory = 1 << 20  // SpillingKeySet.walkMemoryLimit
 
     public init(auth: RemoteAuth? = nil) {
         self.auth = auth

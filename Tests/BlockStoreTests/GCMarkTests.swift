@@ -83,6 +83,34 @@ import Blocks
         #expect(try store.verify().isClean)
     }
 
+    /// Several blocks at once, one walk of the pins: each removed, absent or refused, in
+    /// order, as one block at a time would answer; the refused and absent ones stop nothing.
+    @Test func deletingSeveralBlocksAnswersEachAsOneAtATimeWould() throws {
+        let temp = try TemporaryStore()
+        defer { temp.cleanup() }
+        let a = try Self.leaf(11), b = try Self.leaf(12), c = try Self.leaf(13), d = try Self.leaf(14), absent = try Self.leaf(15)
+        let inner = try dagNode(UnixFSData(type: .file), links: [(name: "a", cid: a.cid)])
+        let outer = try dagNode(UnixFSData(type: .file), links: [(name: "i", cid: inner.cid)])
+        try temp.store.putMany([a, b, c, d, inner, outer])
+        let identity = CID.v1(codec: .raw, multihash: try Multihash(code: .identity, digest: [1, 2, 3]))
+        try temp.store.write { writer in
+            try writer.pin(outer.cid, name: "top")
+            try writer.pin(d.cid, recursive: false, name: nil)
+            let outcomes = try writer.delete([a.cid, b.cid, d.cid, absent.cid, c.cid, b.cid, identity, inner.cid])
+            #expect(outcomes.count == 8)
+            #expect(outcomes[0] == .pinned("block \(a.cid) is pinned (directly or under a recursive pin); unpin it first"))
+            #expect(outcomes[1] == .removed)
+            #expect(outcomes[2] == .pinned("block \(d.cid) is pinned (directly or under a recursive pin); unpin it first"))
+            #expect(outcomes[3] == .absent)
+            #expect(outcomes[4] == .removed)
+            #expect(outcomes[5] == .absent)  // removed just before
+            #expect(outcomes[6] == .absent)
+            if case .pinned = outcomes[7] {} else { Issue.record("the pinned DAG's inner node: \(outcomes[7])") }
+            #expect(try writer.delete([a.cid, d.cid], force: true) == [.removed, .removed])
+        }
+        #expect(try !temp.store.has(b.cid) && !temp.store.has(c.cid) && temp.store.has(inner.cid))
+    }
+
     @Test func deleteRefusesABlockDeepUnderARecursivePinAndAMissingPinnedBlockStopsGC() throws {
         let temp = try TemporaryStore()
         defer { temp.cleanup() }

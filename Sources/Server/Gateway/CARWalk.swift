@@ -27,7 +27,7 @@ final class CARWalk: @unchecked Sendable {
     private var stack: [Step]
     /// The CIDs sent (only when duplicates are left out), in bounded memory: a CAR of
     /// millions of blocks keeps them on disk past `SpillingKeySet.defaultMemoryLimit`.
-    private let sent = SpillingCIDSet()
+    private let sent = SpillingCIDSet(memoryLimit: SpillingKeySet.defaultMemoryLimit)  // per request: the server's budget
     private let duplicates: Bool
     private let entityBytes: EntityBytes?
 

@@ -106,11 +106,11 @@ enum RPCBlocks {
         let quiet = try request.bool("quiet", default: false)
         let outcomes: [(CID, String)] = try await WriterSession.with(state) { session in
             try await session.run { writer in
-                try cids.map { cid -> (CID, String) in
-                    do {
-                        return (cid, try writer.delete(cid, force: force) ? "" : "ipld: could not find \(cid)")
-                    } catch let error as BlockStoreError where error.code == .refused {
-                        return (cid, "pinned: \(error.message)")
+                try zip(cids, writer.delete(cids, force: force)).map { cid, deletion -> (CID, String) in
+                    switch deletion {
+                    case .removed: return (cid, "")
+                    case .absent: return (cid, "ipld: could not find \(cid)")
+                    case .pinned(let reason): return (cid, "pinned: \(reason)")
                     }
                 }
             }

@@ -134,7 +134,7 @@ enum RPCDag {
         return try await RPCOutput.stream(state: state, contentType: "application/vnd.ipld.car", chunked: true, bytes: true) {
             [store = state.store] pipe in
             let output = PipeCAROutput(pipe: pipe)
-            try Exporter(blocks: OfflineBlocks(store: store)).exportCAR(root, into: output)
+            try Exporter(blocks: OfflineBlocks(store: store)).exportCAR(root, into: output, keysInMemory: SpillingKeySet.defaultMemoryLimit)
             try output.flush()
         }
     }

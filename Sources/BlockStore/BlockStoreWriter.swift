@@ -373,8 +373,8 @@ public final class BlockStoreWriter: BlockSink {
 
     /// Whether the index holds `cid` (committed): through a read transaction held over up to
     /// `presenceLookups` puts (`IndexLookups.HeldSnapshot`), ended before each commit. The
-    /// rows it sees can change only through a writer, and this one holds the store's lock;
-    /// `block rm` deletes a row outside the lock, as it could between a lone lookup and the put.
+    /// rows it sees can change only through a writer (`gc`, `block rm`, repair), and this one
+    /// holds the store's lock.
     private func isCommitted(_ cid: CID) throws -> Bool {
         if presence == nil {
             presence = store.lookups.holdSnapshot()

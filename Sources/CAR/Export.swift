@@ -45,10 +45,14 @@ public enum CARExport {
     /// CID before it is written; a mismatch stops the export.
     ///
     /// `getUnverifiedBlock` returns bytes that must stay valid until this call returns.
-    /// Memory: besides the no-duplicates set, the pointers of at most `batchBytes` of blocks.
+    /// Memory: besides the no-duplicates set, the pointers of at most `batchBytes` of blocks,
+    /// lying in at most `batchRegions` 2 MiB regions of the address space (a batch is cut
+    /// there): verifying a batch faults its blocks in, and a fault in a file mapping may map
+    /// the large folio around the block, so children scattered through a mapped pack (the
+    /// interior nodes of a big DAG) stay within that many folios.
     public static func exportDAG<Output: CAROutput>(
         roots: [CID], into writer: inout CARWriter<Output>, batchBytes: Int = 64 << 20, threads: Int? = nil,
-        keysInMemory: Int = SpillingKeySet.walkMemoryLimit,
+        keysInMemory: Int = SpillingKeySet.walkMemoryLimit, batchRegions: Int = .max,
         getUnverifiedBlock: (CID) throws -> UnsafeRawBufferPointer
     ) throws {
         try checkRoots(roots)
@@ -74,13 +78,18 @@ public enum CARExport {
             var batch: [(CID, UnsafeRawBufferPointer)] = []
             var batchSize = 0
             var queued = Set<CID>()
-            for child in links where batchSize < batchBytes {
+            var regions = Set<Int>()  // 2 MiB regions of the address space the batch's bytes lie in
+            for child in links where batchSize < batchBytes && regions.count < batchRegions {
                 guard try !seen.contains(child), ready[child] == nil, queued.insert(child).inserted else { continue }
                 try CancellationToken.process.check()  // a lookup may read from disk
                 try checkCodec(child)
                 let bytes = try getUnverifiedBlock(child)
                 batchSize += bytes.count
                 batch.append((child, bytes))
+                if batchRegions != .max, let start = bytes.baseAddress {
+                    let first = Int(bitPattern: start) >> 21, last = (Int(bitPattern: start) + max(bytes.count, 1) - 1) >> 21
+                    for region in first...last { regions.insert(region) }
+                }
             }
             if !batch.isEmpty {
                 try verifyBatch(batch, verifier: &verifier)

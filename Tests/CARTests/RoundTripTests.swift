@@ -191,6 +191,14 @@ import Blocks
         }
         try borrowing.finish()
         #expect(borrowing.output.bytes == writer.output.bytes)
+        // Batches cut at one region of the address space: the same CAR again.
+        var cut = try CARWriter(output: CARMemoryOutput(), roots: [root])
+        try CARExport.exportDAG(roots: [root], into: &cut, keysInMemory: keysInMemory, batchRegions: 1) { cid in
+            guard let bytes = kept[cid], let count = store[cid]?.count else { throw CARError(.incompleteDAG, "no \(cid)") }
+            return UnsafeRawBufferPointer(rebasing: bytes[0..<count])
+        }
+        try cut.finish()
+        #expect(cut.output.bytes == writer.output.bytes)
     }
 
     @Test func exportRejectsATamperedBlock() throws {

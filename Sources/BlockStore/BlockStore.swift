@@ -318,6 +318,14 @@ public final class BlockStore: Sendable {
         try hasMany(multihashes: cids.map(\.multihash))
     }
 
+    /// The first 8 bytes of an index key as a big-endian number (zeros past its end): sorting
+    /// by it, then by the bytes on a tie, is the keys' byte order (`hasMany`, the writer's spill).
+    static func sortPrefix(_ key: UnsafeRawBufferPointer) -> UInt64 {
+        var prefix: UInt64 = 0
+        for i in 0..<8 { prefix = prefix << 8 | UInt64(i < key.count ? key[i] : 0) }
+        return prefix
+    }
+
     /// `hasMany` by multihash. Keys are probed in sorted order (neighbouring B-tree pages stay
     /// hot) through one prepared statement driven with the SQLite C API directly (no per-row
     /// allocation), inside one read transaction.
@@ -331,8 +339,7 @@ public final class BlockStore: Sendable {
             let key = multihash.bytes
             keys.append(key)
             if multihash.code == .identity { result[index] = true; continue }
-            var prefix: UInt64 = 0
-            for i in 0..<8 { prefix = prefix << 8 | UInt64(i < key.count ? key[i] : 0) }
+            let prefix = key.withUnsafeBytes(BlockStore.sortPrefix)
             order.append((prefix, index))
         }
         order.sort { a, b in

@@ -472,19 +472,14 @@ public final class BlockStoreWriter: BlockSink {
         pendingKeys.removeAll(keepingCapacity: true)
     }
 
-    /// `rows` in the order of their keys' bytes: by the keys' first 8 bytes as a number, the
-    /// rest compared only on a tie (as `hasMany` sorts). Comparing the `Data` keys whole went
+    /// `rows` in the order of their keys' bytes: by `BlockStore.sortPrefix`, the rest compared
+    /// only on a tie (as `hasMany` sorts). Comparing the `Data` keys whole went
     /// through their generic iterators and took a tenth of a small-block import's CPU.
     private static func sortedByKey(_ rows: [PendingRow]) -> [PendingRow] {
         var order: [(prefix: UInt64, index: Int)] = []
         order.reserveCapacity(rows.count)
         for (index, row) in rows.enumerated() {
-            let prefix = row.key.withUnsafeBytes { key -> UInt64 in
-                var prefix: UInt64 = 0
-                for i in 0..<8 { prefix = prefix << 8 | UInt64(i < key.count ? key[i] : 0) }
-                return prefix
-            }
-            order.append((prefix, index))
+            order.append((row.key.withUnsafeBytes(BlockStore.sortPrefix), index))
         }
         order.sort { a, b in
             guard a.prefix == b.prefix else { return a.prefix < b.prefix }

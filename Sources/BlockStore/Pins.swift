@@ -151,12 +151,17 @@ extension BlockStoreWriter {
         guard cid.multihash.code != .identity else { return false }
         try commit()
         if !force, try withMark(.pins, strict: false, until: cid.multihash, { _, mark in mark.reachedTarget }) {
-            throw BlockStoreError(.refused, "block \(cid) is pinned (directly or under a recursive pin); unpin it first")
+            throw BlockStoreError(.refused, Self.pinnedReason(cid))
         }
         return try transaction { db in
             try db.execute(sql: "DELETE FROM blocks WHERE mh = ?", arguments: [cid.multihash.key])
             return db.changesCount > 0
         }
+    }
+
+    /// Why a pinned block is not removed.
+    static func pinnedReason(_ cid: CID) -> String {
+        "block \(cid) is pinned (directly or under a recursive pin); unpin it first"
     }
 
     /// What `delete(_:force:)` did with one block of several.
@@ -188,7 +193,7 @@ extension BlockStoreWriter {
             try zip(cids, pinned).map { cid, isPinned -> Deletion in
                 if cid.multihash.code == .identity { return .absent }
                 if isPinned {
-                    return .pinned("block \(cid) is pinned (directly or under a recursive pin); unpin it first")
+                    return .pinned(Self.pinnedReason(cid))
                 }
                 try db.execute(sql: "DELETE FROM blocks WHERE mh = ?", arguments: [cid.multihash.key])
                 return db.changesCount > 0 ? .removed : .absent

@@ -12,16 +12,18 @@ import Hashing
 public final class SpillingKeySet {
     /// Keys kept in memory (2 MiB of keys, a 4 MiB hash table); tests lower it with
     /// `CAIRN_TEST_SPILL_KEYS`.
-    public static let defaultMemoryLimit = ProcessInfo.processInfo.environment["CAIRN_TEST_SPILL_KEYS"]
-        .flatMap { Int($0) }.map { max($0, 1) } ?? 1 << 16
+    public static let defaultMemoryLimit = testLimit ?? 1 << 16
 
     /// Keys kept in memory by the sets of DAG walks (export, fetch, push, the server's
     /// completeness walk): 2^20 (some 48 MiB at most). A walk asks again for every block its DAG
     /// links to more than once, and past the limit each such ask is a search of the runs on
     /// disk: with the limit at 2^16, an export of 75 783 distinct blocks linked a million times
     /// took 8 s against 1.4 s for 60 783. `CAIRN_TEST_SPILL_KEYS` lowers it too.
-    public static let walkMemoryLimit = ProcessInfo.processInfo.environment["CAIRN_TEST_SPILL_KEYS"]
-        .flatMap { Int($0) }.map { max($0, 1) } ?? 1 << 20
+    public static let walkMemoryLimit = testLimit ?? 1 << 20
+
+    /// `CAIRN_TEST_SPILL_KEYS`, at least 1, when set.
+    private static let testLimit = ProcessInfo.processInfo.environment["CAIRN_TEST_SPILL_KEYS"]
+        .flatMap { Int($0) }.map { max($0, 1) }
 
     private let memoryLimit: Int
     private var memory: [CIDKey: UInt64]

@@ -142,7 +142,7 @@ struct BlockRmCommand: AsyncParsableCommand {
             }
         }
         guard failures.isEmpty else {
-            for failure in failures.dropLast() { ChunkCommand.printError(failure) }
+            for failure in failures.dropLast() { writeErrorLine(failure) }
             throw CLIError(failures.last!)
         }
     }

@@ -140,7 +140,7 @@ public struct ChunkCommand: ParsableCommand {
         do {
             spec = try ChunkerSpec(parsing: arguments.chunker)
         } catch {
-            Self.printError(error.description)
+            writeErrorLine(error.description)
             throw ExitCode.validationFailure
         }
         let fd: Int32
@@ -148,16 +148,16 @@ public struct ChunkCommand: ParsableCommand {
             fd = 0
         } else {
             if let kind = InputFile.specialKind(file) {
-                Self.printError("\(file) is \(kind), not a regular file (to read it, pipe it to standard input: -)")
+                writeErrorLine("\(file) is \(kind), not a regular file (to read it, pipe it to standard input: -)")
                 throw ExitCode.failure
             }
             if InputFile.isDirectory(file) {
-                Self.printError("\(file) is a directory: cairn chunk cuts one file")
+                writeErrorLine("\(file) is a directory: cairn chunk cuts one file")
                 throw ExitCode.failure
             }
             fd = open(file, O_RDONLY | O_CLOEXEC)
             guard fd >= 0 else {
-                Self.printError("cannot open \(file): \(String(cString: strerror(errno)))")
+                writeErrorLine("cannot open \(file): \(String(cString: strerror(errno)))")
                 throw ExitCode.failure
             }
         }
@@ -175,7 +175,7 @@ public struct ChunkCommand: ParsableCommand {
             if let mapped {
                 var after = stat()
                 if mapped.damaged || fstat(fd, &after) != 0 || Int(after.st_size) != size {
-                    Self.printError("\(file): changed size while it was being read")
+                    writeErrorLine("\(file): changed size while it was being read")
                     throw ExitCode.failure
                 }
             } else {
@@ -184,7 +184,7 @@ public struct ChunkCommand: ParsableCommand {
             }
             try output.flush()
         } catch let error as ChunkingError {
-            Self.printError("\(file == "-" ? "standard input" : file): \(error.description)")
+            writeErrorLine("\(file == "-" ? "standard input" : file): \(error.description)")
             throw ExitCode.failure
         }
     }
@@ -288,11 +288,6 @@ public struct ChunkCommand: ParsableCommand {
         return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 
-    static func printError(_ message: String) {
-        // One line, as every command's errors (`Error: …`, control characters escaped).
-        var line = Array("Error: \(oneLine(message, limit: 1000))\n".utf8)
-        _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
-    }
 }
 
 /// Where the command writes: a file descriptor in production, memory in tests.

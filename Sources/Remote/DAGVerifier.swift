@@ -147,7 +147,9 @@ final class DAGVerifier: @unchecked Sendable {
             // remote does not send them again; identity links were expanded when pushed).
             while let next = stack.last, next != cid, try received.contains(next) { stack.removeLast() }
         }
-        if try received.contains(cid) {
+        // Received from here on (a block that then fails a check fails the whole fetch): one
+        // key computed per block, not one to ask and one to add.
+        if try !received.insert(cid) {
             guard duplicates else { throw RemoteError(.verification, "block \(cid) was sent twice (the remote promised dups=n)") }
             if strict, stack.last == cid {
                 stack.removeLast()
@@ -174,7 +176,6 @@ final class DAGVerifier: @unchecked Sendable {
         try requireValidBlock(cid, bytes)
         // Identity links expanded in place: their blocks are never sent, what they link to is.
         let links = scope == .block ? [] : try linksOfFetched(cid, bytes)
-        _ = try received.insert(cid)
         if strict {
             if duplicates && !links.isEmpty {
                 linksKept[cid] = links

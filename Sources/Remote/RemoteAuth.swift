@@ -1,3 +1,4 @@
+import CAR
 import Foundation
 
 /// Credentials for a remote, in Kubo's `--api-auth` form (spec/remote.md §1.2):
@@ -60,7 +61,7 @@ public struct RemoteSettings: Sendable {
     public var maxHeldLinks = 1 << 19
     /// Keys of received blocks a fetch keeps in memory before they spill to disk (32 bytes
     /// each, `SpillingCIDSet`); tests lower it.
-    public var receivedKeysInMemory = 1 << 20  // SpillingKeySet.walkMemoryLimit
+    public var receivedKeysInMemory = SpillingKeySet.walkMemoryLimit
 
     public init(auth: RemoteAuth? = nil) {
         self.auth = auth

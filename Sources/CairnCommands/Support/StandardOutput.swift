@@ -97,6 +97,13 @@ enum StandardOutput {
     }
 }
 
+/// Writes one error line to standard error, as every command's errors (`Error: …`, control
+/// characters escaped), for failures reported while the command goes on.
+func writeErrorLine(_ message: String) {
+    var line = Array("Error: \(oneLine(message, limit: 1000))\n".utf8)
+    _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+}
+
 /// Writes text to standard output in one call (no per-line flushes). A failure does not throw
 /// here: it is remembered and fails the command when it ends (`StandardOutput.check`).
 func writeStandardOutput(_ text: String) {

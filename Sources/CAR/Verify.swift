@@ -17,17 +17,18 @@ struct CIDKey: Hashable, Comparable {
 
     /// The SHA-256 of `bytes` (a multihash digest, for the CARv2 index check).
     init(hashing bytes: UnsafeRawBufferPointer) {
-        (w0, w1, w2, w3) = HashAlgorithm.sha2_256.hash(Array(bytes)).bytes.withUnsafeBytes { raw in
+        (w0, w1, w2, w3) = HashAlgorithm.sha2_256.hash(bytes).withUnsafeBytes { raw in
             (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
              raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
         }
     }
 
+    /// The SHA-256 of the CID's binary form, encoded on the stack (every walk asks this for
+    /// each link it meets: no array per ask).
     init(_ cid: CID) {
-        let digest = HashAlgorithm.sha2_256.hash(cid.bytes)
-        (w0, w1, w2, w3) = digest.withUnsafeBytes { raw in
-            (raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
-             raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self), raw.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
+        self = withUnsafeTemporaryAllocation(byteCount: cid.encodedLength, alignment: 8) { raw in
+            let count = cid.encode(to: raw)
+            return CIDKey(hashing: UnsafeRawBufferPointer(rebasing: raw[0..<count]))
         }
     }
 }

@@ -32,59 +32,81 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
     /// before the request and sent as one buffer (`body()`).
     private(set) var isOnePiece = false
 
-    init(cids: [CID], root: CID, blocks: Getter) throws {
+    init(cids: CIDList, root: CID, blocks: Getter) throws {
         self.root = root
         boundary = makeBoundary()
         let plan: Plan
         if let store = blocks as? BlockStore {
-            let found = try store.locations(of: cids)
-            var placed: [(cid: CID, location: BlockLocation)] = []
+            // Each block's place in the list and where it lies, looked up 4096 at a time (one
+            // read transaction each), then put in pack order: sequential reads (a CAR's blocks
+            // may come in any order, dag/import stores them all before anything is pinned).
+            var placed: [(location: BlockLocation, place: UInt32)] = []
             placed.reserveCapacity(cids.count)
-            for (cid, location) in zip(cids, found) {
-                guard let location else { throw RemoteError(.usage, "block \(cid) is not in the local store") }
-                placed.append((cid, location))
+            var start = 0
+            while start < cids.count {
+                let batch = Array(cids[start..<Swift.min(start + 4096, cids.count)])
+                for (offset, location) in try store.locations(of: batch).enumerated() {
+                    guard let location else { throw RemoteError(.usage, "block \(batch[offset]) is not in the local store") }
+                    placed.append((location, UInt32(start + offset)))
+                }
+                start += batch.count
             }
-            // Pack order: sequential reads (a CAR's blocks may come in any order, dag/import
-            // stores them all before anything is pinned).
             placed.sort { a, b in
                 a.location.pack != b.location.pack ? a.location.pack < b.location.pack : a.location.offset < b.location.offset
             }
-            plan = Plan(cids: placed.map(\.cid), sizes: placed.map(\.location.length), locations: placed.map(\.location))
+            plan = Plan(cids: cids, order: placed.map(\.place), sizes: placed.map(\.location.length),
+                        locations: placed.map(\.location))
         } else {
-            plan = Plan(cids: cids, sizes: try blockSizes(of: cids, in: blocks), locations: nil)
+            plan = Plan(cids: cids, order: nil, sizes: try blockSizes(of: Array(cids), in: blocks), locations: nil)
         }
-        count = plan.cids.count
+        count = plan.count
         blockBytes = plan.sizes.reduce(0) { $0 + UInt64($1) }
-        length = Self.prefix(boundary).utf8.count + Self.carLength(root: root, cids: plan.cids, sizes: plan.sizes)
-            + Self.suffix(boundary).utf8.count
+        length = Self.prefix(boundary).utf8.count + Self.carLength(root: root, plan: plan) + Self.suffix(boundary).utf8.count
         lease = Lease(blocks, plan)
         isOnePiece = piece(from: 0, in: plan).end == count
     }
 
-    /// The blocks of the body in the order sent: CIDs, sizes and, from a `BlockStore`, where
-    /// each lies. Held by the lease only, so that it goes with the getter when the request ends.
+    /// The blocks of the body in the order sent: CIDs (a compact list, and the order to send
+    /// them in), sizes and, from a `BlockStore`, where each lies. Held by the lease only, so
+    /// that it goes with the getter when the request ends.
     final class Plan: Sendable {
-        let cids: [CID]
+        private let cids: CIDList
+        /// The places in `cids` in the order sent (nil: as listed).
+        private let order: [UInt32]?
+        /// In the order sent, as are `locations`.
         let sizes: [Int]
         let locations: [BlockLocation]?
 
-        init(cids: [CID], sizes: [Int], locations: [BlockLocation]?) {
+        init(cids: CIDList, order: [UInt32]?, sizes: [Int], locations: [BlockLocation]?) {
             self.cids = cids
+            self.order = order
             self.sizes = sizes
             self.locations = locations
         }
+
+        var count: Int { cids.count }
+
+        private func place(_ index: Int) -> Int { order.map { Int($0[index]) } ?? index }
+
+        /// The CID of the `index`-th block sent.
+        func cid(_ index: Int) -> CID { cids[place(index)] }
+
+        /// The binary form of the `index`-th block's CID.
+        func withEncodedCID<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            try cids.withEncoded(place(index)) { raw in try body(raw) }
+        }
+
+        /// The bytes of the `index`-th block's CAR section: `varint(len(cid) + len(data)) cid data`.
+        func sectionLength(_ index: Int) -> Int {
+            let section = cids.encodedLength(at: place(index)) + sizes[index]
+            return Varint.encodedLength(UInt64(section)) + section
+        }
     }
 
-    /// The length of the CARv1 of these blocks: the framed header, then per block
-    /// `varint(len(cid) + len(data)) cid data` (ipld/go-car, the CARv1 spec).
-    static func carLength(root: CID, cids: [CID], sizes: [Int]) -> Int {
-        zip(cids, sizes).reduce(CARv1Header(roots: [root]).framed.count) { $0 + sectionLength($1.0, $1.1) }
-    }
-
-    /// The bytes of one CAR section: `varint(len(cid) + len(data)) cid data`.
-    static func sectionLength(_ cid: CID, _ size: Int) -> Int {
-        let section = cid.encodedLength + size
-        return Varint.encodedLength(UInt64(section)) + section
+    /// The length of the CARv1 of the plan's blocks: the framed header, then each block's
+    /// section (ipld/go-car, the CARv1 spec).
+    static func carLength(root: CID, plan: Plan) -> Int {
+        (0..<plan.count).reduce(CARv1Header(roots: [root]).framed.count) { $0 + plan.sectionLength($1) }
     }
 
     /// The bytes of the piece of the body that starts with block `start` (with the multipart
@@ -94,7 +116,7 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
         var bytes = start == 0 ? Self.prefix(boundary).utf8.count + CARv1Header(roots: [root]).framed.count : 0
         var end = start
         while bytes < uploadChunkBytes, end < count {
-            bytes += Self.sectionLength(plan.cids[end], plan.sizes[end])
+            bytes += plan.sectionLength(end)
             end += 1
         }
         if end == count { bytes += Self.suffix(boundary).utf8.count }
@@ -234,11 +256,15 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
         /// Appends block `index`'s CAR section: read from the store unverified (checked with
         /// the rest of the piece, `BlockVerifier.verify(_:in:)`), or through `block(_:verified:)` verified.
         func put(_ index: Int, from blocks: Getter, plan: Plan, store: BlockStore?, check: PieceCheck, into buffer: inout ByteBuffer) throws {
-            let cid = plan.cids[index], size = plan.sizes[index]
-            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Varint.maxLength + cid.encodedLength) { raw in
-                let n = Varint.encode(UInt64(cid.encodedLength + size), to: raw)
-                return n + cid.encode(to: UnsafeMutableRawBufferPointer(rebasing: raw[n...]))
+            let size = plan.sizes[index]
+            plan.withEncodedCID(index) { encoded in
+                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Varint.maxLength + encoded.count) { raw in
+                    let n = Varint.encode(UInt64(encoded.count + size), to: raw)
+                    UnsafeMutableRawBufferPointer(rebasing: raw[n...]).copyMemory(from: encoded)
+                    return n + encoded.count
+                }
             }
+            let cid = plan.cid(index)
             if let store, let locations = plan.locations {
                 try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
                     try store.read(cid, at: locations[index], into: raw, verify: false)

@@ -44,7 +44,7 @@ public final class ClusterBlockHolder: RemoteBlockHolder {
     public func has(_ cids: [CID]) async throws -> [Bool] { try await proxy.has(cids) }
 
     /// The IPFS proxy's `refs/local` listing, as for Kubo.
-    public func listedPresence(of cids: [CID], limit: Int) async throws -> [Bool]? {
+    public func listedPresence(of cids: CIDList, limit: Int) async throws -> [Bool]? {
         try await proxy.listedPresence(of: cids, limit: limit)
     }
 
@@ -67,7 +67,7 @@ public final class ClusterBlockHolder: RemoteBlockHolder {
     /// `POST /add?format=car` of a CAR streamed as it is produced, with the pin options; the
     /// answer (`AddedOutput` lines, or one JSON array) must name the root. The Cluster answers
     /// with the root only, so the report is what was sent.
-    public func put(_ cids: [CID], root: CID, from blocks: some BlockGetter) async throws -> PutReport {
+    public func put(_ cids: CIDList, root: CID, from blocks: some BlockGetter) async throws -> PutReport {
         guard !cids.isEmpty else { return PutReport() }
         let upload = try CARUpload(cids: cids, root: root, blocks: blocks)
         defer { upload.end() }  // whatever became of the request (CARUpload.Lease)

@@ -45,7 +45,7 @@ public final class GatewayBlockHolder: RemoteBlockHolder {
 
     public func isPinnedRecursively(_ root: CID) async throws -> Bool { false }
 
-    public func put(_ cids: [CID], root: CID, from blocks: some BlockGetter) async throws -> PutReport {
+    public func put(_ cids: CIDList, root: CID, from blocks: some BlockGetter) async throws -> PutReport {
         throw Self.readOnly
     }
 

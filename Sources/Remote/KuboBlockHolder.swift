@@ -100,7 +100,7 @@ public final class KuboBlockHolder: RemoteBlockHolder {
     /// `dag/import?pin-roots=false&stats=true` of a CAR streamed as it is produced; the
     /// answer's block count and bytes must equal what was sent. A node without `dag/import`
     /// (404) gets `block/put` batches instead. Not retried: a rerun sends what is still missing.
-    public func put(_ cids: [CID], root: CID, from blocks: some BlockGetter) async throws -> PutReport {
+    public func put(_ cids: CIDList, root: CID, from blocks: some BlockGetter) async throws -> PutReport {
         guard !cids.isEmpty else { return PutReport() }
         let upload = try CARUpload(cids: cids, root: root, blocks: blocks)
         defer { upload.end() }  // whatever became of the request (CARUpload.Lease)
@@ -149,7 +149,7 @@ public final class KuboBlockHolder: RemoteBlockHolder {
     /// `block/put` multipart batches (ipfs/kubo core/commands/block.go: one `{"Key","Size"}`
     /// per part), one batch per codec and hash function; each returned key must carry the
     /// multihash and codec of the block sent in that place.
-    func putBlocks(_ cids: [CID], from blocks: some BlockGetter) async throws -> PutReport {
+    func putBlocks(_ cids: CIDList, from blocks: some BlockGetter) async throws -> PutReport {
         var report = PutReport()
         var groups: [[CID]] = []
         var index: [String: Int] = [:]

@@ -9,32 +9,32 @@ extension KuboBlockHolder {
     /// node holds, so a CID is present exactly when its multihash is listed (Kubo's blockstore
     /// is keyed by multihash, and lists raw CIDv1s). Past `limit` lines the rest is left
     /// unread and nil returned: the node holds too much to list, `block/stat` answers.
-    /// Only the multihashes of `cids` are kept, whatever the node lists.
-    public func listedPresence(of cids: [CID], limit: Int) async throws -> [Bool]? {
+    /// What is kept of `cids` is one sorted key and place each (16 bytes a block), whatever
+    /// the node lists.
+    public func listedPresence(of cids: CIDList, limit: Int) async throws -> [Bool]? {
         guard limit > 0, !cids.isEmpty else { return nil }
-        let wanted = Set(cids.map(\.multihash))
-        let outcome: KuboRPC.Outcome<Set<Multihash>?>
+        let wanted = WantedMultihashes(cids)
+        let outcome: KuboRPC.Outcome<[Bool]?>
         do {
             outcome = try await listing(wanted, limit: limit)
         } catch let error as RemoteError where error.code == .unsupported || error.code == .unauthorized {
             return nil  // no refs/local here, or not for these credentials: block/stat answers
         }
-        guard case .value(let listed) = outcome, let held = listed else { return nil }
-        return cids.map { held.contains($0.multihash) }
+        guard case .value(let listed) = outcome, let present = listed else { return nil }
+        return present
     }
 
-    /// The listed multihashes among `wanted`, or nil past `limit` lines.
-    private func listing(_ wanted: Set<Multihash>, limit: Int) async throws -> KuboRPC.Outcome<Set<Multihash>?> {
-        try await rpc.call("refs/local", idempotent: true) { response -> Set<Multihash>? in
-            var held: Set<Multihash> = [], lines = 0
+    /// Whether each of `wanted` is listed, or nil past `limit` lines.
+    private func listing(_ wanted: WantedMultihashes, limit: Int) async throws -> KuboRPC.Outcome<[Bool]?> {
+        try await rpc.call("refs/local", idempotent: true) { response -> [Bool]? in
+            var present = [Bool](repeating: false, count: wanted.cids.count), lines = 0
             let complete = try await readLines(response, "refs/local") { bytes in
                 lines += 1
                 guard lines <= limit else { return false }
-                let cid = try Self.listedRef(bytes)
-                if wanted.contains(cid.multihash) { held.insert(cid.multihash) }
+                wanted.mark(try Self.listedRef(bytes).multihash, in: &present)
                 return true
             }
-            return complete ? held : nil
+            return complete ? present : nil
         }
     }
 
@@ -54,5 +54,38 @@ extension KuboBlockHolder {
         }
         guard let cid = try? CID(text) else { throw RemoteError(.remote, "refs/local: '\(text)' is not a CID") }
         return cid
+    }
+}
+
+/// The multihashes of a list of CIDs, for matching a listing against them: each CID's place,
+/// sorted by the hash value of its multihash (Swift's seeded hasher: a remote cannot aim at
+/// one), a match confirmed by comparing the multihashes themselves. Two CIDs of the list may
+/// share a multihash (a raw and a dag-pb CID of the same bytes): a listed one marks both.
+struct WantedMultihashes: Sendable {
+    let cids: CIDList
+    private let keys: [(hash: Int, place: UInt32)]
+
+    init(_ cids: CIDList) {
+        self.cids = cids
+        var keys: [(hash: Int, place: UInt32)] = []
+        keys.reserveCapacity(cids.count)
+        for place in cids.indices { keys.append((cids[place].multihash.hashValue, UInt32(place))) }
+        keys.sort { $0.hash < $1.hash }
+        self.keys = keys
+    }
+
+    /// Sets `present[i]` for each CID `i` of the list whose multihash is `multihash`.
+    func mark(_ multihash: Multihash, in present: inout [Bool]) {
+        let hash = multihash.hashValue
+        var low = 0, high = keys.count
+        while low < high {
+            let middle = (low + high) / 2
+            if keys[middle].hash < hash { low = middle + 1 } else { high = middle }
+        }
+        while low < keys.count, keys[low].hash == hash {
+            let place = Int(keys[low].place)
+            if cids[place].multihash == multihash { present[place] = true }
+            low += 1
+        }
     }
 }

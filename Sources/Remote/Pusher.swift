@@ -38,21 +38,25 @@ public struct Pusher: Sendable {
     public func push(_ root: CID, from store: BlockStore, to remote: any RemoteBlockHolder) async throws -> PushSummary {
         let clock = ContinuousClock.now
         var summary = PushSummary(root: root)
-        let dag = try Self.walk(root, in: store)
+        var dag = try Self.walk(root, in: store)
         if !dryRun { try await remote.checkCanPin(name: pinName) }  // before any byte is sent
-        summary.dagBlocks = dag.count
-        summary.dagBytes = dag.reduce(0) { $0 + UInt64($1.size) }
-        var missing: [CID] = []
+        summary.dagBlocks = dag.cids.count
+        summary.dagBytes = dag.sizes.reduce(0) { $0 + UInt64($1) }
+        var missing = CIDList()
+        var missingBytes: UInt64 = 0
         if try await remote.isPinnedRecursively(root) {
             summary.rootPinned = true
             summary.presentBytes = summary.dagBytes
         } else {
-            let present = try await presence(dag.map(\.cid), on: remote)
-            for (block, held) in zip(dag, present) {
-                if held { summary.presentBytes += UInt64(block.size) } else { missing.append(block.cid) }
+            let present = try await presence(dag.cids, on: remote)
+            for (index, held) in present.enumerated() where !held {
+                missing.append(dag.cids, at: index)
+                missingBytes += UInt64(dag.sizes[index])
             }
+            summary.presentBytes = summary.dagBytes - missingBytes
         }
-        summary.presentBlocks = dag.count - missing.count
+        summary.presentBlocks = dag.cids.count - missing.count
+        dag = (CIDList(), [])  // only `missing` is needed from here on
         if !dryRun {
             if !missing.isEmpty {
                 progress?("uploading", 0, missing.count)
@@ -66,7 +70,7 @@ public struct Pusher: Sendable {
             }
         } else {
             summary.uploadedBlocks = missing.count
-            summary.uploadedBytes = summary.dagBytes - summary.presentBytes
+            summary.uploadedBytes = missingBytes
         }
         let elapsed = ContinuousClock.now - clock
         summary.seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -75,7 +79,7 @@ public struct Pusher: Sendable {
 
     /// Whether the remote holds each block of `cids`: from its listing when it holds few
     /// enough blocks, else asked in batches of 4096 (`has`, bounded concurrency).
-    func presence(_ cids: [CID], on remote: any RemoteBlockHolder) async throws -> [Bool] {
+    func presence(_ cids: CIDList, on remote: any RemoteBlockHolder) async throws -> [Bool] {
         let limit = listingLimit ?? max(65_536, 4 * cids.count)
         if limit > 0, let present = try await remote.listedPresence(of: cids, limit: limit) {
             guard present.count == cids.count else {
@@ -104,18 +108,18 @@ public struct Pusher: Sendable {
     /// block missing from the store is an error naming it. Only blocks with links are read
     /// (copies, not mapped pages, so a large DAG leaves nothing resident); leaves are sized
     /// from the index, looked up in batches of 4096 (one read transaction each).
-    static func walk(_ root: CID, in store: BlockStore) throws -> [(cid: CID, size: Int)] {
+    static func walk(_ root: CID, in store: BlockStore) throws -> (cids: CIDList, sizes: [Int]) {
         // The blocks seen: a spilling key set (constant memory; a Set<CID> took ~200 B a block).
         let seen = SpillingCIDSet()
-        var stack = [root], order: [(cid: CID, size: Int)] = []
+        var stack = [root], order = CIDList(), sizes: [Int] = []
         var pending: [Int] = []  // places in `order` of leaves not yet sized
         func sizePending() throws {
-            let found = try store.locations(of: pending.map { order[$0].cid })
+            let found = try store.locations(of: pending.map { order[$0] })
             for (place, location) in zip(pending, found) {
                 guard let location else {
-                    throw RemoteError(.usage, "block \(order[place].cid) of \(root) is not in the local store")
+                    throw RemoteError(.usage, "block \(order[place]) of \(root) is not in the local store")
                 }
-                order[place].size = location.length
+                sizes[place] = location.length
             }
             pending.removeAll(keepingCapacity: true)
         }
@@ -131,17 +135,18 @@ public struct Pusher: Sendable {
             var size = 0
             if !hasLinks(cid.codec) {
                 pending.append(order.count)
-                if pending.count == 4096 { order.append((cid, 0)); try sizePending(); continue }
+                if pending.count == 4096 { order.append(cid); sizes.append(0); try sizePending(); continue }
             } else if let bytes = try store.block(cid, verified: true) {
                 size = bytes.count
                 children = try links(of: cid, bytes)
             } else {
                 throw RemoteError(.usage, "block \(cid) of \(root) is not in the local store")
             }
-            order.append((cid, size))
+            order.append(cid)
+            sizes.append(size)
             stack.append(contentsOf: children.reversed())
         }
         try sizePending()
-        return order
+        return (order, sizes)
     }
 }

@@ -42,12 +42,12 @@ public protocol RemoteBlockHolder: Sendable {
     func has(_ cids: [CID]) async throws -> [Bool]
     /// Which of `cids` the remote holds, from one listing of every block it holds; nil when
     /// it holds more than `limit` blocks or cannot list them (then `has` answers).
-    func listedPresence(of cids: [CID], limit: Int) async throws -> [Bool]?
+    func listedPresence(of cids: CIDList, limit: Int) async throws -> [Bool]?
     /// Whether a recursive pin of `root` exists, which answers for the whole DAG.
     func isPinnedRecursively(_ root: CID) async throws -> Bool
     /// Uploads the blocks `cids` (read from `blocks`) of the DAG under `root`; the remote's
     /// answer is checked against what was sent.
-    func put(_ cids: [CID], root: CID, from blocks: some BlockGetter) async throws -> PutReport
+    func put(_ cids: CIDList, root: CID, from blocks: some BlockGetter) async throws -> PutReport
     /// Pins `root` recursively under `name`; with `replace`, then removes every other pin
     /// whose name is exactly `name` (the new root is pinned first).
     func pin(root: CID, name: String?, replace: Bool) async throws
@@ -69,7 +69,7 @@ public protocol RemoteBlockHolder: Sendable {
 
 extension RemoteBlockHolder {
     /// No listing: every block is asked for with `has`.
-    public func listedPresence(of cids: [CID], limit: Int) async throws -> [Bool]? { nil }
+    public func listedPresence(of cids: CIDList, limit: Int) async throws -> [Bool]? { nil }
     /// Every pin the remote is asked for it can make.
     public func checkCanPin(name: String?) async throws {}
 }

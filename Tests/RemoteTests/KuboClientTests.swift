@@ -44,14 +44,18 @@ import CairnTestSupport
             let remote = try kubo(base)
             defer { Task { await remote.close() } }
             let held = node.blockCount
-            #expect(try await remote.listedPresence(of: cids, limit: held) == cids.indices.map { $0 == 0 || $0 == 2 })
-            #expect(try await remote.listedPresence(of: cids, limit: held - 1) == nil)
+            #expect(try await remote.listedPresence(of: CIDList(cids), limit: held) == cids.indices.map { $0 == 0 || $0 == 2 })
+            #expect(try await remote.listedPresence(of: CIDList(cids), limit: held - 1) == nil)
+            // Two CIDs of one multihash (a dag-pb and a raw CID of the same bytes): one listed
+            // multihash marks both.
+            let twins = CIDList([cids[0], CID.v1(codec: .raw, multihash: cids[0].multihash), cids[1]])
+            #expect(try await remote.listedPresence(of: twins, limit: held) == [true, true, false])
             #expect(!node.callLog.contains { $0.hasPrefix("block/stat") })
             node.refsLocalError = "listing broke"
-            let error = await #expect(throws: RemoteError.self) { try await remote.listedPresence(of: cids, limit: 100) }
+            let error = await #expect(throws: RemoteError.self) { try await remote.listedPresence(of: CIDList(cids), limit: 100) }
             #expect(error?.message.contains("listing broke") == true)
             node.withoutRefsLocal = true
-            #expect(try await remote.listedPresence(of: cids, limit: 100) == nil)
+            #expect(try await remote.listedPresence(of: CIDList(cids), limit: 100) == nil)
         }
     }
 
@@ -153,7 +157,7 @@ import CairnTestSupport
         try await node.serve { base in
             let remote = try kubo(base)
             defer { Task { await remote.close() } }
-            let report = try await remote.put(cids, root: root, from: layer.store)
+            let report = try await remote.put(CIDList(cids), root: root, from: layer.store)
             #expect(report.blocks == cids.count)
             #expect(node.uploaded.reduce(0) { $0 + $1.blocks } == cids.count)
             for cid in cids { #expect(node.block(cid) == (try layer.store.get(cid))) }

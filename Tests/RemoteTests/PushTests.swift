@@ -134,11 +134,11 @@ import Engine
         var uploads: Int { lock.withLock { putCalls } }
 
         func has(_ cids: [CID]) async throws -> [Bool] { Array(repeating: false, count: max(0, cids.count - 1)) }
-        func listedPresence(of cids: [CID], limit: Int) async throws -> [Bool]? {
+        func listedPresence(of cids: CIDList, limit: Int) async throws -> [Bool]? {
             listing ? Array(repeating: true, count: max(0, cids.count - 1)) : nil
         }
         func isPinnedRecursively(_ root: CID) async throws -> Bool { false }
-        func put(_ cids: [CID], root: CID, from blocks: some BlockGetter) async throws -> PutReport {
+        func put(_ cids: CIDList, root: CID, from blocks: some BlockGetter) async throws -> PutReport {
             lock.withLock { putCalls += 1 }
             throw RemoteError(.remote, "no upload expected")
         }

@@ -1,6 +1,7 @@
 import Blocks
 import CairnTestSupport
 import Foundation
+import GRDB
 import Multiformats
 import Testing
 @testable import BlockStore
@@ -30,6 +31,19 @@ struct BatchReadTests {
             #expect(Array(buffer[5..<(5 + location.length)]) == blocks.first { $0.cid == cid }!.bytes)
             #expect(buffer.prefix(5).allSatisfy { $0 == 0xEE } && buffer.suffix(5).allSatisfy { $0 == 0xEE })
         }
+    }
+
+    /// A row out of range (or of the wrong type) is `.corrupt` naming it, never a location.
+    @Test(arguments: ["UPDATE blocks SET length = -5", "UPDATE blocks SET pack = 'x'", "UPDATE blocks SET offset = 2.5"])
+    func aDamagedRowIsCorruptNotALocation(_ damage: String) throws {
+        let temp = try TemporaryStore()
+        defer { temp.cleanup() }
+        let blocks = try randomBlocks(seed: 83, count: 5, size: 1_000)
+        try temp.store.putMany(blocks)
+        try temp.store.database.write { db in try db.execute(sql: damage) }
+        let error = #expect(throws: BlockStoreError.self) { try temp.store.locations(of: blocks.map(\.cid)) }
+        #expect(error?.code == .corrupt)
+        #expect(error?.message.contains("corrupt index row for block") == true)
     }
 
     @Test func aDamagedBlockIsCorruptUnlessVerificationIsOff() throws {

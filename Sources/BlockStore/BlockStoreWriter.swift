@@ -461,8 +461,7 @@ public final class BlockStoreWriter: BlockSink {
                     "INSERT OR IGNORE INTO temp.pending_rows(mh, codec, version, pack, offset, length) VALUES (?, ?, ?, ?, ?, ?)")
                 for row in rows {
                     row.key.withUnsafeBytes { spilledKeys.insert($0) }
-                    try insert.execute(arguments: [row.key, Int64(bitPattern: row.codec), Int64(bitPattern: row.version),
-                                                   row.pack, row.offset, row.length])
+                    try Self.insert(row, with: insert)
                 }
                 return .commit
             }
@@ -470,6 +469,21 @@ public final class BlockStoreWriter: BlockSink {
         spilledRows += pending.count
         pending.removeAll(keepingCapacity: true)
         pendingKeys.removeAll(keepingCapacity: true)
+    }
+
+    /// Runs `insert` (`INSERT … (mh, codec, version, pack, offset, length) VALUES (?, …)`) for
+    /// `row` through the C API (`SQLiteStep`).
+    private static func insert(_ row: PendingRow, with insert: Statement) throws {
+        _ = try row.key.withUnsafeBytes { key in
+            try SQLiteStep.step(insert) { handle in
+                sqlite3_bind_blob(handle, 1, key.baseAddress, Int32(key.count), nil)
+                sqlite3_bind_int64(handle, 2, Int64(bitPattern: row.codec))
+                sqlite3_bind_int64(handle, 3, Int64(bitPattern: row.version))
+                sqlite3_bind_int64(handle, 4, row.pack)
+                sqlite3_bind_int64(handle, 5, row.offset)
+                sqlite3_bind_int64(handle, 6, Int64(row.length))
+            }
+        }
     }
 
     /// `rows` in the order of their keys' bytes: by `BlockStore.sortPrefix`, the rest compared
@@ -762,8 +776,7 @@ public final class BlockStoreWriter: BlockSink {
                     try move.execute(arguments: [row.pack, row.offset, row.key, from])
                     continue
                 }
-                try insert.execute(arguments: [row.key, Int64(bitPattern: row.codec), Int64(bitPattern: row.version),
-                                               row.pack, row.offset, row.length])
+                try Self.insert(row, with: insert)
             }
             if spilled {
                 try db.execute(sql: """

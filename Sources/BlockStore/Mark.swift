@@ -16,7 +16,7 @@ enum MarkRoots {
 struct MarkStatistics: Sendable, Hashable {
     /// Rows of the on-disk `marked` table (distinct multihashes found reachable).
     var markedRows = 0
-    /// Rows of the on-disk `walked` table (distinct CIDs whose links were considered).
+    /// Rows of the on-disk `walked` table (distinct dag-pb and dag-cbor CIDs whose links were followed).
     var walkedRows = 0
     /// The largest number of CIDs the frontier held in memory at once.
     var peakFrontierInMemory = 0
@@ -162,14 +162,16 @@ private struct Marker {
 
     /// Records `multihash` as reachable.
     private mutating func markBlock(_ multihash: Multihash) throws {
-        let key = multihash.key
-        try insertMarked.execute(arguments: [key])
-        if let target, key == target { statistics.reachedTarget = true }
+        let reached = try multihash.withEncodedKey { key in
+            _ = try SQLiteStep.step(insertMarked, blob: key)
+            return target?.elementsEqual(key) ?? false
+        }
+        if reached { statistics.reachedTarget = true }
     }
 
     private func isPresent(_ cid: CID) throws -> Bool {
         if cid.multihash.code == .identity { return true }
-        return try Bool.fetchOne(present, arguments: [cid.multihash.key]) ?? false
+        return try cid.multihash.withEncodedKey { key in try SQLiteStep.step(present, blob: key) }
     }
 
     private mutating func mark(_ root: CID, recursive: Bool) throws {
@@ -186,17 +188,24 @@ private struct Marker {
         try pushCID(root)
         while let cid = try pop() {
             try tick()
-            try insertWalked.execute(arguments: [Data(cid.toV1().bytes)])
-            guard db.changesCount > 0 else { continue }
-            if cid.multihash.code != .identity {
-                try markBlock(cid.multihash)
-                if statistics.reachedTarget { return }
-            }
             guard cid.codec == .dagPB || cid.codec == .dagCBOR else {
+                // A block without links (raw, or a codec the walk does not follow): marked and,
+                // when strict, looked for; not recorded as walked (nothing under it to walk: a
+                // repeat only marks it again, as cheap as the walked row it would have checked).
+                if cid.multihash.code != .identity {
+                    try markBlock(cid.multihash)
+                    if statistics.reachedTarget { return }
+                }
                 if strict, try !isPresent(cid) {
                     throw BlockStoreError(.notFound, "block \(cid) of the DAG pinned at \(root) is missing from \(store.layout.root)")
                 }
                 continue
+            }
+            try cid.toV1().withEncoded { _ = try SQLiteStep.step(insertWalked, blob: $0) }
+            guard SQLiteStep.changes(insertWalked) > 0 else { continue }  // walked already
+            if cid.multihash.code != .identity {
+                try markBlock(cid.multihash)
+                if statistics.reachedTarget { return }
             }
             let bytes: [UInt8]
             if cid.multihash.code == .identity {

@@ -15,6 +15,8 @@
 
 static atomic_int received;
 static atomic_int finishing;
+static atomic_int deferring;
+static atomic_int requested;
 
 static void on_signal(int signal) {
     int expected = 0;
@@ -26,7 +28,17 @@ static void on_signal(int signal) {
         (void)written;
         _exit(128 + signal);
     }
+    if (atomic_load(&deferring) && atomic_compare_exchange_strong(&requested, &expected, signal)) return;
+    expected = 0;
     if (!atomic_compare_exchange_strong(&received, &expected, signal)) _exit(128 + signal);
+}
+
+void ccairn_signals_defer_first(void) {
+    atomic_store(&deferring, 1);
+}
+
+int ccairn_shutdown_requested(void) {
+    return atomic_load_explicit(&requested, memory_order_relaxed);
 }
 
 void ccairn_signals_finishing(void) {

@@ -83,25 +83,28 @@ struct ServeCommand: AsyncParsableCommand {
         } catch let error as ServerError {
             throw CLIError(error.message)
         }
-        // SIGINT/SIGTERM set the process token (runMain's handlers): the server then shuts down
-        // gracefully (requests in flight finish) and the command exits 0, as Kubo's daemon does.
+        // The first SIGINT/SIGTERM asks for a graceful shutdown (requests in flight finish, their
+        // commits included) and the command exits 0, as Kubo's daemon does; a second one
+        // cancels the requests still running (the process token: each stops cleanly, nothing
+        // half-stored), a third ends the process at once.
+        CancellationToken.deferFirstSignal()
         do {
             try await server.run(shutdownSignals: [], ready: { name, address in
                 let label = name == "api" ? "RPC API server" : "Gateway server"
                 writeStandardOutput("\(label) listening on \(address.multiaddr)\n")
             }, stop: {
-                while !CancellationToken.process.isCancelled, !Task.isCancelled {
+                while CancellationToken.shutdownSignal == nil, !CancellationToken.process.isCancelled, !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(50))
                 }
                 // A signal, not the server's own end (a listener that failed cancels this task).
-                if CancellationToken.process.signal != nil {
+                if CancellationToken.shutdownSignal != nil || CancellationToken.process.signal != nil {
                     logger.notice("Received interrupt signal, shutting down...")
                 }
             })
         } catch let error as ServerError {
             throw CLIError(error.message)
         }
-        if CancellationToken.process.signal != nil {
+        if CancellationToken.shutdownSignal != nil || CancellationToken.process.signal != nil {
             logger.notice("shut down cleanly")
             CairnSystem.exit(0)
         }

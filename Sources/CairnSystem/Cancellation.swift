@@ -44,6 +44,19 @@ public final class CancellationToken: Sendable {
         ccairn_signals_install()
     }
 
+    /// For a server that shuts down gracefully: from now on the first SIGINT, SIGTERM or SIGHUP
+    /// only sets `shutdownSignal` (the work in flight goes on and finishes), the second cancels
+    /// `CancellationToken.process` (the work in flight stops cleanly), a third ends the process.
+    public static func deferFirstSignal() {
+        ccairn_signals_defer_first()
+    }
+
+    /// The signal that asked for a graceful shutdown (`deferFirstSignal`), if one did.
+    public static var shutdownSignal: Int32? {
+        let requested = ccairn_shutdown_requested()
+        return requested > 0 ? requested : nil
+    }
+
     /// For a program whose work is done and whose output is all written, just before it
     /// checks `process.signal` a last time and exits: from now on any of them writes
     /// `Error: interrupted` on stderr and ends the process at once with 128 + its number,

@@ -38,6 +38,14 @@ int ccairn_signal_received(void);
  * written, so that a signal during its exit is not lost.
  */
 void ccairn_signals_finishing(void);
+/*
+ * For a server that shuts down gracefully: from now on the first SIGINT, SIGTERM or SIGHUP only
+ * asks for the shutdown (ccairn_shutdown_requested() returns its number; the work in flight
+ * goes on), the next one is recorded as ccairn_signal_received() (the work in flight is
+ * cancelled) and a third ends the process at once.
+ */
+void ccairn_signals_defer_first(void);
+int ccairn_shutdown_requested(void);
 
 /*
  * Hands the open files fds[0..<count] (already unlinked) to a child process that holds them

@@ -125,6 +125,9 @@ struct AddCommand: AsyncParsableCommand {
             guard !split.paths.isEmpty else {
                 throw CLIError("expected a file argument (or - for standard input)")
             }
+            // `--car-v2` only says how `--car` writes: alone it would be dropped in silence.
+            if carV2 && car == nil { throw CLIError("--car-v2 needs --car OUT.car") }
+            if car == "-" { throw CLIError("--car - is not supported: the CAR is written to a file (its root is patched in at the end)") }
             let encoder = try CIDTextEncoder(cidBase: cidBase, upgradeV0: split.booleans["--upgrade-cidv0-in-output"])
             return Settings(split: split, encoder: encoder, parameters: try importFlags.parameters(booleans: split.importBooleans))
         }

@@ -138,6 +138,8 @@ struct CarCreateCommand: AsyncParsableCommand {
         try validating {
             let split = try KuboArguments(arguments)
             guard split.paths.count == 1 else { throw CLIError("expected one file argument (or - for standard input)") }
+            // Not standard output: the header's root is written at the end, in place.
+            if output == "-" { throw CLIError("-o - is not supported: car create writes a file (its root is patched in at the end)") }
             return (split.paths[0], try importFlags.parameters(booleans: split.importBooleans))
         }
     }

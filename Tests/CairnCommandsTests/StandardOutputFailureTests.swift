@@ -29,10 +29,19 @@ import Testing
             ["add", file] + store, ["add", "-q", file] + store, ["pin", "ls"] + store, ["store", "verify"] + store,
             ["cat", root] + store, ["block", "get", root] + store, ["block", "stat", root] + store,
             ["chunk", file], ["hash", file], ["cid", "inspect", root], ["car", "create", file, "-o", box.root + "/x.car"],
+            ["--version"], ["--help"], ["add", "--help"],
         ] {
             Self.expectWriteFailure(try Self.cairn(arguments, stdout: full), arguments.joined(separator: " "),
                                     reason: "No space left on device")
         }
+    }
+
+    /// --help and --version still print their text (exit 0) where standard output takes it.
+    @Test func helpAndVersionStillPrint() throws {
+        let version = try CairnProcess.run(["--version"])
+        #expect(version.status == 0 && !version.stdoutText.isEmpty && version.stdoutText.hasSuffix("\n") && version.stderr.isEmpty)
+        let help = try CairnProcess.run(["add", "--help"])
+        #expect(help.status == 0 && help.stdoutText.contains("USAGE: cairn add") && help.stderr.isEmpty, "\(help.stdoutText)")
     }
 
     @Test func aClosedStandardOutputFails() throws {

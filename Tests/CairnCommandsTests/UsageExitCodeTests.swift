@@ -25,6 +25,10 @@ import Testing
         ["block", "put", "--mhtype", "md5", "FILE"],
         ["block", "put", "--cid-version", "2", "FILE"],
         ["pin", "ls", "--type", "bogus"],
+        // Options that would be dropped in silence, or write a file named "-".
+        ["add", "--car-v2", "FILE"],
+        ["add", "--car", "-", "FILE"],
+        ["car", "create", "FILE", "-o", "-"],
     ]
 
     @Test(arguments: cases)

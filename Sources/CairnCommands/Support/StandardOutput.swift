@@ -74,8 +74,16 @@ enum StandardOutput {
         let code = Cairn.exitCode(for: error)
         let message = Cairn.message(for: error)
         let full = Cairn.fullMessage(for: error)
-        // --help and --version (status 0), or a shape not known here: ArgumentParser's own.
-        guard code != .success, full.hasPrefix("Error: " + message) else { Cairn.exit(withError: error) }
+        // --help and --version (status 0): their text through the one writer, so that a standard
+        // output that does not take it fails the command like any other output.
+        if code == .success {
+            if !full.isEmpty {
+                do { try write(full.hasSuffix("\n") ? full : full + "\n") } catch { exit(withError: error) }
+            }
+            Cairn.exit()
+        }
+        // A shape not known here: ArgumentParser's own.
+        guard full.hasPrefix("Error: " + message) else { Cairn.exit(withError: error) }
         // The message may quote hostile input (a name, a CID, a remote's answer): its control
         // characters are escaped and it is cut at 1000 characters, so the error stays one line
         // and cannot drive the terminal; ArgumentParser's usage hint lines follow unchanged.

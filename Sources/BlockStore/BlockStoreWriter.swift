@@ -146,9 +146,11 @@ public final class BlockStoreWriter: BlockSink {
     /// leaves the synced pack bytes of the batch for the next writer's recovery to resolve.
     private var commitOutcomeUnknown = false
 
-    /// When true, filling a pack does not commit: the full pack is synced and sealed, and its
-    /// rows wait for the next explicit `commit` (`cairn car import`: one transaction whatever
-    /// the number of packs, spec/blockstore.md §5).
+    /// When true, nothing commits but an explicit `commit`: not `batchBytes` or `batchBlocks`
+    /// (an `oci add` of a layout over 256 MiB committed its first batch, and a layout that then
+    /// failed verification left those blocks stored), and not a full pack, which is synced and
+    /// sealed, its rows waiting (spilled past `spillRows`) for the commit (`cairn car import`:
+    /// one transaction whatever the number of packs, spec/blockstore.md §5).
     public var commitsOnlyWhenAsked = false {
         didSet { if commitsOnlyWhenAsked != oldValue { setCache(importing: commitsOnlyWhenAsked) } }
     }
@@ -365,7 +367,7 @@ public final class BlockStoreWriter: BlockSink {
         try appendRecord(cid, segments, movedFrom: nil)
         blocksWritten += 1
         bytesWritten += Int64(segments.count)
-        if pendingBytes >= batchBytes || pending.count >= batchBlocks {
+        if !commitsOnlyWhenAsked && (pendingBytes >= batchBytes || pending.count >= batchBlocks) {
             try commit()
         }
         return true
@@ -541,7 +543,7 @@ public final class BlockStoreWriter: BlockSink {
     /// Compaction: copies a (verified) block into the current pack; the commit moves its row.
     func appendMoved(_ cid: CID, bytes: UnsafeRawBufferPointer, from pack: Int64) throws {
         try appendRecord(cid, BlockBytes(body: bytes), movedFrom: pack)
-        if pendingBytes >= batchBytes || pending.count >= batchBlocks { try commit() }
+        if !commitsOnlyWhenAsked && (pendingBytes >= batchBytes || pending.count >= batchBlocks) { try commit() }
     }
 
     /// Commits, then stops appending to the current pack (the next record starts a new one).

@@ -50,6 +50,29 @@ struct SpillTests {
         for block in first + later { #expect(try temp.store.get(block.cid) == block.bytes) }
     }
 
+    /// `commitsOnlyWhenAsked` also holds past `batchBytes` and `batchBlocks`: an `oci add` over
+    /// 256 MiB committed its first batch, and a layout refused later left it stored.
+    @Test func noBatchCommitsBeforeTheCommitAsked() throws {
+        let temp = try TemporaryStore()
+        defer { temp.cleanup() }
+        let blocks = try randomBlocks(seed: 25, count: 12, size: 300)
+        let writer = try temp.store.writer()
+        writer.commitsOnlyWhenAsked = true
+        writer.batchBlocks = 2
+        writer.batchBytes = 500
+        for block in blocks { #expect(try writer.put(block)) }
+        #expect(try Self.rowCount(temp.store) == 0)
+        writer.abandon()
+        #expect(try Self.rowCount(temp.store) == 0)
+        #expect(try blocks.allSatisfy { try !temp.store.has($0.cid) })
+        // Without the flag the same batches commit as they fill.
+        let plain = try temp.store.writer()
+        plain.batchBlocks = 2
+        for block in blocks.prefix(4) { try plain.put(block) }
+        #expect(try Self.rowCount(temp.store) == 4)
+        plain.abandon()
+    }
+
     @Test func anAbandonedSpilledImportLeavesNoRow() throws {
         let temp = try TemporaryStore()
         defer { temp.cleanup() }

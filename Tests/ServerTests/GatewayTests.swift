@@ -60,6 +60,9 @@ import Chunking
             let unsatisfiable = try await gatewayGet(gateway, "/ipfs/\(cid)?format=raw", headers: [("Range", "bytes=100-200")])
             #expect(unsatisfiable.status == 416)
             #expect(unsatisfiable.header("Content-Range") == "bytes */31")
+            #expect(unsatisfiable.header("Content-Type") == "text/plain; charset=utf-8")
+            #expect(String(decoding: unsatisfiable.body, as: UTF8.self) == "invalid range: failed to overlap\n")
+            #expect(unsatisfiable.header("Etag") == nil)
         }
     }
 

@@ -102,8 +102,15 @@ struct GatewayResponder: Sendable {
         case nil:
             return body(block, status: .ok, headers: headers, head: head)
         case let ranges? where ranges.isEmpty:
+            // As Go's http.ServeContent answers it (Kubo's gateway serves raw blocks through it):
+            // an error in plain text, without the content's validators and caching (Go ≥ 1.23
+            // drops `Etag` and `Cache-Control` from its error answers), with `Content-Range`.
             headers[.contentRange] = "bytes */\(size)"
-            return body(ByteBuffer(), status: .rangeNotSatisfiable, headers: headers, head: head)
+            headers[.contentType] = "text/plain; charset=utf-8"
+            headers[.eTag] = nil
+            headers[.cacheControl] = nil
+            headers[.contentDisposition] = nil
+            return body(ByteBuffer(string: "invalid range: failed to overlap\n"), status: .rangeNotSatisfiable, headers: headers, head: head)
         case let ranges? where ranges.count == 1:
             headers[.contentRange] = "bytes \(ranges[0].lowerBound)-\(ranges[0].upperBound)/\(size)"
             return body(block.getSlice(at: ranges[0].lowerBound, length: ranges[0].count)!, status: .partialContent, headers: headers, head: head)

@@ -29,7 +29,11 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(name: .long, help: "A kernel name, or 'all'.")
         var kernel: String = "all"
 
-        @Option(name: .long, help: "Bytes per buffer.")
+        /// The largest `--size`, and the most buffers (`--total / --size`) one run hashes.
+        static let maxSize = 256 << 20
+        static let maxBuffers = 1 << 20
+
+        @Option(name: .long, help: "Bytes per buffer (at most 256 MiB).")
         var size: Int = 262_144
 
         @Option(name: .long, help: "Bytes hashed per kernel.")
@@ -53,7 +57,13 @@ struct BenchCommand: AsyncParsableCommand {
                 throw ValidationError("\(hash) has no kernel '\(kernel)' (kernels: \(names))")
             }
             guard size > 0 else { throw ValidationError("--size must be positive") }
+            // Bounded so that the buffers and the digest list always fit: a size of 10^14 was
+            // one allocation of that many bytes, which trapped.
+            guard size <= Self.maxSize else { throw usageError("--size must be at most \(Self.maxSize) (256 MiB)") }
             guard total >= size else { throw ValidationError("--total must be at least --size") }
+            guard total / size <= Self.maxBuffers else {
+                throw usageError("--total / --size must be at most \(Self.maxBuffers) buffers")
+            }
             guard (requestedThreads ?? 1) >= 1 && (requestedThreads ?? 1) <= 256 else { throw ValidationError("--threads must be 1…256") }
         }
 

@@ -29,6 +29,9 @@ import Testing
         ["add", "--car-v2", "FILE"],
         ["add", "--car", "-", "FILE"],
         ["car", "create", "FILE", "-o", "-"],
+        // Sizes that would be one impossible allocation.
+        ["bench", "hash", "--size", "99999999999999", "--total", "99999999999999"],
+        ["bench", "hash", "--size", "1", "--total", "1099511627776"],
     ]
 
     @Test(arguments: cases)

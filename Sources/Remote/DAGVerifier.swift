@@ -240,6 +240,7 @@ final class DAGVerifier: @unchecked Sendable {
 
 /// A fetched block is at most 2 MiB and hashes to its CID, else a `.verification` error.
 func requireValidBlock(_ cid: CID, _ bytes: UnsafeRawBufferPointer) throws {
+    try requireSecure(cid)
     guard bytes.count <= DAGVerifier.maxBlock else {
         throw RemoteError(.verification, "block \(cid) is \(bytes.count) bytes, over the 2 MiB block limit")
     }
@@ -254,7 +255,21 @@ func requireValidBlock(_ cid: CID, _ bytes: UnsafeRawBufferPointer) throws {
 /// an identity CID's block is never sent, what it links to must be); one that does not decode
 /// is a `.verification` error.
 func linksOfFetched(_ cid: CID, _ bytes: UnsafeRawBufferPointer) throws -> [CID] {
-    do { return try linksThroughIdentity(of: cid, bytes) } catch {
-        throw RemoteError(.verification, "block \(cid) does not decode: \(error)")
+    let links: [CID]
+    do { links = try linksThroughIdentity(of: cid, bytes) } catch {
+        // Its message names the block already ("block CID is not valid dag-cbor: …").
+        throw RemoteError(.verification, error.message)
+    }
+    // A link to a CID Kubo would not accept from outside (a digest too short, an insecure
+    // hash) is refused before it is asked for or awaited (spec/multiformats.md §5.1).
+    for link in links { try requireSecure(link, linkedFrom: cid) }
+    return links
+}
+
+/// `CID.checkSecure()` for a CID that came from the remote: a `.verification` error.
+func requireSecure(_ cid: CID, linkedFrom parent: CID? = nil) throws {
+    do { try cid.checkSecure() } catch {
+        let place = parent.map { " (linked from \($0))" } ?? ""
+        throw RemoteError(.verification, "block \(cid)\(place) is refused: \(error.message)")
     }
 }

@@ -126,6 +126,31 @@ import CairnTestSupport
         }
     }
 
+    /// A CID Kubo would not accept from outside (here a sha2-256 digest cut to 10 bytes, which
+    /// the leaf's bytes do match) is refused wherever it comes: as a block of a CAR, in either
+    /// order, and block by block before it is asked for (only the root is requested then).
+    /// The CAR reader refused it; fetch took it and stored it (spec/multiformats.md §5.1).
+    @Test(arguments: [(FetchMode.car, "; version=1; order=dfs; dups=n"), (.car, "; version=1; order=unk; dups=n"), (.raw, "")])
+    func anInsecureCIDIsRefused(mode: FetchMode, parameters: String) async throws {
+        let leafBytes = Array("a leaf behind a short digest".utf8)
+        var leafSHA = TestSHA256()
+        leafSHA.update(leafBytes)
+        let leaf = CID.v1(codec: .raw, multihash: try Multihash(code: .sha2_256, digest: Array(leafSHA.finalize().prefix(10))))
+        #expect(throws: (any Error).self) { try leaf.checkSecure() }
+        let rootBytes = PBNode(links: [PBLink(hash: leaf, name: "x", tsize: UInt64(leafBytes.count))], data: UnixFSData.directory().bytes).bytes
+        var rootSHA = TestSHA256()
+        rootSHA.update(rootBytes)
+        let root = CID.v1(codec: .dagPB, multihash: try Multihash(code: .sha2_256, digest: rootSHA.finalize()))
+        let gateway = GatewayTestNode(blocks: [root: rootBytes, leaf: leafBytes])
+        if mode == .car { gateway.carParameters = parameters } else { gateway.rawOnly = true }
+        try await gateway.serve { base in
+            let error = await #expect(throws: RemoteError.self) { _ = try await Self.fetch(base, root, mode: mode) }
+            #expect(error?.code == .verification)
+            #expect(error?.message.contains("block \(leaf)") == true && error?.message.contains("is refused") == true, "\(error?.message ?? "")")
+            if mode == .raw { #expect(gateway.rawRequests == 1) }
+        }
+    }
+
     /// The links a fetch's checks hold at once are bounded (`maxHeldLinks`): the test DAG's
     /// root holds a few links, so a bound below them refuses it in either order, and the
     /// default passes it (a hostile remote's deep chain of wide nodes grew the client to 1.3 GB).

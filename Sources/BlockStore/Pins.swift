@@ -97,21 +97,27 @@ extension BlockStoreWriter {
         }
     }
 
-    /// Removes every pin of `cid` (any name); returns how many. `.notFound` if there were none.
-    /// With `recursive` false only its direct pins go, and a recursive pin of `cid` is refused
-    /// (`.refused`, as Kubo's pinner answers `pin rm --recursive=false`).
+    /// Removes every pin of `cid` (any name; with `name`, only the pin of that name: a CID may
+    /// carry several); returns how many. `.notFound` if there were none. With `recursive` false
+    /// only its direct pins go, and a recursive pin of `cid` is refused (`.refused`, as Kubo's
+    /// pinner answers `pin rm --recursive=false`).
     @discardableResult
-    public func unpin(_ cid: CID, recursive: Bool = true) throws -> Int {
+    public func unpin(_ cid: CID, recursive: Bool = true, name: String? = nil) throws -> Int {
+        let named = name.map { _ in " AND name = ?" } ?? ""
+        var arguments: StatementArguments = [Data(cid.bytes)]
+        if let name { arguments += [name] }
         let removed = try transaction { db in
-            if !recursive, try Bool.fetchOne(db, sql: "SELECT 1 FROM pins WHERE cid = ? AND recursive = 1 LIMIT 1",
-                                             arguments: [Data(cid.bytes)]) == true {
+            if !recursive, try Bool.fetchOne(db, sql: "SELECT 1 FROM pins WHERE cid = ? AND recursive = 1\(named) LIMIT 1",
+                                             arguments: arguments) == true {
                 throw BlockStoreError(.refused, "\(cid) is pinned recursively")
             }
-            try db.execute(sql: recursive ? "DELETE FROM pins WHERE cid = ?" : "DELETE FROM pins WHERE cid = ? AND recursive = 0",
-                           arguments: [Data(cid.bytes)])
+            try db.execute(sql: (recursive ? "DELETE FROM pins WHERE cid = ?" : "DELETE FROM pins WHERE cid = ? AND recursive = 0") + named,
+                           arguments: arguments)
             return db.changesCount
         }
-        guard removed > 0 else { throw BlockStoreError(.notFound, "\(cid) is not pinned") }
+        guard removed > 0 else {
+            throw BlockStoreError(.notFound, name.map { "\(cid) is not pinned under the name '\($0)'" } ?? "\(cid) is not pinned")
+        }
         return removed
     }
 

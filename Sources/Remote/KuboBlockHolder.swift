@@ -233,7 +233,7 @@ public final class KuboBlockHolder: RemoteBlockHolder {
         }
         if replace, let name {
             for pin in try await pins(name) where pin.cid.multihash != root.multihash {
-                try await unpin(pin.cid)
+                try await unpin(pin, named: name)
             }
         }
     }
@@ -241,15 +241,45 @@ public final class KuboBlockHolder: RemoteBlockHolder {
     /// `pin/rm` of every pin named exactly `name`.
     public func unpinAll(_ name: String) async throws -> [CID] {
         let named = try await pins(name)
-        for pin in named { try await unpin(pin.cid) }
+        for pin in named { try await unpin(pin, named: name) }
         return named.map(\.cid)
     }
 
-    /// `pin/rm?arg=CID`, whose answer must name the CID (`{"Pins":[CID]}`, as pin/add's): an
-    /// answer that does not is an error, never an unpin reported that did not happen.
-    private func unpin(_ cid: CID) async throws {
+    /// Removes the pin `pin` named `name`. Kubo keeps one pin per CID, so `pin/rm?arg=CID`
+    /// removes exactly it; a node that keeps several names per CID (`cairn serve`) would remove
+    /// them all, the other names' pins with it. So the CID's own pins are listed first, and
+    /// when another name shows, the removal names the pin (`name=`, `cairn serve`'s extension
+    /// of `pin/rm`; never sent to a node that showed one name per CID).
+    private func unpin(_ pin: RemotePin, named name: String) async throws {
+        try await unpin(pin.cid, name: try await hasOtherNames(pin, than: name) ? name : nil)
+    }
+
+    /// Whether `pin`'s CID also carries a pin of another name (`pin/ls?arg=CID&names=true&stream=true`).
+    private func hasOtherNames(_ pin: RemotePin, than name: String) async throws -> Bool {
+        struct Line: Decodable, Sendable { var Cid: String?; var Name: String? }
+        let query = [("arg", pin.cid.description), ("type", pin.recursive ? "recursive" : "direct"), ("names", "true"), ("stream", "true")]
+        let outcome = try await rpc.call("pin/ls", query, idempotent: true) { response -> Bool in
+            var other = false, lines = 0
+            try await forEachLine(response, "pin/ls") { bytes in
+                lines += 1
+                guard lines <= maxNamedPins else { throw RemoteError(.remote, "pin/ls lists more than \(maxNamedPins) pins of \(pin.cid)") }
+                let line = try decode(Line.self, bytes, "pin/ls")
+                if let text = line.Cid, (try? CID(text))?.multihash == pin.cid.multihash, (line.Name ?? "") != name { other = true }
+            }
+            return other
+        }
+        guard case .value(let other) = outcome else { return false }
+        return other
+    }
+
+    /// `pin/rm?arg=CID` (with `name`, `&name=N`), whose answer must name the CID
+    /// (`{"Pins":[CID]}`, as pin/add's): an answer that does not is an error, never an unpin
+    /// reported that did not happen.
+    private func unpin(_ cid: CID, name: String?) async throws {
         struct Answer: Decodable, Sendable { var Pins: [String] }
-        guard case .value(let answer) = try await rpc.json(Answer.self, "pin/rm", [("arg", cid.description)], idempotent: false),
+        var query = [("arg", cid.description)]
+        if let name { query.append(("name", name)) }
+        guard case .value(let answer) = try await rpc.json(Answer.self, "pin/rm", query, idempotent: false),
               answer.Pins.contains(where: { (try? CID($0))?.multihash == cid.multihash }) else {
             throw RemoteError(.remote, "pin/rm on \(base) did not confirm the removal of the pin of \(cid)")
         }

@@ -14,6 +14,40 @@ import CairnTestSupport
 /// in the middle of an upload, restarted on the same store, and the rerun found through
 /// `$IPFS_PATH/api` as Kubo's own client finds a node.
 @Suite(.serialized) struct ServeRemoteTests {
+    /// `cairn serve` keeps one pin per (CID, name); Kubo one per CID. Removing the pins of one
+    /// name (`pin remote rm`, `push --replace`) sent `pin/rm?arg=CID`, which on `cairn serve`
+    /// removed the CID's pins of every name: a pin of another name was lost in silence. The
+    /// removal now names the pin when the CID shows another name (spec/remote.md §3.4).
+    @Test func removingOneNameKeepsTheCIDsOtherNames() async throws {
+        let layer = try LocalLayer("serve-names")
+        defer { layer.remove() }
+        let v1 = try layer.add("v1", ["a": SplitMix64.bytes(seed: 73, count: 3000)])
+        let v2 = try layer.add("v2", ["a": SplitMix64.bytes(seed: 74, count: 3000)])
+        let localStore = layer.directory.appendingPathComponent("store").path
+        let server = try ServeNode(store: layer.directory.appendingPathComponent("server").path)
+        defer { server.stop() }
+        for (root, name) in [(v1, "keep-me"), (v1, "rel")] {
+            let pushed = try await runCairn(["push", root.description, "--to", server.url, "--store", localStore, "--pin-name", name])
+            #expect(pushed.status == 0, "\(pushed.stderr)")
+        }
+        // --replace under "rel" removes v1's "rel" pin only.
+        let replaced = try await runCairn(["push", v2.description, "--to", server.url, "--store", localStore, "--pin-name", "rel", "--replace"])
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        let remote = KuboBlockHolder(address: try RemoteAddress(parsing: server.url), settings: RemoteSettings())
+        defer { Task { await remote.close() } }
+        #expect(try await remote.pins("keep-me").map(\.cid) == [v1])
+        #expect(try await remote.pins("rel").map(\.cid) == [v2])
+        // pin remote rm of "keep-me" leaves "rel" (v2), and of v1 nothing is pinned after it.
+        let removed = try await runCairn(["pin", "remote", "rm", "--name", "keep-me", "--from", server.url])
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(try await remote.pins("keep-me").isEmpty)
+        #expect(try await remote.pins("rel").map(\.cid) == [v2])
+        // The same CID under two names, one removed: the other stays.
+        _ = try await runCairn(["push", v2.description, "--to", server.url, "--store", localStore, "--pin-name", "other"])
+        #expect(try await remote.unpinAll("rel") == [v2])
+        #expect(try await remote.pins("other").map(\.cid) == [v2])
+    }
+
     @Test func serverKilledMidPushThenTheRerunSendsOnlyWhatItLacks() async throws {
         let layer = try LocalLayer("serve-kill")
         defer { layer.remove() }

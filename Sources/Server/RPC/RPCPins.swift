@@ -83,10 +83,14 @@ enum RPCPins {
         guard !request.arguments.isEmpty else { throw RPCError.client("argument \"ipfs-path\" is required") }
         let cids = try await state.resolve(request.arguments)
         let recursive = try request.bool("recursive", default: true)
+        // Cairn's extension (Kubo has one pin per CID, so no such option): a CID here may carry
+        // pins of several names, and a client removing the pins of one name must not remove
+        // the others (spec/serve.md, pin/rm).
+        let name = request.options["name"].flatMap { $0.isEmpty ? nil : $0 }
         try await WriterSession.with(state) { session in
             try await session.run { writer in
                 for cid in cids {
-                    do { try writer.unpin(cid, recursive: recursive) } catch let error as BlockStoreError {
+                    do { try writer.unpin(cid, recursive: recursive, name: name) } catch let error as BlockStoreError {
                         switch error.code {
                         case .notFound: throw RPCError.normal("not pinned or pinned indirectly")
                         case .refused: throw RPCError.normal(error.message)  // "CID is pinned recursively"

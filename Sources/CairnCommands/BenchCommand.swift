@@ -112,7 +112,7 @@ struct BenchCommand: AsyncParsableCommand {
                 if json {
                     writeStandardOutput(
                         "{\"kernel\":\"\(kernel.name)\",\"lanes\":\(kernel.lanes),\"supported\":true,"
-                            + "\"threads\":\(threads),\"size\":\(size),\"bytes\":\(count * size),"
+                            + "\"selected\":\(kernel.name == HashKernel.selected(for: algorithm).name),\"threads\":\(threads),\"size\":\(size),\"bytes\":\(count * size),"
                             + "\"seconds\":\(seconds),\"MBps\":\(Int(bytesPerSecond / 1e6))}\n"
                     )
                 } else {

@@ -81,6 +81,8 @@ final class DAGVerifier: @unchecked Sendable {
         guard offset == pending.count else {
             throw RemoteError(.verification, "\(what): the CAR ends inside a section")
         }
+        // An answer with no header at all is no CAR (it read as "block ROOT is missing").
+        guard headerRead else { throw RemoteError(.verification, "the CAR's header is not a CARv1 header: \(what) answered no bytes") }
         try finish()
     }
 

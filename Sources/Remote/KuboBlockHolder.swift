@@ -42,7 +42,7 @@ public final class KuboBlockHolder: RemoteBlockHolder {
         var core = Substring(text.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
         if core.hasPrefix("v") { core = core.dropFirst() }
         let parts = core.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }) else { return nil }
+        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }) else { return nil }
         return parts.map { Int($0) ?? Int.max }
     }
 

@@ -77,10 +77,10 @@ final class RemoteHTTP: Sendable {
                 do {
                     response = try await self.client.execute(request, timeout: .nanoseconds((headLimit ?? limit).nanoseconds))
                 } catch {
-                    throw self.transportError(error, what)
+                    throw self.transportError(error, what, limit: headLimit ?? limit)
                 }
                 if (200..<300).contains(response.status.code) {
-                    do { return try await read(response) } catch { throw self.transportError(error, what) }
+                    do { return try await read(response) } catch { throw self.transportError(error, what, limit: limit) }
                 }
                 if (300..<400).contains(response.status.code) {
                     let location = response.headers.first(name: "Location").map { " to \(self.redact($0))" } ?? ""
@@ -111,8 +111,10 @@ final class RemoteHTTP: Sendable {
                 return nil
             }
             defer { group.cancelAll() }
+            // Transient, as AHC's own deadline is: an idempotent call past it is tried again
+            // (`version` and `pin/ls` were tried once where `block/stat` was tried four times).
             guard let first = try await group.next(), let value = first else {
-                throw RemoteError(.unreachable, "\(what): no answer from \(base) within \(limit.goString)")
+                throw RemoteError(.unreachable, "\(what): no answer from \(base) within \(limit.goString)", transient: true)
             }
             return value
         }
@@ -154,10 +156,10 @@ final class RemoteHTTP: Sendable {
     func redact(_ text: String) -> String { settings.auth?.redacting(text) ?? text }
 
     /// Maps a transport failure to a one-line error.
-    func transportError(_ error: any Error, _ what: String) -> any Error {
+    func transportError(_ error: any Error, _ what: String, limit: Duration? = nil) -> any Error {
         if error is RemoteError || error is CancellationError { return error }
         if let http = error as? HTTPClientError, http == .deadlineExceeded || http == .readTimeout {
-            return RemoteError(.unreachable, "\(what): no answer from \(base) in time", transient: true)
+            return RemoteError(.unreachable, "\(what): no answer from \(base) within \((limit ?? settings.callTimeout).goString)", transient: true)
         }
         return RemoteError(.unreachable, "\(what): cannot reach \(base): \(Self.reason(error))", transient: true,
                            nothingSent: Self.isConnectFailure(error))
@@ -192,6 +194,9 @@ final class RemoteHTTP: Sendable {
         }
         if let http = error as? HTTPClientError, http == .connectTimeout {
             return "the connection timed out"
+        }
+        if let http = error as? HTTPClientError, http == .remoteConnectionClosed {
+            return "the remote closed the connection"
         }
         return "\(error)"
     }

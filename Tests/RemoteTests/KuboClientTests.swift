@@ -189,6 +189,13 @@ import CairnTestSupport
             defer { Task { await remote.close() } }
             let error = await #expect(throws: RemoteError.self) { try await remote.version() }
             #expect(error?.code == .unreachable)
+            #expect(error?.message.contains("no answer from") == true && error?.message.contains("within 500ms") == true, "\(error?.message ?? "")")
+            // An idempotent call past its deadline is tried again (`version` was tried once).
+            let retrying = try kubo(base) { $0.callTimeout = .milliseconds(300); $0.attempts = 3 }
+            defer { Task { await retrying.close() } }
+            let before = node.callLog.filter { $0 == "version" }.count
+            await #expect(throws: RemoteError.self) { try await retrying.version() }
+            #expect(node.callLog.filter { $0 == "version" }.count - before == 3)
         }
     }
 
@@ -226,7 +233,7 @@ import CairnTestSupport
 
     /// A version past 64 bits is a newer node, not version 0; an answer that is no version is
     /// an error naming it (it read as "Kubo 0.0" or "Kubo ").
-    @Test(arguments: [("99999999999999999999.0.0", true), ("v0.30.0", true), ("0.26.0-rc1", true), ("", false), ("0.x.1", false), ("1..2", false)])
+    @Test(arguments: [("99999999999999999999.0.0", true), ("v0.30.0", true), ("0.26.0-rc1", true), ("", false), ("0.x.1", false), ("1..2", false), ("0.26", false), ("0.26.0.1", false)])
     func versionsAreReadStrictly(version: String, accepted: Bool) async throws {
         let node = KuboTestNode()
         node.version = version

@@ -19,7 +19,7 @@ struct BenchCommand: AsyncParsableCommand {
             discussion: """
                 Hashes TOTAL bytes cut into SIZE-byte buffers with each kernel and prints one \
                 line per kernel. A kernel this CPU lacks is listed as skipped. Buffers are \
-                pseudo-random bytes in memory (a region of at most 64 MiB reused).
+                pseudo-random bytes in memory (a region of 64 MiB, or of SIZE when larger, reused).
                 """
         )
 

@@ -88,7 +88,13 @@ final class RemoteHTTP: Sendable {
                 }
                 // The remote's own text, with anything that would give the credentials away
                 // removed (a server may echo the Authorization header back).
-                let text = self.redact(String(decoding: (try? await collectBody(response, limit: 64 << 10, what)) ?? [], as: UTF8.self))
+                // A body that fails to come whole reads as empty, except one dripped past the
+                // call's deadline: that is the deadline's error, not the status alone.
+                var body: [UInt8] = []
+                do { body = try await collectBody(response, limit: 64 << 10, what) } catch let error as RemoteError where error.code == .unreachable {
+                    throw error
+                } catch {}
+                let text = self.redact(String(decoding: body, as: UTF8.self))
                 return try failure(response.status, text)
             }
             // A small call's body is read under `CallDeadline` (checked on every piece), so an

@@ -175,6 +175,28 @@ import CairnTestSupport
         }
     }
 
+    /// The same for an error answer: a 500 whose body drips past the deadline is the deadline's
+    /// error (it read as "failed (HTTP 500)" with no text, after every retry).
+    @Test func aDrippingErrorAnswerEndsAtTheDeadline() async throws {
+        let asked = try CID("bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e")
+        let body = Array(#"{"Message":"blockservice: key not found locally","Code":0,"Type":"error"}"#.utf8)
+        try await serveOnLoopback("dripping-error-node", respond: { _ in
+            Response(status: .internalServerError, headers: [.contentType: "application/json"], body: ResponseBody { writer in
+                for byte in body {
+                    try await writer.write(ByteBuffer(bytes: [byte]))
+                    try await Task.sleep(for: .milliseconds(250))
+                }
+                try await writer.finish(nil)
+            })
+        }) { port in
+            let remote = try kubo("http://127.0.0.1:\(port)") { $0.attempts = 1; $0.callTimeout = .seconds(1) }
+            defer { Task { await remote.close() } }
+            let error = await #expect(throws: RemoteError.self) { try await remote.has([asked]) }
+            #expect(error?.code == .unreachable)
+            #expect(error?.message.contains("no complete answer from") == true, "\(error?.message ?? "")")
+        }
+    }
+
     /// The Cluster's `/allocations` as one array is read a pin at a time: names holding braces,
     /// brackets and escaped quotes split right, 200 000 spaces before the array cost nothing
     /// (each byte rechecked the line: 10 s), and an array cut short is an error.

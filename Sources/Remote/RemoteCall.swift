@@ -80,7 +80,7 @@ final class RemoteHTTP: Sendable {
                     throw self.transportError(error, what, limit: headLimit ?? limit)
                 }
                 if (200..<300).contains(response.status.code) {
-                    do { return try await read(response) } catch { throw self.transportError(error, what, limit: limit) }
+                    do { return try await read(response) } catch { throw self.transportError(error, what, limit: limit, answering: true) }
                 }
                 if (300..<400).contains(response.status.code) {
                     let location = response.headers.first(name: "Location").map { " to \(self.redact($0))" } ?? ""
@@ -93,6 +93,9 @@ final class RemoteHTTP: Sendable {
                 var body: [UInt8] = []
                 do { body = try await collectBody(response, limit: 64 << 10, what) } catch let error as RemoteError where error.code == .unreachable {
                     throw error
+                } catch let error as HTTPClientError where error == .readTimeout || error == .deadlineExceeded {
+                    // The same silence seen by the client's own timers first (a loaded host).
+                    throw self.transportError(error, what, limit: limit, answering: true)
                 } catch {}
                 let text = self.redact(String(decoding: body, as: UTF8.self))
                 return try failure(response.status, text)
@@ -162,10 +165,15 @@ final class RemoteHTTP: Sendable {
     func redact(_ text: String) -> String { settings.auth?.redacting(text) ?? text }
 
     /// Maps a transport failure to a one-line error.
-    func transportError(_ error: any Error, _ what: String, limit: Duration? = nil) -> any Error {
+    /// `answering`: the answer had begun (its status line came), so a timeout is an answer
+    /// that did not come whole, whichever timer saw it first (the call's deadline, or the
+    /// client's read timeout on a loaded host).
+    func transportError(_ error: any Error, _ what: String, limit: Duration? = nil, answering: Bool = false) -> any Error {
         if error is RemoteError || error is CancellationError { return error }
         if let http = error as? HTTPClientError, http == .deadlineExceeded || http == .readTimeout {
-            return RemoteError(.unreachable, "\(what): no answer from \(base) within \((limit ?? settings.callTimeout).goString)", transient: true)
+            let within = (limit ?? settings.callTimeout).goString
+            if answering { return RemoteError(.unreachable, "\(what): no complete answer from \(base) within \(within)", transient: true) }
+            return RemoteError(.unreachable, "\(what): no answer from \(base) within \(within)", transient: true)
         }
         return RemoteError(.unreachable, "\(what): cannot reach \(base): \(Self.reason(error))", transient: true,
                            nothingSent: Self.isConnectFailure(error))

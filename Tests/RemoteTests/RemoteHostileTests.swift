@@ -189,7 +189,7 @@ import CairnTestSupport
                 try await writer.finish(nil)
             })
         }) { port in
-            let remote = try kubo("http://127.0.0.1:\(port)") { $0.attempts = 1; $0.callTimeout = .seconds(1) }
+            let remote = try kubo("http://127.0.0.1:\(port)") { $0.attempts = 1; $0.callTimeout = .seconds(2) }
             defer { Task { await remote.close() } }
             let error = await #expect(throws: RemoteError.self) { try await remote.has([asked]) }
             #expect(error?.code == .unreachable)

@@ -326,11 +326,19 @@ public final class BlockStore: Sendable {
         return prefix
     }
 
-    /// `hasMany` by multihash. Keys are probed in sorted order (neighbouring B-tree pages stay
-    /// hot) through one prepared statement driven with the SQLite C API directly (no per-row
-    /// allocation), inside one read transaction.
+    /// `hasMany` by multihash, through `probeInKeyOrder` (identity multihashes count as held).
     public func hasMany(multihashes: [Multihash]) throws -> [Bool] {
-        var result = [Bool](repeating: false, count: multihashes.count)
+        var result = multihashes.map { $0.code == .identity }
+        try probeInKeyOrder(multihashes, sql: "SELECT 1 FROM blocks WHERE mh = ?") { index, _ in result[index] = true }
+        return result
+    }
+
+    /// Runs `sql` (one `?`, the index key) for each non-identity multihash of `multihashes`,
+    /// in the keys' byte order (neighbouring B-tree pages stay hot), through one prepared
+    /// statement driven with the SQLite C API directly (no per-row allocation), inside one
+    /// read transaction; `row` gets the multihash's place and the statement on its row, before
+    /// the statement is reset. Used by `hasMany` and `locations(of:)`.
+    func probeInKeyOrder(_ multihashes: [Multihash], sql: String, _ row: (Int, OpaquePointer) throws -> Void) throws {
         var keys: [[UInt8]] = []
         var order: [(prefix: UInt64, index: Int)] = []
         keys.reserveCapacity(multihashes.count)
@@ -338,35 +346,32 @@ public final class BlockStore: Sendable {
         for (index, multihash) in multihashes.enumerated() {
             let key = multihash.bytes
             keys.append(key)
-            if multihash.code == .identity { result[index] = true; continue }
-            let prefix = key.withUnsafeBytes(BlockStore.sortPrefix)
-            order.append((prefix, index))
+            if multihash.code == .identity { continue }
+            order.append((key.withUnsafeBytes(BlockStore.sortPrefix), index))
         }
         order.sort { a, b in
             a.prefix != b.prefix ? a.prefix < b.prefix : keys[a.index].lexicographicallyPrecedes(keys[b.index])
         }
         try readDatabase { db in
-            let statement = try db.makeStatement(sql: "SELECT 1 FROM blocks WHERE mh = ?")
+            let statement = try db.makeStatement(sql: sql)
             let handle = statement.sqliteStatement
             var checked = 0
             for (_, index) in order {
                 checked += 1
                 if checked & 0x3FF == 0 { try CancellationToken.process.check() }  // ~1 ms of lookups
-                let found: Int32 = keys[index].withUnsafeBytes { key in
+                defer { sqlite3_reset(handle) }
+                let step: Int32 = keys[index].withUnsafeBytes { key in
                     sqlite3_bind_blob(handle, 1, key.baseAddress, Int32(key.count), nil)
-                    let step = sqlite3_step(handle)
-                    sqlite3_reset(handle)
-                    return step
+                    return sqlite3_step(handle)
                 }
-                switch found {
-                case SQLITE_ROW: result[index] = true
+                switch step {
+                case SQLITE_ROW: try row(index, handle)
                 case SQLITE_DONE: break
                 default:
-                    throw BlockStoreError(.database, "index \(layout.databasePath): lookup failed with SQLite code \(found)")
+                    throw BlockStoreError(.database, "index \(layout.databasePath): lookup failed with SQLite code \(step)")
                 }
             }
         }
-        return result
     }
 
     /// Where the block's bytes are, nil when absent (or identity: those are never stored).

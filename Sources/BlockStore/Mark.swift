@@ -162,7 +162,7 @@ private struct Marker {
 
     /// Records `multihash` as reachable.
     private mutating func markBlock(_ multihash: Multihash) throws {
-        let reached = try multihash.withEncodedKey { key in
+        let reached = try multihash.withEncoded { key in
             _ = try SQLiteStep.step(insertMarked, blob: key)
             return target?.elementsEqual(key) ?? false
         }
@@ -171,7 +171,7 @@ private struct Marker {
 
     private func isPresent(_ cid: CID) throws -> Bool {
         if cid.multihash.code == .identity { return true }
-        return try cid.multihash.withEncodedKey { key in try SQLiteStep.step(present, blob: key) }
+        return try cid.multihash.withEncoded { key in try SQLiteStep.step(present, blob: key) }
     }
 
     private mutating func mark(_ root: CID, recursive: Bool) throws {

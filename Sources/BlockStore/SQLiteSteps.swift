@@ -1,6 +1,5 @@
 import GRDB
 import GRDBSQLite
-import Multiformats
 
 /// One step of a prepared statement through the SQLite C API, for the per-block statements of
 /// the store's hot loops (a mark's inserts and look-ups, the writer's row inserts): GRDB's
@@ -40,25 +39,5 @@ enum SQLiteStep {
     /// Rows the last step of `statement` inserted, updated or deleted.
     static func changes(_ statement: Statement) -> Int {
         Int(sqlite3_changes(sqlite3_db_handle(statement.sqliteStatement)))
-    }
-}
-
-extension Multihash {
-    /// Calls `body` with the binary multihash (the index's key) encoded on the stack.
-    func withEncodedKey<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try withUnsafeTemporaryAllocation(byteCount: encodedLength, alignment: 8) { raw in
-            let n = encode(to: raw)
-            return try body(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
-        }
-    }
-}
-
-extension CID {
-    /// Calls `body` with the binary CID encoded on the stack.
-    func withEncoded<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        try withUnsafeTemporaryAllocation(byteCount: encodedLength, alignment: 8) { raw in
-            let n = encode(to: raw)
-            return try body(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
-        }
     }
 }

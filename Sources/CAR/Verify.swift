@@ -26,10 +26,7 @@ struct CIDKey: Hashable, Comparable {
     /// The SHA-256 of the CID's binary form, encoded on the stack (every walk asks this for
     /// each link it meets: no array per ask).
     init(_ cid: CID) {
-        self = withUnsafeTemporaryAllocation(byteCount: cid.encodedLength, alignment: 8) { raw in
-            let count = cid.encode(to: raw)
-            return CIDKey(hashing: UnsafeRawBufferPointer(rebasing: raw[0..<count]))
-        }
+        self = cid.withEncoded { CIDKey(hashing: $0) }
     }
 }
 

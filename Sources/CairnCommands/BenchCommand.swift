@@ -83,10 +83,11 @@ struct BenchCommand: AsyncParsableCommand {
             let digests = UnsafeMutableBufferPointer<Digest>.allocate(capacity: count)
             digests.initialize(repeating: Digest())
             defer { digests.deallocate() }
+            let selected = HashKernel.selected(for: algorithm)
             if !json {
                 writeStandardOutput(
                     "\(algorithm.name): \(count) buffers of \(size) bytes, \(threads) thread(s); "
-                        + "selected kernel: \(HashKernel.selected(for: algorithm).name)\n"
+                        + "selected kernel: \(selected.name)\n"
                 )
             }
             for kernel in kernels {
@@ -112,7 +113,7 @@ struct BenchCommand: AsyncParsableCommand {
                 if json {
                     writeStandardOutput(
                         "{\"kernel\":\"\(kernel.name)\",\"lanes\":\(kernel.lanes),\"supported\":true,"
-                            + "\"selected\":\(kernel.name == HashKernel.selected(for: algorithm).name),\"threads\":\(threads),\"size\":\(size),\"bytes\":\(count * size),"
+                            + "\"selected\":\(kernel.name == selected.name),\"threads\":\(threads),\"size\":\(size),\"bytes\":\(count * size),"
                             + "\"seconds\":\(seconds),\"MBps\":\(Int(bytesPerSecond / 1e6))}\n"
                     )
                 } else {

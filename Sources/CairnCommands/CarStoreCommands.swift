@@ -103,8 +103,6 @@ func importCARIntoStore(
     let writer = try storeCall { try blocks.writer() }
     // One commit at the end, whatever the number of packs filled: until then the index
     // knows nothing of the new pack bytes.
-    writer.batchBytes = Int.max
-    writer.batchBlocks = Int.max
     writer.commitsOnlyWhenAsked = true
     let summary: CARSummary
     do {

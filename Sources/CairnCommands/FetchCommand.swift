@@ -89,8 +89,6 @@ func requireWritableParent(of path: String) throws {
 func fetchIntoStore(_ root: CID, from address: RemoteAddress, remote: RemoteOptions, store blockStore: BlockStore,
                     pinName: String?, mode: FetchMode = .car) async throws -> FetchSink {
     let writer = try storeCall { try blockStore.writer() }
-    writer.batchBytes = Int.max
-    writer.batchBlocks = Int.max
     writer.commitsOnlyWhenAsked = true
     let sink = FetchSink(writer: writer)
     do {

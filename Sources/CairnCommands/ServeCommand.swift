@@ -97,16 +97,19 @@ struct ServeCommand: AsyncParsableCommand {
                     try? await Task.sleep(for: .milliseconds(50))
                 }
                 // A signal, not the server's own end (a listener that failed cancels this task).
-                if CancellationToken.shutdownSignal != nil || CancellationToken.process.signal != nil {
+                if Self.signalled {
                     logger.notice("Received interrupt signal, shutting down...")
                 }
             })
         } catch let error as ServerError {
             throw CLIError(error.message)
         }
-        if CancellationToken.shutdownSignal != nil || CancellationToken.process.signal != nil {
+        if Self.signalled {
             logger.notice("shut down cleanly")
             CairnSystem.exit(0)
         }
     }
+
+    /// Whether a signal (the shutdown's, or the one that cancels) has come.
+    private static var signalled: Bool { CancellationToken.shutdownSignal != nil || CancellationToken.process.signal != nil }
 }

@@ -91,11 +91,6 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
         /// The CID of the `index`-th block sent.
         func cid(_ index: Int) -> CID { cids[place(index)] }
 
-        /// The binary form of the `index`-th block's CID.
-        func withEncodedCID<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-            try cids.withEncoded(place(index)) { raw in try body(raw) }
-        }
-
         /// The bytes of the `index`-th block's CAR section: `varint(len(cid) + len(data)) cid data`.
         func sectionLength(_ index: Int) -> Int {
             let section = cids.encodedLength(at: place(index)) + sizes[index]
@@ -256,15 +251,11 @@ struct CARUpload<Getter: BlockGetter>: AsyncSequence, Sendable {
         /// Appends block `index`'s CAR section: read from the store unverified (checked with
         /// the rest of the piece, `BlockVerifier.verify(_:in:)`), or through `block(_:verified:)` verified.
         func put(_ index: Int, from blocks: Getter, plan: Plan, store: BlockStore?, check: PieceCheck, into buffer: inout ByteBuffer) throws {
-            let size = plan.sizes[index]
-            plan.withEncodedCID(index) { encoded in
-                buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Varint.maxLength + encoded.count) { raw in
-                    let n = Varint.encode(UInt64(encoded.count + size), to: raw)
-                    UnsafeMutableRawBufferPointer(rebasing: raw[n...]).copyMemory(from: encoded)
-                    return n + encoded.count
-                }
+            let cid = plan.cid(index), size = plan.sizes[index]  // decoded once: the read needs it too
+            buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Varint.maxLength + cid.encodedLength) { raw in
+                let n = Varint.encode(UInt64(cid.encodedLength + size), to: raw)
+                return n + cid.encode(to: UnsafeMutableRawBufferPointer(rebasing: raw[n...]))
             }
-            let cid = plan.cid(index)
             if let store, let locations = plan.locations {
                 try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
                     try store.read(cid, at: locations[index], into: raw, verify: false)

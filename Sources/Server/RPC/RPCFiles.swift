@@ -34,7 +34,7 @@ enum RPCFiles {
         adder.walk.symlinks = .store
         adder.wrap = try request.bool("wrap-with-directory", default: false)
         let pin = try request.bool("pin", default: true)
-        let pinName = request.options["pin-name"].flatMap { $0.isEmpty ? nil : $0 }
+        let pinName = request.text("pin-name")
         let onlyHash = try request.bool("only-hash", default: false)
         let quieter = try request.bool("quieter", default: false)
         let silent = try request.bool("silent", default: false)

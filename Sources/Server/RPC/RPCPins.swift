@@ -14,7 +14,7 @@ enum RPCPins {
         let cids = try await state.resolve(request.arguments)
         let recursive = try request.bool("recursive", default: true)
         let progress = try request.bool("progress", default: false)
-        let name = request.options["name"].flatMap { $0.isEmpty ? nil : $0 }
+        let name = request.text("name")
         if let name, name.utf8.count > maxNameBytes {
             throw RPCError.client("pin name is \(name.utf8.count) bytes; the most is \(maxNameBytes)")
         }
@@ -86,7 +86,7 @@ enum RPCPins {
         // Cairn's extension (Kubo has one pin per CID, so no such option): a CID here may carry
         // pins of several names, and a client removing the pins of one name must not remove
         // the others (spec/serve.md, pin/rm).
-        let name = request.options["name"].flatMap { $0.isEmpty ? nil : $0 }
+        let name = request.text("name")
         try await WriterSession.with(state) { session in
             try await session.run { writer in
                 for cid in cids {
@@ -132,7 +132,7 @@ enum RPCPins {
         guard ["all", "direct", "recursive", "indirect"].contains(type) else {
             throw RPCError.client("invalid type '\(type)', must be one of {direct, indirect, recursive, all}")
         }
-        let filter = request.options["name"].flatMap { $0.isEmpty ? nil : $0 }
+        let filter = request.text("name")
         let names = try request.bool("names", default: false) || filter != nil
         let stream = try request.bool("stream", default: false)
         let quiet = try request.bool("quiet", default: false)

@@ -81,6 +81,11 @@ struct RPCRequest: Sendable {
         }
     }
 
+    /// A text option, nil when absent or empty (`name=` is no name).
+    func text(_ name: String) -> String? {
+        options[name].flatMap { $0.isEmpty ? nil : $0 }
+    }
+
     func int(_ name: String, default value: Int) throws -> Int {
         guard let text = options[name] else { return value }
         guard let number = Int(text) else {

@@ -26,8 +26,6 @@ final class WriterSession: @unchecked Sendable {
         do {
             let writer = try await state.pool.run { try UncheckedBox(state.store.writer()) }.value
             if oneCommit {
-                writer.batchBytes = Int.max
-                writer.batchBlocks = Int.max
                 writer.commitsOnlyWhenAsked = true
             }
             session = WriterSession(state: state, writer: writer)
